@@ -1,0 +1,1 @@
+"""The shell: settings, the ``earshot`` command line and the worker that runs jobs."""

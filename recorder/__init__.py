@@ -1,0 +1,1 @@
+"""Files and call metadata in, ``Recording`` objects out. No ML, no database."""

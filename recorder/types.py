@@ -1,0 +1,52 @@
+"""What the recorder hands to storage: one call recording with its metadata."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from transcribe.types import Role
+
+Direction = Literal["inbound", "outbound", "internal"]
+
+
+@dataclass(frozen=True)
+class CallMetadata:
+    """Facts about a call that do not come from the audio itself (sidecar JSON or PBX CDR)."""
+
+    caller: str | None = None
+    callee: str | None = None
+    direction: Direction | None = None
+    started_at: datetime | None = None  # timezone-aware, UTC
+    agent: str | None = None  # agent name or extension, as the PBX knows them
+    customer_phone: str | None = None
+    customer_email: str | None = None
+    customer_number: str | None = None
+    customer_name: str | None = None
+    channel_roles: tuple[Role, ...] | None = None  # None: use the configured default map
+    provider_id: str | None = None  # PBX unique id (Asterisk uniqueid), for idempotent re-import
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What probing the file (without decoding all of it) tells about the audio."""
+
+    format: str  # container/codec as reported, e.g. "WAV/ULAW", "FLAC", "mp3"
+    duration: float
+    sample_rate: int
+    channels: int
+
+
+@dataclass(frozen=True)
+class Recording:
+    path: Path
+    sha256: str
+    size_bytes: int
+    audio: AudioInfo
+    metadata: CallMetadata
+
+
+class IngestError(ValueError):
+    """A file that cannot be ingested; the message names the file and the reason."""

@@ -1,0 +1,1 @@
+"""Streamlit review app; talks only to ``storage.services``."""

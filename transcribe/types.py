@@ -1,0 +1,100 @@
+"""Typed, immutable domain objects shared by every stage of the pipeline.
+
+Times are float seconds from the start of the recording, named ``start``/``end`` everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+DiarizationBackend = Literal["auto", "channels", "embedded", "pyannote"]
+Role = Literal["agent", "customer", "ivr", "other"]
+ROLES: tuple[Role, ...] = ("agent", "customer", "ivr", "other")
+MonoRoleRule = Literal["first_speaker_is_agent", "first_speaker_is_customer", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    start: float
+    end: float
+    text: str
+    probability: float
+    speaker: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AsrSegment:
+    """One Whisper segment: the unit a speaker change is allowed to split."""
+
+    start: float
+    end: float
+    text: str
+    words: tuple[Word, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SpeakerTurn:
+    start: float
+    end: float
+    speaker: str
+
+
+@dataclass(frozen=True, slots=True)
+class Utterance:
+    speaker: str
+    start: float
+    end: float
+    text: str
+    words: tuple[Word, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Speaker:
+    """A voice in one recording. ``label`` is what utterances refer to; ``role`` is correctable."""
+
+    label: str
+    role: Role | None = None
+    channel: int | None = None
+
+
+@dataclass(frozen=True)
+class TranscribeOptions:
+    model: str = "tiny.en"
+    language: str | None = None
+    diarization: DiarizationBackend = "auto"
+    num_speakers: int | None = None
+    min_speakers: int = 1
+    max_speakers: int = 8
+    hotwords: str | None = None
+    device: str = "cpu"
+    compute_type: str = "int8"
+    beam_size: int = 5
+    vad_filter: bool = True
+    # Role of each channel, in channel order, for stereo calls (PBX convention: agent left).
+    channel_roles: tuple[Role, ...] = ("agent", "customer")
+    # Mono calls have no channel map; this rule decides which voice is the agent.
+    mono_role_rule: MonoRoleRule = "first_speaker_is_agent"
+    pyannote_pipeline: str | None = None
+    hf_token: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Transcript:
+    language: str
+    duration: float
+    speakers: tuple[Speaker, ...]
+    utterances: tuple[Utterance, ...]
+    options: TranscribeOptions
+    # Which models produced this, e.g. {"asr": "tiny.en", "diarization": "channels"}.
+    models: dict[str, str]
+
+
+class ProgressHook(Protocol):
+    """Progress callback in pyannote.audio's style: ``hook("asr", completed=3, total=10)``."""
+
+    def __call__(self, step: str, *, completed: int | None = None, total: int | None = None) -> None: ...
+
+
+def no_progress(step: str, *, completed: int | None = None, total: int | None = None) -> None:
+    """The hook used when the caller wants no progress reports."""
