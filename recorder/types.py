@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from transcribe.types import Role
+from transcribe.types import AudioInfo, Role
 
 Direction = Literal["inbound", "outbound", "internal"]
 
@@ -27,16 +27,6 @@ class CallMetadata:
     customer_name: str | None = None
     channel_roles: tuple[Role, ...] | None = None  # None: use the configured default map
     provider_id: str | None = None  # PBX unique id (Asterisk uniqueid), for idempotent re-import
-
-
-@dataclass(frozen=True)
-class AudioInfo:
-    """What probing the file (without decoding all of it) tells about the audio."""
-
-    format: str  # container/codec as reported, e.g. "WAV/ULAW", "FLAC", "mp3"
-    duration: float
-    sample_rate: int
-    channels: int
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,45 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+import numpy as np
+
 DiarizationBackend = Literal["auto", "channels", "embedded", "pyannote"]
 Role = Literal["agent", "customer", "ivr", "other"]
 ROLES: tuple[Role, ...] = ("agent", "customer", "ivr", "other")
 MonoRoleRule = Literal["first_speaker_is_agent", "first_speaker_is_customer", "none"]
+
+
+SAMPLE_RATE = 16_000  # what every model here expects
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What probing a file (without decoding all of it) tells about its audio."""
+
+    format: str  # container/codec as reported, e.g. "WAV/ULAW", "FLAC", "MP3"
+    duration: float
+    sample_rate: int
+    channels: int
+
+
+@dataclass(frozen=True, eq=False)
+class Audio:
+    """Decoded audio, channels kept, resampled to 16 kHz: the one array ASR and diarization share."""
+
+    samples: np.ndarray  # float32, shape (channels, frames), read-only
+    source: AudioInfo
+
+    @property
+    def channel_count(self) -> int:
+        return int(self.samples.shape[0])
+
+    @property
+    def duration(self) -> float:
+        return self.samples.shape[1] / SAMPLE_RATE
+
+    def mono(self) -> np.ndarray:
+        """Mixdown used by ASR and diarization on single-speaker-per-file paths."""
+        return self.samples[0] if self.channel_count == 1 else self.samples.mean(axis=0, dtype=np.float32)
 
 
 @dataclass(frozen=True, slots=True)

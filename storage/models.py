@@ -1,0 +1,232 @@
+"""SQLAlchemy 2 typed models: one customer, many identities and threads; calls carry transcripts.
+
+Shaped after Chatwoot's contact/inbox/conversation/message model: a ``Thread`` is one
+conversation on one channel (a phone call is a thread with one ``Recording``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JSON}
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+    identities: Mapped[list[Identity]] = relationship(back_populates="customer")
+    threads: Mapped[list[Thread]] = relationship(back_populates="customer")
+
+
+class Identity(Base):
+    """A way to recognise a customer: phone (E.164), e-mail (lower-cased), chat handle, customer number."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("kind", "value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # phone | email | chat_handle | customer_number
+    value: Mapped[str] = mapped_column(String(320))  # normalized
+    raw_value: Mapped[str] = mapped_column(String(320))  # as first seen
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+    customer: Mapped[Customer] = relationship(back_populates="identities")
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)  # name or PBX extension as given
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class Thread(Base):
+    """One conversation on one channel. ``(channel, provider, provider_id)`` makes re-import idempotent."""
+
+    __tablename__ = "threads"
+    __table_args__ = (UniqueConstraint("channel", "provider", "provider_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))  # call | chat | email | whatsapp | sms | ...
+    provider: Mapped[str] = mapped_column(String(64))  # e.g. "earshot" (sha256), "asterisk", "chatwoot"
+    provider_id: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str | None] = mapped_column(String(500))
+    direction: Mapped[str | None] = mapped_column(String(16))  # inbound | outbound | internal
+    started_at: Mapped[datetime | None] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+    customer: Mapped[Customer | None] = relationship(back_populates="threads")
+    agent: Mapped[Agent | None] = relationship()
+    recording: Mapped[Recording | None] = relationship(back_populates="thread")
+    messages: Mapped[list[Message]] = relationship(back_populates="thread", order_by="Message.sent_at")
+
+
+class Message(Base):
+    """A chat or e-mail message inside a thread."""
+
+    __tablename__ = "messages"
+    __table_args__ = (UniqueConstraint("thread_id", "provider_message_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"), index=True)
+    provider_message_id: Mapped[str] = mapped_column(String(500))
+    direction: Mapped[str] = mapped_column(String(16))  # inbound | outbound
+    author: Mapped[str | None] = mapped_column(String(320))
+    sent_at: Mapped[datetime | None] = mapped_column(index=True)
+    body: Mapped[str] = mapped_column(Text)
+
+    thread: Mapped[Thread] = relationship(back_populates="messages")
+
+
+class Recording(Base):
+    """The audio of one call. Originals are stored content-addressed by ``sha256`` and never altered."""
+
+    __tablename__ = "recordings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"), unique=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    original_name: Mapped[str] = mapped_column(String(500))
+    format: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    duration: Mapped[float] = mapped_column(Float)
+    sample_rate: Mapped[int] = mapped_column(Integer)
+    channels: Mapped[int] = mapped_column(Integer)
+    channel_roles: Mapped[list[str] | None] = mapped_column(JSON)
+    caller: Mapped[str | None] = mapped_column(String(64))
+    callee: Mapped[str | None] = mapped_column(String(64))
+    ingested_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+    thread: Mapped[Thread] = relationship(back_populates="recording")
+    transcript: Mapped[Transcript | None] = relationship(back_populates="recording", cascade="all, delete-orphan")
+    jobs: Mapped[list[Job]] = relationship(back_populates="recording", cascade="all, delete-orphan")
+
+
+class Transcript(Base):
+    """The current transcript of a recording; re-transcribing replaces it whole."""
+
+    __tablename__ = "transcripts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recording_id: Mapped[int] = mapped_column(ForeignKey("recordings.id", ondelete="CASCADE"), unique=True)
+    language: Mapped[str] = mapped_column(String(16))
+    duration: Mapped[float] = mapped_column(Float)
+    options: Mapped[dict[str, Any]] = mapped_column(JSON)
+    models: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+    recording: Mapped[Recording] = relationship(back_populates="transcript")
+    speakers: Mapped[list[Speaker]] = relationship(
+        back_populates="transcript", cascade="all, delete-orphan", order_by="Speaker.label"
+    )
+    utterances: Mapped[list[Utterance]] = relationship(
+        back_populates="transcript", cascade="all, delete-orphan", order_by="Utterance.seq"
+    )
+
+
+class Speaker(Base):
+    """A voice in one transcript. Reviewers may correct ``role`` and ``display_name``."""
+
+    __tablename__ = "speakers"
+    __table_args__ = (UniqueConstraint("transcript_id", "label"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transcript_id: Mapped[int] = mapped_column(ForeignKey("transcripts.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str | None] = mapped_column(String(16))  # agent | customer | ivr | other
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    channel: Mapped[int | None] = mapped_column(Integer)
+
+    transcript: Mapped[Transcript] = relationship(back_populates="speakers")
+
+
+class Utterance(Base):
+    __tablename__ = "utterances"
+    __table_args__ = (Index("ix_utterances_transcript_start", "transcript_id", "start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transcript_id: Mapped[int] = mapped_column(ForeignKey("transcripts.id", ondelete="CASCADE"))
+    speaker_id: Mapped[int] = mapped_column(ForeignKey("speakers.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    start: Mapped[float] = mapped_column(Float)
+    end: Mapped[float] = mapped_column(Float)
+    text: Mapped[str] = mapped_column(Text)
+
+    transcript: Mapped[Transcript] = relationship(back_populates="utterances")
+    speaker: Mapped[Speaker] = relationship()
+    words: Mapped[list[Word]] = relationship(
+        back_populates="utterance", cascade="all, delete-orphan", order_by="Word.seq"
+    )
+
+
+class Word(Base):
+    __tablename__ = "words"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    utterance_id: Mapped[int] = mapped_column(ForeignKey("utterances.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    start: Mapped[float] = mapped_column(Float)
+    end: Mapped[float] = mapped_column(Float)
+    text: Mapped[str] = mapped_column(String(200))
+    probability: Mapped[float] = mapped_column(Float)
+
+    utterance: Mapped[Utterance] = relationship(back_populates="words")
+
+
+class Job(Base):
+    """A unit of queued work. The table is the queue: workers claim rows atomically."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_status_created", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recording_id: Mapped[int] = mapped_column(ForeignKey("recordings.id", ondelete="CASCADE"), index=True)
+    stage: Mapped[str] = mapped_column(String(32))  # transcribe
+    status: Mapped[str] = mapped_column(String(16))  # queued | running | done | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    error: Mapped[str | None] = mapped_column(Text)
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+    recording: Mapped[Recording] = relationship(back_populates="jobs")
