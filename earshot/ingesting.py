@@ -1,0 +1,62 @@
+"""Wires ``recorder.ingest.scan`` to ``storage.services.ingest_recording`` and reports per file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from earshot.settings import Settings
+from recorder.ingest import ScanOptions, scan
+from recorder.types import IngestError
+from storage import services
+from storage.blobs import BlobStore
+from storage.db import Database
+
+
+@dataclass(frozen=True)
+class IngestSummary:
+    ingested: int
+    duplicates: int
+    failed: int
+
+
+def ingest_paths(
+    db: Database,
+    settings: Settings,
+    paths: list[Path],
+    cdr_paths: list[Path],
+    filename_pattern: str | None,
+    report: Callable[[str], None],
+) -> IngestSummary:
+    """Ingest every recording under ``paths``; one bad file is reported and the rest go on."""
+    options = ScanOptions.for_settings(
+        cdr_paths=cdr_paths,
+        filename_pattern=filename_pattern,
+        timezone=settings.timezone,
+        default_channel_roles=settings.channel_roles,
+    )
+    blobs = BlobStore(settings.blobs_dir)
+    ingested = duplicates = failed = 0
+    for item in scan(paths, options):
+        if isinstance(item, IngestError):
+            report(f"failed   {item}")
+            failed += 1
+            continue
+        try:
+            result = services.ingest_recording(
+                db, item, blobs, default_region=settings.default_region, max_attempts=settings.max_attempts
+            )
+        except (ValueError, RuntimeError) as error:  # a database that is locked, read-only, ...
+            report(f"failed   {item.path}: {error}")
+            failed += 1
+            continue
+        for warning in result.warnings:
+            report(f"warning  {item.path}: {warning}")
+        if result.created:
+            report(f"ingested {item.path} -> call {result.recording_id}, job {result.job_id} queued")
+            ingested += 1
+        else:
+            report(f"skipped  {item.path}: already stored as call {result.recording_id}")
+            duplicates += 1
+    return IngestSummary(ingested=ingested, duplicates=duplicates, failed=failed)

@@ -1,0 +1,153 @@
+"""Settings from defaults, a TOML config file and ``EARSHOT_*`` environment variables, in that order.
+
+Command-line flags override these per call. One frozen object is passed around; nothing reads the
+environment anywhere else.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, get_args
+
+import platformdirs
+
+from transcribe.types import ROLES, DiarizationBackend, MonoRoleRule, Role, TranscribeOptions
+
+CONFIG_FILE_NAME = "earshot.toml"
+
+
+class SettingsError(ValueError):
+    """A setting with a value that cannot be used; the message names the setting and its source."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    model: str = "tiny.en"
+    language: str | None = None
+    diarization: DiarizationBackend = "auto"
+    num_speakers: int | None = None
+    hotwords: str | None = None  # the organisation's vocabulary: product names, brand names
+    device: str = "cpu"
+    compute_type: str = "int8"
+    channel_roles: tuple[Role, ...] = ("agent", "customer")
+    mono_role_rule: MonoRoleRule = "first_speaker_is_agent"
+    pyannote_pipeline: str | None = None
+    hf_token: str | None = field(default=None, repr=False)
+    default_region: str = "NL"  # for phone numbers written without a country code
+    timezone: str = "UTC"  # for call times written without an offset
+    max_attempts: int = 3
+    job_stale_after_s: int = 600  # a running job whose worker sent no heartbeat this long is retried
+    max_audio_seconds: float = 4 * 3600
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def blobs_dir(self) -> Path:
+        return self.data_dir / "audio"
+
+    def transcribe_options(self, **overrides: Any) -> TranscribeOptions:
+        """Options for one transcription: these settings, then any non-None per-call overrides."""
+        base = TranscribeOptions(
+            model=self.model,
+            language=self.language,
+            diarization=self.diarization,
+            num_speakers=self.num_speakers,
+            hotwords=self.hotwords,
+            device=self.device,
+            compute_type=self.compute_type,
+            channel_roles=self.channel_roles,
+            mono_role_rule=self.mono_role_rule,
+            pyannote_pipeline=self.pyannote_pipeline,
+            hf_token=self.hf_token,
+        )
+        return replace(base, **{k: v for k, v in overrides.items() if v is not None})
+
+
+_ENV_PREFIX = "EARSHOT_"
+
+
+def load_settings(config_path: Path | None = None, env: Mapping[str, str] = os.environ) -> Settings:
+    """Read settings. The config file is ``config_path``, else ``$EARSHOT_CONFIG``, else
+    ``earshot.toml`` in the data folder, if it exists."""
+    data_dir = Path(env.get("EARSHOT_DATA_DIR") or platformdirs.user_data_dir("earshot")).expanduser()
+    explicit = config_path or (Path(env["EARSHOT_CONFIG"]) if env.get("EARSHOT_CONFIG") else None)
+    path = explicit or data_dir / CONFIG_FILE_NAME
+    values: dict[str, Any] = {}
+    if explicit is not None or path.exists():
+        values.update(_read_config_file(path))
+    for setting in fields(Settings):
+        raw = env.get(_ENV_PREFIX + setting.name.upper())
+        if raw is not None:
+            values[setting.name] = raw
+    if env.get("HF_TOKEN") and "hf_token" not in values:
+        values["hf_token"] = env["HF_TOKEN"]
+    data_dir = Path(values.pop("data_dir", data_dir)).expanduser()
+    database_url = values.pop("database_url", None) or f"sqlite:///{data_dir / 'earshot.db'}"
+    return Settings(data_dir=data_dir, database_url=database_url, **_coerce(values, source=str(path)))
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            table = tomllib.load(f)
+    except FileNotFoundError:
+        raise SettingsError(f"{path}: config file not found") from None
+    except tomllib.TOMLDecodeError as e:
+        raise SettingsError(f"{path}: not valid TOML: {e}") from None
+    known = {f.name for f in fields(Settings)}
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise SettingsError(f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    return table
+
+
+def _coerce(values: dict[str, Any], source: str) -> dict[str, Any]:
+    """Turn strings (from the environment) and TOML values into the field types, with clear errors."""
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        try:
+            out[name] = _COERCE[name](value) if name in _COERCE else (str(value) if value != "" else None)
+        except (TypeError, ValueError) as e:
+            raise SettingsError(f"{source}: setting {name}={value!r} is invalid: {e}") from None
+    return out
+
+
+def _choice(options: tuple[str, ...]):
+    def check(value: Any) -> str:
+        if value not in options:
+            raise ValueError(f"expected one of {', '.join(options)}")
+        return value
+
+    return check
+
+
+def _roles(value: Any) -> tuple[Role, ...]:
+    items = value.split(",") if isinstance(value, str) else list(value)
+    roles = tuple(str(item).strip() for item in items)
+    bad = [r for r in roles if r not in ROLES]
+    if bad or not roles:
+        raise ValueError(f"roles must be a list of {', '.join(ROLES)}")
+    return roles  # type: ignore[return-value]
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value in ("", None) else int(value)
+
+
+_COERCE = {
+    "diarization": _choice(get_args(DiarizationBackend)),
+    "mono_role_rule": _choice(get_args(MonoRoleRule)),
+    "num_speakers": _optional_int,
+    "channel_roles": _roles,
+    "max_attempts": int,
+    "job_stale_after_s": int,
+    "max_audio_seconds": float,
+}

