@@ -40,8 +40,14 @@ def _user_errors(func):
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", type=click.Path(path_type=Path), help="TOML config file (default: earshot.toml in the data folder).")
-@click.option("--data-dir", type=click.Path(path_type=Path), help="Data folder: database, audio, model cache.")
+@click.option(
+    "--config",
+    type=click.Path(path_type=Path),
+    help="TOML config file (default: earshot.toml in the data folder).",
+)
+@click.option(
+    "--data-dir", type=click.Path(path_type=Path), help="Data folder: database, audio, model cache."
+)
 @click.pass_context
 def main(ctx: click.Context, config: Path | None, data_dir: Path | None) -> None:
     """Earshot: diarized, searchable call transcripts in one customer history."""
@@ -65,10 +71,14 @@ def _open_db(settings: Settings):
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default="json", show_default=True)
-@click.option("--model", help="Embedded tiny.en or base, any faster-whisper model name, or a local model folder.")
+@click.option(
+    "--model", help="Embedded tiny.en or base, any faster-whisper model name, or a local model folder."
+)
 @click.option("--language", help="Language code, e.g. en, nl, pl (default: detect).")
 @click.option("--diarization", type=click.Choice(["auto", "channels", "embedded", "pyannote"]))
-@click.option("--num-speakers", type=click.IntRange(1, 20), help="Known number of speakers (default: automatic).")
+@click.option(
+    "--num-speakers", type=click.IntRange(1, 20), help="Known number of speakers (default: automatic)."
+)
 @click.option("--hotwords", help="Words to favour: product and company names.")
 @click.option("--progress/--no-progress", default=True, help="Progress bars on stderr.")
 @click.pass_obj
@@ -87,11 +97,15 @@ def transcribe(settings: Settings, file: Path, fmt: str, progress: bool, **overr
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--cdr", "cdr_paths", multiple=True, type=click.Path(path_type=Path), help="Asterisk/FreePBX CDR CSV.")
+@click.option(
+    "--cdr", "cdr_paths", multiple=True, type=click.Path(path_type=Path), help="Asterisk/FreePBX CDR CSV."
+)
 @click.option("--filename-pattern", help="Regex with named groups for PBX file names (default: FreePBX's).")
 @click.pass_obj
 @_user_errors
-def ingest(settings: Settings, paths: tuple[Path, ...], cdr_paths: tuple[Path, ...], filename_pattern: str | None) -> None:
+def ingest(
+    settings: Settings, paths: tuple[Path, ...], cdr_paths: tuple[Path, ...], filename_pattern: str | None
+) -> None:
     """Store call recordings (files or folders) with their metadata and queue them for transcription.
 
     Metadata comes from a JSON sidecar next to each file (call.wav -> call.json) or from the PBX
@@ -100,14 +114,20 @@ def ingest(settings: Settings, paths: tuple[Path, ...], cdr_paths: tuple[Path, .
     """
     from earshot.ingesting import ingest_paths
 
-    summary = ingest_paths(_open_db(settings), settings, list(paths), list(cdr_paths), filename_pattern, click.echo)
-    click.echo(f"{summary.ingested} ingested, {summary.duplicates} already stored, {summary.failed} failed", err=True)
+    summary = ingest_paths(
+        _open_db(settings), settings, list(paths), list(cdr_paths), filename_pattern, click.echo
+    )
+    click.echo(
+        f"{summary.ingested} ingested, {summary.duplicates} already stored, {summary.failed} failed", err=True
+    )
     if summary.failed:
         sys.exit(1)
 
 
 @main.command()
-@click.option("--once", is_flag=True, help="Process every queued job, then exit (instead of waiting for more).")
+@click.option(
+    "--once", is_flag=True, help="Process every queued job, then exit (instead of waiting for more)."
+)
 @click.option("--progress/--no-progress", default=True, help="Progress bars on stderr.")
 @click.pass_obj
 @_user_errors
@@ -132,7 +152,9 @@ def worker(settings: Settings, once: bool, progress: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per hit.")
 @click.pass_obj
 @_user_errors
-def search(settings: Settings, query: str, speaker, customer, agent, date_from, date_to, limit: int, as_json: bool) -> None:
+def search(
+    settings: Settings, query: str, speaker, customer, agent, date_from, date_to, limit: int, as_json: bool
+) -> None:
     """Search transcripts. QUERY: words, "exact phrases", AND/OR/NOT, -word, refund*, NEAR(a b, 5)."""
     from storage.search import HIGHLIGHT_END, HIGHLIGHT_START, SearchFilters, search_utterances
 
@@ -151,10 +173,8 @@ def search(settings: Settings, query: str, speaker, customer, agent, date_from, 
         snippet = hit.snippet.replace(HIGHLIGHT_START, "\x1b[1m").replace(HIGHLIGHT_END, "\x1b[0m")
         when = hit.started_at.strftime("%Y-%m-%d %H:%M") if hit.started_at else "unknown date"
         who = (hit.speaker_role or hit.speaker_label).title()
-        click.echo(
-            f"call {hit.recording_id} @ {_clock(hit.start)}  {when}  {hit.customer_name or 'unknown customer'}"
-            f"  [{who}] {snippet}"
-        )
+        customer = hit.customer_name or "unknown customer"
+        click.echo(f"call {hit.recording_id} @ {_clock(hit.start)}  {when}  {customer}  [{who}] {snippet}")
     if not as_json:
         click.echo(f"{page.total} hit(s)", err=True)
 
@@ -244,7 +264,9 @@ def app(settings: Settings, port: int) -> None:
 
 
 @main.command()
-@click.option("--samples", type=click.Path(path_type=Path), default=REPO_ROOT / "sample_audio", show_default=True)
+@click.option(
+    "--samples", type=click.Path(path_type=Path), default=REPO_ROOT / "sample_audio", show_default=True
+)
 @click.option("--app/--no-app", "open_app", default=True, help="Start the review app at the end.")
 @click.option("--port", type=int, default=8501, show_default=True)
 @click.pass_obj
@@ -271,9 +293,24 @@ def demo(settings: Settings, samples: Path, open_app: bool, port: int) -> None:
 def _run_app(settings: Settings, port: int) -> None:
     import os
 
-    env = {**os.environ, "EARSHOT_DATA_DIR": str(settings.data_dir), "EARSHOT_DATABASE_URL": settings.database_url}
-    command = [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "review_app" / "app.py"),
-               "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    env = {
+        **os.environ,
+        "EARSHOT_DATA_DIR": str(settings.data_dir),
+        "EARSHOT_DATABASE_URL": settings.database_url,
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(REPO_ROOT / "review_app" / "app.py"),
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     click.echo(f"review app on http://localhost:{port} (Ctrl+C to stop)", err=True)
     sys.exit(subprocess.call(command, env=env))
 

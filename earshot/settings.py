@@ -105,7 +105,9 @@ def _read_config_file(path: Path) -> dict[str, Any]:
     known = {f.name for f in fields(Settings)}
     unknown = sorted(set(table) - known)
     if unknown:
-        raise SettingsError(f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        raise SettingsError(
+            f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
     return table
 
 
