@@ -1,0 +1,56 @@
+import re
+from pathlib import Path
+
+import pytest
+
+from earshot.settings import SettingsError, load_settings
+
+
+def test_defaults_put_everything_under_the_data_folder(tmp_path: Path) -> None:
+    settings = load_settings(env={"EARSHOT_DATA_DIR": str(tmp_path)})
+    assert settings.database_url == f"sqlite:///{tmp_path / 'earshot.db'}"
+    assert settings.models_dir == tmp_path / "models"
+    assert settings.model == "tiny.en"
+    assert settings.diarization == "auto"
+
+
+def test_environment_overrides_config_file(tmp_path: Path) -> None:
+    (tmp_path / "earshot.toml").write_text(
+        'model = "base"\nnum_speakers = 2\nchannel_roles = ["customer", "agent"]\nhotwords = "Earshot"\n'
+    )
+    settings = load_settings(env={"EARSHOT_DATA_DIR": str(tmp_path), "EARSHOT_NUM_SPEAKERS": "3"})
+    assert settings.model == "base"
+    assert settings.num_speakers == 3
+    assert settings.channel_roles == ("customer", "agent")
+    options = settings.transcribe_options(language="nl", model=None)
+    assert (options.language, options.model, options.hotwords) == ("nl", "base", "Earshot")
+
+
+def test_hf_token_comes_from_hf_token_and_is_never_printed(tmp_path: Path) -> None:
+    settings = load_settings(env={"EARSHOT_DATA_DIR": str(tmp_path), "HF_TOKEN": "hf_secret"})
+    assert settings.hf_token == "hf_secret"
+    assert "hf_secret" not in repr(settings)
+    assert "hf_secret" not in repr(settings.transcribe_options())
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("model = ", "not valid TOML"),
+        ('colour = "blue"', "unknown setting(s) colour"),
+        ('diarization = "magic"', "diarization='magic' is invalid"),
+        ('channel_roles = ["agent", "boss"]', "channel_roles"),
+        ('max_attempts = "many"', "max_attempts='many' is invalid"),
+    ],
+)
+def test_bad_config_file_names_file_and_setting(tmp_path: Path, text: str, message: str) -> None:
+    config = tmp_path / "earshot.toml"
+    config.write_text(text)
+    with pytest.raises(SettingsError, match=re.escape(message)) as caught:
+        load_settings(env={"EARSHOT_DATA_DIR": str(tmp_path)})
+    assert str(config) in str(caught.value)
+
+
+def test_explicit_config_file_must_exist(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="config file not found"):
+        load_settings(tmp_path / "missing.toml", env={"EARSHOT_DATA_DIR": str(tmp_path)})
