@@ -1,0 +1,1 @@
+"""Benchmarks: run by hand, print figures. Not part of the test suite."""

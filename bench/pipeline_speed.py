@@ -1,0 +1,100 @@
+"""Real-time factor of our pipeline next to plain faster-whisper, same audio, model and run.
+
+    .venv/bin/python -m bench.pipeline_speed [--model tiny.en] [--minutes 5]
+
+Builds a stereo and a mono call of at least ``--minutes`` by concatenating the recordings in
+shared/eval (stereo: each file on alternating channels with gaps, like two parties taking turns;
+mono: the same audio mixed down), then times, on each:
+- plain faster-whisper (``WhisperModel.transcribe`` with word timestamps and VAD, as we use it),
+- ``earshot transcribe`` (decode + pipeline) with ``--diarization channels`` resp. ``embedded``.
+Models are loaded and warmed first; only transcription is timed. Ratios are what to read: the
+machine is shared and noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from bench.accuracy import DEFAULT_FOLDER
+from transcribe import audio, models, pipeline
+from transcribe.types import SAMPLE_RATE, TranscribeOptions
+
+
+def build_call(folder: Path, minutes: float) -> np.ndarray:
+    """A (2, frames) turn-taking call: each clip on one channel while the other is silent."""
+    clips = [audio.decode(p).mono() for p in sorted(folder.iterdir()) if p.suffix in {".wav", ".flac"}]
+    gap = np.zeros(int(0.4 * SAMPLE_RATE), dtype=np.float32)
+    pieces: list[np.ndarray] = []
+    frames, channel = 0, 0
+    while frames < minutes * 60 * SAMPLE_RATE:
+        for clip in clips:
+            stereo = np.zeros((2, len(clip) + len(gap)), dtype=np.float32)
+            stereo[channel, : len(clip)] = clip
+            pieces.append(stereo)
+            frames += stereo.shape[1]
+            channel = 1 - channel
+    return np.concatenate(pieces, axis=1)
+
+
+def time_plain_faster_whisper(path: Path, options: TranscribeOptions, cache_dir: Path) -> float:
+    model = models.load_whisper(options.model, cache_dir, options.device, options.compute_type)
+    began = time.perf_counter()
+    segments, _ = model.transcribe(
+        str(path), word_timestamps=True, vad_filter=True, beam_size=options.beam_size, language="en"
+    )
+    for _ in segments:
+        pass
+    return time.perf_counter() - began
+
+
+def time_pipeline(path: Path, options: TranscribeOptions, cache_dir: Path) -> float:
+    began = time.perf_counter()
+    pipeline.run(audio.decode(path), options, cache_dir=cache_dir)
+    return time.perf_counter() - began
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--model", default="tiny.en")
+    parser.add_argument("--minutes", type=float, default=5.0)
+    parser.add_argument("--folder", type=Path, default=DEFAULT_FOLDER)
+    parser.add_argument("--cache-dir", type=Path, default=Path(".earshot/models"))
+    args = parser.parse_args()
+    call = build_call(args.folder, args.minutes)
+    duration = call.shape[1] / SAMPLE_RATE
+    with tempfile.TemporaryDirectory() as tmp:
+        stereo, mono = Path(tmp) / "stereo.wav", Path(tmp) / "mono.wav"
+        sf.write(stereo, call.T, SAMPLE_RATE)
+        sf.write(mono, call.mean(axis=0), SAMPLE_RATE)
+        print(f"model {args.model} int8, {duration:.0f} s of audio ({duration / 60:.1f} min)")
+        for path, backend in ((stereo, "channels"), (mono, "embedded")):
+            options = TranscribeOptions(model=args.model, diarization=backend)
+            warmup = Path(tmp) / f"warm_{backend}.wav"
+            sf.write(
+                warmup,
+                call[:, : 20 * SAMPLE_RATE].T if backend == "channels" else mono_head(call),
+                SAMPLE_RATE,
+            )
+            time_pipeline(warmup, options, args.cache_dir)
+            plain = time_plain_faster_whisper(path, options, args.cache_dir)
+            ours = time_pipeline(path, options, args.cache_dir)
+            print(
+                f"{path.stem:<7} {backend:<9} plain faster-whisper RTF {plain / duration:.3f}  "
+                f"earshot RTF {ours / duration:.3f}  ratio {ours / plain:.2f}x"
+            )
+
+
+def mono_head(call: np.ndarray) -> np.ndarray:
+    return call[:, : 20 * SAMPLE_RATE].mean(axis=0)
+
+
+if __name__ == "__main__":
+    main()
