@@ -1,0 +1,145 @@
+"""Render a Transcript as JSON (the stable contract), plain text, WebVTT, SubRip or RTTM.
+
+Every renderer has the signature ``(transcript, file_id) -> str`` through ``FORMATS`` so the command
+line and the app can offer them by name; only RTTM needs the file id.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable
+from typing import Any
+
+from transcribe.types import Speaker, TranscribeOptions, Transcript, Utterance, Word
+
+Renderer = Callable[[Transcript, str], str]
+# Options that must never leave the process (a Hugging Face token in an exported file is a leak).
+_PRIVATE_OPTIONS = frozenset({"hf_token"})
+
+
+def speaker_display_name(speaker: Speaker) -> str:
+    """What a reader sees: the role when known ("Agent"), else the diarization label ("S2")."""
+    return speaker.role.title() if speaker.role else speaker.label
+
+
+def to_json(t: Transcript) -> str:
+    return json.dumps(_transcript_dict(t), ensure_ascii=False, indent=2)
+
+
+def from_json(s: str) -> Transcript:
+    data = json.loads(s)
+    options = dict(data["options"])
+    if "channel_roles" in options:  # JSON has no tuples; the frozen dataclass wants one
+        options["channel_roles"] = tuple(options["channel_roles"])
+    return Transcript(
+        language=data["language"],
+        duration=data["duration"],
+        speakers=tuple(Speaker(**s) for s in data["speakers"]),
+        utterances=tuple(
+            Utterance(
+                speaker=u["speaker"], start=u["start"], end=u["end"], text=u["text"],
+                words=tuple(Word(**w) for w in u["words"]),
+            )
+            for u in data["utterances"]
+        ),
+        options=TranscribeOptions(**options),
+        models=dict(data["models"]),
+    )
+
+
+def to_txt(t: Transcript) -> str:
+    names = _display_names(t)
+    return "".join(f"[{_clock(u.start, '.')}] {names(u.speaker)}: {u.text}\n" for u in t.utterances)
+
+
+def to_vtt(t: Transcript) -> str:
+    names = _display_names(t)
+    cues = (
+        f"{_clock(u.start, '.')} --> {_clock(u.end, '.')}\n<v {_escape(names(u.speaker))}>{_escape(u.text)}\n"
+        for u in t.utterances
+    )
+    return "\n".join(("WEBVTT\n", *cues))
+
+
+def to_srt(t: Transcript) -> str:
+    names = _display_names(t)
+    return "\n".join(
+        f"{n}\n{_clock(u.start, ',')} --> {_clock(u.end, ',')}\n{names(u.speaker)}: {u.text}\n"
+        for n, u in enumerate(t.utterances, start=1)
+    )
+
+
+def to_rttm(t: Transcript, file_id: str) -> str:
+    # RTTM is space-separated: a space inside the id would shift every column after it.
+    file_id = "_".join(file_id.split()) or "recording"
+    return "".join(
+        f"SPEAKER {file_id} 1 {u.start:.3f} {u.end - u.start:.3f} <NA> <NA> {u.speaker} <NA> <NA>\n"
+        for u in t.utterances
+    )
+
+
+def _ignoring_file_id(render: Callable[[Transcript], str]) -> Renderer:
+    return lambda t, file_id: render(t)
+
+
+FORMATS: dict[str, Renderer] = {
+    "json": _ignoring_file_id(to_json),
+    "txt": _ignoring_file_id(to_txt),
+    "vtt": _ignoring_file_id(to_vtt),
+    "srt": _ignoring_file_id(to_srt),
+    "rttm": to_rttm,
+}
+
+
+def _transcript_dict(t: Transcript) -> dict[str, Any]:
+    options = {
+        f.name: getattr(t.options, f.name)
+        for f in dataclasses.fields(t.options)
+        if f.name not in _PRIVATE_OPTIONS
+    }
+    options["channel_roles"] = list(options["channel_roles"])
+    return {
+        "duration": _t(t.duration),
+        "language": t.language,
+        "speakers": [{"label": s.label, "role": s.role, "channel": s.channel} for s in t.speakers],
+        "utterances": [
+            {
+                "speaker": u.speaker,
+                "start": _t(u.start),
+                "end": _t(u.end),
+                "text": u.text,
+                "words": [
+                    {"start": _t(w.start), "end": _t(w.end), "text": w.text,
+                     "probability": float(w.probability), "speaker": w.speaker}
+                    for w in u.words
+                ],
+            }
+            for u in t.utterances
+        ],
+        "options": options,
+        "models": dict(t.models),
+    }
+
+
+def _t(value: float) -> float:
+    """Milliseconds are finer than any word boundary Whisper or diarization can place."""
+    return round(float(value), 3)
+
+
+def _display_names(t: Transcript) -> Callable[[str], str]:
+    """Label -> display name; a label missing from ``speakers`` still shows, as itself."""
+    names = {s.label: speaker_display_name(s) for s in t.speakers}
+    return lambda label: names.get(label, label)
+
+
+def _clock(seconds: float, decimal_mark: str) -> str:
+    ms = round(seconds * 1000)
+    hours, ms = divmod(ms, 3_600_000)
+    minutes, ms = divmod(ms, 60_000)
+    secs, ms = divmod(ms, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}{decimal_mark}{ms:03d}"
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
