@@ -34,10 +34,9 @@ def _sha256(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def models_dir(tmp_path_factory) -> Path:
-    cache = tmp_path_factory.mktemp("models")
-    prepare_embedded_models(cache)
-    return cache
+def models_dir(models_cache) -> Path:
+    prepare_embedded_models(models_cache)
+    return models_cache
 
 
 def test_tiny_en_comes_from_its_package():
