@@ -1,0 +1,72 @@
+"""Content-addressed store for original call audio: a file's name is the SHA-256 of its bytes.
+
+Originals are evidence, so they are never altered: stored files are read-only, an existing blob is
+never rewritten, and derived audio (redaction, transcodes) must be written elsewhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from storage.errors import NotFound
+
+_CHUNK = 1 << 20
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class StoredBlob:
+    sha256: str
+    path: Path
+    created: bool  # False: the store already held these bytes
+
+
+class BlobStore:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def put(self, source: Path) -> StoredBlob:
+        """Copy ``source`` into the store, hashing while copying so the file is read only once."""
+        staging = self.root / "tmp"  # inside the store: same file system, so the rename is atomic
+        staging.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        with open(source, "rb") as reader, tempfile.NamedTemporaryFile(dir=staging, delete=False) as writer:
+            try:
+                while chunk := reader.read(_CHUNK):
+                    digest.update(chunk)
+                    writer.write(chunk)
+                writer.flush()
+                os.fsync(writer.fileno())
+            except BaseException:
+                os.unlink(writer.name)
+                raise
+        temporary = Path(writer.name)
+        sha256 = digest.hexdigest()
+        target = self.path_for(sha256)
+        if target.exists():
+            temporary.unlink()
+            return StoredBlob(sha256=sha256, path=target, created=False)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary.chmod(0o444)
+        # Two processes storing the same bytes at once both rename; the loser replaces identical bytes.
+        os.replace(temporary, target)
+        return StoredBlob(sha256=sha256, path=target, created=True)
+
+    def path_for(self, sha256: str) -> Path:
+        if not _SHA256.fullmatch(sha256):
+            raise ValueError(f"not a SHA-256 hex digest: {sha256!r}")
+        return self.root / sha256[:2] / sha256
+
+    def open_bytes(self, sha256: str) -> BinaryIO:
+        """The original bytes, opened for reading; the caller closes the file."""
+        path = self.path_for(sha256)
+        try:
+            return open(path, "rb")
+        except FileNotFoundError as error:
+            raise NotFound(f"audio {sha256} is missing from the store at {self.root}") from error

@@ -1,0 +1,170 @@
+"""Open the database: one engine per process, SQLite tuned for several worker processes, schema at head.
+
+SQLite is the embedded default; any SQLAlchemy URL (PostgreSQL) works the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.errors import StorageError
+
+__all__ = [
+    "Database",
+    "StorageError",
+    "alembic_config",
+    "create_storage_engine",
+    "open_database",
+    "read_scope",
+    "session_scope",
+]
+
+# Execution option read by the SQLite "begin" listener: write transactions take the write lock up
+# front, so a concurrent writer waits on busy_timeout instead of failing with SQLITE_BUSY_SNAPSHOT
+# when its read snapshot went stale before its first write.
+_BEGIN_IMMEDIATE = "earshot_begin_immediate"
+
+
+@dataclass(frozen=True)
+class Database:
+    engine: Engine
+    sessionmaker: sessionmaker[Session]
+
+    @property
+    def label(self) -> str:
+        """What error messages call this database: the SQLite file, or the URL without password."""
+        return describe_url(self.engine.url)
+
+
+def describe_url(url: URL) -> str:
+    path = sqlite_path(url)
+    return str(path) if path is not None else url.render_as_string(hide_password=True)
+
+
+def sqlite_path(url: URL) -> Path | None:
+    """The file behind a SQLite URL (plain or ``file:...?mode=ro&uri=true``); None if not a file."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    database = url.database
+    if url.query.get("uri") == "true":
+        database = database.removeprefix("file:").split("?", 1)[0]
+        if database in ("", ":memory:"):
+            return None
+    return Path(database)
+
+
+def create_storage_engine(url: str | URL, *, busy_timeout: float = 10.0) -> Engine:
+    """An engine without migrations (Alembic's env.py uses it); applications call ``open_database``."""
+    url = make_url(url)
+    engine = create_engine(url)
+    if url.get_backend_name() == "sqlite":
+        _tune_sqlite(engine, busy_timeout)
+    return engine
+
+
+def _tune_sqlite(engine: Engine, busy_timeout: float) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        # Let SQLAlchemy emit BEGIN itself (below): pysqlite's implicit BEGIN skips SELECTs, which breaks
+        # transactional DDL in migrations and read-then-write isolation.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            # WAL: readers (the review app) never block the writer (a worker) and vice versa.
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            # NORMAL is durable in WAL mode except for the last commits on power loss; much faster.
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        immediate = connection.get_execution_options().get(_BEGIN_IMMEDIATE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def alembic_config(connection: Connection) -> Config:
+    """Alembic settings without an alembic.ini: the migrations ship inside the ``storage`` package."""
+    config = Config()
+    config.set_main_option("script_location", "storage:migrations")
+    config.attributes["connection"] = connection
+    return config
+
+
+def open_database(url: str, *, busy_timeout: float = 10.0) -> Database:
+    """Connect, bring the schema to the newest revision and check that the database accepts writes.
+
+    Checking writes here turns a read-only or locked database into one clear error at start-up
+    instead of a failure in the middle of the first ingest or job.
+    """
+    parsed = make_url(url)
+    path = sqlite_path(parsed)
+    if path is not None and parsed.query.get("mode") != "ro":
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StorageError(f"cannot create the folder for database {path}: {error.strerror}") from error
+    engine = create_storage_engine(parsed, busy_timeout=busy_timeout)
+    db = Database(engine=engine, sessionmaker=sessionmaker(engine, expire_on_commit=False))
+    try:
+        with _translate_errors(db), engine.connect() as connection:
+            command.upgrade(alembic_config(connection), "head")
+            connection.commit()
+        with session_scope(db) as session:
+            # BEGIN IMMEDIATE on SQLite already needs the write lock; elsewhere a no-op write probes it.
+            session.execute(text("UPDATE alembic_version SET version_num = version_num"))
+    except BaseException:
+        engine.dispose()
+        raise
+    return db
+
+
+@contextmanager
+def session_scope(db: Database) -> Iterator[Session]:
+    """A write transaction: commit when the block succeeds, roll back when it raises."""
+    with _translate_errors(db), db.sessionmaker() as session:
+        session.connection(execution_options={_BEGIN_IMMEDIATE: True})
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+@contextmanager
+def read_scope(db: Database) -> Iterator[Session]:
+    """A read-only unit of work: it is never committed, so a reader cannot write by accident."""
+    with _translate_errors(db), db.sessionmaker() as session:
+        yield session
+
+
+@contextmanager
+def _translate_errors(db: Database) -> Iterator[None]:
+    """Turn the database's own lock/permission errors into one message that names the database."""
+    try:
+        yield
+    except OperationalError as error:
+        reason = str(error.orig).lower()
+        if "locked" in reason or "busy" in reason:
+            message = (
+                f"database {db.label} is locked by another process (gave up after waiting); "
+                "try again when the other earshot command or worker has finished"
+            )
+        elif "readonly" in reason or "read-only" in reason or "read only" in reason:
+            message = f"database {db.label} is read-only: earshot needs to write to it and to its folder"
+        else:
+            message = f"cannot use database {db.label}: {error.orig}"
+        raise StorageError(message) from error

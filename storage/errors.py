@@ -1,0 +1,17 @@
+"""Exceptions storage raises, shared by its modules so callers catch one family, not SQLAlchemy's."""
+
+
+class StorageError(RuntimeError):
+    """The database cannot be used (locked, read-only, unreachable); the message names it and why."""
+
+
+class NotFound(LookupError):
+    """A recording, transcript, speaker or job that the caller named does not exist."""
+
+
+class AmbiguousReference(ValueError):
+    """A user's reference (name, hash prefix) matches more than one recording."""
+
+
+class InvalidValue(ValueError):
+    """A value a user supplied (a role, a job to retry) that storage cannot accept as given."""

@@ -1,0 +1,60 @@
+"""Real SQLite files and real WAV files in tmp_path for the storage tests."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from recorder.types import CallMetadata, Recording
+from storage.blobs import BlobStore
+from storage.db import Database, open_database
+from transcribe.types import AudioInfo
+
+MakeRecording = Callable[..., Recording]
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    database = open_database(f"sqlite:///{tmp_path / 'data' / 'earshot.db'}")
+    yield database
+    database.engine.dispose()
+
+
+@pytest.fixture
+def blobs(tmp_path: Path) -> BlobStore:
+    return BlobStore(tmp_path / "blobs")
+
+
+@pytest.fixture
+def make_recording(tmp_path: Path) -> MakeRecording:
+    """A real stereo 8 kHz WAV (a tone per channel, ``seed`` makes the bytes unique) as the recorder
+    would hand it over."""
+
+    def make(seed: int = 0, name: str | None = None, metadata: CallMetadata | None = None) -> Recording:
+        folder = tmp_path / "incoming" / f"{seed}"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / (name or f"call-{seed}.wav")
+        time = np.arange(8000 * 2) / 8000
+        samples = np.stack([np.sin(2 * np.pi * (300 + seed) * time), np.sin(2 * np.pi * 500 * time)], axis=1)
+        sf.write(path, (0.3 * samples).astype(np.float32), 8000, subtype="PCM_16")
+        info = sf.info(path)
+        data = path.read_bytes()
+        return Recording(
+            path=path,
+            sha256=hashlib.sha256(data).hexdigest(),
+            size_bytes=len(data),
+            audio=AudioInfo(
+                format=f"{info.format}/{info.subtype}",
+                duration=info.duration,
+                sample_rate=info.samplerate,
+                channels=info.channels,
+            ),
+            metadata=metadata or CallMetadata(),
+        )
+
+    return make
