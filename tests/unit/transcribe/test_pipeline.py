@@ -1,0 +1,87 @@
+"""The whole way through on real recordings: stereo by channel, mono by embedded diarization."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from transcribe import pipeline
+from transcribe.audio import decode
+from transcribe.diarization import DiarizationError
+from transcribe.types import Audio, AudioInfo, Speaker, TranscribeOptions
+
+EVAL = Path("/work/shared/eval")
+
+
+def _normalized(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s']", " ", text.lower()).split())
+
+
+def _text_of(transcript, label: str) -> str:
+    return _normalized(" ".join(u.text for u in transcript.utterances if u.speaker == label))
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.reports: list[tuple[str, int | None, int | None]] = []
+
+    def __call__(self, step, *, completed=None, total=None) -> None:
+        self.reports.append((step, completed, total))
+
+
+@pytest.fixture(scope="module")
+def stereo_call(models_cache):
+    progress = _Recorder()
+    audio = decode(EVAL / "stereo_2spk.wav")
+    options = TranscribeOptions(diarization="channels")
+    return pipeline.run(audio, options, progress, cache_dir=models_cache), progress
+
+
+@pytest.mark.slow
+def test_stereo_channels_become_agent_and_customer(stereo_call):
+    transcript, _ = stereo_call
+
+    assert transcript.speakers == (Speaker("S1", "agent", 0), Speaker("S2", "customer", 1))
+    assert "wizard" in _text_of(transcript, "S1")
+    assert "horizon" in _text_of(transcript, "S2")
+    assert "horizon" not in _text_of(transcript, "S1") and "wizard" not in _text_of(transcript, "S2")
+    assert all(w.speaker == u.speaker for u in transcript.utterances for w in u.words)
+    assert transcript.language == "en"
+    assert transcript.duration == pytest.approx(5.0)
+    assert transcript.models == {"asr": "tiny.en", "diarization": "channels"}
+
+
+@pytest.mark.slow
+def test_stereo_progress_is_one_asr_bar_over_both_channels(stereo_call):
+    _, progress = stereo_call
+    asr = [(c, t) for step, c, t in progress.reports if step == "asr"]
+
+    assert {t for _, t in asr} == {10}  # 2 channels x 5 s
+    assert [c for c, _ in asr] == sorted(c for c, _ in asr) and asr[-1][0] == 10
+    assert [step for step, *_ in progress.reports][-2:] == ["diarization", "attribution"]
+
+
+@pytest.mark.slow
+def test_mono_speech_goes_through_embedded_diarization(models_cache):
+    progress = _Recorder()
+    audio = decode(EVAL / "jfk.flac")  # stereo file, but both channels are the same voice
+
+    transcript = pipeline.run(audio, TranscribeOptions(), progress, cache_dir=models_cache)
+
+    assert transcript.models == {"asr": "tiny.en", "diarization": "embedded"}
+    assert "ask not what your country" in _normalized(" ".join(u.text for u in transcript.utterances))
+    labels = {s.label for s in transcript.speakers}
+    assert labels == {u.speaker for u in transcript.utterances}
+    assert all(w.speaker == u.speaker for u in transcript.utterances for w in u.words)
+    assert transcript.speakers[0].role == "agent" and transcript.speakers[0].channel is None
+    assert {"asr", "diarization", "attribution"} <= {step for step, *_ in progress.reports}
+
+
+def test_channel_diarization_of_a_mono_file_is_refused(tmp_path):
+    mono = Audio(np.zeros((1, 16000), np.float32), AudioInfo("WAV/PCM_16", 1.0, 16000, 1))
+
+    with pytest.raises(DiarizationError, match="channel diarization needs two channels"):
+        pipeline.run(mono, TranscribeOptions(diarization="channels"), cache_dir=tmp_path)

@@ -1,0 +1,104 @@
+"""Decoded audio in, speaker-attributed Transcript out: the one way through ``transcribe``.
+
+Stereo calls with one party per channel are transcribed channel by channel, which makes
+diarization exact; with the VAD filter on, Whisper only decodes each channel's speech, so the
+cost stays close to one pass over the mixdown. Everything else is transcribed once as a mixdown
+and attributed to the turns a diarization backend finds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from faster_whisper import WhisperModel
+
+from transcribe.asr import recognize
+from transcribe.attribution import attribute_words, utterances_from_channels
+from transcribe.diarization import choose_backend
+from transcribe.diarization.channels import distinct_channel_indices
+from transcribe.models import load_whisper
+from transcribe.roles import assign_roles
+from transcribe.types import (
+    Audio,
+    ProgressHook,
+    SpeakerTurn,
+    TranscribeOptions,
+    Transcript,
+    Utterance,
+    no_progress,
+)
+
+Diarize = Callable[[np.ndarray, TranscribeOptions, ProgressHook], tuple[SpeakerTurn, ...]]
+
+
+def run(
+    audio: Audio, options: TranscribeOptions, hook: ProgressHook = no_progress, *, cache_dir: Path
+) -> Transcript:
+    """Transcribe and diarize ``audio``; the step "decode" is the caller's, this reports the rest."""
+    backend = choose_backend(audio, options)
+    model = load_whisper(options.model, cache_dir, options.device, options.compute_type)
+    if backend == "channels":
+        language, utterances, channels = _transcribe_channels(model, audio, options, hook)
+    else:
+        language, utterances = _transcribe_mixdown(model, audio, options, backend, hook)
+        channels = None
+    labels = tuple(dict.fromkeys(u.speaker for u in utterances))  # order of first speech
+    return Transcript(
+        language=language,
+        duration=audio.duration,
+        speakers=assign_roles(labels, channels, options),
+        utterances=utterances,
+        options=options,
+        models={"asr": options.model, "diarization": backend},
+    )
+
+
+def _transcribe_channels(
+    model: WhisperModel, audio: Audio, options: TranscribeOptions, hook: ProgressHook
+) -> tuple[str, tuple[Utterance, ...], dict[str, int]]:
+    indices = distinct_channel_indices(audio)
+    seconds = round(audio.duration)
+    transcribed = [
+        (f"S{i + 1}", recognize(model, audio.samples[i], options,
+                                _offset(hook, n * seconds, len(indices) * seconds)))
+        for n, i in enumerate(indices)
+    ]
+    # The language of the first channel that has speech: a quiet channel's guess means nothing.
+    language = next((lang for _, (lang, segments) in transcribed if segments), transcribed[0][1][0])
+    hook("diarization", completed=1, total=1)  # exact by construction: one speaker per channel
+    utterances = utterances_from_channels([(label, segments) for label, (_, segments) in transcribed])
+    hook("attribution", completed=1, total=1)
+    return language, utterances, {f"S{i + 1}": i for i in indices}
+
+
+def _transcribe_mixdown(
+    model: WhisperModel, audio: Audio, options: TranscribeOptions, backend: str, hook: ProgressHook
+) -> tuple[str, tuple[Utterance, ...]]:
+    samples = audio.mono()
+    language, segments = recognize(model, samples, options, hook)
+    turns = _diarizer(backend)(samples, options, hook)
+    utterances = attribute_words(segments, turns)
+    hook("attribution", completed=1, total=1)
+    return language, utterances
+
+
+def _diarizer(backend: str) -> Diarize:
+    """Imported on demand: each backend pulls in heavy, optional ML libraries."""
+    if backend == "pyannote":
+        from transcribe.diarization import pyannote_backend
+
+        return pyannote_backend.diarize
+    from transcribe.diarization import embedded
+
+    return embedded.diarize
+
+
+def _offset(hook: ProgressHook, offset: int, overall: int) -> ProgressHook:
+    """Per-channel ASR progress as one bar over all channels, not a bar that restarts per channel."""
+
+    def report(step: str, *, completed: int | None = None, total: int | None = None) -> None:
+        hook(step, completed=None if completed is None else offset + completed, total=overall)
+
+    return report
