@@ -20,9 +20,10 @@ import soxr
 from transcribe.types import SAMPLE_RATE, Audio, AudioInfo
 
 DEFAULT_MAX_SECONDS = 4 * 3600.0
-# Decoders legitimately differ from a header's length by a few frames (MP3 padding, Opus pre-skip);
-# only a larger shortfall means the file was cut.
+# Decoders legitimately differ from a header's length by a few frames (MP3 padding, Opus pre-skip),
+# and an MP3 without a VBR header only has an estimated length: only a larger shortfall means a cut.
 _TRUNCATION_TOLERANCE_S = 0.5
+_TRUNCATION_TOLERANCE_SHARE = 0.01
 # Formats whose name already names the codec, so "FLAC/PCM_16" says nothing more than "FLAC".
 _CODEC_IS_FORMAT = {"FLAC", "MP3"}
 # Placeholder sizes streaming recorders write before they know the length; not a truncation sign.
@@ -56,7 +57,7 @@ def decode(
     if samples.shape[1] == 0:
         raise AudioError(f"{label}: zero-length audio (no samples decoded)")
     decoded_s = samples.shape[1] / rate
-    if info.duration - decoded_s > _TRUNCATION_TOLERANCE_S:
+    if info.duration - decoded_s > _TRUNCATION_TOLERANCE_S + _TRUNCATION_TOLERANCE_SHARE * info.duration:
         raise AudioError(
             f"{label}: truncated or corrupt (header says {info.duration:.2f} s, decoded {decoded_s:.2f} s)"
         )
@@ -98,7 +99,7 @@ def _probe_soundfile(source: Source) -> AudioInfo | None:
     try:
         with _open(source) as fh:
             info = sf.info(fh)
-    except (sf.LibsndfileError, RuntimeError):
+    except sf.SoundFileRuntimeError:
         return None
     if info.frames <= 0:
         return None
@@ -171,7 +172,7 @@ def _read(source: Source, label: str) -> tuple[np.ndarray, int]:
             data, rate = sf.read(fh, dtype="float32", always_2d=True)
         if len(data):
             return data.T, rate
-    except (sf.LibsndfileError, RuntimeError):
+    except sf.SoundFileRuntimeError:
         pass  # corrupt for libsndfile or a codec it lacks: FFmpeg decides
     return _read_av(source, label)
 

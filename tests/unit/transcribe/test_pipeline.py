@@ -85,3 +85,14 @@ def test_channel_diarization_of_a_mono_file_is_refused(tmp_path):
 
     with pytest.raises(DiarizationError, match="channel diarization needs two channels"):
         pipeline.run(mono, TranscribeOptions(diarization="channels"), cache_dir=tmp_path)
+
+
+@pytest.mark.slow
+def test_a_silent_call_gives_an_empty_transcript(models_cache):
+    silent = Audio(np.zeros((2, 3 * 16000), np.float32), AudioInfo("WAV/ULAW", 3.0, 8000, 2))
+
+    transcript = pipeline.run(silent, TranscribeOptions(), cache_dir=models_cache)
+
+    assert (transcript.utterances, transcript.speakers) == ((), ())
+    assert transcript.duration == 3.0
+    assert transcript.models["diarization"] == "embedded"  # silent channels are not speakers
