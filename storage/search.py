@@ -1,0 +1,231 @@
+"""Transcript search: the query tree compiled for SQLite FTS5 or PostgreSQL tsquery, and the search itself.
+
+Only trees from ``storage.query.parse_query`` are compiled, and every word is emitted quoted, so a
+user's text can never be read as backend syntax. The only dialect-specific SQL of the storage
+package lives here and in the migrations (``0002_search_index`` builds the indexes used here).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import ColumnElement, and_, column, func, literal_column, or_, select, table
+
+from storage.db import Database, read_scope
+from storage.errors import InvalidValue
+from storage.models import Agent, Customer, Identity, Recording, Speaker, Thread, Transcript, Utterance
+from storage.query import And, Near, Node, Not, Or, Phrase, Prefix, Term, parse_query
+from transcribe.types import ROLES, Role
+
+# Snippets mark matched words with these control characters (start/end of text): they never occur
+# in transcripts, unlike quotes or brackets, so a renderer can replace them without ambiguity.
+HIGHLIGHT_START = "\x02"
+HIGHLIGHT_END = "\x03"
+SNIPPET_ELLIPSIS = "…"
+SNIPPET_WORDS = 16
+MAX_LIMIT = 500
+# A customer filter with at least this many digits is also read as (part of) a phone number.
+_MIN_PHONE_DIGITS = 6
+
+
+def compile_fts5(node: Node) -> str:
+    """An FTS5 MATCH expression. FTS5's NOT is binary (``a NOT b``), so a ``Not`` is only valid
+    inside an ``And`` that also holds something to search for; the parser guarantees that."""
+    match node:
+        case Term(text):
+            return _fts5_string(text)
+        case Prefix(text):
+            return _fts5_string(text) + "*"
+        case Phrase(words, prefix):
+            return _fts5_string(" ".join(words)) + ("*" if prefix else "")
+        case Near(terms, distance):
+            return f"NEAR({' '.join(compile_fts5(term) for term in terms)}, {distance})"
+        case Or(items):
+            return "(" + " OR ".join(compile_fts5(item) for item in items) + ")"
+        case And(items):
+            wanted = [compile_fts5(item) for item in items if not isinstance(item, Not)]
+            if not wanted:
+                raise ValueError("an And needs at least one item that is not a Not for FTS5")
+            expression = wanted[0] if len(wanted) == 1 else "(" + " AND ".join(wanted) + ")"
+            for item in items:
+                if isinstance(item, Not):
+                    expression = f"({expression} NOT {compile_fts5(item.item)})"
+            return expression
+        case Not():
+            raise ValueError("FTS5 cannot search for a Not alone; it must be an item of an And")
+    raise TypeError(f"not a query node: {node!r}")
+
+
+def _fts5_string(text: str) -> str:
+    # Inside an FTS5 string every character is literal except the doubled quote.
+    return '"' + text.replace('"', '""') + '"'
+
+
+def compile_tsquery(node: Node) -> str:
+    """A PostgreSQL ``to_tsquery('simple', ...)`` expression.
+
+    PostgreSQL has no "within N words": ``a <k> b`` means b exactly k positions after a. So
+    ``NEAR(a b, N)`` becomes every distance that FTS5 accepts (0..N words between them, i.e.
+    ``<1>`` .. ``<N+1>``) in both orders. With three or more terms each neighbouring pair is checked
+    on its own, which is looser than FTS5 (one window holding all terms).
+    """
+    match node:
+        case Term(text):
+            return _lexeme(text)
+        case Prefix(text):
+            return _lexeme(text) + ":*"
+        case Phrase(words, prefix):
+            return "(" + " <-> ".join(_lexeme(word) for word in words) + (":*" if prefix else "") + ")"
+        case Near(terms, distance):
+            pairs = [_within(terms[i], terms[i + 1], distance) for i in range(len(terms) - 1)]
+            return pairs[0] if len(pairs) == 1 else "(" + " & ".join(pairs) + ")"
+        case Or(items):
+            return "(" + " | ".join(compile_tsquery(item) for item in items) + ")"
+        case And(items):
+            return "(" + " & ".join(compile_tsquery(item) for item in items) + ")"
+        case Not(item):
+            return "!" + compile_tsquery(item)
+    raise TypeError(f"not a query node: {node!r}")
+
+
+def _within(first: Node, second: Node, distance: int) -> str:
+    a, b = compile_tsquery(first), compile_tsquery(second)
+    steps = range(1, distance + 2)
+    return "(" + " | ".join([f"{a} <{k}> {b}" for k in steps] + [f"{b} <{k}> {a}" for k in steps]) + ")"
+
+
+def _lexeme(text: str) -> str:
+    # A quoted tsquery lexeme: a quote is doubled and a backslash escapes, everything else is literal.
+    return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Narrow a search. Customer and agent match case-insensitively inside names; the customer also
+    matches any identity value exactly, or a phone by its last digits (so "06 1234 5678" finds
+    +31612345678 without knowing the caller's country). Dates are whole UTC days, both inclusive."""
+
+    speaker_role: Role | None = None
+    customer: str | None = None
+    agent: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.speaker_role is not None and self.speaker_role not in ROLES:
+            raise InvalidValue(f"speaker role {self.speaker_role!r} is not one of {', '.join(ROLES)}")
+        for name in ("customer", "agent"):
+            value = getattr(self, name)
+            if value is not None and not value.strip():
+                raise InvalidValue(f"{name} filter is empty")
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise InvalidValue(f"date range is backwards: from {self.date_from} is after to {self.date_to}")
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    utterance_id: int
+    recording_id: int
+    thread_id: int
+    customer_id: int | None
+    customer_name: str | None
+    agent_name: str | None
+    started_at: datetime | None
+    speaker_label: str
+    speaker_role: Role | None
+    start: float
+    end: float
+    snippet: str  # matched words between HIGHLIGHT_START and HIGHLIGHT_END
+    score: float  # bm25: lower is a better match
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    hits: tuple[SearchHit, ...]
+    offset: int
+    has_more: bool
+
+
+_FTS = table("utterances_fts", column("rowid"))
+_FTS_TABLE = literal_column("utterances_fts")
+
+
+def search_utterances(
+    db: Database, query: str, filters: SearchFilters, limit: int = 50, offset: int = 0
+) -> SearchPage:
+    """One page of utterances matching a user's query, best match first (bm25), then by call time.
+
+    Raises ``QueryError`` for a query the parser rejects, before touching the database.
+    """
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidValue(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
+    if offset < 0:
+        raise InvalidValue(f"offset must not be negative, not {offset}")
+    if db.engine.dialect.name != "sqlite":
+        raise NotImplementedError(f"transcript search on {db.engine.dialect.name} is not implemented yet")
+    expression = compile_fts5(parse_query(query))
+    score = func.bm25(_FTS_TABLE)
+    statement = (
+        select(
+            Utterance.id,
+            Recording.id,
+            Thread.id,
+            Thread.customer_id,
+            Customer.display_name,
+            Agent.name,
+            Thread.started_at,
+            Speaker.label,
+            Speaker.role,
+            Utterance.start,
+            Utterance.end,
+            func.snippet(_FTS_TABLE, 0, HIGHLIGHT_START, HIGHLIGHT_END, SNIPPET_ELLIPSIS, SNIPPET_WORDS),
+            score,
+        )
+        .select_from(_FTS)
+        .join(Utterance, Utterance.id == _FTS.c.rowid)
+        .join(Speaker, Speaker.id == Utterance.speaker_id)
+        .join(Transcript, Transcript.id == Utterance.transcript_id)
+        .join(Recording, Recording.id == Transcript.recording_id)
+        .join(Thread, Thread.id == Recording.thread_id)
+        .outerjoin(Customer, Customer.id == Thread.customer_id)
+        .outerjoin(Agent, Agent.id == Thread.agent_id)
+        .where(_FTS_TABLE.match(expression), *_filter_clauses(filters))
+        .order_by(score, Thread.started_at, Utterance.start, Utterance.id)
+        .limit(limit + 1)  # one more than asked tells whether another page exists
+        .offset(offset)
+    )
+    with read_scope(db) as session:
+        rows = session.execute(statement).all()
+    hits = tuple(SearchHit(*row) for row in rows[:limit])
+    return SearchPage(hits=hits, offset=offset, has_more=len(rows) > limit)
+
+
+def _filter_clauses(filters: SearchFilters) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = []
+    if filters.speaker_role is not None:
+        clauses.append(Speaker.role == filters.speaker_role)
+    if filters.customer is not None:
+        clauses.append(_customer_clause(filters.customer.strip()))
+    if filters.agent is not None:
+        clauses.append(Agent.name.icontains(filters.agent.strip(), autoescape=True))
+    if filters.date_from is not None:
+        clauses.append(Thread.started_at >= _day_start(filters.date_from))
+    if filters.date_to is not None:
+        clauses.append(Thread.started_at < _day_start(filters.date_to + timedelta(days=1)))
+    return clauses
+
+
+def _customer_clause(value: str) -> ColumnElement[bool]:
+    identity = Identity.value.in_({value, value.lower()})
+    digits = "".join(char for char in value if char.isdigit()).lstrip("0")
+    if len(digits) >= _MIN_PHONE_DIGITS and not any(char.isalpha() for char in value):
+        identity = or_(identity, and_(Identity.kind == "phone", Identity.value.endswith(digits)))
+    return or_(
+        Customer.display_name.icontains(value, autoescape=True),
+        Thread.customer_id.in_(select(Identity.customer_id).where(identity)),
+    )
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)

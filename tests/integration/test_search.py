@@ -1,0 +1,330 @@
+"""Transcript search against a real SQLite file built by the real migrations (FTS5 index + triggers)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, select, text, update
+
+from storage.db import Database, open_database, session_scope
+from storage.errors import InvalidValue
+from storage.models import Agent, Customer, Identity, Recording, Speaker, Thread, Transcript, Utterance
+from storage.query import QueryError, parse_query
+from storage.search import (
+    HIGHLIGHT_END,
+    HIGHLIGHT_START,
+    SearchFilters,
+    compile_fts5,
+    search_utterances,
+)
+
+
+@dataclass(frozen=True)
+class Call:
+    provider_id: str
+    customer: str | None
+    agent: str
+    started_at: datetime
+    lines: tuple[tuple[str, str], ...]  # (role, text)
+
+
+CALLS = (
+    Call(
+        "call-1",
+        "Maria García",
+        "Anna",
+        datetime(2024, 3, 1, 10, 0, tzinfo=UTC),
+        (
+            ("agent", "Thank you for calling, how can I help?"),
+            ("customer", "I was charged a late fee on my invoice and I want a refund."),
+            ("agent", "I can refund the late fee today."),
+            ("customer", "Please send the confirmation by e-mail."),
+        ),
+    ),
+    Call(
+        "call-2",
+        "John Smith",
+        "Bob",
+        datetime(2024, 3, 5, 15, 30, tzinfo=UTC),
+        (
+            ("customer", "I want to cancel my contract because of the price."),
+            ("agent", "Before you cancel we can offer a big discount on your contract."),
+            ("customer", "I can't accept that, the résumé of charges is wrong."),
+        ),
+    ),
+    Call(
+        "call-3",
+        "Maria García",
+        "Bob",
+        datetime(2024, 4, 10, 9, 0, tzinfo=UTC),
+        (
+            ("customer", "The refund never arrived, I need it now."),
+            ("agent", "Refunds take five days and a voucher is attached."),
+        ),
+    ),
+    Call(
+        "call-4",
+        None,
+        "Anna",
+        datetime(2024, 4, 11, 9, 0, tzinfo=UTC),
+        (("customer", "Wrong number, sorry. Fee fee late."),),
+    ),
+)
+IDENTITIES = {
+    "Maria García": (("phone", "+31612345678"), ("email", "maria@example.com")),
+    "John Smith": (("phone", "+442079460958"),),
+}
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    database = open_database(f"sqlite:///{tmp_path_factory.mktemp('search') / 'earshot.db'}")
+    _insert_calls(database)
+    yield database
+    database.engine.dispose()
+
+
+def _insert_calls(db: Database) -> None:
+    with session_scope(db) as session:
+        customers = {}
+        for name, identities in IDENTITIES.items():
+            customers[name] = Customer(
+                display_name=name,
+                identities=[Identity(kind=kind, value=value, raw_value=value) for kind, value in identities],
+            )
+        agents = {name: Agent(name=name) for name in {call.agent for call in CALLS}}
+        for number, call in enumerate(CALLS):
+            thread = Thread(
+                customer=customers.get(call.customer or ""),
+                agent=agents[call.agent],
+                channel="call",
+                provider="test",
+                provider_id=call.provider_id,
+                started_at=call.started_at,
+            )
+            speakers = {
+                role: Speaker(label=f"SPEAKER_{i}", role=role) for i, role in enumerate(("agent", "customer"))
+            }
+            transcript = Transcript(
+                language="en",
+                duration=60.0,
+                options={},
+                models={},
+                speakers=list(speakers.values()),
+                utterances=[
+                    Utterance(speaker=speakers[role], seq=seq, start=5.0 * seq, end=5.0 * seq + 4, text=line)
+                    for seq, (role, line) in enumerate(call.lines)
+                ],
+            )
+            session.add(
+                Recording(
+                    thread=thread,
+                    sha256=f"{number:064d}",
+                    original_name=f"{call.provider_id}.wav",
+                    format="WAV/PCM_16",
+                    size_bytes=1000,
+                    duration=60.0,
+                    sample_rate=8000,
+                    channels=2,
+                    transcript=transcript,
+                )
+            )
+
+
+def _texts(db: Database, query: str, filters: SearchFilters | None = None) -> set[str]:
+    """The full texts of the matching utterances, so a test reads as the transcript lines it expects."""
+    page = search_utterances(db, query, filters or SearchFilters())
+    with db.engine.connect() as connection:
+        return {
+            connection.execute(select(Utterance.text).where(Utterance.id == hit.utterance_id)).scalar_one()
+            for hit in page.hits
+        }
+
+
+LATE_FEE = "I was charged a late fee on my invoice and I want a refund."
+REFUND_TODAY = "I can refund the late fee today."
+CANCEL = "I want to cancel my contract because of the price."
+DISCOUNT = "Before you cancel we can offer a big discount on your contract."
+CANT = "I can't accept that, the résumé of charges is wrong."
+NEVER = "The refund never arrived, I need it now."
+REFUNDS = "Refunds take five days and a voucher is attached."
+EMAIL = "Please send the confirmation by e-mail."
+WRONG = "Wrong number, sorry. Fee fee late."
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ('"late fee"', {LATE_FEE, REFUND_TODAY}),  # not WRONG: "fee late" is the other order
+        ("late fee", {LATE_FEE, REFUND_TODAY, WRONG}),
+        ("refund", {LATE_FEE, REFUND_TODAY, NEVER}),
+        ("refund*", {LATE_FEE, REFUND_TODAY, NEVER, REFUNDS}),
+        ("REF*", {LATE_FEE, REFUND_TODAY, NEVER, REFUNDS}),
+        ("refund OR cancel", {LATE_FEE, REFUND_TODAY, NEVER, CANCEL, DISCOUNT}),
+        ("refund AND invoice", {LATE_FEE}),
+        ("refund -fee", {NEVER}),
+        ("refund* NOT (fee OR voucher)", {NEVER}),
+        ("NEAR(cancel contract, 2)", {CANCEL}),
+        ("NEAR(contract cancel, 8)", {CANCEL, DISCOUNT}),
+        ('NEAR("late fee" refund, 3)', {REFUND_TODAY}),
+        ("e-mail", {EMAIL}),
+        ("email", set()),
+        ("can't", {CANT}),
+        ("resume", {CANT}),  # diacritics fold both ways
+        ("RÉSUMÉ", {CANT}),
+        ("and", {REFUNDS, LATE_FEE}),  # lower-case "and" is a word
+        ('"NOT"', set()),
+    ],
+)
+def test_query_finds_exactly(db: Database, query: str, expected: set[str]) -> None:
+    assert _texts(db, query) == expected
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (SearchFilters(speaker_role="customer"), {LATE_FEE, NEVER}),
+        (SearchFilters(speaker_role="agent"), {REFUND_TODAY}),
+        (SearchFilters(customer="maria"), {LATE_FEE, REFUND_TODAY, NEVER}),
+        (SearchFilters(customer="GARCÍA"), set()),  # SQLite folds only ASCII case; names are matched as typed
+        (SearchFilters(customer="MARIA@example.com"), {LATE_FEE, REFUND_TODAY, NEVER}),
+        (SearchFilters(customer="06 1234 5678"), {LATE_FEE, REFUND_TODAY, NEVER}),
+        (SearchFilters(customer="+31 6 12345678"), {LATE_FEE, REFUND_TODAY, NEVER}),
+        (SearchFilters(customer="020 7946 0958"), set()),  # John's number: he never said refund
+        (SearchFilters(customer="nobody"), set()),
+        (SearchFilters(customer="50%"), set()),  # LIKE wildcards are literal
+        (SearchFilters(agent="bob"), {NEVER}),
+        (SearchFilters(agent="Anna"), {LATE_FEE, REFUND_TODAY}),
+        (SearchFilters(date_from=date(2024, 3, 2)), {NEVER}),
+        (SearchFilters(date_to=date(2024, 3, 1)), {LATE_FEE, REFUND_TODAY}),  # the end day is included
+        (
+            SearchFilters(date_from=date(2024, 3, 1), date_to=date(2024, 4, 10)),
+            {LATE_FEE, REFUND_TODAY, NEVER},
+        ),
+        (SearchFilters(speaker_role="customer", agent="anna", date_to=date(2024, 3, 31)), {LATE_FEE}),
+    ],
+)
+def test_filters_narrow_the_matches(db: Database, filters: SearchFilters, expected: set[str]) -> None:
+    assert _texts(db, "refund", filters) == expected
+
+
+def test_customer_filter_by_phone_finds_the_other_customer(db: Database) -> None:
+    assert _texts(db, "cancel", SearchFilters(customer="020 7946 0958")) == {CANCEL, DISCOUNT}
+
+
+def test_hit_carries_the_call_context_and_a_highlighted_snippet(db: Database) -> None:
+    [hit] = search_utterances(db, "invoice", SearchFilters()).hits
+    assert (hit.customer_name, hit.agent_name, hit.speaker_label, hit.speaker_role) == (
+        "Maria García",
+        "Anna",
+        "SPEAKER_1",
+        "customer",
+    )
+    assert (hit.start, hit.end) == (5.0, 9.0)
+    assert hit.started_at is not None and hit.started_at.date() == date(2024, 3, 1)
+    assert f"on my {HIGHLIGHT_START}invoice{HIGHLIGHT_END} and" in hit.snippet
+    assert hit.snippet.count(HIGHLIGHT_START) == hit.snippet.count(HIGHLIGHT_END) == 1
+    with db.engine.connect() as connection:
+        thread_id, customer_id = connection.execute(
+            select(Recording.thread_id, Thread.customer_id)
+            .join(Thread, Thread.id == Recording.thread_id)
+            .where(Recording.id == hit.recording_id)
+        ).one()
+    assert (hit.thread_id, hit.customer_id) == (thread_id, customer_id)
+
+
+def test_best_match_first_then_paged(db: Database) -> None:
+    hits = search_utterances(db, "fee", SearchFilters()).hits
+    assert [hit.score for hit in hits] == sorted(hit.score for hit in hits)
+    assert hits[0].snippet.count(HIGHLIGHT_START) == 2  # "Fee fee" is the densest, shortest match
+
+    first = search_utterances(db, "fee", SearchFilters(), limit=2)
+    rest = search_utterances(db, "fee", SearchFilters(), limit=2, offset=2)
+    assert first.has_more and not rest.has_more
+    assert [hit.utterance_id for hit in first.hits + rest.hits] == [hit.utterance_id for hit in hits]
+
+
+def test_index_follows_edits_and_deletes(tmp_path: Path) -> None:
+    db = open_database(f"sqlite:///{tmp_path / 'edits.db'}")
+    try:
+        _insert_calls(db)
+        with session_scope(db) as session:
+            session.execute(
+                update(Utterance).where(Utterance.text == NEVER).values(text="Where is my chargeback?")
+            )
+        assert _texts(db, "chargeback") == {"Where is my chargeback?"}
+        assert _texts(db, "arrived") == set()
+
+        with session_scope(db) as session:
+            session.execute(delete(Recording).where(Recording.original_name == "call-1.wav"))
+        assert _texts(db, "refund") == set()
+        assert _texts(db, "refunds") == {REFUNDS}
+    finally:
+        db.engine.dispose()
+
+
+def test_migration_indexes_utterances_that_already_exist(tmp_path: Path) -> None:
+    """Upgrading a database that has transcripts from before revision 0002 makes them searchable."""
+    from alembic import command
+
+    from storage.db import alembic_config
+
+    db = open_database(f"sqlite:///{tmp_path / 'old.db'}")
+    try:
+        with db.engine.connect() as connection:
+            command.downgrade(alembic_config(connection), "0001")
+            connection.commit()
+        _insert_calls(db)
+        with db.engine.connect() as connection:
+            command.upgrade(alembic_config(connection), "head")
+            connection.commit()
+        assert _texts(db, "voucher") == {REFUNDS}
+    finally:
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"speaker_role": "boss"}, "speaker role 'boss' is not one of agent, customer, ivr, other"),
+        ({"customer": "  "}, "customer filter is empty"),
+        ({"date_from": date(2024, 2, 1), "date_to": date(2024, 1, 1)}, "date range is backwards"),
+    ],
+)
+def test_bad_filters_are_refused(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(InvalidValue, match=message):
+        SearchFilters(**kwargs)  # type: ignore[arg-type]
+
+
+def test_bad_query_raises_query_error_not_sql_error(db: Database) -> None:
+    with pytest.raises(QueryError, match="unbalanced quote at position 8"):
+        search_utterances(db, 'refund "late', SearchFilters())
+    with pytest.raises(InvalidValue, match="limit must be between 1 and 500"):
+        search_utterances(db, "refund", SearchFilters(), limit=0)
+
+
+_PIECES = st.sampled_from(
+    ["AND", "OR", "NOT", "NEAR(", "(", ")", '"', "-", "*", ",", " ", "3", "refund", "late fee", "e-mail",
+     "can't", "é", "\u0301", "?", "^", ":", "text:", "{", "}", "+", "'", "\\", "\x00"]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(st.one_of(st.text(max_size=60), st.lists(_PIECES, max_size=25).map("".join)))
+def test_any_text_runs_against_the_real_index_or_raises_query_error(db: Database, query: str) -> None:
+    try:
+        tree = parse_query(query)
+    except QueryError:
+        return
+    with db.engine.connect() as connection:  # the bare MATCH: nothing else could hide an FTS5 error
+        connection.execute(
+            text("SELECT count(*) FROM utterances_fts WHERE utterances_fts MATCH :q"),
+            {"q": compile_fts5(tree)},
+        ).scalar_one()
+    search_utterances(db, query, SearchFilters(speaker_role="customer", agent="a"))
