@@ -18,10 +18,15 @@ NameKind = Literal["schema", "table", "column", "index", "unique_constraint", "f
 
 
 def include_name(name: str | None, type_: NameKind, _parent_names: object) -> bool:
-    """Leave the full-text index to its own revision: FTS5 virtual tables and their shadow tables
-    (``utterances_fts``, ``utterances_fts_data`` ...) have no model, so autogenerate must not drop them."""
-    if type_ == "table" and name is not None:
+    """Leave the full-text index to its own revision: it has no model, so autogenerate must neither
+    drop nor diff it. That is SQLite's FTS5 virtual table and shadow tables (``utterances_fts``,
+    ``utterances_fts_data`` ...) and PostgreSQL's expression index (``ix_utterances_text_tsv``)."""
+    if name is None:
+        return True
+    if type_ == "table":
         return not (name.endswith("_fts") or "_fts_" in name)
+    if type_ == "index":
+        return not name.endswith("_tsv")
     return True
 
 

@@ -34,13 +34,15 @@ def test_upgrade_check_downgrade_on_fresh_file(tmp_path: Path) -> None:
 
 
 def test_check_ignores_full_text_tables(tmp_path: Path) -> None:
-    """FTS5 virtual tables and their shadow tables have no model; autogenerate must not drop them."""
+    """FTS5 virtual tables, their shadow tables and PostgreSQL's ``*_tsv`` expression index have no
+    model; autogenerate must not drop them."""
     engine = create_storage_engine(f"sqlite:///{tmp_path / 'fts.db'}")
     try:
         with engine.connect() as connection:
             config = alembic_config(connection)
             command.upgrade(config, "head")
             connection.exec_driver_sql("CREATE VIRTUAL TABLE test_notes_fts USING fts5(body)")
+            connection.exec_driver_sql("CREATE INDEX ix_test_words_tsv ON words (text)")
             connection.commit()
             names = set(inspect(connection).get_table_names())
             assert {"test_notes_fts", "test_notes_fts_data", "test_notes_fts_idx"} <= names

@@ -1,0 +1,519 @@
+"""What the command line, the worker and the review app call. No ORM object leaves this module:
+callers get frozen dataclasses, so no page or worker can lazy-load or write by accident.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, insert, or_, select
+from sqlalchemy.orm import Session
+
+from recorder.types import CallMetadata, IngestError
+from recorder.types import Recording as IncomingRecording
+from storage.blobs import BlobStore
+from storage.db import Database, read_scope, session_scope
+from storage.errors import AmbiguousReference, InvalidValue, NotFound
+from storage.identities import (
+    IdentityError,
+    IdentityKind,
+    normalize_customer_number,
+    normalize_email,
+    normalize_phone,
+)
+from storage.jobs import enqueue
+from storage.models import (
+    Agent,
+    Customer,
+    Identity,
+    Job,
+    Recording,
+    Speaker,
+    Thread,
+    Transcript,
+    Utterance,
+    Word,
+)
+from transcribe import types as t
+
+_MIN_SHA_PREFIX = 8
+_HEX = re.compile(r"[0-9a-f]+")
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    recording_id: int
+    job_id: int | None  # None when the recording was already stored
+    created: bool
+    warnings: tuple[str, ...] = ()  # metadata that was skipped, e.g. an invalid phone number
+
+
+@dataclass(frozen=True)
+class RecordingSummary:
+    id: int
+    sha256: str
+    original_name: str
+    duration: float
+    channels: int
+    started_at: datetime | None
+    customer: str | None  # the customer's name, else their first identity
+    agent: str | None
+    job_status: str | None  # of the newest job
+    transcribed: bool
+    utterance_count: int
+
+
+@dataclass(frozen=True)
+class _IdentityValue:
+    kind: IdentityKind
+    value: str  # normalized
+    raw: str
+
+
+def ingest_recording(
+    db: Database, recording: IncomingRecording, blobs: BlobStore, default_region: str
+) -> IngestResult:
+    """Store a call and queue its transcription; ingesting the same bytes again changes nothing."""
+    with read_scope(db) as session:
+        existing = _recording_id_by_sha(session, recording.sha256)
+    if existing is not None:
+        return IngestResult(recording_id=existing, job_id=None, created=False)
+    # The blob is written before the transaction. If the transaction then fails, the blob stays: it is
+    # named by its content, so it is harmless and the next attempt reuses it.
+    stored = blobs.put(recording.path)
+    if stored.sha256 != recording.sha256:
+        raise IngestError(f"{recording.path}: the file changed while it was being ingested; ingest it again")
+    identities, warnings = _identities_of(recording.metadata, default_region, recording.path.name)
+    with session_scope(db) as session:
+        existing = _recording_id_by_sha(session, recording.sha256)  # another process may have won the race
+        if existing is not None:
+            return IngestResult(recording_id=existing, job_id=None, created=False)
+        customer_id, conflicts = _find_or_create_customer(
+            session, identities, recording.metadata.customer_name
+        )
+        warnings += [f"{recording.path.name}: {conflict}" for conflict in conflicts]
+        thread = _create_call_thread(session, recording, customer_id)
+        row = Recording(
+            thread_id=thread.id,
+            sha256=recording.sha256,
+            original_name=recording.path.name,
+            format=recording.audio.format,
+            size_bytes=recording.size_bytes,
+            duration=recording.audio.duration,
+            sample_rate=recording.audio.sample_rate,
+            channels=recording.audio.channels,
+            channel_roles=list(recording.metadata.channel_roles)
+            if recording.metadata.channel_roles is not None
+            else None,
+            caller=recording.metadata.caller,
+            callee=recording.metadata.callee,
+        )
+        session.add(row)
+        session.flush()
+        job_id = enqueue(session, row.id)
+        return IngestResult(recording_id=row.id, job_id=job_id, created=True, warnings=tuple(warnings))
+
+
+def _recording_id_by_sha(session: Session, sha256: str) -> int | None:
+    return session.scalar(select(Recording.id).where(Recording.sha256 == sha256))
+
+
+def _identities_of(
+    metadata: CallMetadata, default_region: str, file_name: str
+) -> tuple[list[_IdentityValue], list[str]]:
+    """Normalized identities, in the order they are trusted to find the customer; invalid ones become
+    warnings, because a mistyped number in a sidecar file must not keep the call's audio out."""
+    candidates = [
+        ("phone", metadata.customer_phone, lambda raw: normalize_phone(raw, default_region)),
+        ("email", metadata.customer_email, normalize_email),
+        ("customer_number", metadata.customer_number, normalize_customer_number),
+    ]
+    identities: list[_IdentityValue] = []
+    warnings: list[str] = []
+    for kind, raw, normalize in candidates:
+        if raw is None:
+            continue
+        try:
+            identities.append(_IdentityValue(kind=kind, value=normalize(raw), raw=raw))  # type: ignore[arg-type]
+        except IdentityError as error:
+            warnings.append(f"{file_name}: customer {kind.replace('_', ' ')} skipped: {error}")
+    return identities, warnings
+
+
+def _find_or_create_customer(
+    session: Session,
+    identities: list[_IdentityValue],
+    name: str | None,
+) -> tuple[int | None, list[str]]:
+    """The customer the identities point at (created when none does), with any new identities added.
+
+    When identities point at different customers the call goes to the first one and nothing is merged:
+    merging people is a reviewer's decision, not an importer's.
+    """
+    if not identities and not name:
+        return None, []
+    conflicts: list[str] = []
+    known: dict[tuple[str, str], int] = {}
+    if identities:
+        rows = session.execute(
+            select(Identity.kind, Identity.value, Identity.customer_id).where(
+                or_(*(and_(Identity.kind == i.kind, Identity.value == i.value) for i in identities))
+            )
+        )
+        known = {(row.kind, row.value): row.customer_id for row in rows}
+    owners = [known[(i.kind, i.value)] for i in identities if (i.kind, i.value) in known]
+    if owners:
+        customer = session.get_one(Customer, owners[0])
+        if name and not customer.display_name:
+            customer.display_name = name
+        if len(set(owners)) > 1:
+            others = ", ".join(str(c) for c in sorted(set(owners) - {customer.id}))
+            conflicts.append(
+                f"the caller's identities belong to different customers; linked to customer "
+                f"{customer.id}, not to {others} (not merged)"
+            )
+    else:
+        customer = Customer(display_name=name)
+        session.add(customer)
+        session.flush()
+    for identity in identities:
+        if (identity.kind, identity.value) not in known:
+            session.add(
+                Identity(
+                    customer_id=customer.id, kind=identity.kind, value=identity.value, raw_value=identity.raw
+                )
+            )
+    return customer.id, conflicts
+
+
+def _find_or_create_agent(session: Session, name: str | None) -> int | None:
+    if name is None or not name.strip():
+        return None
+    name = name.strip()
+    agent_id = session.scalar(select(Agent.id).where(Agent.name == name))
+    if agent_id is not None:
+        return agent_id
+    agent = Agent(name=name)
+    session.add(agent)
+    session.flush()
+    return agent.id
+
+
+def _create_call_thread(session: Session, recording: IncomingRecording, customer_id: int | None) -> Thread:
+    metadata = recording.metadata
+    provider_id = metadata.provider_id or recording.sha256
+    taken = session.execute(
+        select(Recording.original_name)
+        .join(Thread, Recording.thread_id == Thread.id)
+        .where(Thread.channel == "call", Thread.provider == "earshot", Thread.provider_id == provider_id)
+    ).scalar_one_or_none()
+    if taken is not None:
+        raise IngestError(
+            f"{recording.path}: call id {provider_id!r} was already ingested from {taken!r}, a different file"
+        )
+    thread = Thread(
+        customer_id=customer_id,
+        agent_id=_find_or_create_agent(session, metadata.agent),
+        channel="call",
+        provider="earshot",
+        provider_id=provider_id,
+        direction=metadata.direction,
+        started_at=_as_utc(metadata.started_at),
+    )
+    session.add(thread)
+    session.flush()
+    return thread
+
+
+def save_transcript(db: Database, recording_id: int, transcript: t.Transcript) -> int:
+    """Store ``transcript`` as the recording's only transcript, replacing any earlier one whole."""
+    labels = {speaker.label for speaker in transcript.speakers}
+    unknown = sorted({u.speaker for u in transcript.utterances} - labels)
+    if unknown:
+        raise ValueError(
+            f"transcript of recording {recording_id}: utterances name unknown speakers {unknown}"
+        )
+    with session_scope(db) as session:
+        _require_recording(session, recording_id)
+        _delete_transcript(session, recording_id)
+        row = Transcript(
+            recording_id=recording_id,
+            language=transcript.language,
+            duration=transcript.duration,
+            options=_options_to_json(transcript.options),
+            models=dict(transcript.models),
+        )
+        session.add(row)
+        session.flush()
+        speakers = [
+            Speaker(transcript_id=row.id, label=s.label, role=s.role, channel=s.channel)
+            for s in transcript.speakers
+        ]
+        session.add_all(speakers)
+        session.flush()
+        speaker_ids = {s.label: s.id for s in speakers}
+        if transcript.utterances:
+            utterance_ids = session.scalars(
+                insert(Utterance).returning(Utterance.id, sort_by_parameter_order=True),
+                [
+                    {
+                        "transcript_id": row.id,
+                        "speaker_id": speaker_ids[u.speaker],
+                        "seq": seq,
+                        "start": u.start,
+                        "end": u.end,
+                        "text": u.text,
+                    }
+                    for seq, u in enumerate(transcript.utterances)
+                ],
+            ).all()
+            words = [
+                {
+                    "utterance_id": utterance_id,
+                    "seq": seq,
+                    "start": w.start,
+                    "end": w.end,
+                    "text": w.text,
+                    "probability": w.probability,
+                }
+                for utterance_id, u in zip(utterance_ids, transcript.utterances, strict=True)
+                for seq, w in enumerate(u.words)
+            ]
+            if words:
+                session.execute(insert(Word), words)
+        return row.id
+
+
+def _delete_transcript(session: Session, recording_id: int) -> None:
+    """Delete child rows explicitly rather than through ON DELETE CASCADE, so row triggers (the search
+    index) see every deletion on every backend."""
+    transcript_id = session.scalar(select(Transcript.id).where(Transcript.recording_id == recording_id))
+    if transcript_id is None:
+        return
+    utterance_ids = select(Utterance.id).where(Utterance.transcript_id == transcript_id)
+    for statement in (
+        Word.__table__.delete().where(Word.utterance_id.in_(utterance_ids)),
+        Utterance.__table__.delete().where(Utterance.transcript_id == transcript_id),
+        Speaker.__table__.delete().where(Speaker.transcript_id == transcript_id),
+        Transcript.__table__.delete().where(Transcript.id == transcript_id),
+    ):
+        session.execute(statement)
+
+
+def _options_to_json(options: t.TranscribeOptions) -> dict[str, Any]:
+    """The options as JSON, without the Hugging Face token: a secret must never reach the database."""
+    values = dataclasses.asdict(options)
+    del values["hf_token"]
+    return {key: list(value) if isinstance(value, tuple) else value for key, value in values.items()}
+
+
+def _options_from_json(values: dict[str, Any]) -> t.TranscribeOptions:
+    # Options stored by an older version may lack new fields (defaults apply) or carry dropped ones.
+    known = {field.name for field in dataclasses.fields(t.TranscribeOptions)}
+    return t.TranscribeOptions(
+        **{
+            key: tuple(value) if isinstance(value, list) else value
+            for key, value in values.items()
+            if key in known
+        }
+    )
+
+
+def load_transcript(db: Database, recording_id: int) -> t.Transcript:
+    """The stored transcript, with speaker roles as reviewers corrected them."""
+    with read_scope(db) as session:
+        row = session.scalar(select(Transcript).where(Transcript.recording_id == recording_id))
+        if row is None:
+            _require_recording(session, recording_id)
+            raise NotFound(f"recording {recording_id} has no transcript yet")
+        speakers = session.scalars(
+            select(Speaker).where(Speaker.transcript_id == row.id).order_by(Speaker.id)
+        ).all()
+        label_of = {s.id: s.label for s in speakers}
+        utterances = session.scalars(
+            select(Utterance).where(Utterance.transcript_id == row.id).order_by(Utterance.seq)
+        ).all()
+        words_of: dict[int, list[t.Word]] = {u.id: [] for u in utterances}
+        speaker_of = {u.id: label_of[u.speaker_id] for u in utterances}
+        for word in session.scalars(
+            select(Word)
+            .join(Utterance, Word.utterance_id == Utterance.id)
+            .where(Utterance.transcript_id == row.id)
+            .order_by(Word.utterance_id, Word.seq)
+        ):
+            words_of[word.utterance_id].append(
+                t.Word(
+                    start=word.start,
+                    end=word.end,
+                    text=word.text,
+                    probability=word.probability,
+                    speaker=speaker_of[word.utterance_id],
+                )
+            )
+        return t.Transcript(
+            language=row.language,
+            duration=row.duration,
+            speakers=tuple(t.Speaker(label=s.label, role=s.role, channel=s.channel) for s in speakers),  # type: ignore[arg-type]
+            utterances=tuple(
+                t.Utterance(
+                    speaker=speaker_of[u.id],
+                    start=u.start,
+                    end=u.end,
+                    text=u.text,
+                    words=tuple(words_of[u.id]),
+                )
+                for u in utterances
+            ),
+            options=_options_from_json(row.options),
+            models=dict(row.models),
+        )
+
+
+def find_recording(db: Database, ref: str) -> RecordingSummary:
+    """A recording by id, SHA-256, SHA-256 prefix (at least 8 characters) or original file name."""
+    ref = ref.strip()
+    lookups: list[ColumnElement[bool]] = []
+    if ref.isdigit():
+        lookups.append(Recording.id == int(ref))
+    if len(ref) >= _MIN_SHA_PREFIX and _HEX.fullmatch(ref.lower()):
+        lookups.append(Recording.sha256.startswith(ref.lower(), autoescape=True))
+    lookups.append(Recording.original_name == ref)
+    with read_scope(db) as session:
+        # The first kind of reference that matches wins, so an id is never mistaken for a hash prefix.
+        for condition in lookups:
+            found = _summaries(session, _summary_query().where(condition).limit(2))
+            if len(found) == 1:
+                return found[0]
+            if found:
+                ids = session.scalars(select(Recording.id).where(condition).order_by(Recording.id)).all()
+                raise AmbiguousReference(
+                    f"{ref!r} matches {len(ids)} recordings (ids {', '.join(map(str, ids))}); give the id"
+                )
+    raise NotFound(
+        f"no recording matches {ref!r} (give an id, a SHA-256 or 8+ of its first characters, or a file name)"
+    )
+
+
+def list_recordings(db: Database, limit: int = 100) -> list[RecordingSummary]:
+    """Newest calls first (by start time, else ingest time)."""
+    with read_scope(db) as session:
+        return _summaries(session, _summary_query().limit(limit))
+
+
+def _summary_query() -> Select[Any]:
+    first_identity = (
+        select(Identity.value)
+        .where(Identity.customer_id == Customer.id)
+        .order_by(Identity.id)
+        .limit(1)
+        .correlate(Customer)
+        .scalar_subquery()
+    )
+    newest_job_status = (
+        select(Job.status)
+        .where(Job.recording_id == Recording.id)
+        .order_by(Job.id.desc())
+        .limit(1)
+        .correlate(Recording)
+        .scalar_subquery()
+    )
+    transcribed = (
+        select(Transcript.id).where(Transcript.recording_id == Recording.id).correlate(Recording).exists()
+    )
+    utterance_count = (
+        select(func.count(Utterance.id))
+        .join(Transcript, Utterance.transcript_id == Transcript.id)
+        .where(Transcript.recording_id == Recording.id)
+        .correlate(Recording)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            Recording.id,
+            Recording.sha256,
+            Recording.original_name,
+            Recording.duration,
+            Recording.channels,
+            Thread.started_at,
+            func.coalesce(Customer.display_name, first_identity).label("customer"),
+            Agent.name.label("agent"),
+            newest_job_status.label("job_status"),
+            transcribed.label("transcribed"),
+            utterance_count.label("utterance_count"),
+        )
+        .join(Thread, Recording.thread_id == Thread.id)
+        .outerjoin(Customer, Thread.customer_id == Customer.id)
+        .outerjoin(Agent, Thread.agent_id == Agent.id)
+        .order_by(func.coalesce(Thread.started_at, Recording.ingested_at).desc(), Recording.id.desc())
+    )
+
+
+def _summaries(session: Session, query: Select[Any]) -> list[RecordingSummary]:
+    return [
+        RecordingSummary(
+            id=row.id,
+            sha256=row.sha256,
+            original_name=row.original_name,
+            duration=row.duration,
+            channels=row.channels,
+            started_at=_as_utc(row.started_at),
+            customer=row.customer,
+            agent=row.agent,
+            job_status=row.job_status,
+            transcribed=bool(row.transcribed),
+            utterance_count=row.utterance_count,
+        )
+        for row in session.execute(query)
+    ]
+
+
+def set_speaker_role(
+    db: Database, recording_id: int, label: str, role: t.Role | None, display_name: str | None = None
+) -> None:
+    """A reviewer's correction of who a voice is. Both fields are set as given (None clears them)."""
+    if role is not None and role not in t.ROLES:
+        raise InvalidValue(f"speaker role {role!r} is not one of {', '.join(t.ROLES)}")
+    with session_scope(db) as session:
+        speakers = session.scalars(
+            select(Speaker)
+            .join(Transcript, Speaker.transcript_id == Transcript.id)
+            .where(Transcript.recording_id == recording_id)
+        ).all()
+        if not speakers:
+            _require_recording(session, recording_id)
+            raise NotFound(f"recording {recording_id} has no transcript yet, so no speakers to correct")
+        speaker = next((s for s in speakers if s.label == label), None)
+        if speaker is None:
+            known = ", ".join(sorted(s.label for s in speakers))
+            raise NotFound(f"recording {recording_id} has no speaker {label!r} (it has {known})")
+        speaker.role = role
+        speaker.display_name = display_name
+
+
+def recording_audio_path(db: Database, recording_id: int, blobs: BlobStore) -> Path:
+    """Where the original audio lies; callers must only read it."""
+    with read_scope(db) as session:
+        sha256 = session.scalar(select(Recording.sha256).where(Recording.id == recording_id))
+    if sha256 is None:
+        raise NotFound(f"no recording with id {recording_id}")
+    path = blobs.path_for(sha256)
+    if not path.is_file():
+        raise NotFound(f"the audio of recording {recording_id} ({sha256}) is missing from {blobs.root}")
+    return path
+
+
+def _require_recording(session: Session, recording_id: int) -> None:
+    if session.get(Recording, recording_id) is None:
+        raise NotFound(f"no recording with id {recording_id}")
+
+
+def _as_utc(value: datetime | None) -> datetime | None:
+    """Everything is stored in UTC: SQLite drops the zone when storing and returns naive datetimes."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
