@@ -1,0 +1,414 @@
+"""E-mail threads from ``.eml`` files and ``.mbox`` mailboxes.
+
+Messages from all the given files are threaded together (a mailbox and a few loose ``.eml``
+files may hold one conversation): by ``Message-ID`` / ``In-Reply-To`` / ``References``, joined
+with a union-find so that two replies to a message that is not in the import still meet. When a
+reply names no message of the import (clients that drop the headers, forwards), it joins the
+latest earlier message with the same subject (less Re:/Fwd:/AW:/Odp:/Antw: prefixes) and the
+same external participants within 30 days; only replies (subject with such a prefix) are joined
+this way, so two separate mails that happen to share a subject stay apart.
+
+Direction comes from ``own_addresses``, the organisation's addresses: mail from one of them is
+outbound, everything else inbound. An entry ``@example.com`` covers the whole domain. Without
+own addresses every message counts as inbound and every sender as the customer.
+
+Each message is decoded on its own, and one that cannot be read becomes an ``ImportProblem``
+while the rest goes on: no From address, broken MIME structure, a multipart that ends before
+its closing boundary (the usual sign of a truncated mailbox; a mailbox whose last message has
+no final newline is truncated too). Smaller faults are imported with a problem note: a missing
+or unreadable Date (``sent_at`` is None), an unknown charset (read as UTF-8 with replacement
+characters). A message without a ``Message-ID`` gets a stable one from a hash of its sender,
+date, subject and text, so that importing it again is recognised. Outlook ``.msg`` files are not
+read yet (the maintained reader, extract-msg, pulls in 16 packages for it).
+"""
+
+from __future__ import annotations
+
+import codecs
+import email
+import hashlib
+import mailbox
+import re
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email import errors, policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+from recorder.html_text import html_to_text
+from recorder.quoting import split_reply
+from recorder.threads import (
+    Attachment,
+    IdentityRef,
+    ImportBatch,
+    ImportedMessage,
+    ImportedThread,
+    ImportProblem,
+)
+
+SUBJECT_FALLBACK_WINDOW = timedelta(days=30)
+
+# Reply and forward prefixes of English, Dutch, Polish, German and Scandinavian clients ("Re[2]:" too).
+_REPLY_PREFIX = re.compile(
+    r"^\s*(?:(?:re|fwd?|aw|wg|odp|pd|antw|doorst|sv|vs|tr)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE
+)
+_MESSAGE_IDS = re.compile(r"<([^<>\s]+)>")
+_ENCODED_WORD_CHARSET = re.compile(r"=\?([^?*]+)(?:\*[^?]*)?\?[bBqQ]\?")
+# Defects after which the parts of a multipart cannot be told apart, or the message is cut off.
+_FATAL_DEFECTS: dict[type[errors.MessageDefect], str] = {
+    errors.NoBoundaryInMultipartDefect: "broken MIME: multipart without a boundary",
+    errors.StartBoundaryNotFoundDefect: "broken MIME: the multipart boundary never occurs",
+    errors.MultipartInvariantViolationDefect: "broken MIME: multipart structure is inconsistent",
+    errors.CloseBoundaryNotFoundDefect: "truncated: the message ends before its closing MIME boundary",
+}
+
+
+def read_email(paths: Sequence[Path], *, own_addresses: Collection[str] = ()) -> ImportBatch:
+    own = frozenset(address.strip().lower() for address in own_addresses)
+    mails: dict[str, _Mail] = {}
+    problems: list[ImportProblem] = []
+    for path in paths:
+        for result in _read_file(Path(path)):
+            if isinstance(result, ImportProblem):
+                problems.append(result)
+            elif result.message_id not in mails:  # the same message in two files is one message
+                mails[result.message_id] = result
+                problems.extend(result.notes)
+    threads = tuple(_build_thread(group, own) for group in _group_into_threads(list(mails.values()), own))
+    return ImportBatch(threads=threads, problems=tuple(problems))
+
+
+@dataclass(frozen=True)
+class _Mail:
+    """One decoded message, before threading; ``notes`` are problems that did not stop it."""
+
+    message_id: str
+    references: tuple[str, ...]  # References then In-Reply-To, oldest first
+    subject: str | None
+    sender: Address
+    recipients: tuple[Address, ...]  # To
+    copied: tuple[Address, ...]  # Cc
+    sent_at: datetime | None
+    body: str
+    quoted: str | None
+    attachments: tuple[Attachment, ...]
+    notes: tuple[ImportProblem, ...]
+
+
+def _read_file(path: Path) -> Iterator[_Mail | ImportProblem]:
+    suffix = path.suffix.lower()
+    if suffix == ".msg":
+        yield ImportProblem(str(path), None, "Outlook .msg is not supported yet; save the mail as .eml")
+        return
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(5)
+    except OSError as exc:
+        yield ImportProblem(str(path), None, f"cannot read: {exc.strerror}")
+        return
+    if suffix == ".eml":
+        yield _decode(path.read_bytes(), str(path), None, truncated=False)
+    elif suffix == ".mbox" or head == b"From ":
+        yield from _read_mbox(path)
+    else:
+        yield ImportProblem(str(path), None, "not an e-mail file (expected .eml, .mbox or an mbox mailbox)")
+
+
+def _read_mbox(path: Path) -> Iterator[_Mail | ImportProblem]:
+    box = mailbox.mbox(path, create=False)
+    try:
+        keys = list(box.keys())
+        if not keys:
+            yield ImportProblem(str(path), None, "no messages found (each starts with a 'From ' line)")
+            return
+        # mbox writers end every message with a blank line; a last message without one was cut off.
+        with path.open("rb") as stream:
+            stream.seek(-1, 2)
+            cut_off = stream.read(1) != b"\n"
+        for number, key in enumerate(keys, start=1):
+            raw = box.get_bytes(key)
+            yield _decode(raw, str(path), f"message {number}", truncated=cut_off and number == len(keys))
+    finally:
+        box.close()
+
+
+def _decode(raw: bytes, source: str, label: str | None, *, truncated: bool) -> _Mail | ImportProblem:
+    message = email.message_from_bytes(raw, _class=EmailMessage, policy=policy.default)
+    item = _describe(message, label)
+    if truncated:
+        return ImportProblem(source, item, "truncated: the file ends in the middle of this message")
+    fatal = _fatal_defect(message)
+    if fatal:
+        return ImportProblem(source, item, fatal)
+    try:
+        return _read_message(message, source, item)
+    except (LookupError, ValueError, TypeError, IndexError, AttributeError, errors.MessageError) as exc:
+        # The email package raises these from deep inside header and payload parsing on malformed input.
+        return ImportProblem(source, item, f"cannot decode: {exc}")
+
+
+def _fatal_defect(message: EmailMessage) -> str | None:
+    for part in message.walk():
+        for defect in part.defects:
+            for kind, reason in _FATAL_DEFECTS.items():
+                if isinstance(defect, kind):
+                    return reason
+    return None
+
+
+def _describe(message: EmailMessage, label: str | None) -> str | None:
+    """How a problem names the message: its place in a mailbox and its Message-ID, where known."""
+    try:
+        ids = _ids(message.get("Message-ID"))
+    except (ValueError, errors.MessageError):
+        ids = []
+    named = f"<{ids[0]}>" if ids else None
+    return " ".join(part for part in (label, named) if part) or None
+
+
+def _read_message(message: EmailMessage, source: str, item: str | None) -> _Mail | ImportProblem:
+    senders = _addresses(message, "From")
+    if not senders:
+        if not any(message.get(name) for name in ("Date", "Message-ID", "Subject")):
+            return ImportProblem(source, item, "not an e-mail message (no From, Date, Message-ID or Subject)")
+        return ImportProblem(source, item, "no From address, so it cannot be linked to anyone")
+    notes: list[str] = []
+    for name, charset in _unknown_header_charsets(message):
+        notes.append(f"header {name}: unknown charset {charset!r}, read as UTF-8")
+    subject = _header_text(message, "Subject")
+    sent_at, date_note = _sent_at(message)
+    if date_note:
+        notes.append(date_note)
+    text, body_note = _body_text(message)
+    if body_note:
+        notes.append(body_note)
+    body, quoted = split_reply(text)
+    references = tuple(_ids(message.get("References")) + _ids(message.get("In-Reply-To")))
+    own_ids = _ids(message.get("Message-ID"))
+    message_id = own_ids[0] if own_ids else _synthetic_id(senders[0], message.get("Date"), subject, text)
+    return _Mail(
+        message_id=message_id,
+        references=tuple(dict.fromkeys(ref for ref in references if ref != message_id)),
+        subject=subject,
+        sender=senders[0],
+        recipients=tuple(_addresses(message, "To")),
+        copied=tuple(_addresses(message, "Cc")),
+        sent_at=sent_at,
+        body=body,
+        quoted=quoted,
+        attachments=tuple(_attachments(message)),
+        notes=tuple(ImportProblem(source, item, note) for note in notes),
+    )
+
+
+def _ids(value: object) -> list[str]:
+    """Message ids from a Message-ID, In-Reply-To or References header; bare ids are accepted too."""
+    if value is None:
+        return []
+    text = str(value)
+    found = _MESSAGE_IDS.findall(text)
+    return found if found else text.split()
+
+
+def _addresses(message: EmailMessage, name: str) -> list[Address]:
+    found: list[Address] = []
+    for header in message.get_all(name) or ():
+        found.extend(a for a in getattr(header, "addresses", ()) if a.addr_spec.strip("@<>"))
+    return found
+
+
+def _header_text(message: EmailMessage, name: str) -> str | None:
+    value = message.get(name)
+    if value is None:
+        return None
+    return " ".join(str(value).split()) or None  # folded headers keep their line breaks otherwise
+
+
+def _unknown_header_charsets(message: EmailMessage) -> Iterator[tuple[str, str]]:
+    for name, value in message.raw_items():
+        for charset in _ENCODED_WORD_CHARSET.findall(str(value)):
+            if not _known_charset(charset):
+                yield name, charset
+
+
+def _known_charset(charset: str) -> bool:
+    try:
+        codecs.lookup(charset)
+    except LookupError:
+        return False
+    return True
+
+
+def _sent_at(message: EmailMessage) -> tuple[datetime | None, str | None]:
+    value = message.get("Date")
+    if value is None:
+        return None, "no Date header; its time is unknown"
+    try:
+        moment = parsedate_to_datetime(str(value))
+    except (ValueError, TypeError, IndexError):
+        return None, f"unreadable Date header {str(value)!r}; its time is unknown"
+    # RFC 5322's "-0000" (no zone information) gives a naive time; it is UTC by definition.
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC), None
+
+
+def _body_text(message: EmailMessage) -> tuple[str, str | None]:
+    """The message text, plain text preferred over HTML, and a note when it had to be guessed."""
+    part = message.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        return "", None
+    charset = part.get_content_charset() or "us-ascii"
+    if _known_charset(charset):
+        text, note = part.get_content(), None
+    else:
+        payload = part.get_payload(decode=True) or b""
+        text = payload.decode("utf-8", errors="replace")
+        note = f"unknown charset {charset!r}, read as UTF-8"
+    if part.get_content_subtype() == "html":
+        text = html_to_text(text)
+    return text.replace("\r\n", "\n"), note
+
+
+def _attachments(message: EmailMessage) -> Iterator[Attachment]:
+    body = message.get_body(preferencelist=("plain", "html"))
+    for part in message.walk():
+        if part.is_multipart() or part is body:
+            continue
+        name = part.get_filename()
+        if name is None and part.get_content_disposition() != "attachment":
+            continue
+        payload = part.get_payload(decode=True)
+        yield Attachment(
+            name=name or "unnamed",
+            size_bytes=len(payload) if isinstance(payload, bytes) else None,
+            content_type=part.get_content_type(),
+        )
+
+
+def _synthetic_id(sender: Address, date: object, subject: str | None, text: str) -> str:
+    key = "\n".join((sender.addr_spec.lower(), str(date or ""), subject or "", text))
+    return f"sha256-{hashlib.sha256(key.encode('utf-8')).hexdigest()[:40]}@earshot.invalid"
+
+
+def normalize_subject(subject: str | None) -> str:
+    """The subject without reply/forward prefixes, case- and space-insensitive."""
+    return " ".join(_REPLY_PREFIX.sub("", subject or "").split()).casefold()
+
+
+def _is_reply_subject(subject: str | None) -> bool:
+    return bool(subject) and _REPLY_PREFIX.match(subject or "") is not None
+
+
+def _is_own(address: str, own: frozenset[str]) -> bool:
+    address = address.lower()
+    return address in own or "@" + address.rpartition("@")[2] in own
+
+
+def _participants(mail: _Mail, own: frozenset[str]) -> frozenset[str]:
+    everyone = (mail.sender, *mail.recipients, *mail.copied)
+    return frozenset(a.addr_spec.lower() for a in everyone if not _is_own(a.addr_spec, own))
+
+
+class _UnionFind:
+    def __init__(self) -> None:
+        self._parent: dict[str, str] = {}
+
+    def find(self, key: str) -> str:
+        self._parent.setdefault(key, key)
+        root = key
+        while self._parent[root] != root:
+            root = self._parent[root]
+        while self._parent[key] != root:  # path compression keeps long threads cheap
+            self._parent[key], key = root, self._parent[key]
+        return root
+
+    def union(self, a: str, b: str) -> None:
+        self._parent[self.find(a)] = self.find(b)
+
+
+def _group_into_threads(mails: list[_Mail], own: frozenset[str]) -> list[list[_Mail]]:
+    links = _UnionFind()
+    for mail in mails:
+        for reference in mail.references:
+            links.union(mail.message_id, reference)
+    sizes: dict[str, int] = {}
+    for mail in mails:
+        root = links.find(mail.message_id)
+        sizes[root] = sizes.get(root, 0) + 1
+    _join_by_subject([m for m in mails if sizes[links.find(m.message_id)] == 1], mails, own, links)
+    groups: dict[str, list[_Mail]] = {}
+    for mail in mails:
+        groups.setdefault(links.find(mail.message_id), []).append(mail)
+    threads = [sorted(group, key=_time_order) for group in groups.values()]
+    return sorted(threads, key=lambda thread: _time_order(thread[0]))
+
+
+def _join_by_subject(loners: list[_Mail], mails: list[_Mail], own: frozenset[str], links: _UnionFind) -> None:
+    """Join replies that name no message of the import to the latest earlier mail of their conversation."""
+    by_key: dict[tuple[str, frozenset[str]], list[_Mail]] = {}
+    for mail in mails:
+        if mail.sent_at is not None and normalize_subject(mail.subject):
+            by_key.setdefault((normalize_subject(mail.subject), _participants(mail, own)), []).append(mail)
+    for mail in loners:
+        if mail.sent_at is None or not _is_reply_subject(mail.subject):
+            continue
+        key = (normalize_subject(mail.subject), _participants(mail, own))
+        earlier = [
+            other
+            for other in by_key.get(key, ())
+            if other is not mail
+            and other.sent_at is not None
+            and timedelta(0) <= mail.sent_at - other.sent_at <= SUBJECT_FALLBACK_WINDOW
+        ]
+        if earlier:
+            links.union(mail.message_id, max(earlier, key=_time_order).message_id)
+
+
+def _time_order(mail: _Mail) -> tuple[bool, datetime, str]:
+    return (mail.sent_at is None, mail.sent_at or datetime.min.replace(tzinfo=UTC), mail.message_id)
+
+
+def _build_thread(mails: list[_Mail], own: frozenset[str]) -> ImportedThread:
+    messages = tuple(_to_message(mail, own) for mail in mails)
+    first = mails[0]
+    customers: dict[str, IdentityRef] = {}
+    customer_name = agent = None
+    for mail, message in zip(mails, messages, strict=True):
+        if message.direction == "inbound":
+            external = (mail.sender,)
+            customer_name = customer_name or mail.sender.display_name or None
+        else:
+            external = tuple(a for a in mail.recipients if not _is_own(a.addr_spec, own))
+            agent = agent or message.author
+        for address in external:
+            customers.setdefault(address.addr_spec.lower(), IdentityRef("email", address.addr_spec))
+    return ImportedThread(
+        channel="email",
+        provider="email",
+        # The thread's root: the oldest message that its earliest known message names, else itself.
+        # A later export that adds replies (or the root itself) gives the same id.
+        provider_id=first.references[0] if first.references else first.message_id,
+        subject=first.subject,
+        customer_identities=tuple(customers.values()),
+        customer_name=customer_name,
+        agent=agent,
+        started_at=first.sent_at,
+        messages=messages,
+    )
+
+
+def _to_message(mail: _Mail, own: frozenset[str]) -> ImportedMessage:
+    return ImportedMessage(
+        provider_message_id=mail.message_id,
+        direction="outbound" if _is_own(mail.sender.addr_spec, own) else "inbound",
+        author=mail.sender.display_name or mail.sender.addr_spec,
+        author_identities=(IdentityRef("email", mail.sender.addr_spec),),
+        sent_at=mail.sent_at,
+        body=mail.body,
+        quoted=mail.quoted,
+        attachments=mail.attachments,
+        subject=mail.subject,
+    )

@@ -1,0 +1,367 @@
+"""E-mail import on real .eml and .mbox files (tests/fixtures/threads) and small ones written here."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from recorder.email_import import read_email
+from recorder.quoting import split_reply
+from recorder.threads import Attachment, IdentityRef, ImportBatch, ImportedThread
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "threads"
+OWN = ("obsluga@sklep.example", "Support@Example.com", "@klantenservice.example.nl")
+GOOD_EML = ("pl_1_question.eml", "pl_2_reply.eml", "pl_3_no_references.eml", "nl_html_reply.eml")
+
+
+def fixture_paths(*names: str) -> list[Path]:
+    return [FIXTURES / name for name in names]
+
+
+@pytest.fixture(scope="module")
+def batch() -> ImportBatch:
+    every_file = sorted(FIXTURES.glob("*.eml")) + [FIXTURES / "support.mbox"]
+    return read_email(every_file, own_addresses=OWN)
+
+
+def thread_with(batch: ImportBatch, message_id: str) -> ImportedThread:
+    return next(t for t in batch.threads if any(m.provider_message_id == message_id for m in t.messages))
+
+
+def write_mail(
+    folder: Path,
+    name: str,
+    *,
+    sender: str,
+    to: str,
+    subject: str,
+    date: str,
+    body: str,
+    message_id: str | None = None,
+    headers: str = "",
+) -> Path:
+    path = folder / name
+    id_line = f"Message-ID: <{message_id}>\n" if message_id else ""
+    path.write_text(
+        f"{id_line}Date: {date}\nFrom: {sender}\nTo: {to}\nSubject: {subject}\n{headers}"
+        f"Content-Type: text/plain; charset=utf-8\n\n{body}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_threads_follow_references_and_keep_time_order(batch: ImportBatch) -> None:
+    thread = thread_with(batch, "tw-1@mail.example.com")
+    assert [m.provider_message_id for m in thread.messages] == [
+        "tw-1@mail.example.com",
+        "case-5521.r1@example.com",
+        "tw-2@mail.example.com",
+    ]
+    assert thread.provider_id == "tw-1@mail.example.com"
+    assert thread.channel == "email" and thread.provider == "email"
+    assert thread.started_at == datetime(2024, 5, 20, 7, 15, 2, tzinfo=UTC)
+
+
+def test_reply_without_references_joins_its_thread_by_subject(batch: ImportBatch) -> None:
+    thread = thread_with(batch, "CAK7pl-1.4471@mail.example.pl")
+    assert [m.provider_message_id for m in thread.messages] == [
+        "CAK7pl-1.4471@mail.example.pl",
+        "reply-4471-1@sklep.example",
+        "AM0PR-4471-3@outlook.example.pl",  # "RE: ..." with no In-Reply-To/References
+    ]
+
+
+def test_subject_fallback_needs_a_reply_the_same_people_and_30_days(tmp_path: Path) -> None:
+    common = {"to": "support@example.com", "body": "text"}
+    paths = [
+        write_mail(
+            tmp_path,
+            "a.eml",
+            sender="a@example.org",
+            subject="Invoice",
+            message_id="a@x",
+            date="Mon, 01 Jul 2024 10:00:00 +0000",
+            **common,
+        ),
+        # someone else writes about an invoice too: a different conversation
+        write_mail(
+            tmp_path,
+            "b.eml",
+            sender="b@example.org",
+            subject="Re: Invoice",
+            message_id="b@x",
+            date="Tue, 02 Jul 2024 10:00:00 +0000",
+            **common,
+        ),
+        # the same customer, but two months later
+        write_mail(
+            tmp_path,
+            "c.eml",
+            sender="a@example.org",
+            subject="Re: Invoice",
+            message_id="c@x",
+            date="Mon, 02 Sep 2024 10:00:00 +0000",
+            **common,
+        ),
+        # the same customer again with the same subject but no reply prefix: a new mail, not a reply
+        write_mail(
+            tmp_path,
+            "d.eml",
+            sender="a@example.org",
+            subject="Invoice",
+            message_id="d@x",
+            date="Wed, 03 Jul 2024 10:00:00 +0000",
+            **common,
+        ),
+        # a real reply from support, Outlook style, no references
+        write_mail(
+            tmp_path,
+            "e.eml",
+            sender="support@example.com",
+            to="a@example.org",
+            subject="AW: invoice",
+            message_id="e@x",
+            date="Thu, 04 Jul 2024 10:00:00 +0000",
+            body="answer",
+        ),
+    ]
+    threads = read_email(paths, own_addresses=["support@example.com"]).threads
+    grouped = sorted(sorted(m.provider_message_id for m in t.messages) for t in threads)
+    assert grouped == [["a@x"], ["b@x"], ["c@x"], ["d@x", "e@x"]]
+
+
+def test_rfc2047_headers_are_decoded(batch: ImportBatch) -> None:
+    first = thread_with(batch, "CAK7pl-1.4471@mail.example.pl").messages[0]
+    assert first.subject == "Zamówienie nr 4471 – reklamacja"
+    assert first.author == "Katarzyna Nowak-Wiśniewska"
+
+
+def test_plain_text_is_preferred_over_html(batch: ImportBatch) -> None:
+    first = thread_with(batch, "CAK7pl-1.4471@mail.example.pl").messages[0]
+    assert first.body == (
+        "Dzień dobry,\n\nczajnik z zamówienia nr 4471 przyszedł pęknięty.\n"
+        "Proszę o wymianę albo zwrot pieniędzy.\n\nKatarzyna"
+    )
+
+
+def test_html_only_mail_becomes_readable_text(batch: ImportBatch) -> None:
+    message = thread_with(batch, "CAF3nl.anna.2@mail.example.nl").messages[0]
+    assert message.body.startswith("Dank je, de verbinding werkt weer.\nKan ik de creditering van € 15")
+    assert message.body.endswith("Groet,\nAnna")
+    for noise in ("<", "alert(1)", "margin", "x\n"):
+        assert noise not in message.body
+
+
+@pytest.mark.parametrize(
+    ("message_id", "new_text_ends", "quote_starts"),
+    [
+        # Dutch, Gmail HTML: attribution line + <blockquote>
+        (
+            "CAF3nl.anna.2@mail.example.nl",
+            "Groet,\nAnna",
+            "Op do 16 mei 2024 om 14:02 schreef Klantenservice",
+        ),
+        # Polish, Gmail plain text with the attribution wrapped over two lines
+        ("reply-4471-1@sklep.example", "Pozdrawiam,\nMarek", "W dniu wt., 14 maj 2024 o 09:12"),
+        # Polish, Outlook header block; the "Data:" line above it is the customer's own text
+        ("AM0PR-4471-3@outlook.example.pl", "Data: 16 maja, od 9 do 12.", "Od: Marek z Obslugi"),
+        # English
+        ("case-5521.r1@example.com", "Kind regards,\nPriya", "On Mon, 20 May 2024 at 08:15, Tom Walker"),
+    ],
+)
+def test_quoted_reply_is_separated(
+    batch: ImportBatch, message_id: str, new_text_ends: str, quote_starts: str
+) -> None:
+    message = next(m for t in batch.threads for m in t.messages if m.provider_message_id == message_id)
+    assert message.body.endswith(new_text_ends)
+    assert message.quoted is not None and message.quoted.startswith(quote_starts)
+    assert ">" not in message.body
+
+
+@pytest.mark.parametrize(
+    ("text", "new", "quoted"),
+    [
+        ("Just text.\nDo: jutra\nmore", "Just text.\nDo: jutra\nmore", None),
+        (
+            "On Tue, 14 May 2024, Ann <a@x.org> wrote:\n> hi",
+            "",
+            "On Tue, 14 May 2024, Ann <a@x.org> wrote:\n> hi",
+        ),
+        ("ok\n\n> old\n> lines", "ok", "> old\n> lines"),
+        (
+            "Dank u.\n\nVan: A <a@x.nl>\nVerzonden: dinsdag\nAan: B\nOnderwerp: C\n\nHallo",
+            "Dank u.",
+            "Van: A <a@x.nl>\nVerzonden: dinsdag\nAan: B\nOnderwerp: C\n\nHallo",
+        ),
+        (
+            "Op 14-05-2024 om 10:02 schreef Jan Jansen:\n> vraag",
+            "",
+            "Op 14-05-2024 om 10:02 schreef Jan Jansen:\n> vraag",
+        ),
+    ],
+)
+def test_split_reply(text: str, new: str, quoted: str | None) -> None:
+    assert split_reply(text) == (new, quoted)
+
+
+def test_attachments_are_listed_by_name_and_size(batch: ImportBatch) -> None:
+    reply = thread_with(batch, "reply-4471-1@sklep.example").messages[1]
+    assert reply.attachments == (Attachment("etykieta-zwrotna.pdf", 96, "application/pdf"),)
+    assert thread_with(batch, "tw-1@mail.example.com").messages[0].attachments == ()
+
+
+def test_direction_and_customer_come_from_own_addresses(batch: ImportBatch) -> None:
+    thread = thread_with(batch, "CAK7pl-1.4471@mail.example.pl")
+    assert [m.direction for m in thread.messages] == ["inbound", "outbound", "inbound"]
+    assert thread.customer_identities == (IdentityRef("email", "k.nowak@example.pl"),)
+    assert thread.customer_name == "Katarzyna Nowak-Wiśniewska"
+    assert thread.agent == "Marek z Obslugi"
+    english = thread_with(batch, "tw-1@mail.example.com")  # own address given in another case
+    assert [m.direction for m in english.messages] == ["inbound", "outbound", "inbound"]
+
+
+def test_a_domain_entry_covers_every_address_in_it(tmp_path: Path) -> None:
+    path = write_mail(
+        tmp_path,
+        "out.eml",
+        sender="Eva <eva@klantenservice.example.nl>",
+        to="anna@example.nl",
+        subject="Uw storing",
+        date="Thu, 16 May 2024 14:02:00 +0200",
+        body="Opgelost.",
+        message_id="case-9931@klantenservice.example.nl",
+    )
+    (thread,) = read_email([path], own_addresses=OWN).threads
+    assert thread.messages[0].direction == "outbound"
+    assert thread.customer_identities == (IdentityRef("email", "anna@example.nl"),)
+    assert thread.agent == "Eva"
+
+
+def test_without_own_addresses_everything_is_inbound() -> None:
+    batch = read_email([FIXTURES / "support.mbox"])
+    assert {m.direction for t in batch.threads for m in t.messages} == {"inbound"}
+
+
+def test_importing_twice_gives_the_same_ids(tmp_path: Path, batch: ImportBatch) -> None:
+    copied = tmp_path / "renamed.eml"  # a synthetic id must not depend on where the file lies
+    shutil.copy(FIXTURES / "no_date_no_id.eml", copied)
+    again = read_email([*sorted(FIXTURES.glob("*.eml")), FIXTURES / "support.mbox"], own_addresses=OWN)
+    assert again == batch
+    synthetic = (
+        thread_with(
+            batch,
+            next(
+                m.provider_message_id
+                for t in batch.threads
+                for m in t.messages
+                if m.body.startswith("My meter reading")
+            ),
+        )
+        .messages[0]
+        .provider_message_id
+    )
+    assert synthetic.startswith("sha256-")
+    (from_copy,) = read_email([copied], own_addresses=OWN).threads
+    assert from_copy.messages[0].provider_message_id == synthetic
+
+
+def test_thread_id_is_the_root_even_when_the_root_is_not_imported() -> None:
+    (thread,) = read_email(fixture_paths("pl_2_reply.eml"), own_addresses=OWN).threads
+    assert thread.provider_id == "CAK7pl-1.4471@mail.example.pl"
+
+
+def test_broken_mime_is_a_problem_and_the_rest_is_imported(batch: ImportBatch) -> None:
+    (problem,) = [p for p in batch.problems if p.source.endswith("broken_mime.eml")]
+    assert problem.item == "<broken-1@example.org>"
+    assert "broken MIME" in problem.reason
+    assert all(m.provider_message_id != "broken-1@example.org" for t in batch.threads for m in t.messages)
+    assert len(batch.threads) == 5  # pl, nl, unknown charset, mbox thread, no-date mail
+
+
+def test_unknown_charset_is_read_as_utf8_with_a_note(batch: ImportBatch) -> None:
+    message = thread_with(batch, "odd-charset-1@example.org").messages[0]
+    assert message.body == "Hello, my invoice 8812 shows the wrong address."
+    reasons = [p.reason for p in batch.problems if p.source.endswith("unknown_charset.eml")]
+    assert reasons == [
+        "header Subject: unknown charset 'x-mac-klingon', read as UTF-8",
+        "unknown charset 'x-mac-klingon', read as UTF-8",
+    ]
+
+
+def test_missing_date_gives_no_time_and_a_note(batch: ImportBatch) -> None:
+    thread = next(t for t in batch.threads if t.subject == "Meter reading")
+    assert thread.messages[0].sent_at is None and thread.started_at is None
+    (problem,) = [p for p in batch.problems if p.source.endswith("no_date_no_id.eml")]
+    assert problem.reason == "no Date header; its time is unknown"
+
+
+def test_truncated_mailbox_keeps_the_complete_messages(batch: ImportBatch) -> None:
+    from_mbox = [
+        m for t in batch.threads for m in t.messages if m.provider_message_id.startswith(("tw-", "case-5521"))
+    ]
+    assert len(from_mbox) == 3
+    (problem,) = [p for p in batch.problems if p.source.endswith("support.mbox")]
+    assert problem.item == "message 4 <tw-3@mail.example.com>"
+    assert problem.reason.startswith("truncated")
+
+
+def test_multipart_cut_before_its_closing_boundary_is_a_problem(tmp_path: Path) -> None:
+    path = tmp_path / "cut.eml"
+    path.write_text(
+        "Message-ID: <cut@x>\nDate: Fri, 24 May 2024 09:00:00 +0100\nFrom: a@example.org\nSubject: s\n"
+        'Content-Type: multipart/mixed; boundary="b"\n\n--b\nContent-Type: text/plain\n\nhalf a sent\n',
+        encoding="utf-8",
+    )
+    batch = read_email([path, FIXTURES / "pl_1_question.eml"])
+    assert [p.reason for p in batch.problems] == [
+        "truncated: the message ends before its closing MIME boundary"
+    ]
+    assert len(batch.threads) == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        (
+            "mail.msg",
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+            "Outlook .msg is not supported yet; save the mail as .eml",
+        ),
+        ("notes.txt", b"just some notes", "not an e-mail file (expected .eml, .mbox or an mbox mailbox)"),
+        ("empty.mbox", b"", "no messages found (each starts with a 'From ' line)"),
+        (
+            "garbage.eml",
+            b"\x00\x01\xff binary junk",
+            "not an e-mail message (no From, Date, Message-ID or Subject)",
+        ),
+        (
+            "anonymous.eml",
+            b"Subject: hi\nDate: Fri, 24 May 2024 09:00:00 +0100\n\nbody",
+            "no From address, so it cannot be linked to anyone",
+        ),
+    ],
+)
+def test_unreadable_files_are_problems_and_the_rest_goes_on(
+    tmp_path: Path, name: str, content: bytes, reason: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    batch = read_email([path, FIXTURES / "pl_1_question.eml"], own_addresses=OWN)
+    assert [(p.source, p.reason) for p in batch.problems] == [(str(path), reason)]
+    assert len(batch.threads) == 1
+
+
+def test_a_missing_file_is_a_problem(tmp_path: Path) -> None:
+    batch = read_email([tmp_path / "gone.eml"])
+    assert [p.reason for p in batch.problems] == ["cannot read: No such file or directory"]
+    assert batch.threads == ()
+
+
+def test_the_same_message_in_two_files_is_imported_once(tmp_path: Path) -> None:
+    copy = tmp_path / "copy.eml"
+    shutil.copy(FIXTURES / "pl_1_question.eml", copy)
+    (thread,) = read_email([FIXTURES / "pl_1_question.eml", copy], own_addresses=OWN).threads
+    assert len(thread.messages) == 1
