@@ -340,8 +340,9 @@ def load_transcript(db: Database, recording_id: int) -> t.Transcript:
         ).all()
         words_of: dict[int, list[t.Word]] = {u.id: [] for u in utterances}
         speaker_of = {u.id: label_of[u.speaker_id] for u in utterances}
-        for word in session.scalars(
-            select(Word)
+        # Plain rows, not ORM objects: a one-hour call has ~10,000 words and the review page waits on this.
+        for word in session.execute(
+            select(Word.utterance_id, Word.start, Word.end, Word.text, Word.probability)
             .join(Utterance, Word.utterance_id == Utterance.id)
             .where(Utterance.transcript_id == row.id)
             .order_by(Word.utterance_id, Word.seq)
