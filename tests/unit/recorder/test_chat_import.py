@@ -1,0 +1,261 @@
+"""Chat import on one small realistic export per format (tests/fixtures/threads) and damaged copies."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from recorder.chat_import import UnknownChatFormat, read_chat
+from recorder.threads import Attachment, IdentityRef, ImportBatch
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "threads"
+FILES = {
+    "generic": FIXTURES / "generic_chat.json",
+    "chatwoot": FIXTURES / "chatwoot.json",
+    "zendesk": FIXTURES / "zendesk.json",
+    "trengo": FIXTURES / "trengo.json",
+}
+
+
+def load(format: str) -> Any:
+    return json.loads(FILES[format].read_text(encoding="utf-8"))
+
+
+def damaged(tmp_path: Path, format: str, damage: Callable[[Any], None]) -> Path:
+    data = load(format)
+    damage(data)
+    path = tmp_path / f"damaged-{format}.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_generic_format() -> None:
+    batch = read_chat([FILES["generic"]], "generic")
+    assert batch.problems == ()
+    whatsapp, web = batch.threads
+    assert (whatsapp.channel, whatsapp.provider, whatsapp.provider_id) == (
+        "whatsapp",
+        "generic",
+        "wa-2024-0517-001",
+    )
+    assert whatsapp.customer_identities == (
+        IdentityRef("phone", "+31 6 1234 5678"),
+        IdentityRef("chat_handle", "anna.dv", "whatsapp"),
+        IdentityRef("customer_number", "C-10442"),
+    )
+    assert (whatsapp.customer_name, whatsapp.agent) == ("Anna de Vries", "Sam Jansen")
+    first, second = whatsapp.messages
+    assert first.sent_at == datetime(2024, 5, 17, 7, 30, tzinfo=UTC)  # +02:00 in the file
+    assert whatsapp.started_at == first.sent_at
+    assert first.direction == "inbound" and first.author_identities == whatsapp.customer_identities
+    assert first.attachments == (Attachment("meter.jpg", 48213, "image/jpeg"),)
+    assert (second.direction, second.author, second.author_identities) == ("outbound", "Sam Jansen", ())
+    assert web.channel == "chat" and web.customer_identities == (
+        IdentityRef("email", "tom.walker@example.com"),
+    )
+    assert web.messages[0].sent_at == datetime(2024, 5, 21, 14, 2, tzinfo=UTC)
+
+
+def test_chatwoot_export() -> None:
+    batch = read_chat([FILES["chatwoot"]], "chatwoot")
+    assert batch.problems == ()
+    whatsapp, widget = batch.threads
+    assert (whatsapp.channel, whatsapp.provider_id, whatsapp.agent) == ("whatsapp", "2291", "Marek Zielinski")
+    assert whatsapp.customer_identities == (IdentityRef("phone", "+48601234567"),)
+    assert whatsapp.started_at == datetime(2024, 5, 15, 8, 0, tzinfo=UTC)  # created_at 1715760000
+    # the activity line (type 2) and the private note are not customer contact
+    assert [(m.provider_message_id, m.direction) for m in whatsapp.messages] == [
+        ("90001", "inbound"),
+        ("90004", "outbound"),
+        ("90005", "inbound"),
+    ]
+    photo = whatsapp.messages[2]
+    assert photo.body == "" and photo.attachments == (Attachment("zdjęcie_czajnika.jpg", 120344, None),)
+    assert widget.channel == "chat"
+    assert widget.customer_identities == (
+        IdentityRef("email", "jan.visser@example.nl"),
+        IdentityRef("customer_number", "crm-55731"),
+    )
+    assert [m.direction for m in widget.messages] == ["outbound", "inbound"]  # the greeting template is ours
+
+
+def test_zendesk_export() -> None:
+    batch = read_chat([FILES["zendesk"]], "zendesk")
+    assert batch.problems == ()
+    (ticket,) = batch.threads
+    assert (ticket.channel, ticket.provider_id, ticket.subject) == (
+        "whatsapp",
+        "4512",
+        "Storing internet Utrecht",
+    )
+    assert ticket.customer_identities == (
+        IdentityRef("phone", "+31612340000"),
+        IdentityRef("email", "jan.visser@example.nl"),
+        IdentityRef("customer_number", "crm-55731"),
+    )
+    assert (ticket.customer_name, ticket.agent) == ("Jan Visser", "Sam Jansen")
+    question, answer = ticket.messages  # the private comment 31002 is left out
+    assert (question.provider_message_id, question.direction, question.author) == (
+        "31001",
+        "inbound",
+        "Jan Visser",
+    )
+    assert (answer.direction, answer.author) == ("outbound", "Sam Jansen")
+    assert answer.body == "Beste Jan,\n\nEr is een storing in Utrecht. Zie de kaart in de bijlage."
+    assert answer.sent_at == datetime(2024, 5, 22, 8, 7, 30, tzinfo=UTC)
+    assert answer.attachments == (Attachment("storingskaart.png", 20480, "image/png"),)
+
+
+def test_trengo_export() -> None:
+    batch = read_chat([FILES["trengo"]], "trengo")
+    assert batch.problems == ()
+    (ticket,) = batch.threads
+    assert (ticket.channel, ticket.provider_id, ticket.agent) == ("whatsapp", "731700402", "Lotte de Boer")
+    assert ticket.customer_identities == (IdentityRef("phone", "+31687654321"),)
+    question, answer = ticket.messages  # the NOTE is left out
+    assert (question.direction, question.author) == ("inbound", "Piet Bakker")
+    assert question.sent_at == datetime(2024, 5, 23, 10, 24, 40, tzinfo=UTC)
+    assert answer.body == "Goedemorgen Piet,\n\nHet nieuwe bedrag is € 142 per maand, de brief volgt."
+    assert answer.attachments == (Attachment("jaaroverzicht-2024.pdf", 183422, "application/pdf"),)
+
+
+@pytest.mark.parametrize("format", FILES)
+def test_importing_twice_gives_the_same_result(format: str) -> None:
+    assert read_chat([FILES[format]], format) == read_chat([FILES[format]], format)
+
+
+def _drop_conversation_id(data: dict[str, Any]) -> None:
+    del data["conversations"][0]["id"]
+
+
+def _drop_message_id(data: dict[str, Any]) -> None:
+    del data["conversations"][0]["messages"][0]["id"]
+
+
+def _bad_direction(data: dict[str, Any]) -> None:
+    data["conversations"][1]["messages"][0]["direction"] = "incoming"
+
+
+def _bad_time(data: dict[str, Any]) -> None:
+    data["conversations"][1]["messages"][1]["sent_at"] = "yesterday"
+
+
+@pytest.mark.parametrize(
+    ("damage", "item", "reason", "threads", "messages"),
+    [
+        (
+            _drop_conversation_id,
+            "conversation #1",
+            "conversation has no 'id', so it could not be recognised on re-import",
+            1,
+            2,
+        ),
+        (
+            _drop_message_id,
+            "conversation wa-2024-0517-001 message #1",
+            "message has no 'id', so it could not be recognised on re-import",
+            2,
+            3,
+        ),
+        (
+            _bad_direction,
+            "conversation web-88120 message 1",
+            "direction 'incoming' is not inbound or outbound",
+            2,
+            3,
+        ),
+        (_bad_time, "conversation web-88120 message 2", "sent_at: 'yesterday' is not an ISO 8601 time", 2, 3),
+    ],
+)
+def test_a_bad_conversation_or_message_is_a_problem_and_the_rest_imports(
+    tmp_path: Path, damage: Callable[[Any], None], item: str, reason: str, threads: int, messages: int
+) -> None:
+    path = damaged(tmp_path, "generic", damage)
+    batch = read_chat([path], "generic")
+    assert [(p.source, p.item, p.reason) for p in batch.problems] == [(str(path), item, reason)]
+    assert len(batch.threads) == threads
+    assert sum(len(t.messages) for t in batch.threads) == messages
+
+
+@pytest.mark.parametrize(
+    ("format", "damage", "item", "reason", "kept"),
+    [
+        (
+            "chatwoot",
+            lambda d: d["data"]["payload"][0]["messages"][0].update(message_type=7),
+            "conversation 2291 message 90001",
+            "message_type 7 is not 0, 1, 2 or 3",
+            (2, 4),
+        ),
+        (
+            "chatwoot",
+            lambda d: d["data"]["payload"][1].pop("id"),
+            "conversation #2",
+            "conversation has no 'id', so it could not be recognised on re-import",
+            (1, 3),
+        ),
+        (
+            "zendesk",
+            lambda d: d["tickets"][0]["comments"][0].pop("created_at"),
+            "ticket 4512 message 31001",
+            "no 'created_at' time",
+            (1, 1),
+        ),
+        (
+            "trengo",
+            lambda d: d["data"][0]["messages"]["data"][0].update(type="CALL"),
+            "ticket 731700402 message 3448655700",
+            "type 'CALL' is not INBOUND, OUTBOUND or NOTE",
+            (1, 1),
+        ),
+    ],
+)
+def test_adapters_report_bad_items_and_keep_the_rest(
+    tmp_path: Path, format: str, damage: Callable[[Any], None], item: str, reason: str, kept: tuple[int, int]
+) -> None:
+    batch = read_chat([damaged(tmp_path, format, damage)], format)
+    assert [(p.item, p.reason) for p in batch.problems] == [(item, reason)]
+    assert (len(batch.threads), sum(len(t.messages) for t in batch.threads)) == kept
+
+
+def test_unknown_fields_are_ignored(tmp_path: Path) -> None:
+    def add_fields(data: dict[str, Any]) -> None:
+        data["conversations"][0]["sentiment"] = {"score": 0.2}
+        data["conversations"][0]["messages"][0]["reactions"] = ["👍"]
+        data["conversations"][0]["messages"][0]["attachments"].append("not an object")
+
+    assert read_chat([damaged(tmp_path, "generic", add_fields)], "generic") == read_chat(
+        [FILES["generic"]], "generic"
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ('{"conversations": [', "malformed JSON at line 1: Expecting value"),
+        ("[]", "not a generic export: expected an object with a 'conversations' list, got a list"),
+    ],
+)
+def test_a_bad_file_is_a_problem_and_the_next_file_imports(tmp_path: Path, content: str, reason: str) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(content, encoding="utf-8")
+    batch = read_chat([bad, FILES["generic"]], "generic")
+    assert [(p.source, p.item, p.reason) for p in batch.problems] == [(str(bad), None, reason)]
+    assert len(batch.threads) == 2
+
+
+def test_a_file_in_the_wrong_format_says_so() -> None:
+    batch: ImportBatch = read_chat([FILES["zendesk"]], "trengo")
+    assert [p.reason for p in batch.problems] == [
+        "not a trengo export: expected an object with a 'data' list, got an object"
+    ]
+
+
+def test_unknown_format_is_refused() -> None:
+    with pytest.raises(UnknownChatFormat, match="unknown chat format 'intercom'"):
+        read_chat([FILES["generic"]], "intercom")  # type: ignore[arg-type]
