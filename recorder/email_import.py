@@ -179,16 +179,18 @@ def _read_message(message: EmailMessage, source: str, item: str | None) -> _Mail
     for name, charset in _unknown_header_charsets(message):
         notes.append(f"header {name}: unknown charset {charset!r}, read as UTF-8")
     subject = _header_text(message, "Subject")
-    sent_at, date_note = _sent_at(message)
+    date = message.get("Date")  # header parsing is most of the import's time: each header is read once
+    sent_at, date_note = _sent_at(date)
     if date_note:
         notes.append(date_note)
-    text, body_note = _body_text(message)
+    body_part = message.get_body(preferencelist=("plain", "html"))
+    text, body_note = _body_text(body_part)
     if body_note:
         notes.append(body_note)
     body, quoted = split_reply(text)
     references = tuple(_ids(message.get("References")) + _ids(message.get("In-Reply-To")))
     own_ids = _ids(message.get("Message-ID"))
-    message_id = own_ids[0] if own_ids else _synthetic_id(senders[0], message.get("Date"), subject, text)
+    message_id = own_ids[0] if own_ids else _synthetic_id(senders[0], date, subject, text)
     return _Mail(
         message_id=message_id,
         references=tuple(dict.fromkeys(ref for ref in references if ref != message_id)),
@@ -199,7 +201,7 @@ def _read_message(message: EmailMessage, source: str, item: str | None) -> _Mail
         sent_at=sent_at,
         body=body,
         quoted=quoted,
-        attachments=tuple(_attachments(message)),
+        attachments=tuple(_attachments(message, body_part)),
         notes=tuple(ImportProblem(source, item, note) for note in notes),
     )
 
@@ -242,8 +244,7 @@ def _known_charset(charset: str) -> bool:
     return True
 
 
-def _sent_at(message: EmailMessage) -> tuple[datetime | None, str | None]:
-    value = message.get("Date")
+def _sent_at(value: object) -> tuple[datetime | None, str | None]:
     if value is None:
         return None, "no Date header; its time is unknown"
     try:
@@ -255,9 +256,8 @@ def _sent_at(message: EmailMessage) -> tuple[datetime | None, str | None]:
     return aware.astimezone(UTC), None
 
 
-def _body_text(message: EmailMessage) -> tuple[str, str | None]:
+def _body_text(part: EmailMessage | None) -> tuple[str, str | None]:
     """The message text, plain text preferred over HTML, and a note when it had to be guessed."""
-    part = message.get_body(preferencelist=("plain", "html"))
     if part is None:
         return "", None
     charset = part.get_content_charset() or "us-ascii"
@@ -272,8 +272,7 @@ def _body_text(message: EmailMessage) -> tuple[str, str | None]:
     return text.replace("\r\n", "\n"), note
 
 
-def _attachments(message: EmailMessage) -> Iterator[Attachment]:
-    body = message.get_body(preferencelist=("plain", "html"))
+def _attachments(message: EmailMessage, body: EmailMessage | None) -> Iterator[Attachment]:
     for part in message.walk():
         if part.is_multipart() or part is body:
             continue
