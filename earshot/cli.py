@@ -211,7 +211,7 @@ def calls(settings: Settings, limit: int) -> None:
         status = "transcribed" if call.transcribed else (call.job_status or "no job")
         click.echo(
             f"{call.id:>5}  {call.sha256[:12]}  {call.original_name:<32} {call.duration:7.1f}s  "
-            f"{call.channels}ch  {status:<11}  {call.customer_name or '-'}  {call.agent_name or '-'}"
+            f"{call.channels}ch  {status:<11}  {call.customer or '-'}  {call.agent or '-'}"
         )
 
 

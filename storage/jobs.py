@@ -87,6 +87,17 @@ def claim_next(
     )
 
 
+def heartbeat(db: Database, job_id: int) -> None:
+    """A running job's worker is alive: push its claim forward so no other worker takes it over."""
+    with session_scope(db) as session:
+        session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status == "running")
+            .values(claimed_at=datetime.now(UTC))
+            .execution_options(synchronize_session=False)
+        )
+
+
 def complete(db: Database, job_id: int) -> None:
     with session_scope(db) as session:
         job = _get(session, job_id)

@@ -136,7 +136,9 @@ class Recording(Base):
     ingested_at: Mapped[datetime] = mapped_column(default=utc_now)
 
     thread: Mapped[Thread] = relationship(back_populates="recording")
-    transcript: Mapped[Transcript | None] = relationship(back_populates="recording", cascade="all, delete-orphan")
+    transcript: Mapped[Transcript | None] = relationship(
+        back_populates="recording", cascade="all, delete-orphan"
+    )
     jobs: Mapped[list[Job]] = relationship(back_populates="recording", cascade="all, delete-orphan")
 
 

@@ -76,7 +76,7 @@ class _IdentityValue:
 
 
 def ingest_recording(
-    db: Database, recording: IncomingRecording, blobs: BlobStore, default_region: str
+    db: Database, recording: IncomingRecording, blobs: BlobStore, default_region: str, max_attempts: int = 3
 ) -> IngestResult:
     """Store a call and queue its transcription; ingesting the same bytes again changes nothing."""
     with read_scope(db) as session:
@@ -115,7 +115,7 @@ def ingest_recording(
         )
         session.add(row)
         session.flush()
-        job_id = enqueue(session, row.id)
+        job_id = enqueue(session, row.id, max_attempts=max_attempts)
         return IngestResult(recording_id=row.id, job_id=job_id, created=True, warnings=tuple(warnings))
 
 
@@ -251,7 +251,13 @@ def save_transcript(db: Database, recording_id: int, transcript: t.Transcript) -
         session.add(row)
         session.flush()
         speakers = [
-            Speaker(transcript_id=row.id, label=s.label, role=s.role, channel=s.channel)
+            Speaker(
+                transcript_id=row.id,
+                label=s.label,
+                role=s.role,
+                channel=s.channel,
+                display_name=s.display_name,
+            )
             for s in transcript.speakers
         ]
         session.add_all(speakers)
@@ -359,7 +365,10 @@ def load_transcript(db: Database, recording_id: int) -> t.Transcript:
         return t.Transcript(
             language=row.language,
             duration=row.duration,
-            speakers=tuple(t.Speaker(label=s.label, role=s.role, channel=s.channel) for s in speakers),  # type: ignore[arg-type]
+            speakers=tuple(
+                t.Speaker(label=s.label, role=s.role, channel=s.channel, display_name=s.display_name)  # type: ignore[arg-type]
+                for s in speakers
+            ),
             utterances=tuple(
                 t.Utterance(
                     speaker=speaker_of[u.id],
@@ -496,16 +505,35 @@ def set_speaker_role(
         speaker.display_name = display_name
 
 
+@dataclass(frozen=True)
+class TranscriptionInput:
+    """What a worker needs to transcribe one stored call."""
+
+    audio_path: Path
+    original_name: str
+    channel_roles: tuple[t.Role, ...] | None  # None: the configured default map
+    direction: str | None
+
+
 def recording_audio_path(db: Database, recording_id: int, blobs: BlobStore) -> Path:
     """Where the original audio lies; callers must only read it."""
+    return transcription_input(db, recording_id, blobs).audio_path
+
+
+def transcription_input(db: Database, recording_id: int, blobs: BlobStore) -> TranscriptionInput:
     with read_scope(db) as session:
-        sha256 = session.scalar(select(Recording.sha256).where(Recording.id == recording_id))
-    if sha256 is None:
+        row = session.execute(
+            select(Recording.sha256, Recording.original_name, Recording.channel_roles, Thread.direction)
+            .join(Thread, Thread.id == Recording.thread_id)
+            .where(Recording.id == recording_id)
+        ).one_or_none()
+    if row is None:
         raise NotFound(f"no recording with id {recording_id}")
-    path = blobs.path_for(sha256)
+    path = blobs.path_for(row.sha256)
     if not path.is_file():
-        raise NotFound(f"the audio of recording {recording_id} ({sha256}) is missing from {blobs.root}")
-    return path
+        raise NotFound(f"the audio of recording {recording_id} ({row.sha256}) is missing from {blobs.root}")
+    roles = tuple(row.channel_roles) if row.channel_roles is not None else None
+    return TranscriptionInput(path, row.original_name, roles, row.direction)
 
 
 def _require_recording(session: Session, recording_id: int) -> None:

@@ -19,8 +19,8 @@ _PRIVATE_OPTIONS = frozenset({"hf_token"})
 
 
 def speaker_display_name(speaker: Speaker) -> str:
-    """What a reader sees: the role when known ("Agent"), else the diarization label ("S2")."""
-    return speaker.role.title() if speaker.role else speaker.label
+    """What a reader sees: a name a reviewer gave, else the role ("Agent"), else the label ("S2")."""
+    return speaker.display_name or (speaker.role.title() if speaker.role else speaker.label)
 
 
 def to_json(t: Transcript) -> str:
@@ -102,7 +102,10 @@ def _transcript_dict(t: Transcript) -> dict[str, Any]:
     return {
         "duration": _t(t.duration),
         "language": t.language,
-        "speakers": [{"label": s.label, "role": s.role, "channel": s.channel} for s in t.speakers],
+        "speakers": [
+            {"label": s.label, "role": s.role, "channel": s.channel, "display_name": s.display_name}
+            for s in t.speakers
+        ],
         "utterances": [
             {
                 "speaker": u.speaker,

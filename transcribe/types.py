@@ -91,6 +91,7 @@ class Speaker:
     label: str
     role: Role | None = None
     channel: int | None = None
+    display_name: str | None = None  # a person's name, when a reviewer has given one
 
 
 @dataclass(frozen=True)

@@ -88,7 +88,7 @@ def test_json_shape_is_the_stable_contract(call):
     data = json.loads(to_json(call))
 
     assert list(data) == ["duration", "language", "speakers", "utterances", "options", "models"]
-    assert data["speakers"][0] == {"label": "S1", "role": "agent", "channel": 0}
+    assert data["speakers"][0] == {"label": "S1", "role": "agent", "channel": 0, "display_name": None}
     utterance = data["utterances"][1]
     assert list(utterance) == ["speaker", "start", "end", "text", "words"]
     assert utterance["words"][1] == {"start": 63.0, "end": 63.5, "text": "A<B", "probability": 0.875,
