@@ -1,0 +1,28 @@
+"""The demo's sample threads import cleanly and belong to the customers of the sample calls."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from recorder.chat_import import read_chat
+from recorder.email_import import read_email
+
+ROOT = Path(__file__).resolve().parents[3]
+OWN = ("@earshot-telecom.example",)  # the demo organisation's domain
+
+
+def test_sample_threads_belong_to_the_sample_callers() -> None:
+    emails = read_email([ROOT / "sample_threads" / "emma_refund.mbox"], own_addresses=OWN)
+    chats = read_chat([ROOT / "sample_threads" / "chats.json"], "generic")
+    assert emails.problems == () and chats.problems == ()
+    sidecars = [
+        json.loads(p.read_text(encoding="utf-8")) for p in sorted((ROOT / "sample_audio").glob("*.json"))
+    ]
+    call_customers = {s["customer"]["email"] for s in sidecars if "customer" in s}
+    call_numbers = {s.get("customer", {}).get("number") or s.get("customer_number") for s in sidecars}
+    (email_thread,) = emails.threads
+    assert {i.value for i in email_thread.customer_identities} <= call_customers
+    assert [m.direction for m in email_thread.messages] == ["outbound", "inbound", "outbound"]
+    emma_chat = next(t for t in chats.threads if t.customer_name == "Emma de Vries")
+    assert {i.value for i in emma_chat.customer_identities} & (call_customers | call_numbers)
