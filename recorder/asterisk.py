@@ -1,0 +1,245 @@
+"""Call facts an Asterisk/FreePBX system leaves behind: recording file names and CDR CSV files.
+
+FreePBX (12 and later) names a MixMonitor recording
+``<kind>-<to>-<from>-<YYYYMMDD>-<HHMMSS>-<uniqueid>.<fmt>`` (``sub-record-check`` builds
+``${ARG1}-${ARG2}-${FROMEXTEN}-${TIMESTR}-${UNIQUEID}``), for example
+``in-0201234567-0612345678-20240501-093000-1714548600.42.wav``. The kind says how the call came
+in: ``in`` (inbound route/DID), ``out`` (outbound route), ``exten``/``internal`` (extension to
+extension), ``q`` (queue), ``rg`` (ring group), and ``force``/``ondemand``/``conf``/``page``, whose
+direction the name does not tell. Date and time are the PBX's local wall-clock time.
+
+Asterisk's ``cdr_csv`` writes ``Master.csv`` without a header row, columns in this order:
+accountcode, src, dst, dcontext, clid, channel, dstchannel, lastapp, lastdata, start, answer, end,
+duration, billsec, disposition, amaflags, uniqueid, userfield (uniqueid/userfield need
+``loguniqueid``/``loguserfield`` in cdr.conf; ``newcdrcolumns`` appends more, which are ignored).
+CDR report exports (FreePBX "CDR Reports" CSV) carry a header row and name the start ``calldate``;
+a first row containing a ``uniqueid`` cell is taken as such a header.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+
+from recorder.sidecar import MetadataError, to_utc
+from recorder.types import CallMetadata, Direction
+
+FILENAME_GROUPS = frozenset({"direction", "caller", "callee", "date", "time", "uniqueid"})
+
+FREEPBX_PATTERN = re.compile(
+    r"(?P<direction>[A-Za-z]+)-(?P<callee>[^-]*)-(?P<caller>[^-]*)-(?P<date>\d{8})-(?P<time>\d{6})-(?P<uniqueid>.+)"
+)
+
+# What the ``direction`` group's text means. Queue and ring-group calls are mapped to inbound
+# because in a contact centre they are customers calling in; the plain words serve custom patterns.
+DIRECTION_WORDS: dict[str, Direction] = {
+    "in": "inbound",
+    "external": "inbound",
+    "q": "inbound",
+    "rg": "inbound",
+    "out": "outbound",
+    "exten": "internal",
+    "internal": "internal",
+    "inbound": "inbound",
+    "outbound": "outbound",
+}
+
+# Placeholders Asterisk writes when it has no number: they are not a party to the call.
+_NO_PARTY = frozenset({"", "unknown", "anonymous", "s", "<unknown>"})
+
+CDR_CSV_COLUMNS = (
+    "accountcode", "src", "dst", "dcontext", "clid", "channel", "dstchannel", "lastapp", "lastdata",
+    "start", "answer", "end", "duration", "billsec", "disposition", "amaflags", "uniqueid", "userfield",
+)  # fmt: skip
+_HEADER_ALIASES = {"calldate": "start"}
+
+
+class PatternError(ValueError):
+    """A configured file-name pattern that cannot work; the message says why."""
+
+
+@dataclass(frozen=True)
+class CdrRecord:
+    uniqueid: str
+    src: str | None
+    dst: str | None
+    clid: str | None
+    dcontext: str | None
+    channel: str | None
+    dstchannel: str | None
+    start: datetime | None  # UTC
+    billsec: int | None
+    disposition: str | None
+
+
+@dataclass(frozen=True)
+class CdrTable:
+    """One CDR file: the rows that parsed, keyed by uniqueid, and one error per row that did not."""
+
+    records: dict[str, CdrRecord]
+    errors: tuple[MetadataError, ...]
+
+
+def compile_filename_pattern(text: str) -> re.Pattern[str]:
+    """Compile a user's pattern, refusing group names that would be silently ignored (typos)."""
+    try:
+        pattern = re.compile(text)
+    except re.error as exc:
+        raise PatternError(f"file-name pattern {text!r}: {exc}") from exc
+    unknown = set(pattern.groupindex) - FILENAME_GROUPS
+    if unknown:
+        raise PatternError(
+            f"file-name pattern {text!r}: unknown group(s) {', '.join(sorted(unknown))}"
+            f" (allowed: {', '.join(sorted(FILENAME_GROUPS))})"
+        )
+    if not pattern.groupindex:
+        raise PatternError(f"file-name pattern {text!r}: has no named groups, so it can tell nothing")
+    return pattern
+
+
+def metadata_from_filename(
+    path: Path, pattern: re.Pattern[str] = FREEPBX_PATTERN, timezone: tzinfo = UTC
+) -> CallMetadata | None:
+    """Facts encoded in the file name (matched against the name without its extension), or None."""
+    match = pattern.fullmatch(path.stem)
+    if match is None:
+        return None
+    groups = {name: value for name, value in match.groupdict().items() if value is not None}
+    direction = DIRECTION_WORDS.get(groups.get("direction", "").lower())
+    caller = _party(groups.get("caller"))
+    started_at = None
+    if "date" in groups and "time" in groups:
+        try:
+            started_at = to_utc(datetime.strptime(groups["date"] + groups["time"], "%Y%m%d%H%M%S"), timezone)
+        except ValueError as exc:
+            raise MetadataError(f"{path}: date/time in the file name: {exc}") from exc
+    metadata = CallMetadata(
+        caller=caller,
+        callee=_party(groups.get("callee")),
+        direction=direction,
+        started_at=started_at,
+        # Outbound recordings are named after the extension that dialled: the agent.
+        agent=caller if direction == "outbound" else None,
+        provider_id=groups.get("uniqueid") or None,
+    )
+    return _with_customer_phone(metadata)
+
+
+def load_cdr(path: Path, timezone: tzinfo = UTC) -> CdrTable:
+    """Read a cdr-csv ``Master.csv`` or a CDR export with a header row; naive times are in ``timezone``."""
+    try:
+        # CDR text comes from caller-id names in any encoding; a stray byte must not lose the file.
+        with path.open(encoding="utf-8", errors="replace", newline="") as handle:
+            reader = csv.reader(handle)
+            # line_num is the line a row ends on, the one to report (quoted fields may span lines).
+            rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+    except OSError as exc:
+        raise MetadataError(f"{path}: cannot read: {exc.strerror}") from exc
+    except csv.Error as exc:
+        raise MetadataError(f"{path}: not a CSV file: {exc}") from exc
+    columns: dict[str, int] = {name: index for index, name in enumerate(CDR_CSV_COLUMNS)}
+    if rows and "uniqueid" in (_header_name(cell) for cell in rows[0][1]):
+        columns = {_header_name(cell): index for index, cell in enumerate(rows[0][1])}
+        rows = rows[1:]
+    records: dict[str, CdrRecord] = {}
+    errors: list[MetadataError] = []
+    for line, row in rows:
+        try:
+            record = _cdr_record(row, columns, timezone)
+        except ValueError as exc:
+            errors.append(MetadataError(f"{path}: line {line}: {exc}"))
+            continue
+        # A transfer writes several CDRs with party A's uniqueid; the first one has the call's start.
+        records.setdefault(record.uniqueid, record)
+    return CdrTable(records=records, errors=tuple(errors))
+
+
+def merge_cdr(metadata: CallMetadata, record: CdrRecord) -> CallMetadata:
+    """Fill what the file name left open with the CDR's facts; the file name wins where both speak."""
+    direction = metadata.direction
+    agent_channel = {"inbound": record.dstchannel, "outbound": record.channel}.get(direction or "")
+    merged = replace(
+        metadata,
+        caller=metadata.caller or _party(record.src),
+        callee=metadata.callee or _party(record.dst),
+        started_at=metadata.started_at or record.start,
+        agent=metadata.agent or channel_endpoint(agent_channel),
+        customer_name=metadata.customer_name or (_clid_name(record.clid) if direction == "inbound" else None),
+        provider_id=metadata.provider_id or record.uniqueid,
+    )
+    return _with_customer_phone(merged)
+
+
+def channel_endpoint(channel: str | None) -> str | None:
+    """``SIP/1001-0000abcd`` -> ``1001``; ``Local/1001@from-queue-00000001;1`` -> ``1001``."""
+    if not channel or "/" not in channel:
+        return None
+    rest = channel.split("/", 1)[1]
+    endpoint = rest.split("@", 1)[0] if "@" in rest else rest.rsplit("-", 1)[0]
+    return endpoint or None
+
+
+def _with_customer_phone(metadata: CallMetadata) -> CallMetadata:
+    """The outside party is the customer: the caller of an inbound call, the callee of an outbound one."""
+    if metadata.customer_phone is not None:
+        return metadata
+    phone = {"inbound": metadata.caller, "outbound": metadata.callee}.get(metadata.direction or "")
+    return replace(metadata, customer_phone=phone) if phone else metadata
+
+
+def _party(value: str | None) -> str | None:
+    if value is None or value.strip().lower() in _NO_PARTY:
+        return None
+    return value.strip()
+
+
+def _clid_name(clid: str | None) -> str | None:
+    """The name in ``"Jan de Vries" <0612345678>``, unless it is only the number again."""
+    match = re.fullmatch(r'\s*"?([^"<]*?)"?\s*<([^>]*)>\s*', clid or "")
+    if match is None or not match.group(1) or match.group(1) == match.group(2):
+        return None
+    return match.group(1)
+
+
+def _header_name(cell: str) -> str:
+    name = cell.strip().lower().replace(" ", "").replace("_", "")
+    return _HEADER_ALIASES.get(name, name)
+
+
+def _cdr_record(row: list[str], columns: dict[str, int], timezone: tzinfo) -> CdrRecord:
+    def cell(name: str) -> str | None:
+        index = columns.get(name)
+        value = row[index].strip() if index is not None and index < len(row) else ""
+        return value or None
+
+    if len(row) <= columns["uniqueid"]:
+        raise ValueError(
+            f"{len(row)} columns, but uniqueid is column {columns['uniqueid'] + 1}"
+            " (for cdr-csv set loguniqueid=yes in cdr.conf)"
+        )
+    uniqueid = cell("uniqueid")
+    if uniqueid is None:
+        raise ValueError("uniqueid is empty")
+    start_text = cell("start")
+    try:
+        start = to_utc(datetime.fromisoformat(start_text), timezone) if start_text else None
+    except ValueError:
+        raise ValueError(f"start: {start_text!r} is not a date and time") from None
+    billsec_text = cell("billsec")
+    if billsec_text is not None and not billsec_text.isdigit():
+        raise ValueError(f"billsec: {billsec_text!r} is not a whole number of seconds")
+    return CdrRecord(
+        uniqueid=uniqueid,
+        src=cell("src"),
+        dst=cell("dst"),
+        clid=cell("clid"),
+        dcontext=cell("dcontext"),
+        channel=cell("channel"),
+        dstchannel=cell("dstchannel"),
+        start=start,
+        billsec=int(billsec_text) if billsec_text is not None else None,
+        disposition=cell("disposition"),
+    )

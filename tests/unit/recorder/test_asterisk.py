@@ -1,0 +1,244 @@
+"""FreePBX recording names and Asterisk CDR CSV files, as the PBX writes them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from recorder.asterisk import (
+    PatternError,
+    channel_endpoint,
+    compile_filename_pattern,
+    load_cdr,
+    merge_cdr,
+    metadata_from_filename,
+)
+from recorder.sidecar import MetadataError
+from recorder.types import CallMetadata
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "cdr"
+# As cdr_csv writes it: every field quoted, clid with doubled quotes, loguniqueid and loguserfield
+# on (the third row is from a PBX with loguserfield off); start times are the PBX's local time.
+MASTER_CSV = FIXTURES / "Master.csv"
+# What FreePBX's CDR Reports page exports: a header row, its own column order and names.
+FREEPBX_EXPORT = FIXTURES / "freepbx_cdr_report.csv"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (
+            "in-0205550100-0612345678-20240506-091403-1714979643.118.wav",
+            CallMetadata(
+                caller="0612345678",
+                callee="0205550100",
+                direction="inbound",
+                started_at=datetime(2024, 5, 6, 7, 14, 3, tzinfo=UTC),
+                customer_phone="0612345678",
+                provider_id="1714979643.118",
+            ),
+        ),
+        (
+            "out-0201234567-1001-20240508-140240-1715169760.245.wav",
+            CallMetadata(
+                caller="1001",
+                callee="0201234567",
+                direction="outbound",
+                started_at=datetime(2024, 5, 8, 12, 2, 40, tzinfo=UTC),
+                agent="1001",
+                customer_phone="0201234567",
+                provider_id="1715169760.245",
+            ),
+        ),
+        (
+            "exten-1002-1001-20240101-235959-1704149999.7.WAV",
+            CallMetadata(
+                caller="1001",
+                callee="1002",
+                direction="internal",
+                started_at=datetime(2024, 1, 1, 22, 59, 59, tzinfo=UTC),  # CET is UTC+1
+                provider_id="1704149999.7",
+            ),
+        ),
+        (
+            "q-600-+31612345678-20240509-100000-1715241600.3.mp3",
+            CallMetadata(
+                caller="+31612345678",
+                callee="600",
+                direction="inbound",
+                started_at=datetime(2024, 5, 9, 8, 0, 0, tzinfo=UTC),
+                customer_phone="+31612345678",
+                provider_id="1715241600.3",
+            ),
+        ),
+        (
+            # "force" says recording was forced, not which way the call went.
+            "force-0821XXXX8663-3201-20250327-092517-1743042317.12206.wav",
+            CallMetadata(
+                caller="3201",
+                callee="0821XXXX8663",
+                started_at=datetime(2025, 3, 27, 8, 25, 17, tzinfo=UTC),
+                provider_id="1743042317.12206",
+            ),
+        ),
+        (
+            "rg-601-unknown-20240509-100000-1715241600.4.wav",
+            CallMetadata(
+                callee="601",
+                direction="inbound",
+                started_at=datetime(2024, 5, 9, 8, 0, 0, tzinfo=UTC),
+                provider_id="1715241600.4",
+            ),
+        ),
+    ],
+)
+def test_freepbx_names(name: str, expected: CallMetadata) -> None:
+    path = Path("/var/spool/asterisk/monitor/2024/05/06") / name
+    assert metadata_from_filename(path, timezone=AMSTERDAM) == expected
+
+
+@pytest.mark.parametrize("name", ["call.wav", "in-0205550100-0612345678-2024-05-06-1.wav", "OUT1001-x.wav"])
+def test_other_names_say_nothing(name: str) -> None:
+    assert metadata_from_filename(Path(name)) is None
+
+
+def test_impossible_date_in_a_name_is_an_error_naming_the_file() -> None:
+    path = Path("in-0205550100-0612345678-20241345-091403-1.2.wav")
+    with pytest.raises(MetadataError, match=rf"^{path}: date/time in the file name: "):
+        metadata_from_filename(path)
+
+
+def test_a_custom_pattern_with_its_own_direction_words() -> None:
+    pattern = compile_filename_pattern(
+        r"(?P<date>\d{8})_(?P<time>\d{6})_(?P<direction>inbound|outbound)_(?P<caller>\+?\d+)"
+    )
+    meta = metadata_from_filename(Path("20240506_091403_inbound_+31201234567.flac"), pattern)
+    assert meta == CallMetadata(
+        caller="+31201234567",
+        direction="inbound",
+        started_at=datetime(2024, 5, 6, 9, 14, 3, tzinfo=UTC),
+        customer_phone="+31201234567",
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (r"(?P<caller>\d+", "missing ), unterminated subpattern"),
+        (r"(?P<date>\d{8})-(?P<from>\d+)", "unknown group(s) from (allowed: callee, caller, date"),
+        (r"\d+-\d+", "has no named groups, so it can tell nothing"),
+    ],
+)
+def test_unusable_patterns_are_refused(text: str, expected: str) -> None:
+    with pytest.raises(PatternError) as caught:
+        compile_filename_pattern(text)
+    assert str(caught.value).startswith(f"file-name pattern {text!r}: ")
+    assert expected in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("channel", "endpoint"),
+    [
+        ("SIP/1001-0000abcd", "1001"),
+        ("PJSIP/1001-00000012", "1001"),
+        ("IAX2/trunk-provider-1234", "trunk-provider"),
+        ("Local/1001@from-queue-00000001;1", "1001"),
+        ("", None),
+        (None, None),
+        ("garbage", None),
+    ],
+)
+def test_channel_endpoint(channel: str | None, endpoint: str | None) -> None:
+    assert channel_endpoint(channel) == endpoint
+
+
+def test_cdr_csv_without_header(tmp_path: Path) -> None:
+    table = load_cdr(MASTER_CSV, AMSTERDAM)
+    assert table.errors == ()
+    assert list(table.records) == ["1714979643.118", "1715169760.245", "1715241600.3"]
+    inbound = table.records["1714979643.118"]
+    assert (inbound.src, inbound.dst) == ("0612345678", "0205550100")
+    assert (inbound.channel, inbound.dstchannel) == ("PJSIP/trunk-00000011", "PJSIP/1001-00000012")
+    assert inbound.clid == '"Emma de Vries" <0612345678>'
+    assert inbound.start == datetime(2024, 5, 6, 7, 14, 3, tzinfo=UTC)
+    assert (inbound.billsec, inbound.disposition) == (52, "ANSWERED")
+    unanswered = table.records["1715241600.3"]  # 17 columns: loguserfield off
+    assert (unanswered.dstchannel, unanswered.billsec) == (None, 0)
+
+
+def test_cdr_export_with_header_row_reads_the_same_facts() -> None:
+    table = load_cdr(FREEPBX_EXPORT, AMSTERDAM)
+    assert table.errors == ()
+    assert table.records["1714979643.118"] == load_cdr(MASTER_CSV, AMSTERDAM).records["1714979643.118"]
+
+
+def test_malformed_rows_are_reported_by_line_and_the_others_kept(tmp_path: Path) -> None:
+    good = MASTER_CSV.read_text(encoding="utf-8").splitlines()
+    lines = [
+        good[0],
+        '"","1","2","ctx","clid","SIP/1-1","","Dial","","2024-05-06 09:00:00"',  # cut short
+        "",
+        good[1].replace("2024-05-08 14:02:40", "yesterday"),
+        good[2].replace(",30,0,", ",30,zero,"),
+        good[2].replace('"1715241600.3"', '""'),
+        good[2],
+    ]
+    path = _write(tmp_path / "Master.csv", "\n".join(lines) + "\n")
+    table = load_cdr(path)
+    assert [str(error) for error in table.errors] == [
+        f"{path}: line 2: 10 columns, but uniqueid is column 17"
+        " (for cdr-csv set loguniqueid=yes in cdr.conf)",
+        f"{path}: line 4: start: 'yesterday' is not a date and time",
+        f"{path}: line 5: billsec: 'zero' is not a whole number of seconds",
+        f"{path}: line 6: uniqueid is empty",
+    ]
+    assert list(table.records) == ["1714979643.118", "1715241600.3"]
+
+
+def test_a_transfer_keeps_the_first_cdr_of_a_uniqueid(tmp_path: Path) -> None:
+    first = MASTER_CSV.read_text(encoding="utf-8").splitlines()[0]
+    later = first.replace("2024-05-06 09:14:03", "2024-05-06 09:20:00").replace("PJSIP/1001-", "PJSIP/1002-")
+    table = load_cdr(_write(tmp_path / "Master.csv", f"{first}\n{later}\n"))
+    assert table.records["1714979643.118"].dstchannel == "PJSIP/1001-00000012"
+
+
+def test_missing_cdr_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(MetadataError, match=r"Master\.csv: cannot read: No such file or directory"):
+        load_cdr(tmp_path / "Master.csv")
+
+
+def test_cdr_fills_what_the_name_lacks_and_the_name_wins_where_both_speak() -> None:
+    records = load_cdr(MASTER_CSV, AMSTERDAM).records
+    name = Path("in-0205550100-0612345678-20240506-091403-1714979643.118.wav")
+    from_name = metadata_from_filename(name, timezone=AMSTERDAM)
+    assert from_name is not None
+    merged = merge_cdr(from_name, records["1714979643.118"])
+    assert merged == CallMetadata(
+        caller="0612345678",
+        callee="0205550100",
+        direction="inbound",
+        started_at=datetime(2024, 5, 6, 7, 14, 3, tzinfo=UTC),
+        agent="1001",  # from dstchannel PJSIP/1001-00000012
+        customer_phone="0612345678",
+        customer_name="Emma de Vries",
+        provider_id="1714979643.118",
+    )
+    # Only the outside party of an outbound call is a customer; the agent is the dialling channel.
+    outbound = merge_cdr(CallMetadata(direction="outbound"), records["1715169760.245"])
+    assert (outbound.agent, outbound.customer_phone, outbound.customer_name) == ("1001", "0201234567", None)
+    # Without a direction neither side can be told to be the agent or the customer.
+    unknown = merge_cdr(CallMetadata(caller="0000"), records["1714979643.118"])
+    assert (unknown.caller, unknown.agent, unknown.customer_phone) == ("0000", None, None)
+    # A caller id that is only the number again is not a name.
+    queue = merge_cdr(CallMetadata(direction="inbound"), records["1715241600.3"])
+    assert (queue.customer_name, queue.customer_phone, queue.agent) == (None, "0699999999", None)
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
