@@ -232,3 +232,135 @@ class Job(Base):
     finished_at: Mapped[datetime | None] = mapped_column()
 
     recording: Mapped[Recording] = relationship(back_populates="jobs")
+
+
+class User(Base):
+    """Someone who signs in to the review app. An agent user is linked to the PBX agent whose calls
+    are theirs, so "own evaluations" and "own calls" are a join, not a name comparison."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(320), unique=True)  # lower-cased
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(255))  # argon2id; None: OIDC sign-in only
+    role: Mapped[str] = mapped_column(String(16))  # agent | coach | compliance | admin
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class AuditEntry(Base):
+    """One row of the append-only audit log. ``hash`` covers this row's fields and ``prev_hash``, so
+    editing or deleting any row breaks the chain from that row on."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    username: Mapped[str] = mapped_column(String(320))  # kept as typed, also for failed sign-ins
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    target: Mapped[str | None] = mapped_column(String(500))  # e.g. "recording:12"
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)  # unique: the chain cannot fork
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class ScorecardForm(Base):
+    """A scorecard. Forms are versioned, never edited once used: an evaluation points at the exact
+    questions it was scored on."""
+
+    __tablename__ = "scorecard_forms"
+    __table_args__ = (UniqueConstraint("name", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+    sections: Mapped[list[ScorecardSection]] = relationship(
+        back_populates="form", cascade="all, delete-orphan", order_by="ScorecardSection.position"
+    )
+
+
+class ScorecardSection(Base):
+    __tablename__ = "scorecard_sections"
+    __table_args__ = (UniqueConstraint("form_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey("scorecard_forms.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    weight: Mapped[float] = mapped_column(Float)
+
+    form: Mapped[ScorecardForm] = relationship(back_populates="sections")
+    questions: Mapped[list[ScorecardQuestion]] = relationship(
+        back_populates="section", cascade="all, delete-orphan", order_by="ScorecardQuestion.position"
+    )
+
+
+class ScorecardQuestion(Base):
+    __tablename__ = "scorecard_questions"
+    __table_args__ = (UniqueConstraint("section_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("scorecard_sections.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16))  # points | yes_no_na
+    max_points: Mapped[float] = mapped_column(Float)  # 1 for yes_no_na
+    weight: Mapped[float] = mapped_column(Float)
+
+    section: Mapped[ScorecardSection] = relationship(back_populates="questions")
+
+
+class Evaluation(Base):
+    """A coach's scoring of one call on one form; ``agent_id`` is the evaluated agent."""
+
+    __tablename__ = "evaluations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recording_id: Mapped[int] = mapped_column(ForeignKey("recordings.id", ondelete="CASCADE"), index=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey("scorecard_forms.id"))
+    coach_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), index=True)
+    score: Mapped[float | None] = mapped_column(Float)  # 0..100; None while nothing is scorable
+    status: Mapped[str] = mapped_column(String(16))  # draft | submitted | acknowledged | disputed
+    agent_comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    submitted_at: Mapped[datetime | None] = mapped_column()
+
+    answers: Mapped[list[EvaluationAnswer]] = relationship(
+        back_populates="evaluation", cascade="all, delete-orphan"
+    )
+
+
+class EvaluationAnswer(Base):
+    __tablename__ = "evaluation_answers"
+    __table_args__ = (UniqueConstraint("evaluation_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id", ondelete="CASCADE"))
+    question_id: Mapped[int] = mapped_column(ForeignKey("scorecard_questions.id"))
+    value: Mapped[str] = mapped_column(String(16))  # points as a number, or yes | no | na
+    comment: Mapped[str | None] = mapped_column(Text)
+
+    evaluation: Mapped[Evaluation] = relationship(back_populates="answers")
+
+
+class CallComment(Base):
+    """A comment pinned to a moment of a call."""
+
+    __tablename__ = "call_comments"
+    __table_args__ = (Index("ix_call_comments_recording_at", "recording_id", "at_seconds"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recording_id: Mapped[int] = mapped_column(ForeignKey("recordings.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at_seconds: Mapped[float] = mapped_column(Float)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
