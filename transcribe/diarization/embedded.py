@@ -269,5 +269,5 @@ def _turn_spans(
         closes_region = stop == len(frame_labels) or region_ids[stop] != region_ids[first]
         start = region_start if opens_region else frame_indices[first] * _FRAME_STEP
         end = region_end if closes_region else frame_indices[stop] * _FRAME_STEP
-        spans.append((start / SAMPLE_RATE, end / SAMPLE_RATE, str(frame_labels[first])))
+        spans.append((float(start) / SAMPLE_RATE, float(end) / SAMPLE_RATE, str(frame_labels[first])))
     return spans

@@ -62,6 +62,7 @@ def test_turns_are_ordered_labelled_by_first_speech_and_inside_the_audio(call_ru
     turns, reports = call_run
     assert turns[0].speaker == "S1"
     assert all(0 <= t.start < t.end <= 30.0 for t in turns)
+    assert all(type(t.start) is float and type(t.end) is float for t in turns)  # no numpy scalars
     assert [t.start for t in turns] == sorted(t.start for t in turns)
     assert all(a.end <= b.start for a, b in pairwise(turns))
     assert reports[0][0] == "diarization" and reports[-1][1] == reports[-1][2] > 0
