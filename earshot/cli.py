@@ -138,7 +138,7 @@ def worker(settings: Settings, once: bool, progress: bool) -> None:
 
     with ProgressBars("job", enabled=progress) as bars:
         report = run_worker(_open_db(settings), settings, drain_and_exit=once, hook=bars)
-    click.echo(f"{report.done} job(s) done, {report.failed} failed", err=True)
+    click.echo(f"{report.done} job(s) done, {report.failed} failed, {report.retried} attempt(s) retried", err=True)
 
 
 @main.command()
@@ -322,3 +322,7 @@ def _day(value) -> date | None:
 def _clock(seconds: float) -> str:
     minutes, secs = divmod(int(seconds), 60)
     return f"{minutes:02d}:{secs:02d}"
+
+
+if __name__ == "__main__":
+    main()

@@ -26,7 +26,8 @@ POLL_EVERY_S = 2.0
 @dataclass(frozen=True)
 class WorkerReport:
     done: int
-    failed: int
+    failed: int  # out of attempts, marked failed
+    retried: int  # failed attempts put back in the queue
 
 
 def default_worker_id() -> str:
@@ -44,20 +45,21 @@ def run_worker(
     """Process jobs until the queue is empty (``drain_and_exit``) or forever, polling for new ones."""
     worker_id = worker_id or default_worker_id()
     blobs = BlobStore(settings.blobs_dir)
-    done = failed = 0
+    done = failed = retried = 0
     while True:
         job = jobs.claim_next(db, worker_id, stale_after=timedelta(seconds=settings.job_stale_after_s))
         if job is None:
             if drain_and_exit:
-                return WorkerReport(done=done, failed=failed)
+                return WorkerReport(done=done, failed=failed, retried=retried)
             time.sleep(POLL_EVERY_S)
             continue
         try:
             transcript = _transcribe(db, blobs, settings, job, hook)
             services.save_transcript(db, job.recording_id, transcript)
         except Exception as error:  # one bad job must never stop the worker; the job records why
-            jobs.fail(db, job.id, f"{type(error).__name__}: {error}")
-            failed += 1
+            status = jobs.fail(db, job.id, f"{type(error).__name__}: {error}")
+            failed += status == "failed"
+            retried += status == "queued"
         else:
             jobs.complete(db, job.id)
             done += 1

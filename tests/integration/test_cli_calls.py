@@ -1,0 +1,203 @@
+"""The `earshot` command end to end on real files, a real SQLite database and the embedded model."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from earshot.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLES = REPO / "sample_audio"
+EVAL = REPO.parent / "shared" / "eval"
+STEREO = EVAL / "stereo_2spk.wav"
+
+
+def earshot(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(main, ["--data-dir", str(data_dir), *args], env=env, catch_exceptions=False)
+
+
+def rows(data_dir: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(data_dir / "earshot.db") as connection:
+        return connection.execute(sql).fetchall()
+
+
+def test_every_command_has_help(tmp_path: Path) -> None:
+    assert earshot(tmp_path, "--help").exit_code == 0
+    for name in main.commands:
+        result = earshot(tmp_path, name, "--help")
+        assert result.exit_code == 0, name
+        assert "Usage:" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [(b"", "empty"), (b"this is a text file, not audio" * 10, "not an audio file")],
+)
+def test_transcribe_bad_file_is_one_clear_line(tmp_path: Path, content: bytes, reason: str) -> None:
+    bad = tmp_path / "call.wav"
+    bad.write_bytes(content)
+    result = earshot(tmp_path, "transcribe", str(bad))
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: ")
+    assert "call.wav" in result.stderr and reason in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "earshot.db").exists()  # transcribe never touches the database
+
+
+@pytest.mark.slow
+def test_transcribe_stereo_prints_the_json_contract_and_voice_tagged_vtt(tmp_path: Path) -> None:
+    result = earshot(tmp_path, "transcribe", str(STEREO), "--format", "json", "--no-progress")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert list(data) == ["duration", "language", "speakers", "utterances", "options", "models"]
+    assert data["options"]["diarization"] == "auto" and data["models"]["diarization"] == "channels"
+    by_speaker = {s["label"]: s["role"] for s in data["speakers"]}
+    assert sorted(by_speaker.values()) == ["agent", "customer"]
+    words = [w for u in data["utterances"] for w in u["words"]]
+    assert words and all(set(w) == {"start", "end", "text", "probability", "speaker"} for w in words)
+    agent_text = " ".join(u["text"] for u in data["utterances"] if by_speaker[u["speaker"]] == "agent")
+    assert "wizard" in agent_text.lower()
+
+    vtt = earshot(tmp_path, "transcribe", str(STEREO), "--format", "vtt", "--no-progress").stdout
+    assert vtt.startswith("WEBVTT") and "<v Agent>" in vtt and "<v Customer>" in vtt
+
+
+@pytest.fixture(scope="module")
+def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """sample_audio/ ingested and transcribed once for the tests below."""
+    data_dir = tmp_path_factory.mktemp("data")
+    first = earshot(data_dir, "ingest", str(SAMPLES))
+    assert first.exit_code == 0, first.output
+    worker = earshot(data_dir, "worker", "--once", "--no-progress")
+    assert worker.exit_code == 0 and "0 failed" in worker.stderr, worker.stderr
+    return data_dir
+
+
+@pytest.mark.slow
+def test_ingest_is_idempotent_and_links_calls_to_one_customer(demo_data: Path) -> None:
+    calls = len(list(SAMPLES.glob("*.json")))
+    assert rows(demo_data, "select count(*) from recordings") == [(calls,)]
+    again = earshot(demo_data, "ingest", str(SAMPLES))
+    assert again.exit_code == 0
+    assert again.stdout.count("already stored") == calls
+    assert rows(demo_data, "select count(*) from recordings") == [(calls,)]
+    assert rows(demo_data, "select count(*) from jobs") == [(calls,)]
+    # "+31 20 123 4567" and "020-1234567" are one phone number, so one customer has two calls.
+    per_customer = rows(
+        demo_data, "select customer_id, count(*) from threads group by customer_id order by 2 desc"
+    )
+    assert per_customer[0][1] == 2
+
+
+@pytest.mark.slow
+def test_worker_transcribes_every_call_and_search_finds_what_was_said(demo_data: Path) -> None:
+    listing = earshot(demo_data, "calls")
+    assert listing.stdout.count("transcribed") == len(list(SAMPLES.glob("*.json")))
+    hits = earshot(demo_data, "search", "refund*", "--json")
+    assert hits.exit_code == 0
+    found = [json.loads(line) for line in hits.stdout.splitlines()]
+    assert found and all("refund" in hit["snippet"].lower() for hit in found)
+    assert {"recording_id", "customer_name", "start", "speaker_role", "snippet"} <= set(found[0])
+
+    agent_only = earshot(demo_data, "search", "refund*", "--speaker", "agent", "--json").stdout.splitlines()
+    assert all(json.loads(line)["speaker_role"] == "agent" for line in agent_only)
+
+    recording = str(found[0]["recording_id"])
+    vtt = earshot(demo_data, "export", recording, "--format", "vtt")
+    assert vtt.exit_code == 0 and vtt.stdout.startswith("WEBVTT") and "<v " in vtt.stdout
+    rttm = earshot(demo_data, "export", recording, "--format", "rttm").stdout
+    assert rttm.splitlines()[0].startswith("SPEAKER ")
+
+
+@pytest.mark.slow
+def test_reviewer_role_correction_shows_in_exports(demo_data: Path) -> None:
+    assert earshot(demo_data, "set-role", "1", "S1", "customer", "--name", "Emma").exit_code == 0
+    vtt = earshot(demo_data, "export", "1", "--format", "vtt").stdout
+    assert "<v Emma>" in vtt
+    assert earshot(demo_data, "set-role", "1", "S9", "agent").exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [('"unbalanced', "unbalanced quote"), ("NOT refund", "only exclude"), ("NEAR(refund)", "NEAR")],
+)
+def test_bad_search_query_gets_a_clear_message(tmp_path: Path, query: str, message: str) -> None:
+    result = earshot(tmp_path, "search", query)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: ") and message in result.stderr
+    assert "fts5" not in result.stderr.lower() and "sqlite" not in result.stderr.lower()
+
+
+def test_bad_files_fail_alone_and_change_nothing(tmp_path: Path) -> None:
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    shutil.copy(STEREO, incoming / "good.wav")
+    (incoming / "empty.wav").write_bytes(b"")
+    (incoming / "notes.wav").write_text("not audio at all")
+    (incoming / "broken.wav").write_bytes(STEREO.read_bytes()[:1000])
+    (incoming / "bad_sidecar.wav").write_bytes(STEREO.read_bytes()[:-4] + b"\x01\x02\x03\x04")
+    (incoming / "bad_sidecar.json").write_text("{not json")
+    data_dir = tmp_path / "data"
+    result = earshot(data_dir, "ingest", str(incoming))
+    assert result.exit_code == 1
+    failed = [line for line in result.stdout.splitlines() if line.startswith("failed")]
+    assert len(failed) == 4
+    assert all(name in result.stdout for name in ("empty.wav", "notes.wav", "broken.wav", "bad_sidecar.json"))
+    assert rows(data_dir, "select original_name from recordings") == [("good.wav",)]
+    assert rows(data_dir, "select count(*) from jobs") == [(1,)]
+
+
+def test_a_job_that_keeps_failing_is_marked_failed_without_half_a_transcript(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    call = tmp_path / "call.wav"
+    shutil.copy(STEREO, call)
+    assert earshot(data_dir, "ingest", str(call), env={"EARSHOT_MAX_ATTEMPTS": "2"}).exit_code == 0
+    (blob,) = [p for p in (data_dir / "audio").rglob("*") if p.is_file()]
+    blob.chmod(0o644)
+    blob.write_bytes(b"RIFF" + b"\x00" * 100)  # the stored audio rots on disk
+
+    result = earshot(data_dir, "worker", "--once", "--no-progress")
+    assert result.exit_code == 0 and "0 job(s) done, 1 failed, 1 attempt(s) retried" in result.stderr
+    (job,) = rows(data_dir, "select status, attempts, error from jobs")
+    assert job[0] == "failed" and job[1] == 2 and "AudioError" in job[2]
+    assert rows(data_dir, "select count(*) from transcripts") == [(0,)]
+    assert rows(data_dir, "select count(*) from utterances") == [(0,)]
+
+    blob.write_bytes(STEREO.read_bytes())  # repaired: a retry now succeeds
+    assert "1 job(s) queued again" in earshot(data_dir, "retry").stdout
+
+
+@pytest.mark.slow
+def test_a_killed_worker_leaves_its_job_to_another(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    call = tmp_path / "call.wav"
+    shutil.copy(STEREO, call)
+    assert earshot(data_dir, "ingest", str(call)).exit_code == 0
+    env = {**os.environ, "EARSHOT_DATA_DIR": str(data_dir)}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "earshot.cli", "worker", "--no-progress"], env=env, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while rows(data_dir, "select status from jobs") != [("running",)]:
+            assert time.monotonic() < deadline, "the worker never claimed the job"
+            time.sleep(0.05)
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+    assert rows(data_dir, "select count(*) from transcripts") == [(0,)]
+    result = earshot(data_dir, "worker", "--once", "--no-progress", env={"EARSHOT_JOB_STALE_AFTER_S": "0"})
+    assert "1 job(s) done" in result.stderr
+    assert rows(data_dir, "select status, attempts from jobs") == [("done", 2)]
+    assert rows(data_dir, "select count(*) from transcripts") == [(1,)]
