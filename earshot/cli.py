@@ -138,7 +138,8 @@ def worker(settings: Settings, once: bool, progress: bool) -> None:
 
     with ProgressBars("job", enabled=progress) as bars:
         report = run_worker(_open_db(settings), settings, drain_and_exit=once, hook=bars)
-    click.echo(f"{report.done} job(s) done, {report.failed} failed, {report.retried} attempt(s) retried", err=True)
+    summary = f"{report.done} job(s) done, {report.failed} failed, {report.retried} attempt(s) retried"
+    click.echo(summary, err=True)
 
 
 @main.command()
