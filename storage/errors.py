@@ -15,3 +15,12 @@ class AmbiguousReference(ValueError):
 
 class InvalidValue(ValueError):
     """A value a user supplied (a role, a job to retry) that storage cannot accept as given."""
+
+
+class PermissionDenied(PermissionError):
+    """The signed-in user's role does not allow what they asked for, or the item is not theirs."""
+
+
+class SignInFailed(PermissionDenied):
+    """Unknown user, wrong password, or a deactivated account; the message does not say which of the
+    first two, so sign-in cannot be used to find out who has an account."""

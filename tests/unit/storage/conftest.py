@@ -9,8 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from argon2 import PasswordHasher
 
 from recorder.types import CallMetadata, Recording
+from storage import users
+from storage.access import USER_ROLES, Principal
 from storage.blobs import BlobStore
 from storage.db import Database, open_database
 from transcribe.types import AudioInfo
@@ -58,3 +61,27 @@ def make_recording(tmp_path: Path) -> MakeRecording:
         )
 
     return make
+
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> PasswordHasher:
+    """Real argon2id with the smallest cost: the defaults take ~0.5 s per hash on a shared CPU."""
+    hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(users, "_HASHER", hasher)
+    return hasher
+
+
+@pytest.fixture
+def people(db: Database, cheap_hashing: PasswordHasher) -> dict[str, Principal]:
+    """One account per role, by role name; the agent account is linked to PBX agent "Alice"."""
+    people = {}
+    for role in USER_ROLES:
+        agent_name = "Alice" if role == "agent" else None
+        summary = users.create_user(
+            db, f"{role}@example.com", PASSWORD, role, agent_name=agent_name, actor=None
+        )
+        people[role] = Principal(summary.id, summary.username, summary.role, summary.agent_id)
+    return people

@@ -1,0 +1,299 @@
+"""Accounts: create and change users, sign in with a password (argon2id) or an OIDC identity.
+
+Every change and every sign-in, failed ones included, is written to the audit log in the same
+transaction. There is no self-registration: an admin (or the command line, for the first admin)
+creates each account.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import NoReturn
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.access import USER_ROLES, Permission, Principal, UserRole, require
+from storage.audit import COMMAND_LINE, append_event
+from storage.db import Database, read_scope, session_scope
+from storage.errors import InvalidValue, NotFound, SignInFailed
+from storage.models import Agent, User
+from storage.services import _as_utc, _find_or_create_agent
+
+__all__ = [
+    "MIN_PASSWORD_LENGTH",
+    "UserSummary",
+    "authenticate",
+    "create_user",
+    "list_users",
+    "principal_for_oidc",
+    "principal_is_current",
+    "set_active",
+    "set_password",
+    "set_role",
+]
+
+MIN_PASSWORD_LENGTH = 10
+_MAX_USERNAME_LENGTH = 320
+# argon2-cffi's defaults (RFC 9106's second recommendation: argon2id, 64 MiB, 3 passes). When a
+# later version changes them, ``authenticate`` rehashes each password at its next sign-in.
+_HASHER = PasswordHasher()
+_SIGN_IN_FAILED = "unknown user or wrong password"
+
+
+@dataclass(frozen=True)
+class UserSummary:
+    id: int
+    username: str
+    display_name: str | None
+    role: UserRole
+    agent_id: int | None  # the linked PBX agent
+    agent: str | None  # and its name
+    active: bool
+    has_password: bool
+    oidc_linked: bool
+    created_at: datetime
+
+
+def create_user(
+    db: Database,
+    username: str,
+    password: str | None,
+    role: UserRole,
+    display_name: str | None = None,
+    agent_name: str | None = None,
+    *,
+    actor: Principal | None,
+) -> UserSummary:
+    """A new account. ``password`` None: the user signs in only through OIDC. ``agent_name`` links the
+    account to the PBX agent of that name (created if no call has named it yet). ``actor`` None: the
+    command line, whose user already holds the database file."""
+    _require_admin(actor)
+    name = _normalize_username(username)
+    _check_role(role)
+    password_hash = _hash_password(name, password) if password is not None else None
+    with session_scope(db) as session:
+        if session.scalar(select(User.id).where(User.username == name)) is not None:
+            raise InvalidValue(f"user {name!r} already exists")
+        user = User(
+            username=name,
+            display_name=display_name,
+            password_hash=password_hash,
+            role=role,
+            agent_id=_find_or_create_agent(session, agent_name),
+            active=True,
+        )
+        session.add(user)
+        session.flush()
+        _audit_change(session, actor, user, {"change": "created", "role": role, "agent": agent_name})
+        return _summary(session, user)
+
+
+def set_password(db: Database, username: str, password: str, *, actor: Principal | None) -> None:
+    _require_admin(actor)
+    name = _normalize_username(username)
+    password_hash = _hash_password(name, password)
+    with session_scope(db) as session:
+        user = _get_user(session, name)
+        user.password_hash = password_hash
+        _audit_change(session, actor, user, {"change": "password"})
+
+
+def set_role(
+    db: Database, username: str, role: UserRole, agent_name: str | None = None, *, actor: Principal | None
+) -> UserSummary:
+    """Change the role (and the agent link, given as set: None unlinks)."""
+    _require_admin(actor)
+    _check_role(role)
+    with session_scope(db) as session:
+        user = _get_user(session, _normalize_username(username))
+        previous = user.role
+        user.role = role
+        user.agent_id = _find_or_create_agent(session, agent_name)
+        _audit_change(
+            session, actor, user, {"change": "role", "from": previous, "to": role, "agent": agent_name}
+        )
+        return _summary(session, user)
+
+
+def set_active(db: Database, username: str, active: bool, *, actor: Principal | None) -> None:
+    """Deactivate (or reactivate) an account. Accounts are never deleted: the audit log names them."""
+    _require_admin(actor)
+    with session_scope(db) as session:
+        user = _get_user(session, _normalize_username(username))
+        if actor is not None and actor.user_id == user.id and not active:
+            raise InvalidValue(f"{user.username} cannot deactivate their own account")
+        user.active = active
+        _audit_change(session, actor, user, {"change": "activated" if active else "deactivated"})
+
+
+def list_users(db: Database, *, actor: Principal | None) -> list[UserSummary]:
+    _require_admin(actor)
+    with read_scope(db) as session:
+        return [_summary(session, user) for user in session.scalars(select(User).order_by(User.username))]
+
+
+def authenticate(db: Database, username: str, password: str) -> Principal:
+    """Sign in with a password. Every attempt is audited; failures raise ``SignInFailed`` with the
+    same message whether the user is unknown or the password wrong."""
+    name = username.strip().lower()
+    with session_scope(db) as session:
+        user = session.scalar(select(User).where(User.username == name)) if name else None
+        if user is None or user.password_hash is None:
+            _verify(_dummy_hash(), password)
+            reason = "unknown user" if user is None else "no password set (OIDC sign-in only)"
+            _fail(session, name or "(empty)", user, reason)
+        if not _verify(user.password_hash, password):
+            _fail(session, name, user, "wrong password")
+        if not user.active:
+            _fail(session, name, user, "account deactivated", message=f"the account {name!r} is deactivated")
+        if _HASHER.check_needs_rehash(user.password_hash):
+            user.password_hash = _HASHER.hash(password)
+        principal = _principal(user)
+        append_event(session, principal, "sign_in", f"user:{user.id}", {"method": "password"})
+    return principal
+
+
+def principal_for_oidc(db: Database, subject: str, email: str | None, name: str | None) -> Principal:
+    """The account behind an identity from Streamlit's ``st.login``: the user already linked to this
+    OIDC subject, else the user whose username is the e-mail (linked now, for good). An identity that
+    matches no account is refused: accounts are created by an admin, never by signing in."""
+    if not subject:
+        raise SignInFailed("the identity provider sent no subject (sub) for this sign-in")
+    email_name = email.strip().lower() if email else None
+    with session_scope(db) as session:
+        user = session.scalar(select(User).where(User.oidc_subject == subject))
+        if user is None and email_name:
+            user = session.scalar(select(User).where(User.username == email_name))
+            if user is not None and user.oidc_subject is not None:
+                # The e-mail's account is bound to another identity: a second login with the same
+                # e-mail address at the provider must not take it over.
+                _fail(session, email_name, user, "account linked to another OIDC identity")
+            if user is not None:
+                user.oidc_subject = subject
+        who = email_name or name or subject
+        if user is None:
+            _fail(
+                session,
+                who,
+                None,
+                "no account for this OIDC identity",
+                message=f"there is no earshot account for {who}; ask an admin to add one",
+                details={"subject": subject},
+            )
+        if not user.active:
+            _fail(session, who, user, "account deactivated", message=f"the account {who!r} is deactivated")
+        principal = _principal(user)
+        append_event(session, principal, "sign_in", f"user:{principal.user_id}", {"method": "oidc"})
+    return principal
+
+
+def principal_is_current(db: Database, principal: Principal) -> bool:
+    """Whether the account behind a principal kept from an earlier sign-in is still active with the
+    same role, so the app can end a session that an admin has since changed."""
+    with read_scope(db) as session:
+        user = session.get(User, principal.user_id)
+    return (
+        user is not None
+        and user.active
+        and user.role == principal.role
+        and user.agent_id == principal.agent_id
+    )
+
+
+def _fail(
+    session: Session,
+    username: str,
+    user: User | None,
+    reason: str,
+    *,
+    message: str = _SIGN_IN_FAILED,
+    details: dict[str, str] | None = None,
+) -> NoReturn:
+    """Audit a failed sign-in, commit it, and raise: the audit row must outlive the refusal."""
+    append_event(
+        session,
+        None,
+        "sign_in_failed",
+        f"user:{user.id}" if user is not None else None,
+        {"reason": reason, **(details or {})},
+        username=username,
+    )
+    session.commit()
+    raise SignInFailed(message)
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified when the username is unknown, so an unknown user costs as long as a wrong password and
+    the response time does not tell who has an account. Made on first use: hashing takes ~0.5 s."""
+    return _HASHER.hash("earshot: no such user")
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _hash_password(username: str, password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidValue(
+            f"the password for {username!r} must have at least {MIN_PASSWORD_LENGTH} characters"
+        )
+    return _HASHER.hash(password)
+
+
+def _normalize_username(username: str) -> str:
+    name = username.strip().lower()
+    if not name or any(c.isspace() for c in name) or len(name) > _MAX_USERNAME_LENGTH:
+        raise InvalidValue(
+            f"username {username!r} must be 1 to {_MAX_USERNAME_LENGTH} characters without spaces"
+        )
+    return name
+
+
+def _check_role(role: str) -> None:
+    if role not in USER_ROLES:
+        raise InvalidValue(f"role {role!r} is not one of {', '.join(USER_ROLES)}")
+
+
+def _require_admin(actor: Principal | None) -> None:
+    if actor is not None:
+        require(actor, Permission.MANAGE_USERS)
+
+
+def _get_user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user {username!r}")
+    return user
+
+
+def _audit_change(session: Session, actor: Principal | None, user: User, details: dict[str, object]) -> None:
+    append_event(session, actor, "user_changed", f"user:{user.id}", details, username=COMMAND_LINE)
+
+
+def _principal(user: User) -> Principal:
+    return Principal(user_id=user.id, username=user.username, role=user.role, agent_id=user.agent_id)  # type: ignore[arg-type]
+
+
+def _summary(session: Session, user: User) -> UserSummary:
+    agent = session.get(Agent, user.agent_id) if user.agent_id is not None else None
+    return UserSummary(
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,  # type: ignore[arg-type]
+        agent_id=user.agent_id,
+        agent=agent.name if agent is not None else None,
+        active=user.active,
+        has_password=user.password_hash is not None,
+        oidc_linked=user.oidc_subject is not None,
+        created_at=_as_utc(user.created_at),  # type: ignore[arg-type]
+    )
