@@ -32,7 +32,10 @@ class Settings:
     language: str | None = None
     diarization: DiarizationBackend = "auto"
     num_speakers: int | None = None
-    hotwords: str | None = None  # the organisation's vocabulary: product names, brand names
+    # The organisation's vocabulary (product and brand names): a string, a TOML list, and/or a file
+    # with one term per line; all are joined into faster-whisper's ``hotwords`` prompt.
+    hotwords: str | None = None
+    hotwords_file: Path | None = None
     device: str = "cpu"
     compute_type: str = "int8"
     channel_roles: tuple[Role, ...] = ("agent", "customer")
@@ -91,7 +94,10 @@ def load_settings(config_path: Path | None = None, env: Mapping[str, str] = os.e
         values["hf_token"] = env["HF_TOKEN"]
     data_dir = Path(values.pop("data_dir", data_dir)).expanduser()
     database_url = values.pop("database_url", None) or f"sqlite:///{data_dir / 'earshot.db'}"
-    return Settings(data_dir=data_dir, database_url=database_url, **_coerce(values, source=str(path)))
+    coerced = _coerce(values, source=str(path))
+    if coerced.get("hotwords_file") is not None:
+        coerced["hotwords"] = _joined_terms(coerced.get("hotwords"), _read_terms(coerced["hotwords_file"]))
+    return Settings(data_dir=data_dir, database_url=database_url, **coerced)
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:
@@ -140,6 +146,28 @@ def _roles(value: Any) -> tuple[Role, ...]:
     return roles  # type: ignore[return-value]
 
 
+def _hotwords(value: Any) -> str | None:
+    items = [value] if isinstance(value, str) else list(value)
+    if not all(isinstance(item, str) for item in items):
+        raise ValueError("hotwords must be a string or a list of strings")
+    return _joined_terms(None, items)
+
+
+def _joined_terms(first: str | None, terms: list[str]) -> str | None:
+    """One comma-separated prompt: Whisper reads hotwords as preceding text, so a list reads best."""
+    joined = ", ".join(term.strip() for term in ([first] if first else []) + terms if term.strip())
+    return joined or None
+
+
+def _read_terms(path: Path) -> list[str]:
+    """Terms of a hotwords file: one per line; blank lines and ``#`` comments are skipped."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise SettingsError(f"{path}: hotwords_file cannot be read: {e}") from None
+    return [line for line in (raw.strip() for raw in lines) if line and not line.startswith("#")]
+
+
 def _optional_int(value: Any) -> int | None:
     return None if value in ("", None) else int(value)
 
@@ -148,6 +176,8 @@ _COERCE = {
     "diarization": _choice(get_args(DiarizationBackend)),
     "mono_role_rule": _choice(get_args(MonoRoleRule)),
     "num_speakers": _optional_int,
+    "hotwords": _hotwords,
+    "hotwords_file": lambda value: Path(value).expanduser() if value not in ("", None) else None,
     "channel_roles": _roles,
     "max_attempts": int,
     "job_stale_after_s": int,

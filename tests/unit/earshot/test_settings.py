@@ -54,3 +54,20 @@ def test_bad_config_file_names_file_and_setting(tmp_path: Path, text: str, messa
 def test_explicit_config_file_must_exist(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="config file not found"):
         load_settings(tmp_path / "missing.toml", env={"EARSHOT_DATA_DIR": str(tmp_path)})
+
+
+def test_hotwords_from_a_toml_list_and_a_file_join_into_one_prompt(tmp_path: Path) -> None:
+    terms = tmp_path / "vocabulary.txt"
+    terms.write_text("# product names\nFreePBX\n\n  Asterisk  \n")
+    (tmp_path / "earshot.toml").write_text(f'hotwords = ["Earshot", "Sam"]\nhotwords_file = "{terms}"\n')
+    settings = load_settings(env={"EARSHOT_DATA_DIR": str(tmp_path)})
+    assert settings.transcribe_options().hotwords == "Earshot, Sam, FreePBX, Asterisk"
+
+
+def test_unreadable_hotwords_file_is_named(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.txt"
+    with pytest.raises(SettingsError, match=re.escape(f"{missing}: hotwords_file cannot be read")):
+        load_settings(env={"EARSHOT_DATA_DIR": str(tmp_path), "EARSHOT_HOTWORDS_FILE": str(missing)})
+    (tmp_path / "earshot.toml").write_text("hotwords = [1, 2]\n")
+    with pytest.raises(SettingsError, match="hotwords=.* must be a string or a list of strings"):
+        load_settings(env={"EARSHOT_DATA_DIR": str(tmp_path)})
