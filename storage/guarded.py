@@ -1,0 +1,149 @@
+"""The read services of ``storage.services`` and ``storage.search`` as the review app must call them:
+with the signed-in principal, checked against the role rules, and written to the audit log.
+
+Who may read what: every role may replay any call (an agent must be able to read what a customer
+was told before, whoever took that call); listing all calls is for coaches and up; searching across
+customers is for compliance and admins, while agents search inside the one customer they opened;
+exports are for compliance and admins. Each read is audited before its result is handed over, so
+nothing is shown that the log does not record. Pages should keep results in the session instead of
+calling again on every Streamlit rerun, or the log records each rerun.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+
+from storage.access import Permission, Principal, allows, require
+from storage.audit import append_event, record_event
+from storage.blobs import BlobStore
+from storage.db import Database, read_scope, session_scope
+from storage.errors import InvalidValue, NotFound, PermissionDenied
+from storage.models import Customer, Identity
+from storage.search import SearchFilters, SearchPage, search_utterances
+from storage.services import (
+    RecordingSummary,
+    find_recording,
+    list_recordings,
+    load_transcript,
+    recording_audio_path,
+)
+from transcribe.formats import FORMATS
+from transcribe.types import Transcript
+
+__all__ = ["CallReplay", "export_transcript", "list_calls", "replay_call", "search", "view_transcript"]
+
+# The identity kinds that name one customer most exactly, best first: the customer filter of a
+# search matches identity values exactly but names only as substrings.
+_NARROWEST_IDENTITY = ("customer_number", "email", "phone", "chat_handle")
+
+
+@dataclass(frozen=True)
+class CallReplay:
+    recording: RecordingSummary
+    audio_path: Path  # the original; read it, never write it
+    transcript: Transcript | None  # None until the call is transcribed
+
+
+def replay_call(db: Database, principal: Principal, recording_id: int, blobs: BlobStore) -> CallReplay:
+    """Audio and transcript for the player; audited as ``call_played`` (and ``transcript_viewed``)."""
+    require(principal, Permission.REPLAY_CALLS)
+    recording = find_recording(db, str(recording_id))
+    audio_path = recording_audio_path(db, recording_id, blobs)
+    transcript = load_transcript(db, recording_id) if recording.transcribed else None
+    target = f"recording:{recording_id}"
+    with session_scope(db) as session:
+        append_event(session, principal, "call_played", target)
+        if transcript is not None:
+            append_event(session, principal, "transcript_viewed", target)
+    return CallReplay(recording=recording, audio_path=audio_path, transcript=transcript)
+
+
+def view_transcript(db: Database, principal: Principal, recording_id: int) -> Transcript:
+    """The transcript alone (a search hit, a customer's timeline); audited as ``transcript_viewed``."""
+    require(principal, Permission.REPLAY_CALLS)
+    transcript = load_transcript(db, recording_id)
+    record_event(db, principal, "transcript_viewed", f"recording:{recording_id}")
+    return transcript
+
+
+def list_calls(db: Database, principal: Principal, limit: int = 100) -> list[RecordingSummary]:
+    """Every call, newest first: coaches browse them to pick what to score."""
+    require(principal, Permission.VIEW_ALL_CALLS)
+    return list_recordings(db, limit=limit)
+
+
+def search(
+    db: Database,
+    principal: Principal,
+    query: str,
+    filters: SearchFilters,
+    customer_id: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> SearchPage:
+    """Transcript search, audited as ``search_run``. With ``customer_id`` only that customer's calls
+    are searched; without it the search crosses customers, which needs ``SEARCH_ALL``."""
+    if customer_id is None:
+        if not allows(principal, Permission.SEARCH_ALL):
+            raise PermissionDenied(
+                f"{principal.username} ({principal.role}) may search only inside one customer's history; "
+                "open a customer first"
+            )
+    else:
+        require(principal, Permission.LOOKUP_CUSTOMERS)
+        filters = dataclasses.replace(filters, customer=_customer_filter(db, customer_id))
+    page = search_utterances(db, query, filters, limit=limit, offset=offset)
+    if customer_id is not None:
+        # The customer filter is text (a name matches as a substring), so a hit of another customer
+        # is dropped here rather than trusted away; this page may then hold fewer than ``limit``.
+        page = dataclasses.replace(page, hits=tuple(h for h in page.hits if h.customer_id == customer_id))
+    details = {
+        "query": query,
+        "filters": {
+            k: v.isoformat() if isinstance(v, date) else v for k, v in dataclasses.asdict(filters).items()
+        },
+        "customer_id": customer_id,
+        "offset": offset,
+        "hits": len(page.hits),
+    }
+    record_event(db, principal, "search_run", f"customer:{customer_id}" if customer_id else None, details)
+    return page
+
+
+def export_transcript(db: Database, principal: Principal, recording_id: int, fmt: str) -> str:
+    """The transcript as a file's text (json, txt, vtt, srt, rttm), audited as ``export``."""
+    require(principal, Permission.EXPORT)
+    render = FORMATS.get(fmt)
+    if render is None:
+        raise InvalidValue(f"export format {fmt!r} is not one of {', '.join(FORMATS)}")
+    recording = find_recording(db, str(recording_id))
+    text = render(load_transcript(db, recording_id), Path(recording.original_name).stem)
+    record_event(
+        db, principal, "export", f"recording:{recording_id}", {"format": fmt, "characters": len(text)}
+    )
+    return text
+
+
+def _customer_filter(db: Database, customer_id: int) -> str:
+    with read_scope(db) as session:
+        customer = session.get(Customer, customer_id)
+        if customer is None:
+            raise NotFound(f"no customer with id {customer_id}")
+        identities: dict[str, str] = {}
+        for kind, value in session.execute(
+            select(Identity.kind, Identity.value)
+            .where(Identity.customer_id == customer_id)
+            .order_by(Identity.id)
+        ):
+            identities.setdefault(kind, value)
+    for kind in _NARROWEST_IDENTITY:
+        if kind in identities:
+            return identities[kind]
+    if customer.display_name:
+        return customer.display_name
+    raise InvalidValue(f"customer {customer_id} has neither a name nor an identity to search by")

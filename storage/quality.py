@@ -1,0 +1,694 @@
+"""Quality: scorecard forms, coaches' evaluations of calls, comments pinned to a moment, agent overviews.
+
+Scoring: each answered question gives a fraction (points / max points; yes 1, no 0); n.a. answers
+and unanswered questions drop out. A section's score is the question-weighted mean of its fractions,
+the call's score the section-weighted mean of the sections that have any scorable answer, times 100.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal, TypeVar, get_args
+
+from sqlalchemy import Row, Select, func, select
+from sqlalchemy.orm import Session
+
+from storage.access import Permission, Principal, allows, require
+from storage.audit import append_event
+from storage.db import Database, read_scope, session_scope
+from storage.errors import InvalidValue, NotFound, PermissionDenied
+from storage.models import (
+    Agent,
+    CallComment,
+    Evaluation,
+    EvaluationAnswer,
+    Recording,
+    ScorecardForm,
+    ScorecardQuestion,
+    ScorecardSection,
+    Speaker,
+    Thread,
+    Transcript,
+    User,
+    Utterance,
+)
+from storage.services import _as_utc
+from transcribe.metrics import CallMetrics, SpeechSpan, speech_metrics
+
+__all__ = [
+    "AgentOverview",
+    "AnswerInput",
+    "CallCommentView",
+    "EvaluationStatus",
+    "EvaluationSummary",
+    "EvaluationView",
+    "Form",
+    "QuestionKind",
+    "QuestionSpec",
+    "SectionSpec",
+    "WeekStats",
+    "acknowledge_evaluation",
+    "add_call_comment",
+    "agent_overview",
+    "compute_score",
+    "create_form",
+    "dispute_evaluation",
+    "get_evaluation",
+    "get_form",
+    "list_call_comments",
+    "list_evaluations",
+    "list_forms",
+    "save_answers",
+    "start_evaluation",
+    "submit_evaluation",
+]
+
+QuestionKind = Literal["points", "yes_no_na"]
+EvaluationStatus = Literal["draft", "submitted", "acknowledged", "disputed"]
+_QUESTION_KINDS: tuple[QuestionKind, ...] = get_args(QuestionKind)
+_NOT_APPLICABLE = "na"
+_YES_NO = {"yes": 1.0, "no": 0.0}
+_MAX_OVERVIEW_DAYS = 366
+_T = TypeVar("_T")
+
+
+# --- forms -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuestionSpec:
+    text: str
+    kind: QuestionKind = "yes_no_na"
+    max_points: float = 1.0  # for "points"; yes/no questions are worth 1
+    weight: float = 1.0
+    id: int | None = None  # set on questions read back from the database
+
+
+@dataclass(frozen=True)
+class SectionSpec:
+    title: str
+    questions: tuple[QuestionSpec, ...]
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Form:
+    id: int
+    name: str
+    version: int
+    active: bool
+    sections: tuple[SectionSpec, ...]
+
+    def question(self, question_id: int) -> QuestionSpec:
+        for section in self.sections:
+            for question in section.questions:
+                if question.id == question_id:
+                    return question
+        raise NotFound(f"form {self.name!r} v{self.version} has no question {question_id}")
+
+
+def create_form(db: Database, principal: Principal, name: str, sections: Sequence[SectionSpec]) -> Form:
+    """A new form, or a new version of the form with that name (older versions become inactive but
+    stay, since evaluations point at the exact questions they were scored on)."""
+    require(principal, Permission.MANAGE_SETTINGS)
+    name = name.strip()
+    _check_form(name, sections)
+    with session_scope(db) as session:
+        previous = session.scalar(select(func.max(ScorecardForm.version)).where(ScorecardForm.name == name))
+        for older in session.scalars(select(ScorecardForm).where(ScorecardForm.name == name)):
+            older.active = False
+        form = ScorecardForm(
+            name=name, version=(previous or 0) + 1, active=True, created_by=principal.user_id
+        )
+        form.sections = [
+            ScorecardSection(
+                position=s_pos,
+                title=section.title.strip(),
+                weight=section.weight,
+                questions=[
+                    ScorecardQuestion(
+                        position=q_pos,
+                        text=question.text.strip(),
+                        kind=question.kind,
+                        max_points=question.max_points if question.kind == "points" else 1.0,
+                        weight=question.weight,
+                    )
+                    for q_pos, question in enumerate(section.questions)
+                ],
+            )
+            for s_pos, section in enumerate(sections)
+        ]
+        session.add(form)
+        session.flush()
+        append_event(
+            session, principal, "form_created", f"form:{form.id}", {"name": name, "version": form.version}
+        )
+        return _form(form)
+
+
+def _check_form(name: str, sections: Sequence[SectionSpec]) -> None:
+    if not name:
+        raise InvalidValue("a scorecard form needs a name")
+    if not sections:
+        raise InvalidValue(f"form {name!r} has no sections")
+    for section in sections:
+        where = f"form {name!r}, section {section.title!r}"
+        if not section.title.strip():
+            raise InvalidValue(f"form {name!r}: a section has no title")
+        if section.weight <= 0:
+            raise InvalidValue(f"{where}: weight must be above 0, not {section.weight}")
+        if not section.questions:
+            raise InvalidValue(f"{where} has no questions")
+        for question in section.questions:
+            if not question.text.strip():
+                raise InvalidValue(f"{where}: a question has no text")
+            if question.kind not in _QUESTION_KINDS:
+                raise InvalidValue(
+                    f"{where}: question kind {question.kind!r} is not one of {_QUESTION_KINDS}"
+                )
+            if question.weight <= 0 or question.max_points <= 0:
+                raise InvalidValue(
+                    f"{where}, question {question.text!r}: weight and max points must be above 0"
+                )
+
+
+def list_forms(db: Database, principal: Principal, include_inactive: bool = False) -> list[Form]:
+    require(principal, Permission.VIEW_OWN_EVALUATIONS)
+    query = select(ScorecardForm).order_by(ScorecardForm.name, ScorecardForm.version.desc())
+    if not include_inactive:
+        query = query.where(ScorecardForm.active)
+    with read_scope(db) as session:
+        return [_form(form) for form in session.scalars(query)]
+
+
+def get_form(db: Database, principal: Principal, form_id: int) -> Form:
+    require(principal, Permission.VIEW_OWN_EVALUATIONS)
+    with read_scope(db) as session:
+        return _form(_get(session, ScorecardForm, form_id, "scorecard form"))
+
+
+def _form(form: ScorecardForm) -> Form:
+    return Form(
+        id=form.id,
+        name=form.name,
+        version=form.version,
+        active=form.active,
+        sections=tuple(
+            SectionSpec(
+                title=section.title,
+                weight=section.weight,
+                questions=tuple(
+                    QuestionSpec(q.text, q.kind, q.max_points, q.weight, q.id)  # type: ignore[arg-type]
+                    for q in section.questions
+                ),
+            )
+            for section in form.sections
+        ),
+    )
+
+
+# --- scoring -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnswerInput:
+    value: str  # a number of points, or "yes" / "no" / "na"
+    comment: str | None = None
+
+
+def compute_score(form: Form, answers: Mapping[int, str]) -> float | None:
+    """0..100 from answer values by question id (see the module docstring); None when nothing is
+    scorable yet (no answers, or all n.a.)."""
+    weighted_sections = 0.0
+    section_weights = 0.0
+    for section in form.sections:
+        points = weights = 0.0
+        for question in section.questions:
+            value = answers.get(question.id)  # type: ignore[arg-type]
+            if value is None or value == _NOT_APPLICABLE:
+                continue
+            points += question.weight * _fraction(question, value)
+            weights += question.weight
+        if weights > 0:
+            weighted_sections += section.weight * points / weights
+            section_weights += section.weight
+    return 100.0 * weighted_sections / section_weights if section_weights > 0 else None
+
+
+def _fraction(question: QuestionSpec, value: str) -> float:
+    if question.kind == "yes_no_na":
+        if value not in _YES_NO:
+            raise InvalidValue(f"question {question.text!r} takes yes, no or na, not {value!r}")
+        return _YES_NO[value]
+    try:
+        points = float(value)
+    except ValueError:
+        points = -1.0
+    if not 0 <= points <= question.max_points:
+        raise InvalidValue(
+            f"question {question.text!r} takes 0 to {question.max_points:g} points or na, not {value!r}"
+        )
+    return points / question.max_points
+
+
+# --- evaluations -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EvaluationSummary:
+    id: int
+    recording_id: int
+    form_id: int
+    form_name: str
+    coach: str
+    agent_id: int
+    agent: str
+    score: float | None
+    status: EvaluationStatus
+    agent_comment: str | None
+    created_at: datetime
+    submitted_at: datetime | None
+
+
+@dataclass(frozen=True)
+class EvaluationView:
+    summary: EvaluationSummary
+    form: Form
+    answers: dict[int, AnswerInput]  # by question id
+
+
+def start_evaluation(db: Database, principal: Principal, recording_id: int, form_id: int) -> EvaluationView:
+    """The coach's draft for this call and form: an existing one is reused, so reopening the page
+    (or a Streamlit rerun) continues it instead of starting another."""
+    require(principal, Permission.SCORE_CALLS)
+    with session_scope(db) as session:
+        form = _get(session, ScorecardForm, form_id, "scorecard form")
+        if not form.active:
+            raise InvalidValue(
+                f"scorecard form {form.name!r} v{form.version} is retired; use its newest version"
+            )
+        agent_id = session.scalar(
+            select(Thread.agent_id)
+            .join(Recording, Recording.thread_id == Thread.id)
+            .where(Recording.id == recording_id)
+        )
+        if agent_id is None:
+            _get(session, Recording, recording_id, "recording")
+            raise InvalidValue(f"recording {recording_id} names no agent, so there is nobody to evaluate")
+        evaluation = session.scalar(
+            select(Evaluation).where(
+                Evaluation.recording_id == recording_id,
+                Evaluation.form_id == form_id,
+                Evaluation.coach_id == principal.user_id,
+                Evaluation.status == "draft",
+            )
+        )
+        if evaluation is None:
+            evaluation = Evaluation(
+                recording_id=recording_id,
+                form_id=form_id,
+                coach_id=principal.user_id,
+                agent_id=agent_id,
+                status="draft",
+            )
+            session.add(evaluation)
+            session.flush()
+        return _view(session, evaluation)
+
+
+def save_answers(
+    db: Database, principal: Principal, evaluation_id: int, answers: Mapping[int, AnswerInput]
+) -> EvaluationView:
+    """Set the given answers of a draft (others stay as they were) and recompute its score."""
+    with session_scope(db) as session:
+        evaluation = _own_draft(session, principal, evaluation_id)
+        form = _form(session.get_one(ScorecardForm, evaluation.form_id))
+        stored = {answer.question_id: answer for answer in evaluation.answers}
+        for question_id, answer in answers.items():
+            question = form.question(question_id)
+            value = answer.value.strip().lower()
+            if value != _NOT_APPLICABLE:
+                _fraction(question, value)  # validates before anything changes
+            row = stored.get(question_id)
+            if row is None:
+                row = EvaluationAnswer(question_id=question_id, value=value, comment=answer.comment)
+                evaluation.answers.append(row)
+                stored[question_id] = row
+            else:
+                row.value, row.comment = value, answer.comment
+        evaluation.score = compute_score(form, {qid: row.value for qid, row in stored.items()})
+        append_event(
+            session, principal, "evaluation_saved", f"evaluation:{evaluation.id}", {"answers": len(answers)}
+        )
+        session.flush()
+        return _view(session, evaluation)
+
+
+def submit_evaluation(db: Database, principal: Principal, evaluation_id: int) -> EvaluationView:
+    """Hand the evaluation to the agent; every question needs an answer (n.a. counts)."""
+    with session_scope(db) as session:
+        evaluation = _own_draft(session, principal, evaluation_id)
+        form = _form(session.get_one(ScorecardForm, evaluation.form_id))
+        answered = {answer.question_id for answer in evaluation.answers}
+        missing = [q.text for s in form.sections for q in s.questions if q.id not in answered]
+        if missing:
+            raise InvalidValue(
+                f"evaluation {evaluation_id} cannot be submitted: {len(missing)} question(s) unanswered, "
+                f"first {missing[0]!r}"
+            )
+        evaluation.status = "submitted"
+        evaluation.submitted_at = datetime.now(UTC)
+        append_event(
+            session,
+            principal,
+            "evaluation_submitted",
+            f"evaluation:{evaluation.id}",
+            {"score": evaluation.score},
+        )
+        return _view(session, evaluation)
+
+
+def acknowledge_evaluation(
+    db: Database, principal: Principal, evaluation_id: int, comment: str | None = None
+) -> EvaluationView:
+    return _respond(db, principal, evaluation_id, "acknowledged", comment)
+
+
+def dispute_evaluation(
+    db: Database, principal: Principal, evaluation_id: int, comment: str
+) -> EvaluationView:
+    if not comment.strip():
+        raise InvalidValue(f"disputing evaluation {evaluation_id} needs a comment saying why")
+    return _respond(db, principal, evaluation_id, "disputed", comment)
+
+
+def _respond(
+    db: Database,
+    principal: Principal,
+    evaluation_id: int,
+    status: Literal["acknowledged", "disputed"],
+    comment: str | None,
+) -> EvaluationView:
+    """Only the evaluated agent answers, once, to a submitted evaluation."""
+    require(principal, Permission.VIEW_OWN_EVALUATIONS)
+    with session_scope(db) as session:
+        evaluation = _get(session, Evaluation, evaluation_id, "evaluation")
+        if principal.agent_id is None or evaluation.agent_id != principal.agent_id:
+            raise PermissionDenied(f"{principal.username} may only answer evaluations of their own calls")
+        if evaluation.status != "submitted":
+            raise InvalidValue(
+                f"evaluation {evaluation_id} is {evaluation.status}, not waiting for an answer"
+            )
+        evaluation.status = status
+        evaluation.agent_comment = comment.strip() if comment else None
+        action = "evaluation_acknowledged" if status == "acknowledged" else "evaluation_disputed"
+        append_event(session, principal, action, f"evaluation:{evaluation.id}")
+        return _view(session, evaluation)
+
+
+def list_evaluations(
+    db: Database,
+    principal: Principal,
+    *,
+    agent_id: int | None = None,
+    recording_id: int | None = None,
+    status: EvaluationStatus | None = None,
+) -> list[EvaluationSummary]:
+    """Newest first. Coaches and up see every evaluation; agents only their own, and no drafts."""
+    require(principal, Permission.VIEW_OWN_EVALUATIONS)
+    query = _summary_query()
+    if not allows(principal, Permission.VIEW_ALL_CALLS):
+        if principal.agent_id is None:
+            return []
+        query = query.where(Evaluation.agent_id == principal.agent_id, Evaluation.status != "draft")
+    if agent_id is not None:
+        query = query.where(Evaluation.agent_id == agent_id)
+    if recording_id is not None:
+        query = query.where(Evaluation.recording_id == recording_id)
+    if status is not None:
+        query = query.where(Evaluation.status == status)
+    with read_scope(db) as session:
+        return [_summary(row) for row in session.execute(query.order_by(Evaluation.id.desc()))]
+
+
+def get_evaluation(db: Database, principal: Principal, evaluation_id: int) -> EvaluationView:
+    require(principal, Permission.VIEW_OWN_EVALUATIONS)
+    with read_scope(db) as session:
+        evaluation = _get(session, Evaluation, evaluation_id, "evaluation")
+        if not allows(principal, Permission.VIEW_ALL_CALLS) and (
+            evaluation.agent_id != principal.agent_id or evaluation.status == "draft"
+        ):
+            raise PermissionDenied(
+                f"{principal.username} may only see submitted evaluations of their own calls"
+            )
+        return _view(session, evaluation)
+
+
+def _own_draft(session: Session, principal: Principal, evaluation_id: int) -> Evaluation:
+    require(principal, Permission.SCORE_CALLS)
+    evaluation = _get(session, Evaluation, evaluation_id, "evaluation")
+    if evaluation.coach_id != principal.user_id:
+        raise PermissionDenied(f"evaluation {evaluation_id} belongs to another coach")
+    if evaluation.status != "draft":
+        raise InvalidValue(
+            f"evaluation {evaluation_id} is {evaluation.status}; submitted evaluations are final"
+        )
+    return evaluation
+
+
+def _summary_query() -> Select[Any]:
+    return (
+        select(
+            Evaluation.id,
+            Evaluation.recording_id,
+            Evaluation.form_id,
+            ScorecardForm.name.label("form_name"),
+            User.username.label("coach"),
+            Evaluation.agent_id,
+            Agent.name.label("agent"),
+            Evaluation.score,
+            Evaluation.status,
+            Evaluation.agent_comment,
+            Evaluation.created_at,
+            Evaluation.submitted_at,
+        )
+        .join(ScorecardForm, ScorecardForm.id == Evaluation.form_id)
+        .join(User, User.id == Evaluation.coach_id)
+        .join(Agent, Agent.id == Evaluation.agent_id)
+    )
+
+
+def _summary(row: Row[Any]) -> EvaluationSummary:
+    return EvaluationSummary(
+        id=row.id,
+        recording_id=row.recording_id,
+        form_id=row.form_id,
+        form_name=row.form_name,
+        coach=row.coach,
+        agent_id=row.agent_id,
+        agent=row.agent,
+        score=row.score,
+        status=row.status,
+        agent_comment=row.agent_comment,
+        created_at=_as_utc(row.created_at),  # type: ignore[arg-type]
+        submitted_at=_as_utc(row.submitted_at),
+    )
+
+
+def _view(session: Session, evaluation: Evaluation) -> EvaluationView:
+    row = session.execute(_summary_query().where(Evaluation.id == evaluation.id)).one()
+    return EvaluationView(
+        summary=_summary(row),
+        form=_form(session.get_one(ScorecardForm, evaluation.form_id)),
+        answers={a.question_id: AnswerInput(a.value, a.comment) for a in evaluation.answers},
+    )
+
+
+# --- comments ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallCommentView:
+    id: int
+    recording_id: int
+    author: str
+    at_seconds: float
+    text: str
+    created_at: datetime
+
+
+def add_call_comment(
+    db: Database, principal: Principal, recording_id: int, at_seconds: float, text: str
+) -> CallCommentView:
+    require(principal, Permission.COMMENT_CALLS)
+    text = text.strip()
+    if not text:
+        raise InvalidValue(f"a comment on recording {recording_id} needs text")
+    with session_scope(db) as session:
+        recording = _get(session, Recording, recording_id, "recording")
+        if not 0 <= at_seconds <= recording.duration:
+            raise InvalidValue(
+                f"recording {recording_id} lasts {recording.duration:.1f} s; no comment at {at_seconds} s"
+            )
+        comment = CallComment(
+            recording_id=recording_id, user_id=principal.user_id, at_seconds=at_seconds, text=text
+        )
+        session.add(comment)
+        session.flush()
+        append_event(
+            session, principal, "comment_added", f"recording:{recording_id}", {"at_seconds": at_seconds}
+        )
+        return CallCommentView(
+            comment.id,
+            recording_id,
+            principal.username,
+            at_seconds,
+            text,
+            _as_utc(comment.created_at),  # type: ignore[arg-type]
+        )
+
+
+def list_call_comments(db: Database, principal: Principal, recording_id: int) -> list[CallCommentView]:
+    """In call order, for pinning on the player's timeline."""
+    require(principal, Permission.REPLAY_CALLS)
+    with read_scope(db) as session:
+        rows = session.execute(
+            select(CallComment, User.username)
+            .join(User, User.id == CallComment.user_id)
+            .where(CallComment.recording_id == recording_id)
+            .order_by(CallComment.at_seconds, CallComment.id)
+        ).all()
+        return [
+            CallCommentView(c.id, c.recording_id, username, c.at_seconds, c.text, _as_utc(c.created_at))  # type: ignore[arg-type]
+            for c, username in rows
+        ]
+
+
+# --- agent overview ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeekStats:
+    week_start: date  # the Monday
+    evaluations: int  # submitted (or answered) in the week
+    average_score: float | None
+    calls: int  # calls of the agent that started in the week
+    transcribed_calls: int  # of which the metrics below are averaged
+    talk_ratio: float | None  # mean over transcribed calls with speech
+    silence_share: float | None
+    agent_interruptions: int
+    customer_interruptions: int
+
+
+@dataclass(frozen=True)
+class AgentOverview:
+    agent_id: int
+    agent: str
+    date_from: date
+    date_to: date
+    weeks: tuple[WeekStats, ...]  # every week of the range, oldest first, empty weeks included
+
+
+def agent_overview(
+    db: Database, principal: Principal, agent_id: int, date_from: date, date_to: date
+) -> AgentOverview:
+    """Per week: average evaluation score and the agent's conversation metrics from stored
+    transcripts (talk ratio, silence share, interruptions). Dates are whole UTC days, inclusive."""
+    require(principal, Permission.VIEW_AGENT_OVERVIEWS)
+    if date_from > date_to:
+        raise InvalidValue(f"date range is backwards: from {date_from} is after to {date_to}")
+    if (date_to - date_from).days >= _MAX_OVERVIEW_DAYS:
+        raise InvalidValue(f"an agent overview covers at most {_MAX_OVERVIEW_DAYS} days")
+    start = datetime.combine(date_from, time(), UTC)
+    end = datetime.combine(date_to + timedelta(days=1), time(), UTC)
+    with read_scope(db) as session:
+        agent = _get(session, Agent, agent_id, "agent")
+        scores = session.execute(
+            select(Evaluation.submitted_at, Evaluation.score).where(
+                Evaluation.agent_id == agent_id,
+                Evaluation.status != "draft",
+                Evaluation.submitted_at >= start,
+                Evaluation.submitted_at < end,
+            )
+        ).all()
+        call_time = func.coalesce(Thread.started_at, Recording.ingested_at)
+        calls = session.execute(
+            select(
+                Recording.id, call_time.label("at"), Transcript.id.label("transcript_id"), Transcript.duration
+            )
+            .join(Thread, Thread.id == Recording.thread_id)
+            .outerjoin(Transcript, Transcript.recording_id == Recording.id)
+            .where(Thread.agent_id == agent_id, call_time >= start, call_time < end)
+        ).all()
+        spans: dict[int, list[SpeechSpan]] = defaultdict(list)
+        transcript_ids = [c.transcript_id for c in calls if c.transcript_id is not None]
+        # Utterance times and roles only: the words are not needed and are most of a transcript.
+        for row in session.execute(
+            select(Utterance.transcript_id, Speaker.role, Utterance.start, Utterance.end)
+            .join(Speaker, Speaker.id == Utterance.speaker_id)
+            .where(Utterance.transcript_id.in_(transcript_ids))
+        ):
+            spans[row.transcript_id].append(SpeechSpan(row.role, row.start, row.end))
+    weeks: dict[date, _WeekAccumulator] = {}
+    monday = date_from - timedelta(days=date_from.weekday())
+    while monday <= date_to:
+        weeks[monday] = _WeekAccumulator()
+        monday += timedelta(days=7)
+    for submitted_at, score in scores:
+        week = weeks[_monday(submitted_at)]
+        week.evaluations += 1
+        if score is not None:  # all questions n.a.
+            week.scores.append(score)
+    for call in calls:
+        week = weeks[_monday(call.at)]
+        week.calls += 1
+        if call.transcript_id is not None:
+            week.metrics.append(speech_metrics(call.duration, spans[call.transcript_id]))
+    return AgentOverview(
+        agent_id=agent.id,
+        agent=agent.name,
+        date_from=date_from,
+        date_to=date_to,
+        weeks=tuple(week.stats(monday) for monday, week in weeks.items()),
+    )
+
+
+def _monday(moment: datetime) -> date:
+    day = _as_utc(moment).date()  # type: ignore[union-attr]
+    return day - timedelta(days=day.weekday())
+
+
+@dataclass
+class _WeekAccumulator:
+    evaluations: int = 0
+    scores: list[float] = field(default_factory=list)
+    calls: int = 0
+    metrics: list[CallMetrics] = field(default_factory=list)
+
+    def stats(self, monday: date) -> WeekStats:
+        ratios = [m.talk_ratio for m in self.metrics if m.talk_ratio is not None]
+        return WeekStats(
+            week_start=monday,
+            evaluations=self.evaluations,
+            average_score=_mean(self.scores),
+            calls=self.calls,
+            transcribed_calls=len(self.metrics),
+            talk_ratio=_mean(ratios),
+            silence_share=_mean([m.silence_share for m in self.metrics]),
+            agent_interruptions=sum(m.agent_interruptions for m in self.metrics),
+            customer_interruptions=sum(m.customer_interruptions for m in self.metrics),
+        )
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def _get(session: Session, model: type[_T], item_id: int, what: str) -> _T:
+    item = session.get(model, item_id)
+    if item is None:
+        raise NotFound(f"no {what} with id {item_id}")
+    return item

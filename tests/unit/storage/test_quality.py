@@ -1,0 +1,398 @@
+"""Scorecards, evaluations, call comments, agent overviews and the guarded read services, on real
+SQLite files with real WAV recordings and stored transcripts."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from recorder.types import CallMetadata
+from storage import guarded
+from storage.access import Principal
+from storage.audit import list_audit, verify_audit_chain
+from storage.blobs import BlobStore
+from storage.db import Database, read_scope
+from storage.errors import InvalidValue, PermissionDenied
+from storage.models import AuditEntry, Recording, Thread
+from storage.quality import (
+    AnswerInput,
+    Form,
+    QuestionSpec,
+    SectionSpec,
+    acknowledge_evaluation,
+    add_call_comment,
+    agent_overview,
+    compute_score,
+    create_form,
+    dispute_evaluation,
+    get_evaluation,
+    list_call_comments,
+    list_evaluations,
+    list_forms,
+    save_answers,
+    start_evaluation,
+    submit_evaluation,
+)
+from storage.search import SearchFilters
+from storage.services import ingest_recording, save_transcript
+from tests.unit.storage.conftest import MakeRecording
+from transcribe.types import Speaker, TranscribeOptions, Transcript, Utterance, Word
+
+SECTIONS = (
+    SectionSpec(
+        "Opening",
+        (
+            QuestionSpec("Greets by name"),
+            QuestionSpec("States purpose", kind="points", max_points=4, weight=3),
+        ),
+        weight=1,
+    ),
+    SectionSpec(
+        "Compliance", (QuestionSpec("Reads disclosure"), QuestionSpec("Verifies identity")), weight=3
+    ),
+)
+
+
+def _transcript(turns: list[tuple[str, float, float, str]]) -> Transcript:
+    return Transcript(
+        language="en",
+        duration=2.0,
+        speakers=(Speaker("S0", "agent", 0), Speaker("S1", "customer", 1)),
+        utterances=tuple(
+            Utterance(s, a, b, text, tuple(Word(a, b, w, 0.9, s) for w in text.split()))
+            for s, a, b, text in turns
+        ),
+        options=TranscribeOptions(),
+        models={"asr": "tiny.en"},
+    )
+
+
+@pytest.fixture
+def calls(db: Database, blobs: BlobStore, make_recording: MakeRecording) -> dict[str, int]:
+    """Two transcribed calls taken by Alice (customers Emma and Noah), one by Bob."""
+    ids = {}
+    for seed, (key, agent, customer, email, day) in enumerate(
+        [
+            ("emma", "Alice", "Emma Stone", "emma@example.com", datetime(2026, 11, 2, 9, tzinfo=UTC)),
+            ("noah", "Alice", "Noah Berg", "noah@example.com", datetime(2026, 11, 10, 9, tzinfo=UTC)),
+            ("bob", "Bob", "Emma Stone", "emma@example.com", datetime(2026, 11, 3, 9, tzinfo=UTC)),
+        ]
+    ):
+        metadata = CallMetadata(agent=agent, customer_name=customer, customer_email=email, started_at=day)
+        result = ingest_recording(db, make_recording(seed=seed, metadata=metadata), blobs, "NL")
+        ids[key] = result.recording_id
+    # Emma's call: the customer talks over the agent for 0.5 s; 0.2 s of silence at the end.
+    save_transcript(
+        db,
+        ids["emma"],
+        _transcript([("S0", 0.0, 1.0, "your refund is approved"), ("S1", 0.5, 1.8, "refund great")]),
+    )
+    save_transcript(
+        db, ids["noah"], _transcript([("S0", 0.0, 1.0, "hello noah"), ("S1", 1.0, 2.0, "refund please")])
+    )
+    save_transcript(db, ids["bob"], _transcript([("S0", 0.0, 2.0, "refund for emma")]))
+    return ids
+
+
+def _form(db: Database, people: dict[str, Principal]) -> Form:
+    return create_form(db, people["admin"], "Service call", SECTIONS)
+
+
+def _answers(form: Form, *values: str) -> dict[int, AnswerInput]:
+    questions = [q for s in form.sections for q in s.questions]
+    return {q.id: AnswerInput(v) for q, v in zip(questions, values, strict=True)}  # type: ignore[misc]
+
+
+# --- scores -------------------------------------------------------------------------------------
+
+
+def _plain_form() -> Form:
+    numbered = tuple(
+        SectionSpec(
+            s.title, tuple(dataclasses.replace(q, id=10 * i + j) for j, q in enumerate(s.questions)), s.weight
+        )
+        for i, s in enumerate(SECTIONS)
+    )
+    return Form(id=1, name="f", version=1, active=True, sections=numbered)
+
+
+@pytest.mark.parametrize(
+    ("answers", "expected"),
+    [
+        # Opening: (1*1 + 3*(2/4)) / 4 = 0.625; Compliance: (1 + 0) / 2 = 0.5 -> (1*0.625 + 3*0.5) / 4
+        ({0: "yes", 1: "2", 10: "yes", 11: "no"}, 100 * (0.625 + 1.5) / 4),
+        # n.a. drops out of its section: Opening = 2/4 = 0.5; Compliance = 1
+        ({0: "na", 1: "2", 10: "yes", 11: "na"}, 100 * (0.5 + 3) / 4),
+        # a section with only n.a. drops out of the call: only Compliance counts
+        ({0: "na", 1: "na", 10: "yes", 11: "no"}, 50.0),
+        ({0: "yes", 1: "4", 10: "yes", 11: "yes"}, 100.0),
+        ({0: "no", 1: "0", 10: "no", 11: "no"}, 0.0),
+        ({0: "na", 1: "na", 10: "na", 11: "na"}, None),
+        ({}, None),
+    ],
+)
+def test_compute_score_weights_and_not_applicable(answers: dict[int, str], expected: float | None) -> None:
+    score = compute_score(_plain_form(), answers)
+    assert score == (pytest.approx(expected) if expected is not None else None)
+
+
+@pytest.mark.parametrize(("qid", "value"), [(0, "maybe"), (1, "5"), (1, "-1"), (1, "lots")])
+def test_compute_score_rejects_values_outside_the_question(qid: int, value: str) -> None:
+    with pytest.raises(InvalidValue, match="takes"):
+        compute_score(_plain_form(), {qid: value})
+
+
+# --- forms and evaluations ------------------------------------------------------------------------
+
+
+def test_only_admins_create_forms_and_new_versions_retire_old_ones(
+    db: Database, people: dict[str, Principal]
+) -> None:
+    for role in ("agent", "coach", "compliance"):
+        with pytest.raises(PermissionDenied, match="may not manage settings"):
+            create_form(db, people[role], "Service call", SECTIONS)
+    first = _form(db, people)
+    second = _form(db, people)
+    assert (first.version, second.version) == (1, 2)
+    assert [f.version for f in list_forms(db, people["agent"])] == [2]
+    assert [f.version for f in list_forms(db, people["coach"], include_inactive=True)] == [2, 1]
+    assert second.sections[0].questions[1] == QuestionSpec(
+        "States purpose", "points", 4.0, 3.0, second.sections[0].questions[1].id
+    )
+
+
+@pytest.mark.parametrize(
+    ("sections", "message"),
+    [
+        ((), "has no sections"),
+        ((SectionSpec("Empty", ()),), "section 'Empty' has no questions"),
+        ((SectionSpec("S", (QuestionSpec("q", weight=0),)),), "weight and max points must be above 0"),
+        ((SectionSpec("S", (QuestionSpec("q", kind="stars"),)),), "question kind 'stars'"),  # type: ignore[arg-type]
+    ],
+)
+def test_bad_forms_are_refused(
+    db: Database, people: dict[str, Principal], sections: tuple[SectionSpec, ...], message: str
+) -> None:
+    with pytest.raises(InvalidValue, match=message):
+        create_form(db, people["admin"], "Bad", sections)
+    assert list_forms(db, people["admin"], include_inactive=True) == []
+
+
+def test_evaluation_flow_from_draft_to_dispute(
+    db: Database, people: dict[str, Principal], calls: dict[str, int]
+) -> None:
+    form = _form(db, people)
+    coach, agent = people["coach"], people["agent"]
+    with pytest.raises(PermissionDenied, match="may not score calls"):
+        start_evaluation(db, agent, calls["emma"], form.id)
+
+    draft = start_evaluation(db, coach, calls["emma"], form.id)
+    assert (
+        start_evaluation(db, coach, calls["emma"], form.id).summary.id == draft.summary.id
+    )  # a rerun continues
+    assert (draft.summary.status, draft.summary.agent, draft.summary.score) == ("draft", "Alice", None)
+    partial = save_answers(
+        db, coach, draft.summary.id, {form.sections[1].questions[0].id: AnswerInput("yes")}
+    )
+    assert partial.summary.score == 100.0
+    with pytest.raises(InvalidValue, match="1 question|3 question"):
+        submit_evaluation(db, coach, draft.summary.id)
+    assert list_evaluations(db, agent) == []  # drafts stay with the coach
+
+    saved = save_answers(db, coach, draft.summary.id, _answers(form, "yes", "2", "yes", "no"))
+    assert saved.summary.score == pytest.approx(100 * (0.625 + 1.5) / 4)
+    with pytest.raises(PermissionDenied, match="another coach"):
+        save_answers(db, people["compliance"], draft.summary.id, _answers(form, "no", "0", "no", "no"))
+    submitted = submit_evaluation(db, coach, draft.summary.id)
+    assert submitted.summary.status == "submitted" and submitted.summary.submitted_at is not None
+    with pytest.raises(InvalidValue, match="submitted evaluations are final"):
+        save_answers(db, coach, draft.summary.id, _answers(form, "no", "0", "no", "no"))
+
+    # Only the evaluated agent answers: not a coach, not another agent.
+    with pytest.raises(PermissionDenied, match="their own calls"):
+        acknowledge_evaluation(db, coach, draft.summary.id)
+    with pytest.raises(InvalidValue, match="needs a comment"):
+        dispute_evaluation(db, agent, draft.summary.id, "  ")
+    disputed = dispute_evaluation(db, agent, draft.summary.id, "The customer asked me not to use her name")
+    assert (disputed.summary.status, disputed.summary.agent_comment) == (
+        "disputed",
+        "The customer asked me not to use her name",
+    )
+    with pytest.raises(InvalidValue, match="is disputed, not waiting"):
+        acknowledge_evaluation(db, agent, draft.summary.id)
+    assert get_evaluation(db, agent, draft.summary.id).answers[
+        form.sections[0].questions[1].id
+    ] == AnswerInput("2")
+
+    actions = [r.action for r in reversed(list_audit(db, people["compliance"], action=None, limit=20))]
+    assert actions[-4:] == [
+        "evaluation_saved",
+        "evaluation_saved",
+        "evaluation_submitted",
+        "evaluation_disputed",
+    ]
+
+
+def test_agents_see_only_their_own_evaluations(
+    db: Database, people: dict[str, Principal], calls: dict[str, int]
+) -> None:
+    form = _form(db, people)
+    coach = people["coach"]
+    for call in ("emma", "bob"):
+        evaluation = start_evaluation(db, coach, calls[call], form.id)
+        save_answers(db, coach, evaluation.summary.id, _answers(form, "yes", "4", "yes", "yes"))
+        submit_evaluation(db, coach, evaluation.summary.id)
+    bobs = list_evaluations(db, coach, recording_id=calls["bob"])[0]
+
+    assert [e.agent for e in list_evaluations(db, people["agent"])] == ["Alice"]
+    assert sorted(e.agent for e in list_evaluations(db, coach)) == ["Alice", "Bob"]
+    with pytest.raises(PermissionDenied, match="only see submitted evaluations of their own calls"):
+        get_evaluation(db, people["agent"], bobs.id)
+    with pytest.raises(PermissionDenied):
+        acknowledge_evaluation(db, people["agent"], bobs.id)
+    unlinked = Principal(people["agent"].user_id, "agent@example.com", "agent", None)
+    assert list_evaluations(db, unlinked) == []
+
+
+def test_evaluating_a_call_without_agent_is_refused(
+    db: Database, people: dict[str, Principal], blobs: BlobStore, make_recording: MakeRecording
+) -> None:
+    recording_id = ingest_recording(db, make_recording(seed=9), blobs, "NL").recording_id
+    with pytest.raises(InvalidValue, match=f"recording {recording_id} names no agent"):
+        start_evaluation(db, people["coach"], recording_id, _form(db, people).id)
+
+
+def test_comments_are_pinned_to_a_moment(
+    db: Database, people: dict[str, Principal], calls: dict[str, int]
+) -> None:
+    with pytest.raises(PermissionDenied, match="may not comment calls"):
+        add_call_comment(db, people["agent"], calls["emma"], 1.0, "nice")
+    with pytest.raises(InvalidValue, match="lasts 2.0 s"):
+        add_call_comment(db, people["coach"], calls["emma"], 5.0, "too late")
+    add_call_comment(db, people["coach"], calls["emma"], 1.5, "Good empathy here")
+    add_call_comment(db, people["admin"], calls["emma"], 0.2, "  Greeting  ")
+    comments = list_call_comments(db, people["agent"], calls["emma"])
+    assert [(c.at_seconds, c.author, c.text) for c in comments] == [
+        (0.2, "admin@example.com", "Greeting"),
+        (1.5, "coach@example.com", "Good empathy here"),
+    ]
+
+
+def test_agent_overview_by_week(db: Database, people: dict[str, Principal], calls: dict[str, int]) -> None:
+    form = _form(db, people)
+    evaluation = start_evaluation(db, people["coach"], calls["emma"], form.id)
+    save_answers(db, people["coach"], evaluation.summary.id, _answers(form, "yes", "4", "yes", "no"))
+    submitted = submit_evaluation(db, people["coach"], evaluation.summary.id)
+    with pytest.raises(PermissionDenied, match="may not view agent overviews"):
+        agent_overview(db, people["agent"], people["agent"].agent_id, date(2026, 11, 1), date(2026, 11, 30))  # type: ignore[arg-type]
+
+    today = submitted.summary.submitted_at.date()  # type: ignore[union-attr]
+    overview = agent_overview(
+        db,
+        people["coach"],
+        people["agent"].agent_id,
+        date(2026, 10, 28),
+        max(today, date(2026, 11, 16)),  # type: ignore[arg-type]
+    )
+
+    weeks = {w.week_start: w for w in overview.weeks}
+    assert overview.agent == "Alice" and list(weeks)[0] == date(2026, 10, 26)
+    emma_week, noah_week = weeks[date(2026, 11, 2)], weeks[date(2026, 11, 9)]
+    # Emma's call: agent 1.0 s of 2.3 s speech; nobody speaks 1.8-2.0; the customer interrupts once.
+    assert (emma_week.calls, emma_week.transcribed_calls) == (1, 1)
+    assert emma_week.talk_ratio == pytest.approx(1.0 / 2.3)
+    assert emma_week.silence_share == pytest.approx(0.1)
+    assert (emma_week.customer_interruptions, emma_week.agent_interruptions) == (1, 0)
+    assert noah_week.talk_ratio == pytest.approx(0.5) and noah_week.customer_interruptions == 0
+    assert weeks[date(2026, 11, 16)].calls == 0 and weeks[date(2026, 11, 16)].talk_ratio is None
+    scored = [w for w in overview.weeks if w.evaluations]
+    assert [(w.week_start, w.average_score) for w in scored] == [
+        (today - timedelta(days=today.weekday()), pytest.approx(100 * (1 + 1.5) / 4))
+    ]
+    with pytest.raises(InvalidValue, match="backwards"):
+        agent_overview(db, people["coach"], 1, date(2026, 11, 2), date(2026, 11, 1))
+
+
+# --- guarded reads ----------------------------------------------------------------------------------
+
+
+def _last_event(db: Database) -> AuditEntry:
+    with read_scope(db) as session:
+        return session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).one()
+
+
+def test_every_role_replays_a_call_and_it_is_audited(
+    db: Database, blobs: BlobStore, people: dict[str, Principal], calls: dict[str, int]
+) -> None:
+    for role, principal in people.items():
+        replay = guarded.replay_call(db, principal, calls["bob"], blobs)
+        assert replay.audio_path.is_file() and replay.transcript is not None, role
+        with read_scope(db) as session:
+            last_two = session.execute(
+                select(AuditEntry.action, AuditEntry.user_id, AuditEntry.target)
+                .order_by(AuditEntry.id.desc())
+                .limit(2)
+            ).all()
+        target = f"recording:{calls['bob']}"
+        assert last_two == [
+            ("transcript_viewed", principal.user_id, target),
+            ("call_played", principal.user_id, target),
+        ]
+    transcript = guarded.view_transcript(db, people["agent"], calls["emma"])
+    assert transcript.utterances[0].text == "your refund is approved"
+    assert _last_event(db).action == "transcript_viewed"
+
+
+def test_listing_all_calls_needs_coach(
+    db: Database, people: dict[str, Principal], calls: dict[str, int]
+) -> None:
+    with pytest.raises(PermissionDenied, match="may not view all calls"):
+        guarded.list_calls(db, people["agent"])
+    assert len(guarded.list_calls(db, people["coach"])) == 3
+
+
+def test_agents_search_only_inside_one_customer(
+    db: Database, people: dict[str, Principal], calls: dict[str, int]
+) -> None:
+    agent = people["agent"]
+    for role in ("agent", "coach"):
+        with pytest.raises(PermissionDenied, match="only inside one customer's history"):
+            guarded.search(db, people[role], "refund", SearchFilters())
+    everywhere = guarded.search(db, people["compliance"], "refund", SearchFilters())
+    assert {h.recording_id for h in everywhere.hits} == set(calls.values())
+
+    with read_scope(db) as session:
+        emma_id = session.scalar(
+            select(Thread.customer_id)
+            .join(Recording, Recording.thread_id == Thread.id)
+            .where(Recording.id == calls["emma"])
+        )
+    # Looking for Noah's words inside Emma's history finds nothing, even with a filter naming Noah.
+    inside = guarded.search(db, agent, "refund", SearchFilters(customer="Noah"), customer_id=emma_id)
+    assert {h.recording_id for h in inside.hits} == {calls["emma"], calls["bob"]}
+    event = _last_event(db)
+    assert (event.action, event.user_id, event.target) == ("search_run", agent.user_id, f"customer:{emma_id}")
+    assert event.details["query"] == "refund" and event.details["filters"]["customer"] == "emma@example.com"
+    assert event.details["hits"] == 3  # two utterances of Emma's call with Alice, one with Bob
+
+
+def test_exports_need_compliance_and_are_audited(
+    db: Database, people: dict[str, Principal], calls: dict[str, int]
+) -> None:
+    for role in ("agent", "coach"):
+        with pytest.raises(PermissionDenied, match="may not export"):
+            guarded.export_transcript(db, people[role], calls["emma"], "txt")
+    with pytest.raises(InvalidValue, match="export format 'docx' is not one of"):
+        guarded.export_transcript(db, people["compliance"], calls["emma"], "docx")
+    vtt = guarded.export_transcript(db, people["compliance"], calls["emma"], "vtt")
+    assert vtt.startswith("WEBVTT") and "your refund is approved" in vtt
+    event = _last_event(db)
+    assert (event.action, event.target, event.details["format"]) == (
+        "export",
+        f"recording:{calls['emma']}",
+        "vtt",
+    )
+    assert verify_audit_chain(db).ok
