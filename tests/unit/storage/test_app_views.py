@@ -1,0 +1,143 @@
+"""Customer lookup and timeline, agent list and saved searches, on real SQLite files."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from recorder.types import CallMetadata
+from storage.access import Principal
+from storage.agents_view import list_agents
+from storage.blobs import BlobStore
+from storage.customers_view import customer_profile, customer_timeline, find_customers, thread_messages
+from storage.db import Database, session_scope
+from storage.errors import InvalidValue, NotFound, PermissionDenied
+from storage.models import Message, Thread
+from storage.query import QueryError
+from storage.saved_searches import delete_saved_search, list_saved_searches, save_search
+from storage.search import SearchFilters
+from storage.services import ingest_recording
+from tests.unit.storage.conftest import MakeRecording
+
+
+@pytest.fixture
+def emma(db: Database, blobs: BlobStore, make_recording: MakeRecording) -> int:
+    """Emma: one call (phone, e-mail and customer number from its metadata) and one chat thread."""
+    metadata = CallMetadata(
+        customer_name="Emma de Vries",
+        customer_phone="+31 6 12345678",
+        customer_email="Emma@Example.com",
+        customer_number="C-1001",
+        agent="Alice",
+        started_at=datetime(2024, 5, 6, 9, 30, tzinfo=UTC),
+    )
+    recording_id = ingest_recording(db, make_recording(1, metadata=metadata), blobs, "NL").recording_id
+    with session_scope(db) as session:
+        call = session.get_one(Thread, recording_id)  # one thread per recording, created in order
+        chat = Thread(
+            customer_id=call.customer_id,
+            channel="chat",
+            provider="test",
+            provider_id="chat-1",
+            started_at=datetime(2024, 5, 7, 10, 0, tzinfo=UTC),
+        )
+        session.add(chat)
+        session.flush()
+        session.add_all(
+            [
+                Message(
+                    thread_id=chat.id,
+                    provider_message_id=f"m{i}",
+                    direction=direction,
+                    author=author,
+                    sent_at=datetime(2024, 5, 7, 10, i, tzinfo=UTC),
+                    body=body,
+                )
+                for i, (direction, author, body) in enumerate(
+                    [("inbound", "Emma", "Where is my refund?"), ("outbound", "Bob", "It was sent today.")]
+                )
+            ]
+        )
+        return call.customer_id  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize(
+    ("text", "matched_by"),
+    [
+        ("06 12345678", "phone"),  # national format, read in NL
+        ("+31612345678", "phone"),
+        ("0031 6 1234 5678", "phone"),
+        ("12345678", "phone"),  # trailing digits
+        ("EMMA@example.com ", "email"),
+        ("c-1001", "customer_number"),
+        ("de vries", "name"),
+    ],
+)
+def test_find_customer_by_any_identity(
+    db: Database, people: dict[str, Principal], emma: int, text: str, matched_by: str
+) -> None:
+    [match] = find_customers(db, people["agent"], text, "NL")
+    assert (match.id, match.matched_by, match.display_name) == (emma, matched_by, "Emma de Vries")
+    assert {i.kind for i in match.identities} == {"phone", "email", "customer_number"}
+    assert match.conversations == 2
+
+
+def test_find_customer_misses_and_refuses_empty(
+    db: Database, people: dict[str, Principal], emma: int
+) -> None:
+    assert find_customers(db, people["agent"], "0687654321", "NL") == []
+    assert find_customers(db, people["agent"], "Jansen", "NL") == []
+    with pytest.raises(InvalidValue, match="type a phone number"):
+        find_customers(db, people["agent"], "  ", "NL")
+
+
+def test_timeline_has_every_channel_newest_first(
+    db: Database, people: dict[str, Principal], emma: int
+) -> None:
+    items = customer_timeline(db, people["agent"], emma)
+    assert [(i.channel, i.messages) for i in items] == [("chat", 2), ("call", 0)]
+    chat, call = items
+    assert chat.preview == "Where is my refund?" and chat.recording_id is None
+    assert call.recording_id is not None and call.duration == pytest.approx(2.0) and call.agent == "Alice"
+    assert [m.body for m in thread_messages(db, people["agent"], chat.thread_id)] == [
+        "Where is my refund?",
+        "It was sent today.",
+    ]
+    profile = customer_profile(db, people["agent"], emma)
+    assert profile.display_name == "Emma de Vries" and len(profile.identities) == 3
+    with pytest.raises(NotFound, match="no customer with id 999"):
+        customer_timeline(db, people["agent"], 999)
+
+
+def test_agents_list_needs_coach(db: Database, people: dict[str, Principal], emma: int) -> None:
+    assert [(a.name, a.calls) for a in list_agents(db, people["coach"])] == [("Alice", 1)]
+    with pytest.raises(PermissionDenied, match="needs the role coach"):
+        list_agents(db, people["agent"])
+
+
+def test_saved_searches_are_per_user_and_replace_by_name(db: Database, people: dict[str, Principal]) -> None:
+    compliance, admin = people["compliance"], people["admin"]
+    filters = SearchFilters(speaker_role="agent", customer="Emma", date_from=date(2024, 5, 1))
+    first = save_search(db, compliance, "Refunds", "refund NEAR/5 sent", filters)
+    again = save_search(db, compliance, " Refunds ", '"money back"', SearchFilters())
+    assert again.id == first.id
+    [saved] = list_saved_searches(db, compliance)
+    assert (saved.name, saved.query, saved.filters) == ("Refunds", '"money back"', SearchFilters())
+    save_search(db, compliance, "Dated", "refund", filters)
+    assert [s.filters for s in list_saved_searches(db, compliance) if s.name == "Dated"] == [filters]
+    assert list_saved_searches(db, admin) == []
+    with pytest.raises(NotFound):
+        delete_saved_search(db, admin, first.id)
+    delete_saved_search(db, compliance, first.id)
+    assert [s.name for s in list_saved_searches(db, compliance)] == ["Dated"]
+
+
+def test_saved_search_refusals(db: Database, people: dict[str, Principal]) -> None:
+    with pytest.raises(PermissionDenied):
+        save_search(db, people["coach"], "x", "refund", SearchFilters())
+    with pytest.raises(QueryError):
+        save_search(db, people["compliance"], "broken", '"unclosed', SearchFilters())
+    with pytest.raises(InvalidValue, match="needs a name"):
+        save_search(db, people["compliance"], " ", "refund", SearchFilters())
+    assert list_saved_searches(db, people["compliance"]) == []
