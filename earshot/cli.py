@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from earshot.settings import Settings, SettingsError, load_settings
+from storage.access import USER_ROLES  # pure rules: cheap, unlike the rest of storage
 from transcribe.types import ROLES
 
 FORMAT_NAMES = ("json", "txt", "vtt", "srt", "rttm")
@@ -314,6 +315,145 @@ def _run_app(settings: Settings, port: int) -> None:
     ]
     click.echo(f"review app on http://localhost:{port} (Ctrl+C to stop)", err=True)
     sys.exit(subprocess.call(command, env=env))
+
+
+@main.group()
+def user() -> None:
+    """Accounts of the review app: `earshot user add` creates the first admin."""
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(USER_ROLES), required=True)
+@click.option("--name", help="Display name.")
+@click.option("--agent", help="The PBX agent name or extension whose calls are this user's own.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+@click.option("--no-password", is_flag=True, help="Sign-in through OIDC (st.login) only.")
+@click.pass_obj
+@_user_errors
+def user_add(
+    settings: Settings,
+    username: str,
+    role: str,
+    name: str | None,
+    agent: str | None,
+    password_stdin: bool,
+    no_password: bool,
+) -> None:
+    """Create an account (the password is asked for unless --password-stdin or --no-password)."""
+    from storage import users
+
+    password = None if no_password else _read_password(password_stdin)
+    created = users.create_user(_open_db(settings), username, password, role, name, agent, actor=None)
+    click.echo(f"user {created.username} added as {created.role}" + (f" (agent {agent})" if agent else ""))
+
+
+@user.command("passwd")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+@click.pass_obj
+@_user_errors
+def user_passwd(settings: Settings, username: str, password_stdin: bool) -> None:
+    """Set a user's password."""
+    from storage import users
+
+    users.set_password(_open_db(settings), username, _read_password(password_stdin), actor=None)
+    click.echo(f"password of {username.strip().lower()} changed")
+
+
+@user.command("role")
+@click.argument("username")
+@click.argument("role", type=click.Choice(USER_ROLES))
+@click.option("--agent", help="Link to this PBX agent (omitted: no agent link).")
+@click.pass_obj
+@_user_errors
+def user_role(settings: Settings, username: str, role: str, agent: str | None) -> None:
+    """Change a user's role."""
+    from storage import users
+
+    changed = users.set_role(_open_db(settings), username, role, agent, actor=None)
+    click.echo(f"user {changed.username} is now {changed.role}" + (f" (agent {agent})" if agent else ""))
+
+
+@user.command("disable")
+@click.argument("username")
+@click.pass_obj
+@_user_errors
+def user_disable(settings: Settings, username: str) -> None:
+    """Refuse further sign-ins (accounts are kept: the audit log names them)."""
+    from storage import users
+
+    users.set_active(_open_db(settings), username, False, actor=None)
+    click.echo(f"user {username.strip().lower()} disabled")
+
+
+@user.command("enable")
+@click.argument("username")
+@click.pass_obj
+@_user_errors
+def user_enable(settings: Settings, username: str) -> None:
+    """Allow a disabled user to sign in again."""
+    from storage import users
+
+    users.set_active(_open_db(settings), username, True, actor=None)
+    click.echo(f"user {username.strip().lower()} enabled")
+
+
+@user.command("list")
+@click.pass_obj
+@_user_errors
+def user_list(settings: Settings) -> None:
+    """All accounts: username, role, agent, sign-in methods, state."""
+    from storage import users
+
+    for account in users.list_users(_open_db(settings), actor=None):
+        signs_in = (("password", account.has_password), ("oidc", account.oidc_linked))
+        methods = "+".join(method for method, on in signs_in if on)
+        click.echo(
+            f"{account.username:32} {account.role:11} {account.agent or '-':16} {methods or '-':16} "
+            f"{'active' if account.active else 'disabled'}"
+        )
+
+
+@main.group()
+def audit() -> None:
+    """The tamper-evident audit log."""
+
+
+@audit.command("verify")
+@click.pass_obj
+@_user_errors
+def audit_verify(settings: Settings) -> None:
+    """Recompute the hash chain; exit status 1 at the first row that was changed or removed."""
+    from storage.audit import verify_audit_chain
+
+    result = verify_audit_chain(_open_db(settings))
+    if not result.ok:
+        raise UserError(f"audit log broken after {result.rows_checked - 1} good row(s): {result.problem}")
+    click.echo(f"audit log intact: {result.rows_checked} row(s)")
+
+
+@audit.command("export")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="CSV file (default: stdout).")
+@click.pass_obj
+@_user_errors
+def audit_export(settings: Settings, out: Path | None) -> None:
+    """Write the whole log as CSV, hashes included; the export itself is logged."""
+    from storage.audit import export_audit_csv
+
+    db = _open_db(settings)
+    if out is None:
+        count = export_audit_csv(db, None, sys.stdout)
+    else:
+        with out.open("w", encoding="utf-8", newline="") as stream:
+            count = export_audit_csv(db, None, stream)
+    click.echo(f"{count} audit row(s) exported" + (f" to {out}" if out else ""), err=True)
 
 
 def _day(value) -> date | None:
