@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, and_, column, func, literal_column, or_, select, table
+from sqlalchemy import ColumnElement, FromClause, Join, and_, column, func, literal_column, or_, select, table
 
 from storage.db import Database, read_scope
 from storage.errors import InvalidValue
@@ -154,9 +154,14 @@ _FTS_TABLE = literal_column("utterances_fts")
 def search_utterances(
     db: Database, query: str, filters: SearchFilters, limit: int = 50, offset: int = 0
 ) -> SearchPage:
-    """One page of utterances matching a user's query, best match first (bm25), then by call time.
+    """One page of utterances matching a user's query: best match first (bm25), equally good ones in
+    the order they were stored. Raises ``QueryError`` for a query the parser rejects, before any SQL.
 
-    Raises ``QueryError`` for a query the parser rejects, before touching the database.
+    Ranking has to score every match, so it runs on the index alone (plus the joins a filter needs)
+    and the call details are read afterwards for the page only. The tie-break is the rowid, not the
+    call's time, for the same reason: ordering by time would join every match. It also keeps
+    snippets cheap: SQLite keeps the best rows in a heap and computes the snippet only for a row
+    that enters it, and rows arriving in rowid order never displace an equal score.
     """
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidValue(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
@@ -165,40 +170,57 @@ def search_utterances(
     if db.engine.dialect.name != "sqlite":
         raise NotImplementedError(f"transcript search on {db.engine.dialect.name} is not implemented yet")
     expression = compile_fts5(parse_query(query))
+    clauses = _filter_clauses(filters)
     score = func.bm25(_FTS_TABLE)
-    statement = (
+    ranked = (
         select(
-            Utterance.id,
-            Recording.id,
-            Thread.id,
-            Thread.customer_id,
-            Customer.display_name,
-            Agent.name,
-            Thread.started_at,
-            Speaker.label,
-            Speaker.role,
-            Utterance.start,
-            Utterance.end,
+            _FTS.c.rowid,
             func.snippet(_FTS_TABLE, 0, HIGHLIGHT_START, HIGHLIGHT_END, SNIPPET_ELLIPSIS, SNIPPET_WORDS),
             score,
         )
-        .select_from(_FTS)
-        .join(Utterance, Utterance.id == _FTS.c.rowid)
-        .join(Speaker, Speaker.id == Utterance.speaker_id)
-        .join(Transcript, Transcript.id == Utterance.transcript_id)
-        .join(Recording, Recording.id == Transcript.recording_id)
-        .join(Thread, Thread.id == Recording.thread_id)
-        .outerjoin(Customer, Customer.id == Thread.customer_id)
-        .outerjoin(Agent, Agent.id == Thread.agent_id)
-        .where(_FTS_TABLE.match(expression), *_filter_clauses(filters))
-        .order_by(score, Thread.started_at, Utterance.start, Utterance.id)
+        .select_from(_join_call(_FTS.join(Utterance, Utterance.id == _FTS.c.rowid)) if clauses else _FTS)
+        .where(_FTS_TABLE.match(expression), *clauses)
+        .order_by(score, _FTS.c.rowid)
         .limit(limit + 1)  # one more than asked tells whether another page exists
         .offset(offset)
     )
-    with read_scope(db) as session:
-        rows = session.execute(statement).all()
-    hits = tuple(SearchHit(*row) for row in rows[:limit])
+    with read_scope(db) as session:  # one transaction: both statements see the same snapshot
+        rows = session.execute(ranked).all()
+        page = rows[:limit]
+        details = {
+            row[0]: row[1:]
+            for row in session.execute(
+                select(
+                    Utterance.id,
+                    Recording.id,
+                    Thread.id,
+                    Thread.customer_id,
+                    Customer.display_name,
+                    Agent.name,
+                    Thread.started_at,
+                    Speaker.label,
+                    Speaker.role,
+                    Utterance.start,
+                    Utterance.end,
+                )
+                .select_from(_join_call(Utterance.__table__))
+                .where(Utterance.id.in_([rowid for rowid, _, _ in page]))
+            )
+        }
+    hits = tuple(SearchHit(rowid, *details[rowid], snippet, score) for rowid, snippet, score in page)
     return SearchPage(hits=hits, offset=offset, has_more=len(rows) > limit)
+
+
+def _join_call(utterances: FromClause) -> Join:
+    """The call around an utterance: its speaker, transcript, recording, thread, customer and agent."""
+    return (
+        utterances.join(Speaker.__table__, Speaker.id == Utterance.speaker_id)
+        .join(Transcript.__table__, Transcript.id == Utterance.transcript_id)
+        .join(Recording.__table__, Recording.id == Transcript.recording_id)
+        .join(Thread.__table__, Thread.id == Recording.thread_id)
+        .outerjoin(Customer.__table__, Customer.id == Thread.customer_id)
+        .outerjoin(Agent.__table__, Agent.id == Thread.agent_id)
+    )
 
 
 def _filter_clauses(filters: SearchFilters) -> list[ColumnElement[bool]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -90,22 +91,24 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
     database.engine.dispose()
 
 
-def _insert_calls(db: Database) -> None:
+def _insert_calls(db: Database, suffix: str = "") -> None:
     with session_scope(db) as session:
         customers = {}
         for name, identities in IDENTITIES.items():
             customers[name] = Customer(
                 display_name=name,
-                identities=[Identity(kind=kind, value=value, raw_value=value) for kind, value in identities],
+                identities=[
+                    Identity(kind=kind, value=value + suffix, raw_value=value) for kind, value in identities
+                ],
             )
-        agents = {name: Agent(name=name) for name in {call.agent for call in CALLS}}
+        agents = {name: Agent(name=name + suffix) for name in {call.agent for call in CALLS}}
         for number, call in enumerate(CALLS):
             thread = Thread(
                 customer=customers.get(call.customer or ""),
                 agent=agents[call.agent],
                 channel="call",
                 provider="test",
-                provider_id=call.provider_id,
+                provider_id=call.provider_id + suffix,
                 started_at=call.started_at,
             )
             speakers = {
@@ -125,7 +128,7 @@ def _insert_calls(db: Database) -> None:
             session.add(
                 Recording(
                     thread=thread,
-                    sha256=f"{number:064d}",
+                    sha256=f"{number:064d}" if not suffix else f"{number:063d}f",
                     original_name=f"{call.provider_id}.wav",
                     format="WAV/PCM_16",
                     size_bytes=1000,
@@ -216,6 +219,20 @@ def test_filters_narrow_the_matches(db: Database, filters: SearchFilters, expect
 
 def test_customer_filter_by_phone_finds_the_other_customer(db: Database) -> None:
     assert _texts(db, "cancel", SearchFilters(customer="020 7946 0958")) == {CANCEL, DISCOUNT}
+
+
+def test_equally_good_matches_come_in_stored_order(tmp_path: Path) -> None:
+    db = open_database(f"sqlite:///{tmp_path / 'ties.db'}")
+    try:
+        _insert_calls(db)
+        _insert_calls(db, suffix="-again")  # the same lines again: equal bm25 scores
+        hits = search_utterances(db, '"late fee"', SearchFilters()).hits
+        assert [hit.score for hit in hits] == sorted(hit.score for hit in hits)
+        for better, worse in itertools.pairwise(hits):
+            assert better.score < worse.score or better.utterance_id < worse.utterance_id
+        assert len({hit.score for hit in hits}) < len(hits)  # the ties really happened
+    finally:
+        db.engine.dispose()
 
 
 def test_hit_carries_the_call_context_and_a_highlighted_snippet(db: Database) -> None:
