@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import NoReturn
 
 from argon2 import PasswordHasher
@@ -43,6 +42,13 @@ _MAX_USERNAME_LENGTH = 320
 # later version changes them, ``authenticate`` rehashes each password at its next sign-in.
 _HASHER = PasswordHasher()
 _SIGN_IN_FAILED = "unknown user or wrong password"
+# Verified when the username is unknown, so an unknown user costs as long as a wrong password and the
+# response time does not tell who has an account. A constant (of a random, forgotten password) rather
+# than hashed at start-up, which would cost every command ~0.5 s, or at first use, which would make
+# the first unknown-user sign-in stand out.
+_DUMMY_HASH = (
+    "$argon2id$v=19$m=65536,t=3,p=4$gEO+z6vLVsQO9Zc2FkbMXw$QJ9yOeyNlnmXJHxw/o46BqkLvOAdp/D4N4tf5zQcJUw"
+)
 
 
 @dataclass(frozen=True)
@@ -144,7 +150,7 @@ def authenticate(db: Database, username: str, password: str) -> Principal:
     with session_scope(db) as session:
         user = session.scalar(select(User).where(User.username == name)) if name else None
         if user is None or user.password_hash is None:
-            _verify(_dummy_hash(), password)
+            _verify(_DUMMY_HASH, password)
             reason = "unknown user" if user is None else "no password set (OIDC sign-in only)"
             _fail(session, name or "(empty)", user, reason)
         if not _verify(user.password_hash, password):
@@ -225,13 +231,6 @@ def _fail(
     )
     session.commit()
     raise SignInFailed(message)
-
-
-@cache
-def _dummy_hash() -> str:
-    """Verified when the username is unknown, so an unknown user costs as long as a wrong password and
-    the response time does not tell who has an account. Made on first use: hashing takes ~0.5 s."""
-    return _HASHER.hash("earshot: no such user")
 
 
 def _verify(password_hash: str, password: str) -> bool:
