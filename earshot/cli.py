@@ -178,7 +178,8 @@ def search(
         customer = hit.customer_name or "unknown customer"
         click.echo(f"call {hit.recording_id} @ {_clock(hit.start)}  {when}  {customer}  [{who}] {snippet}")
     if not as_json:
-        click.echo(f"{page.total} hit(s)", err=True)
+        more = f"; more with --limit above {limit}" if page.has_more else ""
+        click.echo(f"{len(page.hits)} hit(s){more}", err=True)
 
 
 @main.command()

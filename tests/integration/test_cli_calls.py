@@ -110,6 +110,8 @@ def test_worker_transcribes_every_call_and_search_finds_what_was_said(demo_data:
     assert found and all("refund" in hit["snippet"].lower() for hit in found)
     assert {"recording_id", "customer_name", "start", "speaker_role", "snippet"} <= set(found[0])
 
+    readable = earshot(demo_data, "search", "refund*", "--limit", "1")
+    assert readable.exit_code == 0 and "call " in readable.stdout and "1 hit(s); more" in readable.stderr
     agent_only = earshot(demo_data, "search", "refund*", "--speaker", "agent", "--json").stdout.splitlines()
     assert all(json.loads(line)["speaker_role"] == "agent" for line in agent_only)
 
