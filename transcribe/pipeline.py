@@ -16,6 +16,7 @@ from faster_whisper import WhisperModel
 
 from transcribe.asr import recognize
 from transcribe.attribution import attribute_words, utterances_from_channels
+from transcribe.bleed import drop_bleed
 from transcribe.diarization import choose_backend
 from transcribe.diarization.channels import distinct_channel_indices
 from transcribe.models import load_whisper
@@ -68,7 +69,11 @@ def _transcribe_channels(
     # The language of the first channel that has speech: a quiet channel's guess means nothing.
     language = next((lang for _, (lang, segments) in transcribed if segments), transcribed[0][1][0])
     hook("diarization", completed=1, total=1)  # exact by construction: one speaker per channel
-    utterances = utterances_from_channels([(label, segments) for label, (_, segments) in transcribed])
+    # Each party faintly leaks into the other's channel; Whisper must not make them say it twice.
+    heard = drop_bleed([segments for _, (_, segments) in transcribed], [audio.samples[i] for i in indices])
+    utterances = utterances_from_channels(
+        [(label, segments) for (label, _), segments in zip(transcribed, heard, strict=True)]
+    )
     hook("attribution", completed=1, total=1)
     return language, utterances, {f"S{i + 1}": i for i in indices}
 
