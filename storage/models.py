@@ -378,3 +378,59 @@ class SavedSearch(Base):
     query: Mapped[str] = mapped_column(Text)
     filters: Mapped[dict[str, Any]] = mapped_column(JSON)  # SearchFilters' fields, dates as ISO text
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class ThreadIdentity(Base):
+    """Which identities linked a thread (a call included) to its customer. Splitting a customer moves a
+    thread only when every identity that linked it moves, so the link has to be remembered."""
+
+    __tablename__ = "thread_identities"
+
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"), primary_key=True)
+    identity_id: Mapped[int] = mapped_column(
+        ForeignKey("identities.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class MessageAttachment(Base):
+    """An attachment is listed, never stored: the history shows that a file was sent, not the file."""
+
+    __tablename__ = "message_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(500))
+    size_bytes: Mapped[int | None] = mapped_column(Integer)
+    content_type: Mapped[str | None] = mapped_column(String(200))
+
+
+class MergeSuggestion(Base):
+    """Two customers that one thread's identities point at. Importers never merge people themselves:
+    a reviewer accepts (merges) or rejects, and a rejected pair is not suggested again."""
+
+    __tablename__ = "merge_suggestions"
+    __table_args__ = (Index("ix_merge_suggestions_status_pair", "status", "customer_a", "customer_b"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_a: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))  # the lower id
+    customer_b: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON)  # {"thread_id": .., "identities": [..]}
+    status: Mapped[str] = mapped_column(String(16))  # pending | accepted | rejected
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    resolved_at: Mapped[datetime | None] = mapped_column()
+
+
+class CustomerMerge(Base):
+    """One merge, with exactly what moved, so it can be undone. The merged customer's row is kept
+    (empty) while the merge stands: undoing gives it back its own id."""
+
+    __tablename__ = "customer_merges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survivor_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    merged_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    merged_at: Mapped[datetime] = mapped_column(default=utc_now)
+    by: Mapped[str] = mapped_column(String(320))
+    undo: Mapped[dict[str, Any]] = mapped_column(JSON)  # {"identity_ids", "thread_ids", "display_name"}
+    undone_at: Mapped[datetime | None] = mapped_column()
