@@ -1,11 +1,31 @@
-"""Speech to timed words with faster-whisper: the one place that knows its API."""
+"""Speech to timed words with faster-whisper: the one place that knows its API.
+
+Phone calls are full of things that are not speech (silence, ring and dial tones, hold music,
+line noise), and Whisper, asked to transcribe them, invents text ("Thank you.", "You"). Three
+layers keep transcripts of non-speech empty:
+
+1. Silero VAD (``vad_filter``) hands Whisper only the stretches that sound like speech.
+2. Whisper's own no-speech test, at its published defaults (``NO_SPEECH_THRESHOLD`` with
+   ``LOG_PROB_THRESHOLD``), and its compression-ratio test for looping output.
+3. A segment whose words Whisper itself gives a mean probability below
+   ``MIN_MEAN_WORD_PROBABILITY`` is dropped: that is a guess, not a hearing. Invented words on
+   tones and noise score 0.00-0.05; real phone speech, even badly recognized, scores far higher.
+
+Repetition loops inside a kept segment are collapsed (``transcribe.repeats``).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 from faster_whisper import WhisperModel
 
+from transcribe.repeats import collapse_repeats
 from transcribe.types import SAMPLE_RATE, AsrSegment, ProgressHook, TranscribeOptions, Word
+
+NO_SPEECH_THRESHOLD = 0.6
+LOG_PROB_THRESHOLD = -1.0
+COMPRESSION_RATIO_THRESHOLD = 2.4
+MIN_MEAN_WORD_PROBABILITY = 0.2
 
 
 class AsrError(ValueError):
@@ -37,6 +57,9 @@ def recognize(
         vad_filter=options.vad_filter,
         hotwords=options.hotwords,
         condition_on_previous_text=False,
+        no_speech_threshold=NO_SPEECH_THRESHOLD,
+        log_prob_threshold=LOG_PROB_THRESHOLD,
+        compression_ratio_threshold=COMPRESSION_RATIO_THRESHOLD,
     )
     hook(step, completed=0, total=total)
     result = []
@@ -46,12 +69,12 @@ def recognize(
             for w in segment.words or ()
             if w.word.strip()
         )
-        if words:
+        if words and sum(w.probability for w in words) / len(words) >= MIN_MEAN_WORD_PROBABILITY:
             result.append(AsrSegment(start=float(segment.start), end=float(segment.end),
                                      text=segment.text.strip(), words=words))
         hook(step, completed=min(total, int(segment.end)), total=total)
     hook(step, completed=total, total=total)
-    return info.language, tuple(result)
+    return info.language, collapse_repeats(result)
 
 
 def _language_for(model: WhisperModel, options: TranscribeOptions) -> str | None:
