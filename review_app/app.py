@@ -1,38 +1,101 @@
-"""Review app entry point. For now one page listing transcribed calls; the full app is its own issue."""
+"""Earshot review app: sign-in, then the pages the signed-in user's role allows.
+
+A thin router: each page is its own script under ``views/``. Run it with ``earshot app``, which
+starts ``review_app/server.py`` (this app plus the audio route the player streams from).
+"""
 
 from __future__ import annotations
 
-import os
-
 import streamlit as st
 
-from storage import services
-from storage.db import Database, open_database
+from review_app import context
+from review_app.navigation import pages_for
+from storage.access import Principal
+from storage.errors import SignInFailed
+from storage.users import authenticate, principal_for_oidc
 
-
-@st.cache_resource
-def database() -> Database:
-    return open_database(os.environ["EARSHOT_DATABASE_URL"])
+_ROLE_LABELS = {
+    "agent": "Agent",
+    "coach": "Quality coach",
+    "compliance": "Compliance",
+    "admin": "Administrator",
+}
 
 
 def main() -> None:
-    st.set_page_config(page_title="Earshot", layout="wide")
-    st.title("Earshot — calls")
-    db = database()
-    calls = services.list_recordings(db, limit=500)
-    if not calls:
-        st.info("No calls yet. Ingest some with `earshot ingest PATH` and run `earshot worker --once`.")
+    st.set_page_config(page_title="Earshot", page_icon=":material/graphic_eq:", layout="wide")
+    who = context.signed_in()
+    if who is None and _oidc_configured() and st.user.is_logged_in:
+        who = _oidc_principal()
+    if who is None:
+        st.navigation(
+            [st.Page(_sign_in_page, title="Sign in", icon=":material/login:")], position="hidden"
+        ).run()
         return
-    for call in calls:
-        label = f"Call {call.id} · {call.original_name} · {call.customer_name or 'unknown customer'}"
-        with st.expander(label):
-            if not call.transcribed:
-                st.write(f"Not transcribed yet ({call.job_status or 'no job'}).")
-                continue
-            transcript = services.load_transcript(db, call.id)
-            roles = {s.label: (s.role or s.label).title() for s in transcript.speakers}
-            for utterance in transcript.utterances:
-                st.markdown(f"`{utterance.start:7.2f}s` **{roles[utterance.speaker]}:** {utterance.text}")
+    pages = [st.Page(spec.script, title=spec.title, icon=spec.icon) for spec in pages_for(who)]
+    page = st.navigation(pages)
+    _sidebar(who)
+    page.run()
+
+
+def _sidebar(who: Principal) -> None:
+    with st.sidebar:
+        st.markdown("### :material/graphic_eq: Earshot")
+        st.caption(f"Signed in as **{who.username}**  \n{_ROLE_LABELS[who.role]}")
+        if st.button("Sign out", icon=":material/logout:", key="sign_out"):
+            context.sign_out()
+            if _oidc_configured() and st.user.is_logged_in:
+                st.logout()
+            st.rerun()
+
+
+def _sign_in_page() -> None:
+    _, middle, _ = st.columns([1, 1.2, 1])
+    with middle:
+        st.markdown("## :material/graphic_eq: Earshot")
+        st.caption("Call recordings and transcripts in one customer history.")
+        reason = st.session_state.pop("signed_out_reason", None)
+        if reason:
+            st.warning(reason)
+        with st.form("sign_in", border=True):
+            username = st.text_input("Username", autocomplete="username")
+            password = st.text_input("Password", type="password", autocomplete="current-password")
+            submitted = st.form_submit_button("Sign in", type="primary", width="stretch")
+        if submitted:
+            try:
+                context.sign_in(authenticate(context.database(), username, password))
+            except SignInFailed as error:
+                st.error(f"Sign-in failed: {error}.")
+            else:
+                st.rerun()
+        if _oidc_configured():
+            st.divider()
+            if st.button("Sign in with single sign-on", icon=":material/key:", width="stretch"):
+                st.login()
+
+
+def _oidc_configured() -> bool:
+    """Single sign-on shows when ``.streamlit/secrets.toml`` has an ``[auth]`` section (Streamlit's
+    ``st.login``: redirect_uri, cookie_secret, client_id, client_secret, server_metadata_url)."""
+    try:
+        return "auth" in st.secrets
+    except FileNotFoundError:
+        return False
+
+
+def _oidc_principal() -> Principal | None:
+    """The account linked to the identity the provider signed in; without one, the provider's session
+    is ended so the next person at this browser starts clean."""
+    try:
+        who = principal_for_oidc(
+            context.database(), str(st.user.get("sub") or ""), st.user.get("email"), st.user.get("name")
+        )
+    except SignInFailed as error:
+        st.session_state["signed_out_reason"] = f"Single sign-on failed: {error}."
+        st.logout()
+        return None
+    context.sign_in(who)
+    return who
 
 
 main()

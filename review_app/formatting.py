@@ -1,0 +1,47 @@
+"""How the pages write times, speakers and search snippets, so every page says them the same way."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+
+from storage.search import HIGHLIGHT_END, HIGHLIGHT_START
+from transcribe.types import Speaker
+
+__all__ = ["ROLE_COLORS", "clock", "highlighted_html", "speaker_color", "speaker_name", "when"]
+
+ROLE_COLORS = {"agent": "#2f6fde", "customer": "#0e9f6e", "ivr": "#8b5cf6", "other": "#6b7280"}
+_UNKNOWN_ROLE_COLORS = ("#c2410c", "#0891b2", "#a21caf", "#4d7c0f")
+
+
+def clock(seconds: float) -> str:
+    """``m:ss``, or ``h:mm:ss`` from an hour on, as the player shows times."""
+    total = max(0, int(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def when(moment: datetime | None) -> str:
+    return moment.strftime("%d %b %Y, %H:%M") if moment is not None else "unknown time"
+
+
+def speaker_name(speaker: Speaker) -> str:
+    """A reviewer's name for the voice, else its role, else the diarizer's label."""
+    if speaker.display_name:
+        return speaker.display_name
+    if speaker.role:
+        return "IVR" if speaker.role == "ivr" else speaker.role.title()
+    return speaker.label
+
+
+def speaker_color(speaker: Speaker, index: int) -> str:
+    if speaker.role in ROLE_COLORS:
+        return ROLE_COLORS[speaker.role]
+    return _UNKNOWN_ROLE_COLORS[index % len(_UNKNOWN_ROLE_COLORS)]
+
+
+def highlighted_html(snippet: str) -> str:
+    """A search snippet as HTML: the text escaped, the matched words in <mark>."""
+    escaped = html.escape(snippet)
+    return escaped.replace(HIGHLIGHT_START, "<mark>").replace(HIGHLIGHT_END, "</mark>")

@@ -1,0 +1,34 @@
+"""Which pages each role sees, in menu order. The pages check the role again when they run, and the
+storage services check it underneath; this only keeps the menu to what the user may open."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from storage.access import Permission, Principal, allows
+
+__all__ = ["PAGES", "PageSpec", "pages_for"]
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    # Relative to review_app/. The folder is not called pages/: Streamlit would treat that as an
+    # old-style multipage app and run its scripts without this router (and without its sign-in).
+    script: str
+    title: str
+    icon: str
+    needs: Permission
+
+
+PAGES = (
+    PageSpec("views/customer.py", "Customers", ":material/person_search:", Permission.LOOKUP_CUSTOMERS),
+    PageSpec("views/call.py", "Calls", ":material/headphones:", Permission.REPLAY_CALLS),
+    PageSpec("views/search.py", "Search", ":material/manage_search:", Permission.SEARCH_ALL),
+    PageSpec("views/quality.py", "Quality", ":material/fact_check:", Permission.VIEW_OWN_EVALUATIONS),
+    PageSpec("views/audit.py", "Audit log", ":material/policy:", Permission.READ_AUDIT_LOG),
+    PageSpec("views/admin.py", "Admin", ":material/admin_panel_settings:", Permission.MANAGE_USERS),
+)
+
+
+def pages_for(principal: Principal) -> list[PageSpec]:
+    return [page for page in PAGES if allows(principal, page.needs)]

@@ -1,0 +1,103 @@
+"""The synced call player: a Streamlit component served from ``components/player`` (plain HTML/JS).
+
+``st.audio`` cannot report where playback is and seeks in whole seconds; this player seeks to the
+word, highlights the word being spoken, and reports the position back when playback pauses or the
+reviewer jumps, so a comment or a score gets the moment it is about.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import streamlit.components.v1 as components
+
+from review_app.formatting import speaker_color, speaker_name
+from transcribe.types import Transcript
+
+__all__ = ["Marker", "PlayerEvent", "SeekRequest", "call_player", "transcript_payload"]
+
+_COMPONENT = components.declare_component(
+    "earshot_player", path=str(Path(__file__).parent / "components" / "player")
+)
+
+
+@dataclass(frozen=True)
+class SeekRequest:
+    """Jump to ``at`` seconds once; ``serial`` tells a new request from the same one sent again."""
+
+    at: float
+    serial: int
+
+
+@dataclass(frozen=True)
+class Marker:
+    at: float
+    label: str
+
+
+@dataclass(frozen=True)
+class PlayerEvent:
+    at: float  # seconds into the call
+    event: str  # pause | seek
+    serial: int
+
+
+def transcript_payload(transcript: Transcript) -> dict[str, Any]:
+    """The transcript in the compact shape the player reads: one list per utterance,
+    ``[speaker index, start, end, [[start, end, text, probability], ...], text]``."""
+    index = {speaker.label: i for i, speaker in enumerate(transcript.speakers)}
+    return {
+        "speakers": [
+            {
+                "name": speaker_name(speaker),
+                "title": f"{speaker_name(speaker)} ({speaker.label})",
+                "color": speaker_color(speaker, i),
+            }
+            for i, speaker in enumerate(transcript.speakers)
+        ],
+        "utterances": [
+            [
+                index[u.speaker],
+                round(u.start, 3),
+                round(u.end, 3),
+                [[round(w.start, 3), round(w.end, 3), w.text, round(w.probability, 3)] for w in u.words],
+                u.text,
+            ]
+            for u in transcript.utterances
+        ],
+    }
+
+
+def call_player(
+    *,
+    audio_url: str,
+    duration: float,
+    payload: dict[str, Any],
+    payload_key: str,
+    markers: Sequence[Marker] = (),
+    seek: SeekRequest | None = None,
+    height: int = 620,
+    key: str,
+) -> PlayerEvent | None:
+    """Show the player; returns the last position it reported, or None before it reported any.
+
+    ``payload_key`` names the transcript version: the browser rebuilds the transcript only when it
+    changes, so reruns of the page (a comment typed, a score given) do not disturb playback.
+    """
+    value = _COMPONENT(
+        audio_url=audio_url,
+        duration=duration,
+        key=key,
+        default=None,
+        height=height,
+        markers=[{"t": m.at, "label": m.label} for m in markers],
+        seek={"t": seek.at, "n": seek.serial} if seek is not None else None,
+        transcript_key=payload_key,
+        **payload,
+    )
+    if not value:
+        return None
+    return PlayerEvent(at=float(value["t"]), event=str(value["event"]), serial=int(value["n"]))

@@ -1,0 +1,163 @@
+"""Scorecard widgets shared by the call page (a coach scores while the call plays) and the quality
+page (agents read and answer their evaluations)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from review_app.formatting import when
+from storage.access import Principal
+from storage.db import Database
+from storage.errors import InvalidValue, NotFound, PermissionDenied
+from storage.quality import (
+    AnswerInput,
+    EvaluationView,
+    Form,
+    compute_score,
+    get_evaluation,
+    list_evaluations,
+    list_forms,
+    save_answers,
+    start_evaluation,
+    submit_evaluation,
+)
+
+__all__ = ["evaluation_details", "score_badge", "scoring_panel", "status_badge"]
+
+_YES_NO_LABELS = {"yes": "Yes", "no": "No", "na": "N/A"}
+_STATUS_LABELS = {
+    "draft": ":gray-badge[Draft]",
+    "submitted": ":blue-badge[Awaiting agent]",
+    "acknowledged": ":green-badge[Acknowledged]",
+    "disputed": ":orange-badge[Disputed]",
+}
+
+
+def score_badge(score: float | None) -> str:
+    if score is None:
+        return ":gray-badge[no score]"
+    color = "green" if score >= 80 else "orange" if score >= 60 else "red"
+    return f":{color}-badge[{score:.0f} / 100]"
+
+
+def status_badge(status: str) -> str:
+    return _STATUS_LABELS.get(status, status)
+
+
+def scoring_panel(db: Database, who: Principal, recording_id: int) -> None:
+    """The coach's draft for this call: pick a form, answer while listening, save or submit."""
+    drafts = [
+        e
+        for e in list_evaluations(db, who, recording_id=recording_id, status="draft")
+        if e.coach == who.username
+    ]
+    if drafts:
+        view = get_evaluation(db, who, drafts[0].id)
+    else:
+        done = list_evaluations(db, who, recording_id=recording_id)
+        for evaluation in done:
+            st.markdown(
+                f"{evaluation.form_name} by {evaluation.coach}: {score_badge(evaluation.score)} "
+                f"{status_badge(evaluation.status)}"
+            )
+        forms = list_forms(db, who)
+        if not forms:
+            st.info("No scorecard yet. An admin defines scorecards on the Quality page.")
+            return
+        form = st.selectbox("Scorecard", forms, format_func=lambda f: f"{f.name} (v{f.version})")
+        if st.button("Start scoring", type="primary", icon=":material/rate_review:"):
+            try:
+                start_evaluation(db, who, recording_id, form.id)
+            except (InvalidValue, NotFound) as error:
+                st.error(str(error))
+            else:
+                st.rerun()
+        return
+    _draft_form(db, who, view)
+
+
+def _draft_form(db: Database, who: Principal, view: EvaluationView) -> None:
+    form = view.form
+    prefix = f"eval{view.summary.id}"
+    answers: dict[int, AnswerInput] = {}
+    for section in form.sections:
+        st.markdown(f"**{section.title}**" + (f" · weight {section.weight:g}" if section.weight != 1 else ""))
+        for question in section.questions:
+            assert question.id is not None
+            stored = view.answers.get(question.id)
+            if question.kind == "yes_no_na":
+                value = st.segmented_control(
+                    question.text,
+                    list(_YES_NO_LABELS),
+                    format_func=_YES_NO_LABELS.__getitem__,
+                    default=stored.value if stored else None,
+                    key=f"{prefix}q{question.id}",
+                )
+            else:
+                points = st.number_input(
+                    f"{question.text} (0–{question.max_points:g} points)",
+                    min_value=0.0,
+                    max_value=float(question.max_points),
+                    step=1.0,
+                    value=float(stored.value) if stored and stored.value != "na" else None,
+                    key=f"{prefix}q{question.id}",
+                )
+                value = None if points is None else f"{points:g}"
+            if value is not None:
+                answers[question.id] = AnswerInput(value, stored.comment if stored else None)
+    score = compute_score(form, {qid: a.value for qid, a in answers.items()})
+    total = sum(len(s.questions) for s in form.sections)
+    st.markdown(f"Score so far: {score_badge(score)} · {len(answers)} of {total} answered")
+    save, submit = st.columns(2)
+    if save.button("Save draft", icon=":material/save:", width="stretch", key=f"{prefix}save"):
+        _save(db, who, view.summary.id, answers, submit=False)
+    if submit.button(
+        "Submit to agent",
+        type="primary",
+        icon=":material/send:",
+        width="stretch",
+        key=f"{prefix}submit",
+    ):
+        _save(db, who, view.summary.id, answers, submit=True)
+
+
+def _save(
+    db: Database, who: Principal, evaluation_id: int, answers: dict[int, AnswerInput], submit: bool
+) -> None:
+    try:
+        save_answers(db, who, evaluation_id, answers)
+        if submit:
+            submit_evaluation(db, who, evaluation_id)
+    except (InvalidValue, PermissionDenied) as error:
+        st.error(str(error))
+        return
+    st.toast("Evaluation submitted to the agent." if submit else "Draft saved.", icon=":material/check:")
+    if submit:
+        st.rerun()
+
+
+def evaluation_details(view: EvaluationView) -> None:
+    """An evaluation as the agent and the coach read it: score, status, every answer."""
+    summary = view.summary
+    st.markdown(
+        f"#### {summary.form_name} · {score_badge(summary.score)} {status_badge(summary.status)}\n"
+        f"Call {summary.recording_id} · agent **{summary.agent}** · coach {summary.coach} · "
+        f"submitted {when(summary.submitted_at)}"
+    )
+    _answers_table(view.form, view)
+    if summary.agent_comment:
+        st.markdown(f"**Agent's comment:** {summary.agent_comment}")
+
+
+def _answers_table(form: Form, view: EvaluationView) -> None:
+    rows = []
+    for section in form.sections:
+        for question in section.questions:
+            answer = view.answers.get(question.id) if question.id is not None else None
+            value = answer.value if answer else "—"
+            if question.kind == "yes_no_na" and answer:
+                value = _YES_NO_LABELS.get(answer.value, answer.value)
+            elif answer and answer.value != "na":
+                value = f"{answer.value} / {question.max_points:g}"
+            rows.append({"Section": section.title, "Question": question.text, "Answer": value})
+    st.dataframe(rows, hide_index=True, width="stretch")

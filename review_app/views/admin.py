@@ -1,0 +1,120 @@
+"""Admin: accounts and roles, and the settings this app runs with."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import streamlit as st
+
+from review_app import context
+from review_app.config import app_settings
+from storage.access import USER_ROLES, Permission
+from storage.errors import InvalidValue, NotFound, PermissionDenied
+from storage.users import MIN_PASSWORD_LENGTH, create_user, list_users, set_active, set_password, set_role
+
+who = context.require_page(Permission.MANAGE_USERS)
+db = context.database()
+
+st.title("Admin")
+users_tab, settings_tab = st.tabs(["Users and roles", "Settings"])
+
+with users_tab:
+    people = list_users(db, actor=who)
+    st.dataframe(
+        [
+            {
+                "Username": u.username,
+                "Name": u.display_name or "",
+                "Role": u.role,
+                "Agent": u.agent or "",
+                "Active": u.active,
+                "Password": u.has_password,
+                "SSO": u.oidc_linked,
+                "Created": u.created_at,
+            }
+            for u in people
+        ],
+        hide_index=True,
+        width="stretch",
+        column_config={"Created": st.column_config.DatetimeColumn("Created", format="D MMM YYYY")},
+    )
+    add_column, change_column = st.columns(2, gap="large")
+    with add_column, st.form("add-user", clear_on_submit=True):
+        st.markdown("**Add a user**")
+        username = st.text_input("Username (e-mail for single sign-on)")
+        display_name = st.text_input("Name")
+        role = st.selectbox("Role", USER_ROLES, key="new-role")
+        agent_name = st.text_input(
+            "PBX agent name", help="Links the account to the agent whose calls are theirs."
+        )
+        password = st.text_input(
+            "Password",
+            type="password",
+            help=f"At least {MIN_PASSWORD_LENGTH} characters; empty: single sign-on only.",
+        )
+        if st.form_submit_button("Add user", type="primary", icon=":material/person_add:"):
+            try:
+                created = create_user(
+                    db,
+                    username,
+                    password or None,
+                    role,
+                    display_name.strip() or None,
+                    agent_name.strip() or None,
+                    actor=who,
+                )
+            except (InvalidValue, PermissionDenied) as error:
+                st.error(str(error))
+            else:
+                st.success(f"Added {created.username} as {created.role}.")
+                st.rerun()
+    with change_column:
+        st.markdown("**Change a user**")
+        if people:
+            person = st.selectbox(
+                "User", people, format_func=lambda u: f"{u.username} ({u.role})", key="change-user"
+            )
+            with st.form("change-role"):
+                new_role = st.selectbox("Role", USER_ROLES, index=USER_ROLES.index(person.role))
+                new_agent = st.text_input("PBX agent name", value=person.agent or "")
+                if st.form_submit_button("Save role", icon=":material/badge:"):
+                    try:
+                        set_role(db, person.username, new_role, new_agent.strip() or None, actor=who)
+                    except (InvalidValue, NotFound, PermissionDenied) as error:
+                        st.error(str(error))
+                    else:
+                        st.rerun()
+            with st.form("change-password", clear_on_submit=True):
+                new_password = st.text_input("New password", type="password")
+                if st.form_submit_button("Set password", icon=":material/password:"):
+                    try:
+                        set_password(db, person.username, new_password, actor=who)
+                    except (InvalidValue, NotFound, PermissionDenied) as error:
+                        st.error(str(error))
+                    else:
+                        st.success(f"Password of {person.username} changed.")
+            label = "Deactivate account" if person.active else "Reactivate account"
+            if st.button(label, icon=":material/block:" if person.active else ":material/check_circle:"):
+                try:
+                    set_active(db, person.username, not person.active, actor=who)
+                except (InvalidValue, NotFound, PermissionDenied) as error:
+                    st.error(str(error))
+                else:
+                    st.rerun()
+
+with settings_tab:
+    settings = app_settings()
+    st.caption(
+        "From defaults, the config file (earshot.toml in the data folder, or $EARSHOT_CONFIG) and "
+        "EARSHOT_* environment variables. Change them there and restart `earshot app`."
+    )
+    values = {
+        field.name: getattr(settings, field.name)
+        for field in dataclasses.fields(settings)
+        if field.repr  # the Hugging Face token is kept out of repr, and out of this page
+    }
+    st.dataframe(
+        [{"Setting": name, "Value": "" if value is None else str(value)} for name, value in values.items()],
+        hide_index=True,
+        width="stretch",
+    )

@@ -1,0 +1,244 @@
+"""Calls: the synced player, with comments pinned to moments, scoring, speaker corrections and export.
+
+Opening a call goes through ``storage.guarded.replay_call``, which checks the role and writes the
+audit log; the result is kept in the session per call, so reruns (a comment typed, a score given)
+neither reload the call nor log it again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import streamlit as st
+
+from review_app import context
+from review_app.audio_links import LINK_LIFETIME_S, audio_url
+from review_app.formatting import clock, speaker_name, when
+from review_app.player import Marker, SeekRequest, call_player, transcript_payload
+from review_app.scoring import score_badge, scoring_panel, status_badge
+from storage import guarded
+from storage.access import Permission, allows
+from storage.errors import InvalidValue, NotFound, PermissionDenied
+from storage.quality import add_call_comment, list_call_comments, list_evaluations
+from storage.services import RecordingSummary, set_speaker_role
+from transcribe.formats import FORMATS
+from transcribe.metrics import call_metrics
+from transcribe.types import ROLES
+
+_OPEN = "call.open"  # the recording id shown
+_SEEK = "call.seek"  # the SeekRequest for the player, if any
+_REPLAYS = "call.replays"  # recording id -> (CallReplay, audio url, issued at)
+_RECENT = "call.recent"  # recording ids opened in this session, newest first
+
+who = context.require_page(Permission.REPLAY_CALLS)
+db = context.database()
+
+request = context.take_call_request()
+if request is not None:
+    st.session_state[_OPEN] = request.recording_id
+    st.session_state[_SEEK] = SeekRequest(request.at, request.serial) if request.at is not None else None
+    recent = [request.recording_id] + [
+        r for r in st.session_state.get(_RECENT, []) if r != request.recording_id
+    ]
+    st.session_state[_RECENT] = recent[:20]
+
+
+def _label(call: RecordingSummary) -> str:
+    parts = [when(call.started_at), call.customer or "unknown customer", call.agent or "no agent"]
+    return f"#{call.id} · " + " · ".join(parts) + f" · {clock(call.duration)}"
+
+
+def _pick_call() -> int | None:
+    if allows(who, Permission.VIEW_ALL_CALLS):
+        calls = guarded.list_calls(db, who, limit=500)
+        if not calls:
+            st.info("No calls yet. Ingest some with `earshot ingest PATH` and run `earshot worker`.")
+            return None
+        ids = [c.id for c in calls]
+        current = st.session_state.get(_OPEN)
+        choice = st.selectbox(
+            "Call",
+            calls,
+            index=ids.index(current) if current in ids else 0,
+            format_func=_label,
+            label_visibility="collapsed",
+            placeholder="Choose a call",
+        )
+        if choice.id != current:
+            st.session_state[_OPEN] = choice.id
+            st.session_state[_SEEK] = None
+        return choice.id
+    current = st.session_state.get(_OPEN)
+    if current is None:
+        st.info("Look a customer up on the **Customers** page and open a call from their history.")
+        if st.button("Find a customer", icon=":material/person_search:"):
+            st.switch_page(context.CUSTOMER_PAGE)
+    return current
+
+
+def _replay(recording_id: int) -> tuple[guarded.CallReplay, str]:
+    replays = st.session_state.setdefault(_REPLAYS, {})
+    cached = replays.get(recording_id)
+    if cached is None or time.time() - cached[2] > LINK_LIFETIME_S / 2:
+        replay = guarded.replay_call(db, who, recording_id, context.blob_store())
+        cached = (replay, audio_url(replay.recording.sha256), time.time())
+        replays[recording_id] = cached
+    return cached[0], cached[1]
+
+
+def _seek_to(at: float) -> None:
+    st.session_state[_SEEK] = SeekRequest(at, context.next_serial())
+
+
+st.title("Calls")
+recording_id = _pick_call()
+if recording_id is None:
+    st.stop()
+try:
+    replay, url = _replay(recording_id)
+except (NotFound, PermissionDenied) as error:
+    st.error(str(error))
+    st.stop()
+call = replay.recording
+transcript = replay.transcript
+
+st.markdown(
+    f"### {call.customer or 'Unknown customer'} "
+    f"<span style='color:#6b7280;font-weight:400'>with {call.agent or 'no agent'}</span>",
+    unsafe_allow_html=True,
+)
+st.caption(
+    f"{when(call.started_at)} · {clock(call.duration)} · {call.original_name} · "
+    + (f"language {transcript.language} · {', '.join(transcript.models.values())}" if transcript else "")
+    + ("" if transcript else f"not transcribed yet ({call.job_status or 'no job'})")
+)
+if transcript is not None:
+    metrics = call_metrics(transcript)
+    cols = st.columns(4)
+    cols[0].metric("Agent talk share", f"{metrics.talk_ratio:.0%}" if metrics.talk_ratio is not None else "—")
+    cols[1].metric("Silence", f"{metrics.silence_share:.0%}")
+    cols[2].metric("Agent interruptions", metrics.agent_interruptions)
+    cols[3].metric("Customer interruptions", metrics.customer_interruptions)
+
+comments = list_call_comments(db, who, recording_id)
+player_column, side_column = st.columns([2.3, 1], gap="medium")
+with player_column:
+    payload_key = f"{recording_id}:{call.sha256}:" + ",".join(
+        f"{s.label}={s.role}/{s.display_name}" for s in (transcript.speakers if transcript else ())
+    )
+    payload_cache = st.session_state.setdefault("call.payloads", {})
+    if payload_cache.get("key") != payload_key:
+        payload_cache.clear()
+        payload_cache.update(
+            key=payload_key,
+            payload=transcript_payload(transcript) if transcript else {"speakers": [], "utterances": []},
+        )
+    event = call_player(
+        audio_url=url,
+        duration=call.duration,
+        payload=payload_cache["payload"],
+        payload_key=payload_key,
+        markers=[Marker(c.at_seconds, c.text[:60]) for c in comments],
+        seek=st.session_state.get(_SEEK),
+        key=f"player-{recording_id}",
+    )
+seek = st.session_state.get(_SEEK)
+position = event.at if event is not None else (seek.at if seek is not None else 0.0)
+
+with side_column:
+    tabs = ["Comments"]
+    if allows(who, Permission.SCORE_CALLS):
+        tabs.append("Scorecard")
+    else:
+        tabs.append("Evaluations")
+    if allows(who, Permission.COMMENT_CALLS) and transcript is not None:
+        tabs.append("Speakers")
+    if allows(who, Permission.EXPORT) and transcript is not None:
+        tabs.append("Export")
+    panes = dict(zip(tabs, st.tabs(tabs), strict=True))
+
+    with panes["Comments"]:
+        if allows(who, Permission.COMMENT_CALLS):
+            with st.form("comment", clear_on_submit=True, border=False):
+                text = st.text_area(
+                    f"Comment at {clock(position)}",
+                    placeholder="Pause the call where it matters, then write here.",
+                    height=80,
+                )
+                if st.form_submit_button("Pin comment", icon=":material/push_pin:"):
+                    try:
+                        add_call_comment(db, who, recording_id, position, text)
+                    except InvalidValue as error:
+                        st.error(str(error))
+                    else:
+                        st.rerun()
+        if not comments:
+            st.caption("No comments on this call yet.")
+        for comment in comments:
+            jump, body = st.columns([1, 4], vertical_alignment="top")
+            if jump.button(clock(comment.at_seconds), key=f"c{comment.id}", icon=":material/play_arrow:"):
+                _seek_to(comment.at_seconds)
+                st.rerun()
+            body.markdown(f"**{comment.author}** · {when(comment.created_at)}  \n{comment.text}")
+
+    if "Scorecard" in panes:
+        with panes["Scorecard"]:
+            scoring_panel(db, who, recording_id)
+    if "Evaluations" in panes:
+        with panes["Evaluations"]:
+            evaluations = list_evaluations(db, who, recording_id=recording_id)
+            if not evaluations:
+                st.caption("No evaluations of this call for you.")
+            for evaluation in evaluations:
+                badges = f"{score_badge(evaluation.score)} {status_badge(evaluation.status)}"
+                st.markdown(f"{evaluation.form_name}: {badges}")
+            if evaluations:
+                st.page_link("views/quality.py", label="Open in Quality", icon=":material/fact_check:")
+
+    if "Speakers" in panes and transcript is not None:
+        with panes["Speakers"]:
+            st.caption("Correct who a voice is; the transcript, search filters and exports follow.")
+            with st.form("speakers", border=False):
+                corrections = []
+                for speaker in transcript.speakers:
+                    st.markdown(f"**{speaker_name(speaker)}** · `{speaker.label}`")
+                    left, right = st.columns(2)
+                    role = left.selectbox(
+                        "Role",
+                        [None, *ROLES],
+                        index=([None, *ROLES]).index(speaker.role),
+                        format_func=lambda r: "unknown" if r is None else r,
+                        key=f"role-{recording_id}-{speaker.label}",
+                    )
+                    name = right.text_input(
+                        "Name", value=speaker.display_name or "", key=f"name-{recording_id}-{speaker.label}"
+                    )
+                    corrections.append((speaker.label, role, name.strip() or None))
+                if st.form_submit_button("Save speakers", icon=":material/save:"):
+                    for label, role, name in corrections:
+                        set_speaker_role(db, recording_id, label, role, name)
+                    # The new names need the transcript again; the audio link stays, so playback goes on.
+                    replays = st.session_state[_REPLAYS]
+                    old, link, issued = replays[recording_id]
+                    fresh = guarded.view_transcript(db, who, recording_id)
+                    replays[recording_id] = (dataclasses.replace(old, transcript=fresh), link, issued)
+                    st.rerun()
+
+    if "Export" in panes:
+        with panes["Export"]:
+            fmt = st.selectbox("Format", list(FORMATS), key="export-format")
+            if st.button("Prepare export", icon=":material/download:"):
+                st.session_state["call.export"] = (
+                    recording_id,
+                    fmt,
+                    guarded.export_transcript(db, who, recording_id, fmt),
+                )
+            prepared = st.session_state.get("call.export")
+            if prepared and prepared[0] == recording_id:
+                st.download_button(
+                    f"Download .{prepared[1]}",
+                    prepared[2],
+                    file_name=f"call-{recording_id}.{prepared[1]}",
+                    icon=":material/file_download:",
+                )

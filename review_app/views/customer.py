@@ -1,0 +1,254 @@
+"""Customers: look someone up by whatever is at hand and read their whole history on every channel.
+
+The timeline is one table (one widget, however long the history); choosing a row shows that
+conversation below: a chat or e-mail thread as messages, a call as its transcript, from which a
+click opens the player at that moment.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from review_app import context
+from review_app.config import app_settings
+from review_app.formatting import clock, speaker_name, when
+from review_app.hits import show_hits
+from storage import guarded
+from storage.access import Permission
+from storage.customers_view import (
+    CustomerMatch,
+    TimelineItem,
+    customer_profile,
+    customer_timeline,
+    find_customers,
+    thread_messages,
+)
+from storage.errors import InvalidValue, NotFound
+from storage.query import QueryError
+from storage.search import SearchFilters
+
+_SELECTED = "customer.id"
+_OPENED_THREAD = "customer.thread"  # a conversation another page opened (a search hit)
+_CHANNEL_LABELS = {"call": "Call", "chat": "Chat", "email": "E-mail", "whatsapp": "WhatsApp", "sms": "SMS"}
+_CHANNEL_ICONS = {"call": ":material/call:", "chat": ":material/chat:", "email": ":material/mail:"}
+_IDENTITY_LABELS = {
+    "phone": "Phone",
+    "email": "E-mail",
+    "customer_number": "Customer no.",
+    "chat_handle": "Chat",
+}
+
+who = context.require_page(Permission.LOOKUP_CUSTOMERS)
+db = context.database()
+
+requested = context.take_customer_request()
+if requested is not None:
+    st.session_state[_SELECTED] = requested.customer_id
+    st.session_state[_OPENED_THREAD] = requested.thread_id
+
+st.title("Customers")
+query = st.text_input(
+    "Look up a customer",
+    placeholder="Phone number in any format, e-mail, customer number or name",
+    key="customer.query",
+    icon=":material/search:",
+)
+
+
+def _match_label(match: CustomerMatch) -> str:
+    identities = ", ".join(i.raw_value for i in match.identities[:3])
+    return (
+        f"{match.display_name or 'Unnamed customer'} · {identities} · {match.conversations} conversation(s)"
+    )
+
+
+if query.strip():
+    try:
+        matches = find_customers(db, who, query, app_settings().default_region)
+    except InvalidValue as error:
+        st.error(str(error))
+        matches = []
+    if not matches:
+        st.warning(f"No customer matches “{query.strip()}”.")
+    elif len(matches) == 1:
+        st.session_state[_SELECTED] = matches[0].id
+    else:
+        ids = [m.id for m in matches]
+        current = st.session_state.get(_SELECTED)
+        choice = st.radio(
+            f"{len(matches)} customers match",
+            matches,
+            index=ids.index(current) if current in ids else 0,
+            format_func=_match_label,
+        )
+        st.session_state[_SELECTED] = choice.id
+
+customer_id = st.session_state.get(_SELECTED)
+if customer_id is None:
+    st.caption(
+        "Type a phone number (+31 6 1234 5678, 06-12345678 and 0612345678 all work), "
+        "an e-mail, a customer number or a name."
+    )
+    st.stop()
+
+try:
+    profile = customer_profile(db, who, customer_id)
+    timeline = customer_timeline(db, who, customer_id)
+except NotFound as error:
+    st.error(str(error))
+    st.stop()
+
+
+def _conversation(item: TimelineItem, place: str) -> None:
+    """One conversation of the timeline: a call's transcript (a line opens the player there) or a
+    chat's or e-mail thread's messages."""
+    st.markdown(
+        f"#### {_CHANNEL_LABELS.get(item.channel, item.channel)} · {when(item.at)}"
+        + (f" · {item.agent}" if item.agent else "")
+    )
+    if item.subject:
+        st.caption(item.subject)
+    if item.recording_id is not None:
+        if st.button(
+            "Open in player",
+            type="primary",
+            icon=":material/play_circle:",
+            key=f"{place}-open-{item.recording_id}",
+        ):
+            context.open_call(item.recording_id, 0.0)
+        transcripts = st.session_state.setdefault("customer.transcripts", {})
+        if item.recording_id not in transcripts:
+            try:
+                transcripts[item.recording_id] = guarded.view_transcript(db, who, item.recording_id)
+            except NotFound:
+                transcripts[item.recording_id] = None
+        transcript = transcripts[item.recording_id]
+        if transcript is None:
+            st.caption("This call is not transcribed yet.")
+        else:
+            names = {s.label: speaker_name(s) for s in transcript.speakers}
+            st.caption("Choose a line to open the call at that moment.")
+            lines = st.dataframe(
+                [
+                    {"At": clock(u.start), "Who": names[u.speaker], "Said": u.text}
+                    for u in transcript.utterances
+                ],
+                hide_index=True,
+                width="stretch",
+                height=320,
+                on_select="rerun",
+                selection_mode="single-row",
+                column_config={"Said": st.column_config.TextColumn("Said", width="large")},
+                key=f"{place}-lines-{item.recording_id}",
+            )
+            if lines and lines.selection.rows:
+                context.open_call(item.recording_id, transcript.utterances[lines.selection.rows[0]].start)
+    else:
+        for message in thread_messages(db, who, item.thread_id):
+            inbound = message.direction == "inbound"
+            with st.chat_message(
+                "user" if inbound else "assistant",
+                avatar=":material/person:" if inbound else ":material/support_agent:",
+            ):
+                st.caption(
+                    f"{message.author or ('Customer' if inbound else 'Agent')} · {when(message.sent_at)}"
+                )
+                st.text(message.body)
+
+
+st.divider()
+st.markdown(f"## {profile.display_name or 'Unnamed customer'}")
+st.markdown(
+    "  ".join(
+        f":gray-badge[{_IDENTITY_LABELS.get(i.kind, i.kind)}: {i.raw_value}]" for i in profile.identities
+    )
+    or ":gray-badge[no identities]"
+)
+counts = {
+    channel: sum(1 for item in timeline if item.channel == channel) for channel in ("call", "chat", "email")
+}
+stats = st.columns(4)
+stats[0].metric("Calls", counts["call"])
+stats[1].metric("Chats", counts["chat"])
+stats[2].metric("E-mail threads", counts["email"])
+stats[3].metric("Last contact", when(timeline[0].at).split(",")[0] if timeline else "—")
+
+opened = st.session_state.get(_OPENED_THREAD)
+opened_item = next((item for item in timeline if item.thread_id == opened), None)
+if opened_item is not None:
+    with st.container(border=True):
+        if st.button("Close", icon=":material/close:", key="close-opened"):
+            st.session_state[_OPENED_THREAD] = None
+            st.rerun()
+        _conversation(opened_item, "opened")
+
+history, search_tab = st.tabs(["History", "Search this history"])
+
+with history:
+    channels = sorted({item.channel for item in timeline})
+    shown_channels = st.pills(
+        "Channels",
+        channels,
+        selection_mode="multi",
+        default=channels,
+        format_func=lambda c: (
+            f"{_CHANNEL_ICONS.get(c, ':material/forum:')} {_CHANNEL_LABELS.get(c, c.title())}"
+        ),
+        key=f"channels-{customer_id}",
+    )
+    items = [item for item in timeline if item.channel in (shown_channels or channels)]
+
+    def _length(item: TimelineItem) -> str:
+        if item.duration is not None:
+            return clock(item.duration)
+        return f"{item.messages} message" + ("" if item.messages == 1 else "s")
+
+    selection = st.dataframe(
+        [
+            {
+                "When": item.at,
+                "Channel": _CHANNEL_LABELS.get(item.channel, item.channel.title()),
+                "Direction": (item.direction or "").title(),
+                "Agent": item.agent or "",
+                "About": item.subject or item.preview or "",
+                "Length": _length(item),
+            }
+            for item in items
+        ],
+        hide_index=True,
+        width="stretch",
+        height=min(420, 38 + 35 * max(1, len(items))),
+        on_select="rerun",
+        selection_mode="single-row",
+        column_config={
+            "When": st.column_config.DatetimeColumn("When", format="D MMM YYYY, HH:mm"),
+            "About": st.column_config.TextColumn("About", width="large"),
+        },
+        key=f"timeline-{customer_id}",
+    )
+    rows = selection.selection.rows if selection else []
+    if not items:
+        st.caption("No conversations on these channels.")
+    elif not rows:
+        st.caption("Choose a conversation to read it here.")
+    else:
+        _conversation(items[rows[0]], "selected")
+
+with search_tab:
+    with st.form(f"customer-search-{customer_id}", border=False):
+        text = st.text_input("Words or phrases", placeholder='refund, "money back", cancel*')
+        run = st.form_submit_button("Search", icon=":material/search:")
+    results = st.session_state.setdefault("customer.search", {})
+    if run and text.strip():
+        try:
+            results[customer_id] = (
+                text,
+                guarded.search(db, who, text, SearchFilters(), customer_id=customer_id),
+            )
+        except (QueryError, InvalidValue) as error:
+            st.error(str(error))
+    if customer_id in results:
+        text, page = results[customer_id]
+        if not page.hits:
+            st.caption(f"Nothing in this customer's history matches “{text}”.")
+        show_hits(page.hits, with_customer=False)

@@ -1,0 +1,284 @@
+"""Quality: evaluations (agents read and answer their own), per-agent overviews over time, and the
+scorecard forms admins define. Coaches score calls on the call page, while the call plays."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from review_app import context
+from review_app.scoring import evaluation_details
+from storage.access import Permission, allows
+from storage.agents_view import list_agents
+from storage.errors import InvalidValue, PermissionDenied
+from storage.quality import (
+    EvaluationSummary,
+    QuestionSpec,
+    SectionSpec,
+    acknowledge_evaluation,
+    agent_overview,
+    create_form,
+    dispute_evaluation,
+    get_evaluation,
+    list_evaluations,
+    list_forms,
+)
+
+_FORM_TEMPLATE = [
+    {
+        "Section": "Opening",
+        "Section weight": 1.0,
+        "Question": "Greets the customer and gives their name",
+        "Kind": "yes_no_na",
+        "Max points": 1.0,
+        "Weight": 1.0,
+    },
+    {
+        "Section": "Opening",
+        "Section weight": 1.0,
+        "Question": "Verifies the customer's identity",
+        "Kind": "yes_no_na",
+        "Max points": 1.0,
+        "Weight": 2.0,
+    },
+    {
+        "Section": "Resolution",
+        "Section weight": 2.0,
+        "Question": "Understands and solves the problem",
+        "Kind": "points",
+        "Max points": 5.0,
+        "Weight": 3.0,
+    },
+    {
+        "Section": "Resolution",
+        "Section weight": 2.0,
+        "Question": "Confirms next steps before ending",
+        "Kind": "yes_no_na",
+        "Max points": 1.0,
+        "Weight": 1.0,
+    },
+]
+
+who = context.require_page(Permission.VIEW_OWN_EVALUATIONS)
+db = context.database()
+coach = allows(who, Permission.VIEW_ALL_CALLS)
+
+
+def _evaluation_list(evaluations: list[EvaluationSummary], key: str) -> EvaluationSummary | None:
+    selection = st.dataframe(
+        [
+            {
+                "Call": e.recording_id,
+                "Agent": e.agent,
+                "Scorecard": e.form_name,
+                "Score": e.score,
+                "Status": e.status,
+                "Coach": e.coach,
+                "Submitted": e.submitted_at,
+            }
+            for e in evaluations
+        ],
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
+        column_config={
+            "Score": st.column_config.ProgressColumn("Score", min_value=0, max_value=100, format="%.0f"),
+            "Submitted": st.column_config.DatetimeColumn("Submitted", format="D MMM YYYY"),
+        },
+        key=key,
+    )
+    rows = selection.selection.rows if selection else []
+    return evaluations[rows[0]] if rows else None
+
+
+def _evaluation_panel(summary: EvaluationSummary) -> None:
+    view = get_evaluation(db, who, summary.id)
+    with st.container(border=True):
+        evaluation_details(view)
+        if st.button("Replay this call", icon=":material/headphones:", key=f"replay-{summary.id}"):
+            context.open_call(summary.recording_id, 0.0)
+        own = who.agent_id is not None and who.agent_id == summary.agent_id
+        if own and summary.status == "submitted":
+            comment = st.text_area(
+                "Your comment", key=f"answer-{summary.id}", placeholder="Optional when acknowledging"
+            )
+            left, right = st.columns(2)
+            try:
+                if left.button("Acknowledge", type="primary", icon=":material/thumb_up:", width="stretch"):
+                    acknowledge_evaluation(db, who, summary.id, comment or None)
+                    st.rerun()
+                if right.button("Dispute", icon=":material/flag:", width="stretch"):
+                    dispute_evaluation(db, who, summary.id, comment)
+                    st.rerun()
+            except (InvalidValue, PermissionDenied) as error:
+                st.error(str(error))
+
+
+def _my_evaluations() -> None:
+    evaluations = list_evaluations(db, who)
+    if who.agent_id is None:
+        st.info(
+            "Your account is not linked to a PBX agent, so no evaluations are yours. Ask an admin to link it."
+        )
+        return
+    if not evaluations:
+        st.info("No evaluations of your calls yet.")
+        return
+    waiting = sum(1 for e in evaluations if e.status == "submitted")
+    scores = [e.score for e in evaluations if e.score is not None]
+    cols = st.columns(3)
+    cols[0].metric("Evaluations", len(evaluations))
+    cols[1].metric("Average score", f"{sum(scores) / len(scores):.0f}" if scores else "—")
+    cols[2].metric("Waiting for your answer", waiting)
+    chosen = _evaluation_list(evaluations, "my-evaluations")
+    if chosen is not None:
+        _evaluation_panel(chosen)
+
+
+def _all_evaluations() -> None:
+    status = st.segmented_control(
+        "Status", ["draft", "submitted", "acknowledged", "disputed"], format_func=str.title, key="eval-status"
+    )
+    evaluations = list_evaluations(db, who, status=status)
+    if not evaluations:
+        st.caption(
+            "No evaluations"
+            + (f" with status {status}" if status else "")
+            + " yet. Score calls on the Calls page."
+        )
+        return
+    chosen = _evaluation_list(evaluations, "all-evaluations")
+    if chosen is not None:
+        _evaluation_panel(chosen)
+
+
+def _overview() -> None:
+    agents = list_agents(db, who)
+    if not agents:
+        st.info("No agents yet: agents appear when calls name them.")
+        return
+    left, right = st.columns([1, 1])
+    agent = left.selectbox("Agent", agents, format_func=lambda a: f"{a.name} ({a.calls} calls)")
+    today = date.today()
+    period = right.date_input("Period", value=(today - timedelta(weeks=12), today), key="overview-period")
+    if len(period) != 2:
+        st.caption("Choose the last day of the period.")
+        return
+    try:
+        overview = agent_overview(db, who, agent.id, period[0], period[1])
+    except InvalidValue as error:
+        st.error(str(error))
+        return
+    weeks = pd.DataFrame(
+        [
+            {
+                "Week": pd.Timestamp(w.week_start),
+                "Average score": w.average_score,
+                "Evaluations": w.evaluations,
+                "Calls": w.calls,
+                "Agent talk share %": None if w.talk_ratio is None else 100 * w.talk_ratio,
+                "Silence %": None if w.silence_share is None else 100 * w.silence_share,
+                "Agent interruptions": w.agent_interruptions,
+                "Customer interruptions": w.customer_interruptions,
+            }
+            for w in overview.weeks
+        ]
+    ).set_index("Week")
+    scores = weeks["Average score"].dropna()
+    cols = st.columns(4)
+    cols[0].metric("Calls", int(weeks["Calls"].sum()))
+    cols[1].metric("Evaluations", int(weeks["Evaluations"].sum()))
+    cols[2].metric("Average score", f"{scores.mean():.0f}" if len(scores) else "—")
+    cols[3].metric("Interruptions by agent", int(weeks["Agent interruptions"].sum()))
+    top_left, top_right = st.columns(2)
+    with top_left:
+        st.markdown("**Average score per week**")
+        st.line_chart(weeks[["Average score"]], y_label="score", height=240)
+    with top_right:
+        st.markdown("**Talk share and silence per week**")
+        st.line_chart(weeks[["Agent talk share %", "Silence %"]], y_label="% of call", height=240)
+    bottom_left, bottom_right = st.columns(2)
+    with bottom_left:
+        st.markdown("**Interruptions per week**")
+        st.bar_chart(weeks[["Agent interruptions", "Customer interruptions"]], stack=False, height=220)
+    with bottom_right:
+        st.markdown("**Calls per week**")
+        st.bar_chart(weeks[["Calls", "Evaluations"]], stack=False, height=220)
+
+
+def _forms() -> None:
+    forms = list_forms(db, who, include_inactive=True)
+    for form in forms:
+        questions = sum(len(s.questions) for s in form.sections)
+        state = ":green-badge[active]" if form.active else ":gray-badge[retired]"
+        with st.expander(
+            f"{form.name} v{form.version} · {len(form.sections)} sections · {questions} questions"
+        ):
+            st.markdown(state)
+            for section in form.sections:
+                st.markdown(f"**{section.title}** (weight {section.weight:g})")
+                for question in section.questions:
+                    kind = (
+                        "yes / no / n.a."
+                        if question.kind == "yes_no_na"
+                        else f"0–{question.max_points:g} points"
+                    )
+                    st.markdown(f"- {question.text} · {kind} · weight {question.weight:g}")
+    if not allows(who, Permission.MANAGE_SETTINGS):
+        return
+    st.subheader("New scorecard (or a new version of one)")
+    name = st.text_input("Name", value="Customer call", key="form-name")
+    rows = st.data_editor(
+        _FORM_TEMPLATE,
+        num_rows="dynamic",
+        width="stretch",
+        column_config={
+            "Kind": st.column_config.SelectboxColumn("Kind", options=["yes_no_na", "points"], required=True),
+            "Question": st.column_config.TextColumn("Question", width="large", required=True),
+        },
+        key="form-editor",
+    )
+    if st.button("Create scorecard", type="primary", icon=":material/add_task:"):
+        try:
+            form = create_form(db, who, name, _sections(rows))
+        except (InvalidValue, TypeError, ValueError) as error:
+            st.error(str(error))
+        else:
+            st.success(f"Scorecard {form.name!r} v{form.version} created; earlier versions are retired.")
+
+
+def _sections(rows: list[dict[str, object]]) -> list[SectionSpec]:
+    """Rows of the editor, grouped into sections in the order they first appear."""
+    grouped: dict[str, tuple[float, list[QuestionSpec]]] = {}
+    for row in rows:
+        title = str(row.get("Section") or "").strip()
+        text = str(row.get("Question") or "").strip()
+        if not title or not text:
+            continue
+        weight, questions = grouped.setdefault(title, (float(row.get("Section weight") or 1.0), []))  # type: ignore[arg-type]
+        questions.append(
+            QuestionSpec(
+                text=text,
+                kind=str(row.get("Kind") or "yes_no_na"),  # type: ignore[arg-type]
+                max_points=float(row.get("Max points") or 1.0),  # type: ignore[arg-type]
+                weight=float(row.get("Weight") or 1.0),  # type: ignore[arg-type]
+            )
+        )
+    return [SectionSpec(title, tuple(questions), weight) for title, (weight, questions) in grouped.items()]
+
+
+st.title("Quality")
+if coach:
+    evaluations_tab, overview_tab, forms_tab = st.tabs(["Evaluations", "Agent overview", "Scorecards"])
+    with evaluations_tab:
+        _all_evaluations()
+    with overview_tab:
+        _overview()
+    with forms_tab:
+        _forms()
+else:
+    st.caption("Evaluations of your calls. Acknowledge them, or dispute them with a comment.")
+    _my_evaluations()

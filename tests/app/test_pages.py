@@ -1,0 +1,226 @@
+"""Every page of the review app through Streamlit's AppTest, signed in through the real form against
+a real SQLite file: what each role sees, what it may not open, and what the pages do."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from review_app.navigation import pages_for
+from storage import users
+from storage.access import Principal
+from storage.audit import list_audit
+from storage.quality import list_call_comments
+from tests.app.app_data import PASSWORD, AppData, open_data
+from tests.app.conftest import APP
+
+_TIMEOUT = 60
+
+
+def _signed_in(role: str, password: str = PASSWORD) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=_TIMEOUT)
+    at.run()
+    at.text_input[0].input(f"{role}@example.com")
+    at.text_input[1].input(password)
+    at.button[0].click()
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _open(at: AppTest, page: str) -> AppTest:
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _texts(at: AppTest) -> str:
+    return "\n".join(
+        [e.value for e in at.markdown] + [e.value for e in at.caption] + [e.value for e in at.title]
+    )
+
+
+def test_sign_in_failure_shows_error_and_no_pages(app_data: AppData) -> None:
+    at = AppTest.from_file(str(APP), default_timeout=_TIMEOUT)
+    at.run()
+    at.text_input[0].input("agent@example.com")
+    at.text_input[1].input("not the password")
+    at.button[0].click()
+    at.run()
+    assert [e.value for e in at.error] == ["Sign-in failed: unknown user or wrong password."]
+    assert "principal" not in at.session_state
+    assert "Signed in as" not in _texts(at)
+
+
+def test_menu_follows_the_role() -> None:
+    def titles(role: str) -> list[str]:
+        return [p.title for p in pages_for(Principal(1, "x", role, None))]  # type: ignore[arg-type]
+
+    assert titles("agent") == ["Customers", "Calls", "Quality"]
+    assert titles("coach") == ["Customers", "Calls", "Quality"]
+    assert titles("compliance") == ["Customers", "Calls", "Search", "Quality", "Audit log"]
+    assert titles("admin") == ["Customers", "Calls", "Search", "Quality", "Audit log", "Admin"]
+
+
+def test_agent_navigation_leaves_out_admin_audit_and_search(app_data: AppData) -> None:
+    at = _signed_in("agent")
+    for page in ("views/admin.py", "views/audit.py", "views/search.py"):
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page(page)
+
+
+@pytest.mark.parametrize("page", ["admin.py", "audit.py", "search.py"])
+def test_page_reached_directly_refuses_the_role(app_data: AppData, page: str) -> None:
+    """The pages check the role themselves too (a page opened by its URL), and the services again."""
+    at = AppTest.from_file(str(APP.parent / "views" / page), default_timeout=_TIMEOUT)
+    at.session_state["principal"] = _agent_principal(app_data)
+    at.run()
+    assert [e.value for e in at.error] == ["Your role (agent) does not give access to this page."]
+
+
+def _agent_principal(app_data: AppData) -> Principal:
+    db, _, _ = open_data(app_data.data_dir)
+    try:
+        return _principal(db, "agent@example.com")
+    finally:
+        db.engine.dispose()
+
+
+def test_agent_looks_customer_up_by_phone_in_any_format(app_data: AppData) -> None:
+    at = _signed_in("agent")
+    assert [t.value for t in at.title] == ["Customers"]
+    at.text_input(key="customer.query").input("06-1234 5678")
+    at.run()
+    assert not at.exception
+    assert "## Emma de Vries" in _texts(at)
+    assert {m.label: m.value for m in at.metric} == {
+        "Calls": "1",
+        "Chats": "2",
+        "E-mail threads": "2",
+        "Last contact": "06 May 2024",
+    }
+    timeline = at.dataframe[0].value
+    assert list(timeline["Channel"]) == ["Call", "Chat", "E-mail", "Chat", "E-mail"]
+    at.text_input(key="customer.query").input("nobody@nowhere.example")
+    at.run()
+    assert [w.value for w in at.warning] == ["No customer matches “nobody@nowhere.example”."]
+
+
+def test_agent_searches_inside_one_customer(app_data: AppData) -> None:
+    at = _signed_in("agent")
+    at.text_input(key="customer.query").input("C-1001")
+    at.run()
+    at.text_input[1].input("refund")
+    at.button(key="FormSubmitter:customer-search-1-Search").click()
+    at.run()
+    assert not at.exception
+    assert any("<mark>refund</mark>" in m.value for m in at.markdown)
+
+
+def test_coach_opens_call_pins_comment_and_is_audited(app_data: AppData) -> None:
+    at = _open(_signed_in("coach"), "views/call.py")
+    assert "Calls" in [t.value for t in at.title]
+    assert {m.label for m in at.metric} >= {"Agent talk share", "Silence", "Agent interruptions"}
+    [comment] = [t for t in at.text_area if t.label.startswith("Comment at")]
+    comment.input("Good empathy here")
+    at.button(key="FormSubmitter:comment-Pin comment").click()
+    at.run()
+    assert not at.exception
+    db, _, _ = open_data(app_data.data_dir)
+    try:
+        coach = _principal(db, "coach@example.com")
+        assert [c.text for c in list_call_comments(db, coach, app_data.recording_id)] == ["Good empathy here"]
+        admin = _principal(db, "admin@example.com")
+        actions = [r.action for r in list_audit(db, admin, username="coach@example.com")]
+        assert {"sign_in", "call_played", "transcript_viewed", "comment_added"} <= set(actions)
+    finally:
+        db.engine.dispose()
+    # The call is kept in the session: more reruns do not play (and log) it again.
+    at.run()
+    db, _, _ = open_data(app_data.data_dir)
+    try:
+        again = [
+            r.action
+            for r in list_audit(db, _principal(db, "admin@example.com"), username="coach@example.com")
+        ]
+        assert again.count("call_played") == actions.count("call_played")
+    finally:
+        db.engine.dispose()
+
+
+def test_agent_sees_own_evaluation_waiting(app_data: AppData) -> None:
+    at = _open(_signed_in("agent"), "views/quality.py")
+    assert {m.label: m.value for m in at.metric} == {
+        "Evaluations": "1",
+        "Average score": "50",
+        "Waiting for your answer": "1",
+    }
+
+
+def test_coach_quality_overview_and_forms(app_data: AppData) -> None:
+    at = _open(_signed_in("coach"), "views/quality.py")
+    assert [t.label for t in at.tabs] == ["Evaluations", "Agent overview", "Scorecards"]
+    assert "Create scorecard" not in [b.label for b in at.button]  # defining forms is for admins
+    admin = _open(_signed_in("admin"), "views/quality.py")
+    assert "Create scorecard" in [b.label for b in admin.button]
+    [create] = [b for b in admin.button if b.label == "Create scorecard"]
+    create.click()
+    admin.run()
+    assert [s.value for s in admin.success] == [
+        "Scorecard 'Customer call' v2 created; earlier versions are retired."
+    ]
+
+
+def test_compliance_searches_across_customers_and_saves(app_data: AppData) -> None:
+    at = _open(_signed_in("compliance"), "views/search.py")
+    at.text_input(key="search.query").input('"double charge"')
+    at.selectbox(key="search.role").set_value("agent")
+    at.button(key="FormSubmitter:search-Search").click()
+    at.run()
+    assert not at.exception
+    hits = [m.value for m in at.markdown if "<mark>" in m.value]
+    assert hits and all("Emma de Vries" in h and "<mark>double charge</mark>" in h for h in hits)
+    [name] = [t for t in at.text_input if t.label == "Save this search as"]
+    name.input("Double charges")
+    at.button(key="FormSubmitter:save-search-Save").click()
+    at.run()
+    assert "Double charges" in [b.label for b in at.button]
+    at.text_input(key="search.query").input('"unclosed')
+    at.button(key="FormSubmitter:search-Search").click()
+    at.run()
+    assert at.error and "quote" in at.error[0].value.lower()
+
+
+def test_audit_page_verifies_the_chain(app_data: AppData) -> None:
+    at = _open(_signed_in("compliance"), "views/audit.py")
+    [verify] = [b for b in at.button if b.label == "Verify the chain"]
+    verify.click()
+    at.run()
+    assert at.success and at.success[0].value.startswith("The chain is intact:")
+    assert len(at.dataframe[0].value) > 0
+
+
+def test_admin_adds_a_user_and_role_change_ends_their_session(app_data: AppData) -> None:
+    at = _open(_signed_in("admin"), "views/admin.py")
+    form = {t.label: t for t in at.text_input}
+    form["Username (e-mail for single sign-on)"].input("dora@example.com")
+    form["Password"].input("a long enough password")
+    at.button(key="FormSubmitter:add-user-Add user").click()
+    at.run()
+    assert not at.exception
+    db, _, _ = open_data(app_data.data_dir)
+    try:
+        assert "dora@example.com" in [u.username for u in users.list_users(db, actor=None)]
+        dora = _signed_in("dora", "a long enough password")  # an agent by default
+        users.set_role(db, "dora@example.com", "coach", actor=None)
+    finally:
+        db.engine.dispose()
+    dora.run()
+    assert [w.value for w in dora.warning] == ["Your account was changed by an admin; please sign in again."]
+
+
+def _principal(db, username: str) -> Principal:  # type: ignore[no-untyped-def]
+    [user] = [u for u in users.list_users(db, actor=None) if u.username == username]
+    return Principal(user.id, user.username, user.role, user.agent_id)
+
