@@ -150,14 +150,15 @@ def worker(settings: Settings, once: bool, progress: bool) -> None:
 @click.option("--agent", help="Agent name.")
 @click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="Calls on or after this day.")
 @click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Calls on or before this day.")
+@click.option("--channel", help="Only this channel: call, chat, email, whatsapp, sms, ...")
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per hit.")
 @click.pass_obj
 @_user_errors
 def search(
-    settings: Settings, query: str, speaker, customer, agent, date_from, date_to, limit: int, as_json: bool
+    settings: Settings, query: str, speaker, customer, agent, date_from, date_to, channel, limit, as_json
 ) -> None:
-    """Search transcripts. QUERY: words, "exact phrases", AND/OR/NOT, -word, refund*, NEAR(a b, 5)."""
+    """Search calls, chats and e-mails. QUERY: words, "phrases", AND/OR/NOT, -word, refund*, NEAR(a b, 5)."""
     from storage.search import HIGHLIGHT_END, HIGHLIGHT_START, SearchFilters, search_utterances
 
     filters = SearchFilters(
@@ -166,6 +167,7 @@ def search(
         agent=agent,
         date_from=_day(date_from),
         date_to=_day(date_to),
+        channel=channel,
     )
     page = search_utterances(_open_db(settings), query, filters, limit=limit)
     for hit in page.hits:
@@ -173,10 +175,16 @@ def search(
             click.echo(json.dumps(asdict(hit), default=str))
             continue
         snippet = hit.snippet.replace(HIGHLIGHT_START, "\x1b[1m").replace(HIGHLIGHT_END, "\x1b[0m")
+        snippet = " ".join(snippet.split())  # e-mail snippets span lines
         when = hit.started_at.strftime("%Y-%m-%d %H:%M") if hit.started_at else "unknown date"
         who = (hit.speaker_role or hit.speaker_label).title()
         customer = hit.customer_name or "unknown customer"
-        click.echo(f"call {hit.recording_id} @ {_clock(hit.start)}  {when}  {customer}  [{who}] {snippet}")
+        where = (
+            f"call {hit.recording_id} @ {_clock(hit.start)}"
+            if hit.start is not None
+            else f"{hit.channel} {hit.thread_id} message {hit.message_id}"
+        )
+        click.echo(f"{where}  {when}  {customer}  [{who}] {snippet}")
     if not as_json:
         more = f"; more with --limit above {limit}" if page.has_more else ""
         click.echo(f"{len(page.hits)} hit(s){more}", err=True)
@@ -282,6 +290,7 @@ def demo(settings: Settings, samples: Path, open_app: bool, port: int) -> None:
 
     db = _open_db(settings)
     summary = ingest_paths(db, settings, [samples], [], None, click.echo)
+    _import_sample_threads(db, settings, samples.parent / "sample_threads")
     with ProgressBars("job") as bars:
         report = run_worker(db, settings, drain_and_exit=True, hook=bars)
     click.echo(
@@ -291,6 +300,23 @@ def demo(settings: Settings, samples: Path, open_app: bool, port: int) -> None:
     )
     if open_app:
         _run_app(settings, port)
+
+
+def _import_sample_threads(db, settings: Settings, folder: Path) -> None:
+    """The demo customers' chats and e-mails, so one history shows a call, a chat and an e-mail."""
+    from recorder.chat_import import read_chat
+    from recorder.email_import import read_email
+    from storage.threads_import import import_threads
+
+    if not folder.is_dir():
+        return
+    own = settings.own_addresses or ("@earshot-telecom.example",)
+    for batch in (
+        read_email(sorted(folder.glob("*.mbox")), own_addresses=own),
+        read_chat(sorted(folder.glob("*.json")), "generic"),
+    ):
+        found = import_threads(db, batch, settings.default_region, on_problem=click.echo)
+        click.echo(f"demo: {found.imported_threads} conversation(s) imported", err=True)
 
 
 def _run_app(settings: Settings, port: int) -> None:
@@ -465,6 +491,13 @@ def _clock(seconds: float) -> str:
     minutes, secs = divmod(int(seconds), 60)
     return f"{minutes:02d}:{secs:02d}"
 
+
+from earshot import cli_history  # noqa: E402  (its commands use the helpers above)
+
+main.add_command(cli_history.import_email)
+main.add_command(cli_history.import_chat)
+main.add_command(cli_history.customer)
+main.add_command(cli_history.history)
 
 if __name__ == "__main__":
     main()

@@ -43,6 +43,8 @@ class Settings:
     pyannote_pipeline: str | None = None
     hf_token: str | None = field(default=None, repr=False)
     default_region: str = "NL"  # for phone numbers written without a country code
+    # The organisation's e-mail addresses or "@domain"s: mail from them is outbound (an agent's).
+    own_addresses: tuple[str, ...] = ()
     timezone: str = "UTC"  # for call times written without an offset
     max_attempts: int = 3
     job_stale_after_s: int = 600  # a running job whose worker sent no heartbeat this long is retried
@@ -168,6 +170,17 @@ def _read_terms(path: Path) -> list[str]:
     return [line for line in (raw.strip() for raw in lines) if line and not line.startswith("#")]
 
 
+def _addresses(value: Any) -> tuple[str, ...]:
+    items = value.split(",") if isinstance(value, str) else list(value)
+    if not all(isinstance(item, str) for item in items):
+        raise ValueError("own_addresses must be a list of e-mail addresses or @domains")
+    addresses = tuple(item.strip().lower() for item in items if item.strip())
+    bad = [a for a in addresses if "@" not in a]
+    if bad:
+        raise ValueError(f"{', '.join(bad)}: expected an address (name@domain) or @domain")
+    return addresses
+
+
 def _optional_int(value: Any) -> int | None:
     return None if value in ("", None) else int(value)
 
@@ -179,6 +192,7 @@ _COERCE = {
     "hotwords": _hotwords,
     "hotwords_file": lambda value: Path(value).expanduser() if value not in ("", None) else None,
     "channel_roles": _roles,
+    "own_addresses": _addresses,
     "max_attempts": int,
     "job_stale_after_s": int,
     "max_audio_seconds": float,

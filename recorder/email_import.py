@@ -202,7 +202,7 @@ def _read_message(message: EmailMessage, source: str, item: str | None) -> _Mail
         body=body,
         quoted=quoted,
         attachments=tuple(_attachments(message, body_part)),
-        notes=tuple(ImportProblem(source, item, note) for note in notes),
+        notes=tuple(ImportProblem(source, item, note, imported=True) for note in notes),
     )
 
 

@@ -68,6 +68,7 @@ class ImportProblem:
     source: str  # the file
     item: str | None  # the message or conversation inside it, when the problem is not the whole file
     reason: str
+    imported: bool = False  # True: a note on an item that was imported anyway (e.g. no Date header)
 
     def __str__(self) -> str:
         where = f"{self.source}: {self.item}" if self.item else self.source

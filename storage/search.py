@@ -1,20 +1,50 @@
-"""Transcript search: the query tree compiled for SQLite FTS5 or PostgreSQL tsquery, and the search itself.
+"""Search over calls and messages: the query tree compiled for SQLite FTS5 or PostgreSQL tsquery, and
+the search itself over call transcripts and chat/e-mail messages together.
 
 Only trees from ``storage.query.parse_query`` are compiled, and every word is emitted quoted, so a
 user's text can never be read as backend syntax. The only dialect-specific SQL of the storage
-package lives here and in the migrations (``0002_search_index`` builds the indexes used here).
+package lives here and in the migrations (``0002_search_index`` and ``0005_customer_history``
+build the indexes used here).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Join, and_, column, func, literal_column, or_, select, table
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Join,
+    Select,
+    and_,
+    case,
+    column,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    table,
+)
+from sqlalchemy.orm import Session
 
 from storage.db import Database, read_scope
 from storage.errors import InvalidValue
-from storage.models import Agent, Customer, Identity, Recording, Speaker, Thread, Transcript, Utterance
+from storage.models import (
+    Agent,
+    Customer,
+    Identity,
+    Message,
+    Recording,
+    Speaker,
+    Thread,
+    Transcript,
+    Utterance,
+    as_utc,
+)
 from storage.query import And, Near, Node, Not, Or, Phrase, Prefix, Term, parse_query
 from transcribe.types import ROLES, Role
 
@@ -27,6 +57,7 @@ SNIPPET_WORDS = 16
 MAX_LIMIT = 500
 # A customer filter with at least this many digits is also read as (part of) a phone number.
 _MIN_PHONE_DIGITS = 6
+_CHANNEL = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 
 
 def compile_fts5(node: Node) -> str:
@@ -104,13 +135,16 @@ def _lexeme(text: str) -> str:
 class SearchFilters:
     """Narrow a search. Customer and agent match case-insensitively inside names; the customer also
     matches any identity value exactly, or a phone by its last digits (so "06 1234 5678" finds
-    +31612345678 without knowing the caller's country). Dates are whole UTC days, both inclusive."""
+    +31612345678 without knowing the caller's country). Dates are whole UTC days, both inclusive:
+    the call's start, or when a message was sent. ``channel`` is call, chat, email, whatsapp, sms...
+    For chats and e-mails the customer "speaks" the inbound messages and the agent the outbound ones."""
 
     speaker_role: Role | None = None
     customer: str | None = None
     agent: str | None = None
     date_from: date | None = None
     date_to: date | None = None
+    channel: str | None = None
 
     def __post_init__(self) -> None:
         if self.speaker_role is not None and self.speaker_role not in ROLES:
@@ -121,21 +155,29 @@ class SearchFilters:
                 raise InvalidValue(f"{name} filter is empty")
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise InvalidValue(f"date range is backwards: from {self.date_from} is after to {self.date_to}")
+        if self.channel is not None and not _CHANNEL.fullmatch(self.channel):
+            raise InvalidValue(
+                f"channel {self.channel!r} is not a channel name (call, chat, email, whatsapp, sms, ...)"
+            )
 
 
 @dataclass(frozen=True)
 class SearchHit:
-    utterance_id: int
-    recording_id: int
+    """A matching utterance of a call, or a matching chat or e-mail message."""
+
+    channel: str  # call | chat | email | whatsapp | ...
     thread_id: int
+    recording_id: int | None  # calls only
+    utterance_id: int | None  # calls only
+    message_id: int | None  # chats and e-mails only
     customer_id: int | None
     customer_name: str | None
     agent_name: str | None
-    started_at: datetime | None
-    speaker_label: str
-    speaker_role: Role | None
-    start: float
-    end: float
+    started_at: datetime | None  # the call's start, or when the message was sent
+    speaker_label: str  # the transcript's speaker label, or the message's author
+    speaker_role: Role | None  # for a message: customer (inbound) or agent (outbound)
+    start: float | None  # seconds into the call; None for a message
+    end: float | None
     snippet: str  # matched words between HIGHLIGHT_START and HIGHLIGHT_END
     score: float  # bm25: lower is a better match
 
@@ -147,21 +189,24 @@ class SearchPage:
     has_more: bool
 
 
-_FTS = table("utterances_fts", column("rowid"))
-_FTS_TABLE = literal_column("utterances_fts")
+_UTTERANCES_FTS = table("utterances_fts", column("rowid"))
+_MESSAGES_FTS = table("messages_fts", column("rowid"))
+_DIRECTION_OF_ROLE = {"customer": "inbound", "agent": "outbound"}
 
 
 def search_utterances(
     db: Database, query: str, filters: SearchFilters, limit: int = 50, offset: int = 0
 ) -> SearchPage:
-    """One page of utterances matching a user's query: best match first (bm25), equally good ones in
-    the order they were stored. Raises ``QueryError`` for a query the parser rejects, before any SQL.
+    """One page of call utterances and chat/e-mail messages matching a user's query, best match first
+    (bm25), equally good ones calls first and then in the order they were stored. Raises
+    ``QueryError`` for a query the parser rejects, before any SQL.
 
-    Ranking has to score every match, so it runs on the index alone (plus the joins a filter needs)
-    and the call details are read afterwards for the page only. The tie-break is the rowid, not the
-    call's time, for the same reason: ordering by time would join every match. It also keeps
-    snippets cheap: SQLite keeps the best rows in a heap and computes the snippet only for a row
-    that enters it, and rows arriving in rowid order never displace an equal score.
+    Each index is ranked on its own (plus the joins a filter needs) for the first ``offset + limit``
+    rows, and the two ranked lists are merged: each query keeps SQLite's top-N heap, which computes a
+    snippet only for a row that enters it (a UNION of the two would compute one for every match;
+    bench/history_scale.py measures both). The details are then read for the page only. Both indexes
+    use the same tokenizer, so one compiled expression serves both and their bm25 scales agree
+    (the corpus statistics differ per index, so a score is comparable, not identical).
     """
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidValue(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
@@ -170,45 +215,131 @@ def search_utterances(
     if db.engine.dialect.name != "sqlite":
         raise NotImplementedError(f"transcript search on {db.engine.dialect.name} is not implemented yet")
     expression = compile_fts5(parse_query(query))
-    clauses = _filter_clauses(filters)
-    score = func.bm25(_FTS_TABLE)
-    ranked = (
+    wanted = offset + limit + 1  # one more than asked tells whether another page exists
+    with read_scope(db) as session:  # one transaction: every statement sees the same snapshot
+        ranked: list[tuple[float, int, int, str]] = []  # (score, 0 call | 1 message, rowid, snippet)
+        if filters.channel in (None, "call"):
+            ranked += [
+                (score, 0, rowid, snippet)
+                for rowid, snippet, score in session.execute(_ranked_calls(expression, filters, wanted))
+            ]
+        if filters.channel != "call" and filters.speaker_role in (None, *_DIRECTION_OF_ROLE):
+            ranked += [
+                (score, 1, rowid, snippet)
+                for rowid, snippet, score in session.execute(_ranked_messages(expression, filters, wanted))
+            ]
+        ranked.sort(key=lambda row: row[:3])
+        page = ranked[offset : offset + limit]
+        calls = _call_details(session, [rowid for _, kind, rowid, _ in page if kind == 0])
+        messages = _message_details(session, [rowid for _, kind, rowid, _ in page if kind == 1])
+    hits = tuple(
+        SearchHit(*(calls if kind == 0 else messages)[rowid], snippet=snippet, score=score)
+        for score, kind, rowid, snippet in page
+    )
+    return SearchPage(hits=hits, offset=offset, has_more=len(ranked) > offset + limit)
+
+
+def _ranked_calls(expression: str, filters: SearchFilters, wanted: int) -> Select[Any]:
+    index = literal_column("utterances_fts")
+    clauses = _filter_clauses(filters, started=Thread.started_at)
+    if filters.speaker_role is not None:
+        clauses.append(Speaker.role == filters.speaker_role)
+    score = func.bm25(index)
+    return (
         select(
-            _FTS.c.rowid,
-            func.snippet(_FTS_TABLE, 0, HIGHLIGHT_START, HIGHLIGHT_END, SNIPPET_ELLIPSIS, SNIPPET_WORDS),
+            _UTTERANCES_FTS.c.rowid,
+            func.snippet(index, 0, HIGHLIGHT_START, HIGHLIGHT_END, SNIPPET_ELLIPSIS, SNIPPET_WORDS),
             score,
         )
-        .select_from(_join_call(_FTS.join(Utterance, Utterance.id == _FTS.c.rowid)) if clauses else _FTS)
-        .where(_FTS_TABLE.match(expression), *clauses)
-        .order_by(score, _FTS.c.rowid)
-        .limit(limit + 1)  # one more than asked tells whether another page exists
-        .offset(offset)
+        .select_from(
+            _join_call(_UTTERANCES_FTS.join(Utterance, Utterance.id == _UTTERANCES_FTS.c.rowid))
+            if clauses
+            else _UTTERANCES_FTS
+        )
+        .where(index.match(expression), *clauses)
+        .order_by(score, _UTTERANCES_FTS.c.rowid)
+        .limit(wanted)
     )
-    with read_scope(db) as session:  # one transaction: both statements see the same snapshot
-        rows = session.execute(ranked).all()
-        page = rows[:limit]
-        details = {
-            row[0]: row[1:]
-            for row in session.execute(
-                select(
-                    Utterance.id,
-                    Recording.id,
-                    Thread.id,
-                    Thread.customer_id,
-                    Customer.display_name,
-                    Agent.name,
-                    Thread.started_at,
-                    Speaker.label,
-                    Speaker.role,
-                    Utterance.start,
-                    Utterance.end,
-                )
-                .select_from(_join_call(Utterance.__table__))
-                .where(Utterance.id.in_([rowid for rowid, _, _ in page]))
-            )
-        }
-    hits = tuple(SearchHit(rowid, *details[rowid], snippet, score) for rowid, snippet, score in page)
-    return SearchPage(hits=hits, offset=offset, has_more=len(rows) > limit)
+
+
+def _ranked_messages(expression: str, filters: SearchFilters, wanted: int) -> Select[Any]:
+    index = literal_column("messages_fts")
+    clauses = _filter_clauses(filters, started=Message.sent_at)
+    if filters.speaker_role is not None:
+        clauses.append(Message.direction == _DIRECTION_OF_ROLE[filters.speaker_role])
+    if filters.channel is not None:
+        clauses.append(Thread.channel == filters.channel)
+    score = func.bm25(index)
+    return (
+        select(
+            _MESSAGES_FTS.c.rowid,
+            func.snippet(index, 0, HIGHLIGHT_START, HIGHLIGHT_END, SNIPPET_ELLIPSIS, SNIPPET_WORDS),
+            score,
+        )
+        .select_from(
+            _join_message(_MESSAGES_FTS.join(Message, Message.id == _MESSAGES_FTS.c.rowid))
+            if clauses
+            else _MESSAGES_FTS
+        )
+        .where(index.match(expression), *clauses)
+        .order_by(score, _MESSAGES_FTS.c.rowid)
+        .limit(wanted)
+    )
+
+
+def _call_details(session: Session, utterance_ids: list[int]) -> dict[int, tuple[Any, ...]]:
+    """SearchHit's fields up to the snippet, by utterance id."""
+    rows = session.execute(
+        select(
+            Utterance.id,
+            Thread.channel,
+            Thread.id,
+            Recording.id,
+            Utterance.id,
+            null(),
+            Thread.customer_id,
+            Customer.display_name,
+            Agent.name,
+            Thread.started_at,
+            Speaker.label,
+            Speaker.role,
+            Utterance.start,
+            Utterance.end,
+        )
+        .select_from(_join_call(Utterance.__table__))
+        .where(Utterance.id.in_(utterance_ids))
+    )
+    return {row[0]: _hit_fields(row) for row in rows}
+
+
+def _hit_fields(row: Any) -> tuple[Any, ...]:
+    """A details row without its key, the time in UTC (SQLite hands back naive datetimes)."""
+    return (*row[1:9], as_utc(row[9]), *row[10:])
+
+
+def _message_details(session: Session, message_ids: list[int]) -> dict[int, tuple[Any, ...]]:
+    """SearchHit's fields up to the snippet, by message id."""
+    rows = session.execute(
+        select(
+            Message.id,
+            Thread.channel,
+            Thread.id,
+            null(),
+            null(),
+            Message.id,
+            Thread.customer_id,
+            Customer.display_name,
+            Agent.name,
+            func.coalesce(Message.sent_at, Thread.started_at, type_=Message.sent_at.type),
+            func.coalesce(Message.author, ""),
+            case((Message.direction == "inbound", "customer"), else_="agent"),
+            null(),
+            null(),
+        )
+        .select_from(_join_message(Message.__table__))
+        .where(Message.id.in_(message_ids))
+    )
+    return {row[0]: _hit_fields(row) for row in rows}
 
 
 def _join_call(utterances: FromClause) -> Join:
@@ -223,18 +354,26 @@ def _join_call(utterances: FromClause) -> Join:
     )
 
 
-def _filter_clauses(filters: SearchFilters) -> list[ColumnElement[bool]]:
+def _join_message(messages: FromClause) -> Join:
+    """The conversation around a message: its thread, customer and agent."""
+    return (
+        messages.join(Thread.__table__, Thread.id == Message.thread_id)
+        .outerjoin(Customer.__table__, Customer.id == Thread.customer_id)
+        .outerjoin(Agent.__table__, Agent.id == Thread.agent_id)
+    )
+
+
+def _filter_clauses(filters: SearchFilters, started: Any) -> list[ColumnElement[bool]]:
+    """The filters both kinds share; ``started`` is the time a date range applies to."""
     clauses: list[ColumnElement[bool]] = []
-    if filters.speaker_role is not None:
-        clauses.append(Speaker.role == filters.speaker_role)
     if filters.customer is not None:
         clauses.append(_customer_clause(filters.customer.strip()))
     if filters.agent is not None:
         clauses.append(Agent.name.icontains(filters.agent.strip(), autoescape=True))
     if filters.date_from is not None:
-        clauses.append(Thread.started_at >= _day_start(filters.date_from))
+        clauses.append(started >= _day_start(filters.date_from))
     if filters.date_to is not None:
-        clauses.append(Thread.started_at < _day_start(filters.date_to + timedelta(days=1)))
+        clauses.append(started < _day_start(filters.date_to + timedelta(days=1)))
     return clauses
 
 

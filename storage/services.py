@@ -7,25 +7,20 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, insert, or_, select
+from sqlalchemy import ColumnElement, Select, func, insert, select
 from sqlalchemy.orm import Session
 
+from recorder.threads import IdentityRef
 from recorder.types import CallMetadata, IngestError
 from recorder.types import Recording as IncomingRecording
 from storage.blobs import BlobStore
+from storage.customers import link_thread_customer, normalize_identities
 from storage.db import Database, read_scope, session_scope
 from storage.errors import AmbiguousReference, InvalidValue, NotFound
-from storage.identities import (
-    IdentityError,
-    IdentityKind,
-    normalize_customer_number,
-    normalize_email,
-    normalize_phone,
-)
 from storage.jobs import enqueue
 from storage.models import (
     Agent,
@@ -38,9 +33,11 @@ from storage.models import (
     Transcript,
     Utterance,
     Word,
+    as_utc,
 )
 from transcribe import types as t
 
+_as_utc = as_utc  # the name the other storage modules import from here
 _MIN_SHA_PREFIX = 8
 _HEX = re.compile(r"[0-9a-f]+")
 
@@ -68,13 +65,6 @@ class RecordingSummary:
     utterance_count: int
 
 
-@dataclass(frozen=True)
-class _IdentityValue:
-    kind: IdentityKind
-    value: str  # normalized
-    raw: str
-
-
 def ingest_recording(
     db: Database, recording: IncomingRecording, blobs: BlobStore, default_region: str, max_attempts: int = 3
 ) -> IngestResult:
@@ -88,16 +78,17 @@ def ingest_recording(
     stored = blobs.put(recording.path)
     if stored.sha256 != recording.sha256:
         raise IngestError(f"{recording.path}: the file changed while it was being ingested; ingest it again")
-    identities, warnings = _identities_of(recording.metadata, default_region, recording.path.name)
+    identities, warnings = normalize_identities(
+        _identity_refs(recording.metadata), default_region, recording.path.name
+    )
     with session_scope(db) as session:
         existing = _recording_id_by_sha(session, recording.sha256)  # another process may have won the race
         if existing is not None:
             return IngestResult(recording_id=existing, job_id=None, created=False)
-        customer_id, conflicts = _find_or_create_customer(
-            session, identities, recording.metadata.customer_name
+        thread = _create_call_thread(session, recording)
+        warnings += link_thread_customer(
+            session, thread, identities, recording.metadata.customer_name, recording.path.name
         )
-        warnings += [f"{recording.path.name}: {conflict}" for conflict in conflicts]
-        thread = _create_call_thread(session, recording, customer_id)
         row = Recording(
             thread_id=thread.id,
             sha256=recording.sha256,
@@ -123,72 +114,14 @@ def _recording_id_by_sha(session: Session, sha256: str) -> int | None:
     return session.scalar(select(Recording.id).where(Recording.sha256 == sha256))
 
 
-def _identities_of(
-    metadata: CallMetadata, default_region: str, file_name: str
-) -> tuple[list[_IdentityValue], list[str]]:
-    """Normalized identities, in the order they are trusted to find the customer; invalid ones become
-    warnings, because a mistyped number in a sidecar file must not keep the call's audio out."""
-    candidates = [
-        ("phone", metadata.customer_phone, lambda raw: normalize_phone(raw, default_region)),
-        ("email", metadata.customer_email, normalize_email),
-        ("customer_number", metadata.customer_number, normalize_customer_number),
-    ]
-    identities: list[_IdentityValue] = []
-    warnings: list[str] = []
-    for kind, raw, normalize in candidates:
-        if raw is None:
-            continue
-        try:
-            identities.append(_IdentityValue(kind=kind, value=normalize(raw), raw=raw))  # type: ignore[arg-type]
-        except IdentityError as error:
-            warnings.append(f"{file_name}: customer {kind.replace('_', ' ')} skipped: {error}")
-    return identities, warnings
-
-
-def _find_or_create_customer(
-    session: Session,
-    identities: list[_IdentityValue],
-    name: str | None,
-) -> tuple[int | None, list[str]]:
-    """The customer the identities point at (created when none does), with any new identities added.
-
-    When identities point at different customers the call goes to the first one and nothing is merged:
-    merging people is a reviewer's decision, not an importer's.
-    """
-    if not identities and not name:
-        return None, []
-    conflicts: list[str] = []
-    known: dict[tuple[str, str], int] = {}
-    if identities:
-        rows = session.execute(
-            select(Identity.kind, Identity.value, Identity.customer_id).where(
-                or_(*(and_(Identity.kind == i.kind, Identity.value == i.value) for i in identities))
-            )
-        )
-        known = {(row.kind, row.value): row.customer_id for row in rows}
-    owners = [known[(i.kind, i.value)] for i in identities if (i.kind, i.value) in known]
-    if owners:
-        customer = session.get_one(Customer, owners[0])
-        if name and not customer.display_name:
-            customer.display_name = name
-        if len(set(owners)) > 1:
-            others = ", ".join(str(c) for c in sorted(set(owners) - {customer.id}))
-            conflicts.append(
-                f"the caller's identities belong to different customers; linked to customer "
-                f"{customer.id}, not to {others} (not merged)"
-            )
-    else:
-        customer = Customer(display_name=name)
-        session.add(customer)
-        session.flush()
-    for identity in identities:
-        if (identity.kind, identity.value) not in known:
-            session.add(
-                Identity(
-                    customer_id=customer.id, kind=identity.kind, value=identity.value, raw_value=identity.raw
-                )
-            )
-    return customer.id, conflicts
+def _identity_refs(metadata: CallMetadata) -> list[IdentityRef]:
+    """The caller's identities, in the order they are trusted to find the customer."""
+    candidates = (
+        ("phone", metadata.customer_phone),
+        ("email", metadata.customer_email),
+        ("customer_number", metadata.customer_number),
+    )
+    return [IdentityRef(kind, raw) for kind, raw in candidates if raw is not None]  # type: ignore[arg-type]
 
 
 def _find_or_create_agent(session: Session, name: str | None) -> int | None:
@@ -204,7 +137,7 @@ def _find_or_create_agent(session: Session, name: str | None) -> int | None:
     return agent.id
 
 
-def _create_call_thread(session: Session, recording: IncomingRecording, customer_id: int | None) -> Thread:
+def _create_call_thread(session: Session, recording: IncomingRecording) -> Thread:
     metadata = recording.metadata
     provider_id = metadata.provider_id or recording.sha256
     taken = session.execute(
@@ -217,7 +150,6 @@ def _create_call_thread(session: Session, recording: IncomingRecording, customer
             f"{recording.path}: call id {provider_id!r} was already ingested from {taken!r}, a different file"
         )
     thread = Thread(
-        customer_id=customer_id,
         agent_id=_find_or_create_agent(session, metadata.agent),
         channel="call",
         provider="earshot",
@@ -539,10 +471,3 @@ def transcription_input(db: Database, recording_id: int, blobs: BlobStore) -> Tr
 def _require_recording(session: Session, recording_id: int) -> None:
     if session.get(Recording, recording_id) is None:
         raise NotFound(f"no recording with id {recording_id}")
-
-
-def _as_utc(value: datetime | None) -> datetime | None:
-    """Everything is stored in UTC: SQLite drops the zone when storing and returns naive datetimes."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

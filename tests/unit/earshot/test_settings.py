@@ -71,3 +71,15 @@ def test_unreadable_hotwords_file_is_named(tmp_path: Path) -> None:
     (tmp_path / "earshot.toml").write_text("hotwords = [1, 2]\n")
     with pytest.raises(SettingsError, match="hotwords=.* must be a string or a list of strings"):
         load_settings(env={"EARSHOT_DATA_DIR": str(tmp_path)})
+
+
+def test_own_addresses_from_a_toml_list_or_a_comma_separated_variable(tmp_path: Path) -> None:
+    (tmp_path / "earshot.toml").write_text('own_addresses = ["Support@Example.com", "@earshot.example"]\n')
+    assert load_settings(env={"EARSHOT_DATA_DIR": str(tmp_path)}).own_addresses == (
+        "support@example.com",
+        "@earshot.example",
+    )
+    env = {"EARSHOT_DATA_DIR": str(tmp_path), "EARSHOT_OWN_ADDRESSES": "@a.example, b@c.example"}
+    assert load_settings(env=env).own_addresses == ("@a.example", "b@c.example")
+    with pytest.raises(SettingsError, match="own_addresses=.*expected an address"):
+        load_settings(env={**env, "EARSHOT_OWN_ADDRESSES": "support"})

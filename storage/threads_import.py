@@ -1,0 +1,154 @@
+"""Store imported chat and e-mail threads, linked to their customers, idempotently.
+
+Each thread is written in its own transaction, so a thread that fails leaves nothing behind and
+the others still go in. A thread is found again by ``(channel, provider, provider_id)`` and a
+message by its provider id inside the thread: importing the same export twice adds nothing, and a
+newer export adds only the messages (and identities) that are new.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from recorder.threads import ImportBatch, ImportedThread
+from storage.customers import link_thread_customer, normalize_identities
+from storage.db import Database, session_scope
+from storage.models import Message, MessageAttachment, Thread, as_utc
+from storage.services import _find_or_create_agent
+
+__all__ = ["ImportSummary", "import_threads"]
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    imported_threads: int  # threads created, or already stored and given new messages
+    unchanged_threads: int  # already stored with every message: nothing to do
+    new_messages: int
+    skipped_duplicates: int  # messages already stored
+    failed: tuple[str, ...]  # one line per item not imported: the file, the item and why
+    warnings: tuple[str, ...]  # imported anyway: a skipped phone number, a missing date, a merge suggestion
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    changed: bool
+    new_messages: int
+    duplicates: int
+    warnings: list[str]
+
+
+def import_threads(
+    db: Database,
+    batch: ImportBatch,
+    default_region: str,
+    on_problem: Callable[[str], None] = lambda line: None,
+) -> ImportSummary:
+    """Store every thread of ``batch``; ``on_problem`` hears each failure or warning as it happens."""
+    failed: list[str] = []
+    warnings: list[str] = []
+
+    def report(into: list[str], line: str) -> None:
+        into.append(line)
+        on_problem(line)
+
+    for problem in batch.problems:
+        report(warnings if problem.imported else failed, str(problem))
+    imported = unchanged = new_messages = duplicates = 0
+    for thread in batch.threads:
+        label = f"{thread.channel} conversation {thread.provider_id}"
+        if not thread.messages:
+            report(warnings, f"{label}: no customer messages in it, nothing stored")
+            continue
+        try:
+            with session_scope(db) as session:
+                outcome = _store(session, thread, default_region, label)
+        except (ValueError, SQLAlchemyError) as error:
+            reason = getattr(error, "orig", None) or error
+            report(failed, f"{label}: not stored ({type(reason).__name__}: {reason})")
+            continue
+        for line in outcome.warnings:
+            report(warnings, line)
+        imported += outcome.changed
+        unchanged += not outcome.changed
+        new_messages += outcome.new_messages
+        duplicates += outcome.duplicates
+    return ImportSummary(imported, unchanged, new_messages, duplicates, tuple(failed), tuple(warnings))
+
+
+def _store(session: Session, thread: ImportedThread, default_region: str, label: str) -> _Outcome:
+    row = session.scalar(
+        select(Thread).where(
+            Thread.channel == thread.channel,
+            Thread.provider == thread.provider,
+            Thread.provider_id == thread.provider_id,
+        )
+    )
+    created = row is None
+    if row is None:
+        row = Thread(
+            channel=thread.channel,
+            provider=thread.provider,
+            provider_id=thread.provider_id,
+            subject=thread.subject,
+            direction=thread.messages[0].direction,
+            started_at=thread.started_at,
+            agent_id=_find_or_create_agent(session, thread.agent),
+        )
+        session.add(row)
+        session.flush()
+    else:
+        # A newer export may reach further back (an earlier message) or name what the old one lacked.
+        stored_start = as_utc(row.started_at)
+        if thread.started_at is not None and (stored_start is None or thread.started_at < stored_start):
+            row.started_at = thread.started_at
+        row.subject = row.subject or thread.subject
+        if row.agent_id is None:
+            row.agent_id = _find_or_create_agent(session, thread.agent)
+    stored = set(session.scalars(select(Message.provider_message_id).where(Message.thread_id == row.id)))
+    new = list(
+        {m.provider_message_id: m for m in thread.messages if m.provider_message_id not in stored}.values()
+    )
+    if new:
+        ids = session.scalars(
+            insert(Message).returning(Message.id, sort_by_parameter_order=True),
+            [
+                {
+                    "thread_id": row.id,
+                    "provider_message_id": m.provider_message_id,
+                    "direction": m.direction,
+                    "author": m.author,
+                    "sent_at": m.sent_at,
+                    "body": m.body,
+                }
+                for m in new
+            ],
+        ).all()
+        attachments = [
+            {
+                "message_id": message_id,
+                "name": a.name,
+                "size_bytes": a.size_bytes,
+                "content_type": a.content_type,
+            }
+            for message_id, m in zip(ids, new, strict=True)
+            for a in m.attachments
+        ]
+        if attachments:
+            session.execute(insert(MessageAttachment), attachments)
+    if not created and not new:
+        # The same export again changes nothing, not even the links: identities are read with the
+        # messages that carry them.
+        return _Outcome(changed=False, new_messages=0, duplicates=len(thread.messages), warnings=[])
+    identities, warnings = normalize_identities(thread.customer_identities, default_region, label)
+    warnings += link_thread_customer(session, row, identities, thread.customer_name, label)
+    return _Outcome(
+        changed=created or bool(new),
+        new_messages=len(new),
+        duplicates=len(thread.messages) - len(new),
+        warnings=warnings,
+    )
