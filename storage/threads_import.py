@@ -109,7 +109,11 @@ def _store(session: Session, thread: ImportedThread, default_region: str, label:
         row.subject = row.subject or thread.subject
         if row.agent_id is None:
             row.agent_id = _find_or_create_agent(session, thread.agent)
-    stored = set(session.scalars(select(Message.provider_message_id).where(Message.thread_id == row.id)))
+    stored = (
+        set()
+        if created
+        else set(session.scalars(select(Message.provider_message_id).where(Message.thread_id == row.id)))
+    )
     new = list(
         {m.provider_message_id: m for m in thread.messages if m.provider_message_id not in stored}.values()
     )
