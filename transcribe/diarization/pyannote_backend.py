@@ -36,7 +36,8 @@ def run_pipeline(
         else {"min_speakers": options.min_speakers, "max_speakers": options.max_speakers}
     )
     audio = {
-        "waveform": torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32))[None],
+        # A copy: torch cannot wrap read-only arrays (Audio's are), and pyannote may write to it.
+        "waveform": torch.from_numpy(np.array(samples, dtype=np.float32))[None],
         "sample_rate": SAMPLE_RATE,
     }
     output = pipeline(audio, hook=_pyannote_hook(hook), **speaker_counts)
@@ -63,7 +64,12 @@ def _pyannote_hook(hook: ProgressHook) -> Any:
         total: int | None = None,
         completed: int | None = None,
     ) -> None:
-        hook(f"diarization:{step_name}", completed=completed, total=total)
+        # pyannote counts with numpy/torch integers; our hooks promise plain ints.
+        hook(
+            f"diarization:{step_name}",
+            completed=None if completed is None else int(completed),
+            total=None if total is None else int(total),
+        )
 
     return adapted
 
