@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -195,18 +196,55 @@ def _overview() -> None:
     cols[3].metric("Interruptions by agent", int(weeks["Agent interruptions"].sum()))
     top_left, top_right = st.columns(2)
     with top_left:
-        st.markdown("**Average score per week**")
-        st.line_chart(weeks[["Average score"]], y_label="score", height=240)
+        _chart("Average score per week", weeks, ["Average score"], "score", domain=(0, 100))
     with top_right:
-        st.markdown("**Talk share and silence per week**")
-        st.line_chart(weeks[["Agent talk share %", "Silence %"]], y_label="% of call", height=240)
+        _chart(
+            "Talk share and silence per week",
+            weeks,
+            ["Agent talk share %", "Silence %"],
+            "% of call",
+            (0, 100),
+        )
     bottom_left, bottom_right = st.columns(2)
     with bottom_left:
-        st.markdown("**Interruptions per week**")
-        st.bar_chart(weeks[["Agent interruptions", "Customer interruptions"]], stack=False, height=220)
+        _chart(
+            "Interruptions per week",
+            weeks,
+            ["Agent interruptions", "Customer interruptions"],
+            "count",
+            bars=True,
+        )
     with bottom_right:
-        st.markdown("**Calls per week**")
-        st.bar_chart(weeks[["Calls", "Evaluations"]], stack=False, height=220)
+        _chart("Calls and evaluations per week", weeks, ["Calls", "Evaluations"], "count", bars=True)
+
+
+def _chart(
+    title: str,
+    weeks: pd.DataFrame,
+    columns: list[str],
+    unit: str,
+    domain: tuple[float, float] | None = None,
+    bars: bool = False,
+) -> None:
+    """Weekly series as points joined by lines (a week without data stays a gap), or grouped bars."""
+    data = weeks[columns].reset_index().melt("Week", var_name="Series", value_name="Value").dropna()
+    scale = alt.Scale(domain=list(domain)) if domain else alt.Scale(zero=True)
+    axis = alt.Axis(format="d", tickMinStep=1) if bars else alt.Axis()
+    base = alt.Chart(data, title=title, height=220)
+    if bars:
+        chart = base.mark_bar().encode(
+            x=alt.X("Week:T", title=None, timeUnit="yearmonthdate"),
+            xOffset="Series:N",
+            y=alt.Y("Value:Q", title=unit, scale=scale, axis=axis),
+            color=alt.Color("Series:N", title=None, legend=alt.Legend(orient="bottom")),
+        )
+    else:
+        chart = base.mark_line(point=True).encode(
+            x=alt.X("Week:T", title=None),
+            y=alt.Y("Value:Q", title=unit, scale=scale),
+            color=alt.Color("Series:N", title=None, legend=alt.Legend(orient="bottom")),
+        )
+    st.altair_chart(chart, width="stretch")
 
 
 def _forms() -> None:

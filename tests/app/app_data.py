@@ -68,9 +68,15 @@ def add_users(db: Database) -> None:
         )
 
 
-def hand_transcript(seconds: float, words_per_second: float = 2.5, turn_seconds: float = 6.0) -> Transcript:
-    """A two-party transcript: turns alternate between agent and customer, words evenly spaced,
-    every seventh word with a low confidence."""
+def hand_transcript(
+    seconds: float,
+    words_per_second: float = 2.5,
+    turn_seconds: tuple[float, float] = (6.0, 6.0),
+    gap: float = 0.6,
+) -> Transcript:
+    """A two-party transcript: turns (agent's, customer's seconds) alternate, words evenly spaced,
+    every seventh word with a low confidence. A negative ``gap`` makes each turn start before the
+    previous one ends (an interruption)."""
     speakers = (Speaker("SPEAKER_00", "agent", 0), Speaker("SPEAKER_01", "customer", 1))
     utterances = []
     step = 1.0 / words_per_second
@@ -79,7 +85,7 @@ def hand_transcript(seconds: float, words_per_second: float = 2.5, turn_seconds:
     k = 0
     while start + 1.0 < seconds:
         label = speakers[turn % 2].label
-        end = min(seconds - 0.2, start + turn_seconds)
+        end = min(seconds - 0.2, start + turn_seconds[turn % 2])
         words = []
         t = start
         while t + step * 0.8 <= end:
@@ -95,7 +101,7 @@ def hand_transcript(seconds: float, words_per_second: float = 2.5, turn_seconds:
                     label, words[0].start, words[-1].end, "".join(w.text for w in words).strip(), tuple(words)
                 )
             )
-        start = end + 0.6
+        start = max(start + 0.5, end + gap)
         turn += 1
     return Transcript(
         language="en",
@@ -130,9 +136,11 @@ def add_call(
     seconds: float,
     metadata: CallMetadata,
     seed: int = 0,
+    turn_seconds: tuple[float, float] = (6.0, 6.0),
+    gap: float = 0.6,
 ) -> tuple[int, Transcript]:
     """Ingest a call with real audio and store its hand-built transcript, its job done."""
-    transcript = hand_transcript(seconds)
+    transcript = hand_transcript(seconds, turn_seconds=turn_seconds, gap=gap)
     path = folder / f"call-{seed}.wav"
     write_call_audio(path, transcript, seed)
     data = path.read_bytes()
@@ -199,6 +207,34 @@ EMMA = CallMetadata(
     direction="inbound",
     started_at=datetime(2024, 5, 6, 9, 30, tzinfo=UTC),
 )
+
+
+def add_recent_calls(db: Database, blobs: BlobStore, folder: Path, weeks: int) -> list[int]:
+    """One short call of agent Alice per week for the last ``weeks`` weeks, talk shares and
+    interruptions varying, for the quality overview."""
+    now = datetime.now(UTC).replace(hour=10, minute=0, second=0, microsecond=0)
+    ids = []
+    for week in range(weeks):
+        metadata = CallMetadata(
+            customer_name=f"Customer {week}",
+            customer_phone=f"+31 6 5555 {1000 + week}",
+            agent="Alice",
+            direction="inbound",
+            started_at=now - timedelta(weeks=week, days=1),
+        )
+        turns = (3.0 + week % 4, 5.0 - week % 3)
+        recording_id, _ = add_call(
+            db,
+            blobs,
+            folder,
+            24.0,
+            metadata,
+            seed=100 + week,
+            turn_seconds=turns,
+            gap=-0.8 if week % 3 == 0 else 0.6,
+        )
+        ids.append(recording_id)
+    return ids
 
 
 def build_app_data(data_dir: Path, call_seconds: float = 40.0, threads: int = 4) -> AppData:

@@ -11,6 +11,8 @@ from argon2 import PasswordHasher
 
 from storage import users
 from storage.access import Principal
+from storage.blobs import BlobStore
+from storage.db import Database
 from storage.quality import (
     AnswerInput,
     QuestionSpec,
@@ -21,7 +23,7 @@ from storage.quality import (
     submit_evaluation,
 )
 from storage.users import authenticate
-from tests.app.app_data import PASSWORD, AppData, build_app_data, open_data
+from tests.app.app_data import PASSWORD, AppData, add_recent_calls, build_app_data, open_data
 
 
 @pytest.fixture(scope="module")
@@ -38,17 +40,21 @@ def app_data(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppData]:
                 db,
                 admin,
                 "Customer call",
-                [SectionSpec("Opening", (QuestionSpec("Greets by name"), QuestionSpec("Verifies identity")))],
+                [
+                    SectionSpec(
+                        "Opening", (QuestionSpec("Greets by name"), QuestionSpec("Verifies identity"))
+                    ),
+                    SectionSpec(
+                        "Resolution", (QuestionSpec("Solves the problem", "points", max_points=5),), 2
+                    ),
+                ],
             )
-            view = start_evaluation(db, coach, data.recording_id, form.id)
-            questions = [q.id for s in view.form.sections for q in s.questions]
-            save_answers(
-                db,
-                coach,
-                view.summary.id,
-                {questions[0]: AnswerInput("yes"), questions[1]: AnswerInput("no")},
-            )
-            submit_evaluation(db, coach, view.summary.id)
+            _evaluate(db, coach, data.recording_id, form.id, ("yes", "no", "na"))
+            blobs = BlobStore(data.data_dir / "audio")
+            for week, recording_id in enumerate(add_recent_calls(db, blobs, data.data_dir / "incoming", 8)):
+                if week % 4 != 3:  # some weeks without an evaluation
+                    values = ("yes", "yes" if week % 2 else "no", str(2 + week % 4))
+                    _evaluate(db, coach, recording_id, form.id, values)
         finally:
             db.engine.dispose()
         patch.setenv("EARSHOT_DATA_DIR", str(data.data_dir))
@@ -56,13 +62,15 @@ def app_data(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppData]:
         yield data
 
 
-def principal_of(data: AppData, username: str) -> Principal:
-    db, _, _ = open_data(data.data_dir)
-    try:
-        [user] = [u for u in users.list_users(db, actor=None) if u.username == username]
-        return Principal(user.id, user.username, user.role, user.agent_id)
-    finally:
-        db.engine.dispose()
+def _evaluate(
+    db: Database, coach: Principal, recording_id: int, form_id: int, values: tuple[str, ...]
+) -> None:
+    view = start_evaluation(db, coach, recording_id, form_id)
+    questions = [q.id for section in view.form.sections for q in section.questions]
+    save_answers(
+        db, coach, view.summary.id, {q: AnswerInput(v) for q, v in zip(questions, values, strict=True)}
+    )
+    submit_evaluation(db, coach, view.summary.id)
 
 
 APP = Path(__file__).resolve().parents[2] / "review_app" / "app.py"

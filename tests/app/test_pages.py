@@ -6,11 +6,12 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from review_app.context import CallRequest
 from review_app.navigation import pages_for
 from storage import users
 from storage.access import Principal
 from storage.audit import list_audit
-from storage.quality import list_call_comments
+from storage.quality import list_call_comments, list_evaluations
 from tests.app.app_data import PASSWORD, AppData, open_data
 from tests.app.conftest import APP
 
@@ -119,7 +120,12 @@ def test_agent_searches_inside_one_customer(app_data: AppData) -> None:
 
 
 def test_coach_opens_call_pins_comment_and_is_audited(app_data: AppData) -> None:
-    at = _open(_signed_in("coach"), "views/call.py")
+    at = _signed_in("coach")
+    at.session_state["call_request"] = CallRequest(
+        app_data.recording_id, 12.0, 1
+    )  # as the customer page does
+    _open(at, "views/call.py")
+    assert "### Emma de Vries" in _texts(at)
     assert "Calls" in [t.value for t in at.title]
     assert {m.label for m in at.metric} >= {"Agent talk share", "Silence", "Agent interruptions"}
     [comment] = [t for t in at.text_area if t.label.startswith("Comment at")]
@@ -149,12 +155,18 @@ def test_coach_opens_call_pins_comment_and_is_audited(app_data: AppData) -> None
         db.engine.dispose()
 
 
-def test_agent_sees_own_evaluation_waiting(app_data: AppData) -> None:
+def test_agent_sees_own_evaluations_waiting(app_data: AppData) -> None:
+    db, _, _ = open_data(app_data.data_dir)
+    try:
+        scores = [e.score for e in list_evaluations(db, _principal(db, "agent@example.com"))]
+    finally:
+        db.engine.dispose()
+    assert len(scores) == 7  # Emma's call and six of the eight weekly calls
     at = _open(_signed_in("agent"), "views/quality.py")
     assert {m.label: m.value for m in at.metric} == {
-        "Evaluations": "1",
-        "Average score": "50",
-        "Waiting for your answer": "1",
+        "Evaluations": "7",
+        "Average score": f"{sum(scores) / len(scores):.0f}",
+        "Waiting for your answer": "7",
     }
 
 
@@ -176,6 +188,7 @@ def test_compliance_searches_across_customers_and_saves(app_data: AppData) -> No
     at = _open(_signed_in("compliance"), "views/search.py")
     at.text_input(key="search.query").input('"double charge"')
     at.selectbox(key="search.role").set_value("agent")
+    at.text_input(key="search.customer").input("emma")
     at.button(key="FormSubmitter:search-Search").click()
     at.run()
     assert not at.exception
@@ -223,4 +236,3 @@ def test_admin_adds_a_user_and_role_change_ends_their_session(app_data: AppData)
 def _principal(db, username: str) -> Principal:  # type: ignore[no-untyped-def]
     [user] = [u for u in users.list_users(db, actor=None) if u.username == username]
     return Principal(user.id, user.username, user.role, user.agent_id)
-

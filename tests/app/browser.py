@@ -1,0 +1,83 @@
+"""The real app in a real browser, for the browser test and the load benchmark: ``earshot app``'s
+server (``review_app/server.py``) started with ``streamlit run`` on a free port, and Debian's
+chromium driven by playwright (never ``playwright install``: the system browser is used)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--autoplay-policy=no-user-gesture-required",
+]
+REPO = Path(__file__).resolve().parents[2]
+_START_TIMEOUT_S = 60
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def running_app(env: Mapping[str, str], log_path: Path) -> Iterator[str]:
+    """The review app serving the given data; yields its base URL and stops it afterwards."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(REPO / "review_app" / "server.py"),
+        "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+    ]  # fmt: skip
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(command, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            _wait_healthy(url, process, log_path)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + _START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {process.returncode}: {log_path.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(
+        f"streamlit did not answer within {_START_TIMEOUT_S} s: {log_path.read_text()[-2000:]}"
+    )
+
+
+def sign_in(page, base_url: str, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    """Open the app and sign in through its form; returns once the first page has rendered."""
+    page.goto(base_url)
+    page.get_by_role("textbox", name="Username").fill(username)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.get_by_text(f"Signed in as {username}").wait_for(timeout=30_000)

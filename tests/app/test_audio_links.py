@@ -1,0 +1,63 @@
+"""Signed audio links and browser-playable audio, on real files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from review_app.audio_links import LINK_LIFETIME_S, audio_url, verified_sha256
+from review_app.playback import playable_audio
+
+SHA = "ab" * 32
+
+
+def test_link_verifies_until_it_expires_and_not_when_altered() -> None:
+    token = audio_url(SHA, now=1_000_000).rsplit("/", 1)[1]
+    assert verified_sha256(token, now=1_000_000) == SHA
+    assert verified_sha256(token, now=1_000_000 + LINK_LIFETIME_S - 1) == SHA
+    assert verified_sha256(token, now=1_000_000 + LINK_LIFETIME_S + 1) is None
+    sha, expires, signature = token.split(".")
+    assert verified_sha256(f"{'cd' * 32}.{expires}.{signature}", now=1_000_000) is None
+    assert verified_sha256(f"{sha}.{int(expires) + 3600}.{signature}", now=1_000_000) is None
+    assert verified_sha256("../../etc/passwd", now=1_000_000) is None
+
+
+def test_mu_law_becomes_pcm_once_and_pcm_is_served_as_is(tmp_path: Path) -> None:
+    tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(8000 * 3) / 8000)).astype(np.float32)
+    stereo = np.stack([tone, -tone], axis=1)
+    mulaw = tmp_path / "call.wav"
+    sf.write(mulaw, stereo, 8000, subtype="ULAW")
+    cache = tmp_path / "playback"
+    first = playable_audio(mulaw, SHA, cache)
+    assert first.path == cache / f"{SHA}.wav" and first.media_type == "audio/wav"
+    info = sf.info(first.path)
+    assert (info.subtype, info.samplerate, info.channels, info.frames) == ("PCM_16", 8000, 2, 8000 * 3)
+    decoded, _ = sf.read(first.path)
+    assert np.abs(decoded - sf.read(mulaw)[0]).max() < 1e-3
+    stamp = first.path.stat().st_mtime_ns
+    assert playable_audio(mulaw, SHA, cache).path.stat().st_mtime_ns == stamp  # cached, not redone
+    assert list(cache.iterdir()) == [first.path]  # no partial files left behind
+    pcm = tmp_path / "pcm.wav"
+    sf.write(pcm, stereo, 8000, subtype="PCM_16")
+    assert playable_audio(pcm, "cd" * 32, cache).path == pcm
+
+
+def test_codec_soundfile_cannot_read_goes_through_pyav(tmp_path: Path) -> None:
+    import av
+
+    source = tmp_path / "call.m4a"
+    with av.open(str(source), "w") as container:
+        stream = container.add_stream("aac", rate=16000, layout="mono")
+        samples = (0.2 * np.sin(2 * np.pi * 300 * np.arange(16000) / 16000)).astype(np.float32)
+        frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="fltp", layout="mono")
+        frame.sample_rate = 16000
+        for packet in stream.encode(frame):
+            container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    playable = playable_audio(source, "ef" * 32, tmp_path / "playback")
+    info = sf.info(playable.path)
+    assert (info.subtype, info.samplerate, info.channels) == ("PCM_16", 16000, 1)
+    assert 0.9 < info.duration < 1.2

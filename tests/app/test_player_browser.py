@@ -1,0 +1,157 @@
+"""The review app in a real browser (Debian chromium driven by playwright): the player seeks to a
+clicked word, the highlight follows playback, the position reaches the page, the audio route
+answers range requests and refuses altered links; and a screenshot of each page for the record
+(in $EARSHOT_SCREENSHOTS, else in the test's temporary folder)."""
+
+from __future__ import annotations
+
+import os
+import re
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from review_app.formatting import clock
+from tests.app.app_data import PASSWORD, AppData
+from tests.app.browser import CHROMIUM, CHROMIUM_ARGS, running_app, sign_in
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: apt-get install chromium (see README)"
+)
+
+_PLAYER = "iframe[title*='earshot_player']"
+_TIMEOUT_MS = 60_000
+
+
+@pytest.fixture(scope="module")
+def app_url(app_data: AppData, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with running_app(app_data.env(), tmp_path_factory.mktemp("server") / "streamlit.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    context.set_default_timeout(_TIMEOUT_MS)
+    yield context.new_page()
+    context.close()
+
+
+def _open_call(page, app_url: str):  # type: ignore[no-untyped-def]
+    sign_in(page, app_url, "coach@example.com", PASSWORD)
+    page.get_by_role("link", name="Calls", exact=True).click()
+    page.get_by_test_id("stSelectbox").first.click()
+    page.get_by_role("option", name=re.compile("Emma de Vries")).click()
+    page.get_by_role("heading", name=re.compile("Emma de Vries")).wait_for()
+    frame = page.frame_locator(_PLAYER)
+    frame.locator(".w").first.wait_for()
+    return frame
+
+
+def test_click_seeks_to_the_word_and_the_highlight_follows(page, app_url: str, app_data: AppData) -> None:  # type: ignore[no-untyped-def]
+    starts = [w.start for u in app_data.transcript.utterances for w in u.words]
+    frame = _open_call(page, app_url)
+    assert frame.locator(".w").count() == len(starts)
+    audio = frame.locator("audio")
+    audio.evaluate("a => new Promise(r => a.readyState >= 1 ? r() : a.addEventListener('loadedmetadata', r))")
+
+    frame.locator(".w").nth(40).click()
+    assert abs(audio.evaluate("a => a.currentTime") - starts[40]) < 0.1
+    assert frame.locator(".w.active").get_attribute("data-i") == "40"
+
+    frame.locator("#play").click()
+    page.wait_for_timeout(2000)
+    now, active, paused = frame.locator("#player").evaluate(
+        """p => { const a = p.querySelector('audio'); const w = p.querySelector('.w.active');
+                  return [a.currentTime, w ? Number(w.dataset.i) : -1, a.paused]; }"""
+    )
+    assert not paused and now > starts[40] + 1.0
+    expected = max(i for i, start in enumerate(starts) if start <= now)
+    assert active in (expected, expected - 1)  # the highlight moves on the next animation frame
+    assert active > 40
+
+    frame.locator("#play").click()  # pause: the position goes back to the page for a comment
+    at = audio.evaluate("a => a.currentTime")
+    page.get_by_text(f"Comment at {clock(at)}").wait_for()
+
+    box = frame.locator("#strip").bounding_box()
+    frame.locator("#strip").click(position={"x": box["width"] / 2, "y": box["height"] / 2})
+    assert abs(audio.evaluate("a => a.currentTime") - app_data.transcript.duration / 2) < 0.5
+
+    src = app_url + audio.get_attribute("src")
+    request = urllib.request.Request(src, headers={"Range": "bytes=1000-1999"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 206
+        assert response.headers["Content-Type"] == "audio/wav"
+        assert response.headers["Content-Range"].startswith("bytes 1000-1999/")
+        assert len(response.read()) == 1000
+    altered = src[:-1] + ("0" if src[-1] != "0" else "1")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(altered, timeout=30)
+    assert refused.value.code == 403
+
+
+def test_screenshot_of_every_page(page, app_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = Path(os.environ.get("EARSHOT_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    sign_in(page, app_url, "admin@example.com", PASSWORD)
+
+    page.get_by_placeholder("Phone number in any format").fill("06 12345678")
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Emma de Vries").wait_for()
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(folder / "customers.png"), full_page=True)
+
+    page.get_by_role("link", name="Calls", exact=True).click()
+    frame = page.frame_locator(_PLAYER)
+    frame.locator(".w").nth(60).click()
+    frame.locator("#play").click()
+    page.wait_for_timeout(1500)
+    frame.locator("#play").click()
+    page.get_by_text("Comment at").wait_for()
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(folder / "call.png"), full_page=True)
+
+    page.get_by_role("link", name="Search", exact=True).click()
+    page.get_by_label("Search every call, chat and e-mail").fill("refund NOT voucher")
+    page.get_by_role("button", name="Search", exact=True).click()
+    page.get_by_role("button", name="Play").first.wait_for()
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(folder / "search.png"), full_page=True)
+
+    page.get_by_role("link", name="Quality", exact=True).click()
+    page.get_by_role("tab", name="Agent overview").click()
+    page.get_by_text("Interruptions by agent").wait_for()
+    page.wait_for_timeout(2500)
+    page.screenshot(path=str(folder / "quality.png"), full_page=True)
+
+    page.get_by_role("link", name="Audit log", exact=True).click()
+    page.get_by_role("button", name="Verify the chain").click()
+    page.get_by_text("The chain is intact").wait_for()
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(folder / "audit.png"), full_page=True)
+
+    page.get_by_role("link", name="Admin", exact=True).click()
+    page.get_by_text("Add a user").wait_for()
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(folder / "admin.png"), full_page=True)
+
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign in", exact=True).wait_for()
+    page.screenshot(path=str(folder / "sign_in.png"))
+    assert sorted(p.name for p in folder.glob("*.png")) == sorted(
+        ["admin.png", "audit.png", "call.png", "customers.png", "quality.png", "search.png", "sign_in.png"]
+    )
