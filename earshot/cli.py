@@ -332,7 +332,7 @@ def _run_app(settings: Settings, port: int) -> None:
         "-m",
         "streamlit",
         "run",
-        str(REPO_ROOT / "review_app" / "app.py"),
+        str(REPO_ROOT / "review_app" / "server.py"),  # the app plus the route the player streams audio from
         "--server.port",
         str(port),
         "--server.headless",
