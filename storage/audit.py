@@ -54,6 +54,7 @@ AuditAction = Literal[
     "evaluation_acknowledged",
     "evaluation_disputed",
     "comment_added",
+    "speaker_corrected",
 ]
 AUDIT_ACTIONS: tuple[AuditAction, ...] = get_args(AuditAction)
 

@@ -31,11 +31,20 @@ from storage.services import (
     list_recordings,
     load_transcript,
     recording_audio_path,
+    set_speaker_role,
 )
 from transcribe.formats import FORMATS
-from transcribe.types import Transcript
+from transcribe.types import Role, Transcript
 
-__all__ = ["CallReplay", "export_transcript", "list_calls", "replay_call", "search", "view_transcript"]
+__all__ = [
+    "CallReplay",
+    "correct_speaker",
+    "export_transcript",
+    "list_calls",
+    "replay_call",
+    "search",
+    "view_transcript",
+]
 
 # The identity kinds that name one customer most exactly, best first: the customer filter of a
 # search matches identity values exactly but names only as substrings.
@@ -113,6 +122,21 @@ def search(
     }
     record_event(db, principal, "search_run", f"customer:{customer_id}" if customer_id else None, details)
     return page
+
+
+def correct_speaker(
+    db: Database, principal: Principal, recording_id: int, label: str, role: Role | None, name: str | None
+) -> None:
+    """A reviewer says who a voice is (role and name); audited as ``speaker_corrected``."""
+    require(principal, Permission.COMMENT_CALLS)
+    set_speaker_role(db, recording_id, label, role, name)
+    record_event(
+        db,
+        principal,
+        "speaker_corrected",
+        f"recording:{recording_id}",
+        {"speaker": label, "role": role, "name": name},
+    )
 
 
 def export_transcript(db: Database, principal: Principal, recording_id: int, fmt: str) -> str:

@@ -21,7 +21,7 @@ from storage import guarded
 from storage.access import Permission, allows
 from storage.errors import InvalidValue, NotFound, PermissionDenied
 from storage.quality import add_call_comment, list_call_comments, list_evaluations
-from storage.services import RecordingSummary, set_speaker_role
+from storage.services import RecordingSummary
 from transcribe.formats import FORMATS
 from transcribe.metrics import call_metrics
 from transcribe.types import ROLES
@@ -217,7 +217,7 @@ with side_column:
                     corrections.append((speaker.label, role, name.strip() or None))
                 if st.form_submit_button("Save speakers", icon=":material/save:"):
                     for label, role, name in corrections:
-                        set_speaker_role(db, recording_id, label, role, name)
+                        guarded.correct_speaker(db, who, recording_id, label, role, name)
                     # The new names need the transcript again; the audio link stays, so playback goes on.
                     replays = st.session_state[_REPLAYS]
                     old, link, issued = replays[recording_id]

@@ -396,3 +396,18 @@ def test_exports_need_compliance_and_are_audited(
         "vtt",
     )
     assert verify_audit_chain(db).ok
+
+
+def test_only_reviewers_correct_speakers_and_it_is_audited(
+    db: Database, people: dict[str, Principal], calls: dict[str, int]
+) -> None:
+    with pytest.raises(PermissionDenied):
+        guarded.correct_speaker(db, people["agent"], calls["emma"], "S1", "customer", "Emma")
+    label = guarded.view_transcript(db, people["coach"], calls["emma"]).speakers[0].label
+    guarded.correct_speaker(db, people["coach"], calls["emma"], label, "customer", "Emma")
+    corrected = guarded.view_transcript(db, people["coach"], calls["emma"]).speakers[0]
+    assert (corrected.role, corrected.display_name) == ("customer", "Emma")
+    with read_scope(db) as session:
+        event = session.scalars(select(AuditEntry).where(AuditEntry.action == "speaker_corrected")).one()
+    assert (event.user_id, event.target) == (people["coach"].user_id, f"recording:{calls['emma']}")
+    assert event.details == {"speaker": label, "role": "customer", "name": "Emma"}
