@@ -4,27 +4,40 @@
 
 FOLDER holds audio files with references beside them, by stem: ``<stem>.rttm`` (who spoke when),
 ``<stem>.stm`` (utterances with speaker and text), ``<stem>.txt`` (text only) or
-``<stem>.ch<N>.txt`` (text of one channel). The two text-only files of ``shared/eval`` keep their
-references in that folder's README; they are built in here so it runs on that folder as is.
+``<stem>.ch<N>.txt`` (text of one channel). Columns: WER, DER with missed / false alarm /
+confusion, word attribution, median word timing error at utterance starts (t0) and ends (t1)
+against the STM, real-time factor; the total row sums errors over all files. ``--baseline naive``
+also runs one speaker per Whisper segment on the same files, for comparison. The two text-only
+files of ``shared/eval`` keep their references in that folder's README; they are built in here so
+it runs on that folder as is.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+from pyannote.core import Annotation
+
 from bench.scoring import (
+    Share,
     hypothesis_annotation,
     read_rttm,
     read_stm,
     score_diarization,
-    word_attribution_accuracy,
+    word_attribution,
     word_error_rate,
+    word_timing_errors,
 )
 from transcribe import audio, pipeline
-from transcribe.types import TranscribeOptions, Transcript
+from transcribe.asr import recognize
+from transcribe.attribution import attribute_segments
+from transcribe.models import load_whisper
+from transcribe.types import Audio, Speaker, TranscribeOptions, Transcript, no_progress
 
 DEFAULT_FOLDER = Path(__file__).resolve().parents[2] / "shared" / "eval"
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".opus"}
@@ -36,20 +49,43 @@ SHARED_EVAL_TEXTS = {
     "stereo_2spk.ch1.txt": "The horizon seems extremely distant.",
 }
 
+Transcribe = Callable[[Audio, TranscribeOptions, Path], Transcript]
+
 
 @dataclass(frozen=True)
 class FileResult:
     name: str
     duration: float
     seconds: float
-    wer: float | None
-    der: float | None
-    missed: float | None
-    false_alarm: float | None
-    confusion: float | None
-    attribution: float | None
+    text: tuple[str, str] | None  # (reference, hypothesis) for WER
+    diarization: tuple[Annotation, Annotation] | None  # (reference, hypothesis) for DER
+    attribution: Share | None
+    timing: list[tuple[float, float]]  # (start, end) error of each reference utterance heard
     channel_wer: dict[int, float]
     speakers: int
+
+
+def transcribe_ours(recording: Audio, options: TranscribeOptions, cache_dir: Path) -> Transcript:
+    return pipeline.run(recording, options, cache_dir=cache_dir)
+
+
+def transcribe_naive(recording: Audio, options: TranscribeOptions, cache_dir: Path) -> Transcript:
+    """The baseline: the mixdown's Whisper segments, each given whole to the speaker whose turn it
+    overlaps most, with turns from the embedded diarizer that does not see the words."""
+    from transcribe.diarization import embedded
+
+    model = load_whisper(options.model, cache_dir, options.device, options.compute_type)
+    samples = recording.mono()
+    language, segments = recognize(model, samples, options, no_progress)
+    utterances = attribute_segments(segments, embedded.diarize(samples, options, no_progress))
+    return Transcript(
+        language=language,
+        duration=recording.duration,
+        speakers=tuple(Speaker(label) for label in dict.fromkeys(u.speaker for u in utterances)),
+        utterances=utterances,
+        options=options,
+        models={"asr": options.model, "diarization": "embedded, whole segments"},
+    )
 
 
 def reference_text(folder: Path, name: str) -> str | None:
@@ -59,34 +95,29 @@ def reference_text(folder: Path, name: str) -> str | None:
     return SHARED_EVAL_TEXTS.get(name) if folder.resolve() == DEFAULT_FOLDER.resolve() else None
 
 
-def evaluate_file(path: Path, options: TranscribeOptions, cache_dir: Path) -> FileResult:
+def evaluate_file(
+    path: Path, transcribe: Transcribe, options: TranscribeOptions, cache_dir: Path
+) -> FileResult:
     began = time.perf_counter()
-    transcript = pipeline.run(audio.decode(path), options, cache_dir=cache_dir)
+    transcript = transcribe(audio.decode(path), options, cache_dir)
     seconds = time.perf_counter() - began
     hypothesis_text = " ".join(u.text for u in transcript.utterances)
     rttm, stm = path.with_suffix(".rttm"), path.with_suffix(".stm")
     reference = read_rttm(rttm) if rttm.exists() else None
-    references = read_stm(stm) if stm.exists() else None
+    references = read_stm(stm) if stm.exists() else []
     text = (
         " ".join(r.text for r in references)
         if references
         else reference_text(path.parent, f"{path.stem}.txt")
     )
-    diarization = (
-        score_diarization(reference, hypothesis_annotation(transcript, path.stem)) if reference else None
-    )
     return FileResult(
         name=path.name,
         duration=transcript.duration,
         seconds=seconds,
-        wer=word_error_rate(text, hypothesis_text) if text else None,
-        der=diarization.der if diarization else None,
-        missed=diarization.missed if diarization else None,
-        false_alarm=diarization.false_alarm if diarization else None,
-        confusion=diarization.confusion if diarization else None,
-        attribution=word_attribution_accuracy(reference, references, transcript)
-        if reference and references
-        else None,
+        text=(text, hypothesis_text) if text else None,
+        diarization=(reference, hypothesis_annotation(transcript, path.stem)) if reference else None,
+        attribution=word_attribution(reference, references, transcript) if reference and references else None,
+        timing=word_timing_errors(references, transcript),
         channel_wer=_channel_wers(path, transcript),
         speakers=len(transcript.speakers),
     )
@@ -100,7 +131,7 @@ def _channel_wers(path: Path, transcript: Transcript) -> dict[int, float]:
         text = reference_text(path.parent, f"{path.stem}.ch{speaker.channel}.txt")
         if text:
             said = " ".join(u.text for u in transcript.utterances if u.speaker == speaker.label)
-            scores[speaker.channel] = word_error_rate(text, said)
+            scores[speaker.channel] = word_error_rate([text], [said])
     return scores
 
 
@@ -108,21 +139,44 @@ def _percent(value: float | None) -> str:
     return "   -  " if value is None else f"{100 * value:5.1f}%"
 
 
+def _milliseconds(errors: Sequence[float]) -> str:
+    return f"{1000 * float(np.median(errors)):5.0f}" if errors else "   - "
+
+
+def _row(name: str, results: Sequence[FileResult]) -> str:
+    """One line of the table: a file, or all of them (errors summed over files, not averaged)."""
+    duration = sum(r.duration for r in results)
+    texts = [r.text for r in results if r.text]
+    pairs = [r.diarization for r in results if r.diarization]
+    diarization = score_diarization(pairs) if pairs else None
+    shares = [r.attribution for r in results if r.attribution]
+    attribution = Share(sum(s.part for s in shares), sum(s.whole for s in shares)).value if shares else None
+    timing = [error for r in results for error in r.timing]
+    channels = ", ".join(
+        f"ch{c} {_percent(w).strip()}" for r in results[:1] if len(results) == 1
+        for c, w in sorted(r.channel_wer.items())
+    )
+    return (
+        f"{name:<24} {duration:6.1f} {sum(r.seconds for r in results) / duration:6.3f} "
+        f"{_percent(word_error_rate(*zip(*texts, strict=True)) if texts else None):>7} "
+        f"{_percent(diarization.der if diarization else None):>7} "
+        f"{_percent(diarization.missed if diarization else None):>7} "
+        f"{_percent(diarization.false_alarm if diarization else None):>7} "
+        f"{_percent(diarization.confusion if diarization else None):>7} {_percent(attribution):>7} "
+        f"{_milliseconds([s for s, _ in timing]):>6} {_milliseconds([e for _, e in timing]):>6} "
+        f"{results[0].speakers if len(results) == 1 else '':>4}  {channels}"
+    )
+
+
 def print_table(results: list[FileResult], title: str) -> None:
     print(f"\n{title}")
     print(
         f"{'file':<24} {'dur s':>6} {'RTF':>6} {'WER':>7} {'DER':>7} {'miss':>7} {'FA':>7} {'conf':>7} "
-        f"{'attrib':>7} {'spk':>4}  per-channel WER"
+        f"{'attrib':>7} {'t0 ms':>6} {'t1 ms':>6} {'spk':>4}  per-channel WER"
     )
-    for r in results:
-        channels = ", ".join(f"ch{c} {_percent(w).strip()}" for c, w in sorted(r.channel_wer.items()))
-        print(
-            f"{r.name:<24} {r.duration:6.1f} {r.seconds / r.duration:6.3f} {_percent(r.wer):>7} "
-            f"{_percent(r.der):>7} {_percent(r.missed):>7} {_percent(r.false_alarm):>7} "
-            f"{_percent(r.confusion):>7} {_percent(r.attribution):>7} {r.speakers:>4}  {channels}"
-        )
-    total_duration = sum(r.duration for r in results)
-    print(f"{'total':<24} {total_duration:6.1f} {sum(r.seconds for r in results) / total_duration:6.3f}")
+    for result in results:
+        print(_row(result.name, [result]))
+    print(_row("total", results))
 
 
 def main() -> None:
@@ -134,15 +188,22 @@ def main() -> None:
     parser.add_argument("--diarization", default="auto")
     parser.add_argument("--num-speakers", type=int)
     parser.add_argument("--cache-dir", type=Path, default=Path(".earshot/models"))
+    parser.add_argument(
+        "--baseline", choices=["naive"], help="also run the naive baseline (one speaker per Whisper segment)"
+    )
     args = parser.parse_args()
     options = TranscribeOptions(
         model=args.model, diarization=args.diarization, num_speakers=args.num_speakers
     )
     files = sorted(p for p in args.folder.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES)
     # Warm up once so model loading and first-call compilation are not billed to the first file.
-    pipeline.run(audio.decode(files[0]), options, cache_dir=args.cache_dir)
-    results = [evaluate_file(path, options, args.cache_dir) for path in files]
-    print_table(results, f"model {args.model}, diarization {args.diarization}")
+    transcribe_ours(audio.decode(files[0]), options, args.cache_dir)
+    runs: list[tuple[str, Transcribe]] = [("ours", transcribe_ours)]
+    if args.baseline:
+        runs.append(("naive baseline: one speaker per Whisper segment", transcribe_naive))
+    for label, transcribe in runs:
+        results = [evaluate_file(path, transcribe, options, args.cache_dir) for path in files]
+        print_table(results, f"{label} | model {args.model}, diarization {args.diarization}")
 
 
 if __name__ == "__main__":

@@ -32,6 +32,19 @@ def attribute_words(segments: Sequence[AsrSegment], turns: Sequence[SpeakerTurn]
     return _in_time_order(utterances)
 
 
+def attribute_segments(segments: Sequence[AsrSegment], turns: Sequence[SpeakerTurn]) -> tuple[Utterance, ...]:
+    """One utterance per Whisper segment, wholly given to the turn it overlaps most: the naive
+    attribution that ``bench.accuracy --baseline naive`` measures ours against."""
+    speakers = _speakers_by_overlap([(segment.start, segment.end) for segment in segments], turns)
+    return _in_time_order(
+        [
+            utterance
+            for segment, speaker in zip(segments, speakers, strict=True)
+            for utterance in _segment_utterances(segment, [speaker] * max(1, len(segment.words)))
+        ]
+    )
+
+
 def utterances_from_channels(
     channel_segments: Sequence[tuple[str, Sequence[AsrSegment]]],
 ) -> tuple[Utterance, ...]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from transcribe.attribution import attribute_words, utterances_from_channels
+from transcribe.attribution import attribute_segments, attribute_words, utterances_from_channels
 from transcribe.types import AsrSegment, SpeakerTurn, Word
 
 
@@ -90,6 +90,16 @@ def test_inputs_are_not_mutated():
     utterances = attribute_words([seg], [SpeakerTurn(0.0, 2.0, "S1")])
     assert seg.words == words and all(w.speaker is None for w in seg.words)
     assert utterances[0].words[0] is not words[0]
+
+
+def test_naive_attribution_gives_each_whole_segment_one_speaker():
+    seg = segment(word(0.0, 1.0, " Hello"), word(1.0, 2.5, " there."))
+    later = segment(word(3.0, 3.5, " Hi."))
+    turns = [SpeakerTurn(0.0, 1.2, "S1"), SpeakerTurn(1.2, 3.2, "S2"), SpeakerTurn(3.2, 4.0, "S1")]
+    # The first segment overlaps S2 most (1.3 s against 1.2 s): not split, all of it goes to S2.
+    utterances = attribute_segments([seg, later], turns)
+    assert [(u.speaker, u.text) for u in utterances] == [("S2", "Hello there."), ("S1", "Hi.")]
+    assert [w.speaker for u in utterances for w in u.words] == ["S2", "S2", "S1"]
 
 
 def test_channels_become_interleaved_utterances_with_overlap_kept():
