@@ -1,7 +1,16 @@
 #!/usr/bin/env bash
 # Sets up .venv with the pinned dependencies and the embedded offline models. Safe to run again.
+# --test-deps also installs what the tests need from Debian: chromium for the real-browser tests.
 set -euo pipefail
 cd "$(dirname "$0")"
+
+if [ "${1:-}" = "--test-deps" ] && [ ! -x /usr/bin/chromium ]; then
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+    else
+        echo "setup.sh: the browser tests need Debian's chromium: sudo apt-get install chromium fonts-dejavu-core" >&2
+    fi
+fi
 
 python=${PYTHON:-$(command -v python3.11 || command -v python3)}
 if ! "$python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
