@@ -8,7 +8,7 @@ and attributed to the turns a diarization backend finds.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +22,7 @@ from transcribe.diarization.channels import distinct_channel_indices
 from transcribe.models import load_whisper
 from transcribe.roles import assign_roles
 from transcribe.types import (
+    AsrSegment,
     Audio,
     ProgressHook,
     SpeakerTurn,
@@ -31,7 +32,11 @@ from transcribe.types import (
     no_progress,
 )
 
-Diarize = Callable[[np.ndarray, TranscribeOptions, ProgressHook], tuple[SpeakerTurn, ...]]
+# (samples, options, hook, ASR segments of those samples) -> turns; backends that cannot use the
+# words (pyannote) ignore them.
+Diarize = Callable[
+    [np.ndarray, TranscribeOptions, ProgressHook, Sequence[AsrSegment]], tuple[SpeakerTurn, ...]
+]
 
 
 def run(
@@ -83,7 +88,7 @@ def _transcribe_mixdown(
 ) -> tuple[str, tuple[Utterance, ...]]:
     samples = audio.mono()
     language, segments = recognize(model, samples, options, hook)
-    turns = _diarizer(backend)(samples, options, hook)
+    turns = _diarizer(backend)(samples, options, hook, segments)
     utterances = attribute_words(segments, turns)
     hook("attribution", completed=1, total=1)
     return language, utterances
@@ -94,7 +99,7 @@ def _diarizer(backend: str) -> Diarize:
     if backend == "pyannote":
         from transcribe.diarization import pyannote_backend
 
-        return pyannote_backend.diarize
+        return lambda samples, options, hook, segments: pyannote_backend.diarize(samples, options, hook)
     from transcribe.diarization import embedded
 
     return embedded.diarize

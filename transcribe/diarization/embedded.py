@@ -3,11 +3,18 @@
 Everything it needs ships inside installed wheels (Silero in faster-whisper, the encoder weights in
 resemblyzer), so it works without an account or a network. Mel frames are computed here with numpy
 rather than through resemblyzer's librosa path, whose first call spends ~35 s compiling numba code.
+
+Speakers are found on dense 1.6 s windows over all speech (many samples make the clustering
+robust); what gets a speaker is a "piece": a run of words from the ASR, cut at pauses and at most
+2 s long, or speech no word covers. Each piece is embedded on its own audio and goes to the
+nearest speaker, so turns change hands between words and not in the middle of a window.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 import torch
@@ -18,7 +25,7 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from sklearn.metrics import silhouette_score
 
 from transcribe.diarization import label_by_first_appearance
-from transcribe.types import SAMPLE_RATE, ProgressHook, SpeakerTurn, TranscribeOptions
+from transcribe.types import SAMPLE_RATE, AsrSegment, ProgressHook, SpeakerTurn, TranscribeOptions, Word
 
 # The encoder's front end, fixed by how it was trained (resemblyzer.hparams).
 _N_FFT = SAMPLE_RATE * hparams.mel_window_length // 1000  # 400 samples = 25 ms
@@ -26,16 +33,33 @@ _FRAME_STEP = SAMPLE_RATE * hparams.mel_window_step // 1000  # 160 samples = 10 
 _WINDOW_FRAMES = hparams.partials_n_frames  # 160 frames = 1.6 s per embedding
 _TARGET_DBFS = hparams.audio_norm_target_dBFS
 
-# One embedding every 0.5 s: each window speaks for its central 0.5 s, which bounds how finely
-# speaker changes are placed; a smaller hop costs proportionally more encoder time.
-_HOP_FRAMES = 50
+Span = tuple[float, float]  # (start, end) seconds
+
+# Pieces are embedded in encoder windows of at most 1.6 s, 0.8 s apart (resemblyzer's own
+# ``embed_utterance`` overlap), and a piece's voiceprint is the mean of its windows'. The dense
+# windows that find the speakers are 0.5 s apart.
+_HOP_FRAMES = _WINDOW_FRAMES // 2
+_DENSE_HOP_FRAMES = 50
 _BATCH_WINDOWS = 256
 _MEL_BLOCK_FRAMES = 8192
 # Pauses of 300 ms or more split speech regions; short pauses are where turns change hands.
 _VAD = VadOptions(min_silence_duration_ms=300, speech_pad_ms=100, min_speech_duration_ms=250)
+# Candidate turns ("pieces") are runs of words inside one Whisper segment, cut where the words
+# pause this long (in a call, the floor changes hands at pauses far more often than mid-phrase)...
+_WORD_GAP = 0.3
+# ...and cut again, at a word boundary, so no piece is longer than this: a Whisper segment can
+# hold both parties (a quick reply, overtalk), and a piece gets only one speaker.
+_MAX_PIECE = 2.0
+# Speech the VAD heard but no word covers (ASR missed it, or it is a backchannel under the other
+# party) becomes pieces of its own when at least this long; shorter bits join their neighbours.
+_MIN_UNHEARD = 0.4
+# A GE2E voiceprint of less than about a second is mostly noise: shorter pieces count for less
+# when each speaker's centroid is re-estimated from the pieces given to it.
+_RELIABLE_PIECE = 1.0
 # Windows clustered directly; beyond this, cluster an even subsample and assign the rest to the
 # nearest centroid (average linkage is quadratic in memory).
 _MAX_LINKAGE_WINDOWS = 3000
+_REFINE_ROUNDS = 3
 # Another speaker count must beat two (the prior for calls) by this much silhouette to win.
 _CLEARLY_BETTER = 0.05
 # One voice, not two, when the two halves' mean voiceprints are this alike and the split is
@@ -45,18 +69,26 @@ _SAME_VOICE_COSINE = 0.92
 _SAME_VOICE_SILHOUETTE = 0.25
 
 
-def diarize(samples: np.ndarray, options: TranscribeOptions, hook: ProgressHook) -> tuple[SpeakerTurn, ...]:
-    """Speaker turns of a 16 kHz mono float32 signal, labelled "S1", "S2", ... by first speech."""
+def diarize(
+    samples: np.ndarray,
+    options: TranscribeOptions,
+    hook: ProgressHook,
+    segments: Sequence[AsrSegment] = (),
+) -> tuple[SpeakerTurn, ...]:
+    """Speaker turns of a 16 kHz mono float32 signal, labelled "S1", "S2", ... by first speech.
+
+    With the ASR ``segments`` of the same signal, turns are built from word runs, so they change
+    hands at word boundaries and cover speech that the ASR heard but the VAD did not.
+    """
     regions = _speech_regions(samples)
-    if not regions:
+    pieces = _pieces(regions, segments)
+    if not pieces:
         return ()
-    frame_indices, region_ids = _speech_frames(regions)
-    mel = _normalised_speech_mel(samples, regions, frame_indices)
-    starts = _window_starts(len(frame_indices))
-    embeddings = _embed_windows(mel, starts, options.device, hook)
-    window_labels = _majority_smoothed(_cluster(embeddings, options))
-    frame_labels = _frame_labels(window_labels, starts, len(frame_indices))
-    return label_by_first_appearance(_turn_spans(frame_labels, frame_indices, region_ids, regions))
+    stretches = _union([*regions, *pieces])
+    windows, piece_embeddings = _embed(samples, stretches, pieces, options.device, hook)
+    durations = np.array([end - start for start, end in pieces])
+    labels = _cluster(windows, piece_embeddings, durations, options)
+    return label_by_first_appearance(_turn_spans(pieces, labels, stretches))
 
 
 def mel_frames(samples: np.ndarray, frame_indices: np.ndarray) -> np.ndarray:
@@ -120,40 +152,122 @@ def _mel_to_hz(mels: np.ndarray) -> np.ndarray:
     )
 
 
-def _speech_regions(samples: np.ndarray) -> list[tuple[int, int]]:
-    """Speech as (start, end) sample ranges, from the Silero VAD that faster-whisper ships."""
+def _speech_regions(samples: np.ndarray) -> list[Span]:
+    """Speech as (start, end) seconds, from the Silero VAD that faster-whisper ships."""
     if len(samples) == 0 or not np.any(samples):
         return []
-    return [(chunk["start"], chunk["end"]) for chunk in get_speech_timestamps(samples, _VAD)]
+    return [
+        (chunk["start"] / SAMPLE_RATE, chunk["end"] / SAMPLE_RATE)
+        for chunk in get_speech_timestamps(samples, _VAD)
+    ]
 
 
-def _speech_frames(regions: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
-    """Indices of the mel frames inside speech regions, and the region each belongs to."""
-    per_region = [np.arange(start // _FRAME_STEP, end // _FRAME_STEP) for start, end in regions]
-    region_ids = np.repeat(np.arange(len(regions)), [len(frames) for frames in per_region])
-    return np.concatenate(per_region), region_ids
+def _pieces(regions: Sequence[Span], segments: Sequence[AsrSegment]) -> list[Span]:
+    """Candidate turns, sorted and disjoint: word runs, plus the speech no word covers."""
+    heard = []
+    for segment in segments:
+        words = segment.words
+        run_start = 0
+        for index in range(1, len(words) + 1):
+            if index == len(words) or words[index].start - words[index - 1].end >= _WORD_GAP:
+                heard.extend(_cut_long(words[run_start:index]))
+                run_start = index
+    heard = sorted(_clipped(span, regions) for span in heard)
+    disjoint: list[Span] = []
+    for start, end in heard:  # Whisper's word times of neighbouring segments can overlap a little
+        start = max(start, disjoint[-1][1]) if disjoint else start
+        if end > start:
+            disjoint.append((start, end))
+    unheard = [
+        part
+        for gap in _subtract(regions, disjoint)
+        if gap[1] - gap[0] >= _MIN_UNHEARD
+        for part in _cut_span(*gap)
+    ]
+    return sorted(disjoint + unheard)
 
 
-def _normalised_speech_mel(
-    samples: np.ndarray, regions: list[tuple[int, int]], frame_indices: np.ndarray
-) -> np.ndarray:
-    """Mel frames of the speech, with the gain resemblyzer's ``preprocess_wav`` would apply.
+def _clipped(span: Span, regions: Sequence[Span]) -> Span:
+    """A word run trimmed to the speech the VAD heard around it: Whisper's word times often run
+    into the silence around the words. Runs the VAD missed entirely are kept as they are."""
+    inside = [(max(span[0], a), min(span[1], b)) for a, b in regions if a < span[1] and b > span[0]]
+    return (inside[0][0], inside[-1][1]) if inside else span
+
+
+def _cut_long(words: Sequence[Word]) -> list[Span]:
+    """A word run as spans of at most ``_MAX_PIECE`` seconds (longer only for one long word),
+    cut at the word boundaries nearest to equal shares."""
+    start, end = words[0].start, words[-1].end
+    parts = max(1, int(np.ceil((end - start) / _MAX_PIECE)))
+    if parts == 1 or len(words) == 1:
+        return [(start, end)] if end > start else []
+    boundaries = np.array([word.start for word in words[1:]])
+    targets = start + (end - start) * np.arange(1, parts) / parts
+    cuts = sorted({int(np.argmin(np.abs(boundaries - target))) + 1 for target in targets})
+    edges = [0, *cuts, len(words)]
+    return [
+        (words[first].start, words[stop - 1].end)
+        for first, stop in pairwise(edges)
+        if words[stop - 1].end > words[first].start
+    ]
+
+
+def _cut_span(start: float, end: float) -> list[Span]:
+    """A span of unheard speech in equal parts of at most ``_MAX_PIECE`` seconds."""
+    parts = max(1, int(np.ceil((end - start) / _MAX_PIECE)))
+    edges = np.linspace(start, end, parts + 1)
+    return [(float(a), float(b)) for a, b in pairwise(edges)]
+
+
+def _subtract(spans: Sequence[Span], holes: Sequence[Span]) -> list[Span]:
+    """Parts of sorted disjoint ``spans`` outside sorted disjoint ``holes``."""
+    result = []
+    first_hole = 0
+    for start, end in spans:
+        while first_hole < len(holes) and holes[first_hole][1] <= start:
+            first_hole += 1
+        cursor = start
+        for hole_start, hole_end in holes[first_hole:]:
+            if hole_start >= end:
+                break
+            if hole_start > cursor:
+                result.append((cursor, hole_start))
+            cursor = max(cursor, hole_end)
+        if cursor < end:
+            result.append((cursor, end))
+    return result
+
+
+def _normalised_mel(samples: np.ndarray, speech: Sequence[Span], frames: np.ndarray) -> np.ndarray:
+    """Mel frames with the gain resemblyzer's ``preprocess_wav`` would give the ``speech``.
 
     The encoder was trained on speech raised to -30 dBFS (never lowered); power mel scales with
     the square of the gain, so the gain is applied to the frames instead of copying the audio.
     """
-    energy = sum(float(np.dot(samples[start:end], samples[start:end])) for start, end in regions)
-    count = sum(end - start for start, end in regions)
-    rms_dbfs = 10 * np.log10(max(energy / count, 1e-20))
+    spans = [(int(start * SAMPLE_RATE), int(end * SAMPLE_RATE)) for start, end in speech]
+    energy = sum(float(np.dot(samples[a:b], samples[a:b])) for a, b in spans)
+    count = sum(b - a for a, b in spans)
+    rms_dbfs = 10 * np.log10(max(energy / max(count, 1), 1e-20))
     gain_db = max(0.0, _TARGET_DBFS - rms_dbfs)
-    return mel_frames(samples, frame_indices) * np.float32(10 ** (gain_db / 10))
+    return mel_frames(samples, frames) * np.float32(10 ** (gain_db / 10))
 
 
-def _window_starts(stream_frames: int) -> np.ndarray:
-    """Start frames of the encoder windows over the speech-only frame stream, the last flush with its end."""
-    last = max(0, stream_frames - _WINDOW_FRAMES)
-    starts = np.arange(0, last + 1, _HOP_FRAMES)
-    return starts if starts[-1] == last else np.append(starts, last)
+def _frames(span: Span) -> np.ndarray:
+    """Indices of the mel frames (10 ms each) of a span, at least one."""
+    first = int(span[0] * 100)
+    return np.arange(first, max(first + 1, int(span[1] * 100)))
+
+
+def _windows(frames: np.ndarray, hop: int) -> np.ndarray:
+    """(windows, 160) frame indices of encoder windows over ``frames``, ``hop`` apart, the last
+    flush with the end. Fewer frames than a window are repeated to fill one: padding with
+    silence instead pulls short pieces' voiceprints towards each other."""
+    if len(frames) <= _WINDOW_FRAMES:
+        return frames[(np.arange(_WINDOW_FRAMES) - _WINDOW_FRAMES) % len(frames)][None, :]
+    last = len(frames) - _WINDOW_FRAMES
+    starts = np.arange(0, last + 1, hop)
+    starts = starts if starts[-1] == last else np.append(starts, last)
+    return frames[starts[:, None] + np.arange(_WINDOW_FRAMES)[None, :]]
 
 
 @functools.lru_cache(maxsize=2)
@@ -164,46 +278,95 @@ def _encoder(device: str) -> VoiceEncoder:
     return encoder
 
 
-def _embed_windows(mel: np.ndarray, starts: np.ndarray, device: str, hook: ProgressHook) -> np.ndarray:
-    """L2-normalised GE2E embedding per window; speech shorter than one window is front-padded
-    with silence so the LSTM's final state, which is the embedding, follows the speech."""
-    if len(mel) < _WINDOW_FRAMES:
-        mel = np.concatenate([np.zeros((_WINDOW_FRAMES - len(mel), mel.shape[1]), np.float32), mel])
+def _embed(
+    samples: np.ndarray,
+    stretches: Sequence[Span],
+    pieces: Sequence[Span],
+    device: str,
+    hook: ProgressHook,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(embeddings of dense windows over all speech, voiceprint per piece), L2-normalised.
+
+    The dense windows find the speakers (many samples make the clustering robust); a piece's
+    voiceprint, the normalised mean of its own windows, decides which speaker it is.
+    """
+    # Dense windows run over the speech with the pauses left out, so choppy speech still gets
+    # many of them; a piece's windows stay inside the piece.
+    dense = _windows(np.concatenate([_frames(stretch) for stretch in stretches]), _DENSE_HOP_FRAMES)
+    own = [_windows(_frames(piece), _HOP_FRAMES) for piece in pieces]
+    owners = np.repeat(np.arange(len(pieces)), [len(windows) for windows in own])
+    index = np.concatenate([dense, *own])
+    needed, inverse = np.unique(index, return_inverse=True)
+    mel = _normalised_mel(samples, stretches, needed)
+    rows = inverse.reshape(index.shape)
     encoder = _encoder(device)
-    windows = sliding_window_view(mel, _WINDOW_FRAMES, axis=0).transpose(0, 2, 1)  # (n, frames, mels)
-    hook("diarization", completed=0, total=len(starts))
-    embeddings = []
+    hook("diarization", completed=0, total=len(rows))
+    embedded = []
     with torch.no_grad():
-        for batch in range(0, len(starts), _BATCH_WINDOWS):
-            chunk = np.ascontiguousarray(windows[starts[batch : batch + _BATCH_WINDOWS]])
-            embeddings.append(encoder(torch.from_numpy(chunk).to(encoder.device)).cpu().numpy())
-            hook("diarization", completed=min(batch + _BATCH_WINDOWS, len(starts)), total=len(starts))
-    stacked = np.concatenate(embeddings).astype(np.float64)
-    return stacked / np.maximum(np.linalg.norm(stacked, axis=1, keepdims=True), 1e-12)
+        for batch in range(0, len(rows), _BATCH_WINDOWS):
+            chunk = torch.from_numpy(mel[rows[batch : batch + _BATCH_WINDOWS]])
+            embedded.append(encoder(chunk.to(encoder.device)).cpu().numpy())
+            hook("diarization", completed=min(batch + _BATCH_WINDOWS, len(rows)), total=len(rows))
+    stacked = np.concatenate(embedded).astype(np.float64)
+    sums = np.zeros((len(pieces), stacked.shape[1]))
+    np.add.at(sums, owners, stacked[len(dense) :])
+    return _normalised(stacked[: len(dense)]), _normalised(sums)
 
 
-def _cluster(embeddings: np.ndarray, options: TranscribeOptions) -> np.ndarray:
-    """A cluster index per window: a fixed count if configured, else two unless clearly otherwise.
+def _normalised(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
+def _cluster(
+    windows: np.ndarray, pieces: np.ndarray, durations: np.ndarray, options: TranscribeOptions
+) -> np.ndarray:
+    """A speaker index per piece: speakers found on the dense windows (a fixed count if
+    configured, else two unless clearly otherwise), each piece then given the nearest one.
 
     GE2E embeddings of one recording share a large common component (channel, codec, language),
     so clustering runs on embeddings with the recording's mean removed; whether two clusters are
     really one voice is judged on the raw embeddings, where that shared part still counts.
     """
-    count = len(embeddings)
-    centred = embeddings - embeddings.mean(axis=0)
-    centred /= np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-12)
+    mean = windows.mean(axis=0)
+    found = _normalised(windows - mean)
+    centred = _normalised(pieces - mean)
+    # A piece's say in its speaker's centroid grows with its length up to a reliable voiceprint.
+    weights = np.minimum(durations, _RELIABLE_PIECE) ** 2
+    return _refined(centred, weights, _assign(centred, found, _speakers_found(windows, found, options)))
+
+
+def _speakers_found(windows: np.ndarray, found: np.ndarray, options: TranscribeOptions) -> np.ndarray:
+    """A speaker index per dense window (``found``: centred, ``windows``: raw)."""
+    count = len(found)
     if options.num_speakers is not None:
-        return _split(centred, min(options.num_speakers, count))
+        return _split(found, min(options.num_speakers, count))
     low, high = max(1, options.min_speakers), min(options.max_speakers, count - 1)
     if max(2, low) > high:  # too few windows to compare splits
-        return _split(centred, min(low, count))
-    splits = {k: _split(centred, k) for k in range(max(2, low), high + 1)}
-    scores = {k: _silhouette(centred, labels) for k, labels in splits.items()}
+        return _split(found, min(low, count))
+    splits = {k: _split(found, k) for k in range(max(2, low), high + 1)}
+    scores = {k: _silhouette(found, labels) for k, labels in splits.items()}
     prior = 2 if 2 in scores else min(scores)
     best = max(scores, key=lambda k: (scores[k] - (0 if k == prior else _CLEARLY_BETTER), -k))
-    if low <= 1 and 2 in splits and _one_voice(embeddings, splits[2], scores[2]):
+    if low <= 1 and 2 in splits and _one_voice(windows, splits[2], scores[2]):
         return np.zeros(count, dtype=int)
     return splits[best]
+
+
+def _assign(embeddings: np.ndarray, found: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Every piece to the nearest centroid of the speakers found."""
+    centroids = np.stack([found[labels == label].mean(axis=0) for label in np.unique(labels)])
+    return np.argmax(embeddings @ centroids.T, axis=1)
+
+
+def _refined(pieces: np.ndarray, weights: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Labels after re-estimating each speaker's centroid from the pieces given to it (weighted
+    by duration) and reassigning: the pieces are what gets labelled, so their own centroids fit
+    them better than those of the dense windows, which straddle turn changes."""
+    for _ in range(_REFINE_ROUNDS):
+        present = np.unique(labels)
+        centroids = np.stack([weights[labels == k] @ pieces[labels == k] for k in present])
+        labels = present[np.argmax(pieces @ _normalised(centroids).T, axis=1)]
+    return labels
 
 
 def _one_voice(embeddings: np.ndarray, labels: np.ndarray, silhouette: float) -> bool:
@@ -222,9 +385,7 @@ def _split(embeddings: np.ndarray, k: int) -> np.ndarray:
     stride = -(-len(embeddings) // _MAX_LINKAGE_WINDOWS)
     sample = embeddings[::stride]
     tree = linkage(sample, method="average", metric="cosine")
-    sample_labels = fcluster(tree, t=k, criterion="maxclust") - 1
-    centroids = np.stack([sample[sample_labels == label].mean(axis=0) for label in np.unique(sample_labels)])
-    return np.argmax(embeddings @ centroids.T, axis=1)
+    return _assign(embeddings, sample, fcluster(tree, t=k, criterion="maxclust") - 1)
 
 
 def _silhouette(embeddings: np.ndarray, labels: np.ndarray) -> float:
@@ -236,38 +397,35 @@ def _silhouette(embeddings: np.ndarray, labels: np.ndarray) -> float:
     return float(score)
 
 
-def _majority_smoothed(labels: np.ndarray) -> np.ndarray:
-    """Relabel a lone window whose two neighbours agree: one 1.6 s window cannot resolve a turn
-    shorter than its hop, so such flips are encoder noise far more often than speech."""
-    smoothed = labels.copy()
-    lone = (labels[:-2] == labels[2:]) & (labels[1:-1] != labels[:-2])
-    smoothed[1:-1][lone] = labels[:-2][lone]
-    return smoothed
-
-
-def _frame_labels(window_labels: np.ndarray, starts: np.ndarray, stream_frames: int) -> np.ndarray:
-    """Label of every speech frame: that of the window whose centre is nearest."""
-    centres = starts + min(_WINDOW_FRAMES, stream_frames) / 2
-    boundaries = (centres[:-1] + centres[1:]) / 2
-    return window_labels[np.searchsorted(boundaries, np.arange(stream_frames), side="right")]
-
-
 def _turn_spans(
-    frame_labels: np.ndarray,
-    frame_indices: np.ndarray,
-    region_ids: np.ndarray,
-    regions: list[tuple[int, int]],
+    pieces: Sequence[Span], labels: np.ndarray, stretches: Sequence[Span]
 ) -> list[tuple[float, float, str]]:
-    """(start, end, cluster) runs of same-label frames, never crossing a pause between regions."""
-    changes = np.flatnonzero((np.diff(frame_labels) != 0) | (np.diff(region_ids) != 0)) + 1
-    run_starts = np.concatenate([[0], changes])
-    run_ends = np.concatenate([changes, [len(frame_labels)]])
-    spans = []
-    for first, stop in zip(run_starts, run_ends, strict=True):
-        region_start, region_end = regions[region_ids[first]]
-        opens_region = first == 0 or region_ids[first - 1] != region_ids[first]
-        closes_region = stop == len(frame_labels) or region_ids[stop] != region_ids[first]
-        start = region_start if opens_region else frame_indices[first] * _FRAME_STEP
-        end = region_end if closes_region else frame_indices[stop] * _FRAME_STEP
-        spans.append((float(start) / SAMPLE_RATE, float(end) / SAMPLE_RATE, str(frame_labels[first])))
-    return spans
+    """(start, end, cluster) turns: pieces widened over the speech around them, same-label
+    neighbours merged. Inside one stretch of speech (VAD regions and pieces joined), a boundary
+    between two pieces lies halfway across the gap between them; the stretch's ends are its own."""
+    spans: list[tuple[float, float, str]] = []
+    stretch = 0
+    for index, (start, end) in enumerate(pieces):
+        while stretches[stretch][1] < end:
+            stretch += 1
+        low, high = stretches[stretch]
+        opens = index == 0 or pieces[index - 1][1] < low
+        closes = index == len(pieces) - 1 or pieces[index + 1][0] > high
+        left = low if opens else (pieces[index - 1][1] + start) / 2
+        right = high if closes else (end + pieces[index + 1][0]) / 2
+        label = str(labels[index])
+        if spans and spans[-1][2] == label and spans[-1][1] >= left:
+            spans[-1] = (spans[-1][0], right, label)
+        else:
+            spans.append((left, right, label))
+    return [(float(start), float(end), label) for start, end, label in spans]
+
+
+def _union(spans: Sequence[Span]) -> list[Span]:
+    merged: list[Span] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
