@@ -169,6 +169,9 @@ class Transcript(Base):
     utterances: Mapped[list[Utterance]] = relationship(
         back_populates="transcript", cascade="all, delete-orphan", order_by="Utterance.seq"
     )
+    non_speech_spans: Mapped[list[NonSpeechSpan]] = relationship(
+        back_populates="transcript", cascade="all, delete-orphan", order_by="NonSpeechSpan.start"
+    )
 
 
 class Speaker(Base):
@@ -218,6 +221,21 @@ class Word(Base):
     probability: Mapped[float] = mapped_column(Float)
 
     utterance: Mapped[Utterance] = relationship(back_populates="words")
+
+
+class NonSpeechSpan(Base):
+    """Hold music or a call-progress tone in a transcript: shown in the timeline, nobody's words."""
+
+    __tablename__ = "non_speech_spans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transcript_id: Mapped[int] = mapped_column(ForeignKey("transcripts.id", ondelete="CASCADE"), index=True)
+    start: Mapped[float] = mapped_column(Float)
+    end: Mapped[float] = mapped_column(Float)
+    kind: Mapped[str] = mapped_column(String(16))  # music | tone
+    channel: Mapped[int | None] = mapped_column(Integer)  # None: found in a mixdown
+
+    transcript: Mapped[Transcript] = relationship(back_populates="non_speech_spans")
 
 
 class Job(Base):

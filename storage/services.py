@@ -27,6 +27,7 @@ from storage.models import (
     Customer,
     Identity,
     Job,
+    NonSpeechSpan,
     Recording,
     Speaker,
     Thread,
@@ -224,6 +225,10 @@ def save_transcript(db: Database, recording_id: int, transcript: t.Transcript) -
             ]
             if words:
                 session.execute(insert(Word), words)
+        session.add_all(
+            NonSpeechSpan(transcript_id=row.id, start=s.start, end=s.end, kind=s.kind, channel=s.channel)
+            for s in transcript.non_speech
+        )
         return row.id
 
 
@@ -238,6 +243,7 @@ def _delete_transcript(session: Session, recording_id: int) -> None:
         Word.__table__.delete().where(Word.utterance_id.in_(utterance_ids)),
         Utterance.__table__.delete().where(Utterance.transcript_id == transcript_id),
         Speaker.__table__.delete().where(Speaker.transcript_id == transcript_id),
+        NonSpeechSpan.__table__.delete().where(NonSpeechSpan.transcript_id == transcript_id),
         Transcript.__table__.delete().where(Transcript.id == transcript_id),
     ):
         session.execute(statement)
@@ -313,6 +319,14 @@ def load_transcript(db: Database, recording_id: int) -> t.Transcript:
             ),
             options=_options_from_json(row.options),
             models=dict(row.models),
+            non_speech=tuple(
+                t.NonSpeechSpan(start=s.start, end=s.end, kind=s.kind, channel=s.channel)  # type: ignore[arg-type]
+                for s in session.scalars(
+                    select(NonSpeechSpan)
+                    .where(NonSpeechSpan.transcript_id == row.id)
+                    .order_by(NonSpeechSpan.start, NonSpeechSpan.id)
+                )
+            ),
         )
 
 

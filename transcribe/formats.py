@@ -11,11 +11,21 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from transcribe.types import Speaker, TranscribeOptions, Transcript, Utterance, Word
+from transcribe.types import (
+    NonSpeechKind,
+    NonSpeechSpan,
+    Speaker,
+    TranscribeOptions,
+    Transcript,
+    Utterance,
+    Word,
+)
 
 Renderer = Callable[[Transcript, str], str]
 # Options that must never leave the process (a Hugging Face token in an exported file is a leak).
 _PRIVATE_OPTIONS = frozenset({"hf_token"})
+# How text formats show what the phone system played; square brackets, as subtitles mark sounds.
+_NON_SPEECH_LABELS: dict[NonSpeechKind, str] = {"music": "hold music", "tone": "tone"}
 
 
 def speaker_display_name(speaker: Speaker) -> str:
@@ -45,19 +55,31 @@ def from_json(s: str) -> Transcript:
         ),
         options=TranscribeOptions(**options),
         models=dict(data["models"]),
+        # Absent in JSON written before music and tones were labelled.
+        non_speech=tuple(NonSpeechSpan(**span) for span in data.get("non_speech", ())),
     )
 
 
 def to_txt(t: Transcript) -> str:
     names = _display_names(t)
-    return "".join(f"[{_clock(u.start, '.')}] {names(u.speaker)}: {u.text}\n" for u in t.utterances)
+    return "".join(
+        f"[{_clock(item.start, '.')}] {names(item.speaker)}: {item.text}\n"
+        if isinstance(item, Utterance)
+        else f"[{_clock(item.start, '.')}] [{_NON_SPEECH_LABELS[item.kind]} {_length(item)}]\n"
+        for item in _timeline(t)
+    )
 
 
 def to_vtt(t: Transcript) -> str:
     names = _display_names(t)
     cues = (
-        f"{_clock(u.start, '.')} --> {_clock(u.end, '.')}\n<v {_escape(names(u.speaker))}>{_escape(u.text)}\n"
-        for u in t.utterances
+        f"{_clock(item.start, '.')} --> {_clock(item.end, '.')}\n"
+        + (
+            f"<v {_escape(names(item.speaker))}>{_escape(item.text)}\n"
+            if isinstance(item, Utterance)
+            else f"{_sound(item)}\n"  # a sound, not a voice: no voice tag
+        )
+        for item in _timeline(t)
     )
     return "\n".join(("WEBVTT\n", *cues))
 
@@ -65,12 +87,18 @@ def to_vtt(t: Transcript) -> str:
 def to_srt(t: Transcript) -> str:
     names = _display_names(t)
     return "\n".join(
-        f"{n}\n{_clock(u.start, ',')} --> {_clock(u.end, ',')}\n{names(u.speaker)}: {u.text}\n"
-        for n, u in enumerate(t.utterances, start=1)
+        f"{n}\n{_clock(item.start, ',')} --> {_clock(item.end, ',')}\n"
+        + (
+            f"{names(item.speaker)}: {item.text}\n"
+            if isinstance(item, Utterance)
+            else f"{_sound(item)}\n"
+        )
+        for n, item in enumerate(_timeline(t), start=1)
     )
 
 
 def to_rttm(t: Transcript, file_id: str) -> str:
+    # Speakers only: music and tones are nobody's turn.
     # RTTM is space-separated: a space inside the id would shift every column after it.
     file_id = "_".join(file_id.split()) or "recording"
     return "".join(
@@ -120,6 +148,10 @@ def _transcript_dict(t: Transcript) -> dict[str, Any]:
             }
             for u in t.utterances
         ],
+        "non_speech": [
+            {"start": _t(s.start), "end": _t(s.end), "kind": s.kind, "channel": s.channel}
+            for s in t.non_speech
+        ],
         "options": options,
         "models": dict(t.models),
     }
@@ -128,6 +160,19 @@ def _transcript_dict(t: Transcript) -> dict[str, Any]:
 def _t(value: float) -> float:
     """Milliseconds are finer than any word boundary Whisper or diarization can place."""
     return round(float(value), 3)
+
+
+def _sound(span: NonSpeechSpan) -> str:
+    return f"[{_NON_SPEECH_LABELS[span.kind]}]"
+
+
+def _length(span: NonSpeechSpan) -> str:
+    return f"{round(span.end - span.start, 1):g} s"
+
+
+def _timeline(t: Transcript) -> list[Utterance | NonSpeechSpan]:
+    """Utterances and music/tone spans in one time order, as a reader meets them."""
+    return sorted((*t.utterances, *t.non_speech), key=lambda item: item.start)
 
 
 def _display_names(t: Transcript) -> Callable[[str], str]:

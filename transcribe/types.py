@@ -14,6 +14,9 @@ DiarizationBackend = Literal["auto", "channels", "embedded", "pyannote"]
 Role = Literal["agent", "customer", "ivr", "other"]
 ROLES: tuple[Role, ...] = ("agent", "customer", "ivr", "other")
 MonoRoleRule = Literal["first_speaker_is_agent", "first_speaker_is_customer", "none"]
+# music: hold music, IVR jingles, ringback melodies; tone: dial/ring/busy tones, DTMF, beeps.
+NonSpeechKind = Literal["music", "tone"]
+NON_SPEECH_KINDS: tuple[NonSpeechKind, ...] = ("music", "tone")
 
 
 SAMPLE_RATE = 16_000  # what every model here expects
@@ -85,6 +88,19 @@ class Utterance:
 
 
 @dataclass(frozen=True, slots=True)
+class NonSpeechSpan:
+    """Something the phone system played, not a person: shown as such, never attributed as words.
+
+    ``channel`` is the channel it was heard on, or None when it was found in a mixdown.
+    """
+
+    start: float
+    end: float
+    kind: NonSpeechKind
+    channel: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class Speaker:
     """A voice in one recording. ``label`` is what utterances refer to; ``role`` is correctable."""
 
@@ -124,6 +140,7 @@ class Transcript:
     options: TranscribeOptions
     # Which models produced this, e.g. {"asr": "tiny.en", "diarization": "channels"}.
     models: dict[str, str]
+    non_speech: tuple[NonSpeechSpan, ...] = ()  # music and tones, in time order
 
 
 class ProgressHook(Protocol):

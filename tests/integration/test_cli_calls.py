@@ -60,7 +60,7 @@ def test_transcribe_stereo_prints_the_json_contract_and_voice_tagged_vtt(tmp_pat
     result = earshot(tmp_path, "transcribe", str(STEREO), "--format", "json", "--no-progress")
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
-    assert list(data) == ["duration", "language", "speakers", "utterances", "options", "models"]
+    assert list(data) == ["duration", "language", "speakers", "utterances", "non_speech", "options", "models"]
     assert data["options"]["diarization"] == "auto" and data["models"]["diarization"] == "channels"
     by_speaker = {s["label"]: s["role"] for s in data["speakers"]}
     assert sorted(by_speaker.values()) == ["agent", "customer"]

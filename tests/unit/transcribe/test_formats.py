@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -16,7 +17,7 @@ from transcribe.formats import (
     to_txt,
     to_vtt,
 )
-from transcribe.types import Speaker, TranscribeOptions, Transcript, Utterance, Word
+from transcribe.types import NonSpeechSpan, Speaker, TranscribeOptions, Transcript, Utterance, Word
 
 
 def _utterance(speaker: str, words: list[tuple[float, float, str]]) -> Utterance:
@@ -87,7 +88,7 @@ def test_rttm_one_speaker_line_per_utterance(call):
 def test_json_shape_is_the_stable_contract(call):
     data = json.loads(to_json(call))
 
-    assert list(data) == ["duration", "language", "speakers", "utterances", "options", "models"]
+    assert list(data) == ["duration", "language", "speakers", "utterances", "non_speech", "options", "models"]
     assert data["speakers"][0] == {"label": "S1", "role": "agent", "channel": 0, "display_name": None}
     utterance = data["utterances"][1]
     assert list(utterance) == ["speaker", "start", "end", "text", "words"]
@@ -121,6 +122,59 @@ def test_json_round_trips_everything_but_the_token(call):
         call.language, call.duration, call.speakers, call.utterances,
         TranscribeOptions(diarization="channels", hotwords="Acme"), call.models,
     )
+
+
+@pytest.fixture
+def on_hold(call) -> Transcript:
+    """The same call with hold music on the agent's channel and a DTMF tone found in a mixdown."""
+    return dataclasses.replace(
+        call,
+        non_speech=(NonSpeechSpan(2.5, 14.5, "music", 0), NonSpeechSpan(3724.0, 3724.25, "tone", None)),
+    )
+
+
+def test_json_lists_music_and_tones_between_utterances_and_options(on_hold):
+    data = json.loads(to_json(on_hold))
+
+    assert list(data)[3:6] == ["utterances", "non_speech", "options"]
+    assert data["non_speech"] == [
+        {"start": 2.5, "end": 14.5, "kind": "music", "channel": 0},
+        {"start": 3724.0, "end": 3724.25, "kind": "tone", "channel": None},
+    ]
+    assert from_json(to_json(on_hold)).non_speech == on_hold.non_speech
+
+
+def test_json_written_before_non_speech_existed_still_reads(call):
+    data = json.loads(to_json(call))
+    del data["non_speech"]
+
+    assert from_json(json.dumps(data)).non_speech == ()
+
+
+def test_txt_shows_music_and_tones_in_time_order_with_their_length(on_hold):
+    assert to_txt(on_hold) == (
+        "[00:00:01.000] Agent: Hello, Acme.\n"
+        "[00:00:02.500] [hold music 12 s]\n"
+        "[00:01:02.500] Customer: Is A<B &more?\n"
+        "[01:02:03.500] S3: Goodbye.\n"
+        "[01:02:04.000] [tone 0.2 s]\n"
+    )
+
+
+def test_vtt_and_srt_give_music_and_tones_a_cue_without_a_voice(on_hold):
+    vtt = to_vtt(on_hold)
+    srt = to_srt(on_hold)
+
+    assert "00:00:02.500 --> 00:00:14.500\n[hold music]\n" in vtt
+    assert "01:02:04.000 --> 01:02:04.250\n[tone]\n" in vtt
+    assert vtt.count("<v ") == 3
+    assert "2\n00:00:02,500 --> 00:00:14,500\n[hold music]\n" in srt
+    assert "3\n00:01:02,500 --> 00:01:04,125\nCustomer: Is A<B &more?\n" in srt
+    assert srt.endswith("5\n01:02:04,000 --> 01:02:04,250\n[tone]\n")
+
+
+def test_rttm_leaves_music_and_tones_out(on_hold, call):
+    assert to_rttm(on_hold, "x") == to_rttm(call, "x")
 
 
 def test_every_format_renders_through_the_registry(call):
