@@ -20,10 +20,12 @@ from transcribe.bleed import drop_bleed
 from transcribe.diarization import choose_backend
 from transcribe.diarization.channels import distinct_channel_indices
 from transcribe.models import load_whisper
+from transcribe.nonspeech import drop_non_speech_words, find_non_speech, speech_regions
 from transcribe.roles import assign_roles
 from transcribe.types import (
     AsrSegment,
     Audio,
+    NonSpeechSpan,
     ProgressHook,
     SpeakerTurn,
     TranscribeOptions,
@@ -50,6 +52,8 @@ def run(
     else:
         language, utterances = _transcribe_mixdown(model, audio, options, backend, hook)
         channels = None
+    non_speech = _find_non_speech(audio, channels)
+    utterances = drop_non_speech_words(utterances, non_speech, channels or {})
     labels = tuple(dict.fromkeys(u.speaker for u in utterances))  # order of first speech
     return Transcript(
         language=language,
@@ -58,7 +62,22 @@ def run(
         utterances=utterances,
         options=options,
         models={"asr": options.model, "diarization": backend},
+        non_speech=non_speech,
     )
+
+
+def _find_non_speech(audio: Audio, channels: dict[str, int] | None) -> tuple[NonSpeechSpan, ...]:
+    """Music and tones per transcribed channel (hold music is played on one party's line), or in
+    the mixdown when the speakers share one."""
+    sources: list[tuple[int | None, np.ndarray]] = (
+        [(None, audio.mono())] if channels is None else [(i, audio.samples[i]) for i in channels.values()]
+    )
+    spans = [
+        span
+        for channel, samples in sources
+        for span in find_non_speech(samples, channel, speech_regions(samples))
+    ]
+    return tuple(sorted(spans, key=lambda span: span.start))
 
 
 def _transcribe_channels(
