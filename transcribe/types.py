@@ -16,7 +16,6 @@ ROLES: tuple[Role, ...] = ("agent", "customer", "ivr", "other")
 MonoRoleRule = Literal["first_speaker_is_agent", "first_speaker_is_customer", "none"]
 # music: hold music, IVR jingles, ringback melodies; tone: dial/ring/busy tones, DTMF, beeps.
 NonSpeechKind = Literal["music", "tone"]
-NON_SPEECH_KINDS: tuple[NonSpeechKind, ...] = ("music", "tone")
 
 
 SAMPLE_RATE = 16_000  # what every model here expects
