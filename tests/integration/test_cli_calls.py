@@ -188,7 +188,7 @@ def test_a_killed_worker_leaves_its_job_to_another(tmp_path: Path) -> None:
     assert earshot(data_dir, "ingest", str(call)).exit_code == 0
     env = {**os.environ, "EARSHOT_DATA_DIR": str(data_dir)}
     worker = subprocess.Popen(
-        [sys.executable, "-m", "earshot.cli", "worker", "--no-progress"], env=env, start_new_session=True
+        [sys.executable, "-m", "earshot", "worker", "--no-progress"], env=env, start_new_session=True
     )
     try:
         deadline = time.monotonic() + 60
