@@ -12,10 +12,15 @@ layers keep transcripts of non-speech empty:
    tones and noise score 0.00-0.05; real phone speech, even badly recognized, scores far higher.
 
 Repetition loops inside a kept segment are collapsed (``transcribe.repeats``).
+
+When a window fails Whisper's quality tests it decodes again by sampling at a higher temperature.
+The sampler is seeded before every file, so the same recording always gives the same transcript:
+a transcript used as evidence must be reproducible.
 """
 
 from __future__ import annotations
 
+import ctranslate2
 import numpy as np
 from faster_whisper import WhisperModel
 
@@ -26,6 +31,7 @@ NO_SPEECH_THRESHOLD = 0.6
 LOG_PROB_THRESHOLD = -1.0
 COMPRESSION_RATIO_THRESHOLD = 2.4
 MIN_MEAN_WORD_PROBABILITY = 0.2
+SAMPLING_SEED = 0
 
 
 class AsrError(ValueError):
@@ -49,6 +55,7 @@ def recognize(
     if len(samples) == 0:
         hook(step, completed=0, total=0)
         return language or "en", ()
+    ctranslate2.set_random_seed(SAMPLING_SEED)
     segments, info = model.transcribe(
         samples,
         language=language,
