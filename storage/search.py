@@ -19,6 +19,7 @@ from sqlalchemy import (
     FromClause,
     Join,
     Select,
+    TableClause,
     and_,
     case,
     column,
@@ -240,49 +241,39 @@ def search_utterances(
 
 
 def _ranked_calls(expression: str, filters: SearchFilters, wanted: int) -> Select[Any]:
-    index = literal_column("utterances_fts")
     clauses = _filter_clauses(filters, started=Thread.started_at)
     if filters.speaker_role is not None:
         clauses.append(Speaker.role == filters.speaker_role)
-    score = func.bm25(index)
-    return (
-        select(
-            _UTTERANCES_FTS.c.rowid,
-            func.snippet(index, 0, HIGHLIGHT_START, HIGHLIGHT_END, SNIPPET_ELLIPSIS, SNIPPET_WORDS),
-            score,
-        )
-        .select_from(
-            _join_call(_UTTERANCES_FTS.join(Utterance, Utterance.id == _UTTERANCES_FTS.c.rowid))
-            if clauses
-            else _UTTERANCES_FTS
-        )
-        .where(index.match(expression), *clauses)
-        .order_by(score, _UTTERANCES_FTS.c.rowid)
-        .limit(wanted)
-    )
+    content = _join_call(_UTTERANCES_FTS.join(Utterance, Utterance.id == _UTTERANCES_FTS.c.rowid))
+    return _ranked(_UTTERANCES_FTS, content, expression, clauses, wanted)
 
 
 def _ranked_messages(expression: str, filters: SearchFilters, wanted: int) -> Select[Any]:
-    index = literal_column("messages_fts")
     clauses = _filter_clauses(filters, started=Message.sent_at)
     if filters.speaker_role is not None:
         clauses.append(Message.direction == _DIRECTION_OF_ROLE[filters.speaker_role])
     if filters.channel is not None:
         clauses.append(Thread.channel == filters.channel)
+    content = _join_message(_MESSAGES_FTS.join(Message, Message.id == _MESSAGES_FTS.c.rowid))
+    return _ranked(_MESSAGES_FTS, content, expression, clauses, wanted)
+
+
+def _ranked(
+    fts: TableClause, content: Join, expression: str, clauses: list[ColumnElement[bool]], wanted: int
+) -> Select[Any]:
+    """The best ``wanted`` rows of one FTS5 index by bm25, with their snippets. Without filters the
+    index is ranked alone; the joins to the content are paid only when a filter needs them."""
+    index = literal_column(fts.name)
     score = func.bm25(index)
     return (
         select(
-            _MESSAGES_FTS.c.rowid,
+            fts.c.rowid,
             func.snippet(index, 0, HIGHLIGHT_START, HIGHLIGHT_END, SNIPPET_ELLIPSIS, SNIPPET_WORDS),
             score,
         )
-        .select_from(
-            _join_message(_MESSAGES_FTS.join(Message, Message.id == _MESSAGES_FTS.c.rowid))
-            if clauses
-            else _MESSAGES_FTS
-        )
+        .select_from(content if clauses else fts)
         .where(index.match(expression), *clauses)
-        .order_by(score, _MESSAGES_FTS.c.rowid)
+        .order_by(score, fts.c.rowid)
         .limit(wanted)
     )
 
