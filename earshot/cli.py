@@ -273,8 +273,30 @@ def demo(settings: Settings, samples: Path, open_app: bool, port: int) -> None:
         f"data in {settings.data_dir}",
         err=True,
     )
+    _ensure_demo_account(db)
     if open_app:
         _run_app(settings, port)
+
+
+DEMO_USERNAME = "demo"
+
+
+def _ensure_demo_account(db) -> None:
+    """An admin account to sign in with, its random password shown once (when it is created)."""
+    import secrets
+
+    from storage import users
+
+    if any(user.username == DEMO_USERNAME for user in users.list_users(db, actor=None)):
+        click.echo(
+            f"demo: sign in as '{DEMO_USERNAME}' (password shown when the demo first ran; "
+            f"`earshot user passwd {DEMO_USERNAME}` sets a new one)",
+            err=True,
+        )
+        return
+    password = secrets.token_urlsafe(12)
+    users.create_user(db, DEMO_USERNAME, password, "admin", display_name="Demo admin", actor=None)
+    click.echo(f"demo: sign in as '{DEMO_USERNAME}' with password {password}", err=True)
 
 
 def _import_sample_threads(db, settings: Settings, folder: Path) -> None:

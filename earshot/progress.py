@@ -25,6 +25,8 @@ class ProgressBars:
                 desc=f"{self._label} {step}", total=total, file=sys.stderr, leave=False, dynamic_ncols=True
             )
             self._bars[step] = bar
+        if completed is not None and completed < bar.n:  # the next job of a worker starts this step anew
+            bar.reset(total=total)
         if total is not None and bar.total != total:
             bar.total = total
         if completed is not None:

@@ -23,8 +23,12 @@ EVAL = REPO.parent / "shared" / "eval"
 STEREO = EVAL / "stereo_2spk.wav"
 
 
-def earshot(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> Result:
-    return CliRunner().invoke(main, ["--data-dir", str(data_dir), *args], env=env, catch_exceptions=False)
+def earshot(
+    data_dir: Path, *args: str, env: dict[str, str] | None = None, input: str | None = None
+) -> Result:
+    return CliRunner().invoke(
+        main, ["--data-dir", str(data_dir), *args], env=env, input=input, catch_exceptions=False
+    )
 
 
 def rows(data_dir: Path, sql: str) -> list[tuple]:
@@ -75,13 +79,27 @@ def test_transcribe_stereo_prints_the_json_contract_and_voice_tagged_vtt(tmp_pat
 
 @pytest.fixture(scope="module")
 def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """sample_audio/ ingested and transcribed once for the tests below."""
+    """`earshot demo` once (sample calls ingested and transcribed, sample threads imported)."""
     data_dir = tmp_path_factory.mktemp("data")
-    first = earshot(data_dir, "ingest", str(SAMPLES))
-    assert first.exit_code == 0, first.output
-    worker = earshot(data_dir, "worker", "--once", "--no-progress")
-    assert worker.exit_code == 0 and "0 failed" in worker.stderr, worker.stderr
+    demo = earshot(data_dir, "demo", "--no-app")
+    assert demo.exit_code == 0, demo.output
+    assert "3 transcribed, 0 failed" in demo.stderr
     return data_dir
+
+
+@pytest.mark.slow
+def test_demo_leaves_an_admin_account_to_sign_in_with(demo_data: Path) -> None:
+    from storage.db import open_database
+    from storage.users import authenticate
+
+    demo = earshot(demo_data, "demo", "--no-app")  # a second run adds nothing and keeps the account
+    assert "0 new call(s)" in demo.stderr and "sign in as 'demo'" in demo.stderr
+    assert (
+        earshot(demo_data, "user", "passwd", "demo", "--password-stdin", input="a-new-password\n").exit_code
+        == 0
+    )
+    principal = authenticate(open_database(f"sqlite:///{demo_data / 'earshot.db'}"), "demo", "a-new-password")
+    assert principal.role == "admin"
 
 
 @pytest.mark.slow
@@ -95,7 +113,9 @@ def test_ingest_is_idempotent_and_links_calls_to_one_customer(demo_data: Path) -
     assert rows(demo_data, "select count(*) from jobs") == [(calls,)]
     # "+31 20 123 4567" and "020-1234567" are one phone number, so one customer has two calls.
     per_customer = rows(
-        demo_data, "select customer_id, count(*) from threads group by customer_id order by 2 desc"
+        demo_data,
+        "select customer_id, count(*) from threads where channel = 'call' "
+        "group by customer_id order by 2 desc",
     )
     assert per_customer[0][1] == 2
 

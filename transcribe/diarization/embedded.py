@@ -13,6 +13,7 @@ nearest speaker, so turns change hands between words and not in the middle of a 
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Sequence
 from itertools import pairwise
 
@@ -20,7 +21,11 @@ import numpy as np
 import torch
 from faster_whisper.vad import VadOptions, get_speech_timestamps
 from numpy.lib.stride_tricks import sliding_window_view
-from resemblyzer import VoiceEncoder, hparams
+
+with warnings.catch_warnings():
+    # resemblyzer imports webrtcvad, whose old release imports the deprecated pkg_resources.
+    warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+    from resemblyzer import VoiceEncoder, hparams
 from scipy.cluster.hierarchy import fcluster, linkage
 from sklearn.metrics import silhouette_score
 
