@@ -43,7 +43,6 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 from transcribe.types import SAMPLE_RATE, NonSpeechKind, NonSpeechSpan, Utterance
 
@@ -71,20 +70,8 @@ MIN_TONE_S = 0.3
 
 # Speech regions for the veto: tighter than Whisper's own VAD padding (400 ms, 2 s of silence),
 # since here they only protect speech and must not swallow the music that follows "please hold".
-_SPEECH_VAD = VadOptions(min_silence_duration_ms=300, speech_pad_ms=100, min_speech_duration_ms=250)
 _CHUNK_FRAMES = 4096  # bounds memory: 4096 x 1024 float32 is 16 MiB, whatever the call's length
 _POWER_FLOOR = 1e-12
-
-
-def speech_regions(samples: np.ndarray) -> tuple[tuple[float, float], ...]:
-    """(start, end) of speech in mono 16 kHz ``samples`` by Silero VAD, the veto ``find_non_speech``
-    needs. Not Whisper's words: a word Whisper invented on music would protect itself."""
-    if len(samples) == 0:
-        return ()
-    return tuple(
-        (region["start"] / SAMPLE_RATE, region["end"] / SAMPLE_RATE)
-        for region in get_speech_timestamps(np.asarray(samples, dtype=np.float32), _SPEECH_VAD)
-    )
 
 
 def find_non_speech(
@@ -137,7 +124,10 @@ def drop_non_speech_words(
         elif words:
             result.append(
                 dataclasses.replace(
-                    utterance, start=words[0].start, end=words[-1].end, text=" ".join(w.text for w in words),
+                    utterance,
+                    start=words[0].start,
+                    end=words[-1].end,
+                    text=" ".join(w.text for w in words),
                     words=words,
                 )
             )

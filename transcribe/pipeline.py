@@ -20,8 +20,9 @@ from transcribe.bleed import drop_bleed
 from transcribe.diarization import choose_backend
 from transcribe.diarization.channels import distinct_channel_indices
 from transcribe.models import load_whisper
-from transcribe.nonspeech import drop_non_speech_words, find_non_speech, speech_regions
+from transcribe.nonspeech import drop_non_speech_words, find_non_speech
 from transcribe.roles import assign_roles
+from transcribe.speech import speech_regions
 from transcribe.types import (
     AsrSegment,
     Audio,

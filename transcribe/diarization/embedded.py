@@ -19,7 +19,6 @@ from itertools import pairwise
 
 import numpy as np
 import torch
-from faster_whisper.vad import VadOptions, get_speech_timestamps
 from numpy.lib.stride_tricks import sliding_window_view
 
 with warnings.catch_warnings():
@@ -30,6 +29,7 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from sklearn.metrics import silhouette_score
 
 from transcribe.diarization import label_by_first_appearance
+from transcribe.speech import Span, speech_regions
 from transcribe.types import SAMPLE_RATE, AsrSegment, ProgressHook, SpeakerTurn, TranscribeOptions, Word
 
 # The encoder's front end, fixed by how it was trained (resemblyzer.hparams).
@@ -38,7 +38,6 @@ _FRAME_STEP = SAMPLE_RATE * hparams.mel_window_step // 1000  # 160 samples = 10 
 _WINDOW_FRAMES = hparams.partials_n_frames  # 160 frames = 1.6 s per embedding
 _TARGET_DBFS = hparams.audio_norm_target_dBFS
 
-Span = tuple[float, float]  # (start, end) seconds
 
 # Pieces are embedded in encoder windows of at most 1.6 s, 0.8 s apart (resemblyzer's own
 # ``embed_utterance`` overlap), and a piece's voiceprint is the mean of its windows'. The dense
@@ -48,7 +47,6 @@ _DENSE_HOP_FRAMES = 50
 _BATCH_WINDOWS = 256
 _MEL_BLOCK_FRAMES = 8192
 # Pauses of 300 ms or more split speech regions; short pauses are where turns change hands.
-_VAD = VadOptions(min_silence_duration_ms=300, speech_pad_ms=100, min_speech_duration_ms=250)
 # Candidate turns ("pieces") are runs of words inside one Whisper segment, cut where the words
 # pause this long (in a call, the floor changes hands at pauses far more often than mid-phrase)...
 _WORD_GAP = 0.3
@@ -85,7 +83,7 @@ def diarize(
     With the ASR ``segments`` of the same signal, turns are built from word runs, so they change
     hands at word boundaries and cover speech that the ASR heard but the VAD did not.
     """
-    regions = _speech_regions(samples)
+    regions = list(speech_regions(samples))
     pieces = _pieces(regions, segments)
     if not pieces:
         return ()
@@ -155,16 +153,6 @@ def _mel_to_hz(mels: np.ndarray) -> np.ndarray:
         mels * _MEL_LINEAR_HZ,
         _MEL_BREAK_HZ * np.exp(_MEL_LOG_STEP * (mels - _MEL_BREAK)),
     )
-
-
-def _speech_regions(samples: np.ndarray) -> list[Span]:
-    """Speech as (start, end) seconds, from the Silero VAD that faster-whisper ships."""
-    if len(samples) == 0 or not np.any(samples):
-        return []
-    return [
-        (chunk["start"] / SAMPLE_RATE, chunk["end"] / SAMPLE_RATE)
-        for chunk in get_speech_timestamps(samples, _VAD)
-    ]
 
 
 def _pieces(regions: Sequence[Span], segments: Sequence[AsrSegment]) -> list[Span]:

@@ -15,7 +15,8 @@ import pytest
 
 from transcribe import pipeline
 from transcribe.audio import decode
-from transcribe.nonspeech import drop_non_speech_words, find_non_speech, speech_regions
+from transcribe.nonspeech import drop_non_speech_words, find_non_speech
+from transcribe.speech import speech_regions
 from transcribe.types import (
     SAMPLE_RATE,
     Audio,
