@@ -16,10 +16,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from earshot.cli import main
+from tests.paths import EVAL
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "sample_audio"
-EVAL = REPO.parent / "shared" / "eval"
 STEREO = EVAL / "stereo_2spk.wav"
 
 

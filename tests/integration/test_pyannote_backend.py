@@ -30,6 +30,7 @@ from pyannote.audio.core.task import Problem, Resolution, Specifications  # noqa
 from pyannote.audio.models.embedding.wespeaker import WeSpeakerResNet34  # noqa: E402
 from pyannote.audio.models.segmentation import PyanNet  # noqa: E402
 
+from tests.paths import EVAL  # noqa: E402
 from transcribe import pipeline as earshot_pipeline  # noqa: E402
 from transcribe.audio import decode  # noqa: E402
 from transcribe.diarization import pyannote_backend  # noqa: E402
@@ -108,7 +109,7 @@ def pipeline_folder(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def speech() -> np.ndarray:
-    return decode(Path("/work/shared/eval/phone_call_2spk.wav")).mono()[: 20 * SAMPLE_RATE]
+    return decode(EVAL / "phone_call_2spk.wav").mono()[: 20 * SAMPLE_RATE]
 
 
 def test_local_pipeline_folder_loads_and_diarizes_through_the_adapter(pipeline_folder, speech, monkeypatch):
@@ -145,7 +146,7 @@ def test_local_pipeline_folder_loads_and_diarizes_through_the_adapter(pipeline_f
 
 
 def test_the_whole_pipeline_runs_with_the_pyannote_backend(pipeline_folder, tmp_path):
-    audio = decode(Path("/work/shared/eval/jfk.flac"))
+    audio = decode(EVAL / "jfk.flac")
     options = TranscribeOptions(diarization="pyannote", pyannote_pipeline=str(pipeline_folder))
 
     transcript = earshot_pipeline.run(audio, options, cache_dir=tmp_path)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.paths import EVAL
 from transcribe.asr import AsrError, recognize
 from transcribe.audio import decode
 from transcribe.types import SAMPLE_RATE, TranscribeOptions, no_progress
@@ -21,7 +21,7 @@ def _normalized(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def jfk(tiny_en):
-    audio = decode(Path("/work/shared/eval/jfk.flac"))
+    audio = decode(EVAL / "jfk.flac")
     reports = []
 
     def hook(step, *, completed=None, total=None):

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from tests.paths import EVAL
 from transcribe.audio import AudioError, decode, probe
 from transcribe.types import SAMPLE_RATE
 
@@ -108,8 +109,8 @@ def test_bytes_decode_like_the_file_and_errors_use_the_given_name(tmp_path):
 
 
 def test_eval_recordings_decode():
-    jfk = decode(Path("/work/shared/eval/jfk.flac"))
-    stereo = decode(Path("/work/shared/eval/stereo_2spk.wav"))
+    jfk = decode(EVAL / "jfk.flac")
+    stereo = decode(EVAL / "stereo_2spk.wav")
 
     assert jfk.source.sample_rate == 44100
     assert jfk.duration == pytest.approx(11.0, abs=0.01)

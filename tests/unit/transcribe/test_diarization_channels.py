@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from tests.paths import EVAL
 from transcribe.diarization import DiarizationError, choose_backend
 from transcribe.diarization.channels import distinct_channel_indices
 from transcribe.types import SAMPLE_RATE, Audio, AudioInfo, TranscribeOptions
 
-STEREO = "/work/shared/eval/stereo_2spk.wav"
+STEREO = str(EVAL / "stereo_2spk.wav")
 
 
 def audio_of(*channels: np.ndarray) -> Audio:

@@ -10,12 +10,13 @@ import soundfile as sf
 from pyannote.core import Annotation, Segment
 from pyannote.metrics.diarization import DiarizationErrorRate
 
+from tests.paths import EVAL
 from transcribe.asr import recognize
 from transcribe.diarization import embedded
 from transcribe.types import AsrSegment, SpeakerTurn, TranscribeOptions, no_progress
 
-CALL = "/work/shared/eval/phone_call_2spk.wav"
-CALL_RTTM = "/work/shared/eval/phone_call_2spk.rttm"
+CALL = str(EVAL / "phone_call_2spk.wav")
+CALL_RTTM = str(EVAL / "phone_call_2spk.rttm")
 
 
 def reference() -> Annotation:

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.paths import EVAL
 from transcribe import pipeline
 from transcribe.audio import decode
 from transcribe.nonspeech import drop_non_speech_words, find_non_speech
@@ -28,7 +29,6 @@ from transcribe.types import (
 )
 
 ROOT = Path(__file__).resolve().parents[3]
-EVAL = Path("/work/shared/eval")
 JFK = EVAL / "jfk.flac"
 REAL_RECORDINGS = [
     EVAL / "jfk.flac",

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.paths import EVAL
 from transcribe import pipeline
 from transcribe.audio import decode
 from transcribe.diarization import DiarizationError
 from transcribe.types import Audio, AudioInfo, Speaker, TranscribeOptions
-
-EVAL = Path("/work/shared/eval")
 
 
 def _normalized(text: str) -> str:
