@@ -78,11 +78,8 @@ def main() -> None:
         for path, backend in ((stereo, "channels"), (mono, "embedded")):
             options = TranscribeOptions(model=args.model, diarization=backend)
             warmup = Path(tmp) / f"warm_{backend}.wav"
-            sf.write(
-                warmup,
-                call[:, : 20 * SAMPLE_RATE].T if backend == "channels" else mono_head(call),
-                SAMPLE_RATE,
-            )
+            head = call[:, : 20 * SAMPLE_RATE]
+            sf.write(warmup, head.T if backend == "channels" else head.mean(axis=0), SAMPLE_RATE)
             time_pipeline(warmup, options, args.cache_dir)
             plain = time_plain_faster_whisper(path, options, args.cache_dir)
             ours = time_pipeline(path, options, args.cache_dir)
@@ -90,10 +87,6 @@ def main() -> None:
                 f"{path.stem:<7} {backend:<9} plain faster-whisper RTF {plain / duration:.3f}  "
                 f"earshot RTF {ours / duration:.3f}  ratio {ours / plain:.2f}x"
             )
-
-
-def mono_head(call: np.ndarray) -> np.ndarray:
-    return call[:, : 20 * SAMPLE_RATE].mean(axis=0)
 
 
 if __name__ == "__main__":
