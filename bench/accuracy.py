@@ -153,7 +153,9 @@ def _row(name: str, results: Sequence[FileResult]) -> str:
     attribution = Share(sum(s.part for s in shares), sum(s.whole for s in shares)).value if shares else None
     timing = [error for r in results for error in r.timing]
     channels = ", ".join(
-        f"ch{c} {_percent(w).strip()}" for r in results[:1] if len(results) == 1
+        f"ch{c} {_percent(w).strip()}"
+        for r in results[:1]
+        if len(results) == 1
         for c, w in sorted(r.channel_wer.items())
     )
     return (

@@ -77,8 +77,11 @@ def recognize(
             if w.word.strip()
         )
         if words and sum(w.probability for w in words) / len(words) >= MIN_MEAN_WORD_PROBABILITY:
-            result.append(AsrSegment(start=float(segment.start), end=float(segment.end),
-                                     text=segment.text.strip(), words=words))
+            result.append(
+                AsrSegment(
+                    start=float(segment.start), end=float(segment.end), text=segment.text.strip(), words=words
+                )
+            )
         hook(step, completed=min(total, int(segment.end)), total=total)
     hook(step, completed=total, total=total)
     return info.language, collapse_repeats(result)

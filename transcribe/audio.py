@@ -104,8 +104,12 @@ def _probe_soundfile(source: Source) -> AudioInfo | None:
     if info.frames <= 0:
         return None
     fmt = info.format if info.format in _CODEC_IS_FORMAT else f"{info.format}/{info.subtype}"
-    return AudioInfo(format=fmt, duration=info.frames / info.samplerate,
-                     sample_rate=info.samplerate, channels=info.channels)
+    return AudioInfo(
+        format=fmt,
+        duration=info.frames / info.samplerate,
+        sample_rate=info.samplerate,
+        channels=info.channels,
+    )
 
 
 def _probe_av(source: Source, label: str) -> AudioInfo:
@@ -121,8 +125,9 @@ def _probe_av(source: Source, label: str) -> AudioInfo:
             fmt_name = container.format.name.split(",")[0].upper()
             codec_name = stream.codec_context.name.upper()
             fmt = fmt_name if codec_name.startswith(fmt_name) else f"{fmt_name}/{codec_name}"
-            return AudioInfo(format=fmt, duration=duration, sample_rate=stream.sample_rate,
-                             channels=stream.channels)
+            return AudioInfo(
+                format=fmt, duration=duration, sample_rate=stream.sample_rate, channels=stream.channels
+            )
     except av.FFmpegError as exc:
         raise AudioError(f"{label}: not an audio file or corrupt ({exc.strerror})") from exc
 
@@ -184,9 +189,7 @@ def _read_av(source: Source, label: str) -> tuple[np.ndarray, int]:
             # Planar float keeps channels apart; the rate stays native so soxr does the one resampling.
             resampler = av.AudioResampler(format="fltp", layout=stream.layout, rate=stream.sample_rate)
             chunks = [
-                out.to_ndarray()
-                for frame in container.decode(stream)
-                for out in resampler.resample(frame)
+                out.to_ndarray() for frame in container.decode(stream) for out in resampler.resample(frame)
             ]
             chunks.extend(out.to_ndarray() for out in resampler.resample(None))
             rate = stream.sample_rate

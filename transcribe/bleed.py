@@ -65,7 +65,8 @@ def _bleed_from(words: list[Word], own: np.ndarray, source: np.ndarray, source_w
     """Ids of ``words`` (heard on ``own``) that are ``source``'s speech leaking in."""
     below = [10 * np.log10(_power(own, word) / _power(source, word)) for word in words]
     confirmed = {
-        id(word): level for word, level in zip(words, below, strict=True)
+        id(word): level
+        for word, level in zip(words, below, strict=True)
         if level <= -BLEED_MARGIN_DB and source_words.has_same_word(word)
     }
     if len(confirmed) < _MIN_CONFIRMED:

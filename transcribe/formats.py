@@ -48,7 +48,10 @@ def from_json(s: str) -> Transcript:
         speakers=tuple(Speaker(**s) for s in data["speakers"]),
         utterances=tuple(
             Utterance(
-                speaker=u["speaker"], start=u["start"], end=u["end"], text=u["text"],
+                speaker=u["speaker"],
+                start=u["start"],
+                end=u["end"],
+                text=u["text"],
                 words=tuple(Word(**w) for w in u["words"]),
             )
             for u in data["utterances"]
@@ -88,11 +91,7 @@ def to_srt(t: Transcript) -> str:
     names = _display_names(t)
     return "\n".join(
         f"{n}\n{_clock(item.start, ',')} --> {_clock(item.end, ',')}\n"
-        + (
-            f"{names(item.speaker)}: {item.text}\n"
-            if isinstance(item, Utterance)
-            else f"{_sound(item)}\n"
-        )
+        + (f"{names(item.speaker)}: {item.text}\n" if isinstance(item, Utterance) else f"{_sound(item)}\n")
         for n, item in enumerate(_timeline(t), start=1)
     )
 
@@ -141,8 +140,13 @@ def _transcript_dict(t: Transcript) -> dict[str, Any]:
                 "end": _t(u.end),
                 "text": u.text,
                 "words": [
-                    {"start": _t(w.start), "end": _t(w.end), "text": w.text,
-                     "probability": float(w.probability), "speaker": w.speaker}
+                    {
+                        "start": _t(w.start),
+                        "end": _t(w.end),
+                        "text": w.text,
+                        "probability": float(w.probability),
+                        "speaker": w.speaker,
+                    }
                     for w in u.words
                 ],
             }

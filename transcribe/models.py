@@ -57,14 +57,17 @@ def load_whisper(name: str, cache_dir: Path, device: str, compute_type: str) -> 
     try:
         return WhisperModel(str(resolved), device=device, compute_type=compute_type)
     except Exception as exc:  # CTranslate2 and huggingface_hub raise many unrelated types
-        where = f"model folder '{resolved}' could not be loaded" if isinstance(resolved, Path) else (
-            f"model '{name}' is not available offline"
+        where = (
+            f"model folder '{resolved}' could not be loaded"
+            if isinstance(resolved, Path)
+            else (f"model '{name}' is not available offline")
         )
         raise ModelError(f"{where}: {exc}") from exc
 
 
-def join_model_parts(parts: Sequence[Path], companions: Sequence[Path], target_dir: Path,
-                     sha256: str) -> Path:
+def join_model_parts(
+    parts: Sequence[Path], companions: Sequence[Path], target_dir: Path, sha256: str
+) -> Path:
     """Join ``parts`` into ``target_dir/model.bin`` once, verified, with ``companions`` copied beside it.
 
     The join goes to a temporary file renamed into place, so a crash or a second worker joining at the

@@ -87,8 +87,10 @@ def _transcribe_channels(
     indices = distinct_channel_indices(audio)
     seconds = round(audio.duration)
     transcribed = [
-        (f"S{i + 1}", recognize(model, audio.samples[i], options,
-                                _offset(hook, n * seconds, len(indices) * seconds)))
+        (
+            f"S{i + 1}",
+            recognize(model, audio.samples[i], options, _offset(hook, n * seconds, len(indices) * seconds)),
+        )
         for n, i in enumerate(indices)
     ]
     # The language of the first channel that has speech: a quiet channel's guess means nothing.

@@ -141,8 +141,12 @@ def test_local_pipeline_folder_loads_and_diarizes_through_the_adapter(pipeline_f
     assert labels == [f"S{i + 1}" for i in range(len(labels))] and len(labels) <= 2
     steps = {step for step, *_ in reports}
     assert {"diarization:segmentation", "diarization:embeddings"} <= steps
-    assert all(isinstance(value, int) for _, completed, total in reports for value in (completed, total)
-               if value is not None)
+    assert all(
+        isinstance(value, int)
+        for _, completed, total in reports
+        for value in (completed, total)
+        if value is not None
+    )
 
 
 def test_the_whole_pipeline_runs_with_the_pyannote_backend(pipeline_folder, tmp_path):

@@ -24,8 +24,9 @@ def _tones(rate: int, seconds: float, channels: int) -> np.ndarray:
     )
 
 
-def _write_with_pyav(path: Path, container_format: str, codec: str, rate: int, channels: int,
-                     seconds: float) -> None:
+def _write_with_pyav(
+    path: Path, container_format: str, codec: str, rate: int, channels: int, seconds: float
+) -> None:
     """Encode through FFmpeg (no ffmpeg binary here): how MP3/AAC files are really made."""
     with av.open(str(path), "w", format=container_format) as out:
         stream = out.add_stream(codec, rate=rate, layout="stereo" if channels == 2 else "mono")

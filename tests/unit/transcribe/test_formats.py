@@ -92,8 +92,13 @@ def test_json_shape_is_the_stable_contract(call):
     assert data["speakers"][0] == {"label": "S1", "role": "agent", "channel": 0, "display_name": None}
     utterance = data["utterances"][1]
     assert list(utterance) == ["speaker", "start", "end", "text", "words"]
-    assert utterance["words"][1] == {"start": 63.0, "end": 63.5, "text": "A<B", "probability": 0.875,
-                                     "speaker": "S2"}
+    assert utterance["words"][1] == {
+        "start": 63.0,
+        "end": 63.5,
+        "text": "A<B",
+        "probability": 0.875,
+        "speaker": "S2",
+    }
     assert data["models"] == {"asr": "tiny.en", "diarization": "channels"}
     assert data["options"]["hotwords"] == "Acme"
     assert data["options"]["channel_roles"] == ["agent", "customer"]
@@ -119,8 +124,12 @@ def test_json_round_trips_everything_but_the_token(call):
 
     assert back.options.hf_token is None
     assert back == Transcript(
-        call.language, call.duration, call.speakers, call.utterances,
-        TranscribeOptions(diarization="channels", hotwords="Acme"), call.models,
+        call.language,
+        call.duration,
+        call.speakers,
+        call.utterances,
+        TranscribeOptions(diarization="channels", hotwords="Acme"),
+        call.models,
     )
 
 

@@ -34,11 +34,17 @@ def _chords(seconds: float) -> np.ndarray:
     roots = (261.63, 329.63, 392.0, 349.23, 293.66, 440.0)
     t = _t(1.0)
     envelope = np.minimum(1.0, t * 20) * np.exp(-1.5 * t)
-    return np.concatenate([
-        0.15 * envelope * sum(a * np.sin(2 * np.pi * roots[i % 6] * m * t)
-                              for m, a in ((1, 1), (1.26, 0.8), (1.5, 0.7), (2, 0.4), (3, 0.2)))
-        for i in range(int(seconds))
-    ])
+    return np.concatenate(
+        [
+            0.15
+            * envelope
+            * sum(
+                a * np.sin(2 * np.pi * roots[i % 6] * m * t)
+                for m, a in ((1, 1), (1.26, 0.8), (1.5, 0.7), (2, 0.4), (3, 0.2))
+            )
+            for i in range(int(seconds))
+        ]
+    )
 
 
 def _noise(seconds: float, seed: int, pink: bool) -> np.ndarray:
