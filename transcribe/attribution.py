@@ -14,6 +14,11 @@ from transcribe.types import AsrSegment, SpeakerTurn, Utterance, Word
 
 # Speaker given to every word when diarization found no turns at all (e.g. VAD heard nothing).
 _ONLY_SPEAKER = "S1"
+# A pause this long ends an utterance even when the same voice goes on: in a call that is where
+# the other party's turn usually falls. On stereo calls each channel is transcribed on its own and
+# one Whisper segment can run across the other side's turns; this keeps the two sides in reading
+# order instead of two interleaved monologues.
+UTTERANCE_PAUSE = 1.0
 
 
 def attribute_words(segments: Sequence[AsrSegment], turns: Sequence[SpeakerTurn]) -> tuple[Utterance, ...]:
@@ -108,15 +113,15 @@ def _nearest(start: float, end: float, before: SpeakerTurn | None, after: Speake
 
 
 def _segment_utterances(segment: AsrSegment, speakers: Sequence[str]) -> list[Utterance]:
-    """Split one segment into maximal same-speaker runs (``speakers`` is one label per word,
-    or a single label for a segment without word timings)."""
+    """Split one segment into same-speaker runs without a long pause (``speakers`` is one label
+    per word, or a single label for a segment without word timings)."""
     if not segment.words:
         text = segment.text.strip()
         return [Utterance(speakers[0], segment.start, segment.end, text, ())] if text else []
     runs: list[tuple[str, list[Word]]] = []
     for word, speaker in zip(segment.words, speakers, strict=True):
         labelled = dataclasses.replace(word, speaker=speaker)
-        if runs and runs[-1][0] == speaker:
+        if runs and runs[-1][0] == speaker and word.start - runs[-1][1][-1].end < UTTERANCE_PAUSE:
             runs[-1][1].append(labelled)
         else:
             runs.append((speaker, [labelled]))

@@ -115,6 +115,24 @@ def test_channels_become_interleaved_utterances_with_overlap_kept():
     assert agent[0].words[0].speaker is None
 
 
+def test_a_long_pause_ends_an_utterance_so_stereo_sides_read_in_turn():
+    # One Whisper segment on the agent's channel runs across the customer's turn (VAD cut the
+    # silence out before decoding); a pause of a second or more splits it.
+    agent = segment(
+        word(0.0, 0.8, " Hello,"),
+        word(0.9, 1.5, " sir."),
+        word(4.0, 4.6, " Anything"),
+        word(4.6, 5.0, " else?"),
+    )
+    customer = segment(word(2.0, 3.2, " Hi."))
+    utterances = utterances_from_channels([("S1", [agent]), ("S2", [customer])])
+    assert [(u.speaker, u.text) for u in utterances] == [
+        ("S1", "Hello, sir."),
+        ("S2", "Hi."),
+        ("S1", "Anything else?"),
+    ]
+
+
 def test_large_input_is_a_sweep_not_a_scan():
     # 100k words against 10k turns: a per-word scan of all turns (1e9 steps) would take minutes;
     # a sweep takes ~0.5 s on an idle core. The bound leaves room for a busy shared machine.
