@@ -65,6 +65,11 @@ _MAX_LINKAGE_WINDOWS = 3000
 _REFINE_ROUNDS = 3
 # Another speaker count must beat two (the prior for calls) by this much silhouette to win.
 _CLEARLY_BETTER = 0.05
+# A third (fourth, ...) speaker needs this many dense windows of their own (0.5 s apart: about
+# 4 s of speech). Silhouette on a few windows is noise, and a short recording of one voice would
+# otherwise split into a speaker per phrase; pyannote's clustering has the same guard
+# (``min_cluster_size``). Two speakers, the prior for calls, need no such evidence.
+_MIN_EXTRA_SPEAKER_WINDOWS = 8
 # One voice, not two, when the two halves' mean voiceprints are this alike and the split is
 # loose: measured on single-voice recordings (centroid cosine 0.93-0.97, silhouette 0.13-0.20)
 # against two-voice ones (0.75-0.89, 0.25-0.56). Erring towards two is cheaper for calls.
@@ -337,6 +342,11 @@ def _speakers_found(windows: np.ndarray, found: np.ndarray, options: TranscribeO
     if max(2, low) > high:  # too few windows to compare splits
         return _split(found, min(low, count))
     splits = {k: _split(found, k) for k in range(max(2, low), high + 1)}
+    splits = {
+        k: labels
+        for k, labels in splits.items()
+        if k <= max(2, low) or np.bincount(labels).min() >= _MIN_EXTRA_SPEAKER_WINDOWS
+    }
     scores = {k: _silhouette(found, labels) for k, labels in splits.items()}
     prior = 2 if 2 in scores else min(scores)
     best = max(scores, key=lambda k: (scores[k] - (0 if k == prior else _CLEARLY_BETTER), -k))
