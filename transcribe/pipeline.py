@@ -9,6 +9,7 @@ and attributed to the turns a diarization backend finds.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ from transcribe.diarization.channels import distinct_channel_indices
 from transcribe.models import load_whisper
 from transcribe.nonspeech import drop_non_speech_words, find_non_speech
 from transcribe.roles import assign_roles
-from transcribe.speech import speech_regions
+from transcribe.speech import Span, speech_regions
 from transcribe.types import (
     AsrSegment,
     Audio,
@@ -35,11 +36,25 @@ from transcribe.types import (
     no_progress,
 )
 
-# (samples, options, hook, ASR segments of those samples) -> turns; backends that cannot use the
-# words (pyannote) ignore them.
+# (samples, options, hook, ASR segments of those samples, speech regions) -> turns; backends that
+# cannot use the words or the regions (pyannote) ignore them.
 Diarize = Callable[
-    [np.ndarray, TranscribeOptions, ProgressHook, Sequence[AsrSegment]], tuple[SpeakerTurn, ...]
+    [np.ndarray, TranscribeOptions, ProgressHook, Sequence[AsrSegment], Sequence[Span]],
+    tuple[SpeakerTurn, ...],
 ]
+
+
+@dataclass(frozen=True, eq=False)
+class _Track:
+    """One signal the pipeline works on (a channel, or the mixdown) with its speech found once."""
+
+    channel: int | None
+    samples: np.ndarray
+    speech: tuple[Span, ...]
+
+
+def _track(channel: int | None, samples: np.ndarray) -> _Track:
+    return _Track(channel, samples, speech_regions(samples))
 
 
 def run(
@@ -50,10 +65,12 @@ def run(
     model = load_whisper(options.model, cache_dir, options.device, options.compute_type)
     if backend == "channels":
         language, utterances, channels = _transcribe_channels(model, audio, options, hook)
+        tracks = [_track(i, audio.samples[i]) for i in channels.values()]
     else:
-        language, utterances = _transcribe_mixdown(model, audio, options, backend, hook)
-        channels = None
-    non_speech = _find_non_speech(audio, channels)
+        mixdown = _track(None, audio.mono())
+        language, utterances = _transcribe_mixdown(model, mixdown, options, backend, hook)
+        channels, tracks = None, [mixdown]
+    non_speech = _find_non_speech(tracks)
     utterances = drop_non_speech_words(utterances, non_speech, channels or {})
     labels = tuple(dict.fromkeys(u.speaker for u in utterances))  # order of first speech
     return Transcript(
@@ -67,17 +84,10 @@ def run(
     )
 
 
-def _find_non_speech(audio: Audio, channels: dict[str, int] | None) -> tuple[NonSpeechSpan, ...]:
+def _find_non_speech(tracks: Sequence[_Track]) -> tuple[NonSpeechSpan, ...]:
     """Music and tones per transcribed channel (hold music is played on one party's line), or in
     the mixdown when the speakers share one."""
-    sources: list[tuple[int | None, np.ndarray]] = (
-        [(None, audio.mono())] if channels is None else [(i, audio.samples[i]) for i in channels.values()]
-    )
-    spans = [
-        span
-        for channel, samples in sources
-        for span in find_non_speech(samples, channel, speech_regions(samples))
-    ]
+    spans = [span for t in tracks for span in find_non_speech(t.samples, t.channel, t.speech)]
     return tuple(sorted(spans, key=lambda span: span.start))
 
 
@@ -106,11 +116,10 @@ def _transcribe_channels(
 
 
 def _transcribe_mixdown(
-    model: WhisperModel, audio: Audio, options: TranscribeOptions, backend: str, hook: ProgressHook
+    model: WhisperModel, mixdown: _Track, options: TranscribeOptions, backend: str, hook: ProgressHook
 ) -> tuple[str, tuple[Utterance, ...]]:
-    samples = audio.mono()
-    language, segments = recognize(model, samples, options, hook)
-    turns = _diarizer(backend)(samples, options, hook, segments)
+    language, segments = recognize(model, mixdown.samples, options, hook)
+    turns = _diarizer(backend)(mixdown.samples, options, hook, segments, mixdown.speech)
     utterances = attribute_words(segments, turns)
     hook("attribution", completed=1, total=1)
     return language, utterances
@@ -121,7 +130,9 @@ def _diarizer(backend: str) -> Diarize:
     if backend == "pyannote":
         from transcribe.diarization import pyannote_backend
 
-        return lambda samples, options, hook, segments: pyannote_backend.diarize(samples, options, hook)
+        return lambda samples, options, hook, segments, speech: pyannote_backend.diarize(
+            samples, options, hook
+        )
     from transcribe.diarization import embedded
 
     return embedded.diarize

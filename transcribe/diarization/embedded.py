@@ -82,13 +82,15 @@ def diarize(
     options: TranscribeOptions,
     hook: ProgressHook,
     segments: Sequence[AsrSegment] = (),
+    speech: Sequence[Span] | None = None,
 ) -> tuple[SpeakerTurn, ...]:
     """Speaker turns of a 16 kHz mono float32 signal, labelled "S1", "S2", ... by first speech.
 
     With the ASR ``segments`` of the same signal, turns are built from word runs, so they change
-    hands at word boundaries and cover speech that the ASR heard but the VAD did not.
+    hands at word boundaries and cover speech that the ASR heard but the VAD did not. ``speech``:
+    the signal's speech regions when the caller has them already (else found here).
     """
-    regions = list(speech_regions(samples))
+    regions = list(speech_regions(samples) if speech is None else speech)
     pieces = _pieces(regions, segments)
     if not pieces:
         return ()
