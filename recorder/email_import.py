@@ -26,11 +26,9 @@ from __future__ import annotations
 
 import codecs
 import email
-import hashlib
 import mailbox
 import re
 from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email import errors, policy
 from email.headerregistry import Address
@@ -39,7 +37,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from recorder.html_text import html_to_text
-from recorder.quoting import split_reply
+from recorder.mail import Mail, assemble_mail, message_ids
 from recorder.threads import (
     Attachment,
     IdentityRef,
@@ -55,7 +53,6 @@ SUBJECT_FALLBACK_WINDOW = timedelta(days=30)
 _REPLY_PREFIX = re.compile(
     r"^\s*(?:(?:re|fwd?|aw|wg|odp|pd|antw|doorst|sv|vs|tr)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE
 )
-_MESSAGE_IDS = re.compile(r"<([^<>\s]+)>")
 _ENCODED_WORD_CHARSET = re.compile(r"=\?([^?*]+)(?:\*[^?]*)?\?[bBqQ]\?")
 # Defects after which the parts of a multipart cannot be told apart, or the message is cut off.
 _FATAL_DEFECTS: dict[type[errors.MessageDefect], str] = {
@@ -68,7 +65,7 @@ _FATAL_DEFECTS: dict[type[errors.MessageDefect], str] = {
 
 def read_email(paths: Sequence[Path], *, own_addresses: Collection[str] = ()) -> ImportBatch:
     own = frozenset(address.strip().lower() for address in own_addresses)
-    mails: dict[str, _Mail] = {}
+    mails: dict[str, Mail] = {}
     problems: list[ImportProblem] = []
     for path in paths:
         for result in _read_file(Path(path)):
@@ -81,35 +78,17 @@ def read_email(paths: Sequence[Path], *, own_addresses: Collection[str] = ()) ->
     return ImportBatch(threads=threads, problems=tuple(problems))
 
 
-@dataclass(frozen=True)
-class _Mail:
-    """One decoded message, before threading; ``notes`` are problems that did not stop it."""
-
-    message_id: str
-    references: tuple[str, ...]  # References then In-Reply-To, oldest first
-    subject: str | None
-    sender: Address
-    recipients: tuple[Address, ...]  # To
-    copied: tuple[Address, ...]  # Cc
-    sent_at: datetime | None
-    body: str
-    quoted: str | None
-    attachments: tuple[Attachment, ...]
-    notes: tuple[ImportProblem, ...]
-
-
-def _read_file(path: Path) -> Iterator[_Mail | ImportProblem]:
+def _read_file(path: Path) -> Iterator[Mail | ImportProblem]:
     suffix = path.suffix.lower()
-    if suffix == ".msg":
-        yield ImportProblem(str(path), None, "Outlook .msg is not supported yet; save the mail as .eml")
-        return
     try:
         with path.open("rb") as stream:
             head = stream.read(5)
     except OSError as exc:
         yield ImportProblem(str(path), None, f"cannot read: {exc.strerror}")
         return
-    if suffix == ".eml":
+    if suffix == ".msg":
+        yield ImportProblem(str(path), None, "Outlook .msg is not supported yet; save the mail as .eml")
+    elif suffix == ".eml":
         yield _decode(path.read_bytes(), str(path), None, truncated=False)
     elif suffix == ".mbox" or head == b"From ":
         yield from _read_mbox(path)
@@ -117,7 +96,7 @@ def _read_file(path: Path) -> Iterator[_Mail | ImportProblem]:
         yield ImportProblem(str(path), None, "not an e-mail file (expected .eml, .mbox or an mbox mailbox)")
 
 
-def _read_mbox(path: Path) -> Iterator[_Mail | ImportProblem]:
+def _read_mbox(path: Path) -> Iterator[Mail | ImportProblem]:
     box = mailbox.mbox(path, create=False)
     try:
         keys = list(box.keys())
@@ -135,7 +114,7 @@ def _read_mbox(path: Path) -> Iterator[_Mail | ImportProblem]:
         box.close()
 
 
-def _decode(raw: bytes, source: str, label: str | None, *, truncated: bool) -> _Mail | ImportProblem:
+def _decode(raw: bytes, source: str, label: str | None, *, truncated: bool) -> Mail | ImportProblem:
     message = email.message_from_bytes(raw, _class=EmailMessage, policy=policy.default)
     item = _describe(message, label)
     if truncated:
@@ -162,14 +141,14 @@ def _fatal_defect(message: EmailMessage) -> str | None:
 def _describe(message: EmailMessage, label: str | None) -> str | None:
     """How a problem names the message: its place in a mailbox and its Message-ID, where known."""
     try:
-        ids = _ids(message.get("Message-ID"))
+        ids = message_ids(message.get("Message-ID"))
     except (ValueError, errors.MessageError):
         ids = []
     named = f"<{ids[0]}>" if ids else None
     return " ".join(part for part in (label, named) if part) or None
 
 
-def _read_message(message: EmailMessage, source: str, item: str | None) -> _Mail | ImportProblem:
+def _read_message(message: EmailMessage, source: str, item: str | None) -> Mail | ImportProblem:
     senders = _addresses(message, "From")
     if not senders:
         if not any(message.get(name) for name in ("Date", "Message-ID", "Subject")):
@@ -178,7 +157,7 @@ def _read_message(message: EmailMessage, source: str, item: str | None) -> _Mail
     notes: list[str] = []
     for name, charset in _unknown_header_charsets(message):
         notes.append(f"header {name}: unknown charset {charset!r}, read as UTF-8")
-    subject = _header_text(message, "Subject")
+    subject = message.get("Subject")
     date = message.get("Date")  # header parsing is most of the import's time: each header is read once
     sent_at, date_note = _sent_at(date)
     if date_note:
@@ -187,32 +166,22 @@ def _read_message(message: EmailMessage, source: str, item: str | None) -> _Mail
     text, body_note = _body_text(body_part)
     if body_note:
         notes.append(body_note)
-    body, quoted = split_reply(text)
-    references = tuple(_ids(message.get("References")) + _ids(message.get("In-Reply-To")))
-    own_ids = _ids(message.get("Message-ID"))
-    message_id = own_ids[0] if own_ids else _synthetic_id(senders[0], date, subject, text)
-    return _Mail(
-        message_id=message_id,
-        references=tuple(dict.fromkeys(ref for ref in references if ref != message_id)),
-        subject=subject,
+    own_ids = message_ids(message.get("Message-ID"))
+    return assemble_mail(
+        source=source,
+        item=item,
+        message_id=own_ids[0] if own_ids else None,
+        references=message_ids(message.get("References")) + message_ids(message.get("In-Reply-To")),
+        subject=None if subject is None else str(subject),
         sender=senders[0],
-        recipients=tuple(_addresses(message, "To")),
-        copied=tuple(_addresses(message, "Cc")),
+        recipients=_addresses(message, "To"),
+        copied=_addresses(message, "Cc"),
         sent_at=sent_at,
-        body=body,
-        quoted=quoted,
-        attachments=tuple(_attachments(message, body_part)),
-        notes=tuple(ImportProblem(source, item, note, imported=True) for note in notes),
+        date_text=None if date is None else str(date),
+        text=text,
+        attachments=_attachments(message, body_part),
+        notes=notes,
     )
-
-
-def _ids(value: object) -> list[str]:
-    """Message ids from a Message-ID, In-Reply-To or References header; bare ids are accepted too."""
-    if value is None:
-        return []
-    text = str(value)
-    found = _MESSAGE_IDS.findall(text)
-    return found if found else text.split()
 
 
 def _addresses(message: EmailMessage, name: str) -> list[Address]:
@@ -220,13 +189,6 @@ def _addresses(message: EmailMessage, name: str) -> list[Address]:
     for header in message.get_all(name) or ():
         found.extend(a for a in getattr(header, "addresses", ()) if a.addr_spec.strip("@<>"))
     return found
-
-
-def _header_text(message: EmailMessage, name: str) -> str | None:
-    value = message.get(name)
-    if value is None:
-        return None
-    return " ".join(str(value).split()) or None  # folded headers keep their line breaks otherwise
 
 
 def _unknown_header_charsets(message: EmailMessage) -> Iterator[tuple[str, str]]:
@@ -269,7 +231,7 @@ def _body_text(part: EmailMessage | None) -> tuple[str, str | None]:
         note = f"unknown charset {charset!r}, read as UTF-8"
     if part.get_content_subtype() == "html":
         text = html_to_text(text)
-    return text.replace("\r\n", "\n"), note
+    return text, note
 
 
 def _attachments(message: EmailMessage, body: EmailMessage | None) -> Iterator[Attachment]:
@@ -287,11 +249,6 @@ def _attachments(message: EmailMessage, body: EmailMessage | None) -> Iterator[A
         )
 
 
-def _synthetic_id(sender: Address, date: object, subject: str | None, text: str) -> str:
-    key = "\n".join((sender.addr_spec.lower(), str(date or ""), subject or "", text))
-    return f"sha256-{hashlib.sha256(key.encode('utf-8')).hexdigest()[:40]}@earshot.invalid"
-
-
 def normalize_subject(subject: str | None) -> str:
     """The subject without reply/forward prefixes, case- and space-insensitive."""
     return " ".join(_REPLY_PREFIX.sub("", subject or "").split()).casefold()
@@ -306,7 +263,7 @@ def _is_own(address: str, own: frozenset[str]) -> bool:
     return address in own or "@" + address.rpartition("@")[2] in own
 
 
-def _participants(mail: _Mail, own: frozenset[str]) -> frozenset[str]:
+def _participants(mail: Mail, own: frozenset[str]) -> frozenset[str]:
     everyone = (mail.sender, *mail.recipients, *mail.copied)
     return frozenset(a.addr_spec.lower() for a in everyone if not _is_own(a.addr_spec, own))
 
@@ -328,7 +285,7 @@ class _UnionFind:
         self._parent[self.find(a)] = self.find(b)
 
 
-def _group_into_threads(mails: list[_Mail], own: frozenset[str]) -> list[list[_Mail]]:
+def _group_into_threads(mails: list[Mail], own: frozenset[str]) -> list[list[Mail]]:
     links = _UnionFind()
     for mail in mails:
         for reference in mail.references:
@@ -338,16 +295,16 @@ def _group_into_threads(mails: list[_Mail], own: frozenset[str]) -> list[list[_M
         root = links.find(mail.message_id)
         sizes[root] = sizes.get(root, 0) + 1
     _join_by_subject([m for m in mails if sizes[links.find(m.message_id)] == 1], mails, own, links)
-    groups: dict[str, list[_Mail]] = {}
+    groups: dict[str, list[Mail]] = {}
     for mail in mails:
         groups.setdefault(links.find(mail.message_id), []).append(mail)
     threads = [sorted(group, key=_time_order) for group in groups.values()]
     return sorted(threads, key=lambda thread: _time_order(thread[0]))
 
 
-def _join_by_subject(loners: list[_Mail], mails: list[_Mail], own: frozenset[str], links: _UnionFind) -> None:
+def _join_by_subject(loners: list[Mail], mails: list[Mail], own: frozenset[str], links: _UnionFind) -> None:
     """Join replies that name no message of the import to the latest earlier mail of their conversation."""
-    by_key: dict[tuple[str, frozenset[str]], list[_Mail]] = {}
+    by_key: dict[tuple[str, frozenset[str]], list[Mail]] = {}
     for mail in mails:
         if mail.sent_at is not None and normalize_subject(mail.subject):
             by_key.setdefault((normalize_subject(mail.subject), _participants(mail, own)), []).append(mail)
@@ -366,11 +323,11 @@ def _join_by_subject(loners: list[_Mail], mails: list[_Mail], own: frozenset[str
             links.union(mail.message_id, max(earlier, key=_time_order).message_id)
 
 
-def _time_order(mail: _Mail) -> tuple[bool, datetime, str]:
+def _time_order(mail: Mail) -> tuple[bool, datetime, str]:
     return (mail.sent_at is None, mail.sent_at or datetime.min.replace(tzinfo=UTC), mail.message_id)
 
 
-def _build_thread(mails: list[_Mail], own: frozenset[str]) -> ImportedThread:
+def _build_thread(mails: list[Mail], own: frozenset[str]) -> ImportedThread:
     messages = tuple(_to_message(mail, own) for mail in mails)
     first = mails[0]
     customers: dict[str, IdentityRef] = {}
@@ -399,7 +356,7 @@ def _build_thread(mails: list[_Mail], own: frozenset[str]) -> ImportedThread:
     )
 
 
-def _to_message(mail: _Mail, own: frozenset[str]) -> ImportedMessage:
+def _to_message(mail: Mail, own: frozenset[str]) -> ImportedMessage:
     return ImportedMessage(
         provider_message_id=mail.message_id,
         direction="outbound" if _is_own(mail.sender.addr_spec, own) else "inbound",
