@@ -17,6 +17,7 @@ import numpy as np
 from pyannote.core import Annotation, Segment
 from pyannote.metrics.diarization import DiarizationErrorRate
 
+from transcribe.timeline import speaker_turns
 from transcribe.types import Transcript
 
 _NORMALIZE = jiwer.Compose(
@@ -80,11 +81,11 @@ def read_stm(path: Path) -> list[ReferenceUtterance]:
 
 
 def hypothesis_annotation(transcript: Transcript, uri: str) -> Annotation:
-    """Who spoke when, as the product shows it: the span of each utterance."""
+    """Who spoke when, as the product exports it (``earshot export --format rttm``)."""
     annotation = Annotation(uri=uri)
-    for index, utterance in enumerate(transcript.utterances):
-        if utterance.end > utterance.start:
-            annotation[Segment(utterance.start, utterance.end), index] = utterance.speaker
+    for index, turn in enumerate(speaker_turns(transcript.utterances)):
+        if turn.end > turn.start:
+            annotation[Segment(turn.start, turn.end), index] = turn.speaker
     return annotation
 
 

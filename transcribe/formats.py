@@ -11,10 +11,12 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from transcribe.timeline import speaker_turns
 from transcribe.types import (
     NonSpeechKind,
     NonSpeechSpan,
     Speaker,
+    SpeakerTurn,
     TranscribeOptions,
     Transcript,
     Utterance,
@@ -97,13 +99,16 @@ def to_srt(t: Transcript) -> str:
 
 
 def to_rttm(t: Transcript, file_id: str) -> str:
-    # Speakers only: music and tones are nobody's turn.
+    """Who spoke when: the speaker timeline (``transcribe.timeline``). Speakers only: music and
+    tones are nobody's turn."""
     # RTTM is space-separated: a space inside the id would shift every column after it.
     file_id = "_".join(file_id.split()) or "recording"
-    return "".join(
-        f"SPEAKER {file_id} 1 {u.start:.3f} {u.end - u.start:.3f} <NA> <NA> {u.speaker} <NA> <NA>\n"
-        for u in t.utterances
-    )
+    return "".join(_rttm_line(file_id, turn) for turn in speaker_turns(t.utterances))
+
+
+def _rttm_line(file_id: str, turn: SpeakerTurn) -> str:
+    duration = turn.end - turn.start
+    return f"SPEAKER {file_id} 1 {turn.start:.3f} {duration:.3f} <NA> <NA> {turn.speaker} <NA> <NA>\n"
 
 
 def _ignoring_file_id(render: Callable[[Transcript], str]) -> Renderer:

@@ -77,7 +77,7 @@ def test_srt_numbers_cues_with_comma_milliseconds(call):
     )
 
 
-def test_rttm_one_speaker_line_per_utterance(call):
+def test_rttm_one_line_per_speaker_turn(call):
     assert to_rttm(call, "call 42") == (
         "SPEAKER call_42 1 1.000 1.250 <NA> <NA> S1 <NA> <NA>\n"
         "SPEAKER call_42 1 62.500 1.625 <NA> <NA> S2 <NA> <NA>\n"

@@ -1,0 +1,69 @@
+"""The speaker timeline (who spoke when) built from attributed words."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from transcribe.timeline import speaker_turns
+from transcribe.types import SpeakerTurn, Utterance, Word
+
+
+def _utterance(speaker: str, *spans: tuple[float, float]) -> Utterance:
+    words = tuple(Word(start, end, "w", 0.9, speaker) for start, end in spans)
+    return Utterance(speaker, words[0].start, words[-1].end, "w " * len(words), words)
+
+
+def test_a_speaker_holds_the_floor_through_short_pauses_of_their_own():
+    turns = speaker_turns([_utterance("S1", (1.0, 1.4), (2.0, 2.5)), _utterance("S1", (3.2, 3.6))])
+    assert turns == (SpeakerTurn(1.0, 3.6, "S1"),)
+
+
+def test_a_long_pause_stays_silence():
+    turns = speaker_turns([_utterance("S1", (1.0, 1.4)), _utterance("S1", (2.4, 3.0))])
+    assert turns == (SpeakerTurn(1.0, 1.4, "S1"), SpeakerTurn(2.4, 3.0, "S1"))
+
+
+def test_a_brief_silence_where_the_floor_changes_hands_is_split_halfway():
+    turns = speaker_turns([_utterance("S1", (1.0, 2.0)), _utterance("S2", (2.4, 3.0))])
+    assert turns == (SpeakerTurn(1.0, 2.2, "S1"), SpeakerTurn(2.2, 3.0, "S2"))
+
+
+def test_a_longer_silence_between_speakers_is_nobodys():
+    turns = speaker_turns([_utterance("S1", (1.0, 2.0)), _utterance("S2", (2.8, 3.0))])
+    assert turns == (SpeakerTurn(1.0, 2.0, "S1"), SpeakerTurn(2.8, 3.0, "S2"))
+
+
+def test_a_pause_filled_by_the_other_party_is_not_given_to_the_first():
+    turns = speaker_turns([_utterance("S1", (1.0, 2.0), (2.6, 3.0)), _utterance("S2", (2.1, 2.5))])
+    assert [turn.speaker for turn in turns] == ["S1", "S2", "S1"]
+    assert turns[1] == SpeakerTurn(2.05, 2.55, "S2")
+
+
+def test_overtalk_stays_overlapping():
+    turns = speaker_turns([_utterance("S1", (1.0, 2.0)), _utterance("S2", (1.5, 2.5))])
+    assert turns == (SpeakerTurn(1.0, 2.0, "S1"), SpeakerTurn(1.5, 2.5, "S2"))
+
+
+def test_an_utterance_without_word_timings_counts_as_one_word():
+    bare = Utterance("S2", 4.0, 5.0, "mm-hmm", ())
+    assert speaker_turns([bare]) == (SpeakerTurn(4.0, 5.0, "S2"),)
+
+
+_word_spans = st.lists(
+    st.tuples(
+        st.sampled_from(["S1", "S2", "S3"]),
+        st.floats(0, 100, allow_nan=False),
+        st.floats(0, 3, allow_nan=False),
+    ),
+    max_size=40,
+)
+
+
+@given(_word_spans)
+def test_every_word_lies_inside_a_turn_of_its_speaker(spans):
+    utterances = [_utterance(speaker, (start, start + length)) for speaker, start, length in spans]
+    turns = speaker_turns(utterances)
+    for speaker, start, length in spans:
+        assert any(t.speaker == speaker and t.start <= start and start + length <= t.end for t in turns)
+    assert all(t.end >= t.start for t in turns)

@@ -1,0 +1,42 @@
+"""Who spoke when, from the attributed words: the speaker turns an RTTM export holds.
+
+Utterances are for reading: an utterance spans only its words. A speaker timeline answers "who
+was talking at 12:04", and a speaker holds the floor through the short pauses between their own
+words, which is how RTTM references are annotated. So consecutive words of one speaker join into
+one turn across pauses shorter than ``UTTERANCE_PAUSE``, and a brief silence where the floor
+changes hands is split halfway between the two speakers. Longer pauses stay silence. Words of two
+parties that overlap in time (overtalk on a stereo call) stay overlapping turns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from transcribe.attribution import UTTERANCE_PAUSE
+from transcribe.types import SpeakerTurn, Utterance
+
+# A silence between two speakers shorter than this is split between them rather than left empty:
+# Whisper's word times are off by about 150 ms at utterance edges (bench.accuracy's t0/t1), so a
+# gap this short is mostly the edges of the two turns that the word times cut off.
+_FLOOR_CHANGE_GAP = 0.5
+
+
+def speaker_turns(utterances: Sequence[Utterance]) -> tuple[SpeakerTurn, ...]:
+    """Turns of same-speaker word runs, in time order; an utterance without word timings counts
+    as one word spanning it."""
+    spans = sorted(
+        (word.start, word.end, utterance.speaker)
+        for utterance in utterances
+        for word in (utterance.words or (utterance,))
+    )
+    turns: list[SpeakerTurn] = []
+    for start, end, speaker in spans:
+        last = turns[-1] if turns else None
+        if last is not None and last.speaker == speaker and start - last.end < UTTERANCE_PAUSE:
+            turns[-1] = SpeakerTurn(last.start, max(last.end, end), speaker)
+            continue
+        if last is not None and 0 < start - last.end < _FLOOR_CHANGE_GAP:
+            start = (last.end + start) / 2
+            turns[-1] = SpeakerTurn(last.start, start, last.speaker)
+        turns.append(SpeakerTurn(start, end, speaker))
+    return tuple(turns)
