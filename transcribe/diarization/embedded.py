@@ -24,8 +24,10 @@ from numpy.lib.stride_tricks import sliding_window_view
 with warnings.catch_warnings():
     # resemblyzer imports webrtcvad, whose old release imports the deprecated pkg_resources.
     warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+    import webrtcvad
     from resemblyzer import VoiceEncoder, hparams
 from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.ndimage import binary_dilation
 from sklearn.metrics import silhouette_score
 
 from transcribe.diarization import label_by_first_appearance
@@ -56,6 +58,15 @@ _MAX_PIECE = 2.0
 # Speech the VAD heard but no word covers (ASR missed it, or it is a backchannel under the other
 # party) becomes pieces of its own when at least this long; shorter bits join their neighbours.
 _MIN_UNHEARD = 0.4
+# A piece's voiceprint is taken from its voiced 10 ms frames (webrtcvad), widened by this many
+# frames each side to keep word onsets: Whisper's word times often include a few hundred ms of
+# the silence or line noise around a word, and in a short piece that part, alike for every
+# speaker, pulls the voiceprint towards the other party. The encoder was trained on speech with
+# the silences cut out (resemblyzer's ``trim_long_silences``). Pieces with fewer voiced frames
+# than the minimum are embedded whole.
+_VOICED_MARGIN_FRAMES = 2
+_MIN_VOICED_FRAMES = 10
+_VAD_AGGRESSIVENESS = 3  # webrtcvad's strictest mode, as resemblyzer uses it
 # A GE2E voiceprint of less than about a second is mostly noise: shorter pieces count for less
 # when each speaker's centroid is re-estimated from the pieces given to it.
 _RELIABLE_PIECE = 1.0
@@ -258,6 +269,26 @@ def _frames(span: Span) -> np.ndarray:
     return np.arange(first, max(first + 1, int(span[1] * 100)))
 
 
+def _voiced_frames(samples: np.ndarray) -> np.ndarray:
+    """Whether each 10 ms frame holds voice, by webrtcvad, widened by ``_VOICED_MARGIN_FRAMES``."""
+    pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16)
+    vad = webrtcvad.Vad(_VAD_AGGRESSIVENESS)
+    flags = np.array(
+        [
+            vad.is_speech(pcm[i : i + _FRAME_STEP].tobytes(), SAMPLE_RATE)
+            for i in range(0, len(pcm) - _FRAME_STEP + 1, _FRAME_STEP)
+        ],
+        dtype=bool,
+    )
+    return binary_dilation(flags, np.ones(2 * _VOICED_MARGIN_FRAMES + 1, dtype=bool)) if len(flags) else flags
+
+
+def _voiced_part(frames: np.ndarray, voiced: np.ndarray) -> np.ndarray:
+    """The voiced ones of a piece's frames, or all of them when too few are voiced."""
+    keep = frames[voiced[np.minimum(frames, len(voiced) - 1)]] if len(voiced) else frames[:0]
+    return keep if len(keep) >= _MIN_VOICED_FRAMES else frames
+
+
 def _windows(frames: np.ndarray, hop: int) -> np.ndarray:
     """(windows, 160) frame indices of encoder windows over ``frames``, ``hop`` apart, the last
     flush with the end. Fewer frames than a window are repeated to fill one: padding with
@@ -293,7 +324,8 @@ def _embed(
     # Dense windows run over the speech with the pauses left out, so choppy speech still gets
     # many of them; a piece's windows stay inside the piece.
     dense = _windows(np.concatenate([_frames(stretch) for stretch in stretches]), _DENSE_HOP_FRAMES)
-    own = [_windows(_frames(piece), _HOP_FRAMES) for piece in pieces]
+    voiced = _voiced_frames(samples)
+    own = [_windows(_voiced_part(_frames(piece), voiced), _HOP_FRAMES) for piece in pieces]
     owners = np.repeat(np.arange(len(pieces)), [len(windows) for windows in own])
     index = np.concatenate([dense, *own])
     needed, inverse = np.unique(index, return_inverse=True)
