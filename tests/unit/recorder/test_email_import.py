@@ -325,12 +325,12 @@ def test_multipart_cut_before_its_closing_boundary_is_a_problem(tmp_path: Path) 
 @pytest.mark.parametrize(
     ("name", "content", "reason"),
     [
+        # .msg files that cannot be imported: tests/unit/recorder/test_msg_reading.py
         (
-            "mail.msg",
-            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
-            "Outlook .msg is not supported yet; save the mail as .eml",
+            "notes.txt",
+            b"just some notes",
+            "not an e-mail file (expected .eml, .msg, .mbox or an mbox mailbox)",
         ),
-        ("notes.txt", b"just some notes", "not an e-mail file (expected .eml, .mbox or an mbox mailbox)"),
         ("empty.mbox", b"", "no messages found (each starts with a 'From ' line)"),
         (
             "garbage.eml",
