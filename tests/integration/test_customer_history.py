@@ -47,6 +47,7 @@ REPO = Path(__file__).resolve().parents[2]
 SAMPLE_AUDIO = REPO / "sample_audio"
 SAMPLE_THREADS = REPO / "sample_threads"
 FIXTURES = REPO / "tests" / "fixtures" / "threads"
+OUTLOOK = FIXTURES / "outlook"
 OWN = ("@earshot-telecom.example",)
 TABLES = (
     Customer,
@@ -202,6 +203,47 @@ def test_reimport_changes_nothing_and_a_newer_export_adds_only_what_is_new(
     newer = import_threads(db, read_email([SAMPLE_THREADS / "emma_refund.mbox"], own_addresses=OWN), "NL")
     assert (newer.imported_threads, newer.new_messages, newer.skipped_duplicates) == (1, 1, 2)
     assert counts(db)["messages"] == 3 and counts(db)["threads"] == 1
+
+
+def test_an_outlook_msg_is_stored_once_and_a_bad_one_leaves_nothing(db: Database, tmp_path: Path) -> None:
+    cut = tmp_path / "cut.msg"
+    cut.write_bytes((OUTLOOK / "other.msg").read_bytes()[:20_000])
+    paths = [OUTLOOK / "outer.msg", cut, OUTLOOK / "other.msg"]
+    first = import_threads(db, read_email(paths), "NL")
+    assert first.failed == (
+        f"{OUTLOOK / 'outer.msg'}: an unsent draft: it never reached anyone",
+        f"{cut}: unreadable .msg file (damaged, truncated or not from Outlook): incomplete OLE sector",
+    )
+    assert (first.imported_threads, first.new_messages, first.warnings) == (1, 1, ())
+    before = counts(db)
+    assert (before["threads"], before["messages"], before["message_attachments"]) == (1, 1, 1)
+    with db.sessionmaker() as session:
+        assert session.execute(
+            select(Message.provider_message_id, Message.author, Message.sent_at)
+        ).one() == (
+            "99d78a$k8gjl@esa2.mentor.iphmx.com",
+            "Mail Delivery Subsystem",
+            datetime(2017, 11, 27, 9, 44, 30),  # stored as naive UTC
+        )
+        assert session.execute(
+            select(MessageAttachment.name, MessageAttachment.size_bytes, MessageAttachment.content_type)
+        ).all() == [("default_attachment.eml", None, "message/rfc822")]
+        assert session.execute(select(Identity.kind, Identity.value)).all() == [
+            ("email", "mailer-daemon@tjdpf.org.cn")
+        ]
+    again = import_threads(db, read_email([OUTLOOK / "other.msg"]), "NL")
+    assert (
+        again.imported_threads,
+        again.unchanged_threads,
+        again.new_messages,
+        again.skipped_duplicates,
+    ) == (
+        0,
+        1,
+        0,
+        1,
+    )
+    assert counts(db) == before
 
 
 def test_bad_input_gives_a_message_per_item_and_the_rest_goes_in(db: Database) -> None:
@@ -436,6 +478,16 @@ def test_cli_import_customer_history_and_search(tmp_path: Path) -> None:
     split = earshot(data, "customer", "split", "1", "2")
     assert split.exit_code == 0 and "split off from 1" in split.stdout
     assert earshot(data, "customer", "suggestions").stdout == ""
+
+
+def test_cli_imports_outlook_msg_files(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    result = earshot(data, "import-email", str(OUTLOOK / "outer.msg"), str(OUTLOOK / "other.msg"))
+    assert result.exit_code == 1
+    assert f"{OUTLOOK / 'outer.msg'}: an unsent draft: it never reached anyone" in result.stdout
+    assert "1 conversation(s) imported with 1 new message(s)" in result.stderr
+    again = earshot(data, "import-email", str(OUTLOOK / "other.msg"))
+    assert again.exit_code == 0 and "1 already stored unchanged" in again.stderr
 
 
 def test_cli_reports_each_bad_item_and_exits_1(tmp_path: Path) -> None:
