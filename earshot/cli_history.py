@@ -51,7 +51,7 @@ def _report_import(settings: Settings, batch: Any) -> None:
 @click.pass_obj
 @user_errors
 def import_email(settings: Settings, paths: tuple[Path, ...], own_addresses: tuple[str, ...]) -> None:
-    """Import .eml files and .mbox mailboxes (or folders of them) into the customer histories.
+    """Import .eml files, .mbox mailboxes and Outlook .msg files (or folders of them) into customer histories.
 
     Mail from your own addresses is outbound. Re-importing changes nothing; a newer mailbox adds only
     new messages. Each problem is printed; exit status 1 if any item failed.
