@@ -5,10 +5,11 @@
 FOLDER holds audio files with references beside them, by stem: ``<stem>.rttm`` (who spoke when),
 ``<stem>.stm`` (utterances with speaker and text), ``<stem>.txt`` (text only) or
 ``<stem>.ch<N>.txt`` (text of one channel). Columns: WER, DER with missed / false alarm /
-confusion, word attribution, median word timing error at utterance starts (t0) and ends (t1)
-against the STM, real-time factor; the total row sums errors over all files. ``--baseline naive``
-also runs one speaker per Whisper segment on the same files, for comparison. The two text-only
-files of ``shared/eval`` keep their references in that folder's README; they are built in here so
+confusion (of the speaker timeline that the RTTM export holds), word attribution, median word
+timing error at utterance starts (t0) and ends (t1) against the STM, real-time factor; the total
+row sums errors over all files. ``--baseline naive`` also runs one speaker per Whisper segment on
+the same files, for comparison. The two text-only files of ``shared/eval`` keep their references
+in that folder's README; they are built in here so
 it runs on that folder as is.
 """
 
