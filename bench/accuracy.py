@@ -9,8 +9,7 @@ confusion (of the speaker timeline that the RTTM export holds), word attribution
 timing error at utterance starts (t0) and ends (t1) against the STM, real-time factor; the total
 row sums errors over all files. ``--baseline naive`` also runs one speaker per Whisper segment on
 the same files, for comparison. The two text-only files of ``shared/eval`` keep their references
-in that folder's README; they are built in here so
-it runs on that folder as is.
+in that folder's README; they are built in here so it runs on that folder as is.
 """
 
 from __future__ import annotations
