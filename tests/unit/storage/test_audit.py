@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import multiprocessing
+import time
+from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
 import pytest
@@ -128,13 +130,15 @@ def test_bad_events_are_refused_and_nothing_is_written(db: Database) -> None:
     assert verify_audit_chain(db).rows_checked == 0
 
 
-def _write_events(url: str, worker: int, count: int) -> None:
+def _write_events(url: str, worker: int, count: int, start: Barrier) -> None:
     db = open_database(url)
     try:
+        start.wait(timeout=60)  # all workers write at once, not one after another as they happen to start
         for i in range(count):
             record_event(
                 db, None, "transcript_viewed", f"recording:{i}", {"worker": worker}, username=f"p{worker}"
             )
+            time.sleep(0.002)  # yield the CPU: on few cores the writers must still interleave
     finally:
         db.engine.dispose()
 
@@ -143,7 +147,10 @@ def test_concurrent_writers_in_several_processes_keep_one_chain(db: Database) ->
     url = db.engine.url.render_as_string(hide_password=False)
     workers, per_worker = 4, 25
     context = multiprocessing.get_context("fork")  # separate processes, separate connections; fast to start
-    processes = [context.Process(target=_write_events, args=(url, w, per_worker)) for w in range(workers)]
+    start = context.Barrier(workers)
+    processes = [
+        context.Process(target=_write_events, args=(url, w, per_worker, start)) for w in range(workers)
+    ]
     for process in processes:
         process.start()
     for process in processes:
