@@ -6,8 +6,8 @@ rather than through resemblyzer's librosa path, whose first call spends ~35 s co
 
 Speakers are found on dense 1.6 s windows over all speech (many samples make the clustering
 robust); what gets a speaker is a "piece": a run of words from the ASR, cut at pauses and at most
-2 s long, or speech no word covers. Each piece is embedded on its own audio and goes to the
-nearest speaker, so turns change hands between words and not in the middle of a window.
+2 s long, or speech no word covers. Each piece is embedded on its own voiced frames and goes to
+the nearest speaker, so turns change hands between words and not in the middle of a window.
 """
 
 from __future__ import annotations
