@@ -17,7 +17,7 @@ import numpy as np
 from pyannote.core import Annotation, Segment
 from pyannote.metrics.diarization import DiarizationErrorRate
 
-from transcribe.timeline import speaker_turns
+from transcribe.timeline import who_spoke_when
 from transcribe.types import Transcript
 
 _NORMALIZE = jiwer.Compose(
@@ -83,7 +83,7 @@ def read_stm(path: Path) -> list[ReferenceUtterance]:
 def hypothesis_annotation(transcript: Transcript, uri: str) -> Annotation:
     """Who spoke when, as the product exports it (``earshot export --format rttm``)."""
     annotation = Annotation(uri=uri)
-    for index, turn in enumerate(speaker_turns(transcript.utterances)):
+    for index, turn in enumerate(who_spoke_when(transcript)):
         if turn.end > turn.start:
             annotation[Segment(turn.start, turn.end), index] = turn.speaker
     return annotation

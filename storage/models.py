@@ -172,6 +172,9 @@ class Transcript(Base):
     non_speech_spans: Mapped[list[NonSpeechSpan]] = relationship(
         back_populates="transcript", cascade="all, delete-orphan", order_by="NonSpeechSpan.start"
     )
+    speaker_turns: Mapped[list[SpeakerTurn]] = relationship(
+        back_populates="transcript", cascade="all, delete-orphan", order_by="SpeakerTurn.start"
+    )
 
 
 class Speaker(Base):
@@ -236,6 +239,21 @@ class NonSpeechSpan(Base):
     channel: Mapped[int | None] = mapped_column(Integer)  # None: found in a mixdown
 
     transcript: Mapped[Transcript] = relationship(back_populates="non_speech_spans")
+
+
+class SpeakerTurn(Base):
+    """Who spoke when, as diarization heard it: turns may overlap, and their edges are acoustic."""
+
+    __tablename__ = "speaker_turns"
+    __table_args__ = (Index("ix_speaker_turns_transcript_start", "transcript_id", "start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transcript_id: Mapped[int] = mapped_column(ForeignKey("transcripts.id", ondelete="CASCADE"))
+    speaker_id: Mapped[int] = mapped_column(ForeignKey("speakers.id", ondelete="CASCADE"), index=True)
+    start: Mapped[float] = mapped_column(Float)
+    end: Mapped[float] = mapped_column(Float)
+
+    transcript: Mapped[Transcript] = relationship(back_populates="speaker_turns")
 
 
 class Job(Base):

@@ -30,6 +30,7 @@ from storage.models import (
     NonSpeechSpan,
     Recording,
     Speaker,
+    SpeakerTurn,
     Thread,
     Transcript,
     Utterance,
@@ -166,10 +167,10 @@ def _create_call_thread(session: Session, recording: IncomingRecording) -> Threa
 def save_transcript(db: Database, recording_id: int, transcript: t.Transcript) -> int:
     """Store ``transcript`` as the recording's only transcript, replacing any earlier one whole."""
     labels = {speaker.label for speaker in transcript.speakers}
-    unknown = sorted({u.speaker for u in transcript.utterances} - labels)
+    unknown = sorted({item.speaker for item in (*transcript.utterances, *transcript.turns)} - labels)
     if unknown:
         raise ValueError(
-            f"transcript of recording {recording_id}: utterances name unknown speakers {unknown}"
+            f"transcript of recording {recording_id}: utterances or turns name unknown speakers {unknown}"
         )
     with session_scope(db) as session:
         _require_recording(session, recording_id)
@@ -229,6 +230,19 @@ def save_transcript(db: Database, recording_id: int, transcript: t.Transcript) -
             NonSpeechSpan(transcript_id=row.id, start=s.start, end=s.end, kind=s.kind, channel=s.channel)
             for s in transcript.non_speech
         )
+        if transcript.turns:
+            session.execute(
+                insert(SpeakerTurn),
+                [
+                    {
+                        "transcript_id": row.id,
+                        "speaker_id": speaker_ids[turn.speaker],
+                        "start": turn.start,
+                        "end": turn.end,
+                    }
+                    for turn in transcript.turns
+                ],
+            )
         return row.id
 
 
@@ -242,6 +256,7 @@ def _delete_transcript(session: Session, recording_id: int) -> None:
     for statement in (
         Word.__table__.delete().where(Word.utterance_id.in_(utterance_ids)),
         Utterance.__table__.delete().where(Utterance.transcript_id == transcript_id),
+        SpeakerTurn.__table__.delete().where(SpeakerTurn.transcript_id == transcript_id),
         Speaker.__table__.delete().where(Speaker.transcript_id == transcript_id),
         NonSpeechSpan.__table__.delete().where(NonSpeechSpan.transcript_id == transcript_id),
         Transcript.__table__.delete().where(Transcript.id == transcript_id),
@@ -325,6 +340,15 @@ def load_transcript(db: Database, recording_id: int) -> t.Transcript:
                     select(NonSpeechSpan)
                     .where(NonSpeechSpan.transcript_id == row.id)
                     .order_by(NonSpeechSpan.start, NonSpeechSpan.id)
+                )
+            ),
+            # Transcripts stored before turns were kept have none: their timeline comes from words.
+            turns=tuple(
+                t.SpeakerTurn(start=turn.start, end=turn.end, speaker=label_of[turn.speaker_id])
+                for turn in session.execute(
+                    select(SpeakerTurn.start, SpeakerTurn.end, SpeakerTurn.speaker_id)
+                    .where(SpeakerTurn.transcript_id == row.id)
+                    .order_by(SpeakerTurn.start, SpeakerTurn.id)
                 )
             ),
         )

@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from transcribe.timeline import speaker_turns
+from transcribe.timeline import who_spoke_when
 from transcribe.types import (
     NonSpeechKind,
     NonSpeechSpan,
@@ -62,6 +62,8 @@ def from_json(s: str) -> Transcript:
         models=dict(data["models"]),
         # Absent in JSON written before music and tones were labelled.
         non_speech=tuple(NonSpeechSpan(**span) for span in data.get("non_speech", ())),
+        # Absent in JSON written before diarized turns were kept.
+        turns=tuple(SpeakerTurn(**turn) for turn in data.get("turns", ())),
     )
 
 
@@ -99,11 +101,11 @@ def to_srt(t: Transcript) -> str:
 
 
 def to_rttm(t: Transcript, file_id: str) -> str:
-    """Who spoke when: the speaker timeline (``transcribe.timeline``). Speakers only: music and
-    tones are nobody's turn."""
+    """Who spoke when (``transcribe.timeline``), overlapping turns included. Speakers only: music
+    and tones are nobody's turn."""
     # RTTM is space-separated: a space inside the id would shift every column after it.
     file_id = "_".join(file_id.split()) or "recording"
-    return "".join(_rttm_line(file_id, turn) for turn in speaker_turns(t.utterances))
+    return "".join(_rttm_line(file_id, turn) for turn in who_spoke_when(t))
 
 
 def _rttm_line(file_id: str, turn: SpeakerTurn) -> str:
@@ -160,6 +162,9 @@ def _transcript_dict(t: Transcript) -> dict[str, Any]:
         "non_speech": [
             {"start": _t(s.start), "end": _t(s.end), "kind": s.kind, "channel": s.channel}
             for s in t.non_speech
+        ],
+        "turns": [
+            {"start": _t(turn.start), "end": _t(turn.end), "speaker": turn.speaker} for turn in t.turns
         ],
         "options": options,
         "models": dict(t.models),

@@ -24,6 +24,7 @@ from transcribe.models import load_whisper
 from transcribe.nonspeech import drop_non_speech_words, find_non_speech
 from transcribe.roles import assign_roles
 from transcribe.speech import Span, speech_regions
+from transcribe.timeline import kept_turns, speaker_turns
 from transcribe.types import (
     AsrSegment,
     Audio,
@@ -66,12 +67,15 @@ def run(
     if backend == "channels":
         language, utterances, channels = _transcribe_channels(model, audio, options, hook)
         tracks = [_track(i, audio.samples[i]) for i in channels.values()]
+        diarized: tuple[SpeakerTurn, ...] = ()  # one party per channel: nothing to diarize
     else:
         mixdown = _track(None, audio.mono())
-        language, utterances = _transcribe_mixdown(model, mixdown, options, backend, hook)
+        language, utterances, diarized = _transcribe_mixdown(model, mixdown, options, backend, hook)
         channels, tracks = None, [mixdown]
     non_speech = _find_non_speech(tracks)
     utterances = drop_non_speech_words(utterances, non_speech, channels or {})
+    # One party per channel: there, each channel's words are that party's turns, overtalk included.
+    turns = speaker_turns(utterances) if channels else kept_turns(diarized, utterances, non_speech)
     labels = tuple(dict.fromkeys(u.speaker for u in utterances))  # order of first speech
     return Transcript(
         language=language,
@@ -81,6 +85,7 @@ def run(
         options=options,
         models={"asr": options.model, "diarization": backend},
         non_speech=non_speech,
+        turns=turns,
     )
 
 
@@ -117,12 +122,12 @@ def _transcribe_channels(
 
 def _transcribe_mixdown(
     model: WhisperModel, mixdown: _Track, options: TranscribeOptions, backend: str, hook: ProgressHook
-) -> tuple[str, tuple[Utterance, ...]]:
+) -> tuple[str, tuple[Utterance, ...], tuple[SpeakerTurn, ...]]:
     language, segments = recognize(model, mixdown.samples, options, hook)
     turns = _diarizer(backend)(mixdown.samples, options, hook, segments, mixdown.speech)
     utterances = attribute_words(segments, turns)
     hook("attribution", completed=1, total=1)
-    return language, utterances
+    return language, utterances, turns
 
 
 def _diarizer(backend: str) -> Diarize:

@@ -1,11 +1,14 @@
-"""Who spoke when, from the attributed words: the speaker turns an RTTM export holds.
+"""Who spoke when: the speaker turns a transcript holds, and those its words give.
 
-Utterances are for reading: an utterance spans only its words. A speaker timeline answers "who
-was talking at 12:04", and a speaker holds the floor through the short pauses between their own
-words, which is how RTTM references are annotated. So consecutive words of one speaker join into
-one turn across pauses shorter than ``UTTERANCE_PAUSE``, and a brief silence where the floor
-changes hands is split halfway between the two speakers. Longer pauses stay silence. Words of two
-parties that overlap in time (overtalk on a stereo call) stay overlapping turns.
+A diarization backend hears turns with acoustic edges and overlap, and the pipeline keeps them
+(``Transcript.turns``). Transcripts made before that, and the naive baseline in ``bench``, have
+only words; their timeline is derived here. Utterances are for reading (an utterance spans only
+its words), while a timeline answers "who was talking at 12:04", and a speaker holds the floor
+through the short pauses between their own words, which is how RTTM references are annotated.
+So consecutive words of one speaker join into one turn across pauses shorter than
+``UTTERANCE_PAUSE``, and a brief silence where the floor changes hands is split halfway between
+the two speakers. Longer pauses stay silence. Words of two parties that overlap in time (overtalk
+on a stereo call) stay overlapping turns.
 """
 
 from __future__ import annotations
@@ -13,12 +16,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from transcribe.attribution import UTTERANCE_PAUSE
-from transcribe.types import SpeakerTurn, Utterance
+from transcribe.types import NonSpeechSpan, SpeakerTurn, Transcript, Utterance
 
 # A silence between two speakers shorter than this is split between them rather than left empty:
 # Whisper's word times are off by about 150 ms at utterance edges (bench.accuracy's t0/t1), so a
 # gap this short is mostly the edges of the two turns that the word times cut off.
 _FLOOR_CHANGE_GAP = 0.5
+
+
+def who_spoke_when(transcript: Transcript) -> tuple[SpeakerTurn, ...]:
+    """The turns the diarization heard, or for a transcript without them, the turns of its words."""
+    return transcript.turns or speaker_turns(transcript.utterances)
 
 
 def speaker_turns(utterances: Sequence[Utterance]) -> tuple[SpeakerTurn, ...]:
@@ -40,3 +48,25 @@ def speaker_turns(utterances: Sequence[Utterance]) -> tuple[SpeakerTurn, ...]:
             turns[-1] = SpeakerTurn(last.start, start, last.speaker)
         turns.append(SpeakerTurn(start, end, speaker))
     return tuple(turns)
+
+
+def kept_turns(
+    turns: Sequence[SpeakerTurn], utterances: Sequence[Utterance], non_speech: Sequence[NonSpeechSpan]
+) -> tuple[SpeakerTurn, ...]:
+    """A mixdown's diarized turns as a transcript keeps them: music and tones cut out (a machine
+    played them, nobody spoke), and only speakers who said a word, the voices a reviewer sees."""
+    speakers = {utterance.speaker for utterance in utterances}
+    kept = []
+    for turn in turns:
+        if turn.speaker not in speakers:
+            continue
+        start = turn.start
+        for span in sorted(non_speech, key=lambda span: span.start):
+            if span.end <= start or span.start >= turn.end:
+                continue
+            if span.start > start:
+                kept.append(SpeakerTurn(start, span.start, turn.speaker))
+            start = max(start, span.end)
+        if turn.end > start:
+            kept.append(SpeakerTurn(start, turn.end, turn.speaker))
+    return tuple(sorted(kept, key=lambda turn: (turn.start, turn.end)))

@@ -140,6 +140,10 @@ class Transcript:
     # Which models produced this, e.g. {"asr": "tiny.en", "diarization": "channels"}.
     models: dict[str, str]
     non_speech: tuple[NonSpeechSpan, ...] = ()  # music and tones, in time order
+    # Who spoke when, as the diarization heard it: turns in time order, overlapping where two
+    # people talk at once, with acoustic edges rather than word edges. Empty in transcripts made
+    # before turns were kept; ``transcribe.timeline.who_spoke_when`` then derives them from words.
+    turns: tuple[SpeakerTurn, ...] = ()
 
 
 class ProgressHook(Protocol):

@@ -17,7 +17,15 @@ from transcribe.formats import (
     to_txt,
     to_vtt,
 )
-from transcribe.types import NonSpeechSpan, Speaker, TranscribeOptions, Transcript, Utterance, Word
+from transcribe.types import (
+    NonSpeechSpan,
+    Speaker,
+    SpeakerTurn,
+    TranscribeOptions,
+    Transcript,
+    Utterance,
+    Word,
+)
 
 
 def _utterance(speaker: str, words: list[tuple[float, float, str]]) -> Utterance:
@@ -77,7 +85,7 @@ def test_srt_numbers_cues_with_comma_milliseconds(call):
     )
 
 
-def test_rttm_one_line_per_speaker_turn(call):
+def test_rttm_of_a_transcript_without_turns_follows_its_words(call):
     assert to_rttm(call, "call 42") == (
         "SPEAKER call_42 1 1.000 1.250 <NA> <NA> S1 <NA> <NA>\n"
         "SPEAKER call_42 1 62.500 1.625 <NA> <NA> S2 <NA> <NA>\n"
@@ -88,7 +96,16 @@ def test_rttm_one_line_per_speaker_turn(call):
 def test_json_shape_is_the_stable_contract(call):
     data = json.loads(to_json(call))
 
-    assert list(data) == ["duration", "language", "speakers", "utterances", "non_speech", "options", "models"]
+    assert list(data) == [
+        "duration",
+        "language",
+        "speakers",
+        "utterances",
+        "non_speech",
+        "turns",
+        "options",
+        "models",
+    ]
     assert data["speakers"][0] == {"label": "S1", "role": "agent", "channel": 0, "display_name": None}
     utterance = data["utterances"][1]
     assert list(utterance) == ["speaker", "start", "end", "text", "words"]
@@ -145,7 +162,7 @@ def on_hold(call) -> Transcript:
 def test_json_lists_music_and_tones_between_utterances_and_options(on_hold):
     data = json.loads(to_json(on_hold))
 
-    assert list(data)[3:6] == ["utterances", "non_speech", "options"]
+    assert list(data)[3:6] == ["utterances", "non_speech", "turns"]
     assert data["non_speech"] == [
         {"start": 2.5, "end": 14.5, "kind": "music", "channel": 0},
         {"start": 3724.0, "end": 3724.25, "kind": "tone", "channel": None},
@@ -158,6 +175,35 @@ def test_json_written_before_non_speech_existed_still_reads(call):
     del data["non_speech"]
 
     assert from_json(json.dumps(data)).non_speech == ()
+
+
+@pytest.fixture
+def diarized(call) -> Transcript:
+    """The call with the turns a diarizer heard: wider than the words, S2 talking over S1."""
+    turns = (SpeakerTurn(0.8, 2.6, "S1"), SpeakerTurn(2.2, 2.9, "S2"), SpeakerTurn(62.3, 64.4, "S2"))
+    return dataclasses.replace(call, turns=turns)
+
+
+def test_json_round_trips_diarized_turns(diarized):
+    data = json.loads(to_json(diarized))
+
+    assert data["turns"][1] == {"start": 2.2, "end": 2.9, "speaker": "S2"}
+    assert from_json(to_json(diarized)).turns == diarized.turns
+
+
+def test_json_written_before_turns_were_kept_still_reads(call):
+    data = json.loads(to_json(call))
+    del data["turns"]
+
+    assert from_json(json.dumps(data)).turns == ()
+
+
+def test_rttm_holds_the_diarized_turns_overlap_included(diarized):
+    assert to_rttm(diarized, "c") == (
+        "SPEAKER c 1 0.800 1.800 <NA> <NA> S1 <NA> <NA>\n"
+        "SPEAKER c 1 2.200 0.700 <NA> <NA> S2 <NA> <NA>\n"
+        "SPEAKER c 1 62.300 2.100 <NA> <NA> S2 <NA> <NA>\n"
+    )
 
 
 def test_txt_shows_music_and_tones_in_time_order_with_their_length(on_hold):

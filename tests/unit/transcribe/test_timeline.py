@@ -1,12 +1,12 @@
-"""The speaker timeline (who spoke when) built from attributed words."""
+"""Who spoke when: the diarized turns a transcript keeps, and the timeline its words give."""
 
 from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from transcribe.timeline import speaker_turns
-from transcribe.types import SpeakerTurn, Utterance, Word
+from transcribe.timeline import kept_turns, speaker_turns, who_spoke_when
+from transcribe.types import NonSpeechSpan, SpeakerTurn, TranscribeOptions, Transcript, Utterance, Word
 
 
 def _utterance(speaker: str, *spans: tuple[float, float]) -> Utterance:
@@ -67,3 +67,34 @@ def test_every_word_lies_inside_a_turn_of_its_speaker(spans):
     for speaker, start, length in spans:
         assert any(t.speaker == speaker and t.start <= start and start + length <= t.end for t in turns)
     assert all(t.end >= t.start for t in turns)
+
+
+def _transcript(utterances: list[Utterance], turns: tuple[SpeakerTurn, ...]) -> Transcript:
+    return Transcript("en", 10.0, (), tuple(utterances), TranscribeOptions(), {}, turns=turns)
+
+
+def test_the_diarized_turns_are_who_spoke_when_where_a_transcript_has_them():
+    heard = (SpeakerTurn(0.7, 2.2, "S1"), SpeakerTurn(2.0, 3.1, "S2"))
+    transcript = _transcript([_utterance("S1", (1.0, 2.0)), _utterance("S2", (2.4, 3.0))], heard)
+    assert who_spoke_when(transcript) == heard
+
+
+def test_a_transcript_without_turns_gets_the_timeline_of_its_words():
+    utterances = [_utterance("S1", (1.0, 2.0)), _utterance("S2", (2.4, 3.0))]
+    assert who_spoke_when(_transcript(utterances, ())) == speaker_turns(utterances)
+
+
+def test_kept_turns_cut_out_music_and_tones():
+    turns = [SpeakerTurn(0.0, 10.0, "S1")]
+    non_speech = [NonSpeechSpan(6.0, 7.0, "tone", None), NonSpeechSpan(2.0, 4.0, "music", None)]
+    assert kept_turns(turns, [_utterance("S1", (0.5, 1.0))], non_speech) == (
+        SpeakerTurn(0.0, 2.0, "S1"),
+        SpeakerTurn(4.0, 6.0, "S1"),
+        SpeakerTurn(7.0, 10.0, "S1"),
+    )
+
+
+def test_kept_turns_drop_a_turn_inside_music_and_voices_that_said_no_word():
+    turns = [SpeakerTurn(0.0, 1.0, "S1"), SpeakerTurn(2.0, 3.0, "S1"), SpeakerTurn(4.0, 5.0, "S3")]
+    music = [NonSpeechSpan(1.5, 3.5, "music", None)]
+    assert kept_turns(turns, [_utterance("S1", (0.2, 0.8))], music) == (SpeakerTurn(0.0, 1.0, "S1"),)
