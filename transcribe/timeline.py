@@ -38,16 +38,26 @@ def speaker_turns(utterances: Sequence[Utterance]) -> tuple[SpeakerTurn, ...]:
         for word in (utterance.words or (utterance,))
     )
     turns: list[SpeakerTurn] = []
+    latest: dict[str, int] = {}  # speaker -> index of their latest turn
     for start, end, speaker in spans:
-        last = turns[-1] if turns else None
-        if last is not None and last.speaker == speaker and start - last.end < UTTERANCE_PAUSE:
-            turns[-1] = SpeakerTurn(last.start, max(last.end, end), speaker)
+        mine = latest.get(speaker)
+        if mine is not None and start - turns[mine].end < UTTERANCE_PAUSE and not _interjected(turns, mine):
+            turns[mine] = SpeakerTurn(turns[mine].start, max(turns[mine].end, end), speaker)
             continue
+        last = turns[-1] if turns else None
         if last is not None and 0 < start - last.end < _FLOOR_CHANGE_GAP:
             start = (last.end + start) / 2
             turns[-1] = SpeakerTurn(last.start, start, last.speaker)
+        latest[speaker] = len(turns)
         turns.append(SpeakerTurn(start, end, speaker))
     return tuple(turns)
+
+
+def _interjected(turns: Sequence[SpeakerTurn], index: int) -> bool:
+    """Whether someone else took the floor after turn ``index`` ended: then its speaker's next
+    words start a new turn. Someone talking over the turn (overtalk) does not end it."""
+    own = turns[index]
+    return any(turn.speaker != own.speaker and turn.start >= own.end for turn in turns[index + 1 :])
 
 
 def kept_turns(

@@ -98,3 +98,14 @@ def test_kept_turns_drop_a_turn_inside_music_and_voices_that_said_no_word():
     turns = [SpeakerTurn(0.0, 1.0, "S1"), SpeakerTurn(2.0, 3.0, "S1"), SpeakerTurn(4.0, 5.0, "S3")]
     music = [NonSpeechSpan(1.5, 3.5, "music", None)]
     assert kept_turns(turns, [_utterance("S1", (0.2, 0.8))], music) == (SpeakerTurn(0.0, 1.0, "S1"),)
+
+
+def test_overtalk_does_not_break_either_speakers_turn():
+    """Stereo words: S2 talks over S1, and both keep one turn each through their own pauses."""
+    turns = speaker_turns(
+        [
+            _utterance("S2", (1.42, 2.0), (2.02, 2.4)),
+            _utterance("S1", (1.62, 2.1), (2.18, 4.66)),
+        ]
+    )
+    assert turns == (SpeakerTurn(1.42, 2.4, "S2"), SpeakerTurn(1.62, 4.66, "S1"))
