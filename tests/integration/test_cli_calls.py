@@ -64,8 +64,21 @@ def test_transcribe_stereo_prints_the_json_contract_and_voice_tagged_vtt(tmp_pat
     result = earshot(tmp_path, "transcribe", str(STEREO), "--format", "json", "--no-progress")
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
-    assert list(data) == ["duration", "language", "speakers", "utterances", "non_speech", "options", "models"]
+    assert list(data) == [
+        "duration",
+        "language",
+        "speakers",
+        "utterances",
+        "non_speech",
+        "turns",
+        "options",
+        "models",
+    ]
     assert data["options"]["diarization"] == "auto" and data["models"]["diarization"] == "channels"
+    # Both parties talk at once in this file: who spoke when keeps the overlap, one turn each.
+    first, second = sorted(data["turns"], key=lambda turn: turn["speaker"])
+    assert first["speaker"] != second["speaker"]
+    assert max(first["start"], second["start"]) < min(first["end"], second["end"])
     by_speaker = {s["label"]: s["role"] for s in data["speakers"]}
     assert sorted(by_speaker.values()) == ["agent", "customer"]
     words = [w for u in data["utterances"] for w in u["words"]]
