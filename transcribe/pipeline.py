@@ -75,7 +75,10 @@ def run(
     non_speech = _find_non_speech(tracks)
     utterances = drop_non_speech_words(utterances, non_speech, channels or {})
     # One party per channel: there, each channel's words are that party's turns, overtalk included.
-    turns = speaker_turns(utterances) if channels else kept_turns(diarized, utterances, non_speech)
+    if backend == "channels":
+        turns = speaker_turns(utterances)
+    else:
+        turns = kept_turns(diarized, utterances, non_speech)
     labels = tuple(dict.fromkeys(u.speaker for u in utterances))  # order of first speech
     return Transcript(
         language=language,

@@ -76,6 +76,13 @@ def test_mono_speech_goes_through_embedded_diarization(models_cache):
     # One voice for 11 s: at most the two a call is expected to have, never a speaker per phrase.
     assert len(labels) <= 2
     assert all(w.speaker == u.speaker for u in transcript.utterances for w in u.words)
+    # Who spoke when is the diarizer's, in time order, and every utterance lies in its speaker's turns.
+    assert transcript.turns and {turn.speaker for turn in transcript.turns} <= labels
+    assert [turn.start for turn in transcript.turns] == sorted(turn.start for turn in transcript.turns)
+    assert all(
+        any(t.speaker == u.speaker and t.start < u.end and u.start < t.end for t in transcript.turns)
+        for u in transcript.utterances
+    )
     assert transcript.speakers[0].role == "agent" and transcript.speakers[0].channel is None
     assert {"asr", "diarization", "attribution"} <= {step for step, *_ in progress.reports}
 
@@ -93,6 +100,6 @@ def test_a_silent_call_gives_an_empty_transcript(models_cache):
 
     transcript = pipeline.run(silent, TranscribeOptions(), cache_dir=models_cache)
 
-    assert (transcript.utterances, transcript.speakers) == ((), ())
+    assert (transcript.utterances, transcript.speakers, transcript.turns) == ((), (), ())
     assert transcript.duration == 3.0
     assert transcript.models["diarization"] == "embedded"  # silent channels are not speakers
