@@ -135,6 +135,7 @@ def search(
 ) -> None:
     """Search calls, chats and e-mails. QUERY: words, "phrases", AND/OR/NOT, -word, refund*, NEAR(a b, 5)."""
     from storage.search import HIGHLIGHT_END, HIGHLIGHT_START, SearchFilters, search_utterances
+    from transcribe.formats import role_name
 
     filters = SearchFilters(
         speaker_role=speaker,
@@ -152,7 +153,7 @@ def search(
         snippet = hit.snippet.replace(HIGHLIGHT_START, "\x1b[1m").replace(HIGHLIGHT_END, "\x1b[0m")
         snippet = " ".join(snippet.split())  # e-mail snippets span lines
         when = hit.started_at.strftime("%Y-%m-%d %H:%M") if hit.started_at else "unknown date"
-        who = (hit.speaker_role or hit.speaker_label).title()
+        who = role_name(hit.speaker_role) if hit.speaker_role else hit.speaker_label
         customer = hit.customer_name or "unknown customer"
         where = (
             f"call {hit.recording_id} @ {clock(hit.start)}"

@@ -171,6 +171,7 @@ def history(settings: Settings, who: str, limit: int | None, as_json: bool) -> N
     WHO: id, phone (any format), e-mail, customer number or name."""
     from storage.customers import resolve_customer
     from storage.history import customer_history
+    from transcribe.formats import role_name
 
     db = open_db(settings)
     found = customer_history(db, resolve_customer(db, who, settings.default_region), limit)
@@ -188,7 +189,7 @@ def history(settings: Settings, who: str, limit: int | None, as_json: bool) -> N
                 f"({item.duration:.0f}s, conversation {item.thread_id})"
             )
             for u in item.utterances:
-                who_spoke = u.display_name or (u.role or u.speaker).title()
+                who_spoke = u.display_name or (role_name(u.role) if u.role else u.speaker)
                 click.echo(f"    {clock(u.start)} [{who_spoke}] {u.text}")
         else:
             subject = f'  "{item.subject}"' if item.subject else ""

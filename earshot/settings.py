@@ -15,6 +15,7 @@ from typing import Any, get_args
 
 import platformdirs
 
+from transcribe.prompts import MIN_PROMPT_WORDS, prompt_words
 from transcribe.types import ROLES, DiarizationBackend, MonoRoleRule, Role, TranscribeOptions
 
 CONFIG_FILE_NAME = "earshot.toml"
@@ -36,6 +37,10 @@ class Settings:
     # with one term per line; all are joined into faster-whisper's ``hotwords`` prompt.
     hotwords: str | None = None
     hotwords_file: Path | None = None
+    # The recorded prompts the phone system plays (a TOML list, one per line in the environment,
+    # and/or a file with one per line), word for word: matching words are the IVR's, not a person's.
+    ivr_prompts: tuple[str, ...] = ()
+    ivr_prompts_file: Path | None = None
     device: str = "cpu"
     compute_type: str = "int8"
     channel_roles: tuple[Role, ...] = ("agent", "customer")
@@ -66,6 +71,7 @@ class Settings:
             diarization=self.diarization,
             num_speakers=self.num_speakers,
             hotwords=self.hotwords,
+            ivr_prompts=self.ivr_prompts,
             device=self.device,
             compute_type=self.compute_type,
             channel_roles=self.channel_roles,
@@ -98,7 +104,15 @@ def load_settings(config_path: Path | None = None, env: Mapping[str, str] = os.e
     database_url = values.pop("database_url", None) or f"sqlite:///{data_dir / 'earshot.db'}"
     coerced = _coerce(values, source=str(path))
     if coerced.get("hotwords_file") is not None:
-        coerced["hotwords"] = _joined_terms(coerced.get("hotwords"), _read_terms(coerced["hotwords_file"]))
+        coerced["hotwords"] = _joined_terms(
+            coerced.get("hotwords"), _read_terms(coerced["hotwords_file"], "hotwords_file")
+        )
+    if coerced.get("ivr_prompts_file") is not None:
+        try:
+            from_file = _prompts(_read_terms(coerced["ivr_prompts_file"], "ivr_prompts_file"))
+        except ValueError as e:
+            raise SettingsError(f"{coerced['ivr_prompts_file']}: {e}") from None
+        coerced["ivr_prompts"] = (*coerced.get("ivr_prompts", ()), *from_file)
     return Settings(data_dir=data_dir, database_url=database_url, **coerced)
 
 
@@ -161,13 +175,28 @@ def _joined_terms(first: str | None, terms: list[str]) -> str | None:
     return joined or None
 
 
-def _read_terms(path: Path) -> list[str]:
-    """Terms of a hotwords file: one per line; blank lines and ``#`` comments are skipped."""
+def _read_terms(path: Path, setting: str) -> list[str]:
+    """Lines of a hotwords or prompts file: one term per line; blank lines and ``#`` comments are
+    skipped."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as e:
-        raise SettingsError(f"{path}: hotwords_file cannot be read: {e}") from None
+        raise SettingsError(f"{path}: {setting} cannot be read: {e}") from None
     return [line for line in (raw.strip() for raw in lines) if line and not line.startswith("#")]
+
+
+def _prompts(items: Any) -> tuple[str, ...]:
+    items = list(items)
+    if not all(isinstance(item, str) for item in items):
+        raise ValueError("ivr_prompts must be a list of strings")
+    prompts = tuple(item.strip() for item in items if item.strip())
+    short = [prompt for prompt in prompts if len(prompt_words(prompt)) < MIN_PROMPT_WORDS]
+    if short:
+        raise ValueError(
+            f"prompt(s) {short} are shorter than {MIN_PROMPT_WORDS} words: people say such phrases too, "
+            "so they cannot tell a recording from a person"
+        )
+    return prompts
 
 
 def _addresses(value: Any) -> tuple[str, ...]:
@@ -191,6 +220,8 @@ _COERCE = {
     "num_speakers": _optional_int,
     "hotwords": _hotwords,
     "hotwords_file": lambda value: Path(value).expanduser() if value not in ("", None) else None,
+    "ivr_prompts": lambda value: _prompts(value.splitlines() if isinstance(value, str) else value),
+    "ivr_prompts_file": lambda value: Path(value).expanduser() if value not in ("", None) else None,
     "channel_roles": _roles,
     "own_addresses": _addresses,
     "max_attempts": int,

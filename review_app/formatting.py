@@ -6,6 +6,7 @@ import html
 from datetime import datetime
 
 from storage.search import HIGHLIGHT_END, HIGHLIGHT_START
+from transcribe.formats import speaker_display_name as speaker_name
 from transcribe.types import Speaker
 
 __all__ = ["ROLE_COLORS", "clock", "highlighted_html", "speaker_color", "speaker_name", "when"]
@@ -24,15 +25,6 @@ def clock(seconds: float) -> str:
 
 def when(moment: datetime | None) -> str:
     return moment.strftime("%d %b %Y, %H:%M") if moment is not None else "unknown time"
-
-
-def speaker_name(speaker: Speaker) -> str:
-    """A reviewer's name for the voice, else its role, else the diarizer's label."""
-    if speaker.display_name:
-        return speaker.display_name
-    if speaker.role:
-        return "IVR" if speaker.role == "ivr" else speaker.role.title()
-    return speaker.label
 
 
 def speaker_color(speaker: Speaker, index: int) -> str:

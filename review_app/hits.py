@@ -10,6 +10,7 @@ import streamlit as st
 from review_app import context
 from review_app.formatting import clock, highlighted_html, when
 from storage.search import SearchHit
+from transcribe.formats import role_name
 
 __all__ = ["show_hits"]
 
@@ -20,7 +21,7 @@ def show_hits(hits: Sequence[SearchHit], *, with_customer: bool) -> None:
     for hit in hits:
         with st.container(border=True):
             text, action = st.columns([5, 1], vertical_alignment="center")
-            who = (hit.speaker_role or hit.speaker_label or "").title()
+            who = role_name(hit.speaker_role) if hit.speaker_role else (hit.speaker_label or "")
             place = f"{who} at {clock(hit.start)}" if hit.start is not None else who
             heading = [
                 _CHANNEL_NAMES.get(hit.channel, hit.channel.title()),

@@ -30,9 +30,14 @@ _PRIVATE_OPTIONS = frozenset({"hf_token"})
 _NON_SPEECH_LABELS: dict[NonSpeechKind, str] = {"music": "hold music", "tone": "tone"}
 
 
+def role_name(role: str) -> str:
+    """How a role reads: "Agent", "Customer", "IVR", "Other"."""
+    return "IVR" if role == "ivr" else role.title()
+
+
 def speaker_display_name(speaker: Speaker) -> str:
     """What a reader sees: a name a reviewer gave, else the role ("Agent"), else the label ("S2")."""
-    return speaker.display_name or (speaker.role.title() if speaker.role else speaker.label)
+    return speaker.display_name or (role_name(speaker.role) if speaker.role else speaker.label)
 
 
 def to_json(t: Transcript) -> str:
@@ -41,9 +46,10 @@ def to_json(t: Transcript) -> str:
 
 def from_json(s: str) -> Transcript:
     data = json.loads(s)
-    options = dict(data["options"])
-    if "channel_roles" in options:  # JSON has no tuples; the frozen dataclass wants one
-        options["channel_roles"] = tuple(options["channel_roles"])
+    # JSON has no tuples; the frozen dataclass wants them (channel_roles, ivr_prompts).
+    options = {
+        key: tuple(value) if isinstance(value, list) else value for key, value in data["options"].items()
+    }
     return Transcript(
         language=data["language"],
         duration=data["duration"],

@@ -22,6 +22,7 @@ from transcribe.diarization import choose_backend
 from transcribe.diarization.channels import distinct_channel_indices
 from transcribe.models import load_whisper
 from transcribe.nonspeech import drop_non_speech_words, find_non_speech
+from transcribe.prompts import IVR_SPEAKER, label_prompts
 from transcribe.roles import assign_roles
 from transcribe.speech import Span, speech_regions
 from transcribe.timeline import kept_turns, speaker_turns
@@ -74,22 +75,36 @@ def run(
         channels, tracks = None, [mixdown]
     non_speech = _find_non_speech(tracks)
     utterances = drop_non_speech_words(utterances, non_speech, channels or {})
-    # One party per channel: there, each channel's words are that party's turns, overtalk included.
-    if backend == "channels":
-        turns = speaker_turns(utterances)
-    else:
-        turns = kept_turns(diarized, utterances, non_speech)
-    labels = tuple(dict.fromkeys(u.speaker for u in utterances))  # order of first speech
+    utterances, ivr = label_prompts(utterances, options.ivr_prompts, channels)
+    # Order of first speech, which the mono role rule goes by; a recorded prompt is nobody's.
+    labels = tuple(dict.fromkeys(u.speaker for u in utterances if u.speaker != IVR_SPEAKER))
     return Transcript(
         language=language,
         duration=audio.duration,
-        speakers=assign_roles(labels, channels, options),
+        speakers=(*assign_roles(labels, channels, options), *([ivr] if ivr else [])),
         utterances=utterances,
         options=options,
         models={"asr": options.model, "diarization": backend},
         non_speech=non_speech,
-        turns=turns,
+        turns=_turns(backend, diarized, utterances, non_speech),
     )
+
+
+def _turns(
+    backend: str,
+    diarized: Sequence[SpeakerTurn],
+    utterances: Sequence[Utterance],
+    non_speech: Sequence[NonSpeechSpan],
+) -> tuple[SpeakerTurn, ...]:
+    """Who spoke when. One party per channel: each channel's words are that party's turns,
+    overtalk included. A mixdown: the diarized turns, less what the phone system played (music,
+    tones, recorded prompts), which the diarizer heard as anyone's; prompts are the IVR's turns."""
+    if backend == "channels":
+        return speaker_turns(utterances)
+    prompts = [u for u in utterances if u.speaker == IVR_SPEAKER]
+    played = [(span.start, span.end) for span in (*non_speech, *prompts)]
+    turns = (*kept_turns(diarized, utterances, played), *speaker_turns(prompts))
+    return tuple(sorted(turns, key=lambda turn: (turn.start, turn.end)))
 
 
 def _find_non_speech(tracks: Sequence[_Track]) -> tuple[NonSpeechSpan, ...]:

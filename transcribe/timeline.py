@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from transcribe.attribution import UTTERANCE_PAUSE
-from transcribe.types import NonSpeechSpan, SpeakerTurn, Transcript, Utterance
+from transcribe.types import SpeakerTurn, Transcript, Utterance
 
 # A silence between two speakers shorter than this is split between them rather than left empty:
 # Whisper's word times are off by about 150 ms at utterance edges (bench.accuracy's t0/t1), so a
@@ -61,22 +61,23 @@ def _interjected(turns: Sequence[SpeakerTurn], index: int) -> bool:
 
 
 def kept_turns(
-    turns: Sequence[SpeakerTurn], utterances: Sequence[Utterance], non_speech: Sequence[NonSpeechSpan]
+    turns: Sequence[SpeakerTurn], utterances: Sequence[Utterance], played: Sequence[tuple[float, float]]
 ) -> tuple[SpeakerTurn, ...]:
-    """A mixdown's diarized turns as a transcript keeps them: music and tones cut out (a machine
-    played them, nobody spoke), and only speakers who said a word, the voices a reviewer sees."""
+    """A mixdown's diarized turns as a transcript keeps them: the (start, end) spans the phone
+    system ``played`` (music, tones, recorded prompts) cut out, and only speakers who said a word,
+    the voices a reviewer sees."""
     speakers = {utterance.speaker for utterance in utterances}
     kept = []
     for turn in turns:
         if turn.speaker not in speakers:
             continue
         start = turn.start
-        for span in sorted(non_speech, key=lambda span: span.start):
-            if span.end <= start or span.start >= turn.end:
+        for span_start, span_end in sorted(played):
+            if span_end <= start or span_start >= turn.end:
                 continue
-            if span.start > start:
-                kept.append(SpeakerTurn(start, span.start, turn.speaker))
-            start = max(start, span.end)
+            if span_start > start:
+                kept.append(SpeakerTurn(start, span_start, turn.speaker))
+            start = max(start, span_end)
         if turn.end > start:
             kept.append(SpeakerTurn(start, turn.end, turn.speaker))
     return tuple(sorted(kept, key=lambda turn: (turn.start, turn.end)))

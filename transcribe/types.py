@@ -118,6 +118,9 @@ class TranscribeOptions:
     min_speakers: int = 1
     max_speakers: int = 8
     hotwords: str | None = None
+    # The organisation's recorded prompts (greeting, recording notice, queue messages), word for
+    # word: words of a call that match one are the IVR's, not a person's (``transcribe.prompts``).
+    ivr_prompts: tuple[str, ...] = ()
     device: str = "cpu"
     compute_type: str = "int8"
     beam_size: int = 5

@@ -73,6 +73,38 @@ def test_unreadable_hotwords_file_is_named(tmp_path: Path) -> None:
         load_settings(env={"EARSHOT_DATA_DIR": str(tmp_path)})
 
 
+def test_ivr_prompts_from_a_toml_list_a_file_and_the_environment(tmp_path: Path) -> None:
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("# played while queueing\nYour call is important to us, please hold.\n\n")
+    (tmp_path / "earshot.toml").write_text(
+        f'ivr_prompts = ["Thank you for calling Acme Energy."]\nivr_prompts_file = "{prompts}"\n'
+    )
+    settings = load_settings(env={"EARSHOT_DATA_DIR": str(tmp_path)})
+    assert settings.transcribe_options().ivr_prompts == (
+        "Thank you for calling Acme Energy.",
+        "Your call is important to us, please hold.",
+    )
+    from_env = load_settings(
+        tmp_path / "earshot.toml",
+        env={"EARSHOT_DATA_DIR": str(tmp_path), "EARSHOT_IVR_PROMPTS": "Calls are recorded for training.\n"},
+    )
+    assert from_env.ivr_prompts[0] == "Calls are recorded for training."
+
+
+def test_ivr_prompts_too_short_to_tell_from_a_person_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "earshot.toml").write_text('ivr_prompts = ["Please hold."]\n')
+    with pytest.raises(SettingsError, match=r"\['Please hold.'\] are shorter than 4 words"):
+        load_settings(env={"EARSHOT_DATA_DIR": str(tmp_path)})
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("Hold on.\n")
+    (tmp_path / "earshot.toml").write_text(f'ivr_prompts_file = "{prompts}"\n')
+    with pytest.raises(SettingsError, match=re.escape(f"{prompts}: prompt(s) ['Hold on.']")):
+        load_settings(env={"EARSHOT_DATA_DIR": str(tmp_path)})
+    (tmp_path / "earshot.toml").write_text("ivr_prompts = [1]\n")
+    with pytest.raises(SettingsError, match="must be a list of strings"):
+        load_settings(env={"EARSHOT_DATA_DIR": str(tmp_path)})
+
+
 def test_own_addresses_from_a_toml_list_or_a_comma_separated_variable(tmp_path: Path) -> None:
     (tmp_path / "earshot.toml").write_text('own_addresses = ["Support@Example.com", "@earshot.example"]\n')
     assert load_settings(env={"EARSHOT_DATA_DIR": str(tmp_path)}).own_addresses == (

@@ -51,7 +51,7 @@ def call() -> Transcript:
 
 def test_display_name_is_role_title_cased_else_label():
     assert speaker_display_name(Speaker("S1", "agent", 0)) == "Agent"
-    assert speaker_display_name(Speaker("S7", "ivr")) == "Ivr"
+    assert speaker_display_name(Speaker("S7", "ivr")) == "IVR"
     assert speaker_display_name(Speaker("S3")) == "S3"
 
 

@@ -103,3 +103,56 @@ def test_a_silent_call_gives_an_empty_transcript(models_cache):
     assert (transcript.utterances, transcript.speakers, transcript.turns) == ((), (), ())
     assert transcript.duration == 3.0
     assert transcript.models["diarization"] == "embedded"  # silent channels are not speakers
+
+
+# A recorded voice stands in for an IVR prompt: JFK's line, played before the agent speaks.
+_PROMPT = (
+    "And so my fellow Americans, ask not what your country can do for you, "
+    "ask what you can do for your country."
+)
+
+
+@pytest.fixture(scope="module")
+def call_with_a_prompt() -> Audio:
+    """Stereo: the prompt, then the agent, on the left; silence, then the customer, on the right."""
+    prompt = decode(EVAL / "jfk.flac").samples[0]
+    call = decode(EVAL / "stereo_2spk.wav").samples
+    silence = np.zeros_like(prompt)
+    samples = np.stack([np.concatenate([prompt, call[0]]), np.concatenate([silence, call[1]])])
+    return Audio(samples, AudioInfo("WAV/PCM_16", samples.shape[1] / 16000, 16000, 2))
+
+
+@pytest.mark.slow
+def test_a_configured_prompt_on_the_agents_channel_is_the_ivrs(models_cache, call_with_a_prompt):
+    plain = pipeline.run(call_with_a_prompt, TranscribeOptions(), cache_dir=models_cache)
+    assert "ask not what your country" in _text_of(plain, "S1")  # without the setting: the agent's
+
+    transcript = pipeline.run(
+        call_with_a_prompt, TranscribeOptions(ivr_prompts=(_PROMPT,)), cache_dir=models_cache
+    )
+
+    assert Speaker("IVR", "ivr", 0) in transcript.speakers
+    assert "ask not what your country" in _text_of(transcript, "IVR")
+    agent = _text_of(transcript, "S1")
+    assert "country" not in agent and "confused complaint against the wizard" in agent
+    assert {s.label: s.role for s in transcript.speakers} == {"S1": "agent", "S2": "customer", "IVR": "ivr"}
+    ivr_turns = [turn for turn in transcript.turns if turn.speaker == "IVR"]
+    assert ivr_turns and all(turn.end <= 11.5 for turn in ivr_turns)
+
+
+@pytest.mark.slow
+def test_a_configured_prompt_in_a_mono_call_is_cut_out_of_the_diarized_turns(
+    models_cache, call_with_a_prompt
+):
+    mono = Audio(call_with_a_prompt.mono()[None, :], call_with_a_prompt.source)
+
+    transcript = pipeline.run(mono, TranscribeOptions(ivr_prompts=(_PROMPT,)), cache_dir=models_cache)
+
+    assert Speaker("IVR", "ivr", None) in transcript.speakers
+    assert "ask not what your country" in _text_of(transcript, "IVR")
+    prompt_end = max(u.end for u in transcript.utterances if u.speaker == "IVR")
+    people = [turn for turn in transcript.turns if turn.speaker != "IVR"]
+    assert people and all(turn.start >= prompt_end - 0.01 for turn in people)
+    # The mono rule makes the first person to speak the agent; the prompt, played first, is nobody.
+    first_person = next(u.speaker for u in transcript.utterances if u.speaker != "IVR")
+    assert next(s.role for s in transcript.speakers if s.label == first_person) == "agent"

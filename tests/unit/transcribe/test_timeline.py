@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from transcribe.timeline import kept_turns, speaker_turns, who_spoke_when
-from transcribe.types import NonSpeechSpan, SpeakerTurn, TranscribeOptions, Transcript, Utterance, Word
+from transcribe.types import SpeakerTurn, TranscribeOptions, Transcript, Utterance, Word
 
 
 def _utterance(speaker: str, *spans: tuple[float, float]) -> Utterance:
@@ -84,10 +84,10 @@ def test_a_transcript_without_turns_gets_the_timeline_of_its_words():
     assert who_spoke_when(_transcript(utterances, ())) == speaker_turns(utterances)
 
 
-def test_kept_turns_cut_out_music_and_tones():
+def test_kept_turns_cut_out_what_the_phone_system_played():
     turns = [SpeakerTurn(0.0, 10.0, "S1")]
-    non_speech = [NonSpeechSpan(6.0, 7.0, "tone", None), NonSpeechSpan(2.0, 4.0, "music", None)]
-    assert kept_turns(turns, [_utterance("S1", (0.5, 1.0))], non_speech) == (
+    played = [(6.0, 7.0), (2.0, 4.0)]  # a tone, and music before it
+    assert kept_turns(turns, [_utterance("S1", (0.5, 1.0))], played) == (
         SpeakerTurn(0.0, 2.0, "S1"),
         SpeakerTurn(4.0, 6.0, "S1"),
         SpeakerTurn(7.0, 10.0, "S1"),
@@ -96,8 +96,7 @@ def test_kept_turns_cut_out_music_and_tones():
 
 def test_kept_turns_drop_a_turn_inside_music_and_voices_that_said_no_word():
     turns = [SpeakerTurn(0.0, 1.0, "S1"), SpeakerTurn(2.0, 3.0, "S1"), SpeakerTurn(4.0, 5.0, "S3")]
-    music = [NonSpeechSpan(1.5, 3.5, "music", None)]
-    assert kept_turns(turns, [_utterance("S1", (0.2, 0.8))], music) == (SpeakerTurn(0.0, 1.0, "S1"),)
+    assert kept_turns(turns, [_utterance("S1", (0.2, 0.8))], [(1.5, 3.5)]) == (SpeakerTurn(0.0, 1.0, "S1"),)
 
 
 def test_overtalk_does_not_break_either_speakers_turn():

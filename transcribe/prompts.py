@@ -1,0 +1,123 @@
+"""Recorded IVR prompts: the words a phone system played, found by the organisation's prompt texts.
+
+A greeting, a recording notice or a queue message is played in a recorded voice on a party's line
+(on a stereo call, usually the agent's channel). Whisper transcribes it like speech, and it would
+read as that party's words: in a dispute, "the agent gave the recording notice" must not rest on
+a recording. An organisation knows the wording of its prompts, so the settings list them
+(``ivr_prompts``), and a run of words that matches one closely, Whisper's word errors allowed,
+becomes the words of the speaker ``IVR`` with the role "ivr".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping, Sequence
+from difflib import SequenceMatcher
+from itertools import groupby
+
+from transcribe.types import Speaker, Utterance, Word
+
+IVR_SPEAKER = "IVR"
+# Shorter prompts are refused: two or three common words ("please hold") are said by people too.
+MIN_PROMPT_WORDS = 4
+# A run of words is a prompt when difflib's similarity of its letters to the prompt's is at least
+# this: it allows a misheard word or two in a sentence (tiny.en gets about one word in ten wrong
+# on phone audio), while a person's paraphrase of a prompt shares too little in order to reach it.
+_MATCH = 0.8
+# A run may be this much shorter or longer than the prompt, for words Whisper dropped or added.
+_LENGTH_SLACK = 0.25
+_WORD = re.compile(r"[\w']+")
+
+
+def prompt_words(prompt: str) -> list[str]:
+    """A prompt's words as they are compared: lower case, without punctuation."""
+    return _WORD.findall(prompt.lower())
+
+
+def label_prompts(
+    utterances: Sequence[Utterance], prompts: Sequence[str], channels: Mapping[str, int] | None
+) -> tuple[tuple[Utterance, ...], Speaker | None]:
+    """``utterances`` with the words of every occurrence of a prompt given to ``IVR_SPEAKER``, and
+    the IVR as a speaker (on the channel its first prompt was heard on) if any prompt was heard.
+
+    With a ``channels`` map (one party per channel, where the other party may talk over a prompt)
+    each speaker's words are searched apart; in a mixdown, all words in time order, since
+    diarization may have split a prompt between voices.
+    """
+    wanted = [words for words in map(prompt_words, prompts) if words]
+    spoken = sorted(
+        (word.start, index, position)
+        for index, utterance in enumerate(utterances)
+        for position, word in enumerate(utterance.words)
+    )
+    group_of = (lambda item: utterances[item[1]].speaker) if channels is not None else (lambda item: "")
+    played: list[tuple[int, int]] = []  # (utterance index, word position) of prompt words
+    for _, group in groupby(sorted(spoken, key=lambda item: (group_of(item), item[0])), key=group_of):
+        places = [(index, position) for _, index, position in group]
+        said = [_spoken_form(utterances[index].words[position]) for index, position in places]
+        for first, stop in _occurrences(said, wanted):
+            played.extend(places[first:stop])
+    if not played:
+        return tuple(utterances), None
+    first_heard = min(played, key=lambda place: utterances[place[0]].words[place[1]].start)
+    heard_on = utterances[first_heard[0]].speaker
+    speaker = Speaker(IVR_SPEAKER, "ivr", channels.get(heard_on) if channels is not None else None)
+    marked = set(played)
+    parts = (
+        part
+        for index, utterance in enumerate(utterances)
+        for part in _split(
+            utterance, [(index, position) in marked for position in range(len(utterance.words))]
+        )
+    )
+    return tuple(sorted(parts, key=lambda utterance: (utterance.start, utterance.end))), speaker
+
+
+def _spoken_form(word: Word) -> str:
+    return " ".join(_WORD.findall(word.text.lower()))
+
+
+def _occurrences(said: Sequence[str], prompts: Sequence[list[str]]) -> list[tuple[int, int]]:
+    """(first, stop) word ranges of ``said`` that match a prompt, best matches first, disjoint."""
+    found: list[tuple[float, int, int]] = []
+    for prompt in prompts:
+        size = len(prompt)
+        openings = set(prompt[:2])  # Whisper may drop or mishear the first word, rarely two
+        lengths = range(max(1, round(size * (1 - _LENGTH_SLACK))), round(size * (1 + _LENGTH_SLACK)) + 1)
+        for first, word in enumerate(said):
+            if word not in openings:
+                continue
+            best = max(
+                ((_similarity(said[first : first + length], prompt), length) for length in lengths),
+                key=lambda scored: (scored[0], -abs(scored[1] - size)),
+            )
+            if best[0] >= _MATCH:
+                found.append((best[0], first, first + best[1]))
+    taken: list[tuple[int, int]] = []
+    for _, first, stop in sorted(found, key=lambda match: -match[0]):
+        if all(stop <= other_first or first >= other_stop for other_first, other_stop in taken):
+            taken.append((first, stop))
+    return sorted(taken)
+
+
+def _similarity(run: Sequence[str], prompt: Sequence[str]) -> float:
+    """Similarity of the letters, spaces left out: Whisper's errors are often a word split or
+    joined ("maybe" for "may be") or a changed ending, which cost a whole word compared by words."""
+    matcher = SequenceMatcher(None, "".join(run), "".join(prompt), autojunk=False)
+    if matcher.real_quick_ratio() < _MATCH or matcher.quick_ratio() < _MATCH:
+        return 0.0  # cheap upper bounds first: most runs share too few letters to be the prompt
+    return matcher.ratio()
+
+
+def _split(utterance: Utterance, played: Sequence[bool]) -> list[Utterance]:
+    """The utterance as runs of the speaker's words and the IVR's, in order."""
+    if not any(played):
+        return [utterance]
+    parts = []
+    for is_prompt, run in groupby(zip(utterance.words, played, strict=True), key=lambda pair: pair[1]):
+        speaker = IVR_SPEAKER if is_prompt else utterance.speaker
+        words = tuple(dataclasses.replace(word, speaker=speaker) for word, _ in run)
+        text = " ".join(word.text.strip() for word in words)
+        parts.append(Utterance(speaker, words[0].start, words[-1].end, text, words))
+    return parts
