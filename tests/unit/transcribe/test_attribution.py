@@ -135,7 +135,8 @@ def test_a_long_pause_ends_an_utterance_so_stereo_sides_read_in_turn():
 
 def test_large_input_is_a_sweep_not_a_scan():
     # 100k words against 10k turns: a per-word scan of all turns (1e9 steps) would take minutes;
-    # a sweep takes ~0.5 s on an idle core. The bound leaves room for a busy shared machine.
+    # a sweep takes ~0.5 s on an idle core, and 3.9 s was seen on a 2-core machine running two
+    # test suites at once. The bound only has to tell seconds from minutes.
     words = [word(i * 0.3, i * 0.3 + 0.25, f" w{i}") for i in range(100_000)]
     segments = [segment(*words[i : i + 20]) for i in range(0, len(words), 20)]
     turns = [SpeakerTurn(i * 3.0, i * 3.0 + 2.9, f"S{i % 2 + 1}") for i in range(10_000)]
@@ -144,4 +145,4 @@ def test_large_input_is_a_sweep_not_a_scan():
     elapsed = time.perf_counter() - started
     assert sum(len(u.words) for u in utterances) == 100_000
     assert utterances[0].speaker == "S1" and utterances[1].speaker == "S2"
-    assert elapsed < 2.0, f"attribution took {elapsed:.2f} s"
+    assert elapsed < 20.0, f"attribution took {elapsed:.2f} s"
