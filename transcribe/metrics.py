@@ -31,7 +31,9 @@ class CallMetrics:
     duration: float
     agent_speech: float  # seconds in which the agent speaks
     customer_speech: float
-    all_speech: float  # every role's speech time added up (overlap counts once per role)
+    # Every role's speech time added up (overlap counts once per role), except the IVR's: the
+    # talk ratio is the agent's share of the conversation, and recorded prompts are not part of it.
+    all_speech: float
     talk_ratio: float | None  # agent_speech / all_speech; None when nobody speaks
     silence: float  # seconds in which nobody speaks
     silence_share: float  # silence / duration; 0 for an empty call
@@ -55,7 +57,7 @@ def speech_metrics(
     speech_by_role: dict[Role | None, float] = {}
     for role in {s.role for s in spans}:
         speech_by_role[role] = _covered(s for s in spans if s.role == role)
-    all_speech = sum(speech_by_role.values())
+    all_speech = sum(seconds for role, seconds in speech_by_role.items() if role != "ivr")
     agent_speech = speech_by_role.get("agent", 0.0)
     silence = max(0.0, duration - _covered(_clipped(spans, duration)))
     interruptions = _interruptions(spans, min_overlap)

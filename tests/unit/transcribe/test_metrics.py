@@ -65,6 +65,13 @@ def test_voices_without_role_count_as_speech_but_never_interrupt() -> None:
     assert metrics.silence == pytest.approx(4.0)
 
 
+def test_ivr_prompts_are_not_part_of_the_talk_ratio_nor_silence() -> None:
+    turns = [("IVR", 0.0, 4.0), ("A", 5.0, 7.0), ("B", 7.0, 9.0)]
+    metrics = call_metrics(_transcript(10.0, turns, {"IVR": "ivr", "A": "agent", "B": "customer"}))
+    assert (metrics.all_speech, metrics.talk_ratio) == (pytest.approx(4.0), pytest.approx(0.5))
+    assert metrics.silence == pytest.approx(2.0)
+
+
 def test_simultaneous_starts_interrupt_nobody() -> None:
     metrics = speech_metrics(
         5.0, [SpeechSpan("agent", 1.0, 3.0), SpeechSpan("customer", 1.0, 4.0)], min_overlap=0.0
