@@ -75,11 +75,13 @@ def label_prompts(
 
 
 def _spoken_form(word: Word) -> str:
-    return " ".join(_WORD.findall(word.text.lower()))
+    """A word as it is compared: lower case, punctuation and inner hyphens gone ("e-mail": "email")."""
+    return "".join(_WORD.findall(word.text.lower()))
 
 
 def _occurrences(said: Sequence[str], prompts: Sequence[list[str]]) -> list[tuple[int, int]]:
-    """(first, stop) word ranges of ``said`` that match a prompt, best matches first, disjoint."""
+    """(first, stop) word ranges of ``said`` that match a prompt, disjoint and in order; of two
+    matches that overlap, the closer one wins."""
     found: list[tuple[float, int, int]] = []
     for prompt in prompts:
         size = len(prompt)
