@@ -46,14 +46,17 @@ def label_prompts(
     diarization may have split a prompt between voices.
     """
     wanted = [words for words in map(prompt_words, prompts) if words]
-    spoken = sorted(
-        (word.start, index, position)
-        for index, utterance in enumerate(utterances)
-        for position, word in enumerate(utterance.words)
-    )
     group_of = (lambda item: utterances[item[1]].speaker) if channels is not None else (lambda item: "")
+    spoken = sorted(
+        (
+            (word.start, index, position)
+            for index, utterance in enumerate(utterances)
+            for position, word in enumerate(utterance.words)
+        ),
+        key=lambda item: (group_of(item), item[0]),
+    )
     played: list[tuple[int, int]] = []  # (utterance index, word position) of prompt words
-    for _, group in groupby(sorted(spoken, key=lambda item: (group_of(item), item[0])), key=group_of):
+    for _, group in groupby(spoken, key=group_of):
         places = [(index, position) for _, index, position in group]
         said = [_spoken_form(utterances[index].words[position]) for index, position in places]
         for first, stop in _occurrences(said, wanted):

@@ -67,12 +67,13 @@ def kept_turns(
     system ``played`` (music, tones, recorded prompts) cut out, and only speakers who said a word,
     the voices a reviewer sees."""
     speakers = {utterance.speaker for utterance in utterances}
+    played = sorted(played)
     kept = []
     for turn in turns:
         if turn.speaker not in speakers:
             continue
         start = turn.start
-        for span_start, span_end in sorted(played):
+        for span_start, span_end in played:
             if span_end <= start or span_start >= turn.end:
                 continue
             if span_start > start:
