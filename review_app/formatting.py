@@ -9,10 +9,24 @@ from storage.search import HIGHLIGHT_END, HIGHLIGHT_START
 from transcribe.formats import speaker_display_name as speaker_name
 from transcribe.types import Speaker
 
-__all__ = ["ROLE_COLORS", "clock", "highlighted_html", "speaker_color", "speaker_name", "when"]
+__all__ = [
+    "ROLE_COLORS",
+    "channel_name",
+    "clock",
+    "highlighted_html",
+    "speaker_color",
+    "speaker_name",
+    "when",
+]
 
 ROLE_COLORS = {"agent": "#2f6fde", "customer": "#0e9f6e", "ivr": "#8b5cf6", "other": "#6b7280"}
 _UNKNOWN_ROLE_COLORS = ("#c2410c", "#0891b2", "#a21caf", "#4d7c0f")
+_CHANNEL_NAMES = {"call": "Call", "chat": "Chat", "email": "E-mail", "whatsapp": "WhatsApp", "sms": "SMS"}
+
+
+def channel_name(channel: str) -> str:
+    """How a conversation channel reads: "E-mail", "WhatsApp"; one a provider named itself, title-cased."""
+    return _CHANNEL_NAMES.get(channel, channel.title())
 
 
 def clock(seconds: float) -> str:

@@ -8,13 +8,11 @@ from collections.abc import Sequence
 import streamlit as st
 
 from review_app import context
-from review_app.formatting import clock, highlighted_html, when
+from review_app.formatting import channel_name, clock, highlighted_html, when
 from storage.search import SearchHit
 from transcribe.formats import role_name
 
 __all__ = ["show_hits"]
-
-_CHANNEL_NAMES = {"call": "Call", "chat": "Chat", "email": "E-mail"}
 
 
 def show_hits(hits: Sequence[SearchHit], *, with_customer: bool) -> None:
@@ -24,7 +22,7 @@ def show_hits(hits: Sequence[SearchHit], *, with_customer: bool) -> None:
             who = role_name(hit.speaker_role) if hit.speaker_role else (hit.speaker_label or "")
             place = f"{who} at {clock(hit.start)}" if hit.start is not None else who
             heading = [
-                _CHANNEL_NAMES.get(hit.channel, hit.channel.title()),
+                channel_name(hit.channel),
                 when(hit.started_at),
             ]
             if with_customer:

@@ -11,7 +11,7 @@ import streamlit as st
 
 from review_app import context
 from review_app.config import app_settings
-from review_app.formatting import clock, speaker_name, when
+from review_app.formatting import channel_name, clock, speaker_name, when
 from review_app.hits import show_hits
 from storage import guarded
 from storage.access import Permission
@@ -29,7 +29,6 @@ from storage.search import SearchFilters
 
 _SELECTED = "customer.id"
 _OPENED_THREAD = "customer.thread"  # a conversation another page opened (a search hit)
-_CHANNEL_LABELS = {"call": "Call", "chat": "Chat", "email": "E-mail", "whatsapp": "WhatsApp", "sms": "SMS"}
 _CHANNEL_ICONS = {"call": ":material/call:", "chat": ":material/chat:", "email": ":material/mail:"}
 _IDENTITY_LABELS = {
     "phone": "Phone",
@@ -103,8 +102,7 @@ def _conversation(item: TimelineItem, place: str) -> None:
     """One conversation of the timeline: a call's transcript (a line opens the player there) or a
     chat's or e-mail thread's messages."""
     st.markdown(
-        f"#### {_CHANNEL_LABELS.get(item.channel, item.channel)} · {when(item.at)}"
-        + (f" · {item.agent}" if item.agent else "")
+        f"#### {channel_name(item.channel)} · {when(item.at)}" + (f" · {item.agent}" if item.agent else "")
     )
     if item.subject:
         st.caption(item.subject)
@@ -191,9 +189,7 @@ with history:
         channels,
         selection_mode="multi",
         default=channels,
-        format_func=lambda c: (
-            f"{_CHANNEL_ICONS.get(c, ':material/forum:')} {_CHANNEL_LABELS.get(c, c.title())}"
-        ),
+        format_func=lambda c: f"{_CHANNEL_ICONS.get(c, ':material/forum:')} {channel_name(c)}",
         key=f"channels-{customer_id}",
     )
     items = [item for item in timeline if item.channel in (shown_channels or channels)]
@@ -207,7 +203,7 @@ with history:
         [
             {
                 "When": item.at,
-                "Channel": _CHANNEL_LABELS.get(item.channel, item.channel.title()),
+                "Channel": channel_name(item.channel),
                 "Direction": (item.direction or "").title(),
                 "Agent": item.agent or "",
                 "About": item.subject or item.preview or "",
