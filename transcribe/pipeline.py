@@ -9,7 +9,7 @@ and attributed to the turns a diarization backend finds.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -76,6 +76,9 @@ def run(
     non_speech = _find_non_speech(tracks)
     utterances = drop_non_speech_words(utterances, non_speech, channels or {})
     utterances, ivr = label_prompts(utterances, options.ivr_prompts, channels)
+    turns = _turns(backend, diarized, utterances, non_speech)
+    if channels is None:
+        utterances, turns = _renumbered(utterances, turns)
     # Order of first speech, which the mono role rule goes by; a recorded prompt is nobody's.
     labels = tuple(dict.fromkeys(u.speaker for u in utterances if u.speaker != IVR_SPEAKER))
     return Transcript(
@@ -86,7 +89,7 @@ def run(
         options=options,
         models={"asr": options.model, "diarization": backend},
         non_speech=non_speech,
-        turns=_turns(backend, diarized, utterances, non_speech),
+        turns=turns,
     )
 
 
@@ -105,6 +108,19 @@ def _turns(
     played = [(span.start, span.end) for span in (*non_speech, *prompts)]
     turns = (*kept_turns(diarized, utterances, played), *speaker_turns(prompts))
     return tuple(sorted(turns, key=lambda turn: (turn.start, turn.end)))
+
+
+def _renumbered(
+    utterances: Sequence[Utterance], turns: Sequence[SpeakerTurn]
+) -> tuple[tuple[Utterance, ...], tuple[SpeakerTurn, ...]]:
+    """A mixdown's people as S1, S2, ... again in order of first speech: when the IVR took all the
+    words of a voice the diarizer found, the agent would otherwise be "S2" beside no "S1"."""
+    people = dict.fromkeys(u.speaker for u in utterances if u.speaker != IVR_SPEAKER)
+    names = {old: f"S{number}" for number, old in enumerate(people, start=1)}
+    return (
+        tuple(replace(u, speaker=names.get(u.speaker, u.speaker)) for u in utterances),
+        tuple(replace(turn, speaker=names.get(turn.speaker, turn.speaker)) for turn in turns),
+    )
 
 
 def _find_non_speech(tracks: Sequence[_Track]) -> tuple[NonSpeechSpan, ...]:

@@ -156,3 +156,7 @@ def test_a_configured_prompt_in_a_mono_call_is_cut_out_of_the_diarized_turns(
     # The mono rule makes the first person to speak the agent; the prompt, played first, is nobody.
     first_person = next(u.speaker for u in transcript.utterances if u.speaker != "IVR")
     assert next(s.role for s in transcript.speakers if s.label == first_person) == "agent"
+    # ...and the people are numbered from S1 again, though the diarizer heard the prompt as a voice.
+    people_labels = [s.label for s in transcript.speakers if s.role != "ivr"]
+    assert first_person == "S1" and people_labels == [f"S{n}" for n in range(1, len(people_labels) + 1)]
+    assert {turn.speaker for turn in people} == set(people_labels)
