@@ -431,7 +431,8 @@ class VoiceSplit:
 
 
 def voice_split(samples: np.ndarray, device: str = "cpu") -> VoiceSplit:
-    """How ``diarize`` weighs one voice against two in a 16 kHz mono signal (``bench.voice_count``)."""
+    """How ``diarize`` weighs one voice against two in a 16 kHz mono signal, on the speech the VAD
+    finds (``diarize`` adds what only the ASR heard); for ``bench.voice_count``."""
     stretches = _union(speech_regions(samples))
     windows, _ = _embed(samples, stretches, stretches, device, no_progress)
     found = _normalised(windows - windows.mean(axis=0))
