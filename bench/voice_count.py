@@ -28,12 +28,16 @@ from transcribe.types import SAMPLE_RATE
 SAMPLE_AUDIO = Path(__file__).resolve().parents[1] / "sample_audio"
 
 _PAUSE = np.zeros(SAMPLE_RATE // 2, dtype=np.float32)
+# Seconds of audio a speaker alone needs for a two-way split to mean anything (a few windows).
+_MIN_ALONE = 3
 
 
 def speaker_alone(samples: np.ndarray, reference: Annotation, speaker: str) -> np.ndarray:
     """The speaker's turns where nobody else talks, joined by half-second pauses."""
     alone = reference.label_timeline(speaker).extrude(reference.get_overlap())
     parts = [samples[int(turn.start * SAMPLE_RATE) : int(turn.end * SAMPLE_RATE)] for turn in alone]
+    if not parts:
+        return np.zeros(0, dtype=np.float32)
     return np.concatenate([piece for part in parts for piece in (part, _PAUSE)])
 
 
@@ -80,6 +84,9 @@ def main() -> None:
                 calls += 1
                 merged_calls += whole.one_voice
             for name, samples in speakers.items():
+                if len(samples) < _MIN_ALONE * SAMPLE_RATE:
+                    print(f"  {name} alone: under {_MIN_ALONE} s without overlap, not measured")
+                    continue
                 split = voice_split(samples)
                 print(_line(f"  {name} alone", 1, len(samples) / SAMPLE_RATE, split))
                 single_voices += 1
