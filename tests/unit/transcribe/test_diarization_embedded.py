@@ -129,17 +129,16 @@ def test_a_call_of_two_voices_is_never_taken_for_one(recording):
     # The outage call's two voices are as alike (cosine 0.920) as a single voice often is: the
     # one-voice line sits above every call measured, since merging parties loses every attribution.
     samples = decode(recording).mono()
+    turns = embedded.diarize(samples, TranscribeOptions(), no_progress)
 
     assert not embedded.voice_split(samples).one_voice
-    assert {turn.speaker for turn in embedded.diarize(samples, TranscribeOptions(), no_progress)} == {
-        "S1",
-        "S2",
-    }
+    assert {turn.speaker for turn in turns} == {"S1", "S2"}
 
 
 @pytest.mark.slow
 def test_a_long_single_voice_is_one_speaker():
     agent = decode(DEMO_CALLS / "2024-05-06_double_charge.wav").samples[0]  # 54 s of the agent alone
+    turns = embedded.diarize(agent, TranscribeOptions(), no_progress)
 
     assert embedded.voice_split(agent).one_voice
-    assert {turn.speaker for turn in embedded.diarize(agent, TranscribeOptions(), no_progress)} == {"S1"}
+    assert {turn.speaker for turn in turns} == {"S1"}
