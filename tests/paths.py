@@ -1,9 +1,12 @@
-"""Where tests find the shared evaluation recordings: ``shared/eval`` beside the checkout, as the
-developers' machines and CI lay it out (``EARSHOT_EVAL_DIR`` overrides)."""
+"""Where tests find their recordings: the shared evaluation set, ``shared/eval`` beside the
+checkout as the developers' machines and CI lay it out (``EARSHOT_EVAL_DIR`` overrides), and the
+repository's own demo calls."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-EVAL = Path(os.environ.get("EARSHOT_EVAL_DIR") or Path(__file__).resolve().parents[2] / "shared" / "eval")
+REPO = Path(__file__).resolve().parents[1]
+EVAL = Path(os.environ.get("EARSHOT_EVAL_DIR") or REPO.parent / "shared" / "eval")
+SAMPLE_AUDIO = REPO / "sample_audio"

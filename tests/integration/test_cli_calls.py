@@ -16,10 +16,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from earshot.cli import main
-from tests.paths import EVAL
+from tests.paths import EVAL, SAMPLE_AUDIO
 
-REPO = Path(__file__).resolve().parents[2]
-SAMPLES = REPO / "sample_audio"
 STEREO = EVAL / "stereo_2spk.wav"
 
 
@@ -117,9 +115,9 @@ def test_demo_leaves_an_admin_account_to_sign_in_with(demo_data: Path) -> None:
 
 @pytest.mark.slow
 def test_ingest_is_idempotent_and_links_calls_to_one_customer(demo_data: Path) -> None:
-    calls = len(list(SAMPLES.glob("*.json")))
+    calls = len(list(SAMPLE_AUDIO.glob("*.json")))
     assert rows(demo_data, "select count(*) from recordings") == [(calls,)]
-    again = earshot(demo_data, "ingest", str(SAMPLES))
+    again = earshot(demo_data, "ingest", str(SAMPLE_AUDIO))
     assert again.exit_code == 0
     assert again.stdout.count("already stored") == calls
     assert rows(demo_data, "select count(*) from recordings") == [(calls,)]
@@ -136,7 +134,7 @@ def test_ingest_is_idempotent_and_links_calls_to_one_customer(demo_data: Path) -
 @pytest.mark.slow
 def test_worker_transcribes_every_call_and_search_finds_what_was_said(demo_data: Path) -> None:
     listing = earshot(demo_data, "calls")
-    assert listing.stdout.count("transcribed") == len(list(SAMPLES.glob("*.json")))
+    assert listing.stdout.count("transcribed") == len(list(SAMPLE_AUDIO.glob("*.json")))
     hits = earshot(demo_data, "search", "refund*", "--json")
     assert hits.exit_code == 0
     found = [json.loads(line) for line in hits.stdout.splitlines()]

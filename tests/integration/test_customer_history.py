@@ -41,10 +41,9 @@ from storage.models import (
 from storage.search import SearchFilters, search_utterances
 from storage.services import ingest_recording, save_transcript
 from storage.threads_import import import_threads
+from tests.paths import REPO, SAMPLE_AUDIO
 from transcribe import types as t
 
-REPO = Path(__file__).resolve().parents[2]
-SAMPLE_AUDIO = REPO / "sample_audio"
 SAMPLE_THREADS = REPO / "sample_threads"
 FIXTURES = REPO / "tests" / "fixtures" / "threads"
 OUTLOOK = FIXTURES / "outlook"

@@ -17,8 +17,8 @@ from recorder.asterisk import FREEPBX_PATTERN, PatternError
 from recorder.ingest import OptionsError, ScanOptions, scan
 from recorder.sidecar import MetadataError
 from recorder.types import CallMetadata, IngestError, Recording
+from tests.paths import SAMPLE_AUDIO
 
-SAMPLES = Path(__file__).resolve().parents[3] / "sample_audio"
 CDR_FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "cdr" / "Master.csv"
 
 
@@ -211,7 +211,7 @@ def test_options_from_settings_values() -> None:
 
 
 def test_sample_calls_scan_cleanly_with_their_metadata() -> None:
-    items = list(scan([SAMPLES], ScanOptions()))
+    items = list(scan([SAMPLE_AUDIO], ScanOptions()))
     recordings, errors = split(items)
     assert errors == []
     by_name = {r.path.name: r for r in recordings}
@@ -248,6 +248,6 @@ def test_sample_calls_scan_cleanly_with_their_metadata() -> None:
     }
     assert e164 == {"+31201234567"}
     assert (
-        sum(r.size_bytes for r in recordings) + sum(p.stat().st_size for p in SAMPLES.glob("*.json"))
+        sum(r.size_bytes for r in recordings) + sum(p.stat().st_size for p in SAMPLE_AUDIO.glob("*.json"))
         < 1_500_000
     )

@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from recorder.chat_import import read_chat
 from recorder.email_import import read_email
+from tests.paths import REPO, SAMPLE_AUDIO
 
-ROOT = Path(__file__).resolve().parents[3]
 OWN = ("@earshot-telecom.example",)  # the demo organisation's domain
 
 
 def test_sample_threads_belong_to_the_sample_callers() -> None:
-    emails = read_email([ROOT / "sample_threads" / "emma_refund.mbox"], own_addresses=OWN)
-    chats = read_chat([ROOT / "sample_threads" / "chats.json"], "generic")
+    emails = read_email([REPO / "sample_threads" / "emma_refund.mbox"], own_addresses=OWN)
+    chats = read_chat([REPO / "sample_threads" / "chats.json"], "generic")
     assert emails.problems == () and chats.problems == ()
-    sidecars = [
-        json.loads(p.read_text(encoding="utf-8")) for p in sorted((ROOT / "sample_audio").glob("*.json"))
-    ]
+    sidecars = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(SAMPLE_AUDIO.glob("*.json"))]
     call_customers = {s["customer"]["email"] for s in sidecars if "customer" in s}
     call_numbers = {s.get("customer", {}).get("number") or s.get("customer_number") for s in sidecars}
     (email_thread,) = emails.threads

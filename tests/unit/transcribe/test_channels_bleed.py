@@ -8,18 +8,18 @@ a headset does; Whisper then hears the other party on both channels.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.paths import SAMPLE_AUDIO
 from transcribe import pipeline
 from transcribe.asr import recognize
 from transcribe.audio import decode
 from transcribe.bleed import BLEED_MARGIN_DB, drop_bleed
 from transcribe.types import SAMPLE_RATE, AsrSegment, Audio, AudioInfo, TranscribeOptions, Word, no_progress
 
-CALL = Path(__file__).resolve().parents[3] / "sample_audio" / "2024-05-06_double_charge.wav"
+CALL = SAMPLE_AUDIO / "2024-05-06_double_charge.wav"
 LEAK_DB = -25.0
 LEAK_DELAY_S = 0.008
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from itertools import pairwise
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,7 +10,7 @@ import soundfile as sf
 from pyannote.core import Annotation, Segment
 from pyannote.metrics.diarization import DiarizationErrorRate
 
-from tests.paths import EVAL
+from tests.paths import EVAL, SAMPLE_AUDIO
 from transcribe.asr import recognize
 from transcribe.audio import decode
 from transcribe.diarization import embedded
@@ -19,8 +18,6 @@ from transcribe.types import AsrSegment, SpeakerTurn, TranscribeOptions, no_prog
 
 CALL = str(EVAL / "phone_call_2spk.wav")
 CALL_RTTM = str(EVAL / "phone_call_2spk.rttm")
-# Demo calls with one party per channel: their mixdowns hold two voices, each channel one.
-DEMO_CALLS = Path(__file__).resolve().parents[3] / "sample_audio"
 
 
 def reference() -> Annotation:
@@ -120,8 +117,8 @@ def test_silence_has_no_turns():
     "recording",
     [
         EVAL / "phone_call_2spk.wav",
-        DEMO_CALLS / "2024-05-06_double_charge.wav",
-        DEMO_CALLS / "2024-05-13_outage_credit.opus",
+        SAMPLE_AUDIO / "2024-05-06_double_charge.wav",
+        SAMPLE_AUDIO / "2024-05-13_outage_credit.opus",
     ],
     ids=lambda path: path.stem,
 )
@@ -137,7 +134,7 @@ def test_a_call_of_two_voices_is_never_taken_for_one(recording):
 
 @pytest.mark.slow
 def test_a_long_single_voice_is_one_speaker():
-    agent = decode(DEMO_CALLS / "2024-05-06_double_charge.wav").samples[0]  # 54 s of the agent alone
+    agent = decode(SAMPLE_AUDIO / "2024-05-06_double_charge.wav").samples[0]  # 54 s of the agent alone
     turns = embedded.diarize(agent, TranscribeOptions(), no_progress)
 
     assert embedded.voice_split(agent).one_voice

@@ -8,12 +8,11 @@ the embedded tiny.en on a stereo call whose agent channel starts with hold music
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.paths import EVAL
+from tests.paths import EVAL, SAMPLE_AUDIO
 from transcribe import pipeline
 from transcribe.audio import decode
 from transcribe.nonspeech import drop_non_speech_words, find_non_speech
@@ -28,13 +27,12 @@ from transcribe.types import (
     Word,
 )
 
-ROOT = Path(__file__).resolve().parents[3]
 JFK = EVAL / "jfk.flac"
 REAL_RECORDINGS = [
     EVAL / "jfk.flac",
     EVAL / "phone_call_2spk.wav",
     EVAL / "stereo_2spk.wav",
-    *sorted(p for p in (ROOT / "sample_audio").iterdir() if p.suffix in {".wav", ".opus"}),
+    *sorted(p for p in SAMPLE_AUDIO.iterdir() if p.suffix in {".wav", ".opus"}),
 ]
 EDGE_S = 0.15  # three frames: how far a span's edge may sit from where the sound starts or stops
 

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.paths import SAMPLE_AUDIO
 from transcribe import pipeline
 from transcribe.asr import recognize
 from transcribe.audio import decode
 from transcribe.repeats import LOOP_REPEATS, collapse_repeats
 from transcribe.types import SAMPLE_RATE, AsrSegment, Audio, AudioInfo, TranscribeOptions, Word, no_progress
 
-CALL = Path(__file__).resolve().parents[3] / "sample_audio" / "2024-05-06_double_charge.wav"
+CALL = SAMPLE_AUDIO / "2024-05-06_double_charge.wav"
 
 
 def _t(seconds: float) -> np.ndarray:
