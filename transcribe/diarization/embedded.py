@@ -8,6 +8,8 @@ Speakers are found on dense 1.6 s windows over all speech (many samples make the
 robust); what gets a speaker is a "piece": a run of words from the ASR, cut at pauses and at most
 2 s long, or speech no word covers. Each piece is embedded on its own voiced frames and goes to
 the nearest speaker, so turns change hands between words and not in the middle of a window.
+A turn's edges are then cut to where the voice is, leaving out the VAD's padding and the silence
+at a change of speaker.
 """
 
 from __future__ import annotations
@@ -72,7 +74,7 @@ _MIN_UNHEARD = 0.4
 # the silence or line noise around a word, and in a short piece that part, alike for every
 # speaker, pulls the voiceprint towards the other party. The encoder was trained on speech with
 # the silences cut out (resemblyzer's ``trim_long_silences``). Pieces with fewer voiced frames
-# than the minimum are embedded whole.
+# than the minimum are embedded whole. Turns start and end on the same voiced frames.
 _VOICED_MARGIN_FRAMES = 2
 _MIN_VOICED_FRAMES = 10
 _VAD_AGGRESSIVENESS = 3  # webrtcvad's strictest mode, as resemblyzer uses it
@@ -118,10 +120,11 @@ def diarize(
     if not pieces:
         return ()
     stretches = _union([*regions, *pieces])
-    windows, piece_embeddings = _embed(samples, stretches, pieces, options.device, hook)
+    voiced = _voiced_frames(samples)
+    windows, piece_embeddings = _embed(samples, stretches, pieces, voiced, options.device, hook)
     durations = np.array([end - start for start, end in pieces])
     labels = _cluster(windows, piece_embeddings, durations, options)
-    return label_by_first_appearance(_turn_spans(pieces, labels, stretches))
+    return label_by_first_appearance(_turn_spans(pieces, labels, stretches, voiced))
 
 
 def mel_frames(samples: np.ndarray, frame_indices: np.ndarray) -> np.ndarray:
@@ -325,6 +328,7 @@ def _embed(
     samples: np.ndarray,
     stretches: Sequence[Span],
     pieces: Sequence[Span],
+    voiced: np.ndarray,
     device: str,
     hook: ProgressHook,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -336,7 +340,6 @@ def _embed(
     # Dense windows run over the speech with the pauses left out, so choppy speech still gets
     # many of them; a piece's windows stay inside the piece.
     dense = _windows(np.concatenate([_frames(stretch) for stretch in stretches]), _DENSE_HOP_FRAMES)
-    voiced = _voiced_frames(samples)
     own = [_windows(_voiced_part(_frames(piece), voiced), _HOP_FRAMES) for piece in pieces]
     owners = np.repeat(np.arange(len(pieces)), [len(windows) for windows in own])
     index = np.concatenate([dense, *own])
@@ -434,7 +437,7 @@ def voice_split(samples: np.ndarray, device: str = "cpu") -> VoiceSplit:
     """How ``diarize`` weighs one voice against two in a 16 kHz mono signal, on the speech the VAD
     finds (``diarize`` adds what only the ASR heard); for ``bench.voice_count``."""
     stretches = _union(speech_regions(samples))
-    windows, _ = _embed(samples, stretches, stretches, device, no_progress)
+    windows, _ = _embed(samples, stretches, stretches, _voiced_frames(samples), device, no_progress)
     found = _normalised(windows - windows.mean(axis=0))
     labels = _split(found, 2)
     return _voice_split(windows, labels, _silhouette(found, labels))
@@ -469,11 +472,15 @@ def _silhouette(embeddings: np.ndarray, labels: np.ndarray) -> float:
 
 
 def _turn_spans(
-    pieces: Sequence[Span], labels: np.ndarray, stretches: Sequence[Span]
+    pieces: Sequence[Span], labels: np.ndarray, stretches: Sequence[Span], voiced: np.ndarray
 ) -> list[tuple[float, float, str]]:
     """(start, end, cluster) turns: pieces widened over the speech around them, same-label
     neighbours merged. Inside one stretch of speech (VAD regions and pieces joined), a boundary
-    between two pieces lies halfway across the gap between them; the stretch's ends are its own."""
+    between two pieces lies halfway across the gap between them. Each turn then starts on its
+    first voiced frame and ends on its last: the VAD pads its regions for the ASR's sake (100 ms
+    each side, more where a breath or a click precedes the voice), and the gap between two
+    speakers is silence; a timeline that claims either as speech puts a false alarm at every
+    pause and every change of speaker."""
     spans: list[tuple[float, float, str]] = []
     stretch = 0
     for index, (start, end) in enumerate(pieces):
@@ -489,7 +496,17 @@ def _turn_spans(
             spans[-1] = (spans[-1][0], right, label)
         else:
             spans.append((left, right, label))
-    return [(float(start), float(end), label) for start, end, label in spans]
+    trimmed = [(_voiced_edges((start, end), voiced), label) for start, end, label in spans]
+    return [(float(start), float(end), label) for (start, end), label in trimmed]
+
+
+def _voiced_edges(span: Span, voiced: np.ndarray) -> Span:
+    """The span from its first to its last voiced 10 ms frame; the span itself if none is voiced."""
+    frames = _frames(span)
+    hits = frames[voiced[frames[frames < len(voiced)]]] if len(voiced) else frames[:0]
+    if not len(hits):
+        return span
+    return max(span[0], hits[0] / 100), min(span[1], (hits[-1] + 1) / 100)
 
 
 def _union(spans: Sequence[Span]) -> list[Span]:

@@ -58,12 +58,16 @@ def word_aware_turns(call_samples, call_segments) -> tuple[SpeakerTurn, ...]:
 
 
 def der_of(turns: tuple[SpeakerTurn, ...]) -> float:
+    return der_components(turns)["diarization error rate"]
+
+
+def der_components(turns: tuple[SpeakerTurn, ...]) -> dict[str, float]:
     hypothesis = Annotation()
     for turn in turns:
         hypothesis[Segment(turn.start, turn.end)] = turn.speaker
     # No collar, overlap scored: the strictest convention (pyannote's model cards use it). This
     # call has two same-gender voices on a telephone band and 1.9 s of overlapped speech.
-    return DiarizationErrorRate()(reference(), hypothesis, uem=Segment(0.0, 30.0))
+    return DiarizationErrorRate()(reference(), hypothesis, uem=Segment(0.0, 30.0), detailed=True)
 
 
 @pytest.mark.slow
@@ -78,11 +82,19 @@ def test_with_the_words_turns_change_hands_only_between_words_and_cover_them(wor
     turns = word_aware_turns
     assert {turn.speaker for turn in turns} == {"S1", "S2"}
     assert der_of(turns) < 0.3, f"DER {der_of(turns):.3f}"  # 22.4% when written
-    words = [w for segment in call_segments for w in segment.words]
-    boundaries = [t.start for t in turns] + [t.end for t in turns]
-    assert not [(w, b) for w in words for b in boundaries if w.start + 1e-6 < b < w.end - 1e-6]
+    # Each word meets the turns of one speaker only: no word is split between two. Turn edges sit
+    # on the voice, so they may fall inside Whisper's word times, which run into the silence.
     # Speech the ASR heard but the VAD missed (the first "Hello?", 6.7 s) is covered too.
-    assert all(any(t.start <= (w.start + w.end) / 2 <= t.end for t in turns) for w in words)
+    for word in (w for segment in call_segments for w in segment.words):
+        assert len({t.speaker for t in turns if t.start < word.end and word.start < t.end}) == 1, word
+
+
+@pytest.mark.slow
+def test_turns_do_not_claim_the_silence_around_the_voice(word_aware_turns):
+    # Silero pads its regions (100 ms each side) and the gap at a change of speaker is silence;
+    # turns cut to the voiced frames leave both out. False alarm was 3.2% of the speech before.
+    scores = der_components(word_aware_turns)
+    assert scores["false alarm"] / scores["total"] < 0.02
 
 
 @pytest.mark.slow

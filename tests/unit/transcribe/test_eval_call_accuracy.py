@@ -19,7 +19,7 @@ def test_the_real_phone_call_meets_the_word_attribution_goal(models_cache):
     assert result.attribution is not None and result.attribution.value is not None
     assert result.attribution.value >= 0.92, f"{result.attribution}"  # the goal; 95.8% when written
     assert result.diarization is not None
-    # The DER goal (12%) is not met: 15.1% when written, 7.8 points of it overlapped speech that a
-    # one-speaker-at-a-time diarizer cannot score.
+    # The DER goal (12%) is not met: 13.1% now (15.1% before turns were cut to the voice), 7.8
+    # points of it overlapped speech that a one-speaker-at-a-time diarizer cannot score.
     score = score_diarization([result.diarization])
-    assert score.der <= 0.17, f"{score}"
+    assert score.der <= 0.15, f"{score}"
