@@ -503,7 +503,8 @@ def _turn_spans(
 def _voiced_edges(span: Span, voiced: np.ndarray) -> Span:
     """The span from its first to its last voiced 10 ms frame; the span itself if none is voiced."""
     frames = _frames(span)
-    hits = frames[voiced[frames[frames < len(voiced)]]] if len(voiced) else frames[:0]
+    frames = frames[frames < len(voiced)]  # a word's time may run past the last whole frame
+    hits = frames[voiced[frames]]
     if not len(hits):
         return span
     return max(span[0], hits[0] / 100), min(span[1], (hits[-1] + 1) / 100)
