@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from argon2 import PasswordHasher
+from sqlalchemy import func, select
 
 from recorder.types import CallMetadata, Recording
 from storage import users
@@ -19,6 +20,12 @@ from storage.db import Database, open_database
 from transcribe.types import AudioInfo
 
 MakeRecording = Callable[..., Recording]
+
+
+def row_count(db: Database, model: type) -> int:
+    """How many rows the table of an ORM ``model`` holds."""
+    with db.sessionmaker() as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0
 
 
 @pytest.fixture

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete
 
 from storage import services
 from storage.blobs import BlobStore
 from storage.db import Database
 from storage.models import NonSpeechSpan, Transcript
-from tests.unit.storage.conftest import MakeRecording
+from tests.unit.storage.conftest import MakeRecording, row_count
 from transcribe import types as t
 
 MUSIC = t.NonSpeechSpan(start=1.25, end=7.5, kind="music", channel=0)
@@ -26,11 +26,6 @@ def _transcript(*non_speech: t.NonSpeechSpan) -> t.Transcript:
         models={"asr": "tiny.en", "diarization": "channels"},
         non_speech=non_speech,
     )
-
-
-def _span_count(db: Database) -> int:
-    with db.sessionmaker() as session:
-        return session.scalar(select(func.count()).select_from(NonSpeechSpan)) or 0
 
 
 def test_spans_round_trip_in_time_order(
@@ -51,11 +46,11 @@ def test_saving_again_replaces_the_spans_with_the_transcript(
 
     services.save_transcript(db, recording_id, _transcript(MUSIC))
     assert services.load_transcript(db, recording_id).non_speech == (MUSIC,)
-    assert _span_count(db) == 1
+    assert row_count(db, NonSpeechSpan) == 1
 
     services.save_transcript(db, recording_id, _transcript())
     assert services.load_transcript(db, recording_id).non_speech == ()
-    assert _span_count(db) == 0
+    assert row_count(db, NonSpeechSpan) == 0
 
 
 def test_deleting_a_transcript_row_cascades_to_its_spans(
@@ -68,4 +63,4 @@ def test_deleting_a_transcript_row_cascades_to_its_spans(
         session.execute(delete(Transcript))
         session.commit()
 
-    assert _span_count(db) == 0
+    assert row_count(db, NonSpeechSpan) == 0

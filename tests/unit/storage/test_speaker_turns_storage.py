@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete
 
 from storage import services
 from storage.blobs import BlobStore
 from storage.db import Database
 from storage.models import SpeakerTurn, Transcript
-from tests.unit.storage.conftest import MakeRecording
+from tests.unit.storage.conftest import MakeRecording, row_count
 from transcribe import types as t
 from transcribe.formats import to_rttm
 
@@ -28,11 +28,6 @@ def _transcript(*turns: t.SpeakerTurn) -> t.Transcript:
         models={"asr": "tiny.en", "diarization": "embedded"},
         turns=turns,
     )
-
-
-def _turn_count(db: Database) -> int:
-    with db.sessionmaker() as session:
-        return session.scalar(select(func.count()).select_from(SpeakerTurn)) or 0
 
 
 def test_turns_round_trip_with_their_overlap_and_reach_the_rttm_export(
@@ -57,11 +52,11 @@ def test_saving_again_replaces_the_turns_with_the_transcript(
 
     services.save_transcript(db, recording_id, _transcript(TURNS[1]))
     assert services.load_transcript(db, recording_id).turns == (TURNS[1],)
-    assert _turn_count(db) == 1
+    assert row_count(db, SpeakerTurn) == 1
 
     services.save_transcript(db, recording_id, _transcript())
     assert services.load_transcript(db, recording_id).turns == ()
-    assert _turn_count(db) == 0
+    assert row_count(db, SpeakerTurn) == 0
 
 
 def test_a_turn_of_an_unknown_speaker_is_refused_and_nothing_is_stored(
@@ -72,7 +67,7 @@ def test_a_turn_of_an_unknown_speaker_is_refused_and_nothing_is_stored(
     with pytest.raises(ValueError, match=r"unknown speakers \['S9'\]"):
         services.save_transcript(db, recording_id, _transcript(t.SpeakerTurn(0.0, 1.0, "S9")))
 
-    assert _turn_count(db) == 0
+    assert row_count(db, SpeakerTurn) == 0
 
 
 def test_deleting_a_transcript_row_cascades_to_its_turns(
@@ -85,4 +80,4 @@ def test_deleting_a_transcript_row_cascades_to_its_turns(
         session.execute(delete(Transcript))
         session.commit()
 
-    assert _turn_count(db) == 0
+    assert row_count(db, SpeakerTurn) == 0
