@@ -437,7 +437,8 @@ def voice_split(samples: np.ndarray, device: str = "cpu") -> VoiceSplit:
     """How ``diarize`` weighs one voice against two in a 16 kHz mono signal, on the speech the VAD
     finds (``diarize`` adds what only the ASR heard); for ``bench.voice_count``."""
     stretches = _union(speech_regions(samples))
-    windows, _ = _embed(samples, stretches, stretches, _voiced_frames(samples), device, no_progress)
+    no_pieces, no_voiced = (), np.zeros(0, dtype=bool)  # only the dense windows are wanted
+    windows, _ = _embed(samples, stretches, no_pieces, no_voiced, device, no_progress)
     found = _normalised(windows - windows.mean(axis=0))
     labels = _split(found, 2)
     return _voice_split(windows, labels, _silhouette(found, labels))
