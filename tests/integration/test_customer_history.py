@@ -40,7 +40,7 @@ from storage.models import (
 )
 from storage.search import SearchFilters, search_utterances
 from storage.services import ingest_recording, save_transcript
-from storage.threads_import import import_threads
+from storage.threads_import import ImportSummary, import_threads
 from tests.paths import REPO, SAMPLE_AUDIO
 from transcribe import types as t
 
@@ -70,6 +70,11 @@ def db(tmp_path: Path) -> Iterator[Database]:
 def counts(db: Database) -> dict[str, int]:
     with db.sessionmaker() as session:
         return {m.__tablename__: session.scalar(select(func.count()).select_from(m)) for m in TABLES}
+
+
+def reimport_tally(result: ImportSummary) -> tuple[int, int, int, int]:
+    """(imported threads, unchanged threads, new messages, skipped duplicates) of an import."""
+    return (result.imported_threads, result.unchanged_threads, result.new_messages, result.skipped_duplicates)
 
 
 def transcript(*lines: tuple[str, float, str]) -> t.Transcript:
@@ -187,17 +192,7 @@ def test_reimport_changes_nothing_and_a_newer_export_adds_only_what_is_new(
     assert (first.imported_threads, first.new_messages) == (1, 2)
     before = counts(db)
     again = import_threads(db, read_email([tmp_path / "older.mbox"], own_addresses=OWN), "NL")
-    assert (
-        again.imported_threads,
-        again.unchanged_threads,
-        again.new_messages,
-        again.skipped_duplicates,
-    ) == (
-        0,
-        1,
-        0,
-        2,
-    )
+    assert reimport_tally(again) == (0, 1, 0, 2)
     assert counts(db) == before
     newer = import_threads(db, read_email([SAMPLE_THREADS / "emma_refund.mbox"], own_addresses=OWN), "NL")
     assert (newer.imported_threads, newer.new_messages, newer.skipped_duplicates) == (1, 1, 2)
@@ -231,17 +226,7 @@ def test_an_outlook_msg_is_stored_once_and_a_bad_one_leaves_nothing(db: Database
             ("email", "mailer-daemon@tjdpf.org.cn")
         ]
     again = import_threads(db, read_email([OUTLOOK / "other.msg"]), "NL")
-    assert (
-        again.imported_threads,
-        again.unchanged_threads,
-        again.new_messages,
-        again.skipped_duplicates,
-    ) == (
-        0,
-        1,
-        0,
-        1,
-    )
+    assert reimport_tally(again) == (0, 1, 0, 1)
     assert counts(db) == before
 
 
