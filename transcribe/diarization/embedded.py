@@ -5,11 +5,11 @@ resemblyzer), so it works without an account or a network. Mel frames are comput
 rather than through resemblyzer's librosa path, whose first call spends ~35 s compiling numba code.
 
 Speakers are found on dense 1.6 s windows over all speech (many samples make the clustering
-robust); what gets a speaker is a "piece": a run of words from the ASR, cut at pauses and at most
-2 s long, or speech no word covers. Each piece is embedded on its own voiced frames and goes to
-the nearest speaker, so turns change hands between words and not in the middle of a window.
-A turn's edges are then cut to where the voice is, leaving out the VAD's padding and the silence
-at a change of speaker.
+robust); what gets a speaker is a "piece": a run of words from the ASR, cut at pauses and at
+sentence ends and at most 2 s long, or speech no word covers. Each piece is embedded on its own
+voiced frames and goes to the nearest speaker, so turns change hands between words and not in the
+middle of a window. A turn's edges are then cut to where the voice is, leaving out the VAD's
+padding and the silence at a change of speaker.
 """
 
 from __future__ import annotations
@@ -63,6 +63,10 @@ _MEL_BLOCK_FRAMES = 8192
 # Candidate turns ("pieces") are runs of words inside one Whisper segment, cut where the words
 # pause this long (in a call, the floor changes hands at pauses far more often than mid-phrase)...
 _WORD_GAP = 0.3
+# ...after a word that ends a sentence, where a reply often follows with no pause at all: with the
+# VAD filter on, one Whisper segment can hold many sentences (``base`` makes segments of up to
+# 30 s), so its sentence ends stand for the segment boundaries it did not make...
+_SENTENCE_ENDS = (".", "?", "!", "\u3002", "\uff1f", "\uff01")  # and the CJK full-width forms
 # ...and cut again, at a word boundary, so no piece is longer than this: a Whisper segment can
 # hold both parties (a quick reply, overtalk), and a piece gets only one speaker.
 _MAX_PIECE = 2.0
@@ -195,7 +199,11 @@ def _pieces(regions: Sequence[Span], segments: Sequence[AsrSegment]) -> list[Spa
         words = segment.words
         run_start = 0
         for index in range(1, len(words) + 1):
-            if index == len(words) or words[index].start - words[index - 1].end >= _WORD_GAP:
+            if (
+                index == len(words)
+                or words[index].start - words[index - 1].end >= _WORD_GAP
+                or words[index - 1].text.endswith(_SENTENCE_ENDS)
+            ):
                 heard.extend(_cut_long(words[run_start:index]))
                 run_start = index
     heard = sorted(_clipped(span, regions) for span in heard)

@@ -14,6 +14,7 @@ from tests.paths import EVAL, SAMPLE_AUDIO
 from transcribe.asr import recognize
 from transcribe.audio import decode
 from transcribe.diarization import embedded
+from transcribe.models import load_whisper
 from transcribe.types import AsrSegment, SpeakerTurn, TranscribeOptions, no_progress
 
 CALL = str(EVAL / "phone_call_2spk.wav")
@@ -87,6 +88,22 @@ def test_with_the_words_turns_change_hands_only_between_words_and_cover_them(wor
     # Speech the ASR heard but the VAD missed (the first "Hello?", 6.7 s) is covered too.
     for word in (w for segment in call_segments for w in segment.words):
         assert len({t.speaker for t in turns if t.start < word.end and word.start < t.end}) == 1, word
+
+
+@pytest.mark.slow
+def test_a_reply_with_no_pause_before_it_is_a_turn_of_its_own(call_samples, models_cache):
+    # base hears the call's first 6 s as one segment, and Diane's "I didn't know you were there."
+    # runs into Sheila's "Neither did I." (9.9 s) with no pause: only the sentence end parts them.
+    options = TranscribeOptions(model="base")
+    model = load_whisper("base", models_cache, options.device, options.compute_type)
+    segments = recognize(model, call_samples, options, no_progress)[1]
+    turns = embedded.diarize(call_samples, options, no_progress, segments)
+
+    def speaker_at(second: float) -> str:
+        return next(turn.speaker for turn in turns if turn.start <= second < turn.end)
+
+    assert speaker_at(9.5) != speaker_at(10.3)  # Diane, then Sheila; one turn before the cut
+    assert speaker_at(9.5) == speaker_at(12.0)  # and Diane again
 
 
 @pytest.mark.slow
