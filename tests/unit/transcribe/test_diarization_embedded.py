@@ -102,7 +102,7 @@ def test_a_reply_with_no_pause_before_it_is_a_turn_of_its_own(call_samples, mode
     def speaker_at(second: float) -> str:
         return next(turn.speaker for turn in turns if turn.start <= second < turn.end)
 
-    assert speaker_at(9.5) != speaker_at(10.3)  # Diane, then Sheila; one turn before the cut
+    assert speaker_at(9.5) != speaker_at(10.3)  # Diane, then Sheila (one turn without the cut)
     assert speaker_at(9.5) == speaker_at(12.0)  # and Diane again
 
 
