@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from earshot.cli import main
+from tests.contract import TRANSCRIPT_JSON_KEYS
 from tests.paths import EVAL, SAMPLE_AUDIO
 
 STEREO = EVAL / "stereo_2spk.wav"
@@ -62,16 +63,7 @@ def test_transcribe_stereo_prints_the_json_contract_and_voice_tagged_vtt(tmp_pat
     result = earshot(tmp_path, "transcribe", str(STEREO), "--format", "json", "--no-progress")
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
-    assert list(data) == [
-        "duration",
-        "language",
-        "speakers",
-        "utterances",
-        "non_speech",
-        "turns",
-        "options",
-        "models",
-    ]
+    assert list(data) == TRANSCRIPT_JSON_KEYS
     assert data["options"]["diarization"] == "auto" and data["models"]["diarization"] == "channels"
     # Both parties talk at once in this file: who spoke when keeps the overlap, one turn each.
     first, second = sorted(data["turns"], key=lambda turn: turn["speaker"])

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from tests.contract import TRANSCRIPT_JSON_KEYS
 from transcribe.formats import (
     FORMATS,
     from_json,
@@ -96,16 +97,7 @@ def test_rttm_of_a_transcript_without_turns_follows_its_words(call):
 def test_json_shape_is_the_stable_contract(call):
     data = json.loads(to_json(call))
 
-    assert list(data) == [
-        "duration",
-        "language",
-        "speakers",
-        "utterances",
-        "non_speech",
-        "turns",
-        "options",
-        "models",
-    ]
+    assert list(data) == TRANSCRIPT_JSON_KEYS
     assert data["speakers"][0] == {"label": "S1", "role": "agent", "channel": 0, "display_name": None}
     utterance = data["utterances"][1]
     assert list(utterance) == ["speaker", "start", "end", "text", "words"]
