@@ -19,12 +19,12 @@ from pathlib import Path
 
 from recorder.types import CallMetadata
 from tests.app.app_data import EMMA, PASSWORD, add_call, add_threads, add_users, customer_of, open_data
-from tests.app.browser import CHROMIUM, CHROMIUM_ARGS, running_app, sign_in
+from tests.app.browser import CHROMIUM, CHROMIUM_ARGS, running_app, sign_in, wait_until_idle
 
 _TIMELINE_CALLS = 40
 _TIMELINE_ITEMS = 1000
 _HOUR = 3600.0
-_IDLE_JS = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+_PAGE_TIMEOUT_MS = 120_000
 
 
 def build(data_dir: Path) -> tuple[int, int]:
@@ -55,18 +55,14 @@ def build(data_dir: Path) -> tuple[int, int]:
     return hour_id, words
 
 
-def wait_idle(page) -> None:  # type: ignore[no-untyped-def]
-    page.wait_for_function(_IDLE_JS, timeout=120_000)
-
-
 def time_customer(page) -> float:  # type: ignore[no-untyped-def]
     box = page.get_by_placeholder("Phone number in any format")
     box.fill("06 12345678")
     start = time.perf_counter()
     box.press("Enter")
-    page.get_by_role("heading", name="Emma de Vries").wait_for(timeout=120_000)
-    page.get_by_test_id("stDataFrame").first.wait_for(timeout=120_000)
-    wait_idle(page)
+    page.get_by_role("heading", name="Emma de Vries").wait_for(timeout=_PAGE_TIMEOUT_MS)
+    page.get_by_test_id("stDataFrame").first.wait_for(timeout=_PAGE_TIMEOUT_MS)
+    wait_until_idle(page, _PAGE_TIMEOUT_MS)
     return time.perf_counter() - start
 
 
@@ -74,7 +70,7 @@ def time_call(page, words: int) -> tuple[float, float, float]:  # type: ignore[n
     """Seconds until the transcript is on screen, until the audio can play, and for a seek near
     the end of the hour to land."""
     page.get_by_role("link", name="Calls", exact=True).click()
-    wait_idle(page)
+    wait_until_idle(page, _PAGE_TIMEOUT_MS)
     page.get_by_test_id("stSelectbox").first.click()
     start = time.perf_counter()
     page.get_by_role("option", name=re.compile("Hour Long")).click()
@@ -124,7 +120,7 @@ def main() -> None:
                 context = browser.new_context(viewport={"width": 1440, "height": 1000})
                 page = context.new_page()
                 sign_in(page, url, "admin@example.com", PASSWORD)
-                wait_idle(page)
+                wait_until_idle(page, _PAGE_TIMEOUT_MS)
                 customer.append(time_customer(page))
                 calls.append(time_call(page, words))
                 context.close()

@@ -81,3 +81,9 @@ def sign_in(page, base_url: str, username: str, password: str) -> None:  # type:
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_text(f"Signed in as {username}").wait_for(timeout=30_000)
+
+
+def wait_until_idle(page, timeout_ms: float | None = None) -> None:  # type: ignore[no-untyped-def]
+    """Wait for the current script run to end. Until it does, elements it replaced (such as a player
+    keyed by another call) may still be in the page beside their replacements."""
+    page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(timeout=timeout_ms)

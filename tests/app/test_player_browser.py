@@ -16,7 +16,7 @@ import pytest
 
 from review_app.formatting import clock
 from tests.app.app_data import PASSWORD, AppData
-from tests.app.browser import CHROMIUM, CHROMIUM_ARGS, running_app, sign_in
+from tests.app.browser import CHROMIUM, CHROMIUM_ARGS, running_app, sign_in, wait_until_idle
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: apt-get install chromium (see README)"
@@ -56,6 +56,7 @@ def _open_call(page, app_url: str):  # type: ignore[no-untyped-def]
     page.get_by_test_id("stSelectbox").first.click()
     page.get_by_role("option", name=re.compile("Emma de Vries")).click()
     page.get_by_role("heading", name=re.compile("Emma de Vries")).wait_for()
+    wait_until_idle(page)
     frame = page.frame_locator(_PLAYER)
     frame.locator(".w").first.wait_for()
     return frame
@@ -116,6 +117,8 @@ def test_screenshot_of_every_page(page, app_url: str, tmp_path: Path) -> None:  
     page.screenshot(path=str(folder / "customers.png"), full_page=True)
 
     page.get_by_role("link", name="Calls", exact=True).click()
+    page.get_by_role("heading", name="Calls").wait_for()
+    wait_until_idle(page)
     frame = page.frame_locator(_PLAYER)
     frame.locator(".w").nth(60).click()
     frame.locator("#play").click()
