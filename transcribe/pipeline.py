@@ -20,6 +20,7 @@ from transcribe.attribution import attribute_words, utterances_from_channels
 from transcribe.bleed import drop_bleed
 from transcribe.diarization import choose_backend
 from transcribe.diarization.channels import distinct_channel_indices
+from transcribe.ivr_voice import openings_in_another_voice
 from transcribe.models import load_whisper
 from transcribe.nonspeech import drop_non_speech_words, find_non_speech
 from transcribe.prompts import IVR_SPEAKER, label_prompts
@@ -75,7 +76,8 @@ def run(
         channels, tracks = None, [mixdown]
     non_speech = _find_non_speech(tracks)
     utterances = drop_non_speech_words(utterances, non_speech, channels or {})
-    utterances, ivr = label_prompts(utterances, options.ivr_prompts, channels)
+    recorded = _recorded_openings(audio, utterances, channels, options.device)
+    utterances, ivr = label_prompts(utterances, options.ivr_prompts, channels, recorded)
     turns = _turns(backend, diarized, utterances, non_speech)
     if channels is None:
         utterances, turns = _renumbered(utterances, turns)
@@ -90,6 +92,18 @@ def run(
         models={"asr": options.model, "diarization": backend},
         non_speech=non_speech,
         turns=turns,
+    )
+
+
+def _recorded_openings(
+    audio: Audio, utterances: Sequence[Utterance], channels: dict[str, int] | None, device: str
+) -> set[int]:
+    """Utterances that open a party's channel in a recorded voice. Only one party per channel
+    gives a party's own voice to compare with; a mixdown's prompts are found by wording only."""
+    if channels is None:
+        return set()
+    return openings_in_another_voice(
+        utterances, {label: audio.samples[i] for label, i in channels.items()}, device
     )
 
 

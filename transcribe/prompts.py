@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from difflib import SequenceMatcher
 from itertools import groupby
 
@@ -36,10 +36,15 @@ def prompt_words(prompt: str) -> list[str]:
 
 
 def label_prompts(
-    utterances: Sequence[Utterance], prompts: Sequence[str], channels: Mapping[str, int] | None
+    utterances: Sequence[Utterance],
+    prompts: Sequence[str],
+    channels: Mapping[str, int] | None,
+    recorded: Collection[int] = (),
 ) -> tuple[tuple[Utterance, ...], Speaker | None]:
     """``utterances`` with the words of every occurrence of a prompt given to ``IVR_SPEAKER``, and
     the IVR as a speaker (on the channel its first prompt was heard on) if any prompt was heard.
+    The ``recorded`` utterances (indices: found to be a recorded voice by ``transcribe.ivr_voice``)
+    are the IVR's too.
 
     With a ``channels`` map (one party per channel, where the other party may talk over a prompt)
     each speaker's words are searched apart; in a mixdown, all words in time order, since
@@ -55,7 +60,8 @@ def label_prompts(
         ),
         key=lambda item: (group_of(item), item[0]),
     )
-    played: list[tuple[int, int]] = []  # (utterance index, word position) of prompt words
+    # (utterance index, word position) of the words played
+    played = [(index, position) for index in recorded for position in range(len(utterances[index].words))]
     for _, group in groupby(spoken, key=group_of):
         places = [(index, position) for _, index, position in group]
         said = [_spoken_form(utterances[index].words[position]) for index, position in places]

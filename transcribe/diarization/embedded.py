@@ -350,7 +350,22 @@ def _embed(
     dense = _windows(np.concatenate([_frames(stretch) for stretch in stretches]), _DENSE_HOP_FRAMES)
     own = [_windows(_voiced_part(_frames(piece), voiced), _HOP_FRAMES) for piece in pieces]
     owners = np.repeat(np.arange(len(pieces)), [len(windows) for windows in own])
-    index = np.concatenate([dense, *own])
+    stacked = _encode(samples, stretches, [dense, *own], device, hook)
+    sums = np.zeros((len(pieces), stacked.shape[1]))
+    np.add.at(sums, owners, stacked[len(dense) :])
+    return _normalised(stacked[: len(dense)]), _normalised(sums)
+
+
+def _encode(
+    samples: np.ndarray,
+    stretches: Sequence[Span],
+    blocks: Sequence[np.ndarray],
+    device: str,
+    hook: ProgressHook,
+) -> np.ndarray:
+    """Raw voiceprints (float64) of the encoder windows of ``blocks`` ((windows, 160) frame indices
+    each), in order; the mel gain is set on the speech of ``stretches``."""
+    index = np.concatenate(blocks)
     needed, inverse = np.unique(index, return_inverse=True)
     mel = _normalised_mel(samples, stretches, needed)
     rows = inverse.reshape(index.shape)
@@ -362,10 +377,7 @@ def _embed(
             chunk = torch.from_numpy(mel[rows[batch : batch + _BATCH_WINDOWS]])
             embedded.append(encoder(chunk.to(encoder.device)).cpu().numpy())
             hook("diarization", completed=min(batch + _BATCH_WINDOWS, len(rows)), total=len(rows))
-    stacked = np.concatenate(embedded).astype(np.float64)
-    sums = np.zeros((len(pieces), stacked.shape[1]))
-    np.add.at(sums, owners, stacked[len(dense) :])
-    return _normalised(stacked[: len(dense)]), _normalised(sums)
+    return np.concatenate(embedded).astype(np.float64)
 
 
 def _normalised(vectors: np.ndarray) -> np.ndarray:
@@ -450,6 +462,33 @@ def voice_split(samples: np.ndarray, device: str = "cpu") -> VoiceSplit:
     found = _normalised(windows - windows.mean(axis=0))
     labels = _split(found, 2)
     return _voice_split(windows, labels, _silhouette(found, labels))
+
+
+@dataclass(frozen=True)
+class Voiceprint:
+    vector: np.ndarray  # L2-normalised GE2E embedding, the recording's mean not removed
+    seconds: float  # of voiced speech it was taken from
+
+
+def voiceprints(
+    samples: np.ndarray, groups: Sequence[Sequence[Span]], device: str = "cpu"
+) -> list[Voiceprint]:
+    """One voiceprint per (non-empty) group of spans of a 16 kHz mono signal, from the group's
+    voiced frames together, as a piece's is taken; for comparing voices outside diarization."""
+    stretches = _union([span for group in groups for span in group])
+    voiced = _voiced_frames(samples[: int(stretches[-1][1] * SAMPLE_RATE) + _N_FFT])
+    frames = [np.concatenate([_frames(span) for span in group]) for group in groups]
+    blocks = [_windows(_voiced_part(group_frames, voiced), _HOP_FRAMES) for group_frames in frames]
+    raw = _encode(samples, stretches, blocks, device, no_progress)
+    per_group = np.split(raw, np.cumsum([len(block) for block in blocks])[:-1])
+    return [
+        Voiceprint(_normalised(windows.sum(axis=0, keepdims=True))[0], _voiced_seconds(group_frames, voiced))
+        for windows, group_frames in zip(per_group, frames, strict=True)
+    ]
+
+
+def _voiced_seconds(frames: np.ndarray, voiced: np.ndarray) -> float:
+    return int(np.count_nonzero(voiced[frames[frames < len(voiced)]])) / 100
 
 
 def _voice_split(embeddings: np.ndarray, labels: np.ndarray, silhouette: float) -> VoiceSplit:

@@ -90,3 +90,14 @@ def test_in_a_mixdown_a_prompt_split_between_two_voices_is_found_whole():
 def test_no_prompts_configured_changes_nothing():
     agent = _said("S1", 0.0, NOTICE)
     assert label_prompts([agent], [], {"S1": 0}) == ((agent,), None)
+
+
+def test_utterances_found_recorded_by_voice_are_the_ivrs_without_a_listed_prompt():
+    greeting = _said("S1", 0.0, "Thank you for calling, all our lines are busy.")
+    agent = _said("S1", 6.0, "Hi, this is Maria.")
+
+    labelled, ivr = label_prompts([greeting, agent], [], {"S1": 0, "S2": 1}, recorded={0})
+
+    assert ivr == Speaker(IVR_SPEAKER, "ivr", 0)
+    assert _texts(labelled) == [("IVR", greeting.text), ("S1", agent.text)]
+    assert all(w.speaker == "IVR" for w in labelled[0].words)

@@ -1,0 +1,72 @@
+"""A recorded voice opening a party's channel, found by voice when its wording is not listed.
+
+On a stereo call the phone system's greeting or recording notice is often played on the agent's
+line before the agent picks up, while the customer listens. ``transcribe.prompts`` finds prompts
+whose wording the organisation listed; this finds the ones it did not, by what they sound like:
+the words a channel carries before the other party first speaks, when they are in a clearly
+different voice from that channel's party afterwards, were not said by that party.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from transcribe.diarization.embedded import voiceprints
+from transcribe.types import Utterance
+
+# Both sides of the comparison need this much voiced speech. ``bench.ivr_voice`` measures, on
+# every speaker alone of the eval, demo and synthetic calls: a 4 s opening of a voice against the
+# rest of it reaches a cosine of 0.90 or more; against another voice of the same call, at most
+# 0.835 (two women on one real phone line). With 2 s openings the ranges overlap (0.80 / 0.83),
+# so a shorter opening is never judged.
+_MIN_OPENING = 4.0
+_MIN_AFTER = 2.0
+# The party's voice is taken from this much of their speech after the opening: enough for a
+# steady voiceprint, while an hour-long call costs no more than a short one.
+_MAX_AFTER = 30.0
+# Below this cosine the opening is another voice. The line sits nearer the other voices' range
+# than the same voices': missing a prompt leaves it with the party, as without this check, while
+# a false find would take the party's own words away from them.
+_ANOTHER_VOICE = 0.85
+
+
+def openings_in_another_voice(
+    utterances: Sequence[Utterance], channels: Mapping[str, np.ndarray], device: str = "cpu"
+) -> set[int]:
+    """Indices of ``utterances`` that open a channel in a voice other than its party's.
+
+    ``channels``: each party's label and the 16 kHz samples of their channel. A channel's opening
+    is a run of its first utterances that ends before any other party speaks; of the runs long
+    enough to judge, the one whose voice is least like the party's afterwards is taken.
+    """
+    found: set[int] = set()
+    for label, samples in channels.items():
+        mine = [index for index, utterance in enumerate(utterances) if utterance.speaker == label]
+        others_start = min((u.start for u in utterances if u.speaker != label), default=float("inf"))
+        openings = [count for count in range(1, len(mine)) if utterances[mine[count - 1]].end <= others_start]
+        if not openings:
+            continue
+        spans = [(utterances[index].start, utterances[index].end) for index in mine]
+        groups = [group for count in openings for group in (spans[:count], _first_seconds(spans[count:]))]
+        prints = voiceprints(samples, groups, device)
+        judged = [
+            (float(opening.vector @ after.vector), count)
+            for count, opening, after in zip(openings, prints[::2], prints[1::2], strict=True)
+            if opening.seconds >= _MIN_OPENING and after.seconds >= _MIN_AFTER
+        ]
+        if judged and min(judged)[0] < _ANOTHER_VOICE:
+            found.update(mine[: min(judged)[1]])
+    return found
+
+
+def _first_seconds(spans: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The leading spans that start within ``_MAX_AFTER`` seconds of speech (at least one)."""
+    kept, total = [], 0.0
+    for start, end in spans:
+        if kept and total >= _MAX_AFTER:
+            break
+        kept.append((start, end))
+        total += end - start
+    return kept
