@@ -10,6 +10,7 @@ different voice from that channel's party afterwards, were not said by that part
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import accumulate
 
 import numpy as np
 
@@ -23,6 +24,9 @@ from transcribe.types import Utterance
 # so a shorter opening is never judged.
 _MIN_OPENING = 4.0
 _MIN_AFTER = 2.0
+# Openings longer than this are not judged (a phone system's greeting and notices take far less),
+# which bounds the work on a channel whose other party stays silent for long.
+_MAX_OPENING = 60.0
 # The party's voice is taken from this much of their speech after the opening: enough for a
 # steady voiceprint, while an hour-long call costs no more than a short one.
 _MAX_AFTER = 30.0
@@ -45,10 +49,15 @@ def openings_in_another_voice(
     for label, samples in channels.items():
         mine = [index for index, utterance in enumerate(utterances) if utterance.speaker == label]
         others_start = min((u.start for u in utterances if u.speaker != label), default=float("inf"))
-        openings = [count for count in range(1, len(mine)) if utterances[mine[count - 1]].end <= others_start]
+        spans = [(utterances[index].start, utterances[index].end) for index in mine]
+        spoken = list(accumulate(end - start for start, end in spans))
+        openings = [
+            count
+            for count in range(1, len(mine))
+            if spans[count - 1][1] <= others_start and spoken[count - 1] <= _MAX_OPENING
+        ]
         if not openings:
             continue
-        spans = [(utterances[index].start, utterances[index].end) for index in mine]
         groups = [group for count in openings for group in (spans[:count], _first_seconds(spans[count:]))]
         prints = voiceprints(samples, groups, device)
         judged = [
@@ -56,8 +65,11 @@ def openings_in_another_voice(
             for count, opening, after in zip(openings, prints[::2], prints[1::2], strict=True)
             if opening.seconds >= _MIN_OPENING and after.seconds >= _MIN_AFTER
         ]
-        if judged and min(judged)[0] < _ANOTHER_VOICE:
-            found.update(mine[: min(judged)[1]])
+        if not judged:
+            continue
+        cosine, count = min(judged)
+        if cosine < _ANOTHER_VOICE:
+            found.update(mine[:count])
     return found
 
 
