@@ -7,7 +7,7 @@ For every speaker alone in the recordings of the folders (default ``shared/eval`
 takes an opening of just enough audio to hold the voiced seconds ``transcribe.ivr_voice`` needs,
 and prints the cosine of its voiceprint against the rest of that speaker (the same voice) and
 against the rest of each other speaker of the recording (another voice). The line
-``_ANOTHER_VOICE`` there should lie above every other voice and below every same voice.
+``ANOTHER_VOICE`` there should lie above every other voice and below every same voice.
 """
 
 from __future__ import annotations
@@ -20,23 +20,23 @@ import numpy as np
 from bench.accuracy import AUDIO_SUFFIXES, DEFAULT_FOLDER
 from bench.voice_count import SAMPLE_AUDIO, voices_alone
 from transcribe.diarization.embedded import Voiceprint, voiceprints
-from transcribe.ivr_voice import _ANOTHER_VOICE, _MIN_AFTER, _MIN_OPENING
+from transcribe.ivr_voice import ANOTHER_VOICE, MIN_AFTER, MIN_OPENING
 from transcribe.types import SAMPLE_RATE
 
 _OPENING_STEP = 0.25  # seconds of audio added to an opening until it holds enough voice
 
 
 def opening_and_rest(samples: np.ndarray) -> tuple[Voiceprint, Voiceprint] | None:
-    """The voiceprint of the shortest opening with ``_MIN_OPENING`` voiced seconds, and of the rest."""
+    """The voiceprint of the shortest opening with ``MIN_OPENING`` voiced seconds, and of the rest."""
     duration = len(samples) / SAMPLE_RATE
-    ends = np.arange(_MIN_OPENING, duration - _MIN_AFTER, _OPENING_STEP)
+    ends = np.arange(MIN_OPENING, duration - MIN_AFTER, _OPENING_STEP)
     if not len(ends):
         return None
     openings = voiceprints(samples, [[(0.0, float(end))] for end in ends])
     for end, opening in zip(ends, openings, strict=True):
-        if opening.seconds >= _MIN_OPENING:
+        if opening.seconds >= MIN_OPENING:
             (rest,) = voiceprints(samples, [[(float(end), duration)]])
-            return (opening, rest) if rest.seconds >= _MIN_AFTER else None
+            return (opening, rest) if rest.seconds >= MIN_AFTER else None
     return None
 
 
@@ -60,14 +60,14 @@ def main() -> None:
                 for against, (_, rest) in judged.items():
                     cosine = float(opening.vector @ rest.vector)
                     (same if against == name else other).append(cosine)
-                    verdict = "another voice" if cosine < _ANOTHER_VOICE else "same voice"
+                    verdict = "another voice" if cosine < ANOTHER_VOICE else "same voice"
                     wrong = "  <- wrong" if (verdict == "same voice") != (against == name) else ""
                     print(f"{path.stem + ': ' + name:<44} {against:<24} {cosine:>7.3f}  {verdict}{wrong}")
     if same and other:
         print(
             f"\nsame voice: {len(same)}, lowest {min(same):.3f}; another voice: {len(other)}, highest "
-            f"{max(other):.3f}; line at {_ANOTHER_VOICE}: {sum(c < _ANOTHER_VOICE for c in same)} same "
-            f"voices and {sum(c >= _ANOTHER_VOICE for c in other)} other voices on the wrong side"
+            f"{max(other):.3f}; line at {ANOTHER_VOICE}: {sum(c < ANOTHER_VOICE for c in same)} same "
+            f"voices and {sum(c >= ANOTHER_VOICE for c in other)} other voices on the wrong side"
         )
 
 

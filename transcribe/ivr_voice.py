@@ -22,8 +22,8 @@ from transcribe.types import Utterance
 # rest of it reaches a cosine of 0.90 or more; against another voice of the same call, at most
 # 0.835 (two women on one real phone line). With 2 s openings the ranges overlap (0.80 / 0.83),
 # so a shorter opening is never judged.
-_MIN_OPENING = 4.0
-_MIN_AFTER = 2.0
+MIN_OPENING = 4.0
+MIN_AFTER = 2.0
 # Openings longer than this are not judged (a phone system's greeting and notices take far less),
 # which bounds the work on a channel whose other party stays silent for long.
 _MAX_OPENING = 60.0
@@ -33,7 +33,7 @@ _MAX_AFTER = 30.0
 # Below this cosine the opening is another voice. The line sits nearer the other voices' range
 # than the same voices': missing a prompt leaves it with the party, as without this check, while
 # a false find would take the party's own words away from them.
-_ANOTHER_VOICE = 0.85
+ANOTHER_VOICE = 0.85
 
 
 def openings_in_another_voice(
@@ -63,12 +63,12 @@ def openings_in_another_voice(
         judged = [
             (float(opening.vector @ after.vector), count)
             for count, opening, after in zip(openings, prints[::2], prints[1::2], strict=True)
-            if opening.seconds >= _MIN_OPENING and after.seconds >= _MIN_AFTER
+            if opening.seconds >= MIN_OPENING and after.seconds >= MIN_AFTER
         ]
         if not judged:
             continue
         cosine, count = min(judged)
-        if cosine < _ANOTHER_VOICE:
+        if cosine < ANOTHER_VOICE:
             found.update(mine[:count])
     return found
 
