@@ -86,7 +86,7 @@ def test_click_seeks_to_the_word_and_the_highlight_follows(page, app_url: str, a
 
     frame.locator("#play").click()  # pause: the position goes back to the page for a comment
     at = audio.evaluate("a => a.currentTime")
-    page.get_by_text(f"Comment at {clock(at)}").wait_for()
+    page.get_by_text(f"Comment at {clock(at)}").first.wait_for()  # .first: a rerun may still show the old one
 
     box = frame.locator("#strip").bounding_box()
     frame.locator("#strip").click(position={"x": box["width"] / 2, "y": box["height"] / 2})
@@ -124,7 +124,8 @@ def test_screenshot_of_every_page(page, app_url: str, tmp_path: Path) -> None:  
     frame.locator("#play").click()
     page.wait_for_timeout(1500)
     frame.locator("#play").click()
-    page.get_by_text("Comment at").wait_for()
+    page.get_by_text("Comment at").first.wait_for()
+    wait_until_idle(page)
     page.wait_for_timeout(1000)
     page.screenshot(path=str(folder / "call.png"), full_page=True)
 
