@@ -55,7 +55,7 @@ def _open_call(page, app_url: str):  # type: ignore[no-untyped-def]
     page.get_by_role("link", name="Calls", exact=True).click()
     page.get_by_test_id("stSelectbox").first.click()
     page.get_by_role("option", name=re.compile("Emma de Vries")).click()
-    page.get_by_role("heading", name=re.compile("Emma de Vries")).wait_for()
+    page.get_by_role("heading", name=re.compile("Emma de Vries")).first.wait_for()
     wait_until_idle(page)
     frame = page.frame_locator(_PLAYER)
     frame.locator(".w").first.wait_for()
@@ -112,12 +112,12 @@ def test_screenshot_of_every_page(page, app_url: str, tmp_path: Path) -> None:  
 
     page.get_by_placeholder("Phone number in any format").fill("06 12345678")
     page.keyboard.press("Enter")
-    page.get_by_role("heading", name="Emma de Vries").wait_for()
+    page.get_by_role("heading", name="Emma de Vries").first.wait_for()
     page.wait_for_timeout(1500)
     page.screenshot(path=str(folder / "customers.png"), full_page=True)
 
     page.get_by_role("link", name="Calls", exact=True).click()
-    page.get_by_role("heading", name="Calls").wait_for()
+    page.get_by_role("heading", name="Calls").first.wait_for()
     wait_until_idle(page)
     frame = page.frame_locator(_PLAYER)
     frame.locator(".w").nth(60).click()
@@ -138,23 +138,23 @@ def test_screenshot_of_every_page(page, app_url: str, tmp_path: Path) -> None:  
 
     page.get_by_role("link", name="Quality", exact=True).click()
     page.get_by_role("tab", name="Agent overview").click()
-    page.get_by_text("Interruptions by agent").wait_for()
+    page.get_by_text("Interruptions by agent").first.wait_for()
     page.wait_for_timeout(2500)
     page.screenshot(path=str(folder / "quality.png"), full_page=True)
 
     page.get_by_role("link", name="Audit log", exact=True).click()
     page.get_by_role("button", name="Verify the chain").click()
-    page.get_by_text("The chain is intact").wait_for()
+    page.get_by_text("The chain is intact").first.wait_for()
     page.wait_for_timeout(1000)
     page.screenshot(path=str(folder / "audit.png"), full_page=True)
 
     page.get_by_role("link", name="Admin", exact=True).click()
-    page.get_by_text("Add a user").wait_for()
+    page.get_by_text("Add a user").first.wait_for()
     page.wait_for_timeout(1000)
     page.screenshot(path=str(folder / "admin.png"), full_page=True)
 
     page.get_by_role("button", name="Sign out").click()
-    page.get_by_role("button", name="Sign in", exact=True).wait_for()
+    page.get_by_role("button", name="Sign in", exact=True).first.wait_for()
     page.screenshot(path=str(folder / "sign_in.png"))
     assert sorted(p.name for p in folder.glob("*.png")) == sorted(
         ["admin.png", "audit.png", "call.png", "customers.png", "quality.png", "search.png", "sign_in.png"]
