@@ -58,7 +58,7 @@ def main() -> None:
             judged = {name: pair for name, pair in parts.items() if pair is not None}
             for name, (opening, _) in judged.items():
                 for against, (_, rest) in judged.items():
-                    cosine = float(opening.vector @ rest.vector)
+                    cosine = opening.cosine(rest)
                     (same if against == name else other).append(cosine)
                     verdict = "another voice" if cosine < ANOTHER_VOICE else "same voice"
                     wrong = "  <- wrong" if (verdict == "same voice") != (against == name) else ""

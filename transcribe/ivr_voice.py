@@ -61,7 +61,7 @@ def openings_in_another_voice(
         groups = [group for count in openings for group in (spans[:count], _first_seconds(spans[count:]))]
         prints = voiceprints(samples, groups, device)
         judged = [
-            (float(opening.vector @ after.vector), count)
+            (opening.cosine(after), count)
             for count, opening, after in zip(openings, prints[::2], prints[1::2], strict=True)
             if opening.seconds >= MIN_OPENING and after.seconds >= MIN_AFTER
         ]

@@ -62,14 +62,14 @@ _MEL_BLOCK_FRAMES = 8192
 # Pauses of 300 ms or more split speech regions; short pauses are where turns change hands.
 # Candidate turns ("pieces") are runs of words inside one Whisper segment, cut where the words
 # pause this long (in a call, the floor changes hands at pauses far more often than mid-phrase)...
-_WORD_GAP = 0.3
+WORD_GAP = 0.3
 # ...after a word that ends a sentence, where a reply often follows with no pause at all: with the
 # VAD filter on, one Whisper segment can hold many sentences (``base`` makes segments of up to
 # 30 s), so its sentence ends stand for the segment boundaries it did not make...
-_SENTENCE_ENDS = (".", "?", "!", "\u3002", "\uff1f", "\uff01")  # and the CJK full-width forms
+SENTENCE_ENDS = (".", "?", "!", "\u3002", "\uff1f", "\uff01")  # and the CJK full-width forms
 # ...and cut again, at a word boundary, so no piece is longer than this: a Whisper segment can
 # hold both parties (a quick reply, overtalk), and a piece gets only one speaker.
-_MAX_PIECE = 2.0
+MAX_PIECE = 2.0
 # Speech the VAD heard but no word covers (ASR missed it, or it is a backchannel under the other
 # party) becomes pieces of its own when at least this long; shorter bits join their neighbours.
 _MIN_UNHEARD = 0.4
@@ -201,8 +201,8 @@ def _pieces(regions: Sequence[Span], segments: Sequence[AsrSegment]) -> list[Spa
         for index in range(1, len(words) + 1):
             if (
                 index == len(words)
-                or words[index].start - words[index - 1].end >= _WORD_GAP
-                or words[index - 1].text.endswith(_SENTENCE_ENDS)
+                or words[index].start - words[index - 1].end >= WORD_GAP
+                or words[index - 1].text.endswith(SENTENCE_ENDS)
             ):
                 heard.extend(_cut_long(words[run_start:index]))
                 run_start = index
@@ -229,10 +229,10 @@ def _clipped(span: Span, regions: Sequence[Span]) -> Span:
 
 
 def _cut_long(words: Sequence[Word]) -> list[Span]:
-    """A word run as spans of at most ``_MAX_PIECE`` seconds (longer only for one long word),
+    """A word run as spans of at most ``MAX_PIECE`` seconds (longer only for one long word),
     cut at the word boundaries nearest to equal shares."""
     start, end = words[0].start, words[-1].end
-    parts = max(1, int(np.ceil((end - start) / _MAX_PIECE)))
+    parts = max(1, int(np.ceil((end - start) / MAX_PIECE)))
     if parts == 1 or len(words) == 1:
         return [(start, end)] if end > start else []
     boundaries = np.array([word.start for word in words[1:]])
@@ -247,8 +247,8 @@ def _cut_long(words: Sequence[Word]) -> list[Span]:
 
 
 def _cut_span(start: float, end: float) -> list[Span]:
-    """A span of unheard speech in equal parts of at most ``_MAX_PIECE`` seconds."""
-    parts = max(1, int(np.ceil((end - start) / _MAX_PIECE)))
+    """A span of unheard speech in equal parts of at most ``MAX_PIECE`` seconds."""
+    parts = max(1, int(np.ceil((end - start) / MAX_PIECE)))
     edges = np.linspace(start, end, parts + 1)
     return [(float(a), float(b)) for a, b in pairwise(edges)]
 
@@ -466,8 +466,22 @@ def voice_split(samples: np.ndarray, device: str = "cpu") -> VoiceSplit:
 
 @dataclass(frozen=True)
 class Voiceprint:
-    vector: np.ndarray  # L2-normalised GE2E embedding, the recording's mean not removed
-    seconds: float  # of voiced speech it was taken from
+    """A voice as heard in some speech: the sum of its encoder windows' raw GE2E embeddings (so the
+    voiceprints of separate stretches add up to theirs together) and the voiced seconds behind it."""
+
+    total: np.ndarray
+    seconds: float
+
+    @property
+    def vector(self) -> np.ndarray:
+        """L2-normalised, the recording's mean not removed."""
+        return self.total / max(float(np.linalg.norm(self.total)), 1e-12)
+
+    def cosine(self, other: Voiceprint) -> float:
+        return float(self.vector @ other.vector)
+
+    def __add__(self, other: Voiceprint) -> Voiceprint:
+        return Voiceprint(self.total + other.total, self.seconds + other.seconds)
 
 
 def voiceprints(
@@ -482,7 +496,7 @@ def voiceprints(
     raw = _encode(samples, stretches, blocks, device, no_progress)
     per_group = np.split(raw, np.cumsum([len(block) for block in blocks])[:-1])
     return [
-        Voiceprint(_normalised(windows.sum(axis=0, keepdims=True))[0], _voiced_seconds(group_frames, voiced))
+        Voiceprint(windows.sum(axis=0), _voiced_seconds(group_frames, voiced))
         for windows, group_frames in zip(per_group, frames, strict=True)
     ]
 
