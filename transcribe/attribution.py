@@ -112,6 +112,14 @@ def _nearest(start: float, end: float, before: SpeakerTurn | None, after: Speake
     return after
 
 
+def split_by_speaker(utterance: Utterance, speakers: Sequence[str]) -> list[Utterance]:
+    """The utterance as runs of same-speaker words (``speakers``: one label per word)."""
+    if all(speaker == utterance.speaker for speaker in speakers):
+        return [utterance]  # as it was, Whisper's own text included
+    segment = AsrSegment(utterance.start, utterance.end, utterance.text, utterance.words)
+    return _segment_utterances(segment, speakers)
+
+
 def _segment_utterances(segment: AsrSegment, speakers: Sequence[str]) -> list[Utterance]:
     """Split one segment into same-speaker runs without a long pause (``speakers`` is one label
     per word, or a single label for a segment without word timings)."""

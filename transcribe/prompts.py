@@ -10,12 +10,12 @@ becomes the words of the speaker ``IVR`` with the role "ivr".
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Collection, Mapping, Sequence
 from difflib import SequenceMatcher
 from itertools import groupby
 
+from transcribe.attribution import split_by_speaker
 from transcribe.types import Speaker, Utterance, Word
 
 IVR_SPEAKER = "IVR"
@@ -76,8 +76,12 @@ def label_prompts(
     parts = (
         part
         for index, utterance in enumerate(utterances)
-        for part in _split(
-            utterance, [(index, position) in marked for position in range(len(utterance.words))]
+        for part in split_by_speaker(
+            utterance,
+            [
+                IVR_SPEAKER if (index, position) in marked else utterance.speaker
+                for position in range(len(utterance.words))
+            ],
         )
     )
     return tuple(sorted(parts, key=lambda utterance: (utterance.start, utterance.end))), speaker
@@ -119,16 +123,3 @@ def _similarity(run: Sequence[str], prompt: Sequence[str]) -> float:
     if matcher.real_quick_ratio() < _MATCH or matcher.quick_ratio() < _MATCH:
         return 0.0  # cheap upper bounds first: most runs share too few letters to be the prompt
     return matcher.ratio()
-
-
-def _split(utterance: Utterance, played: Sequence[bool]) -> list[Utterance]:
-    """The utterance as runs of the speaker's words and the IVR's, in order."""
-    if not any(played):
-        return [utterance]
-    parts = []
-    for is_prompt, run in groupby(zip(utterance.words, played, strict=True), key=lambda pair: pair[1]):
-        speaker = IVR_SPEAKER if is_prompt else utterance.speaker
-        words = tuple(dataclasses.replace(word, speaker=speaker) for word, _ in run)
-        text = " ".join(word.text.strip() for word in words)
-        parts.append(Utterance(speaker, words[0].start, words[-1].end, text, words))
-    return parts
