@@ -18,6 +18,7 @@ from faster_whisper import WhisperModel
 from transcribe.asr import recognize
 from transcribe.attribution import attribute_words, utterances_from_channels
 from transcribe.bleed import drop_bleed
+from transcribe.channel_voices import voices_on_channels
 from transcribe.diarization import choose_backend
 from transcribe.diarization.channels import distinct_channel_indices
 from transcribe.ivr_voice import openings_in_another_voice
@@ -78,6 +79,8 @@ def run(
     utterances = drop_non_speech_words(utterances, non_speech, channels or {})
     recorded = _recorded_openings(audio, utterances, channels, options.device)
     utterances, ivr = label_prompts(utterances, options.ivr_prompts, channels, recorded)
+    if channels is not None:  # a transfer or a supervisor: another voice on a party's line
+        utterances, channels = voices_on_channels(utterances, channels, audio.samples, options.device)
     turns = _turns(backend, diarized, utterances, non_speech)
     if channels is None:
         utterances, turns = _renumbered(utterances, turns)

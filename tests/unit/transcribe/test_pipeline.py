@@ -156,6 +156,31 @@ def test_the_agents_own_greeting_before_the_customer_speaks_stays_the_agents(mod
 
 
 @pytest.mark.slow
+def test_a_voice_taking_over_the_agents_line_is_a_speaker_of_its_own(models_cache):
+    # The demo agent, then (after a transfer's pause) JFK as a colleague, then the agent again.
+    agent, customer = decode(SAMPLE_AUDIO / "2024-05-06_double_charge.wav").samples
+    colleague = decode(EVAL / "jfk.flac").samples[0]
+    agent_again = decode(SAMPLE_AUDIO / "2024-05-13_outage_credit.opus").samples[0]
+    pause = np.zeros(2 * 16000, dtype=np.float32)
+    audio = _stereo([agent, pause, colleague, pause, agent_again], [customer])
+
+    transcript = pipeline.run(audio, TranscribeOptions(), cache_dir=models_cache)
+
+    assert transcript.speakers == (
+        Speaker("S1", "agent", 0),
+        Speaker("S2", "customer", 1),
+        Speaker("S3", "agent", 0),
+    )
+    colleague_text, agent_text = _text_of(transcript, "S3"), _text_of(transcript, "S1")
+    assert "ask not what your country can do for you" in colleague_text
+    assert "calling" not in colleague_text and "speaking with sam" not in colleague_text
+    assert "my name is sam" in agent_text and "speaking with sam" in agent_text
+    assert "country" not in agent_text and "that is all" not in agent_text
+    colleague_turns = [turn for turn in transcript.turns if turn.speaker == "S3"]
+    assert colleague_turns and all(55 < turn.start and turn.end < 70 for turn in colleague_turns)
+
+
+@pytest.mark.slow
 def test_an_opening_too_short_to_judge_by_voice_stays_the_partys(models_cache):
     # 2.5 s of another voice (the customer's line of stereo_2spk) before the agent: two voices
     # are not told apart reliably on so little speech (bench.ivr_voice), so it is left as it is.

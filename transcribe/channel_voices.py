@@ -1,0 +1,182 @@
+"""Who is on each line: the voice on a stereo channel can change during a call.
+
+One party per channel makes stereo diarization exact, but the person on a line can change: the
+agent transfers the call to a colleague or hands it to a supervisor, or the customer passes the
+phone to someone. A channel's utterances are scanned for the points where the voice just before
+and just after clearly differ (voiceprints of equal voiced length, up to ``MAX_SIDE`` seconds each
+side, compared as ``transcribe.ivr_voice`` compares an opening with its party). Each stint between
+such points is then matched with the voices already heard on that channel (the first agent coming
+back after a hold) or becomes a new speaker on the channel, who takes the channel's role.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import pairwise
+
+import numpy as np
+
+from transcribe.attribution import split_by_speaker
+from transcribe.diarization.embedded import MAX_PIECE, SENTENCE_ENDS, WORD_GAP, Voiceprint, voiceprints
+from transcribe.ivr_voice import ANOTHER_VOICE, MIN_OPENING
+from transcribe.types import Utterance, Word
+
+# Each side of a change needs as much voiced speech as an opening does before it is judged: the
+# same measurement backs both (``bench.ivr_voice``, and ``bench.channel_voices`` for changes).
+MIN_SIDE = MIN_OPENING
+# The voice on each side is taken from at most this much speech next to the point, so a stint in
+# the middle of a call is compared with its neighbours and not with the whole call.
+MAX_SIDE = 8.0
+
+Place = tuple[int, int]  # (utterance index, word position): a word of the input
+
+
+def voices_on_channels(
+    utterances: Sequence[Utterance],
+    channels: Mapping[str, int],
+    signals: np.ndarray,
+    device: str = "cpu",
+) -> tuple[tuple[Utterance, ...], dict[str, int]]:
+    """``utterances`` with each further voice on a party's channel as a speaker of its own, and
+    every speaker's channel (the party labels of ``channels``, then the new ones).
+
+    ``signals``: the 16 kHz samples, (channels, frames). A change of voice can fall inside an
+    utterance (Whisper does not always pause for it), so voices are judged on runs of words, and
+    an utterance that holds two voices is split. New speakers are numbered after the highest
+    "S<n>" label, in order of first speech.
+    """
+    stints: list[tuple[float, str, int, list[Place]]] = []  # (start, party, voice, its words)
+    for label, channel in channels.items():
+        places = sorted(
+            (
+                (index, position)
+                for index, u in enumerate(utterances)
+                if u.speaker == label
+                for position in range(len(u.words))
+            ),
+            key=lambda place: utterances[place[0]].words[place[1]].start,
+        )
+        words = [utterances[index].words[position] for index, position in places]
+        runs = _runs(words)
+        if len(runs) < 2:
+            continue
+        prints = voiceprints(
+            signals[channel], [[(words[first].start, words[stop - 1].end)] for first, stop in runs], device
+        )
+        bounds = [0, *voice_changes(prints), len(runs)]
+        for (first, stop), voice in zip(pairwise(bounds), _voices(prints, bounds), strict=True):
+            if voice:
+                held = places[runs[first][0] : runs[stop - 1][1]]
+                stints.append((words[runs[first][0]].start, label, voice, held))
+    if not stints:
+        return tuple(utterances), dict(channels)
+    number = 1 + max(int(label[1:]) for label in channels if label[1:].isdigit())
+    new_labels: dict[tuple[str, int], str] = {}
+    speaker_of: dict[Place, str] = {}
+    for _, party, voice, held in sorted(stints, key=lambda stint: stint[0]):
+        new_labels.setdefault((party, voice), f"S{number + len(new_labels)}")
+        speaker_of.update(dict.fromkeys(held, new_labels[(party, voice)]))
+    relabelled = [
+        part
+        for index, utterance in enumerate(utterances)
+        for part in split_by_speaker(
+            utterance,
+            [
+                speaker_of.get((index, position), utterance.speaker)
+                for position in range(len(utterance.words))
+            ],
+        )
+    ]
+    return (
+        tuple(sorted(relabelled, key=lambda utterance: (utterance.start, utterance.end))),
+        {**channels, **{new: channels[party] for (party, _), new in new_labels.items()}},
+    )
+
+
+def voice_changes(prints: Sequence[Voiceprint]) -> list[int]:
+    """Positions in ``prints`` (one per utterance of a channel, in order) where another voice takes
+    over, by binary segmentation: the clearest change is taken, then each side is searched again."""
+    return _changes(prints, 0, len(prints))
+
+
+def change_cosine(prints: Sequence[Voiceprint], first: int, at: int, stop: int) -> float | None:
+    """How alike the voice just before ``at`` is to the voice just after it, within
+    ``prints[first:stop]``: both sides of equal voiced seconds, up to ``MAX_SIDE``; None when a
+    side has less than ``MIN_SIDE``."""
+    before = _leading((prints[index] for index in range(at - 1, first - 1, -1)), MAX_SIDE)
+    after = _leading((prints[index] for index in range(at, stop)), MAX_SIDE)
+    side = min(sum(p.seconds for p in before), sum(p.seconds for p in after))
+    if side < MIN_SIDE:
+        return None
+    return _together(_leading(before, side)).cosine(_together(_leading(after, side)))
+
+
+def _changes(prints: Sequence[Voiceprint], first: int, stop: int) -> list[int]:
+    # A run next to a change found already may hold both voices (Whisper does not always pause
+    # for a handover): it is left out of the search on that side.
+    low = first + 1 if first > 0 else first
+    high = stop - 1 if stop < len(prints) else stop
+    judged = [
+        (cosine, at)
+        for at in range(low + 1, high)
+        if (cosine := change_cosine(prints, low, at, high)) is not None
+    ]
+    if not judged or min(judged)[0] >= ANOTHER_VOICE:
+        return []
+    _, at = min(judged)
+    return [*_changes(prints, first, at), at, *_changes(prints, at, stop)]
+
+
+def _leading(prints: Iterable[Voiceprint], seconds: float) -> list[Voiceprint]:
+    """The first of ``prints``, as many as it takes to hold ``seconds`` of voice (or all)."""
+    taken: list[Voiceprint] = []
+    held = 0.0
+    for voiceprint in prints:
+        if held >= seconds:
+            break
+        taken.append(voiceprint)
+        held += voiceprint.seconds
+    return taken
+
+
+def _together(prints: Iterable[Voiceprint]) -> Voiceprint:
+    return functools.reduce(operator.add, prints)
+
+
+def _voices(prints: Sequence[Voiceprint], bounds: Sequence[int]) -> list[int]:
+    """A voice per stint between ``bounds``, 0 for the channel's party: a stint in the voice of an
+    earlier one is theirs, any other is a new voice."""
+    heard: list[Voiceprint] = []
+    voices = []
+    for first, stop in pairwise(bounds):
+        stint = _together(prints[first:stop])
+        alike = [stint.cosine(voice) for voice in heard]
+        if alike and max(alike) >= ANOTHER_VOICE:
+            voice = int(np.argmax(alike))
+            heard[voice] = heard[voice] + stint
+        else:
+            voice = len(heard)
+            heard.append(stint)
+        voices.append(voice)
+    return voices
+
+
+def _runs(words: Sequence[Word]) -> list[tuple[int, int]]:
+    """(first, stop) ranges of ``words``, cut at pauses, at sentence ends and before a run grows past
+    ``MAX_PIECE`` seconds: the units a voice is judged on, and the places where it may change.
+    Whisper's word times often stretch over a short pause, so a change of voice can come without
+    a gap between the words."""
+    runs: list[tuple[int, int]] = []
+    first = 0
+    for index in range(1, len(words) + 1):
+        if (
+            index == len(words)
+            or words[index].start - words[index - 1].end >= WORD_GAP
+            or words[index - 1].text.endswith(SENTENCE_ENDS)
+            or words[index].end - words[first].start > MAX_PIECE
+        ):
+            runs.append((first, index))
+            first = index
+    return runs
