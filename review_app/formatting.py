@@ -6,7 +6,7 @@ import html
 from datetime import datetime
 
 from storage.search import HIGHLIGHT_END, HIGHLIGHT_START
-from transcribe.formats import speaker_display_name as speaker_name
+from transcribe.formats import speaker_display_names as speaker_names
 from transcribe.types import Speaker
 
 __all__ = [
@@ -15,7 +15,7 @@ __all__ = [
     "clock",
     "highlighted_html",
     "speaker_color",
-    "speaker_name",
+    "speaker_names",
     "when",
 ]
 

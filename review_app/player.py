@@ -14,7 +14,7 @@ from typing import Any
 
 import streamlit.components.v1 as components
 
-from review_app.formatting import speaker_color, speaker_name
+from review_app.formatting import speaker_color, speaker_names
 from transcribe.types import Transcript
 
 __all__ = ["Marker", "PlayerEvent", "SeekRequest", "call_player", "transcript_payload"]
@@ -49,11 +49,12 @@ def transcript_payload(transcript: Transcript) -> dict[str, Any]:
     """The transcript in the compact shape the player reads: one list per utterance,
     ``[speaker index, start, end, [[start, end, text, probability], ...], text]``."""
     index = {speaker.label: i for i, speaker in enumerate(transcript.speakers)}
+    names = speaker_names(transcript.speakers)
     return {
         "speakers": [
             {
-                "name": speaker_name(speaker),
-                "title": f"{speaker_name(speaker)} ({speaker.label})",
+                "name": names[speaker.label],
+                "title": f"{names[speaker.label]} ({speaker.label})",
                 "color": speaker_color(speaker, i),
             }
             for i, speaker in enumerate(transcript.speakers)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from transcribe.timeline import who_spoke_when
@@ -38,6 +39,18 @@ def role_name(role: str) -> str:
 def speaker_display_name(speaker: Speaker) -> str:
     """What a reader sees: a name a reviewer gave, else the role ("Agent"), else the label ("S2")."""
     return speaker.display_name or (role_name(speaker.role) if speaker.role else speaker.label)
+
+
+def speaker_display_names(speakers: Sequence[Speaker]) -> dict[str, str]:
+    """Label -> display name, numbered where two voices would read alike ("Agent", "Agent 2"): a
+    transfer puts a second voice on the agent's line, with the agent's role."""
+    names: dict[str, str] = {}
+    seen: Counter[str] = Counter()
+    for speaker in speakers:
+        name = speaker_display_name(speaker)
+        seen[name] += 1
+        names[speaker.label] = name if seen[name] == 1 else f"{name} {seen[name]}"
+    return names
 
 
 def to_json(t: Transcript) -> str:
@@ -197,7 +210,7 @@ def _timeline(t: Transcript) -> list[Utterance | NonSpeechSpan]:
 
 def _display_names(t: Transcript) -> Callable[[str], str]:
     """Label -> display name; a label missing from ``speakers`` still shows, as itself."""
-    names = {s.label: speaker_display_name(s) for s in t.speakers}
+    names = speaker_display_names(t.speakers)
     return lambda label: names.get(label, label)
 
 

@@ -14,7 +14,7 @@ import streamlit as st
 
 from review_app import context
 from review_app.audio_links import LINK_LIFETIME_S, audio_url
-from review_app.formatting import clock, speaker_name, when
+from review_app.formatting import clock, speaker_names, when
 from review_app.player import Marker, SeekRequest, call_player, transcript_payload
 from review_app.scoring import score_badge, scoring_panel, status_badge
 from storage import guarded
@@ -201,8 +201,9 @@ with side_column:
             st.caption("Correct who a voice is; the transcript, search filters and exports follow.")
             with st.form("speakers", border=False):
                 corrections = []
+                names = speaker_names(transcript.speakers)
                 for speaker in transcript.speakers:
-                    st.markdown(f"**{speaker_name(speaker)}** · `{speaker.label}`")
+                    st.markdown(f"**{names[speaker.label]}** · `{speaker.label}`")
                     left, right = st.columns(2)
                     role = left.selectbox(
                         "Role",

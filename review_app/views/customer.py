@@ -11,7 +11,7 @@ import streamlit as st
 
 from review_app import context
 from review_app.config import app_settings
-from review_app.formatting import channel_name, clock, speaker_name, when
+from review_app.formatting import channel_name, clock, speaker_names, when
 from review_app.hits import show_hits
 from storage import guarded
 from storage.access import Permission
@@ -124,7 +124,7 @@ def _conversation(item: TimelineItem, place: str) -> None:
         if transcript is None:
             st.caption("This call is not transcribed yet.")
         else:
-            names = {s.label: speaker_name(s) for s in transcript.speakers}
+            names = speaker_names(transcript.speakers)
             st.caption("Choose a line to open the call at that moment.")
             lines = st.dataframe(
                 [

@@ -12,6 +12,7 @@ from transcribe.formats import (
     FORMATS,
     from_json,
     speaker_display_name,
+    speaker_display_names,
     to_json,
     to_rttm,
     to_srt,
@@ -54,6 +55,16 @@ def test_display_name_is_role_title_cased_else_label():
     assert speaker_display_name(Speaker("S1", "agent", 0)) == "Agent"
     assert speaker_display_name(Speaker("S7", "ivr")) == "IVR"
     assert speaker_display_name(Speaker("S3")) == "S3"
+
+
+def test_two_voices_that_would_read_alike_are_numbered():
+    speakers = (
+        Speaker("S1", "agent", 0),
+        Speaker("S2", "customer", 1),
+        Speaker("S3", "agent", 0),
+        Speaker("S4"),
+    )
+    assert speaker_display_names(speakers) == {"S1": "Agent", "S2": "Customer", "S3": "Agent 2", "S4": "S4"}
 
 
 def test_txt(call):
