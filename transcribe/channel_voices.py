@@ -19,16 +19,18 @@ from itertools import pairwise
 import numpy as np
 
 from transcribe.attribution import split_by_speaker
-from transcribe.diarization.embedded import MAX_PIECE, SENTENCE_ENDS, WORD_GAP, Voiceprint, voiceprints
-from transcribe.ivr_voice import ANOTHER_VOICE, MIN_OPENING
+from transcribe.diarization.embedded import MAX_PIECE, Voiceprint, voiceprints, word_runs
+from transcribe.ivr_voice import ANOTHER_VOICE
 from transcribe.types import Utterance, Word
 
-# Each side of a change needs as much voiced speech as an opening does before it is judged: the
-# same measurement backs both (``bench.ivr_voice``, and ``bench.channel_voices`` for changes).
-MIN_SIDE = MIN_OPENING
-# The voice on each side is taken from at most this much speech next to the point, so a stint in
-# the middle of a call is compared with its neighbours and not with the whole call.
-MAX_SIDE = 8.0
+# Each side of a change needs this much voiced speech before it is judged. An IVR opening is judged
+# on 4 s (``transcribe.ivr_voice``), but a change can be sought anywhere in a channel, and one voice
+# cut into two halves of 4-5 s can fall below the line (JFK's 11 s recording: 0.84).
+# ``bench.channel_voices`` measures what this line and the window below give.
+MIN_SIDE = 6.0
+# The voice on each side is taken from at most this much speech next to the point, so a short
+# stint in the middle of a call (a supervisor's few sentences) is not drowned by the call around it.
+MAX_SIDE = 10.0
 
 Place = tuple[int, int]  # (utterance index, word position): a word of the input
 
@@ -164,19 +166,16 @@ def _voices(prints: Sequence[Voiceprint], bounds: Sequence[int]) -> list[int]:
 
 
 def _runs(words: Sequence[Word]) -> list[tuple[int, int]]:
-    """(first, stop) ranges of ``words``, cut at pauses, at sentence ends and before a run grows past
-    ``MAX_PIECE`` seconds: the units a voice is judged on, and the places where it may change.
-    Whisper's word times often stretch over a short pause, so a change of voice can come without
-    a gap between the words."""
-    runs: list[tuple[int, int]] = []
-    first = 0
-    for index in range(1, len(words) + 1):
-        if (
-            index == len(words)
-            or words[index].start - words[index - 1].end >= WORD_GAP
-            or words[index - 1].text.endswith(SENTENCE_ENDS)
-            or words[index].end - words[first].start > MAX_PIECE
-        ):
-            runs.append((first, index))
-            first = index
-    return runs
+    """(first, stop) ranges of ``words``: runs without a pause or a sentence end, cut again before a
+    part grows past ``MAX_PIECE`` seconds; the units a voice is judged on, and the places where it
+    may change. Whisper's word times often stretch over a short pause, so a change of voice can
+    come without a gap between the words."""
+    parts = []
+    for first, stop in word_runs(words):
+        start = first
+        for index in range(first + 1, stop):
+            if words[index].end - words[start].start > MAX_PIECE:
+                parts.append((start, index))
+                start = index
+        parts.append((start, stop))
+    return parts

@@ -62,11 +62,11 @@ _MEL_BLOCK_FRAMES = 8192
 # Pauses of 300 ms or more split speech regions; short pauses are where turns change hands.
 # Candidate turns ("pieces") are runs of words inside one Whisper segment, cut where the words
 # pause this long (in a call, the floor changes hands at pauses far more often than mid-phrase)...
-WORD_GAP = 0.3
+_WORD_GAP = 0.3
 # ...after a word that ends a sentence, where a reply often follows with no pause at all: with the
 # VAD filter on, one Whisper segment can hold many sentences (``base`` makes segments of up to
 # 30 s), so its sentence ends stand for the segment boundaries it did not make...
-SENTENCE_ENDS = (".", "?", "!", "\u3002", "\uff1f", "\uff01")  # and the CJK full-width forms
+_SENTENCE_ENDS = (".", "?", "!", "\u3002", "\uff1f", "\uff01")  # and the CJK full-width forms
 # ...and cut again, at a word boundary, so no piece is longer than this: a Whisper segment can
 # hold both parties (a quick reply, overtalk), and a piece gets only one speaker.
 MAX_PIECE = 2.0
@@ -194,18 +194,12 @@ def _mel_to_hz(mels: np.ndarray) -> np.ndarray:
 
 def _pieces(regions: Sequence[Span], segments: Sequence[AsrSegment]) -> list[Span]:
     """Candidate turns, sorted and disjoint: word runs, plus the speech no word covers."""
-    heard = []
-    for segment in segments:
-        words = segment.words
-        run_start = 0
-        for index in range(1, len(words) + 1):
-            if (
-                index == len(words)
-                or words[index].start - words[index - 1].end >= WORD_GAP
-                or words[index - 1].text.endswith(SENTENCE_ENDS)
-            ):
-                heard.extend(_cut_long(words[run_start:index]))
-                run_start = index
+    heard = [
+        span
+        for segment in segments
+        for first, stop in word_runs(segment.words)
+        for span in _cut_long(segment.words[first:stop])
+    ]
     heard = sorted(_clipped(span, regions) for span in heard)
     disjoint: list[Span] = []
     for start, end in heard:  # Whisper's word times of neighbouring segments can overlap a little
@@ -219,6 +213,17 @@ def _pieces(regions: Sequence[Span], segments: Sequence[AsrSegment]) -> list[Spa
         for part in _cut_span(*gap)
     ]
     return sorted(disjoint + unheard)
+
+
+def word_runs(words: Sequence[Word]) -> list[tuple[int, int]]:
+    """(first, stop) ranges of ``words`` said without a pause of ``_WORD_GAP`` or a sentence end."""
+    cuts = [
+        index
+        for index in range(1, len(words))
+        if words[index].start - words[index - 1].end >= _WORD_GAP
+        or words[index - 1].text.endswith(_SENTENCE_ENDS)
+    ]
+    return list(pairwise([0, *cuts, len(words)])) if words else []
 
 
 def _clipped(span: Span, regions: Sequence[Span]) -> Span:

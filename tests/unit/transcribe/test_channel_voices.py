@@ -67,7 +67,7 @@ def test_a_colleague_on_the_agents_line_becomes_a_speaker_and_the_agent_keeps_th
 
 
 def test_a_party_with_too_little_speech_to_judge_is_left_alone(demo_call):
-    short = demo_call[0][: 3 * SAMPLE_RATE]
+    short = demo_call[0][: 8 * SAMPLE_RATE]
     utterances = _utterances(short, "S1")
 
     relabelled, channels = voices_on_channels(utterances, {"S1": 0}, short[None, :])
