@@ -18,13 +18,9 @@ the VAD's regions, as no transcript is needed to compare voices.
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
 import numpy as np
 
-from bench.accuracy import AUDIO_SUFFIXES, DEFAULT_FOLDER
-from bench.voice_count import SAMPLE_AUDIO, voices_alone
+from bench.voice_count import recordings_alone
 from transcribe.channel_voices import ANOTHER_VOICE, change_cosine, voice_changes
 from transcribe.diarization.embedded import MAX_PIECE, Voiceprint, voiceprints
 from transcribe.speech import Span, speech_regions
@@ -49,48 +45,37 @@ def prints_of(samples: np.ndarray) -> tuple[list[Span], list[Voiceprint]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("folders", nargs="*", type=Path, default=[DEFAULT_FOLDER, SAMPLE_AUDIO])
-    args = parser.parse_args()
     same: list[float] = []
     handovers: list[float] = []
     wrong = 0
-    for folder in args.folders:
-        for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES):
-            found = voices_alone(path)
-            if found is None:
+    for path, _, alone in recordings_alone(__doc__):
+        for name, samples in alone.items():
+            _, prints = prints_of(samples)
+            judged = (change_cosine(prints, 0, at, len(prints)) for at in range(1, len(prints)))
+            cosines = [cosine for cosine in judged if cosine is not None]
+            if not cosines:
                 continue
-            alone = found[1]
-            for name, samples in alone.items():
-                _, prints = prints_of(samples)
-                cosines = [
-                    c for at in range(1, len(prints)) if (c := change_cosine(prints, 0, at, len(prints)))
-                ]
-                if not cosines:
+            changes = voice_changes(prints)
+            wrong += bool(changes)
+            same.append(min(cosines))
+            verdict = f"{len(changes)} change(s)  <- wrong" if changes else "one voice"
+            print(f"{path.stem + ': ' + name:<48} {'':<20} {min(cosines):>7.3f}  {verdict}")
+        heads = {name: samples[: int(_HANDOVER * SAMPLE_RATE)] for name, samples in alone.items()}
+        for first, head in heads.items():
+            for then, other in heads.items():
+                if then == first:
+                    continue
+                spans, prints = prints_of(np.concatenate([head, _PAUSE, other]))
+                meet = next(i for i, (start, _) in enumerate(spans) if start >= len(head) / SAMPLE_RATE)
+                cosine = change_cosine(prints, 0, meet, len(prints))
+                if cosine is None:
                     continue
                 changes = voice_changes(prints)
-                wrong += bool(changes)
-                same.append(min(cosines))
-                verdict = f"{len(changes)} change(s)  <- wrong" if changes else "one voice"
-                print(f"{path.stem + ': ' + name:<48} {'':<20} {min(cosines):>7.3f}  {verdict}")
-            heads = {name: samples[: int(_HANDOVER * SAMPLE_RATE)] for name, samples in alone.items()}
-            for first, head in heads.items():
-                for then, other in heads.items():
-                    if then == first:
-                        continue
-                    spans, prints = prints_of(np.concatenate([head, _PAUSE, other]))
-                    meet = next(i for i, (start, _) in enumerate(spans) if start >= len(head) / SAMPLE_RATE)
-                    cosine = change_cosine(prints, 0, meet, len(prints))
-                    if cosine is None:
-                        continue
-                    changes = voice_changes(prints)
-                    handovers.append(cosine)
-                    right = changes == [meet]
-                    wrong += not right
-                    verdict = "found" if right else f"changes at {changes}, not [{meet}]  <- wrong"
-                    print(f"{path.stem + ': ' + first:<48} {'then ' + then:<20} {cosine:>7.3f}  {verdict}")
+                handovers.append(cosine)
+                right = changes == [meet]
+                wrong += not right
+                verdict = "found" if right else f"changes at {changes}, not [{meet}]  <- wrong"
+                print(f"{path.stem + ': ' + first:<48} {'then ' + then:<20} {cosine:>7.3f}  {verdict}")
     if same and handovers:
         print(
             f"\none voice: {len(same)}, lowest {min(same):.3f}; handovers: {len(handovers)}, highest "

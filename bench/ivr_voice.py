@@ -12,13 +12,9 @@ against the rest of each other speaker of the recording (another voice). The lin
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
 import numpy as np
 
-from bench.accuracy import AUDIO_SUFFIXES, DEFAULT_FOLDER
-from bench.voice_count import SAMPLE_AUDIO, voices_alone
+from bench.voice_count import recordings_alone
 from transcribe.diarization.embedded import Voiceprint, voiceprints
 from transcribe.ivr_voice import ANOTHER_VOICE, MIN_AFTER, MIN_OPENING
 from transcribe.types import SAMPLE_RATE
@@ -41,28 +37,19 @@ def opening_and_rest(samples: np.ndarray) -> tuple[Voiceprint, Voiceprint] | Non
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("folders", nargs="*", type=Path, default=[DEFAULT_FOLDER, SAMPLE_AUDIO])
-    args = parser.parse_args()
     same: list[float] = []
     other: list[float] = []
     print(f"{'recording: opening of':<44} {'against the rest of':<24} {'cosine':>7}")
-    for folder in args.folders:
-        for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES):
-            found = voices_alone(path)
-            if found is None:
-                continue
-            parts = {name: opening_and_rest(alone) for name, alone in found[1].items()}
-            judged = {name: pair for name, pair in parts.items() if pair is not None}
-            for name, (opening, _) in judged.items():
-                for against, (_, rest) in judged.items():
-                    cosine = opening.cosine(rest)
-                    (same if against == name else other).append(cosine)
-                    verdict = "another voice" if cosine < ANOTHER_VOICE else "same voice"
-                    wrong = "  <- wrong" if (verdict == "same voice") != (against == name) else ""
-                    print(f"{path.stem + ': ' + name:<44} {against:<24} {cosine:>7.3f}  {verdict}{wrong}")
+    for path, _, alone in recordings_alone(__doc__):
+        parts = {name: opening_and_rest(samples) for name, samples in alone.items()}
+        judged = {name: pair for name, pair in parts.items() if pair is not None}
+        for name, (opening, _) in judged.items():
+            for against, (_, rest) in judged.items():
+                cosine = opening.cosine(rest)
+                (same if against == name else other).append(cosine)
+                verdict = "another voice" if cosine < ANOTHER_VOICE else "same voice"
+                wrong = "  <- wrong" if (verdict == "same voice") != (against == name) else ""
+                print(f"{path.stem + ': ' + name:<44} {against:<24} {cosine:>7.3f}  {verdict}{wrong}")
     if same and other:
         print(
             f"\nsame voice: {len(same)}, lowest {min(same):.3f}; another voice: {len(other)}, highest "

@@ -13,6 +13,7 @@ speaker alone one voice and no call of two or more voices one; the summary count
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -64,33 +65,37 @@ def voices_alone(path: Path) -> tuple[np.ndarray, dict[str, np.ndarray]] | None:
     return recording.mono(), {f"channel {index}": recording.samples[index] for index in channels}
 
 
-def main() -> None:
+def recordings_alone(description: str) -> Iterator[tuple[Path, np.ndarray, dict[str, np.ndarray]]]:
+    """(path, mixdown, each speaker alone) of every recording ``voices_alone`` can split, in the
+    folders named on the command line (default ``shared/eval`` and ``sample_audio``)."""
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("folders", nargs="*", type=Path, default=[DEFAULT_FOLDER, SAMPLE_AUDIO])
-    args = parser.parse_args()
+    for folder in parser.parse_args().folders:
+        for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES):
+            found = voices_alone(path)
+            if found is not None:
+                yield path, *found
+
+
+def main() -> None:
     print(f"{'recording':<40} {'voices':>6} {'seconds':>7} {'cosine':>7} {'silhouette':>10}  judged")
     merged_calls = split_voices = calls = single_voices = 0
-    for folder in args.folders:
-        for path in sorted(p for p in folder.iterdir() if p.suffix in AUDIO_SUFFIXES):
-            found = voices_alone(path)
-            if found is None:
+    for path, mixdown, speakers in recordings_alone(__doc__):
+        whole = voice_split(mixdown)
+        print(_line(path.stem, len(speakers), len(mixdown) / SAMPLE_RATE, whole))
+        if len(speakers) > 1:
+            calls += 1
+            merged_calls += whole.one_voice
+        for name, samples in speakers.items():
+            if len(samples) < _MIN_ALONE * SAMPLE_RATE:
+                print(f"  {name} alone: under {_MIN_ALONE} s without overlap, not measured")
                 continue
-            mixdown, speakers = found
-            whole = voice_split(mixdown)
-            print(_line(path.stem, len(speakers), len(mixdown) / SAMPLE_RATE, whole))
-            if len(speakers) > 1:
-                calls += 1
-                merged_calls += whole.one_voice
-            for name, samples in speakers.items():
-                if len(samples) < _MIN_ALONE * SAMPLE_RATE:
-                    print(f"  {name} alone: under {_MIN_ALONE} s without overlap, not measured")
-                    continue
-                split = voice_split(samples)
-                print(_line(f"  {name} alone", 1, len(samples) / SAMPLE_RATE, split))
-                single_voices += 1
-                split_voices += not split.one_voice
+            split = voice_split(samples)
+            print(_line(f"  {name} alone", 1, len(samples) / SAMPLE_RATE, split))
+            single_voices += 1
+            split_voices += not split.one_voice
     print(
         f"\ncalls of two or more voices judged one voice: {merged_calls} of {calls}; "
         f"single voices judged two or more: {split_voices} of {single_voices}"
