@@ -2,7 +2,7 @@
 
 One party per channel makes stereo diarization exact, but the person on a line can change: the
 agent transfers the call to a colleague or hands it to a supervisor, or the customer passes the
-phone to someone. A channel's utterances are scanned for the points where the voice just before
+phone to someone. A channel's words are scanned for the points where the voice just before
 and just after clearly differ (voiceprints of equal voiced length, up to ``MAX_SIDE`` seconds each
 side, compared as ``transcribe.ivr_voice`` compares an opening with its party). Each stint between
 such points is then matched with the voices already heard on that channel (the first agent coming
@@ -32,7 +32,7 @@ MIN_SIDE = 6.0
 # stint in the middle of a call (a supervisor's few sentences) is not drowned by the call around it.
 MAX_SIDE = 10.0
 
-Place = tuple[int, int]  # (utterance index, word position): a word of the input
+_Place = tuple[int, int]  # (utterance index, word position): a word of the input
 
 
 def voices_on_channels(
@@ -49,7 +49,7 @@ def voices_on_channels(
     an utterance that holds two voices is split. New speakers are numbered after the highest
     "S<n>" label, in order of first speech.
     """
-    stints: list[tuple[float, str, int, list[Place]]] = []  # (start, party, voice, its words)
+    stints: list[tuple[float, str, int, list[_Place]]] = []  # (start, party, voice, its words)
     for label, channel in channels.items():
         places = sorted(
             (
@@ -74,9 +74,9 @@ def voices_on_channels(
                 stints.append((words[runs[first][0]].start, label, voice, held))
     if not stints:
         return tuple(utterances), dict(channels)
-    number = 1 + max(int(label[1:]) for label in channels if label[1:].isdigit())
+    number = 1 + max((int(label[1:]) for label in channels if label[1:].isdigit()), default=0)
     new_labels: dict[tuple[str, int], str] = {}
-    speaker_of: dict[Place, str] = {}
+    speaker_of: dict[_Place, str] = {}
     for _, party, voice, held in sorted(stints, key=lambda stint: stint[0]):
         new_labels.setdefault((party, voice), f"S{number + len(new_labels)}")
         speaker_of.update(dict.fromkeys(held, new_labels[(party, voice)]))
@@ -98,7 +98,7 @@ def voices_on_channels(
 
 
 def voice_changes(prints: Sequence[Voiceprint]) -> list[int]:
-    """Positions in ``prints`` (one per utterance of a channel, in order) where another voice takes
+    """Positions in ``prints`` (one per run of a channel's words, in order) where another voice takes
     over, by binary segmentation: the clearest change is taken, then each side is searched again."""
     return _changes(prints, 0, len(prints))
 
