@@ -134,8 +134,14 @@ def _renumbered(
     words of a voice the diarizer found, the agent would otherwise be "S2" beside no "S1"."""
     people = dict.fromkeys(u.speaker for u in utterances if u.speaker != IVR_SPEAKER)
     names = {old: f"S{number}" for number, old in enumerate(people, start=1)}
+
+    def renamed(utterance: Utterance) -> Utterance:
+        name = names.get(utterance.speaker, utterance.speaker)
+        words = tuple(replace(word, speaker=name) for word in utterance.words)
+        return replace(utterance, speaker=name, words=words)
+
     return (
-        tuple(replace(u, speaker=names.get(u.speaker, u.speaker)) for u in utterances),
+        tuple(renamed(u) for u in utterances),
         tuple(replace(turn, speaker=names.get(turn.speaker, turn.speaker)) for turn in turns),
     )
 
