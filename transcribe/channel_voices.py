@@ -20,14 +20,9 @@ import numpy as np
 
 from transcribe.attribution import split_by_speaker
 from transcribe.diarization.embedded import MAX_PIECE, Voiceprint, voiceprints, word_runs
-from transcribe.ivr_voice import ANOTHER_VOICE
+from transcribe.ivr_voice import ANOTHER_VOICE, MIN_SIDE
 from transcribe.types import Utterance, Word
 
-# Each side of a change needs this much voiced speech before it is judged. An IVR opening is judged
-# on 4 s (``transcribe.ivr_voice``), but a change can be sought anywhere in a channel, and one voice
-# cut into two halves of 4-5 s can fall below the line (JFK's 11 s recording: 0.84).
-# ``bench.channel_voices`` measures what this line and the window below give.
-MIN_SIDE = 6.0
 # The voice on each side is taken from at most this much speech next to the point, so a short
 # stint in the middle of a call (a supervisor's few sentences) is not drowned by the call around it.
 MAX_SIDE = 10.0

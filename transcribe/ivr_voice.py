@@ -5,6 +5,11 @@ line before the agent picks up, while the customer listens. ``transcribe.prompts
 whose wording the organisation listed; this finds the ones it did not, by what they sound like:
 the words a channel carries before the other party first speaks, when they are in a clearly
 different voice from that channel's party afterwards, were not said by that party.
+
+A mono call has no party's own channel to compare with, but when the diarizer heard the opening as
+a voice of its own (speaker "S1" until now, and so the agent by the mono role rule), that voice
+speaks only before everybody else and never again; when it is also clearly unlike every voice
+heard afterwards, it was the phone system's.
 """
 
 from __future__ import annotations
@@ -24,6 +29,12 @@ from transcribe.types import Utterance
 # so a shorter opening is never judged.
 MIN_OPENING = 4.0
 MIN_AFTER = 2.0
+# Where the two sides compared may be one voice cut in two, each needs this much: halves of 4-5
+# voiced seconds of one voice can fall below the line (JFK's 11 s recording: 0.79 to 0.84). So it
+# is for a mixdown's opening speaker (the diarizer cuts short recordings of one voice in two) and
+# for a change of voice anywhere in a channel (``transcribe.channel_voices``), where
+# ``bench.channel_voices`` measures what it gives.
+MIN_SIDE = 6.0
 # Openings longer than this are not judged (a phone system's greeting and notices take far less),
 # which bounds the work on a channel whose other party stays silent for long.
 _MAX_OPENING = 60.0
@@ -71,6 +82,33 @@ def openings_in_another_voice(
         if cosine < ANOTHER_VOICE:
             found.update(mine[:count])
     return found
+
+
+def opening_voice_alone(
+    utterances: Sequence[Utterance], samples: np.ndarray, device: str = "cpu"
+) -> set[int]:
+    """Indices of the ``utterances`` of a mono call (16 kHz ``samples``) whose speaker only opens it,
+    in a voice unlike every other speaker's: all of them end before anyone else speaks, and none
+    comes after. A person who opens a call (an agent's greeting) speaks again once answered."""
+    if not utterances:
+        return set()
+    opener = min(utterances, key=lambda utterance: utterance.start).speaker
+    mine = [index for index, utterance in enumerate(utterances) if utterance.speaker == opener]
+    others = [utterance for utterance in utterances if utterance.speaker != opener]
+    spans = [(utterances[index].start, utterances[index].end) for index in mine]
+    if not others or spans[-1][1] > min(u.start for u in others):
+        return set()
+    if not MIN_SIDE <= sum(end - start for start, end in spans) <= _MAX_OPENING:
+        return set()
+    voices = {
+        label: _first_seconds([(u.start, u.end) for u in others if u.speaker == label])
+        for label in dict.fromkeys(u.speaker for u in others)
+    }
+    opening, *prints = voiceprints(samples, [spans, *voices.values()], device)
+    judged = [voice for voice in prints if voice.seconds >= MIN_SIDE]
+    if opening.seconds < MIN_SIDE or not judged:
+        return set()
+    return set(mine) if all(opening.cosine(voice) < ANOTHER_VOICE for voice in judged) else set()
 
 
 def _first_seconds(spans: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:

@@ -21,7 +21,7 @@ from transcribe.bleed import drop_bleed
 from transcribe.channel_voices import voices_on_channels
 from transcribe.diarization import choose_backend
 from transcribe.diarization.channels import distinct_channel_indices
-from transcribe.ivr_voice import openings_in_another_voice
+from transcribe.ivr_voice import opening_voice_alone, openings_in_another_voice
 from transcribe.models import load_whisper
 from transcribe.nonspeech import drop_non_speech_words, find_non_speech
 from transcribe.prompts import IVR_SPEAKER, label_prompts
@@ -101,10 +101,10 @@ def run(
 def _recorded_openings(
     audio: Audio, utterances: Sequence[Utterance], channels: dict[str, int] | None, device: str
 ) -> set[int]:
-    """Utterances that open a party's channel in a recorded voice. Only one party per channel
-    gives a party's own voice to compare with; a mixdown's prompts are found by wording only."""
+    """Utterances that open a party's channel in a recorded voice (one party per channel: the
+    party's own voice to compare with), or a mixdown in a voice that only opens it."""
     if channels is None:
-        return set()
+        return opening_voice_alone(utterances, audio.mono(), device)
     return openings_in_another_voice(
         utterances, {label: audio.samples[i] for label, i in channels.items()}, device
     )

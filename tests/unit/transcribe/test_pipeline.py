@@ -214,3 +214,23 @@ def test_a_configured_prompt_in_a_mono_call_is_cut_out_of_the_diarized_turns(
     people_labels = [s.label for s in transcript.speakers if s.role != "ivr"]
     assert first_person == "S1" and people_labels == [f"S{n}" for n in range(1, len(people_labels) + 1)]
     assert {turn.speaker for turn in people} == set(people_labels)
+
+
+@pytest.mark.slow
+def test_an_unlisted_recording_opening_a_mono_call_is_the_ivrs_by_voice(models_cache):
+    # JFK stands in for a greeting nobody listed, played before the demo call (mixed down) begins.
+    prompt = decode(EVAL / "jfk.flac").samples[0]
+    call = decode(SAMPLE_AUDIO / "2024-05-06_double_charge.wav").mono()
+    samples = np.concatenate([prompt, np.zeros(16000, np.float32), call])
+    mono = Audio(samples[None, :], AudioInfo("WAV/PCM_16", len(samples) / 16000, 16000, 1))
+
+    transcript = pipeline.run(mono, TranscribeOptions(), cache_dir=models_cache)
+
+    assert "ask not what your country" in _text_of(transcript, "IVR")
+    # Without it, the recording would be S1 and so the agent, the agent the customer.
+    assert {s.label: s.role for s in transcript.speakers} == {"S1": "agent", "S2": "customer", "IVR": "ivr"}
+    assert "thank you for calling" in _text_of(transcript, "S1")
+    assert "country" not in _text_of(transcript, "S1") + _text_of(transcript, "S2")
+    assert all(w.speaker == u.speaker for u in transcript.utterances for w in u.words)
+    people = [turn for turn in transcript.turns if turn.speaker != "IVR"]
+    assert people and all(turn.start >= 11.0 for turn in people)
