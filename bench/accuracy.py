@@ -1,6 +1,6 @@
 """Accuracy benchmark: WER, DER (missed / false alarm / confusion), word attribution, real-time factor.
 
-    .venv/bin/python -m bench.accuracy [FOLDER] [--model tiny.en] [--diarization auto]
+    .venv/bin/python -m bench.accuracy [FOLDER] [--model tiny.en] [--diarization auto] [--rate 8000]
 
 FOLDER holds audio files with references beside them, by stem: ``<stem>.rttm`` (who spoke when),
 ``<stem>.stm`` (utterances with speaker and text), ``<stem>.txt`` (text only) or
@@ -8,8 +8,10 @@ FOLDER holds audio files with references beside them, by stem: ``<stem>.rttm`` (
 confusion (of the speaker timeline that the RTTM export holds), word attribution, median word
 timing error at utterance starts (t0) and ends (t1) against the STM, real-time factor; the total
 row sums errors over all files. ``--baseline naive`` also runs one speaker per Whisper segment on
-the same files, for comparison. The two text-only files of ``shared/eval`` keep their references
-in that folder's README; they are built in here so it runs on that folder as is.
+the same files, for comparison. ``--rate 8000`` hears every file as a phone line would carry it:
+resampled to 8 kHz and back before it is transcribed, as an 8 kHz recording is. The two
+text-only files of ``shared/eval`` keep their references in that folder's README; they are built
+in here so it runs on that folder as is.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+import soxr
 from pyannote.core import Annotation
 
 from bench.scoring import (
@@ -37,7 +40,7 @@ from transcribe import audio, pipeline
 from transcribe.asr import recognize
 from transcribe.attribution import attribute_segments
 from transcribe.models import load_whisper
-from transcribe.types import Audio, Speaker, TranscribeOptions, Transcript, no_progress
+from transcribe.types import SAMPLE_RATE, Audio, Speaker, TranscribeOptions, Transcript, no_progress
 
 DEFAULT_FOLDER = Path(__file__).resolve().parents[2] / "shared" / "eval"
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".opus"}
@@ -95,11 +98,21 @@ def reference_text(folder: Path, name: str) -> str | None:
     return SHARED_EVAL_TEXTS.get(name) if folder.resolve() == DEFAULT_FOLDER.resolve() else None
 
 
+def at_rate(recording: Audio, rate: int) -> Audio:
+    """The recording as if it had been captured at ``rate`` Hz (its band cut to half of that),
+    at 16 kHz again as ``audio.decode`` gives every file."""
+    there = soxr.resample(recording.samples.T, SAMPLE_RATE, rate)
+    back = soxr.resample(there, rate, SAMPLE_RATE).T[:, : recording.samples.shape[1]]
+    return Audio(np.ascontiguousarray(back, dtype=np.float32), replace(recording.source, sample_rate=rate))
+
+
 def evaluate_file(
-    path: Path, transcribe: Transcribe, options: TranscribeOptions, cache_dir: Path
+    path: Path, transcribe: Transcribe, options: TranscribeOptions, cache_dir: Path, rate: int | None = None
 ) -> FileResult:
+    recording = audio.decode(path)
+    recording = at_rate(recording, rate) if rate else recording
     began = time.perf_counter()
-    transcript = transcribe(audio.decode(path), options, cache_dir)
+    transcript = transcribe(recording, options, cache_dir)
     seconds = time.perf_counter() - began
     hypothesis_text = " ".join(u.text for u in transcript.utterances)
     rttm, stm = path.with_suffix(".rttm"), path.with_suffix(".stm")
@@ -191,6 +204,9 @@ def main() -> None:
     parser.add_argument("--num-speakers", type=int)
     parser.add_argument("--cache-dir", type=Path, default=Path(".earshot/models"))
     parser.add_argument(
+        "--rate", type=int, help="hear every file as if recorded at this rate (8000: a phone line)"
+    )
+    parser.add_argument(
         "--baseline", choices=["naive"], help="also run the naive baseline (one speaker per Whisper segment)"
     )
     args = parser.parse_args()
@@ -204,8 +220,9 @@ def main() -> None:
     if args.baseline:
         runs.append(("naive baseline: one speaker per Whisper segment", transcribe_naive))
     for label, transcribe in runs:
-        results = [evaluate_file(path, transcribe, options, args.cache_dir) for path in files]
-        print_table(results, f"{label} | model {args.model}, diarization {args.diarization}")
+        results = [evaluate_file(path, transcribe, options, args.cache_dir, args.rate) for path in files]
+        heard = f", heard at {args.rate} Hz" if args.rate else ""
+        print_table(results, f"{label} | model {args.model}, diarization {args.diarization}{heard}")
 
 
 if __name__ == "__main__":
