@@ -96,7 +96,7 @@ def opening_voice_alone(
     mine = [index for index, utterance in enumerate(utterances) if utterance.speaker == opener]
     others = [utterance for utterance in utterances if utterance.speaker != opener]
     spans = [(utterances[index].start, utterances[index].end) for index in mine]
-    if not others or spans[-1][1] > min(u.start for u in others):
+    if not others or max(end for _, end in spans) > min(u.start for u in others):
         return set()
     if not MIN_SIDE <= sum(end - start for start, end in spans) <= _MAX_OPENING:
         return set()
