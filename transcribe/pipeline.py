@@ -183,6 +183,10 @@ def _transcribe_mixdown(
     language, segments = recognize(model, mixdown.samples, options, hook)
     turns = _diarizer(backend)(mixdown.samples, options, hook, segments, mixdown.speech)
     utterances = attribute_words(segments, turns)
+    if backend == "embedded":  # pyannote's own pipeline hears overlap; words keep one speaker each
+        from transcribe.diarization.overlap import with_overtalk
+
+        turns = with_overtalk(mixdown.samples, turns, options.device)
     hook("attribution", completed=1, total=1)
     return language, utterances, turns
 
