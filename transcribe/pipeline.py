@@ -186,7 +186,7 @@ def _transcribe_mixdown(
     if backend == "embedded":  # pyannote's own pipeline hears overlap; words keep one speaker each
         from transcribe.diarization.overlap import with_overtalk
 
-        turns = with_overtalk(mixdown.samples, turns, options.device)
+        turns = with_overtalk(mixdown.samples, turns, options.device, hook)
     hook("attribution", completed=1, total=1)
     return language, utterances, turns
 

@@ -17,7 +17,7 @@ import torch
 
 from transcribe.diarization import segmentation_model
 from transcribe.speech import Span
-from transcribe.types import SAMPLE_RATE, SpeakerTurn
+from transcribe.types import SAMPLE_RATE, ProgressHook, SpeakerTurn, no_progress
 
 # Chunks of 10 s, this far apart, so each frame is heard in four. pyannote steps 1 s; on the eval
 # call (16 and 8 kHz) and four synthetic calls, steps of 1, 2.5 and 5 s gave a total DER of 10.3,
@@ -31,16 +31,18 @@ _MIN_OVERLAP = 0.1
 
 
 def with_overtalk(
-    samples: np.ndarray, turns: Sequence[SpeakerTurn], device: str = "cpu"
+    samples: np.ndarray, turns: Sequence[SpeakerTurn], device: str = "cpu", hook: ProgressHook = no_progress
 ) -> tuple[SpeakerTurn, ...]:
     """The turns of a 16 kHz mono signal with the second speaker of each overlap added."""
     if len({turn.speaker for turn in turns}) < 2:
         return tuple(turns)
-    return with_second_speakers(turns, overlapped_speech(samples, device))
+    return with_second_speakers(turns, overlapped_speech(samples, device, hook))
 
 
-def overlapped_speech(samples: np.ndarray, device: str = "cpu") -> list[Span]:
-    """Spans of a 16 kHz mono signal where two people talk at once."""
+def overlapped_speech(
+    samples: np.ndarray, device: str = "cpu", hook: ProgressHook = no_progress
+) -> list[Span]:
+    """Spans of a 16 kHz mono signal where two people talk at once; progress as the step "overlap"."""
     chunk = int(segmentation_model.CHUNK_SECONDS * SAMPLE_RATE)
     step = int(_STEP_SECONDS * SAMPLE_RATE)
     starts = list(range(0, max(len(samples) - chunk, 0) + 1, step))
@@ -51,6 +53,7 @@ def overlapped_speech(samples: np.ndarray, device: str = "cpu") -> list[Span]:
     total, heard = np.zeros(frames), np.zeros(frames)
     two = torch.tensor([count == 2 for count in segmentation_model.CLASS_SPEAKERS], dtype=torch.float32)
     model = segmentation_model.load(device)
+    hook("overlap", completed=0, total=len(starts))
     with torch.inference_mode():
         for first in range(0, len(starts), _BATCH_CHUNKS):
             batch = starts[first : first + _BATCH_CHUNKS]
@@ -62,6 +65,7 @@ def overlapped_speech(samples: np.ndarray, device: str = "cpu") -> list[Span]:
                 kept = probabilities[: frames - offset]
                 total[offset : offset + len(kept)] += kept
                 heard[offset : offset + len(kept)] += 1
+            hook("overlap", completed=first + len(batch), total=len(starts))
     mean = total / np.maximum(heard, 1)
     centre = segmentation_model.PyanNet.FRAME_DURATION / 2
     return [

@@ -18,10 +18,14 @@ def test_overlap_is_heard_where_the_real_call_has_it():
     call = EVAL / "phone_call_2spk.wav"
     reference = read_rttm(call.with_suffix(".rttm")).get_overlap()  # 1.9 s in six places
 
-    found = Timeline([Segment(start, end) for start, end in overlapped_speech(decode(call).mono())])
+    reports = []
+    heard = overlapped_speech(decode(call).mono(), hook=lambda step, **counts: reports.append((step, counts)))
+    found = Timeline([Segment(start, end) for start, end in heard])
 
     assert found.crop(reference).duration() >= 0.7 * reference.duration()  # 1.5 s when written
     assert found.duration() - found.crop(reference).duration() <= 0.5  # 0.35 s when written
+    assert reports[0] == ("overlap", {"completed": 0, "total": 9})  # 30 s in 10 s chunks 2.5 s apart
+    assert reports[-1] == ("overlap", {"completed": 9, "total": 9})
 
 
 @pytest.mark.slow
