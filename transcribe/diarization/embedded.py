@@ -34,7 +34,7 @@ from scipy.ndimage import binary_dilation
 from sklearn.metrics import silhouette_score
 
 from transcribe.diarization import label_by_first_appearance
-from transcribe.speech import Span, speech_regions
+from transcribe.speech import Span, speech_regions, union
 from transcribe.types import (
     SAMPLE_RATE,
     AsrSegment,
@@ -123,7 +123,7 @@ def diarize(
     pieces = _pieces(regions, segments)
     if not pieces:
         return ()
-    stretches = _union([*regions, *pieces])
+    stretches = union([*regions, *pieces])
     voiced = _voiced_frames(samples)
     windows, piece_embeddings = _embed(samples, stretches, pieces, voiced, options.device, hook)
     durations = np.array([end - start for start, end in pieces])
@@ -461,7 +461,7 @@ class VoiceSplit:
 def voice_split(samples: np.ndarray, device: str = "cpu") -> VoiceSplit:
     """How ``diarize`` weighs one voice against two in a 16 kHz mono signal, on the speech the VAD
     finds (``diarize`` adds what only the ASR heard); for ``bench.voice_count``."""
-    stretches = _union(speech_regions(samples))
+    stretches = union(speech_regions(samples))
     no_pieces, no_voiced = (), np.zeros(0, dtype=bool)  # only the dense windows are wanted
     windows, _ = _embed(samples, stretches, no_pieces, no_voiced, device, no_progress)
     found = _normalised(windows - windows.mean(axis=0))
@@ -494,7 +494,7 @@ def voiceprints(
 ) -> list[Voiceprint]:
     """One voiceprint per (non-empty) group of spans of a 16 kHz mono signal, from the group's
     voiced frames together, as a piece's is taken; for comparing voices outside diarization."""
-    stretches = _union([span for group in groups for span in group])
+    stretches = union([span for group in groups for span in group])
     voiced = _voiced_frames(samples[: int(stretches[-1][1] * SAMPLE_RATE) + _N_FFT])
     frames = [np.concatenate([_frames(span) for span in group]) for group in groups]
     blocks = [_windows(_voiced_part(group_frames, voiced), _HOP_FRAMES) for group_frames in frames]
@@ -575,13 +575,3 @@ def _voiced_edges(span: Span, voiced: np.ndarray) -> Span:
     if not len(hits):
         return span
     return max(span[0], hits[0] / 100), min(span[1], (hits[-1] + 1) / 100)
-
-
-def _union(spans: Sequence[Span]) -> list[Span]:
-    merged: list[Span] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from transcribe.diarization import segmentation_model
-from transcribe.speech import Span
+from transcribe.speech import Span, union
 from transcribe.types import SAMPLE_RATE, ProgressHook, SpeakerTurn, no_progress
 
 # Chunks of 10 s, this far apart, so each frame is heard in four. pyannote steps 1 s; on the eval
@@ -105,11 +105,8 @@ def _gap(turn: SpeakerTurn, start: float, end: float) -> float:
 
 
 def _joined(turns: Sequence[SpeakerTurn]) -> tuple[SpeakerTurn, ...]:
-    by_speaker: dict[str, list[SpeakerTurn]] = {}
-    for turn in sorted(turns, key=lambda turn: (turn.start, turn.end)):
-        mine = by_speaker.setdefault(turn.speaker, [])
-        if mine and turn.start <= mine[-1].end:
-            mine[-1] = SpeakerTurn(mine[-1].start, max(mine[-1].end, turn.end), turn.speaker)
-        else:
-            mine.append(turn)
-    return tuple(sorted((t for mine in by_speaker.values() for t in mine), key=lambda t: (t.start, t.end)))
+    spans: dict[str, list[Span]] = {}
+    for turn in turns:
+        spans.setdefault(turn.speaker, []).append((turn.start, turn.end))
+    joined = (SpeakerTurn(a, b, speaker) for speaker, own in spans.items() for a, b in union(own))
+    return tuple(sorted(joined, key=lambda turn: (turn.start, turn.end)))
