@@ -77,7 +77,7 @@ def run(
         channels, tracks = None, [mixdown]
     non_speech = _find_non_speech(tracks)
     utterances = drop_non_speech_words(utterances, non_speech, channels or {})
-    recorded = _recorded_openings(audio, utterances, channels, options.device)
+    recorded = _recorded_openings(tracks, utterances, channels, options.device)
     utterances, ivr = label_prompts(utterances, options.ivr_prompts, channels, recorded)
     if channels is not None:  # a transfer or a supervisor: another voice on a party's line
         utterances, channels = voices_on_channels(utterances, channels, audio.samples, options.device)
@@ -99,15 +99,14 @@ def run(
 
 
 def _recorded_openings(
-    audio: Audio, utterances: Sequence[Utterance], channels: dict[str, int] | None, device: str
+    tracks: Sequence[_Track], utterances: Sequence[Utterance], channels: dict[str, int] | None, device: str
 ) -> set[int]:
     """Utterances that open a party's channel in a recorded voice (one party per channel: the
     party's own voice to compare with), or a mixdown in a voice that only opens it."""
     if channels is None:
-        return opening_voice_alone(utterances, audio.mono(), device)
-    return openings_in_another_voice(
-        utterances, {label: audio.samples[i] for label, i in channels.items()}, device
-    )
+        return opening_voice_alone(utterances, tracks[0].samples, device)
+    samples = {track.channel: track.samples for track in tracks}
+    return openings_in_another_voice(utterances, {label: samples[i] for label, i in channels.items()}, device)
 
 
 def _turns(
