@@ -63,6 +63,11 @@ class Settings:
     def blobs_dir(self) -> Path:
         return self.data_dir / "audio"
 
+    @property
+    def secrets_dir(self) -> Path:
+        """Keys kept outside the database (``storage.secrets``): the audit chain's, the app's signing key."""
+        return self.data_dir / "secrets"
+
     def transcribe_options(self, **overrides: Any) -> TranscribeOptions:
         """Options for one transcription: these settings, then any non-None per-call overrides."""
         base = TranscribeOptions(
