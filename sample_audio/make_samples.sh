@@ -11,7 +11,9 @@
 # Output is deterministic for a given flite/sox/ffmpeg version.
 #
 #   2024-05-06_double_charge.wav   stereo, 8 kHz mu-law, agent left / customer right, overtalk
-#   2024-05-08_refund_callback.wav mono, 8 kHz mu-law, the same customer called back
+#   2024-05-08_refund_callback.wav mono, 8 kHz mu-law, the same customer called back; she answers
+#                                  first, as a callee does, which is what the mono role rule for
+#                                  outbound calls relies on (no channels say who is the agent)
 #   2024-05-13_outage_credit.opus  stereo Ogg/Opus, another customer, the first agent again
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -74,9 +76,8 @@ EOF
 sox -R -M "$work/L.wav" "$work/R.wav" -r 8000 -e u-law 2024-05-06_double_charge.wav "${PHONE[@]}"
 
 script_to_sides <<'EOF'
-L|awb|0.5|Hello, this is Daan from Earshot Telecom. Am I speaking with Emma de Vries?
-R|slt|0.5|Yes, speaking.
-L|awb|0.5|I am calling about your refund of forty nine euros.
+R|slt|0.5|Hello, Emma de Vries speaking.
+L|awb|0.5|Hello Emma, this is Daan from Earshot Telecom. I am calling about your refund of forty nine euros.
 R|slt|0.6|Oh good. I have not seen it in my bank account yet.
 L|awb|0.5|The refund was approved today. You will see it within three working days.
 R|slt|0.6|Great. Can you also send me a confirmation by email?
