@@ -146,6 +146,29 @@ def test_worker_transcribes_every_call_and_search_finds_what_was_said(demo_data:
 
 
 @pytest.mark.slow
+def test_mono_outbound_callback_shows_the_agent_as_the_agent(demo_data: Path) -> None:
+    """Call 2 is mono, so its roles come from the outbound rule (the callee answers first), not from
+    channels: a swap there makes the agent look quiet and hides his words from an agent search."""
+    from storage.db import open_database
+    from storage.services import load_transcript
+    from transcribe.metrics import call_metrics
+
+    [(callback,)] = rows(
+        demo_data, "select id from recordings where original_name = '2024-05-08_refund_callback.wav'"
+    )
+    transcript = load_transcript(open_database(f"sqlite:///{demo_data / 'earshot.db'}"), callback)
+    # Daan talks about 60% of the call; swapped roles read about 40%.
+    talk_ratio = call_metrics(transcript).talk_ratio
+    assert talk_ratio is not None and talk_ratio > 0.55
+
+    promise = earshot(
+        demo_data, "search", '"refund was approved" OR "three working days"', "--speaker", "agent", "--json"
+    )
+    assert promise.exit_code == 0
+    assert callback in {json.loads(line)["recording_id"] for line in promise.stdout.splitlines()}
+
+
+@pytest.mark.slow
 def test_reviewer_role_correction_shows_in_exports(demo_data: Path) -> None:
     assert earshot(demo_data, "set-role", "1", "S1", "customer", "--name", "Emma").exit_code == 0
     vtt = earshot(demo_data, "export", "1", "--format", "vtt").stdout
