@@ -62,7 +62,7 @@ def voices_on_channels(
         prints = voiceprints(
             signals[channel], [[(words[first].start, words[stop - 1].end)] for first, stop in runs], device
         )
-        bounds = [0, *voice_changes(prints), len(runs)]
+        bounds = [0, *_settled(prints, voice_changes(prints)), len(runs)]
         for (first, stop), voice in zip(pairwise(bounds), _voices(prints, bounds), strict=True):
             if voice:
                 held = places[runs[first][0] : runs[stop - 1][1]]
@@ -124,6 +124,35 @@ def _changes(prints: Sequence[Voiceprint], first: int, stop: int) -> list[int]:
         return []
     _, at = min(judged)
     return [*_changes(prints, first, at), at, *_changes(prints, at, stop)]
+
+
+def _settled(prints: Sequence[Voiceprint], changes: Sequence[int]) -> list[int]:
+    """Each change moved by at most one run, so that the two runs beside it go with the voice they
+    sound more like. The search compares whole stretches either side; a short run at the edge (the
+    end of a sentence cut off by ``MAX_PIECE``) holds too little voice to sway it, and can land on
+    the wrong side."""
+    bounds = [0, *changes, len(prints)]
+    settled: list[int] = []
+    for index, at in enumerate(changes):
+        first, stop = bounds[index], bounds[index + 2]
+        if at - 1 <= first or at + 1 >= stop:
+            settled.append(at)  # no voice left on one side once its edge runs are set aside
+            continue
+        sides = (_together(prints[first : at - 1]), _together(prints[at + 1 : stop]))
+        candidates = [bound for bound in (at - 1, at, at + 1) if not settled or bound > settled[-1]]
+        settled.append(max(candidates, key=lambda bound: _edge_fit(prints, at, bound, sides)))
+    return settled
+
+
+def _edge_fit(
+    prints: Sequence[Voiceprint], at: int, bound: int, sides: tuple[Voiceprint, Voiceprint]
+) -> float:
+    """How well the runs either side of change ``at`` match the voices before and after it, were the
+    change at ``bound``; each run weighs by its voiced seconds."""
+    before, after = sides
+    return sum(
+        prints[run].seconds * prints[run].cosine(before if run < bound else after) for run in (at - 1, at)
+    )
 
 
 def _leading(prints: Iterable[Voiceprint], seconds: float) -> list[Voiceprint]:

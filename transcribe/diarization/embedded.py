@@ -14,6 +14,7 @@ padding and the silence at a change of speaker.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import warnings
 from collections.abc import Sequence
@@ -73,6 +74,8 @@ MAX_PIECE = 2.0
 # Speech the VAD heard but no word covers (ASR missed it, or it is a backchannel under the other
 # party) becomes pieces of its own when at least this long; shorter bits join their neighbours.
 _MIN_UNHEARD = 0.4
+# Whisper times words in 20 ms steps: a word given no duration (start == end) was said within one.
+_WHISPER_STEP = 0.02
 # A piece's voiceprint is taken from its voiced 10 ms frames (webrtcvad), widened by this many
 # frames each side to keep word onsets: Whisper's word times often include a few hundred ms of
 # the silence or line noise around a word, and in a short piece that part, alike for every
@@ -128,7 +131,9 @@ def diarize(
     windows, piece_embeddings = _embed(samples, stretches, pieces, voiced, options.device, hook)
     durations = np.array([end - start for start, end in pieces])
     labels = _cluster(windows, piece_embeddings, durations, options)
-    return label_by_first_appearance(_turn_spans(pieces, labels, stretches, voiced))
+    spans = _turn_spans(pieces, labels, stretches, voiced)
+    words = sorted((word for segment in segments for word in segment.words), key=lambda word: word.start)
+    return label_by_first_appearance(_widened_over(spans, words))
 
 
 def mel_frames(samples: np.ndarray, frame_indices: np.ndarray) -> np.ndarray:
@@ -565,6 +570,30 @@ def _turn_spans(
             spans.append((left, right, label))
     trimmed = [(_voiced_edges((start, end), voiced), label) for start, end, label in spans]
     return [(float(start), float(end), label) for (start, end), label in trimmed]
+
+
+def _widened_over(
+    spans: Sequence[tuple[float, float, str]], words: Sequence[Word]
+) -> list[tuple[float, float, str]]:
+    """Turns that meet every word: a word left in the silence between two turns (trimmed to the
+    voice, they can miss a short word Whisper timed into the pause) widens the nearer turn over it,
+    never into the next one. ``spans`` sorted and disjoint, as ``_turn_spans`` gives them."""
+    widened = [[start, end, label] for start, end, label in spans]
+    starts = [span[0] for span in widened]
+    for word in words:
+        start, end = word.start, max(word.end, word.start + _WHISPER_STEP)
+        after = bisect.bisect_right(starts, start)
+        before = after - 1
+        has_before, has_after = before >= 0, after < len(widened)
+        if (has_before and widened[before][1] > start) or (has_after and widened[after][0] < end):
+            continue  # the word meets a turn already
+        gap_before = start - widened[before][1] if has_before else np.inf
+        gap_after = widened[after][0] - end if has_after else np.inf
+        if gap_before <= gap_after:
+            widened[before][1] = min(end, widened[after][0]) if has_after else end
+        else:
+            widened[after][0] = starts[after] = max(start, widened[before][1]) if has_before else start
+    return [(float(start), float(end), str(label)) for start, end, label in widened]
 
 
 def _voiced_edges(span: Span, voiced: np.ndarray) -> Span:

@@ -15,7 +15,7 @@ from transcribe.asr import recognize
 from transcribe.audio import decode
 from transcribe.diarization import embedded
 from transcribe.models import load_whisper
-from transcribe.types import AsrSegment, SpeakerTurn, TranscribeOptions, no_progress
+from transcribe.types import AsrSegment, SpeakerTurn, TranscribeOptions, Word, no_progress
 
 CALL = str(EVAL / "phone_call_2spk.wav")
 CALL_RTTM = str(EVAL / "phone_call_2spk.rttm")
@@ -168,3 +168,29 @@ def test_a_long_single_voice_is_one_speaker():
 
     assert embedded.voice_split(agent).one_voice
     assert {turn.speaker for turn in turns} == {"S1"}
+
+
+def test_a_word_left_between_two_turns_widens_the_nearer_one_and_no_more():
+    # Whisper gives some words no duration; trimmed to the voice, the turns can leave one in the pause.
+    turns = [(17.88, 21.52, "a"), (21.8, 28.92, "b")]
+    words = [
+        Word(21.58, 21.58, "though.", 0.99),
+        Word(21.74, 21.76, "well", 0.9),
+        Word(20.0, 20.4, "in", 0.9),
+    ]
+
+    widened = embedded._widened_over(turns, words)
+
+    assert [label for _, _, label in widened] == ["a", "b"]
+    assert [(start, end) for start, end, _ in widened] == pytest.approx([(17.88, 21.6), (21.74, 28.92)])
+    for word in words:
+        assert (
+            len(
+                {
+                    label
+                    for start, end, label in widened
+                    if start < max(word.end, word.start + 0.02) and word.start < end
+                }
+            )
+            == 1
+        )
