@@ -182,7 +182,9 @@ def test_a_word_left_between_two_turns_widens_the_nearer_one_and_no_more():
     widened = embedded._widened_over(turns, words)
 
     assert [label for _, _, label in widened] == ["a", "b"]
-    assert [(start, end) for start, end, _ in widened] == pytest.approx([(17.88, 21.6), (21.74, 28.92)])
+    assert [edge for start, end, _ in widened for edge in (start, end)] == pytest.approx(
+        [17.88, 21.6, 21.74, 28.92]
+    )
     for word in words:
         assert (
             len(
