@@ -38,6 +38,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from recorder.html_text import html_to_text
+from recorder.instants import InstantError, to_utc
 from recorder.mail import Mail, assemble_mail, message_ids
 from recorder.threads import (
     Attachment,
@@ -121,15 +122,19 @@ def _read_mbox(path: Path) -> Iterator[Mail | ImportProblem]:
 
 
 def _decode(raw: bytes, source: str, label: str | None, *, truncated: bool) -> Mail | ImportProblem:
-    message = email.message_from_bytes(raw, _class=EmailMessage, policy=policy.default)
-    item = _describe(message, label)
-    if truncated:
-        return ImportProblem(source, item, "truncated: the file ends in the middle of this message")
-    fatal = _fatal_defect(message)
-    if fatal:
-        return ImportProblem(source, item, fatal)
+    item = label
     try:
+        message = email.message_from_bytes(raw, _class=EmailMessage, policy=policy.default)
+        item = _describe(message, label)
+        if truncated:
+            return ImportProblem(source, item, "truncated: the file ends in the middle of this message")
+        fatal = _fatal_defect(message)
+        if fatal:
+            return ImportProblem(source, item, fatal)
         return _read_message(message, source, item)
+    except RecursionError:
+        # The email package parses and walks nested parts (and header comments) recursively.
+        return ImportProblem(source, item, "broken MIME: parts or headers nested too deeply to read")
     except (LookupError, ValueError, TypeError, IndexError, AttributeError, errors.MessageError) as exc:
         # The email package raises these from deep inside header and payload parsing on malformed input.
         return ImportProblem(source, item, f"cannot decode: {exc}")
@@ -219,9 +224,11 @@ def _sent_at(value: object) -> tuple[datetime | None, str | None]:
         moment = parsedate_to_datetime(str(value))
     except (ValueError, TypeError, IndexError):
         return None, f"unreadable Date header {str(value)!r}; its time is unknown"
-    # RFC 5322's "-0000" (no zone information) gives a naive time; it is UTC by definition.
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return aware.astimezone(UTC), None
+    try:
+        # RFC 5322's "-0000" (no zone information) gives a naive time; it is UTC by definition.
+        return to_utc(moment), None
+    except InstantError as exc:
+        return None, f"Date header {exc}; its time is unknown"
 
 
 def _body_text(part: EmailMessage | None) -> tuple[str, str | None]:
