@@ -228,8 +228,7 @@ def test_failure_mid_ingest_writes_no_rows(
 ) -> None:
     services.ingest_recording(db, make_recording(1, metadata=CALL), blobs, "GB")
     before = _counts(db)
-    # Another file claiming the same PBX call id: the customer, identities and agent are already
-    # flushed when the thread is refused, so this checks that the whole transaction rolls back.
+    # Another file claiming the same PBX call id, with a customer and an agent not stored yet.
     clash = make_recording(
         2,
         metadata=dataclasses.replace(
@@ -248,6 +247,7 @@ def test_failure_mid_ingest_writes_no_rows(
 
     assert str(clash.path) in str(caught.value)
     assert _counts(db) == before
+    assert not blobs.path_for(clash.sha256).exists()  # a refused call leaves no audio behind
     with db.sessionmaker() as session:
         assert session.scalar(select(Agent.id).where(Agent.name == "Eve")) is None
 
