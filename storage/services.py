@@ -37,6 +37,7 @@ from storage.models import (
     Word,
     as_utc,
 )
+from storage.outside_text import clean, storable_metadata
 from transcribe import types as t
 
 _as_utc = as_utc  # the name the other storage modules import from here
@@ -71,6 +72,8 @@ def ingest_recording(
     db: Database, recording: IncomingRecording, blobs: BlobStore, default_region: str, max_attempts: int = 3
 ) -> IngestResult:
     """Store a call and queue its transcription; ingesting the same bytes again changes nothing."""
+    metadata, warnings = storable_metadata(recording.metadata, recording.path.name)
+    recording = dataclasses.replace(recording, metadata=metadata)
     with read_scope(db) as session:
         existing = _recording_id_by_sha(session, recording.sha256)
         if existing is None:
@@ -83,9 +86,10 @@ def ingest_recording(
     stored = blobs.put(recording.path)
     if stored.sha256 != recording.sha256:
         raise IngestError(f"{recording.path}: the file changed while it was being ingested; ingest it again")
-    identities, warnings = normalize_identities(
+    identities, identity_warnings = normalize_identities(
         _identity_refs(recording.metadata), default_region, recording.path.name
     )
+    warnings += identity_warnings
     with session_scope(db) as session:
         existing = _recording_id_by_sha(session, recording.sha256)  # another process may have won the race
         if existing is not None:
@@ -97,7 +101,7 @@ def ingest_recording(
         row = Recording(
             thread_id=thread.id,
             sha256=recording.sha256,
-            original_name=recording.path.name,
+            original_name=clean(recording.path.name),  # a file name may hold a newline, or worse
             format=recording.audio.format,
             size_bytes=recording.size_bytes,
             duration=recording.audio.duration,

@@ -19,9 +19,12 @@ from recorder.threads import ImportBatch, ImportedThread
 from storage.customers import link_thread_customer, normalize_identities
 from storage.db import Database, session_scope
 from storage.models import Message, MessageAttachment, Thread, as_utc
+from storage.outside_text import clean, storable_thread
 from storage.services import _find_or_create_agent
 
 __all__ = ["ImportSummary", "import_threads"]
+
+_LABEL_LENGTH = 120  # an id of any length still gives a readable line
 
 
 @dataclass(frozen=True)
@@ -60,18 +63,19 @@ def import_threads(
         report(warnings if problem.imported else failed, str(problem))
     imported = unchanged = new_messages = duplicates = 0
     for thread in batch.threads:
-        label = f"{thread.channel} conversation {thread.provider_id}"
+        label = clean(f"{thread.channel} conversation {thread.provider_id}")[:_LABEL_LENGTH]
         if not thread.messages:
             report(warnings, f"{label}: no customer messages in it, nothing stored")
             continue
         try:
+            storable, notes = storable_thread(thread, label)
             with session_scope(db) as session:
-                outcome = _store(session, thread, default_region, label)
+                outcome = _store(session, storable, default_region, label)
         except (ValueError, SQLAlchemyError) as error:
             reason = getattr(error, "orig", None) or error
             report(failed, f"{label}: not stored ({type(reason).__name__}: {reason})")
             continue
-        for line in outcome.warnings:
+        for line in notes + outcome.warnings:
             report(warnings, line)
         imported += outcome.changed
         unchanged += not outcome.changed
