@@ -67,14 +67,15 @@ _FATAL_DEFECTS: dict[type[errors.MessageDefect], str] = {
 
 def read_email(paths: Sequence[Path], *, own_addresses: Collection[str] = ()) -> ImportBatch:
     own = frozenset(address.strip().lower() for address in own_addresses)
-    mails: dict[str, Mail] = {}
+    # The same mail in two files (an .eml and a mailbox, an Outlook copy) is one mail: same id, sender
+    # and time. Another mail under a taken Message-ID is kept; storage keeps it apart and says so.
+    mails: dict[tuple[str, str, datetime | None], Mail] = {}
     problems: list[ImportProblem] = []
     for path in paths:
         for result in _read_file(Path(path)):
             if isinstance(result, ImportProblem):
                 problems.append(result)
-            elif result.message_id not in mails:  # the same message in two files is one message
-                mails[result.message_id] = result
+            elif mails.setdefault((result.message_id, result.author, result.sent_at), result) is result:
                 problems.extend(result.notes)
     threads = tuple(_build_thread(group, own) for group in _group_into_threads(list(mails.values()), own))
     return ImportBatch(threads=threads, problems=tuple(problems))
@@ -373,7 +374,7 @@ def _to_message(mail: Mail, own: frozenset[str]) -> ImportedMessage:
     return ImportedMessage(
         provider_message_id=mail.message_id,
         direction="outbound" if _is_own(mail.sender.addr_spec, own) else "inbound",
-        author=mail.sender.display_name or mail.sender.addr_spec,
+        author=mail.author,
         author_identities=(IdentityRef("email", mail.sender.addr_spec),),
         sent_at=mail.sent_at,
         body=mail.body,

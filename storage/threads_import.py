@@ -2,24 +2,27 @@
 
 Each thread is written in its own transaction, so a thread that fails leaves nothing behind and
 the others still go in. A thread is found again by ``(channel, provider, provider_id)`` and a
-message by its provider id inside the thread: importing the same export twice adds nothing, and a
+message by its provider id inside the thread (with its author and time: another message that
+reuses a stored id is kept apart, not skipped): importing the same export twice adds nothing, and a
 newer export adds only the messages (and identities) that are new.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from recorder.threads import ImportBatch, ImportedThread
+from recorder.threads import ImportBatch, ImportedMessage, ImportedThread
 from storage.customers import link_thread_customer, normalize_identities
 from storage.db import Database, session_scope
 from storage.models import Message, MessageAttachment, Thread, as_utc
-from storage.outside_text import clean, storable_thread
+from storage.outside_text import clean, storable_key, storable_thread
 from storage.services import _find_or_create_agent
 
 __all__ = ["ImportSummary", "import_threads"]
@@ -114,13 +117,18 @@ def _store(session: Session, thread: ImportedThread, default_region: str, label:
         if row.agent_id is None:
             row.agent_id = _find_or_create_agent(session, thread.agent)
     stored = (
-        set()
+        {}
         if created
-        else set(session.scalars(select(Message.provider_message_id).where(Message.thread_id == row.id)))
+        else {
+            key: (author, as_utc(sent_at))
+            for key, author, sent_at in session.execute(
+                select(Message.provider_message_id, Message.author, Message.sent_at).where(
+                    Message.thread_id == row.id
+                )
+            )
+        }
     )
-    new = list(
-        {m.provider_message_id: m for m in thread.messages if m.provider_message_id not in stored}.values()
-    )
+    new, reused = _new_messages(thread.messages, stored, label)
     if new:
         ids = session.scalars(
             insert(Message).returning(Message.id, sort_by_parameter_order=True),
@@ -152,7 +160,8 @@ def _store(session: Session, thread: ImportedThread, default_region: str, label:
         # The same export again changes nothing, not even the links: identities are read with the
         # messages that carry them.
         return _Outcome(changed=False, new_messages=0, duplicates=len(thread.messages), warnings=[])
-    identities, warnings = normalize_identities(thread.customer_identities, default_region, label)
+    identities, identity_warnings = normalize_identities(thread.customer_identities, default_region, label)
+    warnings = reused + identity_warnings
     warnings += link_thread_customer(session, row, identities, thread.customer_name, label)
     return _Outcome(
         changed=created or bool(new),
@@ -160,3 +169,40 @@ def _store(session: Session, thread: ImportedThread, default_region: str, label:
         duplicates=len(thread.messages) - len(new),
         warnings=warnings,
     )
+
+
+def _new_messages(
+    messages: Iterable[ImportedMessage], stored: dict[str, tuple[str | None, datetime | None]], label: str
+) -> tuple[list[ImportedMessage], list[str]]:
+    """The messages not stored yet, and a warning for each one kept under another id.
+
+    A message whose id another message (another author or time) already has is not a copy of it:
+    a broken mail client can give every mail the same Message-ID, and skipping the second as a
+    duplicate would lose it. It is kept under ``_distinct_id``. The same author and time is the same
+    message again, also when its text was edited since.
+    """
+    known = dict(stored)
+    new: list[ImportedMessage] = []
+    warnings: list[str] = []
+    for message in messages:
+        facts = (message.author, message.sent_at)
+        key = message.provider_message_id
+        if key in known and known[key] != facts:
+            key = _distinct_id(key, message.author, message.sent_at)
+            if key not in known:
+                storable_key(Message.provider_message_id, key, f"message {message.provider_message_id} id")
+                warnings.append(
+                    f"{label}: message {message.provider_message_id}: its id is also that of another "
+                    f"message; kept as {key}"
+                )
+        if key in known:
+            continue
+        known[key] = facts
+        new.append(replace(message, provider_message_id=key))
+    return new, warnings
+
+
+def _distinct_id(message_id: str, author: str | None, sent_at: datetime | None) -> str:
+    """Derived from what tells the two messages apart, so importing the message again finds it again."""
+    facts = f"{author or ''}\n{sent_at.isoformat() if sent_at else ''}"
+    return f"{message_id}#{hashlib.sha256(facts.encode('utf-8')).hexdigest()[:16]}"

@@ -345,6 +345,42 @@ def test_nul_bytes_and_over_long_text_are_stored_as_postgresql_would_accept_them
     ]
 
 
+def _mail(folder: Path, name: str, sender: str, date: str, text: str) -> Path:
+    """A mail from a client that gives every mail the same Message-ID."""
+    path = folder / name
+    path.write_text(
+        f"Message-ID: <same@broken-client>\nFrom: {sender}\nTo: help@earshot-telecom.example\n"
+        f"Date: {date}\nSubject: {text}\n\n{text}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.mark.parametrize("first_import", ["together", "one_by_one"])
+def test_a_mail_that_reuses_a_stored_message_id_is_kept_and_reported(
+    db: Database, tmp_path: Path, first_import: str
+) -> None:
+    ann = _mail(tmp_path, "ann.eml", "ann@example.org", "Mon, 1 Jan 2024 10:00:00 +0000", "Meter broken")
+    bob = _mail(tmp_path, "bob.eml", "bob@example.org", "Tue, 2 Jan 2024 10:00:00 +0000", "Bill wrong")
+    runs = [[ann, bob]] if first_import == "together" else [[ann], [bob]]
+
+    summaries = [import_threads(db, read_email(paths, own_addresses=OWN), "NL") for paths in runs]
+
+    assert sum(s.new_messages for s in summaries) == 2
+    [warning] = [line for s in summaries for line in s.warnings]
+    assert warning.startswith(
+        "email conversation same@broken-client: message same@broken-client: its id is also that of "
+        "another message; kept as same@broken-client#"
+    )
+    with db.sessionmaker() as session:
+        stored = session.execute(select(Message.provider_message_id, Message.body).order_by(Message.id)).all()
+    assert stored == [("same@broken-client", "Meter broken"), (warning.rsplit(" ", 1)[1], "Bill wrong")]
+    for again in ([ann, bob], [bob], [ann]):  # the very same mails again: nothing new, nothing reported
+        summary = import_threads(db, read_email(again, own_addresses=OWN), "NL")
+        assert (summary.new_messages, summary.imported_threads, summary.warnings) == (0, 0, ())
+    assert counts(db)["messages"] == 2
+
+
 def _chat(provider_id: str, identities: list[IdentityRef], text: str = "hello there") -> ImportedThread:
     message = ImportedMessage(
         provider_message_id=f"{provider_id}-m1",

@@ -407,3 +407,30 @@ def test_mime_nested_too_deeply_is_a_problem_and_the_next_message_imports(tmp_pa
         ("message 1", "broken MIME: parts or headers nested too deeply to read")
     ]
     assert [m.provider_message_id for t in batch.threads for m in t.messages] == ["flat@x"]
+
+
+def test_another_mail_under_a_taken_message_id_is_kept(tmp_path: Path) -> None:
+    common = {"to": "support@example.com", "message_id": "same@broken-client"}
+    first = write_mail(
+        tmp_path,
+        "1.eml",
+        sender="ann@example.org",
+        subject="Meter",
+        date="Mon, 1 Jan 2024 10:00:00 +0000",
+        body="first",
+        **common,
+    )
+    second = write_mail(
+        tmp_path,
+        "2.eml",
+        sender="bob@example.org",
+        subject="Bill",
+        date="Tue, 2 Jan 2024 10:00:00 +0000",
+        body="second",
+        **common,
+    )
+    (thread,) = read_email([first, second, first]).threads  # storage keeps the two apart (its tests)
+    assert [(m.provider_message_id, m.body) for m in thread.messages] == [
+        ("same@broken-client", "first"),
+        ("same@broken-client", "second"),
+    ]
