@@ -33,7 +33,7 @@ from collections.abc import Collection, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from email import errors, policy
 from email.headerregistry import Address
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
@@ -232,7 +232,7 @@ def _sent_at(value: object) -> tuple[datetime | None, str | None]:
         return None, f"Date header {exc}; its time is unknown"
 
 
-def _body_text(part: EmailMessage | None) -> tuple[str, str | None]:
+def _body_text(part: MIMEPart | None) -> tuple[str, str | None]:
     """The message text, plain text preferred over HTML, and a note when it had to be guessed."""
     if part is None:
         return "", None
@@ -240,15 +240,15 @@ def _body_text(part: EmailMessage | None) -> tuple[str, str | None]:
     if _known_charset(charset):
         text, note = part.get_content(), None
     else:
-        payload = part.get_payload(decode=True) or b""
-        text = payload.decode("utf-8", errors="replace")
+        payload = part.get_payload(decode=True)
+        text = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else ""
         note = f"unknown charset {charset!r}, read as UTF-8"
     if part.get_content_subtype() == "html":
         text = html_to_text(text)
     return text, note
 
 
-def _attachments(message: EmailMessage, body: EmailMessage | None) -> Iterator[Attachment]:
+def _attachments(message: EmailMessage, body: MIMEPart | None) -> Iterator[Attachment]:
     for part in message.walk():
         if part.is_multipart() or part is body:
             continue
@@ -348,7 +348,7 @@ def _build_thread(mails: list[Mail], own: frozenset[str]) -> ImportedThread:
     customer_name = agent = None
     for mail, message in zip(mails, messages, strict=True):
         if message.direction == "inbound":
-            external = (mail.sender,)
+            external: tuple[Address, ...] = (mail.sender,)
             customer_name = customer_name or mail.sender.display_name or None
         else:
             external = tuple(a for a in mail.recipients if not _is_own(a.addr_spec, own))
