@@ -47,6 +47,8 @@ from recorder.threads import (
     ImportedMessage,
     ImportedThread,
     ImportProblem,
+    MessageFacts,
+    distinguishing_facts,
 )
 
 SUBJECT_FALLBACK_WINDOW = timedelta(days=30)
@@ -67,15 +69,17 @@ _FATAL_DEFECTS: dict[type[errors.MessageDefect], str] = {
 
 def read_email(paths: Sequence[Path], *, own_addresses: Collection[str] = ()) -> ImportBatch:
     own = frozenset(address.strip().lower() for address in own_addresses)
-    # The same mail in two files (an .eml and a mailbox, an Outlook copy) is one mail: same id, sender
-    # and time. Another mail under a taken Message-ID is kept; storage keeps it apart and says so.
-    mails: dict[tuple[str, str, datetime | None], Mail] = {}
+    # The same mail in two files (an .eml and a mailbox, an Outlook copy) is one mail. Another mail
+    # under a taken Message-ID is kept; storage keeps it apart and says so.
+    mails: dict[tuple[str, MessageFacts], Mail] = {}
     problems: list[ImportProblem] = []
     for path in paths:
         for result in _read_file(Path(path)):
             if isinstance(result, ImportProblem):
                 problems.append(result)
-            elif mails.setdefault((result.message_id, result.author, result.sent_at), result) is result:
+                continue
+            key = (result.message_id, distinguishing_facts(result.sent_at, result.author))
+            if mails.setdefault(key, result) is result:
                 problems.extend(result.notes)
     threads = tuple(_build_thread(group, own) for group in _group_into_threads(list(mails.values()), own))
     return ImportBatch(threads=threads, problems=tuple(problems))

@@ -2,8 +2,8 @@
 
 Each thread is written in its own transaction, so a thread that fails leaves nothing behind and
 the others still go in. A thread is found again by ``(channel, provider, provider_id)`` and a
-message by its provider id inside the thread (with its author and time: another message that
-reuses a stored id is kept apart, not skipped): importing the same export twice adds nothing, and a
+message by its provider id inside the thread (and its time: another message that reuses a
+stored id is kept apart, not skipped): importing the same export twice adds nothing, and a
 newer export adds only the messages (and identities) that are new.
 """
 
@@ -12,13 +12,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from recorder.threads import ImportBatch, ImportedMessage, ImportedThread
+from recorder.threads import ImportBatch, ImportedMessage, ImportedThread, MessageFacts, distinguishing_facts
 from storage.customers import link_thread_customer, normalize_identities
 from storage.db import Database, session_scope
 from storage.models import Message, MessageAttachment, Thread, as_utc
@@ -120,7 +119,7 @@ def _store(session: Session, thread: ImportedThread, default_region: str, label:
         {}
         if created
         else {
-            key: (author, as_utc(sent_at))
+            key: distinguishing_facts(as_utc(sent_at), author)
             for key, author, sent_at in session.execute(
                 select(Message.provider_message_id, Message.author, Message.sent_at).where(
                     Message.thread_id == row.id
@@ -172,23 +171,22 @@ def _store(session: Session, thread: ImportedThread, default_region: str, label:
 
 
 def _new_messages(
-    messages: Iterable[ImportedMessage], stored: dict[str, tuple[str | None, datetime | None]], label: str
+    messages: Iterable[ImportedMessage], stored: dict[str, MessageFacts], label: str
 ) -> tuple[list[ImportedMessage], list[str]]:
     """The messages not stored yet, and a warning for each one kept under another id.
 
-    A message whose id another message (another author or time) already has is not a copy of it:
-    a broken mail client can give every mail the same Message-ID, and skipping the second as a
-    duplicate would lose it. It is kept under ``_distinct_id``. The same author and time is the same
-    message again, also when its text was edited since.
+    A message whose id another message already has (see ``distinguishing_facts``) is not a copy of
+    it: a broken mail client can give every mail the same Message-ID, and skipping the second as a
+    duplicate would lose it. It is kept under ``_distinct_id``.
     """
     known = dict(stored)
     new: list[ImportedMessage] = []
     warnings: list[str] = []
     for message in messages:
-        facts = (message.author, message.sent_at)
+        facts = distinguishing_facts(message.sent_at, message.author)
         key = message.provider_message_id
         if key in known and known[key] != facts:
-            key = _distinct_id(key, message.author, message.sent_at)
+            key = _distinct_id(key, facts)
             if key not in known:
                 storable_key(Message.provider_message_id, key, f"message {message.provider_message_id} id")
                 warnings.append(
@@ -202,7 +200,8 @@ def _new_messages(
     return new, warnings
 
 
-def _distinct_id(message_id: str, author: str | None, sent_at: datetime | None) -> str:
+def _distinct_id(message_id: str, facts: MessageFacts) -> str:
     """Derived from what tells the two messages apart, so importing the message again finds it again."""
-    facts = f"{author or ''}\n{sent_at.isoformat() if sent_at else ''}"
-    return f"{message_id}#{hashlib.sha256(facts.encode('utf-8')).hexdigest()[:16]}"
+    sent_at, author = facts
+    text = f"{sent_at.isoformat() if sent_at else ''}\n{author or ''}"
+    return f"{message_id}#{hashlib.sha256(text.encode('utf-8')).hexdigest()[:16]}"

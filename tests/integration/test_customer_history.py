@@ -381,6 +381,14 @@ def test_a_mail_that_reuses_a_stored_message_id_is_kept_and_reported(
     assert counts(db)["messages"] == 2
 
 
+def test_a_message_edited_or_renamed_since_is_the_same_message(db: Database) -> None:
+    first = _chat("c-1", [])
+    import_threads(db, ImportBatch((first,), ()), "NL")
+    edited = replace(first.messages[0], author="Someone Else", body="hello there (edited)")
+    summary = import_threads(db, ImportBatch((replace(first, messages=(edited,)),), ()), "NL")
+    assert (summary.new_messages, summary.skipped_duplicates, summary.warnings) == (0, 1, ())
+
+
 def _chat(provider_id: str, identities: list[IdentityRef], text: str = "hello there") -> ImportedThread:
     message = ImportedMessage(
         provider_message_id=f"{provider_id}-m1",
