@@ -35,6 +35,7 @@ def ingest_paths(
         filename_pattern=filename_pattern,
         timezone=settings.timezone,
         default_channel_roles=settings.channel_roles,
+        max_audio_seconds=settings.max_audio_seconds,
     )
     blobs = BlobStore(settings.blobs_dir)
     ingested = duplicates = failed = 0

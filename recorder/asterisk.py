@@ -24,7 +24,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
-from recorder.sidecar import MetadataError, to_utc
+from recorder.instants import InstantError, parse_iso, to_utc
+from recorder.sidecar import MetadataError
 from recorder.types import CallMetadata, Direction
 
 FILENAME_GROUPS = frozenset({"direction", "caller", "callee", "date", "time", "uniqueid"})
@@ -225,9 +226,9 @@ def _cdr_record(row: list[str], columns: dict[str, int], timezone: tzinfo) -> Cd
         raise ValueError("uniqueid is empty")
     start_text = cell("start")
     try:
-        start = to_utc(datetime.fromisoformat(start_text), timezone) if start_text else None
-    except ValueError:
-        raise ValueError(f"start: {start_text!r} is not a date and time") from None
+        start = parse_iso(start_text, timezone) if start_text else None
+    except InstantError as exc:
+        raise ValueError(f"start: {exc}") from None
     billsec_text = cell("billsec")
     if billsec_text is not None and not billsec_text.isdigit():
         raise ValueError(f"billsec: {billsec_text!r} is not a whole number of seconds")

@@ -68,14 +68,15 @@ becomes an ``ImportProblem`` and the rest of the file goes on; times end up in U
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlparse
 
 from recorder.html_text import html_to_text
+from recorder.instants import InstantError, from_unix, parse_iso
+from recorder.json_files import JsonFileError, load_json
 from recorder.threads import (
     Attachment,
     IdentityRef,
@@ -122,6 +123,8 @@ TRENGO_CHANNELS = {
     "TELEGRAM": "telegram",
     "VOIP": "voice",
 }
+# More digits than this (an exabyte) is no attachment; the database's INTEGER could not hold 19 of them.
+_SIZE_DIGITS = 18
 
 
 class UnknownChatFormat(ValueError):
@@ -140,15 +143,9 @@ def read_chat(paths: Sequence[Path], format: ChatFormat) -> ImportBatch:
     for path in paths:
         source = str(path)
         try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            problems.append(ImportProblem(source, None, f"malformed JSON at line {exc.lineno}: {exc.msg}"))
-            continue
-        except UnicodeDecodeError:
-            problems.append(ImportProblem(source, None, "not UTF-8 text"))
-            continue
-        except OSError as exc:
-            problems.append(ImportProblem(source, None, f"cannot read: {exc.strerror}"))
+            data = load_json(path)
+        except JsonFileError as exc:
+            problems.append(ImportProblem(source, None, exc.reason))
             continue
         try:
             conversations = _READERS[format].conversations(data)
@@ -599,28 +596,21 @@ def _time(value: Any, key: str) -> datetime | None:
     """ISO 8601 text or Unix seconds, in UTC; a time without an offset is taken as UTC."""
     if value is None or value == "":
         return None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        try:
-            return datetime.fromtimestamp(value, UTC)
-        except (OverflowError, OSError, ValueError) as exc:
-            raise _Skip(f"{key}: {value!r} is not a Unix time") from exc
-    if not isinstance(value, str):
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise _Skip(f"{key}: expected an ISO 8601 time, got {_json_type(value)}")
     try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError as exc:
-        raise _Skip(f"{key}: {value!r} is not an ISO 8601 time") from exc
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+        return parse_iso(value) if isinstance(value, str) else from_unix(value)
+    except InstantError as exc:
+        raise _Skip(f"{key}: {exc}") from exc
 
 
 def _size(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int) and value >= 0:
-        return value
+    """A size in bytes, or None (unknown) for anything else: it is only shown, never relied on."""
     if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    return None
+        value = int(value) if len(value.strip()) <= _SIZE_DIGITS else None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return None
+    return value
 
 
 def _file_name(url: str | None) -> str | None:

@@ -33,11 +33,12 @@ from collections.abc import Collection, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from email import errors, policy
 from email.headerregistry import Address
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from recorder.html_text import html_to_text
+from recorder.instants import InstantError, to_utc
 from recorder.mail import Mail, assemble_mail, message_ids
 from recorder.threads import (
     Attachment,
@@ -46,6 +47,8 @@ from recorder.threads import (
     ImportedMessage,
     ImportedThread,
     ImportProblem,
+    MessageFacts,
+    distinguishing_facts,
 )
 
 SUBJECT_FALLBACK_WINDOW = timedelta(days=30)
@@ -66,14 +69,17 @@ _FATAL_DEFECTS: dict[type[errors.MessageDefect], str] = {
 
 def read_email(paths: Sequence[Path], *, own_addresses: Collection[str] = ()) -> ImportBatch:
     own = frozenset(address.strip().lower() for address in own_addresses)
-    mails: dict[str, Mail] = {}
+    # The same mail in two files (an .eml and a mailbox, an Outlook copy) is one mail. Another mail
+    # under a taken Message-ID is kept; storage keeps it apart and says so.
+    mails: dict[tuple[str, MessageFacts], Mail] = {}
     problems: list[ImportProblem] = []
     for path in paths:
         for result in _read_file(Path(path)):
             if isinstance(result, ImportProblem):
                 problems.append(result)
-            elif result.message_id not in mails:  # the same message in two files is one message
-                mails[result.message_id] = result
+                continue
+            key = (result.message_id, distinguishing_facts(result.sent_at, result.author))
+            if mails.setdefault(key, result) is result:
                 problems.extend(result.notes)
     threads = tuple(_build_thread(group, own) for group in _group_into_threads(list(mails.values()), own))
     return ImportBatch(threads=threads, problems=tuple(problems))
@@ -121,15 +127,19 @@ def _read_mbox(path: Path) -> Iterator[Mail | ImportProblem]:
 
 
 def _decode(raw: bytes, source: str, label: str | None, *, truncated: bool) -> Mail | ImportProblem:
-    message = email.message_from_bytes(raw, _class=EmailMessage, policy=policy.default)
-    item = _describe(message, label)
-    if truncated:
-        return ImportProblem(source, item, "truncated: the file ends in the middle of this message")
-    fatal = _fatal_defect(message)
-    if fatal:
-        return ImportProblem(source, item, fatal)
+    item = label
     try:
+        message = email.message_from_bytes(raw, _class=EmailMessage, policy=policy.default)
+        item = _describe(message, label)
+        if truncated:
+            return ImportProblem(source, item, "truncated: the file ends in the middle of this message")
+        fatal = _fatal_defect(message)
+        if fatal:
+            return ImportProblem(source, item, fatal)
         return _read_message(message, source, item)
+    except RecursionError:
+        # The email package parses and walks nested parts (and header comments) recursively.
+        return ImportProblem(source, item, "broken MIME: parts or headers nested too deeply to read")
     except (LookupError, ValueError, TypeError, IndexError, AttributeError, errors.MessageError) as exc:
         # The email package raises these from deep inside header and payload parsing on malformed input.
         return ImportProblem(source, item, f"cannot decode: {exc}")
@@ -219,12 +229,14 @@ def _sent_at(value: object) -> tuple[datetime | None, str | None]:
         moment = parsedate_to_datetime(str(value))
     except (ValueError, TypeError, IndexError):
         return None, f"unreadable Date header {str(value)!r}; its time is unknown"
-    # RFC 5322's "-0000" (no zone information) gives a naive time; it is UTC by definition.
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return aware.astimezone(UTC), None
+    try:
+        # RFC 5322's "-0000" (no zone information) gives a naive time; it is UTC by definition.
+        return to_utc(moment), None
+    except InstantError as exc:
+        return None, f"Date header {exc}; its time is unknown"
 
 
-def _body_text(part: EmailMessage | None) -> tuple[str, str | None]:
+def _body_text(part: MIMEPart | None) -> tuple[str, str | None]:
     """The message text, plain text preferred over HTML, and a note when it had to be guessed."""
     if part is None:
         return "", None
@@ -232,15 +244,15 @@ def _body_text(part: EmailMessage | None) -> tuple[str, str | None]:
     if _known_charset(charset):
         text, note = part.get_content(), None
     else:
-        payload = part.get_payload(decode=True) or b""
-        text = payload.decode("utf-8", errors="replace")
+        payload = part.get_payload(decode=True)
+        text = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else ""
         note = f"unknown charset {charset!r}, read as UTF-8"
     if part.get_content_subtype() == "html":
         text = html_to_text(text)
     return text, note
 
 
-def _attachments(message: EmailMessage, body: EmailMessage | None) -> Iterator[Attachment]:
+def _attachments(message: EmailMessage, body: MIMEPart | None) -> Iterator[Attachment]:
     for part in message.walk():
         if part.is_multipart() or part is body:
             continue
@@ -340,7 +352,7 @@ def _build_thread(mails: list[Mail], own: frozenset[str]) -> ImportedThread:
     customer_name = agent = None
     for mail, message in zip(mails, messages, strict=True):
         if message.direction == "inbound":
-            external = (mail.sender,)
+            external: tuple[Address, ...] = (mail.sender,)
             customer_name = customer_name or mail.sender.display_name or None
         else:
             external = tuple(a for a in mail.recipients if not _is_own(a.addr_spec, own))
@@ -366,7 +378,7 @@ def _to_message(mail: Mail, own: frozenset[str]) -> ImportedMessage:
     return ImportedMessage(
         provider_message_id=mail.message_id,
         direction="outbound" if _is_own(mail.sender.addr_spec, own) else "inbound",
-        author=mail.sender.display_name or mail.sender.addr_spec,
+        author=mail.author,
         author_identities=(IdentityRef("email", mail.sender.addr_spec),),
         sent_at=mail.sent_at,
         body=mail.body,

@@ -46,6 +46,8 @@ class ScanOptions:
     timezone: tzinfo = UTC  # for call times written without an offset (file names, CDRs, sidecars)
     # Filled in for files with this many channels when the metadata has no map of its own.
     default_channel_roles: tuple[Role, ...] = ("agent", "customer")
+    # Longer files are refused here, before their audio is stored, not by the worker hours later.
+    max_audio_seconds: float | None = None
 
     @classmethod
     def for_settings(
@@ -54,6 +56,7 @@ class ScanOptions:
         filename_pattern: str | None,
         timezone: str,
         default_channel_roles: tuple[Role, ...],
+        max_audio_seconds: float | None,
     ) -> ScanOptions:
         """Options from the plain values a settings file or command line holds."""
         try:
@@ -68,6 +71,7 @@ class ScanOptions:
             filename_pattern=pattern,
             timezone=zone,
             default_channel_roles=default_channel_roles,
+            max_audio_seconds=max_audio_seconds,
         )
 
 
@@ -165,7 +169,7 @@ def _claimed_sidecars(files: list[Path]) -> set[Path]:
 
 
 def _recording(path: Path, options: ScanOptions, cdr: dict[str, CdrRecord]) -> Recording:
-    info = probe(path)
+    info = probe(path, max_seconds=options.max_audio_seconds)
     metadata = _metadata(path, options, cdr)
     roles = metadata.channel_roles
     if roles is not None and len(roles) != info.channels:

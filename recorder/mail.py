@@ -39,6 +39,11 @@ class Mail:
     attachments: tuple[Attachment, ...]
     notes: tuple[ImportProblem, ...]
 
+    @property
+    def author(self) -> str:
+        """How the history names the sender: the display name, else the address."""
+        return self.sender.display_name or self.sender.addr_spec
+
 
 def assemble_mail(
     *,

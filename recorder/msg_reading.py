@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
-from datetime import UTC
 from email import errors
 from email.headerregistry import Address
 from email.utils import format_datetime
@@ -34,6 +33,7 @@ from extract_msg.exceptions import ExMsgBaseException
 from extract_msg.msg_classes import Message, MessageSigned, MSGFile
 
 from recorder.html_text import html_to_text
+from recorder.instants import InstantError, to_utc
 from recorder.mail import Mail, assemble_mail, message_ids
 from recorder.threads import Attachment, ImportProblem
 
@@ -76,9 +76,14 @@ def _read(msg: MSGFile, source: str) -> Mail | ImportProblem:
     if sender is None:
         return ImportProblem(source, None, "no From address, so it cannot be linked to anyone")
     notes: list[str] = []
-    sent_at = submitted.astimezone(UTC) if submitted is not None else None
-    if sent_at is None:
+    sent_at = None
+    if submitted is None:
         notes.append("no sent time; its time is unknown")
+    else:
+        try:
+            sent_at = to_utc(submitted)
+        except InstantError as exc:
+            notes.append(f"sent time {exc}; its time is unknown")
     text, text_note = _text(msg)
     if text_note:
         notes.append(text_note)

@@ -23,11 +23,12 @@ JSON ``null`` and empty strings mean "not given".
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any, get_args
 
+from recorder.instants import InstantError, parse_iso
+from recorder.json_files import JsonFileError, load_json
 from recorder.types import CallMetadata, Direction, IngestError
 from transcribe.types import ROLES, Role
 
@@ -54,14 +55,9 @@ def find_sidecar(audio_path: Path) -> Path | None:
 
 def parse_sidecar(path: Path, timezone: tzinfo = UTC) -> CallMetadata:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        where = f"line {exc.lineno} column {exc.colno}"
-        raise MetadataError(f"{path}: malformed JSON at {where}: {exc.msg}") from exc
-    except UnicodeDecodeError as exc:
-        raise MetadataError(f"{path}: not UTF-8 text") from exc
-    except OSError as exc:
-        raise MetadataError(f"{path}: cannot read: {exc.strerror}") from exc
+        data = load_json(path)
+    except JsonFileError as exc:
+        raise MetadataError(str(exc)) from exc
     if not isinstance(data, dict):
         raise MetadataError(f"{path}: expected a JSON object, got {_json_type(data)}")
     customer = _customer(path, data)
@@ -123,19 +119,13 @@ def _started_at(path: Path, value: Any, timezone: tzinfo) -> datetime | None:
     if not isinstance(value, str):
         raise MetadataError(f"{path}: started_at: expected an ISO 8601 string, got {_json_type(value)}")
     try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError as exc:
-        raise MetadataError(f"{path}: started_at: {value!r} is not an ISO 8601 date and time") from exc
+        moment = parse_iso(value, timezone)
+    except InstantError as exc:
+        raise MetadataError(f"{path}: started_at: {exc}") from exc
     # fromisoformat takes a bare date as midnight; a call start that vague is a mistake, not a fact.
     if len(value.strip()) <= len("YYYY-MM-DD"):
         raise MetadataError(f"{path}: started_at: {value!r} has no time of day")
-    return to_utc(moment, timezone)
-
-
-def to_utc(moment: datetime, timezone: tzinfo) -> datetime:
-    """Aware times keep their offset; naive ones are wall-clock time in ``timezone``."""
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone)
-    return aware.astimezone(UTC)
+    return moment
 
 
 def _channel_roles(path: Path, value: Any) -> tuple[Role, ...] | None:

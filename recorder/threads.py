@@ -79,3 +79,13 @@ class ImportProblem:
 class ImportBatch:
     threads: tuple[ImportedThread, ...]
     problems: tuple[ImportProblem, ...]
+
+
+MessageFacts = tuple[datetime | None, str | None]
+
+
+def distinguishing_facts(sent_at: datetime | None, author: str | None) -> MessageFacts:
+    """What tells apart two messages that a source gave the same id: their time, or without a time,
+    their author. Not the text (an edited chat message keeps its id and time) and not a display name
+    next to a time (an agent renamed between two exports is still the same message)."""
+    return (sent_at, None if sent_at is not None else author)

@@ -18,6 +18,8 @@ import av
 import numpy as np
 import soundfile as sf
 
+from storage.private_files import make_private_folder
+
 __all__ = ["PlayableAudio", "PlaybackError", "playable_audio"]
 
 # (soundfile format, subtype) pairs every current browser decodes, with their media types.
@@ -70,8 +72,8 @@ def _lock_for(key: str) -> threading.Lock:
 def _convert(source: Path, target: Path) -> None:
     """Decode at the original rate and channels and write 16-bit PCM, atomically: a half-written
     file must never be served."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".part")
+    make_private_folder(target.parent)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".part")  # 0600: owner-only
     os.close(handle)
     try:
         try:

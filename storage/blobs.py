@@ -1,7 +1,8 @@
 """Content-addressed store for original call audio: a file's name is the SHA-256 of its bytes.
 
 Originals are evidence, so they are never altered: stored files are read-only, an existing blob is
-never rewritten, and derived audio (redaction, transcodes) must be written elsewhere.
+never rewritten, and derived audio (redaction, transcodes) must be written elsewhere. They are
+customers' personal data too: readable by their owner only (``storage.private_files``).
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 from storage.errors import NotFound
+from storage.private_files import make_private_folder
 
 _CHUNK = 1 << 20
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_STORED_AUDIO = 0o400  # read-only, and for its owner only
 
 
 @dataclass(frozen=True)
@@ -33,8 +36,7 @@ class BlobStore:
 
     def put(self, source: Path) -> StoredBlob:
         """Copy ``source`` into the store, hashing while copying so the file is read only once."""
-        staging = self.root / "tmp"  # inside the store: same file system, so the rename is atomic
-        staging.mkdir(parents=True, exist_ok=True)
+        staging = make_private_folder(self.root / "tmp")  # inside the store: the rename is atomic
         digest = hashlib.sha256()
         with open(source, "rb") as reader, tempfile.NamedTemporaryFile(dir=staging, delete=False) as writer:
             try:
@@ -52,8 +54,8 @@ class BlobStore:
         if target.exists():
             temporary.unlink()
             return StoredBlob(sha256=sha256, path=target, created=False)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary.chmod(0o444)
+        make_private_folder(target.parent)
+        temporary.chmod(_STORED_AUDIO)
         # Two processes storing the same bytes at once both rename; the loser replaces identical bytes.
         os.replace(temporary, target)
         return StoredBlob(sha256=sha256, path=target, created=True)

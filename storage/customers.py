@@ -41,6 +41,7 @@ from storage.models import (
     as_utc,
     utc_now,
 )
+from storage.outside_text import length_of
 
 __all__ = [
     "CustomerChangeRefused",
@@ -149,15 +150,23 @@ def normalize_identities(
     for ref in refs:
         try:
             value = normalize_identity(ref.kind, ref.value, default_region)
+            if ref.kind == "chat_handle" and ref.channel:
+                value = f"{ref.channel}:{value}"
+            _refuse_too_long(ref.value, value)
         except IdentityError as error:
             warnings.append(f"{source}: customer {ref.kind.replace('_', ' ')} skipped: {error}")
             continue
-        if ref.kind == "chat_handle" and ref.channel:
-            value = f"{ref.channel}:{value}"
         identity = IdentityValue(kind=ref.kind, value=value, raw=ref.value)
         if identity not in identities:
             identities.append(identity)
     return identities, warnings
+
+
+def _refuse_too_long(raw: str, value: str) -> None:
+    # Cut, an identity could match someone else's; found nowhere else, it is skipped like a bad number.
+    longest, limit = max(len(raw), len(value)), min(length_of(Identity.raw_value), length_of(Identity.value))
+    if longest > limit:
+        raise IdentityError(f"{longest} characters long; at most {limit} fit")
 
 
 def link_thread_customer(

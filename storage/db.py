@@ -18,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.errors import StorageError
+from storage.private_files import make_private_file, make_private_folder
 
 __all__ = [
     "Database",
@@ -112,10 +113,7 @@ def open_database(url: str, *, busy_timeout: float = 10.0) -> Database:
     parsed = make_url(url)
     path = sqlite_path(parsed)
     if path is not None and parsed.query.get("mode") != "ro":
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise StorageError(f"cannot create the folder for database {path}: {error.strerror}") from error
+        _prepare_private_file(path)
     engine = create_storage_engine(parsed, busy_timeout=busy_timeout)
     db = Database(engine=engine, sessionmaker=sessionmaker(engine, expire_on_commit=False))
     try:
@@ -129,6 +127,21 @@ def open_database(url: str, *, busy_timeout: float = 10.0) -> Database:
         engine.dispose()
         raise
     return db
+
+
+def _prepare_private_file(path: Path) -> None:
+    """The database's folder and file, made before SQLite makes them: readable by their owner only."""
+    try:
+        make_private_folder(path.parent)
+    except OSError as error:
+        raise StorageError(f"cannot create the folder for database {path}: {error.strerror}") from error
+    try:
+        make_private_file(path)
+        for companion in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            if companion.exists():  # left by an earlier version, with the database's old mode
+                make_private_file(companion)
+    except OSError as error:
+        raise StorageError(f"cannot make database {path} private to its owner: {error.strerror}") from error
 
 
 @contextmanager

@@ -37,6 +37,7 @@ from storage.models import (
     Word,
     as_utc,
 )
+from storage.outside_text import clean, storable_metadata
 from transcribe import types as t
 
 _as_utc = as_utc  # the name the other storage modules import from here
@@ -71,18 +72,24 @@ def ingest_recording(
     db: Database, recording: IncomingRecording, blobs: BlobStore, default_region: str, max_attempts: int = 3
 ) -> IngestResult:
     """Store a call and queue its transcription; ingesting the same bytes again changes nothing."""
+    metadata, warnings = storable_metadata(recording.metadata, recording.path.name)
+    recording = dataclasses.replace(recording, metadata=metadata)
     with read_scope(db) as session:
         existing = _recording_id_by_sha(session, recording.sha256)
+        if existing is None:
+            _refuse_a_taken_call_id(session, recording)  # before the blob: a refused call leaves no audio
     if existing is not None:
         return IngestResult(recording_id=existing, job_id=None, created=False)
-    # The blob is written before the transaction. If the transaction then fails, the blob stays: it is
-    # named by its content, so it is harmless and the next attempt reuses it.
+    # The blob is written before the transaction (copying a long call must not hold the write lock).
+    # If the transaction then fails, the blob stays: it is named by its content, so it is harmless
+    # and the next attempt reuses it.
     stored = blobs.put(recording.path)
     if stored.sha256 != recording.sha256:
         raise IngestError(f"{recording.path}: the file changed while it was being ingested; ingest it again")
-    identities, warnings = normalize_identities(
+    identities, identity_warnings = normalize_identities(
         _identity_refs(recording.metadata), default_region, recording.path.name
     )
+    warnings += identity_warnings
     with session_scope(db) as session:
         existing = _recording_id_by_sha(session, recording.sha256)  # another process may have won the race
         if existing is not None:
@@ -94,7 +101,7 @@ def ingest_recording(
         row = Recording(
             thread_id=thread.id,
             sha256=recording.sha256,
-            original_name=recording.path.name,
+            original_name=clean(recording.path.name),  # a file name may hold a newline, or worse
             format=recording.audio.format,
             size_bytes=recording.size_bytes,
             duration=recording.audio.duration,
@@ -139,9 +146,8 @@ def _find_or_create_agent(session: Session, name: str | None) -> int | None:
     return agent.id
 
 
-def _create_call_thread(session: Session, recording: IncomingRecording) -> Thread:
-    metadata = recording.metadata
-    provider_id = metadata.provider_id or recording.sha256
+def _refuse_a_taken_call_id(session: Session, recording: IncomingRecording) -> None:
+    provider_id = _call_id(recording)
     taken = session.execute(
         select(Recording.original_name)
         .join(Thread, Recording.thread_id == Thread.id)
@@ -151,11 +157,20 @@ def _create_call_thread(session: Session, recording: IncomingRecording) -> Threa
         raise IngestError(
             f"{recording.path}: call id {provider_id!r} was already ingested from {taken!r}, a different file"
         )
+
+
+def _call_id(recording: IncomingRecording) -> str:
+    return recording.metadata.provider_id or recording.sha256
+
+
+def _create_call_thread(session: Session, recording: IncomingRecording) -> Thread:
+    metadata = recording.metadata
+    _refuse_a_taken_call_id(session, recording)  # again: another process may have taken it meanwhile
     thread = Thread(
         agent_id=_find_or_create_agent(session, metadata.agent),
         channel="call",
         provider="earshot",
-        provider_id=provider_id,
+        provider_id=_call_id(recording),
         direction=metadata.direction,
         started_at=_as_utc(metadata.started_at),
     )

@@ -2,26 +2,31 @@
 
 Each thread is written in its own transaction, so a thread that fails leaves nothing behind and
 the others still go in. A thread is found again by ``(channel, provider, provider_id)`` and a
-message by its provider id inside the thread: importing the same export twice adds nothing, and a
+message by its provider id inside the thread (and its time: another message that reuses a
+stored id is kept apart, not skipped): importing the same export twice adds nothing, and a
 newer export adds only the messages (and identities) that are new.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from recorder.threads import ImportBatch, ImportedThread
+from recorder.threads import ImportBatch, ImportedMessage, ImportedThread, MessageFacts, distinguishing_facts
 from storage.customers import link_thread_customer, normalize_identities
 from storage.db import Database, session_scope
 from storage.models import Message, MessageAttachment, Thread, as_utc
+from storage.outside_text import clean, storable_key, storable_thread
 from storage.services import _find_or_create_agent
 
 __all__ = ["ImportSummary", "import_threads"]
+
+_LABEL_LENGTH = 120  # an id of any length still gives a readable line
 
 
 @dataclass(frozen=True)
@@ -60,18 +65,19 @@ def import_threads(
         report(warnings if problem.imported else failed, str(problem))
     imported = unchanged = new_messages = duplicates = 0
     for thread in batch.threads:
-        label = f"{thread.channel} conversation {thread.provider_id}"
+        label = clean(f"{thread.channel} conversation {thread.provider_id}")[:_LABEL_LENGTH]
         if not thread.messages:
             report(warnings, f"{label}: no customer messages in it, nothing stored")
             continue
         try:
+            storable, notes = storable_thread(thread, label)
             with session_scope(db) as session:
-                outcome = _store(session, thread, default_region, label)
+                outcome = _store(session, storable, default_region, label)
         except (ValueError, SQLAlchemyError) as error:
             reason = getattr(error, "orig", None) or error
             report(failed, f"{label}: not stored ({type(reason).__name__}: {reason})")
             continue
-        for line in outcome.warnings:
+        for line in notes + outcome.warnings:
             report(warnings, line)
         imported += outcome.changed
         unchanged += not outcome.changed
@@ -110,13 +116,18 @@ def _store(session: Session, thread: ImportedThread, default_region: str, label:
         if row.agent_id is None:
             row.agent_id = _find_or_create_agent(session, thread.agent)
     stored = (
-        set()
+        {}
         if created
-        else set(session.scalars(select(Message.provider_message_id).where(Message.thread_id == row.id)))
+        else {
+            key: distinguishing_facts(as_utc(sent_at), author)
+            for key, author, sent_at in session.execute(
+                select(Message.provider_message_id, Message.author, Message.sent_at).where(
+                    Message.thread_id == row.id
+                )
+            )
+        }
     )
-    new = list(
-        {m.provider_message_id: m for m in thread.messages if m.provider_message_id not in stored}.values()
-    )
+    new, reused = _new_messages(thread.messages, stored, label)
     if new:
         ids = session.scalars(
             insert(Message).returning(Message.id, sort_by_parameter_order=True),
@@ -148,7 +159,8 @@ def _store(session: Session, thread: ImportedThread, default_region: str, label:
         # The same export again changes nothing, not even the links: identities are read with the
         # messages that carry them.
         return _Outcome(changed=False, new_messages=0, duplicates=len(thread.messages), warnings=[])
-    identities, warnings = normalize_identities(thread.customer_identities, default_region, label)
+    identities, identity_warnings = normalize_identities(thread.customer_identities, default_region, label)
+    warnings = reused + identity_warnings
     warnings += link_thread_customer(session, row, identities, thread.customer_name, label)
     return _Outcome(
         changed=created or bool(new),
@@ -156,3 +168,40 @@ def _store(session: Session, thread: ImportedThread, default_region: str, label:
         duplicates=len(thread.messages) - len(new),
         warnings=warnings,
     )
+
+
+def _new_messages(
+    messages: Iterable[ImportedMessage], stored: dict[str, MessageFacts], label: str
+) -> tuple[list[ImportedMessage], list[str]]:
+    """The messages not stored yet, and a warning for each one kept under another id.
+
+    A message whose id another message already has (see ``distinguishing_facts``) is not a copy of
+    it: a broken mail client can give every mail the same Message-ID, and skipping the second as a
+    duplicate would lose it. It is kept under ``_distinct_id``.
+    """
+    known = dict(stored)
+    new: list[ImportedMessage] = []
+    warnings: list[str] = []
+    for message in messages:
+        facts = distinguishing_facts(message.sent_at, message.author)
+        key = message.provider_message_id
+        if key in known and known[key] != facts:
+            key = _distinct_id(key, facts)
+            if key not in known:
+                storable_key(Message.provider_message_id, key, f"message {message.provider_message_id} id")
+                warnings.append(
+                    f"{label}: message {message.provider_message_id}: its id is also that of another "
+                    f"message; kept as {key}"
+                )
+        if key in known:
+            continue
+        known[key] = facts
+        new.append(replace(message, provider_message_id=key))
+    return new, warnings
+
+
+def _distinct_id(message_id: str, facts: MessageFacts) -> str:
+    """Derived from what tells the two messages apart, so importing the message again finds it again."""
+    sent_at, author = facts
+    text = f"{sent_at.isoformat() if sent_at else ''}\n{author or ''}"
+    return f"{message_id}#{hashlib.sha256(text.encode('utf-8')).hexdigest()[:16]}"

@@ -36,9 +36,14 @@ class AudioError(ValueError):
     """A file that cannot become audio: the message names the file and the reason."""
 
 
-def probe(path: Path) -> AudioInfo:
-    """Read what a file holds without decoding all of it (cheap checks before a long decode)."""
-    return _probe(path, _name_of(path, None))
+def probe(path: Path, *, max_seconds: float | None = None) -> AudioInfo:
+    """Read what a file holds without decoding all of it (cheap checks before a long decode).
+
+    A file longer than ``max_seconds`` (by its header) is an AudioError, so ingest can refuse it
+    before storing it, as ``decode`` would before transcribing it.
+    """
+    label = _name_of(path, None)
+    return _within_limit(_probe(path, label), label, max_seconds)
 
 
 def decode(
@@ -50,9 +55,7 @@ def decode(
     of filling memory. Silence is not an error here: it simply yields an empty transcript later.
     """
     label = _name_of(source, name)
-    info = _probe(source, label)
-    if max_seconds is not None and info.duration > max_seconds:
-        raise AudioError(f"{label}: too long ({info.duration:.0f} s; the limit is {max_seconds:.0f} s)")
+    info = _within_limit(_probe(source, label), label, max_seconds)
     samples, rate = _read(source, label)
     if samples.shape[1] == 0:
         raise AudioError(f"{label}: zero-length audio (no samples decoded)")
@@ -65,6 +68,12 @@ def decode(
     out = np.ascontiguousarray(resampled, dtype=np.float32)
     out.flags.writeable = False
     return Audio(samples=out, source=info)
+
+
+def _within_limit(info: AudioInfo, label: str, max_seconds: float | None) -> AudioInfo:
+    if max_seconds is not None and info.duration > max_seconds:
+        raise AudioError(f"{label}: too long ({info.duration:.0f} s; the limit is {max_seconds:.0f} s)")
+    return info
 
 
 def _name_of(source: Source, name: str | None) -> str:

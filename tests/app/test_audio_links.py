@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,8 @@ def test_mu_law_becomes_pcm_once_and_pcm_is_served_as_is(tmp_path: Path) -> None
     stamp = first.path.stat().st_mtime_ns
     assert playable_audio(mulaw, SHA, cache).path.stat().st_mtime_ns == stamp  # cached, not redone
     assert list(cache.iterdir()) == [first.path]  # no partial files left behind
+    # Customers' audio: only its owner (the account running the app) may read it.
+    assert (stat.S_IMODE(cache.stat().st_mode), stat.S_IMODE(first.path.stat().st_mode)) == (0o700, 0o600)
     pcm = tmp_path / "pcm.wav"
     sf.write(pcm, stereo, 8000, subtype="PCM_16")
     assert playable_audio(pcm, "cd" * 32, cache).path == pcm

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -12,7 +13,9 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
+import soundfile as sf
 from click.testing import CliRunner, Result
 
 from earshot.cli import main
@@ -204,6 +207,41 @@ def test_bad_files_fail_alone_and_change_nothing(tmp_path: Path) -> None:
     assert all(name in result.stdout for name in ("empty.wav", "notes.wav", "broken.wav", "bad_sidecar.json"))
     assert rows(data_dir, "select original_name from recordings") == [("good.wav",)]
     assert rows(data_dir, "select count(*) from jobs") == [(1,)]
+
+
+def test_bad_items_are_reported_by_file_and_leave_no_audio_while_the_rest_go_in(tmp_path: Path) -> None:
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    for name, seconds in [
+        ("a_good", 1),
+        ("b_five_hours", 3),
+        ("c_year_0", 1),
+        ("d_year_10000", 1),
+        ("e_deep", 1),
+    ]:
+        frames = np.arange(8000 * seconds)
+        sf.write(incoming / f"{name}.wav", 0.3 * np.sin(frames * (0.1 + len(name) / 100)), 8000)
+    (incoming / "c_year_0.json").write_text('{"started_at": "0001-01-01T00:00:00+05:00"}')
+    (incoming / "d_year_10000.json").write_text('{"started_at": "9999-12-31T23:59:59-05:00"}')
+    (incoming / "e_deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    data_dir = tmp_path / "data"
+
+    result = earshot(data_dir, "ingest", str(incoming), env={"EARSHOT_MAX_AUDIO_SECONDS": "2"})
+
+    assert result.exit_code == 1
+    assert [line for line in result.stdout.splitlines() if line.startswith("failed")] == [
+        f"failed   {incoming / 'b_five_hours.wav'}: too long (3 s; the limit is 2 s)",
+        f"failed   {incoming / 'c_year_0.json'}: started_at: 0001-01-01T00:00:00+05:00 is out of range "
+        "(times must lie between 1900 and 2999)",
+        f"failed   {incoming / 'd_year_10000.json'}: started_at: 9999-12-31T23:59:59-05:00 is out of range "
+        "(times must lie between 1900 and 2999)",
+        f"failed   {incoming / 'e_deep.json'}: nested too deeply to read "
+        "(lists or objects inside each other)",
+    ]
+    assert "1 ingested, 0 already stored, 4 failed" in result.stderr
+    assert rows(data_dir, "select original_name from recordings") == [("a_good.wav",)]
+    stored = [path.name for path in (data_dir / "audio").rglob("*") if path.is_file()]
+    assert stored == [hashlib.sha256((incoming / "a_good.wav").read_bytes()).hexdigest()]
 
 
 def test_a_job_that_keeps_failing_is_marked_failed_without_half_a_transcript(tmp_path: Path) -> None:

@@ -280,6 +280,115 @@ def test_a_failing_thread_leaves_nothing_behind_and_the_others_go_in(db: Databas
     assert counts(db)["messages"] == 1 and counts(db)["customers"] == 1
 
 
+def test_nul_bytes_and_over_long_text_are_stored_as_postgresql_would_accept_them(
+    db: Database, tmp_path: Path
+) -> None:
+    """SQLite stores NUL and any length; PostgreSQL refuses both. The stored values must fit both."""
+    message = {"id": "m1", "direction": "inbound", "sent_at": "2024-05-01T10:00:00Z"}
+    export = tmp_path / "export.json"
+    export.write_text(
+        json.dumps(
+            {
+                "conversations": [
+                    {
+                        "id": "c-\x00-1",
+                        "subject": "Meter\x00 swap\x07" + "!" * 600,
+                        "agent": "Sam\x00 " + "J" * 10_000,
+                        "customer": {"name": "Ann\x00 " + "N" * 10_000, "email": "ann\x00@example.org"},
+                        "messages": [
+                            {
+                                **message,
+                                "author": "A" * 10_000,
+                                "text": "line\x00 one\r\nline two\ud800",
+                                "attachments": [{"name": "x" * 600 + ".pdf", "content_type": "a\x00/b"}],
+                            }
+                        ],
+                    },
+                    {"id": "c-" + "9" * 10_000, "messages": [{**message, "text": "lost?"}]},
+                    {
+                        "id": "c-3",
+                        "customer": {"handle": "h" * 10_000},
+                        "messages": [{**message, "text": "kept"}],
+                    },
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
+
+    summary = import_threads(db, read_chat([export], "generic"), "NL")
+
+    assert summary.imported_threads == 2
+    assert [line.split(": not stored")[1] for line in summary.failed] == [
+        " (KeyTooLong: conversation id is 10002 characters long; at most 255 fit "
+        "(cut, it could name another item))"
+    ]
+    with db.sessionmaker() as session:
+        thread = session.scalars(select(Thread).where(Thread.provider_id == "c--1")).one()
+        assert thread.subject == "Meter swap" + "!" * 490
+        assert thread.agent is not None and thread.agent.name == "Sam " + "J" * 196
+        assert thread.customer is not None and thread.customer.display_name == "Ann " + "N" * 196
+        (stored,) = thread.messages
+        assert (stored.author, stored.body) == ("A" * 320, "line one\nline two\ufffd")
+        assert session.execute(select(MessageAttachment.name, MessageAttachment.content_type)).one() == (
+            "x" * 500,
+            "a/b",
+        )
+        assert session.scalars(select(Identity.value)).all() == ["ann@example.org"]
+    assert sorted(line.split(": ", 1)[1] for line in summary.warnings) == [
+        "agent cut to 200 of its 10004 characters",
+        "customer chat handle skipped: 10005 characters long; at most 320 fit",
+        "customer name cut to 200 of its 10004 characters",
+        "message m1: attachment name cut to 500 of its 604 characters",
+        "message m1: author cut to 320 of its 10000 characters",
+        "subject cut to 500 of its 610 characters",
+    ]
+
+
+def _mail(folder: Path, name: str, sender: str, date: str, text: str) -> Path:
+    """A mail from a client that gives every mail the same Message-ID."""
+    path = folder / name
+    path.write_text(
+        f"Message-ID: <same@broken-client>\nFrom: {sender}\nTo: help@earshot-telecom.example\n"
+        f"Date: {date}\nSubject: {text}\n\n{text}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.mark.parametrize("first_import", ["together", "one_by_one"])
+def test_a_mail_that_reuses_a_stored_message_id_is_kept_and_reported(
+    db: Database, tmp_path: Path, first_import: str
+) -> None:
+    ann = _mail(tmp_path, "ann.eml", "ann@example.org", "Mon, 1 Jan 2024 10:00:00 +0000", "Meter broken")
+    bob = _mail(tmp_path, "bob.eml", "bob@example.org", "Tue, 2 Jan 2024 10:00:00 +0000", "Bill wrong")
+    runs = [[ann, bob]] if first_import == "together" else [[ann], [bob]]
+
+    summaries = [import_threads(db, read_email(paths, own_addresses=OWN), "NL") for paths in runs]
+
+    assert sum(s.new_messages for s in summaries) == 2
+    [warning] = [line for s in summaries for line in s.warnings]
+    assert warning.startswith(
+        "email conversation same@broken-client: message same@broken-client: its id is also that of "
+        "another message; kept as same@broken-client#"
+    )
+    with db.sessionmaker() as session:
+        stored = session.execute(select(Message.provider_message_id, Message.body).order_by(Message.id)).all()
+    assert stored == [("same@broken-client", "Meter broken"), (warning.rsplit(" ", 1)[1], "Bill wrong")]
+    for again in ([ann, bob], [bob], [ann]):  # the very same mails again: nothing new, nothing reported
+        summary = import_threads(db, read_email(again, own_addresses=OWN), "NL")
+        assert (summary.new_messages, summary.imported_threads, summary.warnings) == (0, 0, ())
+    assert counts(db)["messages"] == 2
+
+
+def test_a_message_edited_or_renamed_since_is_the_same_message(db: Database) -> None:
+    first = _chat("c-1", [])
+    import_threads(db, ImportBatch((first,), ()), "NL")
+    edited = replace(first.messages[0], author="Someone Else", body="hello there (edited)")
+    summary = import_threads(db, ImportBatch((replace(first, messages=(edited,)),), ()), "NL")
+    assert (summary.new_messages, summary.skipped_duplicates, summary.warnings) == (0, 1, ())
+
+
 def _chat(provider_id: str, identities: list[IdentityRef], text: str = "hello there") -> ImportedThread:
     message = ImportedMessage(
         provider_message_id=f"{provider_id}-m1",

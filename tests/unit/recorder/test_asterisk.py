@@ -187,15 +187,17 @@ def test_malformed_rows_are_reported_by_line_and_the_others_kept(tmp_path: Path)
         good[2].replace(",30,0,", ",30,zero,"),
         good[2].replace('"1715241600.3"', '""'),
         good[2],
+        good[1].replace("2024-05-08 14:02:40", "0001-01-01 00:00:00"),
     ]
     path = _write(tmp_path / "Master.csv", "\n".join(lines) + "\n")
     table = load_cdr(path)
     assert [str(error) for error in table.errors] == [
         f"{path}: line 2: 10 columns, but uniqueid is column 17"
         " (for cdr-csv set loguniqueid=yes in cdr.conf)",
-        f"{path}: line 4: start: 'yesterday' is not a date and time",
+        f"{path}: line 4: start: 'yesterday' is not an ISO 8601 date and time",
         f"{path}: line 5: billsec: 'zero' is not a whole number of seconds",
         f"{path}: line 6: uniqueid is empty",
+        f"{path}: line 8: start: 0001-01-01T00:00:00 is out of range (times must lie between 1900 and 2999)",
     ]
     assert list(table.records) == ["1714979643.118", "1715241600.3"]
 

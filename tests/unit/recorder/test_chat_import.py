@@ -61,6 +61,19 @@ def test_generic_format() -> None:
     assert web.messages[0].sent_at == datetime(2024, 5, 21, 14, 2, tzinfo=UTC)
 
 
+@pytest.mark.parametrize(("size", "expected"), [("48213", 48213), ("9" * 23, None), (-1, None), (True, None)])
+def test_an_attachment_size_that_no_file_has_is_unknown(
+    tmp_path: Path, size: object, expected: int | None
+) -> None:
+    path = damaged(
+        tmp_path,
+        "generic",
+        lambda d: d["conversations"][0]["messages"][0]["attachments"][0].update(size=size),
+    )
+    first = read_chat([path], "generic").threads[0].messages[0]
+    assert first.attachments == (Attachment("meter.jpg", expected, "image/jpeg"),)
+
+
 def test_chatwoot_export() -> None:
     batch = read_chat([FILES["chatwoot"]], "chatwoot")
     assert batch.problems == ()
@@ -145,6 +158,10 @@ def _bad_time(data: dict[str, Any]) -> None:
     data["conversations"][1]["messages"][1]["sent_at"] = "yesterday"
 
 
+def _time_beyond_year_9999_in_utc(data: dict[str, Any]) -> None:
+    data["conversations"][1]["messages"][1]["sent_at"] = "9999-12-31T23:59:59-05:00"
+
+
 @pytest.mark.parametrize(
     ("damage", "item", "reason", "threads", "messages"),
     [
@@ -169,7 +186,20 @@ def _bad_time(data: dict[str, Any]) -> None:
             2,
             3,
         ),
-        (_bad_time, "conversation web-88120 message 2", "sent_at: 'yesterday' is not an ISO 8601 time", 2, 3),
+        (
+            _bad_time,
+            "conversation web-88120 message 2",
+            "sent_at: 'yesterday' is not an ISO 8601 date and time",
+            2,
+            3,
+        ),
+        (
+            _time_beyond_year_9999_in_utc,
+            "conversation web-88120 message 2",
+            "sent_at: 9999-12-31T23:59:59-05:00 is out of range (times must lie between 1900 and 2999)",
+            2,
+            3,
+        ),
     ],
 )
 def test_a_bad_conversation_or_message_is_a_problem_and_the_rest_imports(
@@ -198,6 +228,20 @@ def test_a_bad_conversation_or_message_is_a_problem_and_the_rest_imports(
             "conversation #2",
             "conversation has no 'id', so it could not be recognised on re-import",
             (1, 3),
+        ),
+        (
+            "chatwoot",
+            lambda d: d["data"]["payload"][0]["messages"][0].update(created_at=32503680000),
+            "conversation 2291 message 90001",
+            "created_at: 3000-01-01T00:00:00+00:00 is out of range (times must lie between 1900 and 2999)",
+            (2, 4),
+        ),
+        (
+            "chatwoot",
+            lambda d: d["data"]["payload"][0]["messages"][0].update(created_at=1e300),
+            "conversation 2291 message 90001",
+            "created_at: 1e+300 is not a Unix time",
+            (2, 4),
         ),
         (
             "zendesk",
@@ -237,7 +281,13 @@ def test_unknown_fields_are_ignored(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
-        ('{"conversations": [', "malformed JSON at line 1: Expecting value"),
+        ('{"conversations": [', "malformed JSON at line 1 column 20: Expecting value"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply to read (lists or objects inside each other)"),
+        ('{"conversations": [{"id": 1e400}]}', "number 1e400 is too large"),
+        (
+            '{"conversations": [{"id": %s}]}' % ("1" * 5000),
+            "number 111111111111...(5000 digits) is too large (the limit is 9223372036854775807)",
+        ),
         ("[]", "not a generic export: expected an object with a 'conversations' list, got a list"),
     ],
 )

@@ -365,3 +365,72 @@ def test_the_same_message_in_two_files_is_imported_once(tmp_path: Path) -> None:
     shutil.copy(FIXTURES / "pl_1_question.eml", copy)
     (thread,) = read_email([FIXTURES / "pl_1_question.eml", copy], own_addresses=OWN).threads
     assert len(thread.messages) == 1
+
+
+def test_a_date_beyond_year_9999_in_utc_gives_no_time_and_a_note(tmp_path: Path) -> None:
+    path = write_mail(
+        tmp_path,
+        "far.eml",
+        sender="ann@example.org",
+        to="support@example.com",
+        subject="Far future",
+        date="Fri, 31 Dec 9999 23:59:59 -0500",
+        body="When?",
+        message_id="far@example.org",
+    )
+    batch = read_email([path])
+    assert batch.threads[0].messages[0].sent_at is None
+    assert [(p.item, p.reason, p.imported) for p in batch.problems] == [
+        (
+            "<far@example.org>",
+            "Date header 9999-12-31T23:59:59-05:00 is out of range (times must lie between 1900 and 2999); "
+            "its time is unknown",
+            True,
+        )
+    ]
+
+
+def test_mime_nested_too_deeply_is_a_problem_and_the_next_message_imports(tmp_path: Path) -> None:
+    depth = 5000
+    nested = "".join(f'Content-Type: multipart/mixed; boundary="b{i}"\n\n--b{i}\n' for i in range(depth))
+    closing = "".join(f"\n--b{i}--\n" for i in reversed(range(depth)))
+    mbox = tmp_path / "deep.mbox"
+    mbox.write_text(
+        "From ann@example.org Fri May 24 09:00:00 2024\nFrom: ann@example.org\nMessage-ID: <deep@x>\n"
+        f"Subject: deep\nMIME-Version: 1.0\n{nested}Content-Type: text/plain\n\nhi\n{closing}\n"
+        "From ann@example.org Fri May 24 10:00:00 2024\nFrom: ann@example.org\nMessage-ID: <flat@x>\n"
+        "Date: Fri, 24 May 2024 10:00:00 +0000\nSubject: flat\n\nplain text\n\n",
+        encoding="utf-8",
+    )
+    batch = read_email([mbox])
+    assert [(p.item, p.reason) for p in batch.problems] == [
+        ("message 1", "broken MIME: parts or headers nested too deeply to read")
+    ]
+    assert [m.provider_message_id for t in batch.threads for m in t.messages] == ["flat@x"]
+
+
+def test_another_mail_under_a_taken_message_id_is_kept(tmp_path: Path) -> None:
+    common = {"to": "support@example.com", "message_id": "same@broken-client"}
+    first = write_mail(
+        tmp_path,
+        "1.eml",
+        sender="ann@example.org",
+        subject="Meter",
+        date="Mon, 1 Jan 2024 10:00:00 +0000",
+        body="first",
+        **common,
+    )
+    second = write_mail(
+        tmp_path,
+        "2.eml",
+        sender="bob@example.org",
+        subject="Bill",
+        date="Tue, 2 Jan 2024 10:00:00 +0000",
+        body="second",
+        **common,
+    )
+    (thread,) = read_email([first, second, first]).threads  # storage keeps the two apart (its tests)
+    assert [(m.provider_message_id, m.body) for m in thread.messages] == [
+        ("same@broken-client", "first"),
+        ("same@broken-client", "second"),
+    ]

@@ -77,6 +77,16 @@ def test_bad_files_are_reported_and_the_good_ones_still_come_through(tmp_path: P
     assert errors[2].startswith(f"{tmp_path / '4_truncated.wav'}: ") and "truncated" in errors[2]
 
 
+def test_a_file_longer_than_the_limit_is_refused_from_its_header(tmp_path: Path) -> None:
+    long = write_audio(tmp_path / "long.wav", seconds=3.0)
+    short = write_audio(tmp_path / "short.wav", seconds=1.0)
+
+    recordings, errors = split(list(scan([long, short], ScanOptions(max_audio_seconds=2.0))))
+
+    assert [r.path for r in recordings] == [short]
+    assert errors == [f"{long}: too long (3 s; the limit is 2 s)"]
+
+
 def test_hash_size_and_audio_facts_describe_the_file(tmp_path: Path) -> None:
     path = write_audio(tmp_path / "call.wav", channels=2, seconds=1.5, subtype="ULAW")
     (recording,) = scan([path], ScanOptions())
@@ -200,14 +210,17 @@ def test_a_missing_cdr_file_is_reported_and_the_scan_goes_on(tmp_path: Path) -> 
 
 
 def test_options_from_settings_values() -> None:
-    options = ScanOptions.for_settings([Path("Master.csv")], None, "Europe/Amsterdam", ("agent", "customer"))
+    options = ScanOptions.for_settings(
+        [Path("Master.csv")], None, "Europe/Amsterdam", ("agent", "customer"), max_audio_seconds=3600.0
+    )
     assert options.filename_pattern is FREEPBX_PATTERN
+    assert options.max_audio_seconds == 3600.0
     assert options.cdr_paths == (Path("Master.csv"),)
     assert str(options.timezone) == "Europe/Amsterdam"
     with pytest.raises(OptionsError, match="timezone 'Mars/Olympus' is not a known IANA zone"):
-        ScanOptions.for_settings([], None, "Mars/Olympus", ("agent", "customer"))
+        ScanOptions.for_settings([], None, "Mars/Olympus", ("agent", "customer"), None)
     with pytest.raises(PatternError, match="unknown group"):
-        ScanOptions.for_settings([], r"(?P<who>\d+)", "UTC", ("agent", "customer"))
+        ScanOptions.for_settings([], r"(?P<who>\d+)", "UTC", ("agent", "customer"), None)
 
 
 def test_sample_calls_scan_cleanly_with_their_metadata() -> None:

@@ -99,6 +99,21 @@ def test_null_empty_and_absent_values_are_not_given(tmp_path: Path) -> None:
             "started_at: '2024-13-01T10:00:00' is not an ISO 8601 date and time",
         ),
         ({"started_at": "2024-05-06"}, "started_at: '2024-05-06' has no time of day"),
+        (  # in UTC this would be year 0, which Python cannot hold
+            {"started_at": "0001-01-01T00:00:00+05:00"},
+            "started_at: 0001-01-01T00:00:00+05:00 is out of range (times must lie between 1900 and 2999)",
+        ),
+        (  # ... and this year 10000
+            {"started_at": "9999-12-31T23:59:59-05:00"},
+            "started_at: 9999-12-31T23:59:59-05:00 is out of range (times must lie between 1900 and 2999)",
+        ),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply to read (lists or objects inside each other)"),
+        ('{"caller": 1e400}', "number 1e400 is too large"),
+        (
+            '{"caller": %s}' % ("9" * 5000),
+            "number 999999999999...(5000 digits) is too large (the limit is 9223372036854775807)",
+        ),
+        ('{"caller": NaN}', "NaN is not a JSON number"),
         ({"started_at": 1714979643}, "started_at: expected an ISO 8601 string, got a number"),
         ({"customer": "Emma"}, "customer: expected an object, got a string"),
         ({"customer": {"email": True}}, "customer.email: expected a string, got true/false"),

@@ -1,4 +1,4 @@
-"""BlobStore on real files: content addressing, read-only originals, idempotent puts."""
+"""BlobStore on real files: content addressing, read-only owner-only originals, idempotent puts."""
 
 from __future__ import annotations
 
@@ -25,7 +25,10 @@ def test_put_stores_read_only_copy_under_its_hash(tmp_path: Path) -> None:
     assert stored.created
     assert stored.path == tmp_path / "blobs" / sha[:2] / sha
     assert stored.path.read_bytes() == data
-    assert stat.S_IMODE(stored.path.stat().st_mode) == 0o444
+    # Read-only, and customers' audio: for its owner only, as are the folders that hold it.
+    assert stat.S_IMODE(stored.path.stat().st_mode) == 0o400
+    for folder in (tmp_path / "blobs", tmp_path / "blobs" / "tmp", stored.path.parent):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
     assert source.read_bytes() == data  # the source is left as it was
     assert list((tmp_path / "blobs" / "tmp").iterdir()) == []  # no temporary file left behind
     with store.open_bytes(sha) as stream:

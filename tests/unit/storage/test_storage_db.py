@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import stat
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,29 @@ def test_open_creates_folder_and_tunes_sqlite(tmp_path: Path) -> None:
         assert version is not None
     finally:
         db.engine.dispose()
+
+
+def test_the_database_and_its_folder_are_readable_by_their_owner_only(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    path = data / "earshot.db"
+    db = open_database(f"sqlite:///{path}")
+    try:
+        with session_scope(db) as session:
+            session.add(Agent(name="Sam"))  # a write: SQLite makes the -wal and -shm files
+        modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in data.iterdir()}
+    finally:
+        db.engine.dispose()
+    assert modes == {"earshot.db": 0o600, "earshot.db-wal": 0o600, "earshot.db-shm": 0o600}
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+
+
+def test_a_database_left_readable_by_others_is_made_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "earshot.db"
+    open_database(f"sqlite:///{path}").engine.dispose()
+    for file in tmp_path.iterdir():
+        file.chmod(0o644)  # as an earlier version left it
+    open_database(f"sqlite:///{path}").engine.dispose()
+    assert {stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()} == {0o600}
 
 
 def test_session_scope_commits_on_success_and_rolls_back_on_error(db: Database) -> None:

@@ -228,8 +228,7 @@ def test_failure_mid_ingest_writes_no_rows(
 ) -> None:
     services.ingest_recording(db, make_recording(1, metadata=CALL), blobs, "GB")
     before = _counts(db)
-    # Another file claiming the same PBX call id: the customer, identities and agent are already
-    # flushed when the thread is refused, so this checks that the whole transaction rolls back.
+    # Another file claiming the same PBX call id, with a customer and an agent not stored yet.
     clash = make_recording(
         2,
         metadata=dataclasses.replace(
@@ -248,8 +247,41 @@ def test_failure_mid_ingest_writes_no_rows(
 
     assert str(clash.path) in str(caught.value)
     assert _counts(db) == before
+    assert not blobs.path_for(clash.sha256).exists()  # a refused call leaves no audio behind
     with db.sessionmaker() as session:
         assert session.scalar(select(Agent.id).where(Agent.name == "Eve")) is None
+
+
+def test_outside_text_is_cleaned_and_cut_to_its_column_before_it_is_stored(
+    db: Database, blobs: BlobStore, make_recording: MakeRecording
+) -> None:
+    """What SQLite would store but PostgreSQL refuses: NUL characters and values longer than the column."""
+    messy = dataclasses.replace(
+        CALL,
+        caller="+44\x00 20 7946 0958" + "0" * 100,
+        agent="Dana\x00 " + "D" * 10_000,
+        customer_name="Ann\x1b Lee" + "e" * 10_000,
+        customer_email="ann.lee\x00@example.com",
+    )
+    result = services.ingest_recording(db, make_recording(1, metadata=messy), blobs, "GB")
+
+    assert result.created
+    assert result.warnings == (
+        "call-1.wav: caller cut to 64 of its 116 characters",
+        "call-1.wav: agent cut to 200 of its 10005 characters",
+        "call-1.wav: customer name cut to 200 of its 10007 characters",
+    )
+    with db.sessionmaker() as session:
+        recording = session.get_one(Recording, result.recording_id)
+        assert recording.caller == ("+44 20 7946 0958" + "0" * 100)[:64]
+        assert session.scalars(select(Agent.name)).all() == ["Dana " + "D" * 195]
+        assert session.scalars(select(Customer.display_name)).all() == ["Ann Lee" + "e" * 193]
+        assert "ann.lee@example.com" in session.scalars(select(Identity.value)).all()
+
+    too_long_id = make_recording(2, metadata=dataclasses.replace(CALL, provider_id="9" * 10_000))
+    with pytest.raises(InvalidValue, match="call id is 10000 characters long; at most 255 fit"):
+        services.ingest_recording(db, too_long_id, blobs, "GB")
+    assert not blobs.path_for(too_long_id.sha256).exists()
 
 
 def test_save_twice_keeps_one_transcript_and_load_round_trips(
