@@ -453,16 +453,29 @@ def audit() -> None:
 
 
 @audit.command("verify")
+@click.option(
+    "--csv",
+    "copy",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Check a copy made by `audit export` instead of the database (needs the same secrets folder).",
+)
 @click.pass_obj
 @user_errors
-def audit_verify(settings: Settings) -> None:
-    """Recompute the hash chain; exit status 1 at the first row that was changed or removed."""
-    from storage.audit import verify_audit_chain
+def audit_verify(settings: Settings, copy: Path | None) -> None:
+    """Recompute the keyed hash chain and hold it against the checkpoints kept outside the database;
+    exit status 1 naming the first row that was changed, removed or rolled back."""
+    from storage.audit import verify_audit_chain, verify_audit_csv
+    from storage.secrets import SecretStore
 
-    result = verify_audit_chain(open_db(settings))
+    if copy is None:
+        result = verify_audit_chain(open_db(settings))
+    else:
+        with copy.open(encoding="utf-8", newline="") as stream:
+            result = verify_audit_csv(stream, SecretStore(settings.secrets_dir))
     if not result.ok:
-        raise UserError(f"audit log broken after {result.rows_checked - 1} good row(s): {result.problem}")
-    click.echo(f"audit log intact: {result.rows_checked} row(s)")
+        raise UserError(f"audit log broken: {result.problem}")
+    legacy = f" ({result.legacy_rows} from before the chain was keyed)" if result.legacy_rows else ""
+    click.echo(f"audit log intact: {result.rows_checked} row(s){legacy}")
 
 
 @audit.command("export")
