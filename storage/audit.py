@@ -41,6 +41,7 @@ __all__ = [
     "COMMAND_LINE",
     "GENESIS_HASH",
     "KEYED",
+    "UNKNOWN_USER",
     "LEGACY",
     "AuditAction",
     "AuditRecord",
@@ -78,6 +79,9 @@ LEGACY = "sha256"  # rows written before: plain SHA-256, verified as they were w
 AUDIT_KEY = "audit"  # the name of the chain's key in the ``SecretStore``
 # Who the log names for changes made with the ``earshot`` command, by someone holding the database file.
 COMMAND_LINE = "(command line)"
+# Who the log names for a failed sign-in with a name that is no account: what was typed may be a
+# password typed into the wrong field, and the log keeps everything for good.
+UNKNOWN_USER = "(unknown user)"
 _CSV_FIELDS = (
     "id",
     "at",
