@@ -8,14 +8,15 @@ import sys
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 import click
 
 from earshot import cli_history
 from earshot.cli_common import UserError, clock, open_db, user_errors
 from earshot.settings import Settings, SettingsError, load_settings
-from storage.access import USER_ROLES  # pure rules: cheap, unlike the rest of storage
-from transcribe.types import ROLES
+from storage.access import USER_ROLES, UserRole  # pure rules: cheap, unlike the rest of storage
+from transcribe.types import ROLES, Role
 
 FORMAT_NAMES = ("json", "txt", "vtt", "srt", "rttm")
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -173,13 +174,12 @@ def search(
 @click.pass_obj
 @user_errors
 def export(settings: Settings, recording: str, fmt: str, output: Path | None) -> None:
-    """Export a stored transcript. RECORDING: call id, SHA-256 (or 8+ character prefix) or file name."""
-    from storage import services
-    from transcribe import formats
+    """Export a stored transcript; the export is audited.
+    RECORDING: call id, SHA-256 (or 8+ character prefix) or file name."""
+    from storage import guarded, services
 
     db = open_db(settings)
-    found = services.find_recording(db, recording)
-    text = formats.FORMATS[fmt](services.load_transcript(db, found.id), Path(found.original_name).stem)
+    text = guarded.export_transcript(db, None, services.find_recording(db, recording).id, fmt)
     if output is None:
         click.echo(text, nl=False)
     else:
@@ -209,7 +209,9 @@ def calls(settings: Settings, limit: int) -> None:
 @click.option("--name", help="Display name for this speaker, e.g. the agent's name.")
 @click.pass_obj
 @user_errors
-def set_role(settings: Settings, recording: str, speaker: str, role: str, name: str | None) -> None:
+def set_role(
+    settings: Settings, recording: str, speaker: str, role: Role | Literal["none"], name: str | None
+) -> None:
     """Correct a speaker's role (and name) in one call, e.g. `earshot set-role 12 S2 agent`."""
     from storage import services
 
@@ -366,7 +368,7 @@ def _read_password(password_stdin: bool) -> str:
 def user_add(
     settings: Settings,
     username: str,
-    role: str,
+    role: UserRole,
     name: str | None,
     agent: str | None,
     password_stdin: bool,
@@ -399,7 +401,7 @@ def user_passwd(settings: Settings, username: str, password_stdin: bool) -> None
 @click.option("--agent", help="Link to this PBX agent (omitted: no agent link).")
 @click.pass_obj
 @user_errors
-def user_role(settings: Settings, username: str, role: str, agent: str | None) -> None:
+def user_role(settings: Settings, username: str, role: UserRole, agent: str | None) -> None:
     """Change a user's role."""
     from storage import users
 

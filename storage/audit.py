@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from storage.access import Permission, Principal, require
 from storage.audit_checkpoints import Checkpoint, CheckpointLog
+from storage.audit_subjects import Subject, describe
 from storage.db import SECRETS_INFO, Database, read_scope, session_scope
 from storage.errors import InvalidValue, StorageError
 from storage.models import AuditEntry, utc_now
@@ -51,6 +52,7 @@ __all__ = [
     "export_audit_csv",
     "list_audit",
     "record_event",
+    "record_read",
     "verify_audit_chain",
     "verify_audit_csv",
 ]
@@ -70,6 +72,12 @@ AuditAction = Literal[
     "evaluation_disputed",
     "comment_added",
     "speaker_corrected",
+    # Reads of a person's data (with "call_played" and "transcript_viewed" above):
+    "customer_looked_up",  # a lookup's matches were shown
+    "customer_viewed",  # one customer's identities
+    "history_viewed",  # one customer's conversations (and, on the command line, their transcripts)
+    "thread_read",  # the messages of one chat or e-mail thread
+    "audio_fetched",  # a call's audio bytes were served
 ]
 AUDIT_ACTIONS: tuple[AuditAction, ...] = get_args(AuditAction)
 
@@ -113,6 +121,12 @@ class AuditRecord:
     hash: str
     scheme: str  # KEYED or LEGACY
 
+    @property
+    def about(self) -> str | None:
+        """What the target is, in words ("Emma de Vries"), when the row says."""
+        about = self.details.get("about")
+        return about if isinstance(about, str) else None
+
 
 @dataclass(frozen=True)
 class AuditVerification:
@@ -124,11 +138,22 @@ class AuditVerification:
     problem: str | None  # what happened where, in a sentence; None when ok
 
 
+def record_read(
+    db: Database,
+    who: Principal | None,
+    action: AuditAction,
+    subject: Subject | None,
+    details: Mapping[str, Any] | None = None,
+) -> int:
+    """Audit a read of a person's data, before it is handed over. ``who`` None: the command line."""
+    return record_event(db, who, action, subject, details, username=COMMAND_LINE)
+
+
 def record_event(
     db: Database,
     actor: Principal | None,
     action: AuditAction,
-    target: str | None = None,
+    target: str | Subject | None = None,
     details: Mapping[str, Any] | None = None,
     *,
     username: str | None = None,
@@ -151,19 +176,23 @@ def append_event(
     session: Session,
     actor: Principal | None,
     action: AuditAction,
-    target: str | None = None,
+    target: str | Subject | None = None,
     details: Mapping[str, Any] | None = None,
     *,
     username: str | None = None,
 ) -> int:
     """Append one event inside the caller's write transaction, so a change and its audit row commit
     together. The caller must hold a ``session_scope`` (SQLite: BEGIN IMMEDIATE serialises writers;
-    PostgreSQL: the last row is locked FOR UPDATE here, so a second writer waits and links after it)."""
+    PostgreSQL: the last row is locked FOR UPDATE here, so a second writer waits and links after it).
+    A ``Subject`` target is written as "kind:id" with what it is in words as ``details["about"]``."""
     if action not in AUDIT_ACTIONS:
         raise InvalidValue(f"audit action {action!r} is not one of {', '.join(AUDIT_ACTIONS)}")
     name = actor.username if actor is not None else username
     if not name:
         raise InvalidValue("an audit event needs the signed-in user or the username that was tried")
+    if isinstance(target, Subject):
+        details = {"about": describe(session, target), **(details or {})}
+        target = target.target
     try:
         # A JSON round trip now makes the hash cover exactly what the database will give back.
         plain_details = json.loads(json.dumps(dict(details or {}), ensure_ascii=False))

@@ -18,8 +18,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from storage.access import Permission, Principal, allows, require
-from storage.audit import append_event, record_event
+from storage.access import Permission, Principal, allows, require, require_unless_command_line
+from storage.audit import append_event, record_event, record_read
+from storage.audit_subjects import Subject
 from storage.blobs import BlobStore
 from storage.db import Database, read_scope, session_scope
 from storage.errors import InvalidValue, NotFound, PermissionDenied
@@ -64,7 +65,7 @@ def replay_call(db: Database, principal: Principal, recording_id: int, blobs: Bl
     recording = find_recording(db, str(recording_id))
     audio_path = recording_audio_path(db, recording_id, blobs)
     transcript = load_transcript(db, recording_id) if recording.transcribed else None
-    target = f"recording:{recording_id}"
+    target = Subject("recording", recording_id)
     with session_scope(db) as session:
         append_event(session, principal, "call_played", target)
         if transcript is not None:
@@ -72,11 +73,12 @@ def replay_call(db: Database, principal: Principal, recording_id: int, blobs: Bl
     return CallReplay(recording=recording, audio_path=audio_path, transcript=transcript)
 
 
-def view_transcript(db: Database, principal: Principal, recording_id: int) -> Transcript:
-    """The transcript alone (a search hit, a customer's timeline); audited as ``transcript_viewed``."""
-    require(principal, Permission.REPLAY_CALLS)
+def view_transcript(db: Database, who: Principal | None, recording_id: int) -> Transcript:
+    """The transcript alone (a search hit, a customer's timeline); audited as ``transcript_viewed``.
+    ``who`` None: the command line."""
+    require_unless_command_line(who, Permission.REPLAY_CALLS)
     transcript = load_transcript(db, recording_id)
-    record_event(db, principal, "transcript_viewed", f"recording:{recording_id}")
+    record_read(db, who, "transcript_viewed", Subject("recording", recording_id))
     return transcript
 
 
@@ -120,7 +122,9 @@ def search(
         "offset": offset,
         "hits": len(page.hits),
     }
-    record_event(db, principal, "search_run", f"customer:{customer_id}" if customer_id else None, details)
+    record_event(
+        db, principal, "search_run", Subject("customer", customer_id) if customer_id else None, details
+    )
     return page
 
 
@@ -134,22 +138,22 @@ def correct_speaker(
         db,
         principal,
         "speaker_corrected",
-        f"recording:{recording_id}",
+        Subject("recording", recording_id),
         {"speaker": label, "role": role, "name": name},
     )
 
 
-def export_transcript(db: Database, principal: Principal, recording_id: int, fmt: str) -> str:
-    """The transcript as a file's text (json, txt, vtt, srt, rttm), audited as ``export``."""
-    require(principal, Permission.EXPORT)
+def export_transcript(db: Database, who: Principal | None, recording_id: int, fmt: str) -> str:
+    """The transcript as a file's text (json, txt, vtt, srt, rttm), audited as ``export``.
+    ``who`` None: the command line."""
+    require_unless_command_line(who, Permission.EXPORT)
     render = FORMATS.get(fmt)
     if render is None:
         raise InvalidValue(f"export format {fmt!r} is not one of {', '.join(FORMATS)}")
     recording = find_recording(db, str(recording_id))
     text = render(load_transcript(db, recording_id), Path(recording.original_name).stem)
-    record_event(
-        db, principal, "export", f"recording:{recording_id}", {"format": fmt, "characters": len(text)}
-    )
+    details = {"format": fmt, "characters": len(text)}
+    record_read(db, who, "export", Subject("recording", recording_id), details)
     return text
 
 
