@@ -258,9 +258,11 @@ def _hash_of(key: bytes | None, record: AuditRecord) -> str:
         ensure_ascii=False,
     )
     message = (record.prev_hash + canonical).encode()
-    if record.scheme == KEYED and key is not None:
-        return hmac.new(key, message, hashlib.sha256).hexdigest()
-    return hashlib.sha256(message).hexdigest()
+    if record.scheme == LEGACY:
+        return hashlib.sha256(message).hexdigest()
+    if key is None:
+        raise StorageError("a keyed audit row cannot be hashed without the audit key")
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 def verify_audit_chain(db: Database) -> AuditVerification:
@@ -268,12 +270,11 @@ def verify_audit_chain(db: Database) -> AuditVerification:
     row that was changed, removed or rolled back."""
     # Checkpoints first: each is written after its commit, so the snapshot read next holds its row.
     heads = CheckpointLog(db.secrets.folder).heads()
-    key = db.secrets.key(AUDIT_KEY)
     with read_scope(db) as session:
         rows = session.execute(
             select(AuditEntry).order_by(AuditEntry.id).execution_options(yield_per=1000)
         ).scalars()
-        return _verify((_record(row) for row in rows), key, heads, whole_log=True)
+        return _verify((_record(row) for row in rows), db.secrets, heads, whole_log=True)
 
 
 def verify_audit_csv(stream: TextIO, secrets: SecretStore) -> AuditVerification:
@@ -281,12 +282,13 @@ def verify_audit_csv(stream: TextIO, secrets: SecretStore) -> AuditVerification:
     and the checkpoints that fall inside it. A copy of part of the log is checked from its first row on."""
     heads = CheckpointLog(secrets.folder).heads()
     records = (_csv_record(line) for line in csv.DictReader(stream))
-    return _verify(records, secrets.key(AUDIT_KEY), heads, whole_log=False)
+    return _verify(records, secrets, heads, whole_log=False)
 
 
 def _verify(
-    records: Iterable[AuditRecord], key: bytes, heads: Mapping[int, str], *, whole_log: bool
+    records: Iterable[AuditRecord], secrets: SecretStore, heads: Mapping[int, str], *, whole_log: bool
 ) -> AuditVerification:
+    key = secrets.existing_key(AUDIT_KEY)  # checking must not make a new key
     expected_id, expected_prev = 1, GENESIS_HASH
     checked = legacy = 0
     keyed_seen = False
@@ -294,6 +296,10 @@ def _verify(
         if checked == 0 and not whole_log:
             expected_id, expected_prev = record.id, record.prev_hash
         checked += 1
+        if record.scheme == KEYED and key is None:
+            raise StorageError(
+                f"the audit key is missing from {secrets.folder}: rows written with it cannot be checked"
+            )
         found = _problem_at(record, expected_id, expected_prev, key, keyed_seen, heads)
         if found is not None:
             return AuditVerification(False, checked, legacy, record.id, *found)
@@ -311,7 +317,7 @@ def _problem_at(
     record: AuditRecord,
     expected_id: int,
     expected_prev: str,
-    key: bytes,
+    key: bytes | None,
     keyed_seen: bool,
     heads: Mapping[int, str],
 ) -> tuple[ProblemKind, str] | None:

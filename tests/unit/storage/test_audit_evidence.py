@@ -207,6 +207,16 @@ def test_key_and_checkpoints_live_beside_the_database_for_their_owner_only(db: D
         assert stat.S_IMODE((folder / name).stat().st_mode) == 0o600
 
 
+def test_verify_never_makes_a_key_and_says_when_it_is_missing(db: Database) -> None:
+    _record(db, 2)
+    (db.secrets.folder / "audit.key").unlink()
+    with pytest.raises(
+        StorageError, match="the audit key is missing from .*: rows written with it cannot be checked"
+    ):
+        verify_audit_chain(db)
+    assert not (db.secrets.folder / "audit.key").exists()
+
+
 def test_a_database_that_is_not_a_file_must_be_given_a_secrets_folder() -> None:
     with pytest.raises(StorageError, match="not a file: give the folder for its keys"):
         open_database("postgresql+psycopg://earshot@db.example/earshot")
@@ -249,6 +259,8 @@ def test_an_exported_copy_verifies_with_the_key_and_not_when_changed(db: Databas
     csv.writer(changed).writerows(rows)
     result = verify_audit_csv(io.StringIO(changed.getvalue()), db.secrets)
     assert (result.ok, result.first_bad_id, result.kind) == (False, 3, "changed")
-    # Without the key a keyed row cannot be checked: another key makes every keyed row fail.
-    other = verify_audit_csv(io.StringIO(out.getvalue()), SecretStore(tmp_path / "other"))
+    # Keyed rows are checked with the key they were written with: another key fails them all.
+    another = SecretStore(tmp_path / "other")
+    another.key("audit")
+    other = verify_audit_csv(io.StringIO(out.getvalue()), another)
     assert (other.ok, other.first_bad_id) == (False, 1)
