@@ -134,8 +134,10 @@ def worker(settings: Settings, once: bool, progress: bool) -> None:
 def search(
     settings: Settings, query: str, speaker, customer, agent, date_from, date_to, channel, limit, as_json
 ) -> None:
-    """Search calls, chats and e-mails. QUERY: words, "phrases", AND/OR/NOT, -word, refund*, NEAR(a b, 5)."""
-    from storage.search import HIGHLIGHT_END, HIGHLIGHT_START, SearchFilters, search_utterances
+    """Search calls, chats and e-mails; the search is audited.
+    QUERY: words, "phrases", AND/OR/NOT, -word, refund*, NEAR(a b, 5)."""
+    from storage import guarded
+    from storage.search import HIGHLIGHT_END, HIGHLIGHT_START, SearchFilters
     from transcribe.formats import role_name
 
     filters = SearchFilters(
@@ -146,7 +148,7 @@ def search(
         date_to=_day(date_to),
         channel=channel,
     )
-    page = search_utterances(open_db(settings), query, filters, limit=limit)
+    page = guarded.search(open_db(settings), None, query, filters, limit=limit)
     for hit in page.hits:
         if as_json:
             click.echo(json.dumps(asdict(hit), default=str))

@@ -90,7 +90,7 @@ def list_calls(db: Database, principal: Principal, limit: int = 100) -> list[Rec
 
 def search(
     db: Database,
-    principal: Principal,
+    who: Principal | None,
     query: str,
     filters: SearchFilters,
     customer_id: int | None = None,
@@ -98,15 +98,16 @@ def search(
     offset: int = 0,
 ) -> SearchPage:
     """Transcript search, audited as ``search_run``. With ``customer_id`` only that customer's calls
-    are searched; without it the search crosses customers, which needs ``SEARCH_ALL``."""
+    are searched; without it the search crosses customers, which needs ``SEARCH_ALL``.
+    ``who`` None: the command line."""
     if customer_id is None:
-        if not allows(principal, Permission.SEARCH_ALL):
+        if who is not None and not allows(who, Permission.SEARCH_ALL):
             raise PermissionDenied(
-                f"{principal.username} ({principal.role}) may search only inside one customer's history; "
+                f"{who.username} ({who.role}) may search only inside one customer's history; "
                 "open a customer first"
             )
     else:
-        require(principal, Permission.LOOKUP_CUSTOMERS)
+        require_unless_command_line(who, Permission.LOOKUP_CUSTOMERS)
         filters = dataclasses.replace(filters, customer=_customer_filter(db, customer_id))
     page = search_utterances(db, query, filters, limit=limit, offset=offset)
     if customer_id is not None:
@@ -122,9 +123,7 @@ def search(
         "offset": offset,
         "hits": len(page.hits),
     }
-    record_event(
-        db, principal, "search_run", Subject("customer", customer_id) if customer_id else None, details
-    )
+    record_read(db, who, "search_run", Subject("customer", customer_id) if customer_id else None, details)
     return page
 
 

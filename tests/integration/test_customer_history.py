@@ -465,12 +465,13 @@ def test_cli_import_customer_history_and_search(tmp_path: Path) -> None:
     assert earshot(data, "customer", "suggestions").stdout == ""
 
 
-def test_cli_reads_of_a_customer_are_audited_as_the_command_line(demo: Database, tmp_path: Path) -> None:
+def test_cli_reads_and_searches_are_audited_as_the_command_line(demo: Database, tmp_path: Path) -> None:
     data = tmp_path / "data"  # where the demo fixture keeps its database
     [first_call] = [i for i in customer_history(demo, emma(demo)).items if isinstance(i, CallItem)][:1]
     assert earshot(data, "customer", "show", "482913").exit_code == 0
     assert earshot(data, "history", "Emma").exit_code == 0
     assert earshot(data, "export", str(first_call.recording_id), "--format", "txt").exit_code == 0
+    assert earshot(data, "search", "refund").exit_code == 0
     with sqlite3.connect(data / "earshot.db") as connection:
         rows = connection.execute(
             "SELECT username, action, target, json_extract(details, '$.about'), "
@@ -485,6 +486,7 @@ def test_cli_reads_of_a_customer_are_audited_as_the_command_line(demo: Database,
         ("(command line)", "customer_viewed", customer, "Emma de Vries", None),
         ("(command line)", "history_viewed", customer, "Emma de Vries", f"[{first_call.recording_id}]"),
         ("(command line)", "export", f"recording:{first_call.recording_id}", call, None),
+        ("(command line)", "search_run", None, None, None),
     ]
 
 
