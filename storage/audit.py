@@ -84,7 +84,7 @@ AUDIT_ACTIONS: tuple[AuditAction, ...] = get_args(AuditAction)
 GENESIS_HASH = "0" * 64
 KEYED = "hmac-sha256"  # every row written since migration 0008
 LEGACY = "sha256"  # rows written before: plain SHA-256, verified as they were written
-AUDIT_KEY = "audit"  # the name of the chain's key in the ``SecretStore``
+_KEY_NAME = "audit"  # the chain's key in the ``SecretStore``: secrets/audit.key
 # Who the log names for changes made with the ``earshot`` command, by someone holding the database file.
 COMMAND_LINE = "(command line)"
 # Who the log names for a failed sign-in with a name that is no account: what was typed may be a
@@ -213,7 +213,7 @@ def append_event(
         prev_hash=last.hash if last is not None else GENESIS_HASH,
         scheme=KEYED,
     )
-    row.hash = _hash_of(_secrets(session).key(AUDIT_KEY), _record(row))
+    row.hash = _hash_of(_secrets(session).key(_KEY_NAME), _record(row))
     session.add(row)
     session.flush()
     session.info[_PENDING_HEAD] = Checkpoint(rows=row.id, hash=row.hash, at=row.at)
@@ -288,7 +288,7 @@ def verify_audit_csv(stream: TextIO, secrets: SecretStore) -> AuditVerification:
 def _verify(
     records: Iterable[AuditRecord], secrets: SecretStore, heads: Mapping[int, str], *, whole_log: bool
 ) -> AuditVerification:
-    key = secrets.existing_key(AUDIT_KEY)  # checking must not make a new key
+    key = secrets.existing_key(_KEY_NAME)  # checking must not make a new key
     expected_id, expected_prev = 1, GENESIS_HASH
     checked = legacy = 0
     keyed_seen = False

@@ -1,5 +1,6 @@
 """The read services of ``storage.services`` and ``storage.search`` as the review app must call them:
-with the signed-in principal, checked against the role rules, and written to the audit log.
+with the signed-in principal, checked against the role rules, and written to the audit log. The
+command line calls the reads and the export too, with ``who`` None (no role: it holds the database).
 
 Who may read what: every role may replay any call (an agent must be able to read what a customer
 was told before, whoever took that call); listing all calls is for coaches and up; searching across
