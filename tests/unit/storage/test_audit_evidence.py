@@ -166,9 +166,9 @@ def test_insert_or_replace_is_refused_by_the_database(db: Database) -> None:
         ).fetchone()
         last = connection.execute("SELECT hash FROM audit_log WHERE id = 3").fetchone()[0]
         for row_id, prev_hash, new_hash in (
-            (2, prev_of_2, "f" * 64),
-            (4, last, hash_of_2),
-            (4, "e" * 64, "f" * 64),
+            (2, prev_of_2, "f" * 64),  # clashes on row 2's id: REPLACE would delete row 2
+            (4, last, hash_of_2),  # clashes on row 2's unique hash: REPLACE would delete row 2 too
+            (4, "e" * 64, "f" * 64),  # does not link to the last row
         ):
             with pytest.raises(sqlite3.IntegrityError, match="audit_log is append-only"):
                 connection.execute(
