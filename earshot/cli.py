@@ -8,14 +8,15 @@ import sys
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 import click
 
 from earshot import cli_history
 from earshot.cli_common import UserError, clock, open_db, user_errors
 from earshot.settings import Settings, SettingsError, load_settings
-from storage.access import USER_ROLES  # pure rules: cheap, unlike the rest of storage
-from transcribe.types import ROLES
+from storage.access import USER_ROLES, UserRole  # pure rules: cheap, unlike the rest of storage
+from transcribe.types import ROLES, Role
 
 FORMAT_NAMES = ("json", "txt", "vtt", "srt", "rttm")
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -133,8 +134,10 @@ def worker(settings: Settings, once: bool, progress: bool) -> None:
 def search(
     settings: Settings, query: str, speaker, customer, agent, date_from, date_to, channel, limit, as_json
 ) -> None:
-    """Search calls, chats and e-mails. QUERY: words, "phrases", AND/OR/NOT, -word, refund*, NEAR(a b, 5)."""
-    from storage.search import HIGHLIGHT_END, HIGHLIGHT_START, SearchFilters, search_utterances
+    """Search calls, chats and e-mails; the search is audited.
+    QUERY: words, "phrases", AND/OR/NOT, -word, refund*, NEAR(a b, 5)."""
+    from storage import guarded
+    from storage.search import HIGHLIGHT_END, HIGHLIGHT_START, SearchFilters
     from transcribe.formats import role_name
 
     filters = SearchFilters(
@@ -145,7 +148,7 @@ def search(
         date_to=_day(date_to),
         channel=channel,
     )
-    page = search_utterances(open_db(settings), query, filters, limit=limit)
+    page = guarded.search(open_db(settings), None, query, filters, limit=limit)
     for hit in page.hits:
         if as_json:
             click.echo(json.dumps(asdict(hit), default=str))
@@ -173,13 +176,12 @@ def search(
 @click.pass_obj
 @user_errors
 def export(settings: Settings, recording: str, fmt: str, output: Path | None) -> None:
-    """Export a stored transcript. RECORDING: call id, SHA-256 (or 8+ character prefix) or file name."""
-    from storage import services
-    from transcribe import formats
+    """Export a stored transcript; the export is audited.
+    RECORDING: call id, SHA-256 (or 8+ character prefix) or file name."""
+    from storage import guarded, services
 
     db = open_db(settings)
-    found = services.find_recording(db, recording)
-    text = formats.FORMATS[fmt](services.load_transcript(db, found.id), Path(found.original_name).stem)
+    text = guarded.export_transcript(db, None, services.find_recording(db, recording).id, fmt)
     if output is None:
         click.echo(text, nl=False)
     else:
@@ -209,7 +211,9 @@ def calls(settings: Settings, limit: int) -> None:
 @click.option("--name", help="Display name for this speaker, e.g. the agent's name.")
 @click.pass_obj
 @user_errors
-def set_role(settings: Settings, recording: str, speaker: str, role: str, name: str | None) -> None:
+def set_role(
+    settings: Settings, recording: str, speaker: str, role: Role | Literal["none"], name: str | None
+) -> None:
     """Correct a speaker's role (and name) in one call, e.g. `earshot set-role 12 S2 agent`."""
     from storage import services
 
@@ -366,7 +370,7 @@ def _read_password(password_stdin: bool) -> str:
 def user_add(
     settings: Settings,
     username: str,
-    role: str,
+    role: UserRole,
     name: str | None,
     agent: str | None,
     password_stdin: bool,
@@ -399,7 +403,7 @@ def user_passwd(settings: Settings, username: str, password_stdin: bool) -> None
 @click.option("--agent", help="Link to this PBX agent (omitted: no agent link).")
 @click.pass_obj
 @user_errors
-def user_role(settings: Settings, username: str, role: str, agent: str | None) -> None:
+def user_role(settings: Settings, username: str, role: UserRole, agent: str | None) -> None:
     """Change a user's role."""
     from storage import users
 
@@ -453,16 +457,29 @@ def audit() -> None:
 
 
 @audit.command("verify")
+@click.option(
+    "--csv",
+    "copy",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Check a copy made by `audit export` instead of the database (needs the same secrets folder).",
+)
 @click.pass_obj
 @user_errors
-def audit_verify(settings: Settings) -> None:
-    """Recompute the hash chain; exit status 1 at the first row that was changed or removed."""
-    from storage.audit import verify_audit_chain
+def audit_verify(settings: Settings, copy: Path | None) -> None:
+    """Recompute the keyed hash chain and hold it against the checkpoints kept outside the database;
+    exit status 1 naming the first row that was changed, removed or rolled back."""
+    from storage.audit import verify_audit_chain, verify_audit_csv
+    from storage.secrets import SecretStore
 
-    result = verify_audit_chain(open_db(settings))
+    if copy is None:
+        result = verify_audit_chain(open_db(settings))
+    else:
+        with copy.open(encoding="utf-8", newline="") as stream:
+            result = verify_audit_csv(stream, SecretStore(settings.secrets_dir))
     if not result.ok:
-        raise UserError(f"audit log broken after {result.rows_checked - 1} good row(s): {result.problem}")
-    click.echo(f"audit log intact: {result.rows_checked} row(s)")
+        raise UserError(f"audit log broken: {result.problem}")
+    legacy = f" ({result.legacy_rows} from before the chain was keyed)" if result.legacy_rows else ""
+    click.echo(f"audit log intact: {result.rows_checked} row(s){legacy}")
 
 
 @audit.command("export")

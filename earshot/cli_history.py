@@ -84,11 +84,12 @@ def customer() -> None:
 @click.pass_obj
 @user_errors
 def customer_show(settings: Settings, who: str) -> None:
-    """A customer's identities. WHO: id, phone (any format), e-mail, customer number or name."""
-    from storage.customers import customer_detail, resolve_customer
+    """A customer's identities (audited). WHO: id, phone (any format), e-mail, customer number or name."""
+    from storage.customers import resolve_customer
+    from storage.customers_view import customer_profile
 
     db = open_db(settings)
-    detail = customer_detail(db, resolve_customer(db, who, settings.default_region))
+    detail = customer_profile(db, None, resolve_customer(db, who, settings.default_region))
     click.echo(f"customer {detail.id}: {detail.display_name or '(no name)'}")
     for identity in detail.identities:
         click.echo(f"  identity {identity.id:>5}  {identity.kind:<16} {identity.value}")
@@ -167,14 +168,14 @@ def customer_suggestions(settings: Settings, accept_id: int | None, reject_id: i
 @click.pass_obj
 @user_errors
 def history(settings: Settings, who: str, limit: int | None, as_json: bool) -> None:
-    """One customer's calls (with transcripts), chats and e-mails in time order.
+    """One customer's calls (with transcripts), chats and e-mails in time order (audited).
     WHO: id, phone (any format), e-mail, customer number or name."""
     from storage.customers import resolve_customer
-    from storage.history import customer_history
+    from storage.customers_view import customer_history
     from transcribe.formats import role_name
 
     db = open_db(settings)
-    found = customer_history(db, resolve_customer(db, who, settings.default_region), limit)
+    found = customer_history(db, None, resolve_customer(db, who, settings.default_region), limit)
     if as_json:
         click.echo(json.dumps(asdict(found), default=_json_value, ensure_ascii=False, indent=1))
         return

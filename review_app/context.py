@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import count
+from pathlib import Path
 
 import streamlit as st
 
@@ -54,13 +55,14 @@ class CallRequest:
 
 
 def database() -> Database:
-    return _open(app_settings().database_url)
+    settings = app_settings()
+    return _open(settings.database_url, settings.secrets_dir)
 
 
 @st.cache_resource(show_spinner=False)
-def _open(url: str) -> Database:
+def _open(url: str, secrets_dir: Path) -> Database:
     # One engine per process and URL, shared by every session: opening also migrates the schema.
-    return open_database(url)
+    return open_database(url, secrets_dir=secrets_dir)
 
 
 def blob_store() -> BlobStore:

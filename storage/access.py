@@ -21,6 +21,7 @@ __all__ = [
     "UserRole",
     "allows",
     "require",
+    "require_unless_command_line",
 ]
 
 UserRole = Literal["agent", "coach", "compliance", "admin"]
@@ -82,3 +83,10 @@ def require(principal: Principal, permission: Permission) -> None:
             f"{principal.username} ({principal.role}) may not {permission.value.replace('_', ' ')}; "
             f"that needs the role {' or '.join(roles)}"
         )
+
+
+def require_unless_command_line(who: Principal | None, permission: Permission) -> None:
+    """``require`` for the read services the ``earshot`` command calls too, with ``who`` None: whoever
+    runs it holds the database file itself, so no role applies; the audit log names the command line."""
+    if who is not None:
+        require(who, permission)

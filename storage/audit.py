@@ -1,43 +1,60 @@
 """The append-only, tamper-evident audit log: who signed in, played, viewed, searched and exported what.
 
-Each row's ``hash`` is SHA-256 over the previous row's hash and the canonical JSON of the row's own
-fields, so changing, deleting or inserting any row breaks the chain at that row. Database triggers
-(migration 0003) refuse UPDATE and DELETE; the chain catches changes made around them.
-The chain cannot tell that rows were cut off its end; exported copies (with their hashes) can.
+Each row's ``hash`` is HMAC-SHA256, under a key kept outside the database (``storage.secrets``), over
+the previous row's hash and the canonical JSON of the row's own fields: changing, deleting or
+inserting any row breaks the chain at that row, and whoever can write the database but not read
+the key cannot forge a chain that verifies. Rows written before the chain was keyed (migration
+0008) keep their plain SHA-256 hashes (scheme "sha256"): re-hashing them would launder them. They
+prove only that nobody changed them without recomputing the chain from there on.
+
+A chain stays valid when its newest rows are cut off or the file is put back to an older copy, so
+each commit also checkpoints the head outside the database (``storage.audit_checkpoints``).
+Database triggers (migrations 0003, 0008) refuse UPDATE, DELETE and REPLACE; the chain catches
+changes made around them.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, TextIO, get_args
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.access import Permission, Principal, require
-from storage.db import Database, read_scope, session_scope
-from storage.errors import InvalidValue
+from storage.audit_checkpoints import Checkpoint, CheckpointLog
+from storage.audit_subjects import Subject, describe
+from storage.db import SECRETS_INFO, Database, read_scope, session_scope
+from storage.errors import InvalidValue, StorageError
 from storage.models import AuditEntry, utc_now
+from storage.secrets import SecretStore
 from storage.services import _as_utc
 
 __all__ = [
     "AUDIT_ACTIONS",
     "COMMAND_LINE",
     "GENESIS_HASH",
+    "KEYED",
+    "UNKNOWN_USER",
+    "LEGACY",
     "AuditAction",
     "AuditRecord",
     "AuditVerification",
+    "ProblemKind",
     "append_event",
     "export_audit_csv",
     "list_audit",
     "record_event",
+    "record_read",
     "verify_audit_chain",
+    "verify_audit_csv",
 ]
 
 AuditAction = Literal[
@@ -55,14 +72,40 @@ AuditAction = Literal[
     "evaluation_disputed",
     "comment_added",
     "speaker_corrected",
+    # Reads of a person's data (with "call_played" and "transcript_viewed" above):
+    "customer_looked_up",  # a lookup's matches were shown
+    "customer_viewed",  # one customer's identities
+    "history_viewed",  # one customer's conversations (and, on the command line, their transcripts)
+    "thread_read",  # the messages of one chat or e-mail thread
+    "audio_fetched",  # a call's audio bytes were served
 ]
 AUDIT_ACTIONS: tuple[AuditAction, ...] = get_args(AuditAction)
 
 GENESIS_HASH = "0" * 64
+KEYED = "hmac-sha256"  # every row written since migration 0008
+LEGACY = "sha256"  # rows written before: plain SHA-256, verified as they were written
+_KEY_NAME = "audit"  # the chain's key in the ``SecretStore``: secrets/audit.key
 # Who the log names for changes made with the ``earshot`` command, by someone holding the database file.
 COMMAND_LINE = "(command line)"
-_CSV_FIELDS = ("id", "at", "user_id", "username", "action", "target", "details", "prev_hash", "hash")
+# Who the log names for a failed sign-in with a name that is no account: what was typed may be a
+# password typed into the wrong field, and the log keeps everything for good.
+UNKNOWN_USER = "(unknown user)"
+_CSV_FIELDS = (
+    "id",
+    "at",
+    "user_id",
+    "username",
+    "action",
+    "target",
+    "details",
+    "prev_hash",
+    "hash",
+    "scheme",
+)
 _WRITE_ATTEMPTS = 3
+_PENDING_HEAD = "earshot_audit_head"  # Session.info: the newest row this transaction appended
+
+ProblemKind = Literal["missing_rows", "unlinked", "changed", "unkeyed", "rolled_back", "cut_tail"]
 
 
 @dataclass(frozen=True)
@@ -76,21 +119,41 @@ class AuditRecord:
     details: dict[str, Any]
     prev_hash: str
     hash: str
+    scheme: str  # KEYED or LEGACY
+
+    @property
+    def about(self) -> str | None:
+        """What the target is, in words ("Emma de Vries"), when the row says."""
+        about = self.details.get("about")
+        return about if isinstance(about, str) else None
 
 
 @dataclass(frozen=True)
 class AuditVerification:
     ok: bool
     rows_checked: int
-    first_bad_id: int | None  # the first row whose hash or link does not match
-    problem: str | None  # why, in a sentence; None when ok
+    legacy_rows: int  # rows hashed before the chain was keyed (plain SHA-256)
+    first_bad_id: int | None  # the first row that was changed, removed or rolled back
+    kind: ProblemKind | None
+    problem: str | None  # what happened where, in a sentence; None when ok
+
+
+def record_read(
+    db: Database,
+    who: Principal | None,
+    action: AuditAction,
+    subject: Subject | None,
+    details: Mapping[str, Any] | None = None,
+) -> int:
+    """Audit a read of a person's data, before it is handed over. ``who`` None: the command line."""
+    return record_event(db, who, action, subject, details, username=COMMAND_LINE)
 
 
 def record_event(
     db: Database,
     actor: Principal | None,
     action: AuditAction,
-    target: str | None = None,
+    target: str | Subject | None = None,
     details: Mapping[str, Any] | None = None,
     *,
     username: str | None = None,
@@ -113,19 +176,23 @@ def append_event(
     session: Session,
     actor: Principal | None,
     action: AuditAction,
-    target: str | None = None,
+    target: str | Subject | None = None,
     details: Mapping[str, Any] | None = None,
     *,
     username: str | None = None,
 ) -> int:
     """Append one event inside the caller's write transaction, so a change and its audit row commit
     together. The caller must hold a ``session_scope`` (SQLite: BEGIN IMMEDIATE serialises writers;
-    PostgreSQL: the last row is locked FOR UPDATE here, so a second writer waits and links after it)."""
+    PostgreSQL: the last row is locked FOR UPDATE here, so a second writer waits and links after it).
+    A ``Subject`` target is written as "kind:id" with what it is in words as ``details["about"]``."""
     if action not in AUDIT_ACTIONS:
         raise InvalidValue(f"audit action {action!r} is not one of {', '.join(AUDIT_ACTIONS)}")
     name = actor.username if actor is not None else username
     if not name:
         raise InvalidValue("an audit event needs the signed-in user or the username that was tried")
+    if isinstance(target, Subject):
+        details = {"about": describe(session, target), **(details or {})}
+        target = target.target
     try:
         # A JSON round trip now makes the hash cover exactly what the database will give back.
         plain_details = json.loads(json.dumps(dict(details or {}), ensure_ascii=False))
@@ -144,68 +211,134 @@ def append_event(
         target=target,
         details=plain_details,
         prev_hash=last.hash if last is not None else GENESIS_HASH,
+        scheme=KEYED,
     )
-    row.hash = _hash_of(
-        row.prev_hash, row.id, row.at, row.user_id, row.username, row.action, row.target, row.details
-    )
+    row.hash = _hash_of(_secrets(session).key(_KEY_NAME), _record(row))
     session.add(row)
     session.flush()
+    session.info[_PENDING_HEAD] = Checkpoint(rows=row.id, hash=row.hash, at=row.at)
     return row.id
 
 
-def _hash_of(
-    prev_hash: str,
-    row_id: int,
-    at: datetime,
-    user_id: int | None,
-    username: str,
-    action: str,
-    target: str | None,
-    details: dict[str, Any],
-) -> str:
+def _secrets(session: Session) -> SecretStore:
+    secrets = session.info.get(SECRETS_INFO)
+    if not isinstance(secrets, SecretStore):
+        raise StorageError("audit events need a session of storage.db.open_database (it holds the audit key)")
+    return secrets
+
+
+@event.listens_for(Session, "after_commit")
+def _checkpoint_after_commit(session: Session) -> None:
+    """The head is checkpointed only once its rows are committed, so no checkpoint names a row that
+    a rollback took back."""
+    head = session.info.pop(_PENDING_HEAD, None)
+    if head is not None:
+        CheckpointLog(_secrets(session).folder).append(head)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_head(session: Session) -> None:
+    session.info.pop(_PENDING_HEAD, None)
+
+
+def _hash_of(key: bytes | None, record: AuditRecord) -> str:
+    """The row's hash by its scheme: HMAC-SHA256 under ``key`` (KEYED), or plain SHA-256 (LEGACY)."""
     canonical = json.dumps(
         {
-            "id": row_id,
-            "at": _as_utc(at).isoformat(timespec="microseconds"),
-            "user_id": user_id,
-            "username": username,
-            "action": action,
-            "target": target,
-            "details": details,
+            "id": record.id,
+            "at": _as_utc(record.at).isoformat(timespec="microseconds"),
+            "user_id": record.user_id,
+            "username": record.username,
+            "action": record.action,
+            "target": record.target,
+            "details": record.details,
         },
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,
     )
-    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+    message = (record.prev_hash + canonical).encode()
+    if record.scheme == LEGACY:
+        return hashlib.sha256(message).hexdigest()
+    if key is None:
+        raise StorageError("a keyed audit row cannot be hashed without the audit key")
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 def verify_audit_chain(db: Database) -> AuditVerification:
-    """Recompute every hash in id order; stop at the first row that does not match."""
-    expected_prev = GENESIS_HASH
-    expected_id = 1
-    checked = 0
+    """Recompute every hash in id order and hold the log against its checkpoints; stop at the first
+    row that was changed, removed or rolled back."""
+    # Checkpoints first: each is written after its commit, so the snapshot read next holds its row.
+    heads = CheckpointLog(db.secrets.folder).heads()
     with read_scope(db) as session:
-        for row in session.execute(
+        rows = session.execute(
             select(AuditEntry).order_by(AuditEntry.id).execution_options(yield_per=1000)
-        ).scalars():
-            checked += 1
-            problem = None
-            if row.id != expected_id:
-                problem = (
-                    f"rows {expected_id}..{row.id - 1} are missing (row {row.id} follows {expected_id - 1})"
-                )
-            elif row.prev_hash != expected_prev:
-                problem = f"row {row.id} does not link to the row before it (a row was changed or removed)"
-            elif row.hash != _hash_of(
-                row.prev_hash, row.id, row.at, row.user_id, row.username, row.action, row.target, row.details
-            ):
-                problem = f"row {row.id} was changed after it was written (its hash no longer matches)"
-            if problem is not None:
-                return AuditVerification(ok=False, rows_checked=checked, first_bad_id=row.id, problem=problem)
-            expected_prev = row.hash
-            expected_id += 1
-    return AuditVerification(ok=True, rows_checked=checked, first_bad_id=None, problem=None)
+        ).scalars()
+        return _verify((_record(row) for row in rows), db.secrets, heads, whole_log=True)
+
+
+def verify_audit_csv(stream: TextIO, secrets: SecretStore) -> AuditVerification:
+    """Check a copy made by ``export_audit_csv``: its chain (keyed rows need the key in ``secrets``)
+    and the checkpoints that fall inside it. A copy of part of the log is checked from its first row on."""
+    heads = CheckpointLog(secrets.folder).heads()
+    records = (_csv_record(line) for line in csv.DictReader(stream))
+    return _verify(records, secrets, heads, whole_log=False)
+
+
+def _verify(
+    records: Iterable[AuditRecord], secrets: SecretStore, heads: Mapping[int, str], *, whole_log: bool
+) -> AuditVerification:
+    key = secrets.existing_key(_KEY_NAME)  # checking must not make a new key
+    expected_id, expected_prev = 1, GENESIS_HASH
+    checked = legacy = 0
+    keyed_seen = False
+    for record in records:
+        if checked == 0 and not whole_log:
+            expected_id, expected_prev = record.id, record.prev_hash
+        checked += 1
+        if record.scheme == KEYED and key is None:
+            raise StorageError(
+                f"the audit key is missing from {secrets.folder}: rows written with it cannot be checked"
+            )
+        found = _problem_at(record, expected_id, expected_prev, key, keyed_seen, heads)
+        if found is not None:
+            return AuditVerification(False, checked, legacy, record.id, *found)
+        keyed_seen = keyed_seen or record.scheme == KEYED
+        legacy += record.scheme == LEGACY
+        expected_id, expected_prev = record.id + 1, record.hash
+    newest = max(heads, default=0)
+    if whole_log and newest >= expected_id:
+        problem = f"cut tail: rows {expected_id}..{newest} are missing (a checkpoint saw row {newest})"
+        return AuditVerification(False, checked, legacy, expected_id, "cut_tail", problem)
+    return AuditVerification(True, checked, legacy, None, None, None)
+
+
+def _problem_at(
+    record: AuditRecord,
+    expected_id: int,
+    expected_prev: str,
+    key: bytes | None,
+    keyed_seen: bool,
+    heads: Mapping[int, str],
+) -> tuple[ProblemKind, str] | None:
+    row = record.id
+    if row != expected_id:
+        return (
+            "missing_rows",
+            f"rows {expected_id}..{row - 1} are missing (row {row} follows {expected_id - 1})",
+        )
+    if record.prev_hash != expected_prev:
+        return "unlinked", f"row {row} does not link to the row before it (a row was changed or removed)"
+    if record.scheme not in (KEYED, LEGACY) or (record.scheme == LEGACY and keyed_seen):
+        # Only rows from before the chain was keyed are plain SHA-256; a later one was hashed by
+        # someone without the key, to pass a changed row off as an old one.
+        return "unkeyed", f"row {row} is not hashed with the audit key, yet rows before it are"
+    if record.hash != _hash_of(key, record):
+        how = "its keyed hash does not match" if record.scheme == KEYED else "its hash no longer matches"
+        return "changed", f"row {row} was changed after it was written ({how})"
+    if heads.get(row, record.hash) != record.hash:
+        return "rolled_back", f"rolled back or rewritten at row {row}: a checkpoint saw another row {row}"
+    return None
 
 
 def list_audit(
@@ -260,6 +393,7 @@ def export_audit_csv(
                     json.dumps(record.details, sort_keys=True, ensure_ascii=False),
                     record.prev_hash,
                     record.hash,
+                    record.scheme,
                 ]
             )
             count += 1
@@ -301,4 +435,24 @@ def _record(row: AuditEntry) -> AuditRecord:
         details=dict(row.details),
         prev_hash=row.prev_hash,
         hash=row.hash,
+        scheme=row.scheme,
     )
+
+
+def _csv_record(line: Mapping[str, str]) -> AuditRecord:
+    """A row of ``export_audit_csv`` read back (an empty target or user id was None)."""
+    try:
+        return AuditRecord(
+            id=int(line["id"]),
+            at=datetime.fromisoformat(line["at"]),
+            user_id=int(line["user_id"]) if line["user_id"] else None,
+            username=line["username"],
+            action=line["action"],
+            target=line["target"] or None,
+            details=json.loads(line["details"]),
+            prev_hash=line["prev_hash"],
+            hash=line["hash"],
+            scheme=line.get("scheme") or LEGACY,
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise InvalidValue(f"not an audit export: a row cannot be read ({error})") from error

@@ -19,8 +19,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage.errors import StorageError
 from storage.private_files import make_private_file, make_private_folder
+from storage.secrets import SecretStore
 
 __all__ = [
+    "SECRETS_INFO",
     "Database",
     "StorageError",
     "alembic_config",
@@ -36,10 +38,16 @@ __all__ = [
 _BEGIN_IMMEDIATE = "earshot_begin_immediate"
 
 
+# The key under which ``Session.info`` holds the database's ``SecretStore``: code that has only a
+# session (``storage.audit.append_event``) reaches the audit key through it.
+SECRETS_INFO = "earshot_secrets"
+
+
 @dataclass(frozen=True)
 class Database:
     engine: Engine
     sessionmaker: sessionmaker[Session]
+    secrets: SecretStore  # keys kept outside the database: whoever writes the file must not hold them
 
     @property
     def label(self) -> str:
@@ -104,18 +112,31 @@ def alembic_config(connection: Connection) -> Config:
     return config
 
 
-def open_database(url: str, *, busy_timeout: float = 10.0) -> Database:
+def open_database(url: str, *, busy_timeout: float = 10.0, secrets_dir: Path | None = None) -> Database:
     """Connect, bring the schema to the newest revision and check that the database accepts writes.
 
     Checking writes here turns a read-only or locked database into one clear error at start-up
-    instead of a failure in the middle of the first ingest or job.
+    instead of a failure in the middle of the first ingest or job. ``secrets_dir``: where keys live
+    (``Settings.secrets_dir``); a SQLite file's default is the ``secrets`` folder beside it, which is
+    ``<data_dir>/secrets`` in the default layout. Any other database must be told.
     """
     parsed = make_url(url)
     path = sqlite_path(parsed)
+    if secrets_dir is None:
+        if path is None:
+            raise StorageError(
+                f"database {describe_url(parsed)} is not a file: give the folder for its keys (secrets_dir)"
+            )
+        secrets_dir = path.parent / "secrets"
+    secrets = SecretStore(secrets_dir)
     if path is not None and parsed.query.get("mode") != "ro":
         _prepare_private_file(path)
     engine = create_storage_engine(parsed, busy_timeout=busy_timeout)
-    db = Database(engine=engine, sessionmaker=sessionmaker(engine, expire_on_commit=False))
+    db = Database(
+        engine=engine,
+        sessionmaker=sessionmaker(engine, expire_on_commit=False, info={SECRETS_INFO: secrets}),
+        secrets=secrets,
+    )
     try:
         with _translate_errors(db), engine.connect() as connection:
             command.upgrade(alembic_config(connection), "head")

@@ -1,5 +1,6 @@
 """The read services of ``storage.services`` and ``storage.search`` as the review app must call them:
-with the signed-in principal, checked against the role rules, and written to the audit log.
+with the signed-in principal, checked against the role rules, and written to the audit log. The
+command line calls the reads and the export too, with ``who`` None (no role: it holds the database).
 
 Who may read what: every role may replay any call (an agent must be able to read what a customer
 was told before, whoever took that call); listing all calls is for coaches and up; searching across
@@ -18,8 +19,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from storage.access import Permission, Principal, allows, require
-from storage.audit import append_event, record_event
+from storage.access import Permission, Principal, allows, require, require_unless_command_line
+from storage.audit import append_event, record_event, record_read
+from storage.audit_subjects import Subject
 from storage.blobs import BlobStore
 from storage.db import Database, read_scope, session_scope
 from storage.errors import InvalidValue, NotFound, PermissionDenied
@@ -64,7 +66,7 @@ def replay_call(db: Database, principal: Principal, recording_id: int, blobs: Bl
     recording = find_recording(db, str(recording_id))
     audio_path = recording_audio_path(db, recording_id, blobs)
     transcript = load_transcript(db, recording_id) if recording.transcribed else None
-    target = f"recording:{recording_id}"
+    target = Subject("recording", recording_id)
     with session_scope(db) as session:
         append_event(session, principal, "call_played", target)
         if transcript is not None:
@@ -72,11 +74,12 @@ def replay_call(db: Database, principal: Principal, recording_id: int, blobs: Bl
     return CallReplay(recording=recording, audio_path=audio_path, transcript=transcript)
 
 
-def view_transcript(db: Database, principal: Principal, recording_id: int) -> Transcript:
-    """The transcript alone (a search hit, a customer's timeline); audited as ``transcript_viewed``."""
-    require(principal, Permission.REPLAY_CALLS)
+def view_transcript(db: Database, who: Principal | None, recording_id: int) -> Transcript:
+    """The transcript alone (a search hit, a customer's timeline); audited as ``transcript_viewed``.
+    ``who`` None: the command line."""
+    require_unless_command_line(who, Permission.REPLAY_CALLS)
     transcript = load_transcript(db, recording_id)
-    record_event(db, principal, "transcript_viewed", f"recording:{recording_id}")
+    record_read(db, who, "transcript_viewed", Subject("recording", recording_id))
     return transcript
 
 
@@ -88,7 +91,7 @@ def list_calls(db: Database, principal: Principal, limit: int = 100) -> list[Rec
 
 def search(
     db: Database,
-    principal: Principal,
+    who: Principal | None,
     query: str,
     filters: SearchFilters,
     customer_id: int | None = None,
@@ -96,15 +99,16 @@ def search(
     offset: int = 0,
 ) -> SearchPage:
     """Transcript search, audited as ``search_run``. With ``customer_id`` only that customer's calls
-    are searched; without it the search crosses customers, which needs ``SEARCH_ALL``."""
+    are searched; without it the search crosses customers, which needs ``SEARCH_ALL``.
+    ``who`` None: the command line."""
     if customer_id is None:
-        if not allows(principal, Permission.SEARCH_ALL):
+        if who is not None and not allows(who, Permission.SEARCH_ALL):
             raise PermissionDenied(
-                f"{principal.username} ({principal.role}) may search only inside one customer's history; "
+                f"{who.username} ({who.role}) may search only inside one customer's history; "
                 "open a customer first"
             )
     else:
-        require(principal, Permission.LOOKUP_CUSTOMERS)
+        require_unless_command_line(who, Permission.LOOKUP_CUSTOMERS)
         filters = dataclasses.replace(filters, customer=_customer_filter(db, customer_id))
     page = search_utterances(db, query, filters, limit=limit, offset=offset)
     if customer_id is not None:
@@ -120,7 +124,7 @@ def search(
         "offset": offset,
         "hits": len(page.hits),
     }
-    record_event(db, principal, "search_run", f"customer:{customer_id}" if customer_id else None, details)
+    record_read(db, who, "search_run", Subject("customer", customer_id) if customer_id else None, details)
     return page
 
 
@@ -134,22 +138,22 @@ def correct_speaker(
         db,
         principal,
         "speaker_corrected",
-        f"recording:{recording_id}",
+        Subject("recording", recording_id),
         {"speaker": label, "role": role, "name": name},
     )
 
 
-def export_transcript(db: Database, principal: Principal, recording_id: int, fmt: str) -> str:
-    """The transcript as a file's text (json, txt, vtt, srt, rttm), audited as ``export``."""
-    require(principal, Permission.EXPORT)
+def export_transcript(db: Database, who: Principal | None, recording_id: int, fmt: str) -> str:
+    """The transcript as a file's text (json, txt, vtt, srt, rttm), audited as ``export``.
+    ``who`` None: the command line."""
+    require_unless_command_line(who, Permission.EXPORT)
     render = FORMATS.get(fmt)
     if render is None:
         raise InvalidValue(f"export format {fmt!r} is not one of {', '.join(FORMATS)}")
     recording = find_recording(db, str(recording_id))
     text = render(load_transcript(db, recording_id), Path(recording.original_name).stem)
-    record_event(
-        db, principal, "export", f"recording:{recording_id}", {"format": fmt, "characters": len(text)}
-    )
+    details = {"format": fmt, "characters": len(text)}
+    record_read(db, who, "export", Subject("recording", recording_id), details)
     return text
 
 

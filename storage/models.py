@@ -7,7 +7,7 @@ conversation on one channel (a phone call is a thread with one ``Recording``).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import (
     JSON,
@@ -36,6 +36,10 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+@overload
+def as_utc(value: datetime) -> datetime: ...
+@overload
+def as_utc(value: None) -> None: ...
 def as_utc(value: datetime | None) -> datetime | None:
     """Everything is stored in UTC: SQLite drops the zone when storing and returns naive datetimes."""
     if value is None:
@@ -296,7 +300,8 @@ class User(Base):
 
 class AuditEntry(Base):
     """One row of the append-only audit log. ``hash`` covers this row's fields and ``prev_hash``, so
-    editing or deleting any row breaks the chain from that row on."""
+    editing or deleting any row breaks the chain from that row on. ``scheme`` says how: "hmac-sha256"
+    under a key kept outside the database, or "sha256" for rows written before the chain was keyed."""
 
     __tablename__ = "audit_log"
 
@@ -309,6 +314,7 @@ class AuditEntry(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)  # unique: the chain cannot fork
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scheme: Mapped[str] = mapped_column(String(16), server_default="sha256")
 
 
 class ScorecardForm(Base):

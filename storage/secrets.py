@@ -26,9 +26,7 @@ class SecretStore:
         """The key called ``name``: read from its file, or made (random, 0600) when there is none yet.
 
         Creation is exclusive, so two processes starting at once agree on one key."""
-        if not name.isidentifier():
-            raise ValueError(f"a secret's name is a plain identifier, not {name!r}")
-        path = self.folder / f"{name}.key"
+        path = self._path(name)
         try:
             return self._read(path)
         except FileNotFoundError:
@@ -45,6 +43,18 @@ class SecretStore:
             out.flush()
             os.fsync(out.fileno())
         return self._read(path)
+
+    def existing_key(self, name: str) -> bytes | None:
+        """The key called ``name`` if it was made, else None: what checks with a key must not make one."""
+        try:
+            return self._read(self._path(name))
+        except FileNotFoundError:
+            return None
+
+    def _path(self, name: str) -> Path:
+        if not name.isidentifier():
+            raise ValueError(f"a secret's name is a plain identifier, not {name!r}")
+        return self.folder / f"{name}.key"
 
     @staticmethod
     def _read(path: Path) -> bytes:

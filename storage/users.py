@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.access import USER_ROLES, Permission, Principal, UserRole, require
-from storage.audit import COMMAND_LINE, append_event
+from storage.audit import COMMAND_LINE, UNKNOWN_USER, append_event
 from storage.db import Database, read_scope, session_scope
 from storage.errors import InvalidValue, NotFound, SignInFailed
 from storage.models import Agent, User
@@ -152,11 +152,11 @@ def authenticate(db: Database, username: str, password: str) -> Principal:
         if user is None or user.password_hash is None:
             _verify(_DUMMY_HASH, password)
             reason = "unknown user" if user is None else "no password set (OIDC sign-in only)"
-            _fail(session, name or "(empty)", user, reason)
+            _fail(session, user, reason)
         if not _verify(user.password_hash, password):
-            _fail(session, name, user, "wrong password")
+            _fail(session, user, "wrong password")
         if not user.active:
-            _fail(session, name, user, "account deactivated", message=f"the account {name!r} is deactivated")
+            _fail(session, user, "account deactivated", message=f"the account {name!r} is deactivated")
         if _HASHER.check_needs_rehash(user.password_hash):
             user.password_hash = _HASHER.hash(password)
         principal = _principal(user)
@@ -178,21 +178,20 @@ def principal_for_oidc(db: Database, subject: str, email: str | None, name: str 
             if user is not None and user.oidc_subject is not None:
                 # The e-mail's account is bound to another identity: a second login with the same
                 # e-mail address at the provider must not take it over.
-                _fail(session, email_name, user, "account linked to another OIDC identity")
+                _fail(session, user, "account linked to another OIDC identity")
             if user is not None:
                 user.oidc_subject = subject
         who = email_name or name or subject
         if user is None:
             _fail(
                 session,
-                who,
                 None,
                 "no account for this OIDC identity",
                 message=f"there is no earshot account for {who}; ask an admin to add one",
                 details={"subject": subject},
             )
         if not user.active:
-            _fail(session, who, user, "account deactivated", message=f"the account {who!r} is deactivated")
+            _fail(session, user, "account deactivated", message=f"the account {who!r} is deactivated")
         principal = _principal(user)
         append_event(session, principal, "sign_in", f"user:{principal.user_id}", {"method": "oidc"})
     return principal
@@ -213,21 +212,21 @@ def principal_is_current(db: Database, principal: Principal) -> bool:
 
 def _fail(
     session: Session,
-    username: str,
     user: User | None,
     reason: str,
     *,
     message: str = _SIGN_IN_FAILED,
     details: dict[str, str] | None = None,
 ) -> NoReturn:
-    """Audit a failed sign-in, commit it, and raise: the audit row must outlive the refusal."""
+    """Audit a failed sign-in, commit it, and raise: the audit row must outlive the refusal. It names
+    the account tried, never a name that is none: that may be a password typed into the wrong field."""
     append_event(
         session,
         None,
         "sign_in_failed",
         f"user:{user.id}" if user is not None else None,
         {"reason": reason, **(details or {})},
-        username=username,
+        username=user.username if user is not None else UNKNOWN_USER,
     )
     session.commit()
     raise SignInFailed(message)

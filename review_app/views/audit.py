@@ -17,7 +17,10 @@ who = context.require_page(Permission.READ_AUDIT_LOG)
 db = context.database()
 
 st.title("Audit log")
-st.caption("Append-only: every row carries the hash of the row before it, so a changed or removed row shows.")
+st.caption(
+    "Append-only: every row carries a keyed hash over the row before it, and the newest row is checkpointed "
+    "outside the database, so a changed, removed or rolled-back row shows."
+)
 
 check, export, _ = st.columns([1, 1, 3])
 if check.button("Verify the chain", icon=":material/verified_user:"):
@@ -25,9 +28,14 @@ if check.button("Verify the chain", icon=":material/verified_user:"):
 verification = st.session_state.get("audit.verification")
 if verification is not None:
     if verification.ok:
-        st.success(f"The chain is intact: {verification.rows_checked} rows checked.")
+        legacy = (
+            f" ({verification.legacy_rows} from before the chain was keyed)"
+            if verification.legacy_rows
+            else ""
+        )
+        st.success(f"The chain is intact: {verification.rows_checked} rows checked{legacy}.")
     else:
-        st.error(f"The chain is broken at row {verification.first_bad_id}: {verification.problem}.")
+        st.error(f"The chain is broken: {verification.problem}.")
 if allows(who, Permission.EXPORT) and export.button("Export as CSV", icon=":material/download:"):
     buffer = io.StringIO()
     rows = export_audit_csv(db, who, buffer)
@@ -47,7 +55,7 @@ username = user_column.text_input("User", placeholder="username")
 action = action_column.selectbox(
     "Action", [None, *AUDIT_ACTIONS], format_func=lambda a: "any" if a is None else a
 )
-dates = dates_column.date_input("Dates", value=(), format="YYYY-MM-DD")
+dates = dates_column.date_input("Dates", value=[], format="YYYY-MM-DD")
 since = datetime.combine(dates[0], time(), UTC) if len(dates) > 0 else None
 until = datetime.combine(dates[-1] + timedelta(days=1), time(), UTC) if len(dates) > 0 else None
 records = list_audit(db, who, username=username or None, action=action, since=since, until=until, limit=500)
@@ -59,6 +67,7 @@ st.dataframe(
             "User": r.username,
             "Action": r.action,
             "Target": r.target or "",
+            "About": r.about or "",
             "Details": json.dumps(r.details, ensure_ascii=False) if r.details else "",
             "Hash": r.hash[:12],
         }

@@ -7,6 +7,9 @@ click opens the player at that moment.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Concatenate, ParamSpec, TypeVar
+
 import streamlit as st
 
 from review_app import context
@@ -14,7 +17,7 @@ from review_app.config import app_settings
 from review_app.formatting import channel_name, clock, speaker_names, when
 from review_app.hits import show_hits
 from storage import guarded
-from storage.access import Permission
+from storage.access import Permission, Principal
 from storage.customers_view import (
     CustomerMatch,
     TimelineItem,
@@ -23,11 +26,13 @@ from storage.customers_view import (
     find_customers,
     thread_messages,
 )
+from storage.db import Database
 from storage.errors import InvalidValue, NotFound
 from storage.query import QueryError
 from storage.search import SearchFilters
 
 _SELECTED = "customer.id"
+_KEPT = "customer.kept"  # what this page read, by service and arguments
 _OPENED_THREAD = "customer.thread"  # a conversation another page opened (a search hit)
 _CHANNEL_ICONS = {"call": ":material/call:", "chat": ":material/chat:", "email": ":material/mail:"}
 _IDENTITY_LABELS = {
@@ -37,11 +42,31 @@ _IDENTITY_LABELS = {
     "chat_handle": "Chat",
 }
 
+T = TypeVar("T")
+P = ParamSpec("P")
+
+
+def _kept(read: Callable[Concatenate[Database, Principal, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """``read(db, who, ...)`` once, then kept: Streamlit reruns the page on every click, and each read
+    of a person's data writes an audit row. A new lookup, or a customer opened from another page,
+    reads afresh."""
+    kept = st.session_state.setdefault(_KEPT, {})
+    key = (read.__name__, args, tuple(sorted(kwargs.items())))
+    if key not in kept:
+        kept[key] = read(db, who, *args, **kwargs)
+    return kept[key]
+
+
+def _read_afresh() -> None:
+    st.session_state.pop(_KEPT, None)
+
+
 who = context.require_page(Permission.LOOKUP_CUSTOMERS)
 db = context.database()
 
 requested = context.take_customer_request()
 if requested is not None:
+    _read_afresh()
     st.session_state[_SELECTED] = requested.customer_id
     st.session_state[_OPENED_THREAD] = requested.thread_id
 
@@ -51,6 +76,7 @@ query = st.text_input(
     placeholder="Phone number in any format, e-mail, customer number or name",
     key="customer.query",
     icon=":material/search:",
+    on_change=_read_afresh,
 )
 
 
@@ -63,7 +89,7 @@ def _match_label(match: CustomerMatch) -> str:
 
 if query.strip():
     try:
-        matches = find_customers(db, who, query, app_settings().default_region)
+        matches = _kept(find_customers, query, app_settings().default_region)
     except InvalidValue as error:
         st.error(str(error))
         matches = []
@@ -91,8 +117,8 @@ if customer_id is None:
     st.stop()
 
 try:
-    profile = customer_profile(db, who, customer_id)
-    timeline = customer_timeline(db, who, customer_id)
+    profile = _kept(customer_profile, customer_id)
+    timeline = _kept(customer_timeline, customer_id)
 except NotFound as error:
     st.error(str(error))
     st.stop()
@@ -114,13 +140,10 @@ def _conversation(item: TimelineItem, place: str) -> None:
             key=f"{place}-open-{item.recording_id}",
         ):
             context.open_call(item.recording_id, 0.0)
-        transcripts = st.session_state.setdefault("customer.transcripts", {})
-        if item.recording_id not in transcripts:
-            try:
-                transcripts[item.recording_id] = guarded.view_transcript(db, who, item.recording_id)
-            except NotFound:
-                transcripts[item.recording_id] = None
-        transcript = transcripts[item.recording_id]
+        try:
+            transcript = _kept(guarded.view_transcript, item.recording_id)
+        except NotFound:
+            transcript = None
         if transcript is None:
             st.caption("This call is not transcribed yet.")
         else:
@@ -142,7 +165,7 @@ def _conversation(item: TimelineItem, place: str) -> None:
             if lines and lines.selection.rows:
                 context.open_call(item.recording_id, transcript.utterances[lines.selection.rows[0]].start)
     else:
-        for message in thread_messages(db, who, item.thread_id):
+        for message in _kept(thread_messages, item.thread_id):
             inbound = message.direction == "inbound"
             with st.chat_message(
                 "user" if inbound else "assistant",

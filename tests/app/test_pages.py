@@ -3,6 +3,8 @@ a real SQLite file: what each role sees, what it may not open, and what the page
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -106,6 +108,26 @@ def test_agent_looks_customer_up_by_phone_in_any_format(app_data: AppData) -> No
     at.text_input(key="customer.query").input("nobody@nowhere.example")
     at.run()
     assert [w.value for w in at.warning] == ["No customer matches “nobody@nowhere.example”."]
+
+
+def test_customer_page_audits_each_read_once_however_often_it_reruns(app_data: AppData) -> None:
+    started = datetime.now(UTC)
+    at = _signed_in("agent")
+    at.text_input(key="customer.query").input("C-1001")
+    at.run()
+    at.run()  # every click reruns the page
+    assert "## Emma de Vries" in _texts(at)
+    db, _, _ = open_data(app_data.data_dir)
+    try:
+        admin = _principal(db, "admin@example.com")
+        rows = list_audit(db, admin, username="agent@example.com", since=started)
+    finally:
+        db.engine.dispose()
+    assert [(r.action, r.about) for r in reversed(rows) if r.action != "sign_in"] == [
+        ("customer_looked_up", "Emma de Vries"),
+        ("customer_viewed", "Emma de Vries"),
+        ("history_viewed", "Emma de Vries"),
+    ]
 
 
 def test_agent_searches_inside_one_customer(app_data: AppData) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import mailbox
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -571,6 +572,31 @@ def test_cli_import_customer_history_and_search(tmp_path: Path) -> None:
     split = earshot(data, "customer", "split", "1", "2")
     assert split.exit_code == 0 and "split off from 1" in split.stdout
     assert earshot(data, "customer", "suggestions").stdout == ""
+
+
+def test_cli_reads_and_searches_are_audited_as_the_command_line(demo: Database, tmp_path: Path) -> None:
+    data = tmp_path / "data"  # where the demo fixture keeps its database
+    [first_call] = [i for i in customer_history(demo, emma(demo)).items if isinstance(i, CallItem)][:1]
+    assert earshot(data, "customer", "show", "482913").exit_code == 0
+    assert earshot(data, "history", "Emma").exit_code == 0
+    assert earshot(data, "export", str(first_call.recording_id), "--format", "txt").exit_code == 0
+    assert earshot(data, "search", "refund").exit_code == 0
+    with sqlite3.connect(data / "earshot.db") as connection:
+        rows = connection.execute(
+            "SELECT username, action, target, json_extract(details, '$.about'), "
+            "json_extract(details, '$.transcripts') FROM audit_log ORDER BY id"
+        ).fetchall()
+        [(file_name,)] = connection.execute(
+            "SELECT original_name FROM recordings WHERE id = ?", (first_call.recording_id,)
+        ).fetchall()
+    customer = f"customer:{emma(demo)}"
+    call = f"call {file_name} with Emma de Vries, 2024-05-06 07:14 UTC"
+    assert rows == [
+        ("(command line)", "customer_viewed", customer, "Emma de Vries", None),
+        ("(command line)", "history_viewed", customer, "Emma de Vries", f"[{first_call.recording_id}]"),
+        ("(command line)", "export", f"recording:{first_call.recording_id}", call, None),
+        ("(command line)", "search_run", None, None, None),
+    ]
 
 
 def test_cli_imports_outlook_msg_files(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 
 from storage import users
 from storage.access import ROLE_PERMISSIONS, USER_ROLES, Permission, Principal, allows, require
-from storage.audit import COMMAND_LINE, verify_audit_chain
+from storage.audit import COMMAND_LINE, UNKNOWN_USER, verify_audit_chain
 from storage.db import Database, read_scope
 from storage.errors import InvalidValue, NotFound, PermissionDenied, SignInFailed
 from storage.models import AuditEntry, User
@@ -68,7 +68,7 @@ def test_create_and_sign_in(db: Database, cheap_hashing: PasswordHasher) -> None
     with read_scope(db) as session:
         stored = session.scalars(select(User.password_hash)).one()
         events = session.execute(select(AuditEntry.action, AuditEntry.username, AuditEntry.details)).all()
-    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+    assert stored is not None and stored.startswith("$argon2id$") and PASSWORD not in stored
     assert [(e.action, e.username) for e in events] == [
         ("user_changed", COMMAND_LINE),
         ("sign_in", "ann@example.com"),
@@ -87,21 +87,33 @@ def test_password_is_never_stored_or_audited_in_plain(db: Database, people: dict
 
 
 @pytest.mark.parametrize(
-    ("username", "password", "reason"),
+    ("username", "password", "reason", "logged_as"),
     [
-        ("nobody@example.com", PASSWORD, "unknown user"),
-        ("agent@example.com", "not the password", "wrong password"),
+        ("nobody@example.com", PASSWORD, "unknown user", UNKNOWN_USER),
+        ("agent@example.com", "not the password", "wrong password", "agent@example.com"),
     ],
 )
 def test_failed_sign_in_says_the_same_and_is_audited(
-    db: Database, people: dict[str, Principal], username: str, password: str, reason: str
+    db: Database, people: dict[str, Principal], username: str, password: str, reason: str, logged_as: str
 ) -> None:
     with pytest.raises(SignInFailed, match="^unknown user or wrong password$"):
         users.authenticate(db, username, password)
     with read_scope(db) as session:
         last = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).one()
-    assert (last.action, last.username, last.details) == ("sign_in_failed", username, {"reason": reason})
+    assert (last.action, last.username, last.details) == ("sign_in_failed", logged_as, {"reason": reason})
     assert verify_audit_chain(db).ok
+
+
+def test_a_password_typed_into_the_username_field_leaves_no_trace(
+    db: Database, people: dict[str, Principal]
+) -> None:
+    with pytest.raises(SignInFailed):
+        users.authenticate(db, "Tr0ub4dor&3-secret", "")
+    with pytest.raises(SignInFailed):
+        users.principal_for_oidc(db, "sub-2", "Tr0ub4dor&3-elsewhere", None)
+    with db.engine.connect() as connection:
+        dump = "\n".join(connection.connection.driver_connection.iterdump())  # type: ignore[union-attr]
+    assert "tr0ub4dor" not in dump.lower()
 
 
 def test_deactivated_user_is_refused(db: Database, people: dict[str, Principal]) -> None:
@@ -126,9 +138,11 @@ def test_password_is_rehashed_when_parameters_change(
 ) -> None:
     def stored_hash() -> str:
         with read_scope(db) as session:
-            return session.scalars(
+            stored = session.scalars(
                 select(User.password_hash).where(User.username == "agent@example.com")
             ).one()
+        assert stored is not None
+        return stored
 
     before = stored_hash()
     assert "t=1" in before
@@ -183,7 +197,7 @@ def test_set_role_changes_role_and_agent_link(db: Database, people: dict[str, Pr
             "at least 10 characters",
         ),
         (
-            lambda db: users.create_user(db, "x@example.com", PASSWORD, "boss", actor=None),
+            lambda db: users.create_user(db, "x@example.com", PASSWORD, "boss", actor=None),  # type: ignore[arg-type]
             "role 'boss' is not one of",
         ),
         (lambda db: users.create_user(db, "two words", PASSWORD, "agent", actor=None), "without spaces"),

@@ -5,20 +5,39 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from sqlalchemy import select
 
 from recorder.types import CallMetadata
 from storage.access import Principal
 from storage.agents_view import list_agents
+from storage.audit import COMMAND_LINE, verify_audit_chain
 from storage.blobs import BlobStore
-from storage.customers_view import customer_profile, customer_timeline, find_customers, thread_messages
-from storage.db import Database, session_scope
+from storage.customers_view import (
+    customer_history,
+    customer_profile,
+    customer_timeline,
+    find_customers,
+    thread_messages,
+)
+from storage.db import Database, read_scope, session_scope
 from storage.errors import InvalidValue, NotFound, PermissionDenied
-from storage.models import Message, Thread
+from storage.guarded import view_transcript
+from storage.models import AuditEntry, Message, Thread
 from storage.query import QueryError
 from storage.saved_searches import delete_saved_search, list_saved_searches, save_search
 from storage.search import SearchFilters
-from storage.services import ingest_recording
+from storage.services import ingest_recording, save_transcript
 from tests.unit.storage.conftest import MakeRecording
+from transcribe import types as t
+
+HAND_TRANSCRIPT = t.Transcript(
+    language="en",
+    duration=2.0,
+    speakers=(t.Speaker("S1", "agent", 0),),
+    utterances=(t.Utterance("S1", 0.5, 1.0, "Hello.", (t.Word(0.5, 1.0, "Hello.", 0.9, "S1"),)),),
+    options=t.TranscribeOptions(),
+    models={"asr": "hand"},
+)
 
 
 @pytest.fixture
@@ -141,3 +160,58 @@ def test_saved_search_refusals(db: Database, people: dict[str, Principal]) -> No
     with pytest.raises(InvalidValue, match="needs a name"):
         save_search(db, people["compliance"], " ", "refund", SearchFilters())
     assert list_saved_searches(db, people["compliance"]) == []
+
+
+def _audit_rows(db: Database) -> list[tuple[str, str, str | None, str | None]]:
+    """(who, action, target, about) of every audit row after the accounts were made."""
+    with read_scope(db) as session:
+        rows = session.scalars(
+            select(AuditEntry).where(AuditEntry.action != "user_changed").order_by(AuditEntry.id)
+        ).all()
+    return [(r.username, r.action, r.target, r.details.get("about")) for r in rows]
+
+
+def test_every_read_of_a_customers_data_is_audited_with_what_it_was(
+    db: Database, people: dict[str, Principal], emma: int
+) -> None:
+    agent = people["agent"]
+    find_customers(db, agent, "06 12345678", "NL")
+    customer_profile(db, agent, emma)
+    [chat, call] = customer_timeline(db, agent, emma)
+    thread_messages(db, agent, chat.thread_id)
+    customer_history(db, None, emma)  # the command line: no role, named as such
+    assert _audit_rows(db) == [
+        (agent.username, "customer_looked_up", f"customer:{emma}", "Emma de Vries"),
+        (agent.username, "customer_viewed", f"customer:{emma}", "Emma de Vries"),
+        (agent.username, "history_viewed", f"customer:{emma}", "Emma de Vries"),
+        (
+            agent.username,
+            "thread_read",
+            f"thread:{chat.thread_id}",
+            "chat with Emma de Vries, 2024-05-07 10:00 UTC",
+        ),
+        (COMMAND_LINE, "history_viewed", f"customer:{emma}", "Emma de Vries"),
+    ]
+    with read_scope(db) as session:
+        lookup = session.scalars(select(AuditEntry).where(AuditEntry.action == "customer_looked_up")).one()
+    assert lookup.details == {"about": "Emma de Vries", "query": "06 12345678", "customers": [emma]}
+    assert verify_audit_chain(db).ok
+
+
+def test_transcripts_read_anywhere_are_audited_with_the_call(
+    db: Database, people: dict[str, Principal], emma: int
+) -> None:
+    [_, call] = customer_timeline(db, people["agent"], emma)
+    assert call.recording_id is not None
+    save_transcript(db, call.recording_id, HAND_TRANSCRIPT)
+    view_transcript(db, people["agent"], call.recording_id)
+    history = customer_history(db, people["agent"], emma)
+    assert [i.kind for i in history.items] == ["call", "message", "message"]
+    about = "call call-1.wav with Emma de Vries, 2024-05-06 09:30 UTC"
+    with read_scope(db) as session:
+        rows = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(2)).all()
+    assert [(r.action, r.target, r.details.get("about")) for r in rows] == [
+        ("history_viewed", f"customer:{emma}", "Emma de Vries"),
+        ("transcript_viewed", f"recording:{call.recording_id}", about),
+    ]
+    assert rows[0].details["transcripts"] == [call.recording_id]

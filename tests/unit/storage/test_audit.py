@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import multiprocessing
 import time
 from multiprocessing.synchronize import Barrier
@@ -23,6 +24,7 @@ from storage.audit import (
     record_event,
     verify_audit_chain,
 )
+from storage.audit_checkpoints import CHECKPOINT_FILE
 from storage.db import Database, open_database, read_scope
 from storage.errors import InvalidValue, PermissionDenied
 from storage.models import AuditEntry
@@ -159,6 +161,11 @@ def test_concurrent_writers_in_several_processes_keep_one_chain(db: Database) ->
 
     result = verify_audit_chain(db)
     assert (result.ok, result.rows_checked) == (True, workers * per_worker)
+    # One whole checkpoint line per commit, none torn or lost, though the processes wrote at once.
+    checkpoints = (db.secrets.folder / CHECKPOINT_FILE).read_text().splitlines()
+    assert sorted(json.loads(line)["rows"] for line in checkpoints) == list(
+        range(1, workers * per_worker + 1)
+    )
     with read_scope(db) as session:
         writers = session.scalars(select(AuditEntry.username)).all()
     assert sorted(set(writers)) == [f"p{w}" for w in range(workers)]

@@ -410,4 +410,9 @@ def test_only_reviewers_correct_speakers_and_it_is_audited(
     with read_scope(db) as session:
         event = session.scalars(select(AuditEntry).where(AuditEntry.action == "speaker_corrected")).one()
     assert (event.user_id, event.target) == (people["coach"].user_id, f"recording:{calls['emma']}")
-    assert event.details == {"speaker": label, "role": "customer", "name": "Emma"}
+    assert event.details == {
+        "about": "call call-0.wav with Emma Stone, 2026-11-02 09:00 UTC",
+        "speaker": label,
+        "role": "customer",
+        "name": "Emma",
+    }
