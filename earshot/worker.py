@@ -12,14 +12,13 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from earshot.settings import Settings
+from earshot.settings import JOB_HEARTBEAT_EVERY_S, Settings
 from storage import jobs, services
 from storage.blobs import BlobStore
 from storage.db import Database
 from transcribe import audio, pipeline
 from transcribe.types import ProgressHook
 
-HEARTBEAT_EVERY_S = 15.0
 POLL_EVERY_S = 2.0
 
 
@@ -87,6 +86,6 @@ class _Heartbeat:
         if self._hook is not None:
             self._hook(step, completed=completed, total=total)
         now = time.monotonic()
-        if now - self._last >= HEARTBEAT_EVERY_S:
+        if now - self._last >= JOB_HEARTBEAT_EVERY_S:
             jobs.heartbeat(self._db, self._job_id)
             self._last = now
