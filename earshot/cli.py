@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -243,12 +243,21 @@ def prepare_models(settings: Settings) -> None:
         click.echo(f"{name}: {path}")
 
 
+HOST_OPTION = click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; 0.0.0.0 for every interface (put a TLS proxy in front: see README).",
+)
+
+
 @main.command()
+@HOST_OPTION
 @click.option("--port", type=int, default=8501, show_default=True)
 @click.pass_obj
-def app(settings: Settings, port: int) -> None:
-    """Open the review app in the browser (Streamlit)."""
-    _run_app(settings, port)
+def app(settings: Settings, host: str, port: int) -> None:
+    """Run the review app (Streamlit); this process becomes the server, so signals reach it."""
+    _run_app(settings, host, port)
 
 
 @main.command()
@@ -256,10 +265,11 @@ def app(settings: Settings, port: int) -> None:
     "--samples", type=click.Path(path_type=Path), default=REPO_ROOT / "sample_audio", show_default=True
 )
 @click.option("--app/--no-app", "open_app", default=True, help="Start the review app at the end.")
+@HOST_OPTION
 @click.option("--port", type=int, default=8501, show_default=True)
 @click.pass_obj
 @user_errors
-def demo(settings: Settings, samples: Path, open_app: bool, port: int) -> None:
+def demo(settings: Settings, samples: Path, open_app: bool, host: str, port: int) -> None:
     """Ingest the sample calls, transcribe them, then open the review app."""
     from earshot.ingesting import ingest_paths
     from earshot.progress import ProgressBars
@@ -276,8 +286,9 @@ def demo(settings: Settings, samples: Path, open_app: bool, port: int) -> None:
         err=True,
     )
     _ensure_demo_account(db)
+    db.engine.dispose()
     if open_app:
-        _run_app(settings, port)
+        _run_app(settings, host, port)
 
 
 DEMO_USERNAME = "demo"
@@ -318,7 +329,9 @@ def _import_sample_threads(db, settings: Settings, folder: Path) -> None:
         click.echo(f"demo: {found.imported_threads} conversation(s) imported", err=True)
 
 
-def _run_app(settings: Settings, port: int) -> None:
+def _run_app(settings: Settings, host: str, port: int) -> NoReturn:
+    """Replace this process with the Streamlit server (exec, not a child): a supervisor's SIGTERM or
+    Ctrl+C then reaches the server itself, and no orphan can keep the port and the data open."""
     import os
 
     env = {
@@ -332,6 +345,8 @@ def _run_app(settings: Settings, port: int) -> None:
         "streamlit",
         "run",
         str(REPO_ROOT / "review_app" / "server.py"),  # the app plus the route the player streams audio from
+        "--server.address",
+        host,
         "--server.port",
         str(port),
         "--server.headless",
@@ -339,8 +354,10 @@ def _run_app(settings: Settings, port: int) -> None:
         "--browser.gatherUsageStats",
         "false",
     ]
-    click.echo(f"review app on http://localhost:{port} (Ctrl+C to stop)", err=True)
-    sys.exit(subprocess.call(command, env=env))
+    click.echo(f"review app on http://{host}:{port} (Ctrl+C to stop)", err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, command, env)
 
 
 @main.group()
