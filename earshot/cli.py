@@ -360,6 +360,53 @@ def _run_app(settings: Settings, host: str, port: int) -> NoReturn:
     os.execve(sys.executable, command, env)
 
 
+@main.command()
+@click.argument("dest", type=click.Path(path_type=Path, file_okay=False))
+@click.pass_obj
+@user_errors
+def backup(settings: Settings, dest: Path) -> None:
+    """Back up the database, the audio, keys and audit checkpoints into DEST (safe while workers run).
+
+    DEST: a new or empty folder, or an earlier backup (audio already there is not copied again)."""
+    from earshot.backup import back_up
+
+    manifest = back_up(settings, dest)
+    if manifest.database is None:
+        click.echo(
+            "note: the database is not a SQLite file: back it up with its own tools (e.g. pg_dump); "
+            "audio, keys and the rest of the data folder are in the backup",
+            err=True,
+        )
+    click.echo(
+        f"backup in {dest}: {manifest.recordings} call(s), {manifest.transcripts} transcript(s), "
+        f"{manifest.audio_files} audio file(s), {manifest.other_files} other file(s), "
+        f"schema {manifest.schema_revision}"
+    )
+
+
+@main.command()
+@click.argument("source", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--force", is_flag=True, help="Replace an existing database and files that differ.")
+@click.pass_obj
+@user_errors
+def restore(settings: Settings, source: Path, force: bool) -> None:
+    """Restore a backup made by `earshot backup` into the data folder, then verify the audit log.
+
+    Stop the workers and the app first. Exit status 1 if the audit log does not verify."""
+    from earshot.backup import restore as restore_backup
+
+    report = restore_backup(settings, source, force=force)
+    if report.manifest.database is None:
+        click.echo(
+            "note: the backup holds no database: restore it with its own tools (e.g. pg_restore)", err=True
+        )
+    click.echo(
+        f"restored the backup of {report.manifest.created_at} into {settings.data_dir}: "
+        f"{report.audio_files} audio file(s) and {report.other_files} other file(s) copied; "
+        f"audit log intact: {report.audit_rows} row(s)"
+    )
+
+
 @main.group()
 def user() -> None:
     """Accounts of the review app: `earshot user add` creates the first admin."""
