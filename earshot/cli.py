@@ -110,10 +110,13 @@ def ingest(
 def worker(settings: Settings, once: bool, progress: bool) -> None:
     """Claim queued jobs and transcribe them. Run several on one machine to use more cores."""
     from earshot.progress import ProgressBars
-    from earshot.worker import run_worker
+    from earshot.worker import open_queue, run_worker
+
+    def say(line: str) -> None:
+        click.echo(f"worker: {line}", err=True)
 
     with ProgressBars("job", enabled=progress) as bars:
-        report = run_worker(open_db(settings), settings, drain_and_exit=once, hook=bars)
+        report = run_worker(open_queue(settings, say), settings, drain_and_exit=once, hook=bars, report=say)
     summary = f"{report.done} job(s) done, {report.failed} failed, {report.retried} attempt(s) retried"
     click.echo(summary, err=True)
 

@@ -58,6 +58,8 @@ class Settings:
     timezone: str = "UTC"  # for call times written without an offset
     max_attempts: int = 3
     job_stale_after_s: int = 600  # a running job whose worker sent no heartbeat this long is retried
+    # How long a database write waits for another process's write lock before it counts as a fault.
+    database_busy_timeout_s: float = 10.0
     max_audio_seconds: float = 4 * 3600
 
     @property
@@ -248,5 +250,6 @@ _COERCE = {
     "own_addresses": _addresses,
     "max_attempts": int,
     "job_stale_after_s": int,
+    "database_busy_timeout_s": float,
     "max_audio_seconds": float,
 }
