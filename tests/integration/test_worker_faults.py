@@ -1,5 +1,5 @@
-"""A real `earshot worker` process against real storage faults: another process holding SQLite's
-write lock past the busy timeout, and a full disk (a small tmpfs, which needs root to mount)."""
+"""Real `earshot` processes against real storage faults: another process holding SQLite's write lock
+past the busy timeout, and a full disk (a small tmpfs, which needs root to mount)."""
 
 from __future__ import annotations
 
@@ -82,16 +82,74 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "--lazy", str(mount_point)], check=True)
 
 
-def fill(disk: Path) -> Path:
-    """Write until the disk refuses: what is left after this is nothing."""
+def fill(disk: Path, leaving: int = 0) -> Path:
+    """Write until the disk has ``leaving`` bytes free (none: until it refuses)."""
     filler = disk / "filler"
     with open(filler, "wb", buffering=0) as out:
         try:
-            while True:
+            while _free_bytes(disk) > leaving:
+                out.write(b"\0" * min(1 << 16, max(_free_bytes(disk) - leaving, 4096)))
+            if leaving == 0:
                 out.write(b"\0" * 4096)
         except OSError as error:
-            assert error.errno == errno.ENOSPC
+            assert error.errno == errno.ENOSPC and leaving == 0
     return filler
+
+
+def _free_bytes(disk: Path) -> int:
+    stats = os.statvfs(disk)
+    return stats.f_bavail * stats.f_frsize
+
+
+def stored_audio(data: Path) -> list[Path]:
+    """Every file under the audio store, its staging folder included."""
+    return [path for path in (data / "audio").rglob("*") if path.is_file()]
+
+
+def test_a_full_disk_during_ingest_fails_each_file_clearly_and_stores_nothing(
+    tmp_path: Path, small_disk: Path
+) -> None:
+    data = small_disk / "data"
+    assert earshot(data, "calls").exit_code == 0  # the database exists; the disk fills up afterwards
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    for name, padding in (("first.wav", b""), ("second.wav", b"\0\0")):
+        (calls / name).write_bytes(STEREO.read_bytes() + padding)  # two recordings, different bytes
+    filler = fill(small_disk, leaving=16 * 4096)  # room for the database's own writes, not the audio
+
+    full = subprocess.run(
+        [sys.executable, "-m", "earshot", "--data-dir", str(data), "ingest", str(calls)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert full.returncode == 1 and "Traceback" not in full.stderr, full.stderr
+    failed = [line for line in full.stdout.splitlines() if line.startswith("failed")]
+    assert len(failed) == 2 and all("No space left on device" in line for line in failed), full.stdout
+    assert "0 ingested, 0 already stored, 2 failed" in full.stderr
+    assert stored_audio(data) == [] and rows(data, "select count(*) from recordings") == [(0,)]
+
+    filler.unlink()
+    assert earshot(data, "ingest", str(calls)).exit_code == 0  # nothing was half-stored in the way
+    assert rows(data, "select count(*) from recordings, jobs using (id)") == [(2,)]
+
+
+def test_audio_stored_for_a_call_whose_row_could_not_be_written_is_removed(
+    tmp_path: Path, small_disk: Path
+) -> None:
+    data = small_disk / "data"
+    assert earshot(data, "calls").exit_code == 0
+    shutil.copy(STEREO, tmp_path / "call.wav")
+    audio_pages = -(-STEREO.stat().st_size // 4096)
+    filler = fill(small_disk, leaving=(audio_pages + 2) * 4096)  # the audio fits; the call's rows do not
+
+    full = earshot(data, "ingest", str(tmp_path / "call.wav"))
+    assert full.exit_code == 1
+    assert "failed" in full.stdout and "disk is full" in full.stdout, full.stdout
+    assert stored_audio(data) == [] and rows(data, "select count(*) from recordings") == [(0,)]
+    filler.unlink()
+    assert earshot(data, "ingest", str(tmp_path / "call.wav")).exit_code == 0
+    assert len(stored_audio(data)) == 1
 
 
 @pytest.mark.slow
