@@ -16,7 +16,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import closing
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -25,7 +25,8 @@ from pathlib import Path
 from sqlalchemy import make_url
 
 from earshot.settings import Settings
-from storage.db import open_database, sqlite_path
+from storage.audit import verify_audit_chain
+from storage.db import describe_url, open_database, sqlite_path
 
 __all__ = ["BackupError", "BackupManifest", "RestoreReport", "back_up", "restore"]
 
@@ -101,13 +102,12 @@ def restore(settings: Settings, source: Path, *, force: bool) -> RestoreReport:
 
     Without ``force``, an existing database or a file that differs from the backup's is left alone
     and the restore is refused, naming them."""
-    from storage.audit import verify_audit_chain
-
     manifest = _read_manifest(source)
     target = _database_file(settings)
     if manifest.database is not None and target is None:
+        configured = describe_url(make_url(settings.database_url))
         raise BackupError(
-            f"the backup holds a SQLite database, but database_url is {settings.database_url}: "
+            f"the backup holds a SQLite database, but the database is {configured}: "
             "load the data into that database with its own tools, or restore to a SQLite data folder"
         )
     others = list(_files_under(source, skip={MANIFEST_NAME, AUDIO_DIR, *_database_names(DATABASE_NAME)}))
@@ -208,8 +208,9 @@ def _audio_files(root: Path) -> Iterator[str]:
 
 
 def _other_files(settings: Settings) -> Iterator[str]:
-    """Everything in the data folder that is neither the database, the audio nor a cache."""
-    skip = {AUDIO_DIR, MANIFEST_NAME, *CACHE_DIRS}
+    """Everything in the data folder that is neither a database, the audio nor a cache. A SQLite
+    file is never copied as a file (unused, it is a leftover; in use, the copy would be torn)."""
+    skip = {AUDIO_DIR, MANIFEST_NAME, *CACHE_DIRS, *_database_names(DATABASE_NAME)}
     database = _database_file(settings)
     if database is not None and database.parent.resolve() == settings.data_dir.resolve():
         skip |= _database_names(database.name)
@@ -230,9 +231,7 @@ def _files_under(root: Path, *, skip: set[str]) -> Iterator[str]:
                 yield str(here / name)
 
 
-def _copy_tree(
-    source: Path, target: Path, names: Iterator[str] | list[str], mode: int, overwrite: bool
-) -> int:
+def _copy_tree(source: Path, target: Path, names: Iterable[str], mode: int, overwrite: bool) -> int:
     """Copy ``names`` (relative to ``source``) owner-only; returns how many were copied. Without
     ``overwrite`` a file already there is kept: audio is named by its content, so it is the same."""
     copied = 0

@@ -160,6 +160,22 @@ def test_backup_and_restore_refuse_folders_that_are_not_theirs(tmp_path: Path, d
     assert incomplete.exit_code == 1 and "not a complete Earshot backup" in incomplete.stderr
 
 
+def test_a_server_database_is_left_to_its_own_tools_and_the_rest_is_backed_up(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    # Nothing listens on port 9: the backup must not even try to reach a server database.
+    server = {"EARSHOT_DATABASE_URL": "postgresql+psycopg://earshot@127.0.0.1:9/earshot"}
+    result = CliRunner().invoke(
+        main, ["--data-dir", str(data_dir), "backup", str(tmp_path / "backup")], env=server
+    )
+    assert result.exit_code == 0, result.output
+    assert "not a SQLite file: back it up with its own tools (e.g. pg_dump)" in result.stderr
+    assert json.loads((tmp_path / "backup" / "manifest.json").read_text())["database"] is None
+    assert not (tmp_path / "backup" / "earshot.db").exists()
+    assert (tmp_path / "backup" / "secrets" / "audit_chain.key").exists()
+    assert len([path for path in (tmp_path / "backup" / "audio").rglob("*") if path.is_file()]) == 2
+
+
 @pytest.mark.slow
 def test_backup_while_a_worker_writes_holds_every_committed_transcript(tmp_path: Path) -> None:
     data = tmp_path / "data"
