@@ -112,13 +112,17 @@ def worker(settings: Settings, once: bool, progress: bool) -> None:
     from earshot.progress import ProgressBars
     from earshot.worker import open_queue, run_worker
 
-    def say(line: str) -> None:
-        click.echo(f"worker: {line}", err=True)
-
     with ProgressBars("job", enabled=progress) as bars:
-        report = run_worker(open_queue(settings, say), settings, drain_and_exit=once, hook=bars, report=say)
+        report = run_worker(
+            open_queue(settings, _worker_says), settings, drain_and_exit=once, hook=bars, report=_worker_says
+        )
     summary = f"{report.done} job(s) done, {report.failed} failed, {report.retried} attempt(s) retried"
     click.echo(summary, err=True)
+
+
+def _worker_says(line: str) -> None:
+    """The storage faults a worker rides out, on stderr beside its progress."""
+    click.echo(f"worker: {line}", err=True)
 
 
 @main.command()
@@ -282,7 +286,7 @@ def demo(settings: Settings, samples: Path, open_app: bool, host: str, port: int
     summary = ingest_paths(db, settings, [samples], [], None, click.echo)
     _import_sample_threads(db, settings, samples.parent / "sample_threads")
     with ProgressBars("job") as bars:
-        report = run_worker(db, settings, drain_and_exit=True, hook=bars)
+        report = run_worker(db, settings, drain_and_exit=True, hook=bars, report=_worker_says)
     click.echo(
         f"demo: {summary.ingested} new call(s), {report.done} transcribed, {report.failed} failed; "
         f"data in {settings.data_dir}",
