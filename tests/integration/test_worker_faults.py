@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from earshot.cli import main
+from earshot.settings import JOB_HEARTBEAT_EVERY_S
 from tests.paths import EVAL
 
 STEREO = EVAL / "stereo_2spk.wav"
@@ -187,3 +188,22 @@ def test_a_full_disk_releases_the_job_at_once_and_it_can_be_retried(tmp_path: Pa
     again = subprocess.run(worker_command("--once"), env=env, capture_output=True, text=True, timeout=300)
     assert "1 job(s) done" in again.stderr, again.stderr
     assert rows(data, "select count(*) from transcripts") == [(1,)]
+
+
+def test_a_heartbeat_that_meets_the_lock_is_skipped_not_fatal(tmp_path: Path) -> None:
+    from earshot.worker import _Heartbeat
+    from storage.db import open_database
+
+    data = tmp_path / "data"
+    shutil.copy(STEREO, tmp_path / "call.wav")
+    assert earshot(data, "ingest", str(tmp_path / "call.wav")).exit_code == 0
+    db = open_database(f"sqlite:///{data / 'earshot.db'}", busy_timeout=0.1)
+    heard: list[str] = []
+    beat = _Heartbeat(db, 1, None, heard.append)
+    with closing(sqlite3.connect(data / "earshot.db", isolation_level=None)) as holder:
+        holder.execute("BEGIN IMMEDIATE")
+        beat._last -= JOB_HEARTBEAT_EVERY_S  # a beat is due now
+        beat("asr", completed=1, total=2)  # the pipeline goes on: the next beat keeps the job
+        holder.execute("ROLLBACK")
+    db.engine.dispose()
+    assert len(heard) == 1 and heard[0].startswith("heartbeat of job 1 missed: database")
