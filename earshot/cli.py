@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NoReturn
 
 import click
 
@@ -111,12 +110,19 @@ def ingest(
 def worker(settings: Settings, once: bool, progress: bool) -> None:
     """Claim queued jobs and transcribe them. Run several on one machine to use more cores."""
     from earshot.progress import ProgressBars
-    from earshot.worker import run_worker
+    from earshot.worker import open_queue, run_worker
 
     with ProgressBars("job", enabled=progress) as bars:
-        report = run_worker(open_db(settings), settings, drain_and_exit=once, hook=bars)
+        report = run_worker(
+            open_queue(settings, _worker_says), settings, drain_and_exit=once, hook=bars, report=_worker_says
+        )
     summary = f"{report.done} job(s) done, {report.failed} failed, {report.retried} attempt(s) retried"
     click.echo(summary, err=True)
+
+
+def _worker_says(line: str) -> None:
+    """The storage faults a worker rides out, on stderr beside its progress."""
+    click.echo(f"worker: {line}", err=True)
 
 
 @main.command()
@@ -247,12 +253,21 @@ def prepare_models(settings: Settings) -> None:
         click.echo(f"{name}: {path}")
 
 
+HOST_OPTION = click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; 0.0.0.0 for every interface (put a TLS proxy in front: see README).",
+)
+
+
 @main.command()
+@HOST_OPTION
 @click.option("--port", type=int, default=8501, show_default=True)
 @click.pass_obj
-def app(settings: Settings, port: int) -> None:
-    """Open the review app in the browser (Streamlit)."""
-    _run_app(settings, port)
+def app(settings: Settings, host: str, port: int) -> None:
+    """Run the review app (Streamlit); this process becomes the server, so signals reach it."""
+    _run_app(settings, host, port)
 
 
 @main.command()
@@ -260,10 +275,11 @@ def app(settings: Settings, port: int) -> None:
     "--samples", type=click.Path(path_type=Path), default=REPO_ROOT / "sample_audio", show_default=True
 )
 @click.option("--app/--no-app", "open_app", default=True, help="Start the review app at the end.")
+@HOST_OPTION
 @click.option("--port", type=int, default=8501, show_default=True)
 @click.pass_obj
 @user_errors
-def demo(settings: Settings, samples: Path, open_app: bool, port: int) -> None:
+def demo(settings: Settings, samples: Path, open_app: bool, host: str, port: int) -> None:
     """Ingest the sample calls, transcribe them, then open the review app."""
     from earshot.ingesting import ingest_paths
     from earshot.progress import ProgressBars
@@ -273,15 +289,16 @@ def demo(settings: Settings, samples: Path, open_app: bool, port: int) -> None:
     summary = ingest_paths(db, settings, [samples], [], None, click.echo)
     _import_sample_threads(db, settings, samples.parent / "sample_threads")
     with ProgressBars("job") as bars:
-        report = run_worker(db, settings, drain_and_exit=True, hook=bars)
+        report = run_worker(db, settings, drain_and_exit=True, hook=bars, report=_worker_says)
     click.echo(
         f"demo: {summary.ingested} new call(s), {report.done} transcribed, {report.failed} failed; "
         f"data in {settings.data_dir}",
         err=True,
     )
     _ensure_demo_account(db)
+    db.engine.dispose()
     if open_app:
-        _run_app(settings, port)
+        _run_app(settings, host, port)
 
 
 DEMO_USERNAME = "demo"
@@ -322,7 +339,9 @@ def _import_sample_threads(db, settings: Settings, folder: Path) -> None:
         click.echo(f"demo: {found.imported_threads} conversation(s) imported", err=True)
 
 
-def _run_app(settings: Settings, port: int) -> None:
+def _run_app(settings: Settings, host: str, port: int) -> NoReturn:
+    """Replace this process with the Streamlit server (exec, not a child): a supervisor's SIGTERM or
+    Ctrl+C then reaches the server itself, and no orphan can keep the port and the data open."""
     import os
 
     env = {
@@ -336,6 +355,8 @@ def _run_app(settings: Settings, port: int) -> None:
         "streamlit",
         "run",
         str(REPO_ROOT / "review_app" / "server.py"),  # the app plus the route the player streams audio from
+        "--server.address",
+        host,
         "--server.port",
         str(port),
         "--server.headless",
@@ -343,8 +364,57 @@ def _run_app(settings: Settings, port: int) -> None:
         "--browser.gatherUsageStats",
         "false",
     ]
-    click.echo(f"review app on http://localhost:{port} (Ctrl+C to stop)", err=True)
-    sys.exit(subprocess.call(command, env=env))
+    click.echo(f"review app on http://{host}:{port} (Ctrl+C to stop)", err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, command, env)
+
+
+@main.command()
+@click.argument("dest", type=click.Path(path_type=Path, file_okay=False))
+@click.pass_obj
+@user_errors
+def backup(settings: Settings, dest: Path) -> None:
+    """Back up the database, the audio, keys and audit checkpoints into DEST (safe while workers run).
+
+    DEST: a new or empty folder, or an earlier backup (audio already there is not copied again)."""
+    from earshot.backup import back_up
+
+    manifest = back_up(settings, dest)
+    if manifest.database is None:
+        click.echo(
+            "note: the database is not a SQLite file: back it up with its own tools (e.g. pg_dump); "
+            "audio, keys and the rest of the data folder are in the backup",
+            err=True,
+        )
+    click.echo(
+        f"backup in {dest}: {manifest.recordings} call(s), {manifest.transcripts} transcript(s), "
+        f"{manifest.audio_files} audio file(s), {manifest.other_files} other file(s), "
+        f"schema {manifest.schema_revision}"
+    )
+
+
+@main.command()
+@click.argument("source", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--force", is_flag=True, help="Replace an existing database and files that differ.")
+@click.pass_obj
+@user_errors
+def restore(settings: Settings, source: Path, force: bool) -> None:
+    """Restore a backup made by `earshot backup` into the data folder, then verify the audit log.
+
+    Stop the workers and the app first. Exit status 1 if the audit log does not verify."""
+    from earshot.backup import restore as restore_backup
+
+    report = restore_backup(settings, source, force=force)
+    if report.manifest.database is None:
+        click.echo(
+            "note: the backup holds no database: restore it with its own tools (e.g. pg_restore)", err=True
+        )
+    click.echo(
+        f"restored the backup of {report.manifest.created_at} into {settings.data_dir}: "
+        f"{report.audio_files} audio file(s) and {report.other_files} other file(s) copied; "
+        f"audit log intact: {report.audit_rows} row(s)"
+    )
 
 
 @main.group()

@@ -33,7 +33,11 @@ def open_db(settings: Settings):
     """Imported on use: ``earshot --help`` and ``earshot transcribe`` need no database code."""
     from storage.db import open_database
 
-    return open_database(settings.database_url, secrets_dir=settings.secrets_dir)
+    return open_database(
+        settings.database_url,
+        secrets_dir=settings.secrets_dir,
+        busy_timeout=settings.database_busy_timeout_s,
+    )
 
 
 def clock(seconds: float) -> str:

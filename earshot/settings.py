@@ -19,6 +19,11 @@ from transcribe.prompts import MIN_PROMPT_WORDS, prompt_words
 from transcribe.types import ROLES, DiarizationBackend, MonoRoleRule, Role, TranscribeOptions
 
 CONFIG_FILE_NAME = "earshot.toml"
+# How often a worker tells the queue that its running job is alive. A claim older than
+# ``job_stale_after_s`` is taken over, so that must span several beats: one late beat (a slow step,
+# a busy database) must not hand a live job to a second worker.
+JOB_HEARTBEAT_EVERY_S = 15.0
+MIN_STALE_HEARTBEATS = 3
 
 
 class SettingsError(ValueError):
@@ -53,6 +58,8 @@ class Settings:
     timezone: str = "UTC"  # for call times written without an offset
     max_attempts: int = 3
     job_stale_after_s: int = 600  # a running job whose worker sent no heartbeat this long is retried
+    # How long a database write waits for another process's write lock before it counts as a fault.
+    database_busy_timeout_s: float = 10.0
     max_audio_seconds: float = 4 * 3600
 
     @property
@@ -118,7 +125,19 @@ def load_settings(config_path: Path | None = None, env: Mapping[str, str] = os.e
         except ValueError as e:
             raise SettingsError(f"{coerced['ivr_prompts_file']}: {e}") from None
         coerced["ivr_prompts"] = (*coerced.get("ivr_prompts", ()), *from_file)
+    _check_stale_after(coerced.get("job_stale_after_s"), source=str(path))
     return Settings(data_dir=data_dir, database_url=database_url, **coerced)
+
+
+def _check_stale_after(value: int | None, source: str) -> None:
+    """Refuse a stale timeout that live jobs would outlast: their work would be done twice."""
+    least = int(MIN_STALE_HEARTBEATS * JOB_HEARTBEAT_EVERY_S)
+    if value is not None and value < least:
+        raise SettingsError(
+            f"{source}: setting job_stale_after_s={value} is too short: a worker reports a running job "
+            f"every {JOB_HEARTBEAT_EVERY_S:g} s, so a job would be taken over while it still runs; "
+            f"use at least {least}"
+        )
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:
@@ -231,5 +250,6 @@ _COERCE = {
     "own_addresses": _addresses,
     "max_attempts": int,
     "job_stale_after_s": int,
+    "database_busy_timeout_s": float,
     "max_audio_seconds": float,
 }

@@ -2,6 +2,12 @@
 
 Several workers may share one database; the claim is atomic in ``storage.jobs``. A worker that is
 killed stops sending heartbeats and its job is claimed again once it goes stale.
+
+Storage faults that pass (another process holding the write lock past the busy timeout, a full disk)
+never stop the worker: each storage step is tried again with back-off, and a job whose transcript
+cannot be stored even then is released at once (the attempt counts; ``earshot retry`` brings back a
+job that ran out of attempts) instead of staying ``running`` until it goes stale. Faults that do not
+pass (a read-only database) stop the worker with one clear line.
 """
 
 from __future__ import annotations
@@ -9,18 +15,37 @@ from __future__ import annotations
 import os
 import socket
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
+from typing import TypeVar
 
-from earshot.settings import Settings
+from earshot.settings import JOB_HEARTBEAT_EVERY_S, Settings
 from storage import jobs, services
 from storage.blobs import BlobStore
-from storage.db import Database
+from storage.db import Database, open_database
+from storage.errors import TransientStorageError
 from transcribe import audio, pipeline
-from transcribe.types import ProgressHook
+from transcribe.types import ProgressHook, Transcript
 
-HEARTBEAT_EVERY_S = 15.0
 POLL_EVERY_S = 2.0
+
+T = TypeVar("T")
+Report = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Waits between tries of a storage step that hit a passing fault: doubling, bounded in number,
+    so a worker neither hammers a busy database nor holds a job for ever."""
+
+    first_s: float = 0.5
+    factor: float = 2.0
+    tries: int = 6  # 0.5 + 1 + 2 + 4 + 8 = 15.5 s of waiting (plus the busy timeout per try)
+
+    def waits(self) -> Iterator[float]:
+        return (self.first_s * self.factor**step for step in range(self.tries - 1))
 
 
 @dataclass(frozen=True)
@@ -34,6 +59,13 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def open_queue(settings: Settings, report: Report, backoff: Backoff = Backoff()) -> Database:
+    """The database, waited for: a worker started while another process holds the write lock (a
+    backup, a long import) or while the disk is full starts once that passes."""
+    opening = partial(open_database, settings.database_url, busy_timeout=settings.database_busy_timeout_s)
+    return _persist_until_done(opening, backoff, report)
+
+
 def run_worker(
     db: Database,
     settings: Settings,
@@ -41,52 +73,102 @@ def run_worker(
     drain_and_exit: bool,
     worker_id: str | None = None,
     hook: ProgressHook | None = None,
+    report: Report = lambda line: None,
+    backoff: Backoff = Backoff(),
 ) -> WorkerReport:
-    """Process jobs until the queue is empty (``drain_and_exit``) or forever, polling for new ones."""
+    """Process jobs until the queue is empty (``drain_and_exit``) or forever, polling for new ones.
+    ``report`` hears about storage faults the worker rides out."""
     worker_id = worker_id or default_worker_id()
     blobs = BlobStore(settings.blobs_dir)
+    stale_after = timedelta(seconds=settings.job_stale_after_s)
     done = failed = retried = 0
     while True:
-        job = jobs.claim_next(db, worker_id, stale_after=timedelta(seconds=settings.job_stale_after_s))
+        job = _persist_until_done(
+            partial(jobs.claim_next, db, worker_id, stale_after=stale_after), backoff, report
+        )
         if job is None:
             if drain_and_exit:
                 return WorkerReport(done=done, failed=failed, retried=retried)
             time.sleep(POLL_EVERY_S)
             continue
         try:
-            transcript = _transcribe(db, blobs, settings, job, hook)
-            services.save_transcript(db, job.recording_id, transcript)
+            transcript = _transcribe(db, blobs, settings, job, hook, backoff, report)
+            _persist(partial(services.save_transcript, db, job.recording_id, transcript), backoff, report)
+            _persist(partial(jobs.complete, db, job.id), backoff, report)
         except Exception as error:  # one bad job must never stop the worker; the job records why
-            status = jobs.fail(db, job.id, f"{type(error).__name__}: {error}")
+            status = _release(db, job, f"{type(error).__name__}: {error}", backoff, report)
             failed += status == "failed"
             retried += status == "queued"
         else:
-            jobs.complete(db, job.id)
             done += 1
 
 
-def _transcribe(db: Database, blobs: BlobStore, settings: Settings, job: jobs.ClaimedJob, hook):
-    call = services.transcription_input(db, job.recording_id, blobs)
+def _persist(step: Callable[[], T], backoff: Backoff, report: Report) -> T:
+    """Run a storage step; after a passing fault wait and run it again, up to ``backoff.tries``."""
+    for wait in backoff.waits():
+        try:
+            return step()
+        except TransientStorageError as error:
+            report(f"{error}; trying again in {wait:g} s")
+            time.sleep(wait)
+    return step()  # the last try: its fault goes to the caller
+
+
+def _persist_until_done(step: Callable[[], T], backoff: Backoff, report: Report) -> T:
+    """For the steps the worker cannot go on without (opening the database, claiming, giving a job
+    back): a passing fault is waited out however long it lasts; the worker never exits on one."""
+    while True:
+        try:
+            return _persist(step, backoff, report)
+        except TransientStorageError as error:
+            report(f"still failing ({error}); the worker keeps trying")
+
+
+def _release(
+    db: Database, job: jobs.ClaimedJob, error: str, backoff: Backoff, report: Report
+) -> jobs.JobStatus:
+    """Give the job back as a failed attempt as soon as the database takes the write (on a full disk,
+    the moment space is freed), so that it never waits to go stale."""
+    report(f"releasing job {job.id}: {error}")
+    status = _persist_until_done(partial(jobs.fail, db, job.id, error), backoff, report)
+    report(f"job {job.id} {'put back in the queue' if status == 'queued' else 'failed'}")
+    return status
+
+
+def _transcribe(
+    db: Database,
+    blobs: BlobStore,
+    settings: Settings,
+    job: jobs.ClaimedJob,
+    hook: ProgressHook | None,
+    backoff: Backoff,
+    report: Report,
+) -> Transcript:
+    call = _persist(partial(services.transcription_input, db, job.recording_id, blobs), backoff, report)
     options = settings.transcribe_options(
         channel_roles=call.channel_roles,
         mono_role_rule="first_speaker_is_customer" if call.direction == "outbound" else None,
     )
     decoded = audio.decode(call.audio_path, name=call.original_name, max_seconds=settings.max_audio_seconds)
-    beat = _Heartbeat(db, job.id, hook)
+    beat = _Heartbeat(db, job.id, hook, report)
     return pipeline.run(decoded, options, beat, cache_dir=settings.models_dir)
 
 
 class _Heartbeat:
     """Forwards progress and, at most every few seconds, tells the queue this job is still alive."""
 
-    def __init__(self, db: Database, job_id: int, hook: ProgressHook | None) -> None:
-        self._db, self._job_id, self._hook = db, job_id, hook
+    def __init__(self, db: Database, job_id: int, hook: ProgressHook | None, report: Report) -> None:
+        self._db, self._job_id, self._hook, self._report = db, job_id, hook, report
         self._last = time.monotonic()
 
     def __call__(self, step: str, *, completed: int | None = None, total: int | None = None) -> None:
         if self._hook is not None:
             self._hook(step, completed=completed, total=total)
         now = time.monotonic()
-        if now - self._last >= HEARTBEAT_EVERY_S:
-            jobs.heartbeat(self._db, self._job_id)
+        if now - self._last >= JOB_HEARTBEAT_EVERY_S:
             self._last = now
+            try:
+                jobs.heartbeat(self._db, self._job_id)
+            except TransientStorageError as error:
+                # The stale timeout spans several beats (settings), so the next one keeps the job ours.
+                self._report(f"heartbeat of job {self._job_id} missed: {error}")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from storage.errors import NotFound
+from storage.errors import NotFound, StorageError
 from storage.private_files import make_private_folder
 
 _CHUNK = 1 << 20
@@ -35,19 +35,30 @@ class BlobStore:
         self.root = Path(root)
 
     def put(self, source: Path) -> StoredBlob:
-        """Copy ``source`` into the store, hashing while copying so the file is read only once."""
-        staging = make_private_folder(self.root / "tmp")  # inside the store: the rename is atomic
+        """Copy ``source`` into the store, hashing while copying so the file is read only once.
+
+        A write that fails (a full disk) leaves nothing behind and raises ``StorageError``."""
+        staging = self.root / "tmp"  # inside the store: same file system, so the rename is atomic
         digest = hashlib.sha256()
-        with open(source, "rb") as reader, tempfile.NamedTemporaryFile(dir=staging, delete=False) as writer:
-            try:
-                while chunk := reader.read(_CHUNK):
-                    digest.update(chunk)
-                    writer.write(chunk)
-                writer.flush()
-                os.fsync(writer.fileno())
-            except BaseException:
-                os.unlink(writer.name)
-                raise
+        try:
+            make_private_folder(staging)
+            with (
+                open(source, "rb") as reader,
+                tempfile.NamedTemporaryFile(dir=staging, delete=False) as writer,
+            ):
+                try:
+                    while chunk := reader.read(_CHUNK):
+                        digest.update(chunk)
+                        writer.write(chunk)
+                    writer.flush()
+                    os.fsync(writer.fileno())
+                except BaseException:
+                    os.unlink(writer.name)
+                    raise
+        except OSError as error:
+            raise StorageError(
+                f"cannot store the audio of {source} in {self.root}: {error.strerror}"
+            ) from error
         temporary = Path(writer.name)
         sha256 = digest.hexdigest()
         target = self.path_for(sha256)
@@ -59,6 +70,10 @@ class BlobStore:
         # Two processes storing the same bytes at once both rename; the loser replaces identical bytes.
         os.replace(temporary, target)
         return StoredBlob(sha256=sha256, path=target, created=True)
+
+    def discard(self, sha256: str) -> None:
+        """Remove a blob that no recording refers to: the call it came with was not stored."""
+        self.path_for(sha256).unlink(missing_ok=True)
 
     def path_for(self, sha256: str) -> Path:
         if not _SHA256.fullmatch(sha256):

@@ -17,7 +17,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.errors import StorageError
+from storage.errors import StorageError, TransientStorageError
 from storage.private_files import make_private_file, make_private_folder
 from storage.secrets import SecretStore
 
@@ -25,6 +25,7 @@ __all__ = [
     "SECRETS_INFO",
     "Database",
     "StorageError",
+    "TransientStorageError",
     "alembic_config",
     "create_storage_engine",
     "open_database",
@@ -187,17 +188,24 @@ def read_scope(db: Database) -> Iterator[Session]:
 
 @contextmanager
 def _translate_errors(db: Database) -> Iterator[None]:
-    """Turn the database's own lock/permission errors into one message that names the database."""
+    """Turn the database's own lock/space/permission errors into one message that names the database;
+    the faults that pass (lock, full disk) as ``TransientStorageError``, so callers may try again."""
     try:
         yield
     except OperationalError as error:
         reason = str(error.orig).lower()
         if "locked" in reason or "busy" in reason:
-            message = (
+            raise TransientStorageError(
                 f"database {db.label} is locked by another process (gave up after waiting); "
                 "try again when the other earshot command or worker has finished"
-            )
-        elif "readonly" in reason or "read-only" in reason or "read only" in reason:
+            ) from error
+        if "disk is full" in reason or "no space left" in reason:
+            raise TransientStorageError(
+                f"database {db.label} cannot grow: its disk is full; free some space"
+            ) from error
+        if "disk i/o error" in reason:
+            raise TransientStorageError(f"database {db.label}: the disk failed a read or write") from error
+        if "readonly" in reason or "read-only" in reason or "read only" in reason:
             message = f"database {db.label} is read-only: earshot needs to write to it and to its folder"
         else:
             message = f"cannot use database {db.label}: {error.orig}"

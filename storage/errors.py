@@ -5,6 +5,11 @@ class StorageError(RuntimeError):
     """The database cannot be used (locked, read-only, unreachable); the message names it and why."""
 
 
+class TransientStorageError(StorageError):
+    """A fault that passes: another process holds the write lock too long, or the disk is full or
+    failed a write. The same step may succeed when tried again; nothing of it was stored."""
+
+
 class NotFound(LookupError):
     """A recording, transcript, speaker or job that the caller named does not exist."""
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,10 +18,10 @@ from sqlalchemy.orm import Session
 from recorder.threads import IdentityRef
 from recorder.types import CallMetadata, IngestError
 from recorder.types import Recording as IncomingRecording
-from storage.blobs import BlobStore
+from storage.blobs import BlobStore, StoredBlob
 from storage.customers import link_thread_customer, normalize_identities
 from storage.db import Database, read_scope, session_scope
-from storage.errors import AmbiguousReference, InvalidValue, NotFound
+from storage.errors import AmbiguousReference, InvalidValue, NotFound, StorageError
 from storage.jobs import enqueue
 from storage.models import (
     Agent,
@@ -80,10 +81,19 @@ def ingest_recording(
             _refuse_a_taken_call_id(session, recording)  # before the blob: a refused call leaves no audio
     if existing is not None:
         return IngestResult(recording_id=existing, job_id=None, created=False)
-    # The blob is written before the transaction (copying a long call must not hold the write lock).
-    # If the transaction then fails, the blob stays: it is named by its content, so it is harmless
-    # and the next attempt reuses it.
+    # The blob is written before the transaction, so a recording row always has its audio.
     stored = blobs.put(recording.path)
+    try:
+        return _store_call(db, recording, stored, default_region, max_attempts)
+    except BaseException:
+        if stored.created:
+            _discard_unclaimed(db, blobs, stored.sha256)
+        raise
+
+
+def _store_call(
+    db: Database, recording: IncomingRecording, stored: StoredBlob, default_region: str, max_attempts: int
+) -> IngestResult:
     if stored.sha256 != recording.sha256:
         raise IngestError(f"{recording.path}: the file changed while it was being ingested; ingest it again")
     identities, identity_warnings = normalize_identities(
@@ -117,6 +127,16 @@ def ingest_recording(
         session.flush()
         job_id = enqueue(session, row.id, max_attempts=max_attempts)
         return IngestResult(recording_id=row.id, job_id=job_id, created=True, warnings=tuple(warnings))
+
+
+def _discard_unclaimed(db: Database, blobs: BlobStore, sha256: str) -> None:
+    """The call was not stored (a full disk, a lock), so its audio, a customer's voice, must not stay
+    behind; unless a concurrent ingest of the same bytes has committed a recording for it meanwhile.
+    If even that cannot be read, the audio is kept: losing evidence is worse than a stray file.
+    (An ingest of the same bytes still inside its transaction is not seen: a window of milliseconds.)"""
+    with suppress(StorageError, OSError), read_scope(db) as session:
+        if _recording_id_by_sha(session, sha256) is None:
+            blobs.discard(sha256)
 
 
 def _recording_id_by_sha(session: Session, sha256: str) -> int | None:

@@ -34,7 +34,7 @@ def earshot(
 
 
 def rows(data_dir: Path, sql: str) -> list[tuple]:
-    with sqlite3.connect(data_dir / "earshot.db") as connection:
+    with sqlite3.connect(data_dir / "earshot.db") as connection:  # commits an UPDATE on leaving
         return connection.execute(sql).fetchall()
 
 
@@ -283,7 +283,9 @@ def test_a_killed_worker_leaves_its_job_to_another(tmp_path: Path) -> None:
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait()
     assert rows(data_dir, "select count(*) from transcripts") == [(0,)]
-    result = earshot(data_dir, "worker", "--once", "--no-progress", env={"EARSHOT_JOB_STALE_AFTER_S": "0"})
+    # Ten minutes pass without a heartbeat: the claim is as old as the stale timeout.
+    rows(data_dir, "update jobs set claimed_at = datetime(claimed_at, '-601 seconds')")
+    result = earshot(data_dir, "worker", "--once", "--no-progress")
     assert "1 job(s) done" in result.stderr
     assert rows(data_dir, "select status, attempts from jobs") == [("done", 2)]
     assert rows(data_dir, "select count(*) from transcripts") == [(1,)]

@@ -115,3 +115,12 @@ def test_own_addresses_from_a_toml_list_or_a_comma_separated_variable(tmp_path: 
     assert load_settings(env=env).own_addresses == ("@a.example", "b@c.example")
     with pytest.raises(SettingsError, match="own_addresses=.*expected an address"):
         load_settings(env={**env, "EARSHOT_OWN_ADDRESSES": "support"})
+
+
+@pytest.mark.parametrize("stale_after", ["0", "5", "44"])
+def test_a_stale_timeout_shorter_than_three_heartbeats_is_refused(tmp_path: Path, stale_after: str) -> None:
+    # At 5 s a live job was taken over between two heartbeats and transcribed twice.
+    env = {"EARSHOT_DATA_DIR": str(tmp_path), "EARSHOT_JOB_STALE_AFTER_S": stale_after}
+    with pytest.raises(SettingsError, match=f"job_stale_after_s={stale_after} is too short.*at least 45"):
+        load_settings(env=env)
+    assert load_settings(env={**env, "EARSHOT_JOB_STALE_AFTER_S": "45"}).job_stale_after_s == 45
