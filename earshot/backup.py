@@ -1,11 +1,11 @@
 """Back up and restore what Earshot keeps, consistently while workers write.
 
-A backup folder is laid out like a data folder, plus ``manifest.json``: everything in the data folder
-but the database, the audio and caches (keys, audit checkpoints, config); then the database, copied
-with SQLite's online backup API (one read transaction, so it holds every committed transcript,
-including those still in the WAL that a plain file copy misses); then the original audio (a
-recording in the copied database always has its audio; audio newer than the copy is harmless). The manifest is written last: a
-folder without one is an interrupted backup and is never restored.
+A backup folder is laid out like a data folder, plus ``manifest.json``: first everything in the data
+folder but the database, the audio and caches (keys, audit checkpoints, config); then the database,
+copied with SQLite's online backup API (one read transaction, so it holds every committed
+transcript, including those still in the WAL that a plain file copy misses); then the original audio
+(a recording in the copied database always has its audio; audio newer than the copy is harmless).
+The manifest is written last: a folder without one is an interrupted backup and is never restored.
 """
 
 from __future__ import annotations
@@ -134,7 +134,8 @@ def restore(settings: Settings, source: Path, *, force: bool) -> RestoreReport:
             _restore_database(source / manifest.database, target)
     except (OSError, sqlite3.Error) as error:
         raise BackupError(f"restore from {source} failed: {_reason(error)}") from error
-    db = open_database(settings.database_url, secrets_dir=settings.secrets_dir)  # also brings an older backup's schema up to date
+    # Opening also brings an older backup's schema up to date.
+    db = open_database(settings.database_url, secrets_dir=settings.secrets_dir)
     try:
         verified = verify_audit_chain(db)
     finally:

@@ -84,7 +84,7 @@ def ingest_recording(
     # The blob is written before the transaction, so a recording row always has its audio.
     stored = blobs.put(recording.path)
     try:
-        return _store_call(db, recording, stored, default_region, max_attempts)
+        return _store_call(db, recording, stored, default_region, max_attempts, warnings)
     except BaseException:
         if stored.created:
             _discard_unclaimed(db, blobs, stored.sha256)
@@ -92,14 +92,19 @@ def ingest_recording(
 
 
 def _store_call(
-    db: Database, recording: IncomingRecording, stored: StoredBlob, default_region: str, max_attempts: int
+    db: Database,
+    recording: IncomingRecording,
+    stored: StoredBlob,
+    default_region: str,
+    max_attempts: int,
+    warnings: list[str],
 ) -> IngestResult:
     if stored.sha256 != recording.sha256:
         raise IngestError(f"{recording.path}: the file changed while it was being ingested; ingest it again")
     identities, identity_warnings = normalize_identities(
         _identity_refs(recording.metadata), default_region, recording.path.name
     )
-    warnings += identity_warnings
+    warnings = [*warnings, *identity_warnings]
     with session_scope(db) as session:
         existing = _recording_id_by_sha(session, recording.sha256)  # another process may have won the race
         if existing is not None:
