@@ -55,6 +55,7 @@ AuditAction = Literal[
     "evaluation_disputed",
     "comment_added",
     "speaker_corrected",
+    "audio_fetched",
 ]
 AUDIT_ACTIONS: tuple[AuditAction, ...] = get_args(AuditAction)
 

@@ -10,6 +10,7 @@ from review_app.context import CallRequest
 from review_app.navigation import pages_for
 from storage import users
 from storage.access import Principal
+from storage.app_sessions import current_principal
 from storage.audit import list_audit
 from storage.quality import list_call_comments, list_evaluations
 from tests.app.app_data import PASSWORD, AppData, open_data
@@ -230,9 +231,26 @@ def test_admin_adds_a_user_and_role_change_ends_their_session(app_data: AppData)
     finally:
         db.engine.dispose()
     dora.run()
-    assert [w.value for w in dora.warning] == ["Your account was changed by an admin; please sign in again."]
+    assert [w.value for w in dora.warning] == [
+        "Your session has ended or your account was changed; please sign in again."
+    ]
 
 
 def _principal(db, username: str) -> Principal:  # type: ignore[no-untyped-def]
     [user] = [u for u in users.list_users(db, actor=None) if u.username == username]
     return Principal(user.id, user.username, user.role, user.agent_id)
+
+
+def test_sign_out_ends_the_server_side_session(app_data: AppData) -> None:
+    at = _signed_in("compliance")
+    who = at.session_state["principal"]
+    db, _, _ = open_data(app_data.data_dir)
+    try:
+        assert current_principal(db, who.session_id) == who
+        at.button(key="sign_out").click()
+        at.run()
+        assert not at.exception
+        assert current_principal(db, who.session_id) is None  # its audio links stop working too
+    finally:
+        db.engine.dispose()
+    assert "Signed in as" not in _texts(at)

@@ -15,6 +15,7 @@
   const SKIP_SECONDS = 5;
   const SEEK_REPORT_DELAY_MS = 600;
   const USER_SCROLL_PAUSE_MS = 5000;
+  const LINK_REFRESH_MARGIN_S = 60; // ask the page for a fresh audio link this long before it expires
 
   const audio = document.getElementById("audio");
   const player = document.getElementById("player");
@@ -47,6 +48,8 @@
   let userScrollUntil = 0;
   let stripLayer = null;
   let lastClockText = "";
+  let linkRefreshTimer = 0;
+  let refreshAskedFor = null; // the audio URL a failed load already asked a fresh link for
 
   // --- Streamlit protocol ----------------------------------------------------------------------
 
@@ -86,9 +89,21 @@
     stripLayer = null;
     if (args.audio_url && args.audio_url !== shown.url) {
       statusEl.hidden = true;
-      audio.src = args.audio_url;
+      if (shown.url !== null) {
+        // A fresh link to the same call: carry on where playback was, playing if it played.
+        const wasPlaying = !audio.paused;
+        pendingSeek = currentTime();
+        audio.src = args.audio_url;
+        if (wasPlaying) audio.play().catch(function () {});
+      } else {
+        audio.src = args.audio_url;
+      }
       shown.url = args.audio_url;
     }
+    // Links live minutes; a reviewer who only listens makes no rerun that would renew one.
+    clearTimeout(linkRefreshTimer);
+    const refreshIn = Math.max(1, (args.audio_seconds_left || 0) - LINK_REFRESH_MARGIN_S);
+    linkRefreshTimer = setTimeout(function () { report("refresh"); }, refreshIn * 1000);
     const seek = args.seek;
     if (seek && seek.n !== shown.seek) {
       shown.seek = seek.n;
@@ -291,6 +306,11 @@
   audio.addEventListener("error", function () {
     statusEl.textContent = "The audio could not be loaded. Reopen the call; if it keeps failing, the recording may be missing.";
     statusEl.hidden = false;
+    if (refreshAskedFor !== shown.url) {
+      // Perhaps the link expired (a background tab's timers run late): ask once for a fresh one.
+      refreshAskedFor = shown.url;
+      report("refresh");
+    }
   });
 
   function togglePlay() {
