@@ -180,9 +180,15 @@ with side_column:
                     placeholder="Pause the call where it matters, then write here.",
                     height=80,
                 )
+                shared = st.checkbox(
+                    "Share with the agent of this call",
+                    help="Unshared comments are read by coaches, compliance and admins only.",
+                )
                 if st.form_submit_button("Pin comment", icon=":material/push_pin:"):
                     try:
-                        add_call_comment(db, who, recording_id, position, text)
+                        add_call_comment(
+                            db, who, recording_id, position, text, "agent" if shared else "coaches"
+                        )
                     except InvalidValue as error:
                         st.error(str(error))
                     else:
@@ -194,7 +200,10 @@ with side_column:
             if jump.button(clock(comment.at_seconds), key=f"c{comment.id}", icon=":material/play_arrow:"):
                 _seek_to(comment.at_seconds)
                 st.rerun()
-            body.markdown(f"**{comment.author}** · {when(comment.created_at)}  \n{comment.text}")
+            shared_mark = (
+                " · :material/visibility: shared with the agent" if comment.visibility == "agent" else ""
+            )
+            body.markdown(f"**{comment.author}** · {when(comment.created_at)}{shared_mark}  \n{comment.text}")
 
     if "Scorecard" in panes:
         with panes["Scorecard"]:

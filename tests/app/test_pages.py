@@ -131,13 +131,18 @@ def test_coach_opens_call_pins_comment_and_is_audited(app_data: AppData) -> None
     assert {m.label for m in at.metric} >= {"Agent talk share", "Silence", "Agent interruptions"}
     [comment] = [t for t in at.text_area if t.label.startswith("Comment at")]
     comment.input("Good empathy here")
+    [share] = [c for c in at.checkbox if c.label == "Share with the agent of this call"]
+    share.check()
     at.button(key="FormSubmitter:comment-Pin comment").click()
     at.run()
     assert not at.exception
+    assert "shared with the agent" in _texts(at)
     db, _, _ = open_data(app_data.data_dir)
     try:
         coach = _principal(db, "coach@example.com")
-        assert [c.text for c in list_call_comments(db, coach, app_data.recording_id)] == ["Good empathy here"]
+        assert [(c.text, c.visibility) for c in list_call_comments(db, coach, app_data.recording_id)] == [
+            ("Good empathy here", "agent")
+        ]
         admin = _principal(db, "admin@example.com")
         actions = [r.action for r in list_audit(db, admin, username="coach@example.com")]
         assert {"sign_in", "call_played", "transcript_viewed", "comment_added"} <= set(actions)
