@@ -17,12 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.access import USER_ROLES, Permission, Principal, UserRole, require
+from storage.agent_links import linked_agent
 from storage.app_sessions import current_principal, end_user_sessions, open_session
 from storage.audit import COMMAND_LINE, append_event
 from storage.db import Database, read_scope, session_scope
 from storage.errors import InvalidValue, NotFound, SignInFailed
 from storage.models import Agent, User, utc_now
-from storage.services import _as_utc, _find_or_create_agent
+from storage.services import _as_utc
 from storage.sign_in_throttle import clear_failures, record_failure, refusal
 
 __all__ = [
@@ -76,10 +77,11 @@ def create_user(
     agent_name: str | None = None,
     *,
     actor: Principal | None,
+    create_agent: bool = False,
 ) -> UserSummary:
     """A new account. ``password`` None: the user signs in only through OIDC. ``agent_name`` links the
-    account to the PBX agent of that name (created if no call has named it yet). ``actor`` None: the
-    command line, whose user already holds the database file."""
+    account to an existing PBX agent (``storage.agent_links``; ``create_agent``: a new one if none has
+    that name yet). ``actor`` None: the command line, whose user already holds the database file."""
     _require_admin(actor)
     name = _normalize_username(username)
     _check_role(role)
@@ -87,17 +89,20 @@ def create_user(
     with session_scope(db) as session:
         if session.scalar(select(User.id).where(User.username == name)) is not None:
             raise InvalidValue(f"user {name!r} already exists")
+        agent = linked_agent(session, agent_name, create=create_agent)
         user = User(
             username=name,
             display_name=display_name,
             password_hash=password_hash,
             role=role,
-            agent_id=_find_or_create_agent(session, agent_name),
+            agent_id=agent.id if agent else None,
             active=True,
         )
         session.add(user)
         session.flush()
-        _audit_change(session, actor, user, {"change": "created", "role": role, "agent": agent_name})
+        _audit_change(
+            session, actor, user, {"change": "created", "role": role, "agent": agent.name if agent else None}
+        )
         return _summary(session, user)
 
 
@@ -114,19 +119,30 @@ def set_password(db: Database, username: str, password: str, *, actor: Principal
 
 
 def set_role(
-    db: Database, username: str, role: UserRole, agent_name: str | None = None, *, actor: Principal | None
+    db: Database,
+    username: str,
+    role: UserRole,
+    agent_name: str | None = None,
+    *,
+    actor: Principal | None,
+    create_agent: bool = False,
 ) -> UserSummary:
-    """Change the role (and the agent link, given as set: None unlinks)."""
+    """Change the role (and the agent link, given as set: None unlinks; matched as in ``create_user``)."""
     _require_admin(actor)
     _check_role(role)
     with session_scope(db) as session:
         user = _get_user(session, _normalize_username(username))
         previous = user.role
+        agent = linked_agent(session, agent_name, create=create_agent)
         user.role = role
-        user.agent_id = _find_or_create_agent(session, agent_name)
-        _audit_change(
-            session, actor, user, {"change": "role", "from": previous, "to": role, "agent": agent_name}
-        )
+        user.agent_id = agent.id if agent else None
+        details: dict[str, object] = {
+            "change": "role",
+            "from": previous,
+            "to": role,
+            "agent": agent.name if agent else None,
+        }
+        _audit_change(session, actor, user, details)
         return _summary(session, user)
 
 

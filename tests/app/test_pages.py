@@ -225,12 +225,17 @@ def test_admin_adds_a_user_and_role_change_ends_their_session(app_data: AppData)
     form = {t.label: t for t in at.text_input}
     form["Username (e-mail for single sign-on)"].input("dora@example.com")
     form["Password"].input("a long enough password")
+    agents = at.selectbox(key="new-agent")
+    assert agents.options == ["(no agent)", "Alice"]  # the agents calls named: no typing, no typos
+    agents.select("Alice")
     at.button(key="FormSubmitter:add-user-Add user").click()
     at.run()
     assert not at.exception
     db, _, _ = open_data(app_data.data_dir)
     try:
-        assert "dora@example.com" in [u.username for u in users.list_users(db, actor=None)]
+        assert ("dora@example.com", "Alice") in [
+            (u.username, u.agent) for u in users.list_users(db, actor=None)
+        ]
         dora = _signed_in("dora", "a long enough password")  # an agent by default
         users.set_role(db, "dora@example.com", "coach", actor=None)
     finally:

@@ -58,7 +58,14 @@ def test_permission_denied_is_a_permission_error() -> None:
 
 def test_create_and_sign_in(db: Database, cheap_hashing: PasswordHasher) -> None:
     created = users.create_user(
-        db, "  Ann@Example.COM ", PASSWORD, "agent", "Ann", agent_name="ext-201", actor=None
+        db,
+        "  Ann@Example.COM ",
+        PASSWORD,
+        "agent",
+        "Ann",
+        agent_name="ext-201",
+        actor=None,
+        create_agent=True,
     )
     assert created.username == "ann@example.com"
     assert created.agent == "ext-201" and created.agent_id is not None
