@@ -10,10 +10,11 @@ may replay calls, so a link stops working at sign-out, a password change and a d
 
 Each link's first request in a process is audited (``audio_fetched``). The range requests that follow
 are not: a player fetches an hour in many pieces, and again at each seek, and one listen must not
-write hundreds of rows. Links live LINK_LIFETIME_S and the call page replaces them as they age, so one
-audit row stands for minutes of listening; a process that serves a link another process audited logs
-it once more (twice, never not at all). The route answers HTTP range requests (Starlette's
-``FileResponse``), so an hour-long call starts at once and seeks without downloading what lies before.
+write hundreds of rows. Links live minutes (``audio_link_seconds``) and the call page replaces them
+as they age, so one audit row stands for minutes of listening; a process that serves a link another
+process audited logs it once more (twice, never not at all). The route answers HTTP range requests
+(Starlette's ``FileResponse``), so an hour-long call starts at once and seeks without downloading
+what lies before.
 """
 
 from __future__ import annotations
@@ -42,9 +43,8 @@ from storage.db import Database, open_database
 from storage.errors import NotFound, PermissionDenied
 from storage.secrets import SecretStore
 
-__all__ = ["AUDIO_ROUTE", "LINK_LIFETIME_S", "AudioLink", "audio_url", "signing_key", "verified_link"]
+__all__ = ["AUDIO_ROUTE", "AudioLink", "audio_url", "signing_key", "verified_link"]
 
-LINK_LIFETIME_S = 10 * 60
 _PREFIX = "/earshot/audio/"
 _TOKEN = re.compile(
     r"(?P<recording>\d{1,18})\.(?P<session>\d{1,18})\.(?P<expires>\d{1,12})\.(?P<signature>[0-9a-f]{64})"
@@ -64,11 +64,14 @@ def signing_key(settings: Settings) -> bytes:
     return SecretStore(settings.secrets_dir).key("app")
 
 
-def audio_url(key: bytes, recording_id: int, principal: Principal, now: float | None = None) -> str:
-    """A link to the playable audio of a recording for ``principal``'s session, valid LINK_LIFETIME_S."""
+def audio_url(
+    key: bytes, recording_id: int, principal: Principal, lifetime_s: float, now: float | None = None
+) -> str:
+    """A link to the playable audio of a recording for ``principal``'s session, valid ``lifetime_s``
+    (the setting ``audio_link_seconds``)."""
     if principal.session_id is None:
         raise PermissionDenied(f"{principal.username} has no open session to bind an audio link to")
-    expires = int((time.time() if now is None else now) + LINK_LIFETIME_S)
+    expires = int((time.time() if now is None else now) + lifetime_s)
     payload = f"{recording_id}.{principal.session_id}.{expires}"
     return f"{_PREFIX}{payload}.{_sign(key, payload)}"
 

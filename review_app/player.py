@@ -89,8 +89,8 @@ def call_player(
     ``payload_key`` names the transcript version: the browser rebuilds the transcript only when it
     changes, so reruns of the page (a comment typed, a score given) do not disturb playback.
     ``audio_seconds_left``: how long ``audio_url`` works; the player reports the event ``refresh``
-    (a rerun) a minute before, and when a load fails, so the page can hand it a fresh link, which it
-    takes without losing its place.
+    (a rerun) when four fifths of that have passed, and when a load fails, so the page can hand it a
+    fresh link, which it takes without losing its place.
     """
     value = _COMPONENT(
         audio_url=audio_url,

@@ -13,7 +13,7 @@ import time
 import streamlit as st
 
 from review_app import context
-from review_app.audio_links import LINK_LIFETIME_S, audio_url, signing_key
+from review_app.audio_links import audio_url, signing_key
 from review_app.config import app_settings
 from review_app.formatting import clock, speaker_names, when
 from review_app.player import Marker, SeekRequest, call_player, transcript_payload
@@ -90,13 +90,15 @@ def _audio_link(recording_id: int) -> tuple[str, float]:
     """A link to the call's audio and the seconds it has left. Links live minutes: one past half its
     life is replaced at the next rerun, and the player asks for a rerun before its link runs out
     (a reviewer who only listens makes none)."""
+    settings = app_settings()
+    lifetime = settings.audio_link_seconds
     links = st.session_state.setdefault(_LINKS, {})
     url, issued = links.get(recording_id, (None, 0.0))
     now = time.time()
-    if url is None or now - issued > LINK_LIFETIME_S / 2:
-        url, issued = audio_url(signing_key(app_settings()), recording_id, who, now), now
+    if url is None or now - issued > lifetime / 2:
+        url, issued = audio_url(signing_key(settings), recording_id, who, lifetime, now), now
         links[recording_id] = (url, issued)
-    return url, issued + LINK_LIFETIME_S - now
+    return url, issued + lifetime - now
 
 
 def _seek_to(at: float) -> None:

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from review_app.audio_links import LINK_LIFETIME_S, audio_url
+from review_app.audio_links import audio_url
+from review_app.config import app_settings
 from storage import users
 from storage.access import Principal
 from storage.app_sessions import end_session
@@ -65,7 +66,8 @@ def _fetches_audited(db: Database, who: Principal) -> int:
 
 
 def _link(app_url: str, app_data: AppData, who: Principal, now: float | None = None) -> str:
-    return app_url + audio_url(_key(app_data), app_data.recording_id, who, now)
+    lifetime = app_settings().audio_link_seconds  # the server's: the same data folder and variables
+    return app_url + audio_url(_key(app_data), app_data.recording_id, who, lifetime, now)
 
 
 def test_each_link_is_audited_once_and_sign_out_ends_it(
@@ -112,7 +114,7 @@ def test_deactivation_and_password_change_end_links(
 def test_expired_and_altered_links_are_refused(app_url: str, app_data: AppData, db: Database) -> None:
     coach = users.authenticate(db, "coach@example.com", PASSWORD)
     audited = _fetches_audited(db, coach)
-    expired = _link(app_url, app_data, coach, now=time.time() - LINK_LIFETIME_S - 5)
+    expired = _link(app_url, app_data, coach, now=time.time() - app_settings().audio_link_seconds - 5)
     assert _get(expired) == (403, "this audio link is not valid (expired or altered); reopen the call")
     other = users.authenticate(db, "admin@example.com", PASSWORD)
     recording, _, expires, signature = _link(app_url, app_data, coach).rsplit("/", 1)[1].split(".")

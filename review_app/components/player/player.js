@@ -15,7 +15,9 @@
   const SKIP_SECONDS = 5;
   const SEEK_REPORT_DELAY_MS = 600;
   const USER_SCROLL_PAUSE_MS = 5000;
-  const LINK_REFRESH_MARGIN_S = 60; // ask the page for a fresh audio link this long before it expires
+  // Ask the page for a fresh audio link when this share of the current one's life has passed: early
+  // enough for a background tab, whose timers may run a minute late.
+  const LINK_REFRESH_AT = 0.8;
 
   const audio = document.getElementById("audio");
   const player = document.getElementById("player");
@@ -102,7 +104,7 @@
     }
     // Links live minutes; a reviewer who only listens makes no rerun that would renew one.
     clearTimeout(linkRefreshTimer);
-    const refreshIn = Math.max(1, (args.audio_seconds_left || 0) - LINK_REFRESH_MARGIN_S);
+    const refreshIn = Math.max(1, (args.audio_seconds_left || 0) * LINK_REFRESH_AT);
     linkRefreshTimer = setTimeout(function () { report("refresh"); }, refreshIn * 1000);
     const seek = args.seek;
     if (seek && seek.n !== shown.seek) {
