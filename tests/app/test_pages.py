@@ -264,3 +264,32 @@ def test_sign_out_ends_the_server_side_session(app_data: AppData) -> None:
     finally:
         db.engine.dispose()
     assert "Signed in as" not in _texts(at)
+
+
+def test_sign_in_page_throttles_guessing(app_data: AppData) -> None:
+    at = AppTest.from_file(str(APP), default_timeout=_TIMEOUT)
+    at.run()
+    for _ in range(6):  # the sixth try in 15 minutes is refused before its password is checked
+        at.text_input[0].input("guessed@example.com")
+        at.text_input[1].input("not the password")
+        at.button[0].click()
+        at.run()
+    assert [e.value for e in at.error] == [
+        "Sign-in failed: too many failed sign-ins; try again in 15 minutes."
+    ]
+    assert "principal" not in at.session_state
+
+
+def test_a_password_change_ends_the_session_at_the_next_click(app_data: AppData) -> None:
+    at = _signed_in("compliance")
+    db, _, _ = open_data(app_data.data_dir)
+    try:
+        users.set_password(db, "compliance@example.com", "a changed password", actor=None)
+        at.run()
+        assert "principal" not in at.session_state
+        assert [w.value for w in at.warning] == [
+            "Your session has ended or your account was changed; please sign in again."
+        ]
+    finally:
+        users.set_password(db, "compliance@example.com", PASSWORD, actor=None)
+        db.engine.dispose()
