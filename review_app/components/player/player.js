@@ -62,7 +62,7 @@
   function report(event) {
     reportCount += 1;
     post("streamlit:setComponentValue", {
-      value: { t: Math.round(audio.currentTime * 1000) / 1000, event: event, n: reportCount },
+      value: { t: Math.round(currentTime() * 1000) / 1000, event: event, n: reportCount },
       dataType: "json",
     });
   }
@@ -277,7 +277,7 @@
   }
 
   function onFrame() {
-    const t = audio.currentTime;
+    const t = currentTime(); // while a fresh link loads, the place it will resume from
     highlight(t);
     drawStrip(t);
     updateClock(t);
