@@ -1,8 +1,8 @@
 """Throttling of password guessing: recent failed sign-ins counted per typed username and per client
 address, in the database so that every app process sees the same counts.
 
-``storage.users.authenticate`` asks before it looks the account up or runs the password hash: a
-refused attempt costs a small query, not argon2id's 64 MiB and half a second. Usernames are counted
+``storage.users.authenticate`` asks before it runs the password hash: a refused attempt costs two
+small queries, not argon2id's 64 MiB and half a second. Usernames are counted
 whether or not an account has them, so the refusal does not tell who has an account. A client gets
 more tries than an account, as several people may share one address (an office behind NAT).
 """

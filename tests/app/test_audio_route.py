@@ -123,6 +123,14 @@ def test_expired_and_altered_links_are_refused(app_url: str, app_data: AppData, 
     assert _fetches_audited(db, coach) == audited
 
 
-def test_the_key_lives_in_the_secrets_folder(app_data: AppData, app_url: str) -> None:
-    key_file = Path(app_data.data_dir / "secrets" / "app.key")
+def test_links_survive_a_restart_with_the_key_kept_in_the_secrets_folder(
+    app_data: AppData, db: Database, tmp_path: Path
+) -> None:
+    coach = users.authenticate(db, "coach@example.com", PASSWORD)
+    with running_app(app_data.env(), tmp_path / "first.log") as first:
+        path = audio_url(_key(app_data), app_data.recording_id, coach, app_settings().audio_link_seconds)
+        assert _get(first + path)[0] == 206
+    with running_app(app_data.env(), tmp_path / "second.log") as second:
+        assert _get(second + path)[0] == 206
+    key_file = app_data.data_dir / "secrets" / "app.key"
     assert key_file.stat().st_mode & 0o777 == 0o600
