@@ -433,6 +433,7 @@ def _read_password(password_stdin: bool) -> str:
 @click.option("--role", type=click.Choice(USER_ROLES), required=True)
 @click.option("--name", help="Display name.")
 @click.option("--agent", help="The PBX agent name or extension whose calls are this user's own.")
+@click.option("--new-agent", is_flag=True, help="Create the --agent when no call has named it yet.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 @click.option("--no-password", is_flag=True, help="Sign-in through OIDC (st.login) only.")
 @click.pass_obj
@@ -443,6 +444,7 @@ def user_add(
     role: UserRole,
     name: str | None,
     agent: str | None,
+    new_agent: bool,
     password_stdin: bool,
     no_password: bool,
 ) -> None:
@@ -450,8 +452,12 @@ def user_add(
     from storage import users
 
     password = None if no_password else _read_password(password_stdin)
-    created = users.create_user(open_db(settings), username, password, role, name, agent, actor=None)
-    click.echo(f"user {created.username} added as {created.role}" + (f" (agent {agent})" if agent else ""))
+    created = users.create_user(
+        open_db(settings), username, password, role, name, agent, actor=None, create_agent=new_agent
+    )
+    click.echo(
+        f"user {created.username} added as {created.role}" + (f" (agent {created.agent})" if agent else "")
+    )
 
 
 @user.command("passwd")
@@ -471,14 +477,19 @@ def user_passwd(settings: Settings, username: str, password_stdin: bool) -> None
 @click.argument("username")
 @click.argument("role", type=click.Choice(USER_ROLES))
 @click.option("--agent", help="Link to this PBX agent (omitted: no agent link).")
+@click.option("--new-agent", is_flag=True, help="Create the --agent when no call has named it yet.")
 @click.pass_obj
 @user_errors
-def user_role(settings: Settings, username: str, role: UserRole, agent: str | None) -> None:
+def user_role(
+    settings: Settings, username: str, role: UserRole, agent: str | None, new_agent: bool
+) -> None:
     """Change a user's role."""
     from storage import users
 
-    changed = users.set_role(open_db(settings), username, role, agent, actor=None)
-    click.echo(f"user {changed.username} is now {changed.role}" + (f" (agent {agent})" if agent else ""))
+    changed = users.set_role(open_db(settings), username, role, agent, actor=None, create_agent=new_agent)
+    click.echo(
+        f"user {changed.username} is now {changed.role}" + (f" (agent {changed.agent})" if agent else "")
+    )
 
 
 @user.command("disable")

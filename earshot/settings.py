@@ -61,6 +61,7 @@ class Settings:
     # How long a database write waits for another process's write lock before it counts as a fault.
     database_busy_timeout_s: float = 10.0
     max_audio_seconds: float = 4 * 3600
+    audio_link_seconds: int = 600  # how long a player's audio link works; the call page renews them
 
     @property
     def models_dir(self) -> Path:
@@ -238,6 +239,14 @@ def _optional_int(value: Any) -> int | None:
     return None if value in ("", None) else int(value)
 
 
+def _link_seconds(value: Any) -> int:
+    # Minutes, not hours: a link that leaks (a shared screen, a proxy log) must soon be worthless.
+    seconds = int(value)
+    if not 10 <= seconds <= 3600:
+        raise ValueError("audio links live 10 to 3600 seconds")
+    return seconds
+
+
 _COERCE = {
     "diarization": _choice(get_args(DiarizationBackend)),
     "mono_role_rule": _choice(get_args(MonoRoleRule)),
@@ -252,4 +261,5 @@ _COERCE = {
     "job_stale_after_s": int,
     "database_busy_timeout_s": float,
     "max_audio_seconds": float,
+    "audio_link_seconds": _link_seconds,
 }

@@ -63,7 +63,8 @@ def _sign_in_page() -> None:
             submitted = st.form_submit_button("Sign in", type="primary", width="stretch")
         if submitted:
             try:
-                context.sign_in(authenticate(context.database(), username, password))
+                who = authenticate(context.database(), username, password, client=context.client_address())
+                context.sign_in(who)
             except SignInFailed as error:
                 st.error(f"Sign-in failed: {error}.")
             else:

@@ -1,13 +1,20 @@
-"""Short-lived signed links to a call's audio, and the HTTP route that serves them.
+"""Short-lived signed links to a call's audio, bound to the sign-in they were issued in, and the HTTP
+route that serves them.
 
-The player runs in the browser and needs the audio as a URL. A page issues a link only after the
-storage services let the signed-in user replay that call (and audited it), so the route checks the
-link's signature instead of a session: a link cannot be made up or reused after it expires. The
-route answers HTTP range requests (Starlette's ``FileResponse``), so an hour-long call starts at once
-and seeks without downloading what lies before.
+The player runs in the browser and needs the audio as a URL. A link names the recording, the
+review-app session (``storage.app_sessions``) and when it expires, signed with the app key that
+``storage.secrets`` keeps outside the database: links survive a restart, and every app process that
+shares the secrets folder honours them. On every request the route checks the signature and the
+expiry, then asks storage whether the session is still open and its account active with a role that
+may replay calls, so a link stops working at sign-out, a password change and a deactivation.
 
-The signing key lives in this process; links die when the app restarts, and several app processes
-behind one address need sticky sessions.
+Each link's first request in a process is audited (``audio_fetched``). The range requests that follow
+are not: a player fetches an hour in many pieces, and again at each seek, and one listen must not
+write hundreds of rows. Links live minutes (``audio_link_seconds``) and the call page replaces them
+as they age, so one audit row stands for minutes of listening; a process that serves a link another
+process audited logs it once more (twice, never not at all). The route answers HTTP range requests
+(Starlette's ``FileResponse``), so an hour-long call starts at once and seeks without downloading
+what lies before.
 """
 
 from __future__ import annotations
@@ -15,68 +22,121 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import secrets
+import threading
 import time
+from dataclasses import dataclass
+from functools import cache
 
 import anyio
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from earshot.settings import Settings
 from review_app.config import app_settings
 from review_app.playback import PlaybackError, playable_audio
+from storage import guarded
+from storage.access import Principal
+from storage.app_sessions import current_principal
 from storage.blobs import BlobStore
+from storage.db import Database, open_database
+from storage.errors import NotFound, PermissionDenied
+from storage.secrets import SecretStore
 
-__all__ = ["AUDIO_ROUTE", "LINK_LIFETIME_S", "audio_url", "verified_sha256"]
+__all__ = ["AUDIO_ROUTE", "AudioLink", "audio_url", "signing_key", "verified_link"]
 
-LINK_LIFETIME_S = 12 * 3600  # a review session; the page issues a fresh link on every visit
-_KEY = secrets.token_bytes(32)
 _PREFIX = "/earshot/audio/"
-_TOKEN = re.compile(r"(?P<sha>[0-9a-f]{64})\.(?P<expires>\d{1,12})\.(?P<signature>[0-9a-f]{64})")
+_TOKEN = re.compile(
+    r"(?P<recording>\d{1,18})\.(?P<session>\d{1,18})\.(?P<expires>\d{1,12})\.(?P<signature>[0-9a-f]{64})"
+)
+_audited: dict[str, int] = {}  # the links this process has audited, with when they expire
+_audited_guard = threading.Lock()
 
 
-def audio_url(sha256: str, now: float | None = None) -> str:
-    """A link to the playable audio of the recording with this SHA-256, valid for LINK_LIFETIME_S."""
-    expires = int((time.time() if now is None else now) + LINK_LIFETIME_S)
-    payload = f"{sha256}.{expires}"
-    return f"{_PREFIX}{payload}.{_sign(payload)}"
+@dataclass(frozen=True)
+class AudioLink:
+    recording_id: int
+    session_id: int  # the review-app session it was issued in
+    expires: int  # Unix time
 
 
-def verified_sha256(token: str, now: float | None = None) -> str | None:
-    """The recording a token names, or None when it is malformed, forged or expired."""
+def signing_key(settings: Settings) -> bytes:
+    return SecretStore(settings.secrets_dir).key("app")
+
+
+def audio_url(
+    key: bytes, recording_id: int, principal: Principal, lifetime_s: float, now: float | None = None
+) -> str:
+    """A link to the playable audio of a recording for ``principal``'s session, valid ``lifetime_s``
+    (the setting ``audio_link_seconds``)."""
+    if principal.session_id is None:
+        raise PermissionDenied(f"{principal.username} has no open session to bind an audio link to")
+    expires = int((time.time() if now is None else now) + lifetime_s)
+    payload = f"{recording_id}.{principal.session_id}.{expires}"
+    return f"{_PREFIX}{payload}.{_sign(key, payload)}"
+
+
+def verified_link(key: bytes, token: str, now: float | None = None) -> AudioLink | None:
+    """What a token names, or None when it is malformed, forged or expired."""
     match = _TOKEN.fullmatch(token)
     if match is None:
         return None
-    payload = f"{match['sha']}.{match['expires']}"
-    if not hmac.compare_digest(_sign(payload), match["signature"]):
+    payload = f"{match['recording']}.{match['session']}.{match['expires']}"
+    if not hmac.compare_digest(_sign(key, payload), match["signature"]):
         return None
     if int(match["expires"]) < (time.time() if now is None else now):
         return None
-    return match["sha"]
+    return AudioLink(int(match["recording"]), int(match["session"]), int(match["expires"]))
 
 
-def _sign(payload: str) -> str:
-    return hmac.new(_KEY, payload.encode(), hashlib.sha256).hexdigest()
+def _sign(key: bytes, payload: str) -> str:
+    return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()
 
 
 async def _serve_audio(request: Request) -> Response:
-    sha256 = verified_sha256(request.path_params["token"])
-    if sha256 is None:
-        return PlainTextResponse("this audio link is not valid (expired or altered); reopen the call", 403)
     settings = app_settings()
-    source = BlobStore(settings.blobs_dir).path_for(sha256)
-    if not source.is_file():
-        return PlainTextResponse("the audio of this call is missing from the store", 404)
+    token = request.path_params["token"]
+    link = verified_link(signing_key(settings), token)
+    if link is None:
+        return PlainTextResponse("this audio link is not valid (expired or altered); reopen the call", 403)
+    try:
+        audio = await anyio.to_thread.run_sync(_checked_audio, settings, link, token)
+    except PermissionDenied as error:
+        return PlainTextResponse(str(error), 403)
+    except NotFound as error:
+        return PlainTextResponse(str(error), 404)
     try:
         # Converting an hour of mu-law takes seconds: off the event loop, once per recording.
         playable = await anyio.to_thread.run_sync(
-            playable_audio, source, sha256, settings.data_dir / "playback"
+            playable_audio, audio.path, audio.sha256, settings.data_dir / "playback"
         )
     except PlaybackError as error:
         return PlainTextResponse(str(error), 415)
-    return FileResponse(
-        playable.path, media_type=playable.media_type, headers={"Cache-Control": "private, max-age=3600"}
-    )
+    # no-store: a browser must not replay from its cache what the server would now refuse.
+    return FileResponse(playable.path, media_type=playable.media_type, headers={"Cache-Control": "no-store"})
+
+
+def _checked_audio(settings: Settings, link: AudioLink, token: str) -> guarded.CallAudio:
+    db = _database(settings.database_url)
+    principal = current_principal(db, link.session_id)
+    if principal is None:
+        raise PermissionDenied("the sign-in this audio link was issued in has ended; sign in again")
+    with _audited_guard:
+        first = token not in _audited
+    audio = guarded.fetch_audio(db, principal, link.recording_id, BlobStore(settings.blobs_dir), audit=first)
+    if first:
+        with _audited_guard:
+            now = time.time()
+            for expired in [t for t, expires in _audited.items() if expires < now]:
+                del _audited[expired]
+            _audited[token] = link.expires
+    return audio
+
+
+@cache
+def _database(url: str) -> Database:
+    # One engine per process and database, shared by every request (the pages have their own).
+    return open_database(url)
 
 
 AUDIO_ROUTE = Route(_PREFIX + "{token}", _serve_audio, methods=["GET", "HEAD"])

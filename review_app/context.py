@@ -14,6 +14,7 @@ import streamlit as st
 
 from review_app.config import app_settings
 from storage.access import Permission, Principal, allows
+from storage.app_sessions import EndReason, end_session
 from storage.blobs import BlobStore
 from storage.db import Database, open_database
 from storage.users import principal_is_current
@@ -24,6 +25,7 @@ __all__ = [
     "CallRequest",
     "CustomerRequest",
     "blob_store",
+    "client_address",
     "database",
     "next_serial",
     "open_call",
@@ -69,24 +71,37 @@ def blob_store() -> BlobStore:
     return BlobStore(app_settings().blobs_dir)
 
 
+def client_address() -> str | None:
+    """The address a sign-in comes from, for throttling: the browser's, or the last proxy's. Streamlit
+    may not know it, and AppTest stands in an object that is no address at all."""
+    address = st.context.ip_address
+    return address if isinstance(address, str) and address else None
+
+
 def sign_in(who: Principal) -> None:
     st.session_state[_PRINCIPAL] = who
 
 
-def sign_out() -> None:
+def sign_out(reason: EndReason = "signed_out") -> None:
+    """End the server-side session too, so the audio links issued in it stop working at once."""
+    who = st.session_state.get(_PRINCIPAL)
+    if who is not None:
+        end_session(database(), who, reason)
     for key in list(st.session_state.keys()):
         del st.session_state[key]
 
 
 def signed_in() -> Principal | None:
-    """The signed-in principal, if the account still exists with the same role: an admin's change
-    ends the sessions it affects at their next click."""
+    """The signed-in principal, if its session is open and the account unchanged: a sign-out
+    elsewhere, a password change, a deactivation or a role change ends the session at its next click."""
     who = st.session_state.get(_PRINCIPAL)
     if who is None:
         return None
     if not principal_is_current(database(), who):
-        sign_out()
-        st.session_state["signed_out_reason"] = "Your account was changed by an admin; please sign in again."
+        sign_out("account_changed")
+        st.session_state["signed_out_reason"] = (
+            "Your session has ended or your account was changed; please sign in again."
+        )
         return None
     return who
 

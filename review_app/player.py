@@ -41,7 +41,7 @@ class Marker:
 @dataclass(frozen=True)
 class PlayerEvent:
     at: float  # seconds into the call
-    event: str  # pause | seek
+    event: str  # pause | seek | refresh
     serial: int
 
 
@@ -75,6 +75,7 @@ def transcript_payload(transcript: Transcript) -> dict[str, Any]:
 def call_player(
     *,
     audio_url: str,
+    audio_seconds_left: float,
     duration: float,
     payload: dict[str, Any],
     payload_key: str,
@@ -87,9 +88,13 @@ def call_player(
 
     ``payload_key`` names the transcript version: the browser rebuilds the transcript only when it
     changes, so reruns of the page (a comment typed, a score given) do not disturb playback.
+    ``audio_seconds_left``: how long ``audio_url`` works; the player reports the event ``refresh``
+    (a rerun) when four fifths of that have passed, and when a load fails, so the page can hand it a
+    fresh link, which it takes without losing its place.
     """
     value = _COMPONENT(
         audio_url=audio_url,
+        audio_seconds_left=audio_seconds_left,
         duration=duration,
         key=key,
         default=None,

@@ -70,6 +70,9 @@ class Principal:
     username: str
     role: UserRole
     agent_id: int | None  # the PBX agent whose calls and evaluations are this user's own
+    # The review-app session the sign-in opened (``storage.app_sessions``); None for a principal made
+    # outside a sign-in, which no session check accepts.
+    session_id: int | None = None
 
 
 def allows(principal: Principal, permission: Permission) -> bool:

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from storage.access import Permission, Principal, require
 from storage.audit_checkpoints import Checkpoint, CheckpointLog
 from storage.audit_subjects import Subject, describe
-from storage.db import SECRETS_INFO, Database, read_scope, session_scope
+from storage.db import Database, read_scope, secrets_of, session_scope
 from storage.errors import InvalidValue, StorageError
 from storage.models import AuditEntry, utc_now
 from storage.secrets import SecretStore
@@ -213,18 +213,11 @@ def append_event(
         prev_hash=last.hash if last is not None else GENESIS_HASH,
         scheme=KEYED,
     )
-    row.hash = _hash_of(_secrets(session).key(_KEY_NAME), _record(row))
+    row.hash = _hash_of(secrets_of(session).key(_KEY_NAME), _record(row))
     session.add(row)
     session.flush()
     session.info[_PENDING_HEAD] = Checkpoint(rows=row.id, hash=row.hash, at=row.at)
     return row.id
-
-
-def _secrets(session: Session) -> SecretStore:
-    secrets = session.info.get(SECRETS_INFO)
-    if not isinstance(secrets, SecretStore):
-        raise StorageError("audit events need a session of storage.db.open_database (it holds the audit key)")
-    return secrets
 
 
 @event.listens_for(Session, "after_commit")
@@ -233,7 +226,7 @@ def _checkpoint_after_commit(session: Session) -> None:
     a rollback took back."""
     head = session.info.pop(_PENDING_HEAD, None)
     if head is not None:
-        CheckpointLog(_secrets(session).folder).append(head)
+        CheckpointLog(secrets_of(session).folder).append(head)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -23,6 +23,7 @@ from storage.secrets import SecretStore
 
 __all__ = [
     "SECRETS_INFO",
+    "secrets_of",
     "Database",
     "StorageError",
     "TransientStorageError",
@@ -164,6 +165,14 @@ def _prepare_private_file(path: Path) -> None:
                 make_private_file(companion)
     except OSError as error:
         raise StorageError(f"cannot make database {path} private to its owner: {error.strerror}") from error
+
+
+def secrets_of(session: Session) -> SecretStore:
+    """The keys of the database a session of ``open_database`` works on."""
+    secrets = session.info.get(SECRETS_INFO)
+    if not isinstance(secrets, SecretStore):
+        raise StorageError("this needs a session of storage.db.open_database (it holds the keys)")
+    return secrets
 
 
 @contextmanager

@@ -39,9 +39,11 @@ from transcribe.formats import FORMATS
 from transcribe.types import Role, Transcript
 
 __all__ = [
+    "CallAudio",
     "CallReplay",
     "correct_speaker",
     "export_transcript",
+    "fetch_audio",
     "list_calls",
     "replay_call",
     "search",
@@ -72,6 +74,26 @@ def replay_call(db: Database, principal: Principal, recording_id: int, blobs: Bl
         if transcript is not None:
             append_event(session, principal, "transcript_viewed", target)
     return CallReplay(recording=recording, audio_path=audio_path, transcript=transcript)
+
+
+@dataclass(frozen=True)
+class CallAudio:
+    sha256: str
+    path: Path  # the original; read it, never write it
+
+
+def fetch_audio(
+    db: Database, principal: Principal, recording_id: int, blobs: BlobStore, *, audit: bool
+) -> CallAudio:
+    """A call's audio for the player's audio route, checked on every request a link makes. ``audit``:
+    log this fetch as ``audio_fetched``; the route does so once per link, not for each of the range
+    requests a player makes while it plays and seeks."""
+    require(principal, Permission.REPLAY_CALLS)
+    recording = find_recording(db, str(recording_id))
+    audio = CallAudio(recording.sha256, recording_audio_path(db, recording_id, blobs))
+    if audit:
+        record_read(db, principal, "audio_fetched", Subject("recording", recording_id))
+    return audio
 
 
 def view_transcript(db: Database, who: Principal | None, recording_id: int) -> Transcript:

@@ -298,6 +298,36 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
+class AppSession(Base):
+    """One sign-in to the review app, from sign-in to sign-out. Audio links name it, so the audio route
+    can tell that the sign-in behind a link is still open; a password change or a deactivation ends
+    every open session of the account."""
+
+    __tablename__ = "app_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(default=utc_now)
+    ended_at: Mapped[datetime | None] = mapped_column()
+    end_reason: Mapped[str | None] = mapped_column(String(32))  # signed_out | password | deactivated | ...
+
+
+class SignInFailure(Base):
+    """A recent failed password sign-in, counted per typed username and per client address to throttle
+    guessing before the (64 MiB, ~0.5 s) password hash runs. Rows older than the window are pruned."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (
+        Index("ix_sign_in_failures_username_at", "username", "at"),
+        Index("ix_sign_in_failures_client_at", "client", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utc_now)
+    username: Mapped[str] = mapped_column(String(320))  # as typed, lower-cased, known account or not
+    client: Mapped[str | None] = mapped_column(String(64))  # the client's IP address, when known
+
+
 class AuditEntry(Base):
     """One row of the append-only audit log. ``hash`` covers this row's fields and ``prev_hash``, so
     editing or deleting any row breaks the chain from that row on. ``scheme`` says how: "hmac-sha256"
@@ -412,6 +442,7 @@ class CallComment(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     at_seconds: Mapped[float] = mapped_column(Float)
     text: Mapped[str] = mapped_column(Text)
+    visibility: Mapped[str] = mapped_column(String(16), default="coaches")  # coaches | agent
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 

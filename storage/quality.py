@@ -41,7 +41,9 @@ from transcribe.metrics import CallMetrics, SpeechSpan, speech_metrics
 __all__ = [
     "AgentOverview",
     "AnswerInput",
+    "COMMENT_VISIBILITIES",
     "CallCommentView",
+    "CommentVisibility",
     "EvaluationStatus",
     "EvaluationSummary",
     "EvaluationView",
@@ -67,6 +69,10 @@ __all__ = [
 ]
 
 QuestionKind = Literal["points", "yes_no_na"]
+# Who reads a comment besides those who may comment calls: nobody else ("coaches"), or also the agent
+# who took the call ("agent"). Coaching notes are candid; sharing one with the agent is a choice.
+CommentVisibility = Literal["coaches", "agent"]
+COMMENT_VISIBILITIES: tuple[CommentVisibility, ...] = get_args(CommentVisibility)
 EvaluationStatus = Literal["draft", "submitted", "acknowledged", "disputed"]
 _QUESTION_KINDS: tuple[QuestionKind, ...] = get_args(QuestionKind)
 _NOT_APPLICABLE = "na"
@@ -517,16 +523,26 @@ class CallCommentView:
     author: str
     at_seconds: float
     text: str
+    visibility: CommentVisibility
     created_at: datetime
 
 
 def add_call_comment(
-    db: Database, principal: Principal, recording_id: int, at_seconds: float, text: str
+    db: Database,
+    principal: Principal,
+    recording_id: int,
+    at_seconds: float,
+    text: str,
+    visibility: CommentVisibility = "coaches",
 ) -> CallCommentView:
     require(principal, Permission.COMMENT_CALLS)
     text = text.strip()
     if not text:
         raise InvalidValue(f"a comment on recording {recording_id} needs text")
+    if visibility not in COMMENT_VISIBILITIES:
+        raise InvalidValue(
+            f"comment visibility {visibility!r} is not one of {', '.join(COMMENT_VISIBILITIES)}"
+        )
     with session_scope(db) as session:
         recording = _get(session, Recording, recording_id, "recording")
         if not 0 <= at_seconds <= recording.duration:
@@ -534,37 +550,56 @@ def add_call_comment(
                 f"recording {recording_id} lasts {recording.duration:.1f} s; no comment at {at_seconds} s"
             )
         comment = CallComment(
-            recording_id=recording_id, user_id=principal.user_id, at_seconds=at_seconds, text=text
+            recording_id=recording_id,
+            user_id=principal.user_id,
+            at_seconds=at_seconds,
+            text=text,
+            visibility=visibility,
         )
         session.add(comment)
         session.flush()
         append_event(
-            session, principal, "comment_added", f"recording:{recording_id}", {"at_seconds": at_seconds}
+            session,
+            principal,
+            "comment_added",
+            f"recording:{recording_id}",
+            {"at_seconds": at_seconds, "visibility": visibility},
         )
-        return CallCommentView(
-            comment.id,
-            recording_id,
-            principal.username,
-            at_seconds,
-            text,
-            _as_utc(comment.created_at),  # type: ignore[arg-type]
-        )
+        return _comment_view(comment, principal.username)
 
 
 def list_call_comments(db: Database, principal: Principal, recording_id: int) -> list[CallCommentView]:
-    """In call order, for pinning on the player's timeline."""
+    """In call order, for pinning on the player's timeline. Those who may comment calls read every
+    comment; anyone else only the comments shared with the agent, on calls that agent took."""
     require(principal, Permission.REPLAY_CALLS)
+    query = (
+        select(CallComment, User.username)
+        .join(User, User.id == CallComment.user_id)
+        .where(CallComment.recording_id == recording_id)
+        .order_by(CallComment.at_seconds, CallComment.id)
+    )
+    if not allows(principal, Permission.COMMENT_CALLS):
+        if principal.agent_id is None:
+            return []
+        query = (
+            query.join(Recording, Recording.id == CallComment.recording_id)
+            .join(Thread, Thread.id == Recording.thread_id)
+            .where(CallComment.visibility == "agent", Thread.agent_id == principal.agent_id)
+        )
     with read_scope(db) as session:
-        rows = session.execute(
-            select(CallComment, User.username)
-            .join(User, User.id == CallComment.user_id)
-            .where(CallComment.recording_id == recording_id)
-            .order_by(CallComment.at_seconds, CallComment.id)
-        ).all()
-        return [
-            CallCommentView(c.id, c.recording_id, username, c.at_seconds, c.text, _as_utc(c.created_at))  # type: ignore[arg-type]
-            for c, username in rows
-        ]
+        return [_comment_view(comment, username) for comment, username in session.execute(query).all()]
+
+
+def _comment_view(comment: CallComment, author: str) -> CallCommentView:
+    return CallCommentView(
+        comment.id,
+        comment.recording_id,
+        author,
+        comment.at_seconds,
+        comment.text,
+        comment.visibility,  # type: ignore[arg-type]
+        _as_utc(comment.created_at),  # type: ignore[arg-type]
+    )
 
 
 # --- agent overview ----------------------------------------------------------------------------

@@ -17,11 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.access import USER_ROLES, Permission, Principal, UserRole, require
+from storage.agent_links import linked_agent
+from storage.app_sessions import current_principal, end_user_sessions, open_session
 from storage.audit import COMMAND_LINE, UNKNOWN_USER, append_event
 from storage.db import Database, read_scope, session_scope
 from storage.errors import InvalidValue, NotFound, SignInFailed
-from storage.models import Agent, User
-from storage.services import _as_utc, _find_or_create_agent
+from storage.models import Agent, User, utc_now
+from storage.services import _as_utc
+from storage.sign_in_throttle import clear_failures, record_failure, refusal
 
 __all__ = [
     "MIN_PASSWORD_LENGTH",
@@ -74,10 +77,11 @@ def create_user(
     agent_name: str | None = None,
     *,
     actor: Principal | None,
+    create_agent: bool = False,
 ) -> UserSummary:
     """A new account. ``password`` None: the user signs in only through OIDC. ``agent_name`` links the
-    account to the PBX agent of that name (created if no call has named it yet). ``actor`` None: the
-    command line, whose user already holds the database file."""
+    account to an existing PBX agent (``storage.agent_links``; ``create_agent``: a new one if none has
+    that name yet). ``actor`` None: the command line, whose user already holds the database file."""
     _require_admin(actor)
     name = _normalize_username(username)
     _check_role(role)
@@ -85,44 +89,60 @@ def create_user(
     with session_scope(db) as session:
         if session.scalar(select(User.id).where(User.username == name)) is not None:
             raise InvalidValue(f"user {name!r} already exists")
+        agent = linked_agent(session, agent_name, create=create_agent)
         user = User(
             username=name,
             display_name=display_name,
             password_hash=password_hash,
             role=role,
-            agent_id=_find_or_create_agent(session, agent_name),
+            agent_id=agent.id if agent else None,
             active=True,
         )
         session.add(user)
         session.flush()
-        _audit_change(session, actor, user, {"change": "created", "role": role, "agent": agent_name})
+        _audit_change(
+            session, actor, user, {"change": "created", "role": role, "agent": agent.name if agent else None}
+        )
         return _summary(session, user)
 
 
 def set_password(db: Database, username: str, password: str, *, actor: Principal | None) -> None:
+    """Set a new password and end the account's open sessions: whoever knew the old one is out."""
     _require_admin(actor)
     name = _normalize_username(username)
     password_hash = _hash_password(name, password)
     with session_scope(db) as session:
         user = _get_user(session, name)
         user.password_hash = password_hash
+        end_user_sessions(session, user.id, "password_changed")
         _audit_change(session, actor, user, {"change": "password"})
 
 
 def set_role(
-    db: Database, username: str, role: UserRole, agent_name: str | None = None, *, actor: Principal | None
+    db: Database,
+    username: str,
+    role: UserRole,
+    agent_name: str | None = None,
+    *,
+    actor: Principal | None,
+    create_agent: bool = False,
 ) -> UserSummary:
-    """Change the role (and the agent link, given as set: None unlinks)."""
+    """Change the role (and the agent link, given as set: None unlinks; matched as in ``create_user``)."""
     _require_admin(actor)
     _check_role(role)
     with session_scope(db) as session:
         user = _get_user(session, _normalize_username(username))
         previous = user.role
+        agent = linked_agent(session, agent_name, create=create_agent)
         user.role = role
-        user.agent_id = _find_or_create_agent(session, agent_name)
-        _audit_change(
-            session, actor, user, {"change": "role", "from": previous, "to": role, "agent": agent_name}
-        )
+        user.agent_id = agent.id if agent else None
+        details: dict[str, object] = {
+            "change": "role",
+            "from": previous,
+            "to": role,
+            "agent": agent.name if agent else None,
+        }
+        _audit_change(session, actor, user, details)
         return _summary(session, user)
 
 
@@ -134,6 +154,8 @@ def set_active(db: Database, username: str, active: bool, *, actor: Principal | 
         if actor is not None and actor.user_id == user.id and not active:
             raise InvalidValue(f"{user.username} cannot deactivate their own account")
         user.active = active
+        if not active:
+            end_user_sessions(session, user.id, "deactivated")
         _audit_change(session, actor, user, {"change": "activated" if active else "deactivated"})
 
 
@@ -143,23 +165,33 @@ def list_users(db: Database, *, actor: Principal | None) -> list[UserSummary]:
         return [_summary(session, user) for user in session.scalars(select(User).order_by(User.username))]
 
 
-def authenticate(db: Database, username: str, password: str) -> Principal:
-    """Sign in with a password. Every attempt is audited; failures raise ``SignInFailed`` with the
-    same message whether the user is unknown or the password wrong."""
+def authenticate(db: Database, username: str, password: str, *, client: str | None = None) -> Principal:
+    """Sign in with a password and open a session. Every attempt is audited; failures raise
+    ``SignInFailed`` with the same message whether the user is unknown or the password wrong.
+
+    ``client`` (the address the attempt came from) and the typed name are throttled
+    (``storage.sign_in_throttle``) before the password hash runs."""
     name = username.strip().lower()
+    now = utc_now()
     with session_scope(db) as session:
         user = session.scalar(select(User).where(User.username == name)) if name else None
+        throttled = refusal(session, name, client, now)
+        if throttled is not None:
+            _fail(session, user, "throttled", message=throttled)
         if user is None or user.password_hash is None:
             _verify(_DUMMY_HASH, password)
             reason = "unknown user" if user is None else "no password set (OIDC sign-in only)"
+            record_failure(session, name, client, now)
             _fail(session, user, reason)
         if not _verify(user.password_hash, password):
+            record_failure(session, name, client, now)
             _fail(session, user, "wrong password")
+        clear_failures(session, name)
         if not user.active:
             _fail(session, user, "account deactivated", message=f"the account {name!r} is deactivated")
         if _HASHER.check_needs_rehash(user.password_hash):
             user.password_hash = _HASHER.hash(password)
-        principal = _principal(user)
+        principal = open_session(session, user)
         append_event(session, principal, "sign_in", f"user:{user.id}", {"method": "password"})
     return principal
 
@@ -192,22 +224,16 @@ def principal_for_oidc(db: Database, subject: str, email: str | None, name: str 
             )
         if not user.active:
             _fail(session, user, "account deactivated", message=f"the account {who!r} is deactivated")
-        principal = _principal(user)
+        principal = open_session(session, user)
         append_event(session, principal, "sign_in", f"user:{principal.user_id}", {"method": "oidc"})
     return principal
 
 
 def principal_is_current(db: Database, principal: Principal) -> bool:
-    """Whether the account behind a principal kept from an earlier sign-in is still active with the
-    same role, so the app can end a session that an admin has since changed."""
-    with read_scope(db) as session:
-        user = session.get(User, principal.user_id)
-    return (
-        user is not None
-        and user.active
-        and user.role == principal.role
-        and user.agent_id == principal.agent_id
-    )
+    """Whether a principal kept from an earlier sign-in still stands: its session is open and the
+    account is active with the same role and agent link, so the app can end a session that has since
+    been signed out elsewhere, or whose account was changed, deactivated or given a new password."""
+    return current_principal(db, principal.session_id) == principal
 
 
 def _fail(
@@ -275,10 +301,6 @@ def _get_user(session: Session, username: str) -> User:
 
 def _audit_change(session: Session, actor: Principal | None, user: User, details: dict[str, object]) -> None:
     append_event(session, actor, "user_changed", f"user:{user.id}", details, username=COMMAND_LINE)
-
-
-def _principal(user: User) -> Principal:
-    return Principal(user_id=user.id, username=user.username, role=user.role, agent_id=user.agent_id)  # type: ignore[arg-type]
 
 
 def _summary(session: Session, user: User) -> UserSummary:

@@ -9,8 +9,19 @@ import streamlit as st
 from review_app import context
 from review_app.config import app_settings
 from storage.access import USER_ROLES, Permission
+from storage.agents_view import list_agents
 from storage.errors import InvalidValue, NotFound, PermissionDenied
 from storage.users import MIN_PASSWORD_LENGTH, create_user, list_users, set_active, set_password, set_role
+
+_AGENT_HELP = (
+    "Links the account to the PBX agent whose calls are theirs. Agents appear here once a call names "
+    "them; `earshot user add/role --agent NAME --new-agent` links one before their first call."
+)
+
+
+def _agent_label(name: str | None) -> str:
+    return "(no agent)" if name is None else name
+
 
 who = context.require_page(Permission.MANAGE_USERS)
 db = context.database()
@@ -20,6 +31,7 @@ users_tab, settings_tab = st.tabs(["Users and roles", "Settings"])
 
 with users_tab:
     people = list_users(db, actor=who)
+    agent_choices: list[str | None] = [None, *(agent.name for agent in list_agents(db, who))]
     st.dataframe(
         [
             {
@@ -44,8 +56,8 @@ with users_tab:
         username = st.text_input("Username (e-mail for single sign-on)")
         display_name = st.text_input("Name")
         role = st.selectbox("Role", USER_ROLES, key="new-role")
-        agent_name = st.text_input(
-            "PBX agent name", help="Links the account to the agent whose calls are theirs."
+        agent_name = st.selectbox(
+            "PBX agent", agent_choices, format_func=_agent_label, help=_AGENT_HELP, key="new-agent"
         )
         password = st.text_input(
             "Password",
@@ -60,7 +72,7 @@ with users_tab:
                     password or None,
                     role,
                     display_name.strip() or None,
-                    agent_name.strip() or None,
+                    agent_name,
                     actor=who,
                 )
             except (InvalidValue, PermissionDenied) as error:
@@ -76,10 +88,16 @@ with users_tab:
             )
             with st.form("change-role"):
                 new_role = st.selectbox("Role", USER_ROLES, index=USER_ROLES.index(person.role))
-                new_agent = st.text_input("PBX agent name", value=person.agent or "")
+                new_agent = st.selectbox(
+                    "PBX agent",
+                    agent_choices,
+                    index=agent_choices.index(person.agent) if person.agent in agent_choices else 0,
+                    format_func=_agent_label,
+                    help=_AGENT_HELP,
+                )
                 if st.form_submit_button("Save role", icon=":material/badge:"):
                     try:
-                        set_role(db, person.username, new_role, new_agent.strip() or None, actor=who)
+                        set_role(db, person.username, new_role, new_agent, actor=who)
                     except (InvalidValue, NotFound, PermissionDenied) as error:
                         st.error(str(error))
                     else:

@@ -13,7 +13,8 @@ import time
 import streamlit as st
 
 from review_app import context
-from review_app.audio_links import LINK_LIFETIME_S, audio_url
+from review_app.audio_links import audio_url, signing_key
+from review_app.config import app_settings
 from review_app.formatting import clock, speaker_names, when
 from review_app.player import Marker, SeekRequest, call_player, transcript_payload
 from review_app.scoring import score_badge, scoring_panel, status_badge
@@ -28,7 +29,8 @@ from transcribe.types import ROLES
 
 _OPEN = "call.open"  # the recording id shown
 _SEEK = "call.seek"  # the SeekRequest for the player, if any
-_REPLAYS = "call.replays"  # recording id -> (CallReplay, audio url, issued at)
+_REPLAYS = "call.replays"  # recording id -> CallReplay
+_LINKS = "call.links"  # recording id -> (audio url, issued at)
 _RECENT = "call.recent"  # recording ids opened in this session, newest first
 
 who = context.require_page(Permission.REPLAY_CALLS)
@@ -77,14 +79,26 @@ def _pick_call() -> int | None:
     return current
 
 
-def _replay(recording_id: int) -> tuple[guarded.CallReplay, str]:
+def _replay(recording_id: int) -> guarded.CallReplay:
     replays = st.session_state.setdefault(_REPLAYS, {})
-    cached = replays.get(recording_id)
-    if cached is None or time.time() - cached[2] > LINK_LIFETIME_S / 2:
-        replay = guarded.replay_call(db, who, recording_id, context.blob_store())
-        cached = (replay, audio_url(replay.recording.sha256), time.time())
-        replays[recording_id] = cached
-    return cached[0], cached[1]
+    if recording_id not in replays:
+        replays[recording_id] = guarded.replay_call(db, who, recording_id, context.blob_store())
+    return replays[recording_id]
+
+
+def _audio_link(recording_id: int) -> tuple[str, float]:
+    """A link to the call's audio and the seconds it has left. Links live minutes: one past half its
+    life is replaced at the next rerun, and the player asks for a rerun before its link runs out
+    (a reviewer who only listens makes none)."""
+    settings = app_settings()
+    lifetime = settings.audio_link_seconds
+    links = st.session_state.setdefault(_LINKS, {})
+    url, issued = links.get(recording_id, (None, 0.0))
+    now = time.time()
+    if url is None or now - issued > lifetime / 2:
+        url, issued = audio_url(signing_key(settings), recording_id, who, lifetime, now), now
+        links[recording_id] = (url, issued)
+    return url, issued + lifetime - now
 
 
 def _seek_to(at: float) -> None:
@@ -96,7 +110,8 @@ recording_id = _pick_call()
 if recording_id is None:
     st.stop()
 try:
-    replay, url = _replay(recording_id)
+    replay = _replay(recording_id)
+    url, url_seconds_left = _audio_link(recording_id)
 except (NotFound, PermissionDenied) as error:
     st.error(str(error))
     st.stop()
@@ -136,6 +151,7 @@ with player_column:
         )
     event = call_player(
         audio_url=url,
+        audio_seconds_left=url_seconds_left,
         duration=call.duration,
         payload=payload_cache["payload"],
         payload_key=payload_key,
@@ -166,9 +182,15 @@ with side_column:
                     placeholder="Pause the call where it matters, then write here.",
                     height=80,
                 )
+                shared = st.checkbox(
+                    "Share with the agent of this call",
+                    help="Unshared comments are read by coaches, compliance and admins only.",
+                )
                 if st.form_submit_button("Pin comment", icon=":material/push_pin:"):
                     try:
-                        add_call_comment(db, who, recording_id, position, text)
+                        add_call_comment(
+                            db, who, recording_id, position, text, "agent" if shared else "coaches"
+                        )
                     except InvalidValue as error:
                         st.error(str(error))
                     else:
@@ -180,7 +202,10 @@ with side_column:
             if jump.button(clock(comment.at_seconds), key=f"c{comment.id}", icon=":material/play_arrow:"):
                 _seek_to(comment.at_seconds)
                 st.rerun()
-            body.markdown(f"**{comment.author}** · {when(comment.created_at)}  \n{comment.text}")
+            shared_mark = (
+                " · :material/visibility: shared with the agent" if comment.visibility == "agent" else ""
+            )
+            body.markdown(f"**{comment.author}** · {when(comment.created_at)}{shared_mark}  \n{comment.text}")
 
     if "Scorecard" in panes:
         with panes["Scorecard"]:
@@ -221,9 +246,8 @@ with side_column:
                         guarded.correct_speaker(db, who, recording_id, label, role, name)
                     # The new names need the transcript again; the audio link stays, so playback goes on.
                     replays = st.session_state[_REPLAYS]
-                    old, link, issued = replays[recording_id]
                     fresh = guarded.view_transcript(db, who, recording_id)
-                    replays[recording_id] = (dataclasses.replace(old, transcript=fresh), link, issued)
+                    replays[recording_id] = dataclasses.replace(replays[recording_id], transcript=fresh)
                     st.rerun()
 
     if "Export" in panes:

@@ -65,6 +65,7 @@ def add_users(db: Database) -> None:
             display_name=role.title(),
             agent_name="Alice" if role == "agent" else None,
             actor=None,
+            create_agent=True,  # before any call of hers
         )
 
 

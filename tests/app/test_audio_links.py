@@ -6,23 +6,40 @@ import stat
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 
-from review_app.audio_links import LINK_LIFETIME_S, audio_url, verified_sha256
+from review_app.audio_links import AudioLink, audio_url, verified_link
 from review_app.playback import playable_audio
+from storage.access import Principal
+from storage.errors import PermissionDenied
 
 SHA = "ab" * 32
+KEY = bytes(range(32))
+LIFETIME_S = 600
 
 
 def test_link_verifies_until_it_expires_and_not_when_altered() -> None:
-    token = audio_url(SHA, now=1_000_000).rsplit("/", 1)[1]
-    assert verified_sha256(token, now=1_000_000) == SHA
-    assert verified_sha256(token, now=1_000_000 + LINK_LIFETIME_S - 1) == SHA
-    assert verified_sha256(token, now=1_000_000 + LINK_LIFETIME_S + 1) is None
-    sha, expires, signature = token.split(".")
-    assert verified_sha256(f"{'cd' * 32}.{expires}.{signature}", now=1_000_000) is None
-    assert verified_sha256(f"{sha}.{int(expires) + 3600}.{signature}", now=1_000_000) is None
-    assert verified_sha256("../../etc/passwd", now=1_000_000) is None
+    coach = Principal(3, "coach@example.com", "coach", None, session_id=41)
+    token = audio_url(KEY, 7, coach, LIFETIME_S, now=1_000_000).rsplit("/", 1)[1]
+    link = AudioLink(recording_id=7, session_id=41, expires=1_000_000 + LIFETIME_S)
+    assert verified_link(KEY, token, now=1_000_000) == link
+    assert verified_link(KEY, token, now=1_000_000 + LIFETIME_S - 1) == link
+    assert verified_link(KEY, token, now=1_000_000 + LIFETIME_S + 1) is None
+    assert verified_link(b"another key, another app" * 2, token, now=1_000_000) is None
+    recording, session, expires, signature = token.split(".")
+    for altered in (
+        f"8.{session}.{expires}.{signature}",  # another call
+        f"{recording}.42.{expires}.{signature}",  # another sign-in
+        f"{recording}.{session}.{int(expires) + 3600}.{signature}",  # a longer life
+    ):
+        assert verified_link(KEY, altered, now=1_000_000) is None
+    assert verified_link(KEY, "../../etc/passwd", now=1_000_000) is None
+
+
+def test_links_need_a_session() -> None:
+    with pytest.raises(PermissionDenied, match="no open session"):
+        audio_url(KEY, 7, Principal(3, "coach@example.com", "coach", None), LIFETIME_S)
 
 
 def test_mu_law_becomes_pcm_once_and_pcm_is_served_as_is(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from review_app.context import CallRequest
 from review_app.navigation import pages_for
 from storage import users
 from storage.access import Principal
+from storage.app_sessions import current_principal
 from storage.audit import list_audit
 from storage.quality import list_call_comments, list_evaluations
 from tests.app.app_data import PASSWORD, AppData, open_data
@@ -152,13 +153,18 @@ def test_coach_opens_call_pins_comment_and_is_audited(app_data: AppData) -> None
     assert {m.label for m in at.metric} >= {"Agent talk share", "Silence", "Agent interruptions"}
     [comment] = [t for t in at.text_area if t.label.startswith("Comment at")]
     comment.input("Good empathy here")
+    [share] = [c for c in at.checkbox if c.label == "Share with the agent of this call"]
+    share.check()
     at.button(key="FormSubmitter:comment-Pin comment").click()
     at.run()
     assert not at.exception
+    assert "shared with the agent" in _texts(at)
     db, _, _ = open_data(app_data.data_dir)
     try:
         coach = _principal(db, "coach@example.com")
-        assert [c.text for c in list_call_comments(db, coach, app_data.recording_id)] == ["Good empathy here"]
+        assert [(c.text, c.visibility) for c in list_call_comments(db, coach, app_data.recording_id)] == [
+            ("Good empathy here", "agent")
+        ]
         admin = _principal(db, "admin@example.com")
         actions = [r.action for r in list_audit(db, admin, username="coach@example.com")]
         assert {"sign_in", "call_played", "transcript_viewed", "comment_added"} <= set(actions)
@@ -241,20 +247,71 @@ def test_admin_adds_a_user_and_role_change_ends_their_session(app_data: AppData)
     form = {t.label: t for t in at.text_input}
     form["Username (e-mail for single sign-on)"].input("dora@example.com")
     form["Password"].input("a long enough password")
+    agents = at.selectbox(key="new-agent")
+    assert agents.options == ["(no agent)", "Alice"]  # the agents calls named: no typing, no typos
+    agents.select("Alice")
     at.button(key="FormSubmitter:add-user-Add user").click()
     at.run()
     assert not at.exception
     db, _, _ = open_data(app_data.data_dir)
     try:
-        assert "dora@example.com" in [u.username for u in users.list_users(db, actor=None)]
+        assert ("dora@example.com", "Alice") in [
+            (u.username, u.agent) for u in users.list_users(db, actor=None)
+        ]
         dora = _signed_in("dora", "a long enough password")  # an agent by default
         users.set_role(db, "dora@example.com", "coach", actor=None)
     finally:
         db.engine.dispose()
     dora.run()
-    assert [w.value for w in dora.warning] == ["Your account was changed by an admin; please sign in again."]
+    assert [w.value for w in dora.warning] == [
+        "Your session has ended or your account was changed; please sign in again."
+    ]
 
 
 def _principal(db, username: str) -> Principal:  # type: ignore[no-untyped-def]
     [user] = [u for u in users.list_users(db, actor=None) if u.username == username]
     return Principal(user.id, user.username, user.role, user.agent_id)
+
+
+def test_sign_out_ends_the_server_side_session(app_data: AppData) -> None:
+    at = _signed_in("compliance")
+    who = at.session_state["principal"]
+    db, _, _ = open_data(app_data.data_dir)
+    try:
+        assert current_principal(db, who.session_id) == who
+        at.button(key="sign_out").click()
+        at.run()
+        assert not at.exception
+        assert current_principal(db, who.session_id) is None  # its audio links stop working too
+    finally:
+        db.engine.dispose()
+    assert "Signed in as" not in _texts(at)
+
+
+def test_sign_in_page_throttles_guessing(app_data: AppData) -> None:
+    at = AppTest.from_file(str(APP), default_timeout=_TIMEOUT)
+    at.run()
+    for _ in range(6):  # the sixth try in 15 minutes is refused before its password is checked
+        at.text_input[0].input("guessed@example.com")
+        at.text_input[1].input("not the password")
+        at.button[0].click()
+        at.run()
+    assert [e.value for e in at.error] == [
+        "Sign-in failed: too many failed sign-ins; try again in 15 minutes."
+    ]
+    assert "principal" not in at.session_state
+
+
+def test_a_password_change_ends_the_session_at_the_next_click(app_data: AppData) -> None:
+    at = _signed_in("compliance")
+    db, _, _ = open_data(app_data.data_dir)
+    try:
+        users.set_password(db, "compliance@example.com", "a changed password", actor=None)
+        at.run()
+        assert "principal" not in at.session_state
+        assert [w.value for w in at.warning] == [
+            "Your session has ended or your account was changed; please sign in again."
+        ]
+    finally:
+        users.set_password(db, "compliance@example.com", PASSWORD, actor=None)
+        db.engine.dispose()

@@ -24,11 +24,20 @@ pytestmark = pytest.mark.skipif(
 
 _PLAYER = "iframe[title*='earshot_player']"
 _TIMEOUT_MS = 60_000
+_SHORT_LINK_S = 15
 
 
 @pytest.fixture(scope="module")
 def app_url(app_data: AppData, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with running_app(app_data.env(), tmp_path_factory.mktemp("server") / "streamlit.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def short_link_app_url(app_data: AppData, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A second server on the same data whose audio links live seconds, not minutes."""
+    env = {**app_data.env(), "EARSHOT_AUDIO_LINK_SECONDS": str(_SHORT_LINK_S)}
+    with running_app(env, tmp_path_factory.mktemp("server") / "streamlit.log") as url:
         yield url
 
 
@@ -103,6 +112,38 @@ def test_click_seeks_to_the_word_and_the_highlight_follows(page, app_url: str, a
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(altered, timeout=30)
     assert refused.value.code == 403
+
+
+def test_playback_outlives_its_audio_link(page, short_link_app_url: str, app_data: AppData) -> None:  # type: ignore[no-untyped-def]
+    starts = [w.start for u in app_data.transcript.utterances for w in u.words]
+    frame = _open_call(page, short_link_app_url)
+    audio = frame.locator("audio")
+    first = audio.get_attribute("src")
+    audio.evaluate("a => new Promise(r => a.readyState >= 1 ? r() : a.addEventListener('loadedmetadata', r))")
+    frame.locator("#play").click()
+
+    # Four fifths into the link's life the player asks the page for a fresh link and keeps playing.
+    renewed = audio.evaluate(
+        """(a, first) => new Promise(r => { const t = setInterval(() => {
+               const src = a.getAttribute('src');
+               if (src !== first) { clearInterval(t); r(src); } }, 200); })""",
+        first,
+    )
+    page.wait_for_timeout(1500)
+    now, paused = audio.evaluate("a => [a.currentTime, a.paused]")
+    assert not paused and now > _SHORT_LINK_S * 0.8
+    assert frame.locator("#status").is_hidden()
+
+    page.wait_for_timeout(int(_SHORT_LINK_S * 1000 * 0.3))  # the first link has expired by now
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(short_link_app_url + first, timeout=30)
+    assert refused.value.code == 403
+    frame.locator(".w").nth(5).click()  # seeking after the first link's end still plays
+    page.wait_for_timeout(1000)
+    now, paused = audio.evaluate("a => [a.currentTime, a.paused]")
+    assert not paused and starts[5] < now < starts[5] + 3
+    assert audio.get_attribute("src") != first and renewed != first
+    assert frame.locator("#status").is_hidden()
 
 
 def test_screenshot_of_every_page(page, app_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -64,13 +64,16 @@ def test_prompted_password_must_be_confirmed(tmp_path: Path) -> None:
         "agent",
         "--agent",
         "201",
+        "--new-agent",
         input="one long password\ntwo long password\n" * 3,
     )
     assert mismatch.exit_code != 0 and "do not match" in mismatch.output
     assert not (tmp_path / "earshot.db").exists()  # asked before anything was opened
 
     result = earshot(
-        tmp_path, "user", "add", "ann", "--role", "agent", "--agent", "201", input=f"{PASSWORD}\n{PASSWORD}\n"
+        tmp_path,
+        *("user", "add", "ann", "--role", "agent", "--agent", "201", "--new-agent"),
+        input=f"{PASSWORD}\n{PASSWORD}\n",
     )
     assert result.exit_code == 0, result.output
     assert "Password" in result.output and PASSWORD not in result.output
@@ -95,6 +98,17 @@ def test_mistakes_give_one_line_and_change_nothing(
     assert result.exit_code == 1
     assert result.output.startswith("error: ") and message in result.output and result.output.count("\n") == 1
     assert rows(tmp_path, "SELECT count(*) FROM users") == [(0,)]
+
+
+def test_agent_link_matches_case_and_refuses_unknown_names(tmp_path: Path) -> None:
+    add = ("user", "add", "ann", "--role", "agent", "--no-password")
+    assert earshot(tmp_path, *add, "--agent", "Alice", "--new-agent").exit_code == 0
+    result = earshot(tmp_path, "user", "add", "bea", "--role", "agent", "--no-password", "--agent", "ALICE")
+    assert result.output == "user bea added as agent (agent Alice)\n"
+    typo = earshot(tmp_path, "user", "role", "bea", "agent", "--agent", "Alcie")
+    assert typo.exit_code == 1
+    assert typo.output.startswith("error: there is no PBX agent 'Alcie'; did you mean 'Alice'?")
+    assert rows(tmp_path, "SELECT name FROM agents") == [("Alice",)]
 
 
 def test_unknown_role_is_refused_by_the_command_line(tmp_path: Path) -> None:
@@ -142,7 +156,7 @@ def test_role_passwd_disable_and_list(tmp_path: Path) -> None:
 
 def test_audit_verify_export_and_tampering(tmp_path: Path) -> None:
     earshot(tmp_path, "user", "add", "dave", "--role", "coach", "--no-password")
-    earshot(tmp_path, "user", "role", "dave", "agent", "--agent", "Dave")
+    earshot(tmp_path, "user", "role", "dave", "agent", "--agent", "Dave", "--new-agent")
 
     assert earshot(tmp_path, "audit", "verify").output == "audit log intact: 2 row(s)\n"
     out = tmp_path / "audit.csv"

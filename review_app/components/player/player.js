@@ -15,6 +15,9 @@
   const SKIP_SECONDS = 5;
   const SEEK_REPORT_DELAY_MS = 600;
   const USER_SCROLL_PAUSE_MS = 5000;
+  // Ask the page for a fresh audio link when this share of the current one's life has passed: early
+  // enough for a background tab, whose timers may run a minute late.
+  const LINK_REFRESH_AT = 0.8;
 
   const audio = document.getElementById("audio");
   const player = document.getElementById("player");
@@ -47,6 +50,8 @@
   let userScrollUntil = 0;
   let stripLayer = null;
   let lastClockText = "";
+  let linkRefreshTimer = 0;
+  let refreshAskedFor = null; // the audio URL a failed load already asked a fresh link for
 
   // --- Streamlit protocol ----------------------------------------------------------------------
 
@@ -57,7 +62,7 @@
   function report(event) {
     reportCount += 1;
     post("streamlit:setComponentValue", {
-      value: { t: Math.round(audio.currentTime * 1000) / 1000, event: event, n: reportCount },
+      value: { t: Math.round(currentTime() * 1000) / 1000, event: event, n: reportCount },
       dataType: "json",
     });
   }
@@ -86,9 +91,21 @@
     stripLayer = null;
     if (args.audio_url && args.audio_url !== shown.url) {
       statusEl.hidden = true;
-      audio.src = args.audio_url;
+      if (shown.url !== null) {
+        // A fresh link to the same call: carry on where playback was, playing if it played.
+        const wasPlaying = !audio.paused;
+        pendingSeek = currentTime();
+        audio.src = args.audio_url;
+        if (wasPlaying) audio.play().catch(function () {});
+      } else {
+        audio.src = args.audio_url;
+      }
       shown.url = args.audio_url;
     }
+    // Links live minutes; a reviewer who only listens makes no rerun that would renew one.
+    clearTimeout(linkRefreshTimer);
+    const refreshIn = Math.max(1, (args.audio_seconds_left || 0) * LINK_REFRESH_AT);
+    linkRefreshTimer = setTimeout(function () { report("refresh"); }, refreshIn * 1000);
     const seek = args.seek;
     if (seek && seek.n !== shown.seek) {
       shown.seek = seek.n;
@@ -260,7 +277,7 @@
   }
 
   function onFrame() {
-    const t = audio.currentTime;
+    const t = currentTime(); // while a fresh link loads, the place it will resume from
     highlight(t);
     drawStrip(t);
     updateClock(t);
@@ -291,6 +308,11 @@
   audio.addEventListener("error", function () {
     statusEl.textContent = "The audio could not be loaded. Reopen the call; if it keeps failing, the recording may be missing.";
     statusEl.hidden = false;
+    if (refreshAskedFor !== shown.url) {
+      // Perhaps the link expired (a background tab's timers run late): ask once for a fresh one.
+      refreshAskedFor = shown.url;
+      report("refresh");
+    }
   });
 
   function togglePlay() {

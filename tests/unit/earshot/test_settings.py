@@ -12,6 +12,7 @@ def test_defaults_put_everything_under_the_data_folder(tmp_path: Path) -> None:
     assert settings.models_dir == tmp_path / "models"
     assert settings.model == "tiny.en"
     assert settings.diarization == "auto"
+    assert settings.audio_link_seconds == 600
 
 
 def test_environment_overrides_config_file(tmp_path: Path) -> None:
@@ -41,6 +42,10 @@ def test_hf_token_comes_from_hf_token_and_is_never_printed(tmp_path: Path) -> No
         ('diarization = "magic"', "diarization='magic' is invalid"),
         ('channel_roles = ["agent", "boss"]', "channel_roles"),
         ('max_attempts = "many"', "max_attempts='many' is invalid"),
+        (
+            "audio_link_seconds = 43200",
+            "audio_link_seconds=43200 is invalid: audio links live 10 to 3600 seconds",
+        ),
     ],
 )
 def test_bad_config_file_names_file_and_setting(tmp_path: Path, text: str, message: str) -> None:

@@ -88,7 +88,7 @@ def people(db: Database, cheap_hashing: PasswordHasher) -> dict[str, Principal]:
     for role in USER_ROLES:
         agent_name = "Alice" if role == "agent" else None
         summary = users.create_user(
-            db, f"{role}@example.com", PASSWORD, role, agent_name=agent_name, actor=None
+            db, f"{role}@example.com", PASSWORD, role, agent_name=agent_name, actor=None, create_agent=True
         )
         people[role] = Principal(summary.id, summary.username, summary.role, summary.agent_id)
     return people

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import pytest
@@ -57,14 +58,21 @@ def test_permission_denied_is_a_permission_error() -> None:
 
 def test_create_and_sign_in(db: Database, cheap_hashing: PasswordHasher) -> None:
     created = users.create_user(
-        db, "  Ann@Example.COM ", PASSWORD, "agent", "Ann", agent_name="ext-201", actor=None
+        db,
+        "  Ann@Example.COM ",
+        PASSWORD,
+        "agent",
+        "Ann",
+        agent_name="ext-201",
+        actor=None,
+        create_agent=True,
     )
     assert created.username == "ann@example.com"
     assert created.agent == "ext-201" and created.agent_id is not None
 
     principal = users.authenticate(db, "ANN@example.com", PASSWORD)
 
-    assert principal == Principal(created.id, "ann@example.com", "agent", created.agent_id)
+    assert principal == Principal(created.id, "ann@example.com", "agent", created.agent_id, session_id=1)
     with read_scope(db) as session:
         stored = session.scalars(select(User.password_hash)).one()
         events = session.execute(select(AuditEntry.action, AuditEntry.username, AuditEntry.details)).all()
@@ -226,9 +234,11 @@ def test_bad_input_gives_clear_error_and_changes_nothing(
 
 def test_oidc_links_by_email_then_by_subject(db: Database, people: dict[str, Principal]) -> None:
     first = users.principal_for_oidc(db, "sub-123", "Coach@Example.com", "Coach")
-    assert first == people["coach"]
+    assert first == dataclasses.replace(people["coach"], session_id=first.session_id)
+    assert users.principal_is_current(db, first)  # an OIDC sign-in opens a session too
     # The e-mail at the provider changed; the subject still finds the account.
-    assert users.principal_for_oidc(db, "sub-123", "renamed@example.com", "Coach") == people["coach"]
+    again = users.principal_for_oidc(db, "sub-123", "renamed@example.com", "Coach")
+    assert again.user_id == people["coach"].user_id
     # Another identity using the same e-mail cannot take the linked account over.
     with pytest.raises(SignInFailed):
         users.principal_for_oidc(db, "sub-999", "coach@example.com", "Impostor")

@@ -274,11 +274,31 @@ def test_comments_are_pinned_to_a_moment(
         add_call_comment(db, people["coach"], calls["emma"], 5.0, "too late")
     add_call_comment(db, people["coach"], calls["emma"], 1.5, "Good empathy here")
     add_call_comment(db, people["admin"], calls["emma"], 0.2, "  Greeting  ")
-    comments = list_call_comments(db, people["agent"], calls["emma"])
-    assert [(c.at_seconds, c.author, c.text) for c in comments] == [
-        (0.2, "admin@example.com", "Greeting"),
-        (1.5, "coach@example.com", "Good empathy here"),
+    comments = list_call_comments(db, people["coach"], calls["emma"])
+    assert [(c.at_seconds, c.author, c.text, c.visibility) for c in comments] == [
+        (0.2, "admin@example.com", "Greeting", "coaches"),
+        (1.5, "coach@example.com", "Good empathy here", "coaches"),
     ]
+
+
+def test_an_agent_reads_only_comments_shared_with_them_on_their_own_calls(
+    db: Database, people: dict[str, Principal], calls: dict[str, int]
+) -> None:
+    add_call_comment(db, people["coach"], calls["emma"], 0.5, "Talks over the customer")
+    add_call_comment(db, people["coach"], calls["emma"], 1.0, "Well explained", visibility="agent")
+    add_call_comment(db, people["coach"], calls["bob"], 1.0, "Bob: nice close", visibility="agent")
+    with pytest.raises(InvalidValue, match="visibility 'everyone' is not one of coaches, agent"):
+        add_call_comment(db, people["coach"], calls["emma"], 1.0, "x", visibility="everyone")  # type: ignore[arg-type]
+
+    def texts(who: Principal, call: str) -> list[str]:
+        return [c.text for c in list_call_comments(db, who, calls[call])]
+
+    assert texts(people["agent"], "emma") == ["Well explained"]  # Alice's call
+    assert texts(people["agent"], "bob") == []  # shared with Bob, not with Alice
+    unlinked = Principal(people["agent"].user_id, "agent@example.com", "agent", None)
+    assert texts(unlinked, "emma") == []
+    for role in ("coach", "compliance", "admin"):
+        assert texts(people[role], "emma") == ["Talks over the customer", "Well explained"]
 
 
 def test_agent_overview_by_week(db: Database, people: dict[str, Principal], calls: dict[str, int]) -> None:
