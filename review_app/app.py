@@ -10,6 +10,7 @@ import streamlit as st
 
 from review_app import context
 from review_app.navigation import pages_for
+from review_app.safe_text import md
 from storage.access import Principal
 from storage.errors import SignInFailed
 from storage.users import authenticate, principal_for_oidc
@@ -41,7 +42,7 @@ def main() -> None:
 def _sidebar(who: Principal) -> None:
     with st.sidebar:
         st.markdown("### :material/graphic_eq: Earshot")
-        st.caption(f"Signed in as **{who.username}**  \n{_ROLE_LABELS[who.role]}")
+        st.caption(f"Signed in as **{md(who.username)}**  \n{_ROLE_LABELS[who.role]}")
         if st.button("Sign out", icon=":material/logout:", key="sign_out"):
             context.sign_out()
             if _oidc_configured() and st.user.is_logged_in:
@@ -56,7 +57,7 @@ def _sign_in_page() -> None:
         st.caption("Call recordings and transcripts in one customer history.")
         reason = st.session_state.pop("signed_out_reason", None)
         if reason:
-            st.warning(reason)
+            st.warning(reason)  # Markdown: any outside text in it is escaped where it is written
         with st.form("sign_in", border=True):
             username = st.text_input("Username", autocomplete="username")
             password = st.text_input("Password", type="password", autocomplete="current-password")
@@ -65,7 +66,7 @@ def _sign_in_page() -> None:
             try:
                 context.sign_in(authenticate(context.database(), username, password))
             except SignInFailed as error:
-                st.error(f"Sign-in failed: {error}.")
+                st.error(f"Sign-in failed: {md(error)}.")
             else:
                 st.rerun()
         if _oidc_configured():
@@ -91,7 +92,7 @@ def _oidc_principal() -> Principal | None:
             context.database(), str(st.user.get("sub") or ""), st.user.get("email"), st.user.get("name")
         )
     except SignInFailed as error:
-        st.session_state["signed_out_reason"] = f"Single sign-on failed: {error}."
+        st.session_state["signed_out_reason"] = f"Single sign-on failed: {md(error)}."
         st.logout()
         return None
     context.sign_in(who)
