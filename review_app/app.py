@@ -6,6 +6,8 @@ starts ``review_app/server.py`` (this app plus the audio route the player stream
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from review_app import context
@@ -15,6 +17,8 @@ from storage.access import Principal
 from storage.errors import SignInFailed
 from storage.users import authenticate, principal_for_oidc
 
+# Shipped with the app: a ":material/..." page icon makes the browser fetch the favicon from a font CDN.
+_ICON = Path(__file__).with_name("icon.png")
 _ROLE_LABELS = {
     "agent": "Agent",
     "coach": "Quality coach",
@@ -24,7 +28,7 @@ _ROLE_LABELS = {
 
 
 def main() -> None:
-    st.set_page_config(page_title="Earshot", page_icon=":material/graphic_eq:", layout="wide")
+    st.set_page_config(page_title="Earshot", page_icon=str(_ICON), layout="wide")
     who = context.signed_in()
     if who is None and _oidc_configured() and st.user.is_logged_in:
         who = _oidc_principal()
