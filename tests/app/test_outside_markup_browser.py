@@ -371,6 +371,7 @@ def test_coach_pages_show_outside_markup_as_text(watch: Watch) -> None:
 
     watch.open("Calls")
     watch.page.get_by_test_id("stSelectbox").first.click()
+    watch.check("the list of calls, open")
     watch.page.get_by_role("option", name=re.compile("Zagent")).click()
     watch.page.get_by_role("heading", name=re.compile("Zcustomer")).first.wait_for()
     wait_until_idle(watch.page)
@@ -415,6 +416,7 @@ def test_admin_pages_show_outside_markup_as_text(watch: Watch) -> None:
     watch.every_page("admin")
     users = watch.page.get_by_test_id("stSelectbox").filter(has=watch.page.get_by_text("User", exact=True))
     users.click()
+    watch.check("the list of accounts, open")
     watch.page.get_by_role("option", name=re.compile("zuser")).click()
     wait_until_idle(watch.page)
     watch.check("admin changes the hostile account")
