@@ -223,8 +223,8 @@ with side_column:
                     corrections.append((speaker.label, role, name.strip() or None))
                 if st.form_submit_button("Save speakers", icon=":material/save:"):
                     try:
-                        for label, role, name in corrections:
-                            guarded.correct_speaker(db, who, recording_id, label, role, name)
+                        for label, role, display_name in corrections:
+                            guarded.correct_speaker(db, who, recording_id, label, role, display_name)
                     except InvalidValue as error:
                         show_error(error)
                     else:
