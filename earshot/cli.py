@@ -480,9 +480,7 @@ def user_passwd(settings: Settings, username: str, password_stdin: bool) -> None
 @click.option("--new-agent", is_flag=True, help="Create the --agent when no call has named it yet.")
 @click.pass_obj
 @user_errors
-def user_role(
-    settings: Settings, username: str, role: UserRole, agent: str | None, new_agent: bool
-) -> None:
+def user_role(settings: Settings, username: str, role: UserRole, agent: str | None, new_agent: bool) -> None:
     """Change a user's role."""
     from storage import users
 

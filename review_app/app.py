@@ -6,14 +6,19 @@ starts ``review_app/server.py`` (this app plus the audio route the player stream
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from review_app import context
 from review_app.navigation import pages_for
+from review_app.safe_text import md
 from storage.access import Principal
 from storage.errors import SignInFailed
 from storage.users import authenticate, principal_for_oidc
 
+# Shipped with the app: a ":material/..." page icon makes the browser fetch the favicon from a font CDN.
+_ICON = Path(__file__).with_name("icon.png")
 _ROLE_LABELS = {
     "agent": "Agent",
     "coach": "Quality coach",
@@ -23,7 +28,7 @@ _ROLE_LABELS = {
 
 
 def main() -> None:
-    st.set_page_config(page_title="Earshot", page_icon=":material/graphic_eq:", layout="wide")
+    st.set_page_config(page_title="Earshot", page_icon=str(_ICON), layout="wide")
     who = context.signed_in()
     if who is None and _oidc_configured() and st.user.is_logged_in:
         who = _oidc_principal()
@@ -41,7 +46,7 @@ def main() -> None:
 def _sidebar(who: Principal) -> None:
     with st.sidebar:
         st.markdown("### :material/graphic_eq: Earshot")
-        st.caption(f"Signed in as **{who.username}**  \n{_ROLE_LABELS[who.role]}")
+        st.caption(f"Signed in as **{md(who.username)}**  \n{_ROLE_LABELS[who.role]}")
         if st.button("Sign out", icon=":material/logout:", key="sign_out"):
             context.sign_out()
             if _oidc_configured() and st.user.is_logged_in:
@@ -56,7 +61,7 @@ def _sign_in_page() -> None:
         st.caption("Call recordings and transcripts in one customer history.")
         reason = st.session_state.pop("signed_out_reason", None)
         if reason:
-            st.warning(reason)
+            st.warning(reason)  # Markdown: any outside text in it is escaped where it is written
         with st.form("sign_in", border=True):
             username = st.text_input("Username", autocomplete="username")
             password = st.text_input("Password", type="password", autocomplete="current-password")
@@ -66,7 +71,7 @@ def _sign_in_page() -> None:
                 who = authenticate(context.database(), username, password, client=context.client_address())
                 context.sign_in(who)
             except SignInFailed as error:
-                st.error(f"Sign-in failed: {error}.")
+                st.error(f"Sign-in failed: {md(error)}.")
             else:
                 st.rerun()
         if _oidc_configured():
@@ -92,7 +97,7 @@ def _oidc_principal() -> Principal | None:
             context.database(), str(st.user.get("sub") or ""), st.user.get("email"), st.user.get("name")
         )
     except SignInFailed as error:
-        st.session_state["signed_out_reason"] = f"Single sign-on failed: {error}."
+        st.session_state["signed_out_reason"] = f"Single sign-on failed: {md(error)}."
         st.logout()
         return None
     context.sign_in(who)

@@ -1,11 +1,9 @@
-"""How the pages write times, speakers and search snippets, so every page says them the same way."""
+"""How the pages write times, channels and speakers, so every page says them the same way."""
 
 from __future__ import annotations
 
-import html
 from datetime import datetime
 
-from storage.search import HIGHLIGHT_END, HIGHLIGHT_START
 from transcribe.formats import speaker_display_names as speaker_names
 from transcribe.types import Speaker
 
@@ -13,7 +11,6 @@ __all__ = [
     "ROLE_COLORS",
     "channel_name",
     "clock",
-    "highlighted_html",
     "speaker_color",
     "speaker_names",
     "when",
@@ -45,9 +42,3 @@ def speaker_color(speaker: Speaker, index: int) -> str:
     if speaker.role in ROLE_COLORS:
         return ROLE_COLORS[speaker.role]
     return _UNKNOWN_ROLE_COLORS[index % len(_UNKNOWN_ROLE_COLORS)]
-
-
-def highlighted_html(snippet: str) -> str:
-    """A search snippet as HTML: the text escaped, the matched words in <mark>."""
-    escaped = html.escape(snippet)
-    return escaped.replace(HIGHLIGHT_START, "<mark>").replace(HIGHLIGHT_END, "</mark>")

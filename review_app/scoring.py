@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from review_app.formatting import when
+from review_app.safe_text import md, show_error
 from storage.access import Principal
 from storage.db import Database
 from storage.errors import InvalidValue, NotFound, PermissionDenied
@@ -57,7 +58,7 @@ def scoring_panel(db: Database, who: Principal, recording_id: int) -> None:
         done = list_evaluations(db, who, recording_id=recording_id)
         for evaluation in done:
             st.markdown(
-                f"{evaluation.form_name} by {evaluation.coach}: {score_badge(evaluation.score)} "
+                f"{md(evaluation.form_name)} by {md(evaluation.coach)}: {score_badge(evaluation.score)} "
                 f"{status_badge(evaluation.status)}"
             )
         forms = list_forms(db, who)
@@ -69,7 +70,7 @@ def scoring_panel(db: Database, who: Principal, recording_id: int) -> None:
             try:
                 start_evaluation(db, who, recording_id, form.id)
             except (InvalidValue, NotFound) as error:
-                st.error(str(error))
+                show_error(error)
             else:
                 st.rerun()
         return
@@ -81,13 +82,15 @@ def _draft_form(db: Database, who: Principal, view: EvaluationView) -> None:
     prefix = f"eval{view.summary.id}"
     answers: dict[int, AnswerInput] = {}
     for section in form.sections:
-        st.markdown(f"**{section.title}**" + (f" · weight {section.weight:g}" if section.weight != 1 else ""))
+        st.markdown(
+            f"**{md(section.title)}**" + (f" · weight {section.weight:g}" if section.weight != 1 else "")
+        )
         for question in section.questions:
             assert question.id is not None
             stored = view.answers.get(question.id)
             if question.kind == "yes_no_na":
                 value = st.segmented_control(
-                    question.text,
+                    md(question.text),
                     list(_YES_NO_LABELS),
                     format_func=_YES_NO_LABELS.__getitem__,
                     default=stored.value if stored else None,
@@ -95,7 +98,7 @@ def _draft_form(db: Database, who: Principal, view: EvaluationView) -> None:
                 )
             else:
                 points = st.number_input(
-                    f"{question.text} (0–{question.max_points:g} points)",
+                    md(f"{question.text} (0–{question.max_points:g} points)"),
                     min_value=0.0,
                     max_value=float(question.max_points),
                     step=1.0,
@@ -129,7 +132,7 @@ def _save(
         if submit:
             submit_evaluation(db, who, evaluation_id)
     except (InvalidValue, PermissionDenied) as error:
-        st.error(str(error))
+        show_error(error)
         return
     st.toast("Evaluation submitted to the agent." if submit else "Draft saved.", icon=":material/check:")
     if submit:
@@ -140,13 +143,14 @@ def evaluation_details(view: EvaluationView) -> None:
     """An evaluation as the agent and the coach read it: score, status, every answer."""
     summary = view.summary
     st.markdown(
-        f"#### {summary.form_name} · {score_badge(summary.score)} {status_badge(summary.status)}\n"
-        f"Call {summary.recording_id} · agent **{summary.agent}** · coach {summary.coach} · "
-        f"submitted {when(summary.submitted_at)}"
+        f"#### {md(summary.form_name)} · {score_badge(summary.score)} {status_badge(summary.status)}\n"
+        f"Call {summary.recording_id} · agent **{md(summary.agent)}** · coach {md(summary.coach)} · "
+        f"submitted {md(when(summary.submitted_at))}"
     )
     _answers_table(view.form, view)
     if summary.agent_comment:
-        st.markdown(f"**Agent's comment:** {summary.agent_comment}")
+        st.markdown("**Agent's comment:**")
+        st.text(summary.agent_comment)
 
 
 def _answers_table(form: Form, view: EvaluationView) -> None:

@@ -20,6 +20,13 @@ from storage.access import Permission, Principal, allows, require
 from storage.audit import append_event
 from storage.db import Database, read_scope, session_scope
 from storage.errors import InvalidValue, NotFound, PermissionDenied
+from storage.limits import (
+    COMMENT_MAX_CHARS,
+    FORM_NAME_MAX_CHARS,
+    QUESTION_MAX_CHARS,
+    SECTION_TITLE_MAX_CHARS,
+    check_length,
+)
 from storage.models import (
     Agent,
     CallComment,
@@ -158,12 +165,14 @@ def create_form(db: Database, principal: Principal, name: str, sections: Sequenc
 def _check_form(name: str, sections: Sequence[SectionSpec]) -> None:
     if not name:
         raise InvalidValue("a scorecard form needs a name")
+    check_length("a scorecard form's name", name, FORM_NAME_MAX_CHARS)
     if not sections:
         raise InvalidValue(f"form {name!r} has no sections")
     for section in sections:
         where = f"form {name!r}, section {section.title!r}"
         if not section.title.strip():
             raise InvalidValue(f"form {name!r}: a section has no title")
+        check_length(f"form {name!r}: a section title", section.title, SECTION_TITLE_MAX_CHARS)
         if section.weight <= 0:
             raise InvalidValue(f"{where}: weight must be above 0, not {section.weight}")
         if not section.questions:
@@ -171,6 +180,7 @@ def _check_form(name: str, sections: Sequence[SectionSpec]) -> None:
         for question in section.questions:
             if not question.text.strip():
                 raise InvalidValue(f"{where}: a question has no text")
+            check_length(f"{where}: a question", question.text, QUESTION_MAX_CHARS)
             if question.kind not in _QUESTION_KINDS:
                 raise InvalidValue(
                     f"{where}: question kind {question.kind!r} is not one of {_QUESTION_KINDS}"
@@ -335,6 +345,8 @@ def save_answers(
         stored = {answer.question_id: answer for answer in evaluation.answers}
         for question_id, answer in answers.items():
             question = form.question(question_id)
+            if answer.comment:
+                check_length(f"the comment on question {question.text!r}", answer.comment, COMMENT_MAX_CHARS)
             value = answer.value.strip().lower()
             if value != _NOT_APPLICABLE:
                 _fraction(question, value)  # validates before anything changes
@@ -400,6 +412,8 @@ def _respond(
 ) -> EvaluationView:
     """Only the evaluated agent answers, once, to a submitted evaluation."""
     require(principal, Permission.VIEW_OWN_EVALUATIONS)
+    if comment:
+        check_length(f"the answer to evaluation {evaluation_id}", comment.strip(), COMMENT_MAX_CHARS)
     with session_scope(db) as session:
         evaluation = _get(session, Evaluation, evaluation_id, "evaluation")
         if principal.agent_id is None or evaluation.agent_id != principal.agent_id:
@@ -543,6 +557,7 @@ def add_call_comment(
         raise InvalidValue(
             f"comment visibility {visibility!r} is not one of {', '.join(COMMENT_VISIBILITIES)}"
         )
+    check_length(f"a comment on recording {recording_id}", text, COMMENT_MAX_CHARS)
     with session_scope(db) as session:
         recording = _get(session, Recording, recording_id, "recording")
         if not 0 <= at_seconds <= recording.duration:

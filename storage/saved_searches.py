@@ -15,6 +15,7 @@ from sqlalchemy import select
 from storage.access import Permission, Principal, require
 from storage.db import Database, read_scope, session_scope
 from storage.errors import InvalidValue, NotFound
+from storage.limits import SAVED_SEARCH_NAME_MAX_CHARS, check_length
 from storage.models import SavedSearch as SavedSearchRow
 from storage.query import parse_query
 from storage.search import SearchFilters
@@ -22,7 +23,6 @@ from storage.services import _as_utc
 
 __all__ = ["SavedSearch", "delete_saved_search", "list_saved_searches", "save_search"]
 
-_MAX_NAME_LENGTH = 200
 _DATE_FIELDS = ("date_from", "date_to")
 
 
@@ -43,8 +43,7 @@ def save_search(
     name = name.strip()
     if not name:
         raise InvalidValue("a saved search needs a name")
-    if len(name) > _MAX_NAME_LENGTH:
-        raise InvalidValue(f"saved search name is {len(name)} characters long; at most {_MAX_NAME_LENGTH}")
+    check_length("a saved search's name", name, SAVED_SEARCH_NAME_MAX_CHARS)
     parse_query(query)  # raises QueryError with the parser's message
     with session_scope(db) as session:
         row = session.scalar(

@@ -23,6 +23,7 @@ from storage.customers import link_thread_customer, normalize_identities
 from storage.db import Database, read_scope, session_scope
 from storage.errors import AmbiguousReference, InvalidValue, NotFound, StorageError
 from storage.jobs import enqueue
+from storage.limits import SPEAKER_NAME_MAX_CHARS, check_length
 from storage.models import (
     Agent,
     Customer,
@@ -498,6 +499,8 @@ def set_speaker_role(
     """A reviewer's correction of who a voice is. Both fields are set as given (None clears them)."""
     if role is not None and role not in t.ROLES:
         raise InvalidValue(f"speaker role {role!r} is not one of {', '.join(t.ROLES)}")
+    if display_name is not None:
+        check_length(f"the name of speaker {label}", display_name, SPEAKER_NAME_MAX_CHARS)
     with session_scope(db) as session:
         speakers = session.scalars(
             select(Speaker)

@@ -8,6 +8,7 @@ import streamlit as st
 
 from review_app import context
 from review_app.config import app_settings
+from review_app.safe_text import md, show_error
 from storage.access import USER_ROLES, Permission
 from storage.agents_view import list_agents
 from storage.errors import InvalidValue, NotFound, PermissionDenied
@@ -76,9 +77,9 @@ with users_tab:
                     actor=who,
                 )
             except (InvalidValue, PermissionDenied) as error:
-                st.error(str(error))
+                show_error(error)
             else:
-                st.success(f"Added {created.username} as {created.role}.")
+                st.success(f"Added {md(created.username)} as {created.role}.")
                 st.rerun()
     with change_column:
         st.markdown("**Change a user**")
@@ -99,7 +100,7 @@ with users_tab:
                     try:
                         set_role(db, person.username, new_role, new_agent, actor=who)
                     except (InvalidValue, NotFound, PermissionDenied) as error:
-                        st.error(str(error))
+                        show_error(error)
                     else:
                         st.rerun()
             with st.form("change-password", clear_on_submit=True):
@@ -108,15 +109,15 @@ with users_tab:
                     try:
                         set_password(db, person.username, new_password, actor=who)
                     except (InvalidValue, NotFound, PermissionDenied) as error:
-                        st.error(str(error))
+                        show_error(error)
                     else:
-                        st.success(f"Password of {person.username} changed.")
+                        st.success(f"Password of {md(person.username)} changed.")
             label = "Deactivate account" if person.active else "Reactivate account"
             if st.button(label, icon=":material/block:" if person.active else ":material/check_circle:"):
                 try:
                     set_active(db, person.username, not person.active, actor=who)
                 except (InvalidValue, NotFound, PermissionDenied) as error:
-                    st.error(str(error))
+                    show_error(error)
                 else:
                     st.rerun()
 

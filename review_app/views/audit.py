@@ -10,6 +10,7 @@ from datetime import UTC, datetime, time, timedelta
 import streamlit as st
 
 from review_app import context
+from review_app.safe_text import md
 from storage.access import Permission, allows
 from storage.audit import AUDIT_ACTIONS, export_audit_csv, list_audit, verify_audit_chain
 
@@ -35,7 +36,7 @@ if verification is not None:
         )
         st.success(f"The chain is intact: {verification.rows_checked} rows checked{legacy}.")
     else:
-        st.error(f"The chain is broken: {verification.problem}.")
+        st.error(f"The chain is broken: {md(verification.problem)}.")
 if allows(who, Permission.EXPORT) and export.button("Export as CSV", icon=":material/download:"):
     buffer = io.StringIO()
     rows = export_audit_csv(db, who, buffer)

@@ -17,10 +17,12 @@ from review_app.audio_links import audio_url, signing_key
 from review_app.config import app_settings
 from review_app.formatting import clock, speaker_names, when
 from review_app.player import Marker, SeekRequest, call_player, transcript_payload
+from review_app.safe_text import md, show_error
 from review_app.scoring import score_badge, scoring_panel, status_badge
 from storage import guarded
 from storage.access import Permission, allows
 from storage.errors import InvalidValue, NotFound, PermissionDenied
+from storage.limits import COMMENT_MAX_CHARS, SPEAKER_NAME_MAX_CHARS
 from storage.quality import add_call_comment, list_call_comments, list_evaluations
 from storage.services import RecordingSummary
 from transcribe.formats import FORMATS
@@ -113,20 +115,18 @@ try:
     replay = _replay(recording_id)
     url, url_seconds_left = _audio_link(recording_id)
 except (NotFound, PermissionDenied) as error:
-    st.error(str(error))
+    show_error(error)
     st.stop()
 call = replay.recording
 transcript = replay.transcript
 
-st.markdown(
-    f"### {call.customer or 'Unknown customer'} "
-    f"<span style='color:#6b7280;font-weight:400'>with {call.agent or 'no agent'}</span>",
-    unsafe_allow_html=True,
-)
+st.markdown(f"### {md(call.customer or 'Unknown customer')} :gray[with {md(call.agent or 'no agent')}]")
 st.caption(
-    f"{when(call.started_at)} · {clock(call.duration)} · {call.original_name} · "
-    + (f"language {transcript.language} · {', '.join(transcript.models.values())}" if transcript else "")
-    + ("" if transcript else f"not transcribed yet ({call.job_status or 'no job'})")
+    md(
+        f"{when(call.started_at)} · {clock(call.duration)} · {call.original_name} · "
+        + (f"language {transcript.language} · {', '.join(transcript.models.values())}" if transcript else "")
+        + ("" if transcript else f"not transcribed yet ({call.job_status or 'no job'})")
+    )
 )
 if transcript is not None:
     metrics = call_metrics(transcript)
@@ -181,6 +181,7 @@ with side_column:
                     f"Comment at {clock(position)}",
                     placeholder="Pause the call where it matters, then write here.",
                     height=80,
+                    max_chars=COMMENT_MAX_CHARS,
                 )
                 shared = st.checkbox(
                     "Share with the agent of this call",
@@ -192,7 +193,7 @@ with side_column:
                             db, who, recording_id, position, text, "agent" if shared else "coaches"
                         )
                     except InvalidValue as error:
-                        st.error(str(error))
+                        show_error(error)
                     else:
                         st.rerun()
         if not comments:
@@ -205,7 +206,8 @@ with side_column:
             shared_mark = (
                 " · :material/visibility: shared with the agent" if comment.visibility == "agent" else ""
             )
-            body.markdown(f"**{comment.author}** · {when(comment.created_at)}{shared_mark}  \n{comment.text}")
+            body.caption(f"**{md(comment.author)}** · {md(when(comment.created_at))}{shared_mark}")
+            body.text(comment.text)
 
     if "Scorecard" in panes:
         with panes["Scorecard"]:
@@ -217,7 +219,7 @@ with side_column:
                 st.caption("No evaluations of this call for you.")
             for evaluation in evaluations:
                 badges = f"{score_badge(evaluation.score)} {status_badge(evaluation.status)}"
-                st.markdown(f"{evaluation.form_name}: {badges}")
+                st.markdown(f"{md(evaluation.form_name)}: {badges}")
             if evaluations:
                 st.page_link("views/quality.py", label="Open in Quality", icon=":material/fact_check:")
 
@@ -228,7 +230,7 @@ with side_column:
                 corrections = []
                 names = speaker_names(transcript.speakers)
                 for speaker in transcript.speakers:
-                    st.markdown(f"**{names[speaker.label]}** · `{speaker.label}`")
+                    st.markdown(f"**{md(names[speaker.label])}** · {md(speaker.label)}")
                     left, right = st.columns(2)
                     role = left.selectbox(
                         "Role",
@@ -238,17 +240,24 @@ with side_column:
                         key=f"role-{recording_id}-{speaker.label}",
                     )
                     name = right.text_input(
-                        "Name", value=speaker.display_name or "", key=f"name-{recording_id}-{speaker.label}"
+                        "Name",
+                        value=speaker.display_name or "",
+                        max_chars=SPEAKER_NAME_MAX_CHARS,
+                        key=f"name-{recording_id}-{speaker.label}",
                     )
                     corrections.append((speaker.label, role, name.strip() or None))
                 if st.form_submit_button("Save speakers", icon=":material/save:"):
-                    for label, role, name in corrections:
-                        guarded.correct_speaker(db, who, recording_id, label, role, name)
-                    # The new names need the transcript again; the audio link stays, so playback goes on.
-                    replays = st.session_state[_REPLAYS]
-                    fresh = guarded.view_transcript(db, who, recording_id)
-                    replays[recording_id] = dataclasses.replace(replays[recording_id], transcript=fresh)
-                    st.rerun()
+                    try:
+                        for label, role, display_name in corrections:
+                            guarded.correct_speaker(db, who, recording_id, label, role, display_name)
+                    except InvalidValue as error:
+                        show_error(error)
+                    else:
+                        # The new names need the transcript again; the audio link stays, so playback goes on.
+                        replays = st.session_state[_REPLAYS]
+                        fresh = guarded.view_transcript(db, who, recording_id)
+                        replays[recording_id] = dataclasses.replace(replays[recording_id], transcript=fresh)
+                        st.rerun()
 
     if "Export" in panes:
         with panes["Export"]:

@@ -16,6 +16,7 @@ from review_app import context
 from review_app.config import app_settings
 from review_app.formatting import channel_name, clock, speaker_names, when
 from review_app.hits import show_hits
+from review_app.safe_text import md, show_error
 from storage import guarded
 from storage.access import Permission, Principal
 from storage.customers_view import (
@@ -82,7 +83,7 @@ query = st.text_input(
 
 def _match_label(match: CustomerMatch) -> str:
     identities = ", ".join(i.raw_value for i in match.identities[:3])
-    return (
+    return md(
         f"{match.display_name or 'Unnamed customer'} · {identities} · {match.conversations} conversation(s)"
     )
 
@@ -91,10 +92,10 @@ if query.strip():
     try:
         matches = _kept(find_customers, query, app_settings().default_region)
     except InvalidValue as error:
-        st.error(str(error))
+        show_error(error)
         matches = []
     if not matches:
-        st.warning(f"No customer matches “{query.strip()}”.")
+        st.warning(f"No customer matches “{md(query)}”.")
     elif len(matches) == 1:
         st.session_state[_SELECTED] = matches[0].id
     else:
@@ -120,7 +121,7 @@ try:
     profile = _kept(customer_profile, customer_id)
     timeline = _kept(customer_timeline, customer_id)
 except NotFound as error:
-    st.error(str(error))
+    show_error(error)
     st.stop()
 
 
@@ -128,10 +129,11 @@ def _conversation(item: TimelineItem, place: str) -> None:
     """One conversation of the timeline: a call's transcript (a line opens the player there) or a
     chat's or e-mail thread's messages."""
     st.markdown(
-        f"#### {channel_name(item.channel)} · {when(item.at)}" + (f" · {item.agent}" if item.agent else "")
+        "#### "
+        + md(f"{channel_name(item.channel)} · {when(item.at)}" + (f" · {item.agent}" if item.agent else ""))
     )
     if item.subject:
-        st.caption(item.subject)
+        st.caption(md(item.subject))
     if item.recording_id is not None:
         if st.button(
             "Open in player",
@@ -172,16 +174,17 @@ def _conversation(item: TimelineItem, place: str) -> None:
                 avatar=":material/person:" if inbound else ":material/support_agent:",
             ):
                 st.caption(
-                    f"{message.author or ('Customer' if inbound else 'Agent')} · {when(message.sent_at)}"
+                    md(f"{message.author or ('Customer' if inbound else 'Agent')} · {when(message.sent_at)}")
                 )
                 st.text(message.body)
 
 
 st.divider()
-st.markdown(f"## {profile.display_name or 'Unnamed customer'}")
+st.markdown(f"## {md(profile.display_name or 'Unnamed customer')}")
 st.markdown(
     "  ".join(
-        f":gray-badge[{_IDENTITY_LABELS.get(i.kind, i.kind)}: {i.raw_value}]" for i in profile.identities
+        f":gray-badge[{md(_IDENTITY_LABELS.get(i.kind, i.kind))}: {md(i.raw_value)}]"
+        for i in profile.identities
     )
     or ":gray-badge[no identities]"
 )
@@ -212,7 +215,7 @@ with history:
         channels,
         selection_mode="multi",
         default=channels,
-        format_func=lambda c: f"{_CHANNEL_ICONS.get(c, ':material/forum:')} {channel_name(c)}",
+        format_func=lambda c: f"{_CHANNEL_ICONS.get(c, ':material/forum:')} {md(channel_name(c))}",
         key=f"channels-{customer_id}",
     )
     items = [item for item in timeline if item.channel in (shown_channels or channels)]
@@ -265,9 +268,9 @@ with search_tab:
                 guarded.search(db, who, text, SearchFilters(), customer_id=customer_id),
             )
         except (QueryError, InvalidValue) as error:
-            st.error(str(error))
+            show_error(error)
     if customer_id in results:
         text, page = results[customer_id]
         if not page.hits:
-            st.caption(f"Nothing in this customer's history matches “{text}”.")
+            st.caption(f"Nothing in this customer's history matches “{md(text)}”.")
         show_hits(page.hits, with_customer=False)

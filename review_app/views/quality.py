@@ -10,10 +10,12 @@ import pandas as pd
 import streamlit as st
 
 from review_app import context
+from review_app.safe_text import md, show_error
 from review_app.scoring import evaluation_details
 from storage.access import Permission, allows
 from storage.agents_view import list_agents
 from storage.errors import InvalidValue, PermissionDenied
+from storage.limits import COMMENT_MAX_CHARS, FORM_NAME_MAX_CHARS
 from storage.quality import (
     EvaluationSummary,
     QuestionSpec,
@@ -104,7 +106,10 @@ def _evaluation_panel(summary: EvaluationSummary) -> None:
         own = who.agent_id is not None and who.agent_id == summary.agent_id
         if own and summary.status == "submitted":
             comment = st.text_area(
-                "Your comment", key=f"answer-{summary.id}", placeholder="Optional when acknowledging"
+                "Your comment",
+                key=f"answer-{summary.id}",
+                placeholder="Optional when acknowledging",
+                max_chars=COMMENT_MAX_CHARS,
             )
             left, right = st.columns(2)
             try:
@@ -115,7 +120,7 @@ def _evaluation_panel(summary: EvaluationSummary) -> None:
                     dispute_evaluation(db, who, summary.id, comment)
                     st.rerun()
             except (InvalidValue, PermissionDenied) as error:
-                st.error(str(error))
+                show_error(error)
 
 
 def _my_evaluations() -> None:
@@ -171,7 +176,7 @@ def _overview() -> None:
     try:
         overview = agent_overview(db, who, agent.id, period[0], period[1])
     except InvalidValue as error:
-        st.error(str(error))
+        show_error(error)
         return
     weeks = pd.DataFrame(
         [
@@ -253,22 +258,22 @@ def _forms() -> None:
         questions = sum(len(s.questions) for s in form.sections)
         state = ":green-badge[active]" if form.active else ":gray-badge[retired]"
         with st.expander(
-            f"{form.name} v{form.version} · {len(form.sections)} sections · {questions} questions"
+            md(f"{form.name} v{form.version} · {len(form.sections)} sections · {questions} questions")
         ):
             st.markdown(state)
             for section in form.sections:
-                st.markdown(f"**{section.title}** (weight {section.weight:g})")
+                st.markdown(f"**{md(section.title)}** (weight {section.weight:g})")
                 for question in section.questions:
                     kind = (
                         "yes / no / n.a."
                         if question.kind == "yes_no_na"
                         else f"0–{question.max_points:g} points"
                     )
-                    st.markdown(f"- {question.text} · {kind} · weight {question.weight:g}")
+                    st.markdown(f"- {md(question.text)} · {md(kind)} · weight {question.weight:g}")
     if not allows(who, Permission.MANAGE_SETTINGS):
         return
     st.subheader("New scorecard (or a new version of one)")
-    name = st.text_input("Name", value="Customer call", key="form-name")
+    name = st.text_input("Name", value="Customer call", key="form-name", max_chars=FORM_NAME_MAX_CHARS)
     rows = st.data_editor(
         _FORM_TEMPLATE,
         num_rows="dynamic",
@@ -283,9 +288,9 @@ def _forms() -> None:
         try:
             form = create_form(db, who, name, _sections(rows))
         except (InvalidValue, TypeError, ValueError) as error:
-            st.error(str(error))
+            show_error(error)
         else:
-            st.success(f"Scorecard {form.name!r} v{form.version} created; earlier versions are retired.")
+            st.success(f"Scorecard '{md(form.name)}' v{form.version} created; earlier versions are retired.")
 
 
 def _sections(rows: list[dict[str, object]]) -> list[SectionSpec]:

@@ -12,9 +12,11 @@ import streamlit as st
 
 from review_app import context
 from review_app.hits import show_hits
+from review_app.safe_text import md, show_error
 from storage import guarded
 from storage.access import Permission
 from storage.errors import InvalidValue, NotFound
+from storage.limits import SAVED_SEARCH_NAME_MAX_CHARS
 from storage.query import QueryError
 from storage.saved_searches import SavedSearch, delete_saved_search, list_saved_searches, save_search
 from storage.search import SearchFilters, SearchPage
@@ -110,15 +112,17 @@ with main:
         _run(st.session_state.get("search.query", ""), _filters())
 
     if "search.error" in st.session_state:
-        st.error(st.session_state["search.error"])
+        st.error(md(st.session_state["search.error"]))
     result: tuple[str, SearchFilters, SearchPage] | None = st.session_state.get(_RESULT)
     if result is not None:
         query, filters, page = result
         first = page.offset + 1
         if not page.hits:
-            st.info(f"No utterance matches {query!r} with these filters.")
+            st.info(f"No utterance matches “{md(query)}” with these filters.")
         else:
-            st.caption(f"Results {first}–{page.offset + len(page.hits)} for **{query}**, best match first")
+            st.caption(
+                f"Results {first}–{page.offset + len(page.hits)} for **{md(query)}**, best match first"
+            )
         show_hits(page.hits, with_customer=True)
         previous, _, following = st.columns([1, 4, 1])
         if page.offset > 0 and previous.button("Previous", icon=":material/chevron_left:"):
@@ -136,9 +140,9 @@ with side:
     for saved in saved_searches:
         run_column, delete_column = st.columns([5, 1], vertical_alignment="center")
         run_column.button(
-            saved.name,
+            md(saved.name),
             key=f"saved-{saved.id}",
-            help=saved.query,
+            help=md(saved.query),
             on_click=_load_saved,
             args=(saved,),
             width="stretch",
@@ -154,11 +158,15 @@ with side:
         )
     if result is not None:
         with st.form("save-search", clear_on_submit=True, border=False):
-            name = st.text_input("Save this search as", placeholder="e.g. Refund promises")
+            name = st.text_input(
+                "Save this search as",
+                placeholder="e.g. Refund promises",
+                max_chars=SAVED_SEARCH_NAME_MAX_CHARS,
+            )
             if st.form_submit_button("Save", icon=":material/bookmark_add:"):
                 try:
                     save_search(db, who, name, result[0], result[1])
                 except (QueryError, InvalidValue) as error:
-                    st.error(str(error))
+                    show_error(error)
                 else:
                     st.rerun()

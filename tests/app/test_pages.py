@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from review_app.context import CallRequest
 from review_app.navigation import pages_for
+from review_app.safe_text import md
 from storage import users
 from storage.access import Principal
 from storage.app_sessions import current_principal
@@ -108,7 +109,7 @@ def test_agent_looks_customer_up_by_phone_in_any_format(app_data: AppData) -> No
     assert list(timeline["Channel"]) == ["Call", "Chat", "E-mail", "Chat", "E-mail"]
     at.text_input(key="customer.query").input("nobody@nowhere.example")
     at.run()
-    assert [w.value for w in at.warning] == ["No customer matches “nobody@nowhere.example”."]
+    assert [w.value for w in at.warning] == [f"No customer matches “{md('nobody@nowhere.example')}”."]
 
 
 def test_customer_page_audits_each_read_once_however_often_it_reruns(app_data: AppData) -> None:
@@ -139,7 +140,7 @@ def test_agent_searches_inside_one_customer(app_data: AppData) -> None:
     at.button(key="FormSubmitter:customer-search-1-Search").click()
     at.run()
     assert not at.exception
-    assert any("<mark>refund</mark>" in m.value for m in at.markdown)
+    assert any(":orange-background[refund]" in m.value for m in at.markdown)
 
 
 def test_coach_opens_call_pins_comment_and_is_audited(app_data: AppData) -> None:
@@ -220,8 +221,8 @@ def test_compliance_searches_across_customers_and_saves(app_data: AppData) -> No
     at.button(key="FormSubmitter:search-Search").click()
     at.run()
     assert not at.exception
-    hits = [m.value for m in at.markdown if "<mark>" in m.value]
-    assert hits and all("Emma de Vries" in h and "<mark>double charge</mark>" in h for h in hits)
+    hits = [m.value for m in at.markdown if ":orange-background[" in m.value]
+    assert hits and all("Emma de Vries" in h and ":orange-background[double charge]" in h for h in hits)
     [name] = [t for t in at.text_input if t.label == "Save this search as"]
     name.input("Double charges")
     at.button(key="FormSubmitter:save-search-Save").click()

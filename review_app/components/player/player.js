@@ -116,10 +116,13 @@
 
   // --- transcript ------------------------------------------------------------------------------
 
-  function escapeHtml(text) {
-    return text.replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
+  /** An element with the given class and text. Outside text (words, speaker names) only ever goes
+   * into the page as textContent, never through innerHTML, so it cannot become markup. */
+  function element(tag, className, text) {
+    const el = document.createElement(tag);
+    if (className) el.className = className;
+    if (text !== undefined) el.textContent = text;
+    return el;
   }
 
   function formatTime(seconds) {
@@ -138,36 +141,44 @@
     wordUtterance = new Int32Array(wordCount);
     utteranceStarts = new Float64Array(utterances.length);
     utteranceEnds = new Float64Array(utterances.length);
-    const html = [];
+    const rows = document.createDocumentFragment();
     let k = 0;
     utterances.forEach(function (u, i) {
       const speaker = speakers[u[0]] || { name: "?", color: "#6b7280" };
       utteranceStarts[i] = u[1];
       utteranceEnds[i] = u[2];
-      html.push(
-        '<div class="utt" data-u="' + i + '" style="--c:' + speaker.color + '">' +
-        '<div class="meta" data-t="' + u[1] + '"><span class="who" title="' + escapeHtml(speaker.title || speaker.name) +
-        '">' + escapeHtml(speaker.name) + '</span><button class="ts" data-t="' + u[1] + '">' + formatTime(u[1]) +
-        '</button></div><p class="text">'
-      );
-      if (u[3].length === 0) html.push(escapeHtml(u[4] || ""));
+      const row = element("div", "utt");
+      row.dataset.u = i;
+      row.style.setProperty("--c", speaker.color);
+      const meta = element("div", "meta");
+      meta.dataset.t = u[1];
+      const who = element("span", "who", speaker.name);
+      who.title = speaker.title || speaker.name;
+      const time = element("button", "ts", formatTime(u[1]));
+      time.dataset.t = u[1];
+      meta.append(who, time);
+      const text = element("p", "text");
+      if (u[3].length === 0) text.textContent = u[4] || "";
       for (const w of u[3]) {
         starts[k] = w[0];
         ends[k] = w[1];
         wordUtterance[k] = i;
         const low = w[3] < LOW_CONFIDENCE;
-        html.push(
-          '<span class="w' + (low ? " low" : "") + '" data-i="' + k + '"' +
-          (low ? ' title="Unsure: ' + Math.round(w[3] * 100) + '% confidence"' : "") + ">" +
-          escapeHtml(w[2].trim()) + "</span> "
-        );
+        const word = element("span", low ? "w low" : "w", w[2].trim());
+        word.dataset.i = k;
+        if (low) word.title = "Unsure: " + Math.round(w[3] * 100) + "% confidence";
+        text.append(word, " ");
         k += 1;
       }
-      html.push("</p></div>");
+      row.append(meta, text);
+      rows.append(row);
     });
-    transcriptEl.innerHTML = utterances.length
-      ? html.join("")
-      : '<div class="empty">No transcript yet. The audio plays; the words appear here once the call is transcribed.</div>';
+    if (utterances.length) transcriptEl.replaceChildren(rows);
+    else {
+      transcriptEl.replaceChildren(
+        element("div", "empty", "No transcript yet. The audio plays; the words appear here once the call is transcribed.")
+      );
+    }
     wordEls = Array.from(transcriptEl.querySelectorAll(".w"));
     utteranceEls = Array.from(transcriptEl.querySelectorAll(".utt"));
     activeWord = -1;
@@ -176,12 +187,19 @@
   }
 
   function buildLegend() {
-    const items = speakers.map(function (s) {
-      return '<span><span class="sw" style="background:' + s.color + '"></span>' + escapeHtml(s.name) + "</span>";
-    });
-    items.push('<span><span class="low">word</span> unsure (&lt; ' + Math.round(LOW_CONFIDENCE * 100) + "%)</span>");
-    if (markers.length) items.push('<span><span class="sw" style="background:#e4572e"></span>comment</span>');
-    legend.innerHTML = items.join("");
+    function swatched(color, label) {
+      const entry = element("span");
+      const swatch = element("span", "sw");
+      swatch.style.background = color;
+      entry.append(swatch, label);
+      return entry;
+    }
+    const items = speakers.map(function (s) { return swatched(s.color, s.name); });
+    const unsure = element("span");
+    unsure.append(element("span", "low", "word"), " unsure (< " + Math.round(LOW_CONFIDENCE * 100) + "%)");
+    items.push(unsure);
+    if (markers.length) items.push(swatched("#e4572e", "comment"));
+    legend.replaceChildren(...items);
   }
 
   /** The index of the last value <= t in a sorted array, or -1. */

@@ -16,6 +16,13 @@ from storage.audit import list_audit, verify_audit_chain
 from storage.blobs import BlobStore
 from storage.db import Database, read_scope
 from storage.errors import InvalidValue, PermissionDenied
+from storage.limits import (
+    COMMENT_MAX_CHARS,
+    FORM_NAME_MAX_CHARS,
+    QUESTION_MAX_CHARS,
+    SECTION_TITLE_MAX_CHARS,
+    SPEAKER_NAME_MAX_CHARS,
+)
 from storage.models import AuditEntry, Recording, Thread
 from storage.quality import (
     AnswerInput,
@@ -436,3 +443,48 @@ def test_only_reviewers_correct_speakers_and_it_is_audited(
         "role": "customer",
         "name": "Emma",
     }
+
+
+# --- length limits ------------------------------------------------------------------------------
+
+
+def test_texts_over_their_limit_are_refused_and_nothing_changes(
+    db: Database, people: dict[str, Principal], calls: dict[str, int]
+) -> None:
+    """A pasted 20,000-character text once flooded every reviewer's panel; now each service says the
+    limit the page's input also enforces, and stores nothing."""
+    coach, agent, admin = people["coach"], people["agent"], people["admin"]
+    flood = "x" * 20_000
+    with pytest.raises(InvalidValue, match="20,000 characters long; at most 2,000"):
+        add_call_comment(db, coach, calls["emma"], 1.0, flood)
+    add_call_comment(db, coach, calls["emma"], 1.0, "y" * COMMENT_MAX_CHARS)  # the limit itself is fine
+    assert [len(c.text) for c in list_call_comments(db, coach, calls["emma"])] == [COMMENT_MAX_CHARS]
+
+    for sections, name in [
+        (SECTIONS, "n" * (FORM_NAME_MAX_CHARS + 1)),
+        ((SectionSpec("t" * (SECTION_TITLE_MAX_CHARS + 1), SECTIONS[0].questions),), "Form"),
+        ((SectionSpec("Opening", (QuestionSpec("q" * (QUESTION_MAX_CHARS + 1)),)),), "Form"),
+    ]:
+        with pytest.raises(InvalidValue, match="characters long; at most"):
+            create_form(db, admin, name, sections)
+    assert list_forms(db, admin, include_inactive=True) == []
+
+    form = _form(db, people)
+    draft = start_evaluation(db, coach, calls["emma"], form.id)
+    question = form.sections[0].questions[0].id
+    assert question is not None
+    with pytest.raises(InvalidValue, match="at most 2,000"):
+        save_answers(db, coach, draft.summary.id, {question: AnswerInput("yes", flood)})
+    assert get_evaluation(db, coach, draft.summary.id).answers == {}
+    save_answers(db, coach, draft.summary.id, _answers(form, "yes", "2", "yes", "no"))
+    submit_evaluation(db, coach, draft.summary.id)
+    with pytest.raises(InvalidValue, match="at most 2,000"):
+        dispute_evaluation(db, agent, draft.summary.id, flood)
+    assert get_evaluation(db, agent, draft.summary.id).summary.status == "submitted"
+
+    label = guarded.view_transcript(db, coach, calls["emma"]).speakers[0].label
+    with pytest.raises(InvalidValue, match=f"speaker {label} is 101 characters long; at most 100"):
+        guarded.correct_speaker(
+            db, coach, calls["emma"], label, "customer", "e" * (SPEAKER_NAME_MAX_CHARS + 1)
+        )
+    assert guarded.view_transcript(db, coach, calls["emma"]).speakers[0].display_name is None

@@ -1,0 +1,38 @@
+"""How outside text is put on a page (the browser test shows it stays text; this pins the rules)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from review_app.safe_text import md, snippet_md
+from storage.search import HIGHLIGHT_END, HIGHLIGHT_START
+
+REVIEW_APP = Path(__file__).resolve().parents[2] / "review_app"
+
+
+def test_markdown_syntax_is_escaped_and_names_stay_on_one_line() -> None:
+    assert md("Emma de Vries") == "Emma de Vries"
+    assert md("![i](http://e.example/i.png)") == "\\!\\[i\\]\\(http\\:\u2060\\/\\/e\\.example\\/i\\.png\\)"
+    assert md("<b>:red[x]</b> $1") == "\\<b\\>\\:red\\[x\\]\\<\\/b\\> \\$1"
+    assert md("  # Title\n- item  ") == "\\# Title \\- item"
+    assert md("see www.e.example") == "see www\u2060\\.e\\.example"  # no bare link either
+
+
+def test_snippets_highlight_the_matches_and_escape_the_rest() -> None:
+    snippet = f"my {HIGHLIGHT_START}refund{HIGHLIGHT_END}, <img src=x> {HIGHLIGHT_START}*now*{HIGHLIGHT_END}"
+    assert snippet_md(snippet) == (
+        "my :orange-background[refund]\\, \\<img src\\=x\\> :orange-background[\\*now\\*]"
+    )
+
+
+def test_no_page_hands_text_to_html() -> None:
+    """Data is put on pages through safe_text only: no page renders raw HTML at all."""
+    raw_html = []
+    for path in REVIEW_APP.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.keyword) and node.arg == "unsafe_allow_html":
+                raw_html.append(f"{path.relative_to(REVIEW_APP)}:{node.lineno} unsafe_allow_html")
+            if isinstance(node, ast.Attribute) and node.attr == "html":  # st.html, components.html
+                raw_html.append(f"{path.relative_to(REVIEW_APP)}:{node.lineno} .html")
+    assert raw_html == []
