@@ -298,7 +298,7 @@ def test_sign_in_page_throttles_guessing(app_data: AppData) -> None:
         at.button[0].click()
         at.run()
     assert [e.value for e in at.error] == [
-        "Sign-in failed: too many failed sign-ins; try again in 15 minutes."
+        f"Sign-in failed: {md('too many failed sign-ins; try again in 15 minutes')}."
     ]
     assert "principal" not in at.session_state
 
