@@ -7,7 +7,8 @@ Four shapes are read; each file holds one of them, and ``format`` says which.
     {
       "conversations": [
         {
-          "id": "wa-2024-0517-001",        # required; unique within the exporting tool
+          "id": "wa-2024-0517-001",        # required; unique within the exporting tool (and account)
+          "account": "shop-nl",            # optional: the account (tenant) ids are unique within
           "channel": "whatsapp",           # chat | whatsapp | messenger | sms | ...; default "chat"
           "subject": "Meter swap",         # optional
           "customer": {                    # all optional; they link the conversation to a customer
@@ -41,15 +42,17 @@ from ``GET .../conversations/{id}/messages`` (``message_type`` 0 incoming, 1 out
 The file is a list of them or the API's ``{"payload": [...]}`` / ``{"data": {"payload": [...]}}``.
 Shape followed: Chatwoot's swagger (``message_detailed.yml``) and its conversation and message
 jbuilder views. ``identifier`` is Chatwoot's "identifier in an external system", so it is read as
-a customer number.
+a customer number. Conversation numbers count up per account, so ``account_id`` is part of the key.
 
 ``zendesk``: ``{"tickets": [...], "users": [...]}`` as ``GET /api/v2/tickets.json?include=users``
 returns it, each ticket with a ``comments`` list from ``GET /api/v2/tickets/{id}/comments.json``
 (``author_id``, ``public``, ``plain_body``/``body``/``html_body``, ``created_at`` ISO 8601,
 ``attachments`` with ``file_name``, ``size``, ``content_type``). The ticket's ``via.channel`` names
 the channel, its ``requester_id`` the customer. A comment by the requester or by any user whose
-``role`` is ``end-user`` is inbound, every other comment outbound. Shape followed: Zendesk's
-Ticket Comments and Tickets API reference.
+``role`` is ``end-user`` is inbound, every other comment outbound. Ticket ids count up per account
+(every account's ticket 1 is Zendesk's sample ticket), so the host of the ticket's ``url``
+(``acme.zendesk.com``) is part of the key. Shape followed: Zendesk's Ticket Comments and Tickets
+API reference.
 
 ``trengo``: tickets as ``GET /api/v2/tickets`` returns them (``{"data": [...]}`` or a list:
 ``id``, ``subject``, ``contact`` with ``name``/``full_name``, ``phone``, ``email``, ``channel.type``
@@ -58,7 +61,8 @@ such as ``WA_BUSINESS``, ``CHAT``, ``SMS``, ``EMAIL``, ``agent``), each with ``m
 ``body_type``, ``created_at`` as "YYYY-MM-DD HH:MM:SS" in UTC, ``attachments``). Shape followed:
 Trengo's API reference and webhook payload docs, and message/ticket responses as a public Trengo
 client records them. The attachment fields (``client_name`` or ``file_name``, ``size``) are the
-least certain part and are read leniently.
+least certain part and are read leniently. Ticket ids are numbered across all of Trengo, not per
+company, so the id alone is the key.
 
 In every format: unknown fields are ignored; internal notes, private comments and activity
 messages ("conversation resolved") are not customer contact and are skipped without a problem;
@@ -225,6 +229,7 @@ def _generic_thread(conversation: Any) -> tuple[ImportedThread, _Skipped]:
         channel=channel,
         provider="generic",
         provider_id=thread_id,
+        provider_account=_text(record, "account") or "",
         subject=_text(record, "subject"),
         identities=identities,
         customer_name=_text(customer, "name"),
@@ -295,6 +300,7 @@ def _chatwoot_thread(conversation: Any) -> tuple[ImportedThread, _Skipped]:
         channel=channel,
         provider="chatwoot",
         provider_id=thread_id,
+        provider_account=_text(record, "account_id"),
         subject=None,
         identities=identities,
         customer_name=_text(contact, "name"),
@@ -355,6 +361,7 @@ def _zendesk_thread(entry: tuple[Any, dict[str, dict[str, Any]]]) -> tuple[Impor
         channel=channel,
         provider="zendesk",
         provider_id=thread_id,
+        provider_account=_host(_text(record, "url")),
         subject=_text(record, "subject"),
         identities=identities,
         customer_name=_text(requester, "name"),
@@ -430,6 +437,7 @@ def _trengo_thread(ticket: Any) -> tuple[ImportedThread, _Skipped]:
         channel=channel,
         provider="trengo",
         provider_id=thread_id,
+        provider_account="",
         subject=_text(record, "subject"),
         identities=identities,
         customer_name=customer_name,
@@ -500,6 +508,7 @@ def _thread(
     channel: str,
     provider: str,
     provider_id: str,
+    provider_account: str | None,
     subject: str | None,
     identities: tuple[IdentityRef, ...],
     customer_name: str | None,
@@ -512,6 +521,7 @@ def _thread(
         channel=channel,
         provider=provider,
         provider_id=provider_id,
+        provider_account=provider_account,
         subject=subject,
         customer_identities=identities,
         customer_name=customer_name,
@@ -611,6 +621,11 @@ def _size(value: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         return None
     return value
+
+
+def _host(url: str | None) -> str | None:
+    """The account a Zendesk ticket belongs to: its API url's host (``acme.zendesk.com``)."""
+    return (urlparse(url).hostname or None) if url else None
 
 
 def _file_name(url: str | None) -> str | None:

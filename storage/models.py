@@ -84,10 +84,13 @@ class Agent(Base):
 
 
 class Thread(Base):
-    """One conversation on one channel. ``(channel, provider, provider_id)`` makes re-import idempotent."""
+    """One conversation on one channel. ``(channel, provider, provider_account, provider_id)`` makes
+    re-import idempotent: many tools number conversations per account, so the id alone is not the key.
+    ``provider_account`` is "" where the tool's ids are unique across accounts, or (before 0008, or
+    from an export that does not name its account) where the account is not known."""
 
     __tablename__ = "threads"
-    __table_args__ = (UniqueConstraint("channel", "provider", "provider_id"),)
+    __table_args__ = (UniqueConstraint("channel", "provider", "provider_account", "provider_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
@@ -95,6 +98,7 @@ class Thread(Base):
     channel: Mapped[str] = mapped_column(String(32))  # call | chat | email | whatsapp | sms | ...
     provider: Mapped[str] = mapped_column(String(64))  # e.g. "earshot" (sha256), "asterisk", "chatwoot"
     provider_id: Mapped[str] = mapped_column(String(255))
+    provider_account: Mapped[str] = mapped_column(String(255), default="", server_default="")
     subject: Mapped[str | None] = mapped_column(String(500))
     direction: Mapped[str | None] = mapped_column(String(16))  # inbound | outbound | internal
     started_at: Mapped[datetime | None] = mapped_column(index=True)
