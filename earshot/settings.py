@@ -51,6 +51,9 @@ class Settings:
     # The organisation's e-mail addresses or "@domain"s: mail from them is outbound (an agent's).
     own_addresses: tuple[str, ...] = ()
     timezone: str = "UTC"  # for call times written without an offset
+    # For chat export times written without an offset; unset: the format's own (Trengo writes
+    # Europe/Amsterdam wall-clock time, the others UTC).
+    chat_timezone: str | None = None
     max_attempts: int = 3
     job_stale_after_s: int = 600  # a running job whose worker sent no heartbeat this long is retried
     max_audio_seconds: float = 4 * 3600

@@ -58,25 +58,28 @@ API reference.
 ``id``, ``subject``, ``contact`` with ``name``/``full_name``, ``phone``, ``email``, ``channel.type``
 such as ``WA_BUSINESS``, ``CHAT``, ``SMS``, ``EMAIL``, ``agent``), each with ``messages`` from
 ``GET /api/v2/tickets/{id}/messages`` (``type`` INBOUND / OUTBOUND / NOTE, ``message``,
-``body_type``, ``created_at`` as "YYYY-MM-DD HH:MM:SS" in UTC, ``attachments``). Shape followed:
-Trengo's API reference and webhook payload docs, and message/ticket responses as a public Trengo
-client records them. The attachment fields (``client_name`` or ``file_name``, ``size``) are the
-least certain part and are read leniently. Ticket ids are numbered across all of Trengo, not per
-company, so the id alone is the key.
+``body_type``, ``created_at`` as "YYYY-MM-DD HH:MM:SS" Amsterdam wall-clock time,
+``attachments``). Shape followed: Trengo's API reference and webhook payload docs, and
+message/ticket responses as a public Trengo client records them. The attachment fields
+(``client_name`` or ``file_name``, ``size``) are the least certain part and are read leniently.
+Ticket ids are numbered across all of Trengo, not per company, so the id alone is the key.
 
 In every format: unknown fields are ignored; internal notes, private comments and activity
 messages ("conversation resolved") are not customer contact and are skipped without a problem;
 a conversation or message without its id, or with a time or direction that cannot be read,
-becomes an ``ImportProblem`` and the rest of the file goes on; times end up in UTC.
+becomes an ``ImportProblem`` and the rest of the file goes on; times end up in UTC. A time without
+an offset is wall-clock time in the zone ``read_chat`` is given, else in the format's own (UTC, but
+Europe/Amsterdam for Trengo).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from urllib.parse import unquote, urlparse
+from zoneinfo import ZoneInfo
 
 from recorder.html_text import html_to_text
 from recorder.instants import InstantError, from_unix, parse_iso
@@ -139,9 +142,13 @@ class _Skip(Exception):
     """One conversation or message that cannot be imported; the reason becomes an ImportProblem."""
 
 
-def read_chat(paths: Sequence[Path], format: ChatFormat) -> ImportBatch:
+def read_chat(paths: Sequence[Path], format: ChatFormat, wall_clock: tzinfo | None = None) -> ImportBatch:
+    """Every conversation of every file; ``wall_clock`` is the zone of times written without an
+    offset (None: the format's own, see ``_Reader``)."""
     if format not in _READERS:
         raise UnknownChatFormat(f"unknown chat format {format!r} (expected one of {', '.join(_READERS)})")
+    reader = _READERS[format]
+    zone = wall_clock or reader.wall_clock
     threads: list[ImportedThread] = []
     problems: list[ImportProblem] = []
     for path in paths:
@@ -152,13 +159,13 @@ def read_chat(paths: Sequence[Path], format: ChatFormat) -> ImportBatch:
             problems.append(ImportProblem(source, None, exc.reason))
             continue
         try:
-            conversations = _READERS[format].conversations(data)
+            conversations = reader.conversations(data)
         except _Skip as exc:
             problems.append(ImportProblem(source, None, f"not a {format} export: {exc}"))
             continue
         for item, conversation in conversations:
             try:
-                thread, skipped = _READERS[format].thread(conversation)
+                thread, skipped = reader.thread(conversation, zone)
             except _Skip as exc:
                 problems.append(ImportProblem(source, item, str(exc)))
                 continue
@@ -173,22 +180,25 @@ _Skipped = list[tuple[str, str]]  # (message, reason) for messages left out of a
 
 
 class _Reader:
-    """How one export format lists its conversations and turns one into a thread."""
+    """How one export format lists its conversations and turns one into a thread, and the zone of
+    the wall-clock times it writes without an offset."""
 
     def __init__(
         self,
         conversations: Callable[[Any], list[tuple[str, Any]]],  # (how problems name it, the conversation)
-        thread: Callable[[Any], tuple[ImportedThread, _Skipped]],
+        thread: Callable[[Any, tzinfo], tuple[ImportedThread, _Skipped]],
+        wall_clock: tzinfo = UTC,
     ) -> None:
         self.conversations = conversations
         self.thread = thread
+        self.wall_clock = wall_clock
 
 
 def _generic_conversations(data: Any) -> list[tuple[str, Any]]:
     return _labelled(_list_at(data, "conversations"), "conversation")
 
 
-def _generic_thread(conversation: Any) -> tuple[ImportedThread, _Skipped]:
+def _generic_thread(conversation: Any, zone: tzinfo) -> tuple[ImportedThread, _Skipped]:
     record = _object(conversation, "conversation")
     thread_id = _required_id(record, "id", "conversation")
     channel = _text(record, "channel") or "chat"
@@ -203,9 +213,10 @@ def _generic_thread(conversation: Any) -> tuple[ImportedThread, _Skipped]:
 
     def message(raw: Any) -> ImportedMessage | None:
         item = _object(raw, "message")
-        direction = _text(item, "direction")
-        if direction not in ("inbound", "outbound"):
-            raise _Skip(f"direction {direction!r} is not inbound or outbound")
+        written = _text(item, "direction")
+        if written not in ("inbound", "outbound"):
+            raise _Skip(f"direction {written!r} is not inbound or outbound")
+        direction = cast(MessageDirection, written)
         attachments = tuple(
             Attachment(
                 name=_text(a, "name") or "unnamed",
@@ -219,7 +230,7 @@ def _generic_thread(conversation: Any) -> tuple[ImportedThread, _Skipped]:
             direction=direction,
             author=_text(item, "author"),
             identities=identities if direction == "inbound" else (),
-            sent_at=_required_time(item, "sent_at"),
+            sent_at=_required_time(item, "sent_at", zone),
             body=_text(item, "text") or "",
             attachments=attachments,
         )
@@ -245,7 +256,7 @@ def _chatwoot_conversations(data: Any) -> list[tuple[str, Any]]:
     return _labelled(data if isinstance(data, list) else _list_at(data, "payload"), "conversation")
 
 
-def _chatwoot_thread(conversation: Any) -> tuple[ImportedThread, _Skipped]:
+def _chatwoot_thread(conversation: Any, zone: tzinfo) -> tuple[ImportedThread, _Skipped]:
     record = _object(conversation, "conversation")
     thread_id = _required_id(record, "id", "conversation")
     meta = _object(record.get("meta") or {}, "meta")
@@ -289,7 +300,7 @@ def _chatwoot_thread(conversation: Any) -> tuple[ImportedThread, _Skipped]:
             direction=direction,
             author=_text(sender, "name"),
             identities=author_ids if direction == "inbound" else (),
-            sent_at=_required_time(item, "created_at"),
+            sent_at=_required_time(item, "created_at", zone),
             body=_text(item, "content") or "",
             attachments=attachments,
         )
@@ -305,7 +316,7 @@ def _chatwoot_thread(conversation: Any) -> tuple[ImportedThread, _Skipped]:
         identities=identities,
         customer_name=_text(contact, "name"),
         agent=agent or _first_outbound_author(messages),
-        created_at=_time(record.get("created_at"), "created_at"),
+        created_at=_time(record.get("created_at"), "created_at", zone),
         messages=messages,
     ), skipped
 
@@ -317,7 +328,9 @@ def _zendesk_conversations(data: Any) -> list[tuple[str, Any]]:
     return [(label, (ticket, users)) for label, ticket in _labelled(tickets, "ticket")]
 
 
-def _zendesk_thread(entry: tuple[Any, dict[str, dict[str, Any]]]) -> tuple[ImportedThread, _Skipped]:
+def _zendesk_thread(
+    entry: tuple[Any, dict[str, dict[str, Any]]], zone: tzinfo
+) -> tuple[ImportedThread, _Skipped]:
     ticket, users = entry
     record = _object(ticket, "ticket")
     thread_id = _required_id(record, "id", "ticket")
@@ -344,7 +357,7 @@ def _zendesk_thread(entry: tuple[Any, dict[str, dict[str, Any]]]) -> tuple[Impor
             direction="inbound" if inbound else "outbound",
             author=_text(author, "name"),
             identities=_zendesk_identities(author, channel) if inbound else (),
-            sent_at=_required_time(item, "created_at"),
+            sent_at=_required_time(item, "created_at", zone),
             body=body,
             attachments=tuple(
                 Attachment(
@@ -366,7 +379,7 @@ def _zendesk_thread(entry: tuple[Any, dict[str, dict[str, Any]]]) -> tuple[Impor
         identities=identities,
         customer_name=_text(requester, "name"),
         agent=_text(assignee, "name") or _first_outbound_author(messages),
-        created_at=_time(record.get("created_at"), "created_at"),
+        created_at=_time(record.get("created_at"), "created_at", zone),
         messages=messages,
     ), skipped
 
@@ -384,7 +397,7 @@ def _trengo_conversations(data: Any) -> list[tuple[str, Any]]:
     return _labelled(data if isinstance(data, list) else _list_at(data, "data"), "ticket")
 
 
-def _trengo_thread(ticket: Any) -> tuple[ImportedThread, _Skipped]:
+def _trengo_thread(ticket: Any, zone: tzinfo) -> tuple[ImportedThread, _Skipped]:
     record = _object(ticket, "ticket")
     thread_id = _required_id(record, "id", "ticket")
     channel_info = record.get("channel") if isinstance(record.get("channel"), dict) else {}
@@ -418,7 +431,7 @@ def _trengo_thread(ticket: Any) -> tuple[ImportedThread, _Skipped]:
             direction="inbound" if kind == "INBOUND" else "outbound",
             author=customer_name if kind == "INBOUND" else agent_name,
             identities=identities if kind == "INBOUND" else (),
-            sent_at=_required_time(item, "created_at"),
+            sent_at=_required_time(item, "created_at", zone),
             body=text,
             attachments=tuple(
                 Attachment(
@@ -442,7 +455,7 @@ def _trengo_thread(ticket: Any) -> tuple[ImportedThread, _Skipped]:
         identities=identities,
         customer_name=customer_name,
         agent=agent_name or _first_outbound_author(messages),
-        created_at=_time(record.get("created_at"), "created_at"),
+        created_at=_time(record.get("created_at"), "created_at", zone),
         messages=messages,
     ), skipped
 
@@ -451,7 +464,9 @@ _READERS: dict[str, _Reader] = {
     "generic": _Reader(_generic_conversations, _generic_thread),
     "chatwoot": _Reader(_chatwoot_conversations, _chatwoot_thread),
     "zendesk": _Reader(_zendesk_conversations, _zendesk_thread),
-    "trengo": _Reader(_trengo_conversations, _trengo_thread),
+    # Trengo writes message times as Amsterdam wall-clock time (it is a Dutch service; the same
+    # export gives tickets' times in ISO UTC, an hour or two earlier).
+    "trengo": _Reader(_trengo_conversations, _trengo_thread, ZoneInfo("Europe/Amsterdam")),
 }
 
 
@@ -595,21 +610,21 @@ def _required_id(obj: dict[str, Any], key: str, what: str) -> str:
     return value
 
 
-def _required_time(obj: dict[str, Any], key: str) -> datetime:
-    moment = _time(obj.get(key), key)
+def _required_time(obj: dict[str, Any], key: str, zone: tzinfo) -> datetime:
+    moment = _time(obj.get(key), key, zone)
     if moment is None:
         raise _Skip(f"no {key!r} time")
     return moment
 
 
-def _time(value: Any, key: str) -> datetime | None:
-    """ISO 8601 text or Unix seconds, in UTC; a time without an offset is taken as UTC."""
+def _time(value: Any, key: str, zone: tzinfo) -> datetime | None:
+    """ISO 8601 text or Unix seconds, in UTC; a time without an offset is wall-clock time in ``zone``."""
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise _Skip(f"{key}: expected an ISO 8601 time, got {_json_type(value)}")
     try:
-        return parse_iso(value) if isinstance(value, str) else from_unix(value)
+        return parse_iso(value, zone) if isinstance(value, str) else from_unix(value)
     except InstantError as exc:
         raise _Skip(f"{key}: {exc}") from exc
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -132,9 +133,23 @@ def test_trengo_export() -> None:
     assert ticket.customer_identities == (IdentityRef("phone", "+31687654321"),)
     question, answer = ticket.messages  # the NOTE is left out
     assert (question.direction, question.author) == ("inbound", "Piet Bakker")
-    assert question.sent_at == datetime(2024, 5, 23, 10, 24, 40, tzinfo=UTC)
+    # "2024-05-23 10:24:40" is Amsterdam summer time: the ticket's own ISO UTC time is the same instant.
+    assert question.sent_at == ticket.started_at == datetime(2024, 5, 23, 8, 24, 40, tzinfo=UTC)
+    assert answer.sent_at == datetime(2024, 5, 23, 8, 29, 15, tzinfo=UTC)
     assert answer.body == "Goedemorgen Piet,\n\nHet nieuwe bedrag is € 142 per maand, de brief volgt."
     assert answer.attachments == (Attachment("jaaroverzicht-2024.pdf", 183422, "application/pdf"),)
+
+
+def test_trengo_times_are_amsterdam_wall_clock_in_winter_too_unless_told_otherwise(tmp_path: Path) -> None:
+    def winter(data: Any) -> None:
+        for message in data["data"][0]["messages"]["data"]:
+            message["created_at"] = message["created_at"].replace("2024-05-23", "2024-01-10")
+
+    path = damaged(tmp_path, "trengo", winter)
+    (ticket,) = read_chat([path], "trengo").threads
+    assert ticket.messages[0].sent_at == datetime(2024, 1, 10, 9, 24, 40, tzinfo=UTC)  # CET: one hour
+    (told,) = read_chat([path], "trengo", ZoneInfo("Europe/London")).threads
+    assert told.messages[0].sent_at == datetime(2024, 1, 10, 10, 24, 40, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("format", FILES)
