@@ -48,8 +48,12 @@ a customer number. Conversation numbers count up per account, so ``account_id`` 
 returns it, each ticket with a ``comments`` list from ``GET /api/v2/tickets/{id}/comments.json``
 (``author_id``, ``public``, ``plain_body``/``body``/``html_body``, ``created_at`` ISO 8601,
 ``attachments`` with ``file_name``, ``size``, ``content_type``). The ticket's ``via.channel`` names
-the channel, its ``requester_id`` the customer. A comment by the requester or by any user whose
-``role`` is ``end-user`` is inbound, every other comment outbound. Ticket ids count up per account
+the channel (sources that are no channel, such as ``web``, ``api`` or ``sample_ticket``, give
+"ticket"), its ``requester_id`` the customer: without the requester among the users, the sender
+of a mail ticket (``via.source.from``), else no customer, with a note either way; a requester who
+is an agent or admin is no customer. A comment by an ``agent`` or ``admin`` (or, not among the
+users, by the assignee) is outbound; any other, inbound, with a note when its author is unknown.
+Ticket ids count up per account
 (every account's ticket 1 is Zendesk's sample ticket), so the host of the ticket's ``url``
 (``acme.zendesk.com``) is part of the key. Shape followed: Zendesk's Ticket Comments and Tickets
 API reference.
@@ -75,6 +79,7 @@ Europe/Amsterdam for Trengo).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -108,6 +113,8 @@ CHATWOOT_CHANNELS = {
     "Channel::Email": "email",
     "Channel::Api": "api",
 }
+# ``via.channel`` values that are channels; the others name how a ticket was made (web form, api,
+# a trigger's rule, Zendesk's sample_ticket, ...) and are read as a plain "ticket".
 ZENDESK_CHANNELS = {
     "native_messaging": "chat",
     "messaging": "chat",
@@ -118,7 +125,13 @@ ZENDESK_CHANNELS = {
     "sms": "sms",
     "text": "sms",
     "email": "email",
+    "voice": "voice",
+    "twitter": "twitter",
+    "instagram_dm": "instagram",
+    "line": "line",
+    "telegram": "telegram",
 }
+ZENDESK_STAFF = ("agent", "admin")
 TRENGO_CHANNELS = {
     "WA_BUSINESS": "whatsapp",
     "WHATSAPP": "whatsapp",
@@ -165,18 +178,32 @@ def read_chat(paths: Sequence[Path], format: ChatFormat, wall_clock: tzinfo | No
             continue
         for item, conversation in conversations:
             try:
-                thread, skipped = reader.thread(conversation, zone)
+                thread, notes = reader.thread(conversation, zone)
             except _Skip as exc:
                 problems.append(ImportProblem(source, item, str(exc)))
                 continue
             threads.append(thread)
-            problems.extend(ImportProblem(source, f"{item} {what}", reason) for what, reason in skipped)
+            problems.extend(
+                ImportProblem(source, f"{item} {note.part}".strip(), note.reason, note.imported)
+                for note in notes
+            )
     return ImportBatch(threads=tuple(threads), problems=tuple(problems))
 
 
 # --- one reader per format -------------------------------------------------------------------
 
-_Skipped = list[tuple[str, str]]  # (message, reason) for messages left out of a thread
+
+@dataclass(frozen=True)
+class _Note:
+    """A message left out of a thread (``imported`` False), or what was guessed or missing in a
+    conversation imported anyway; it becomes an ImportProblem naming the conversation and ``part``."""
+
+    part: str  # "message 31002", or "" for the conversation itself
+    reason: str
+    imported: bool = False
+
+
+_Notes = list[_Note]
 
 
 class _Reader:
@@ -186,7 +213,7 @@ class _Reader:
     def __init__(
         self,
         conversations: Callable[[Any], list[tuple[str, Any]]],  # (how problems name it, the conversation)
-        thread: Callable[[Any, tzinfo], tuple[ImportedThread, _Skipped]],
+        thread: Callable[[Any, tzinfo], tuple[ImportedThread, _Notes]],
         wall_clock: tzinfo = UTC,
     ) -> None:
         self.conversations = conversations
@@ -198,7 +225,7 @@ def _generic_conversations(data: Any) -> list[tuple[str, Any]]:
     return _labelled(_list_at(data, "conversations"), "conversation")
 
 
-def _generic_thread(conversation: Any, zone: tzinfo) -> tuple[ImportedThread, _Skipped]:
+def _generic_thread(conversation: Any, zone: tzinfo) -> tuple[ImportedThread, _Notes]:
     record = _object(conversation, "conversation")
     thread_id = _required_id(record, "id", "conversation")
     channel = _text(record, "channel") or "chat"
@@ -256,7 +283,7 @@ def _chatwoot_conversations(data: Any) -> list[tuple[str, Any]]:
     return _labelled(data if isinstance(data, list) else _list_at(data, "payload"), "conversation")
 
 
-def _chatwoot_thread(conversation: Any, zone: tzinfo) -> tuple[ImportedThread, _Skipped]:
+def _chatwoot_thread(conversation: Any, zone: tzinfo) -> tuple[ImportedThread, _Notes]:
     record = _object(conversation, "conversation")
     thread_id = _required_id(record, "id", "conversation")
     meta = _object(record.get("meta") or {}, "meta")
@@ -283,7 +310,7 @@ def _chatwoot_thread(conversation: Any, zone: tzinfo) -> tuple[ImportedThread, _
         if kind not in (0, 1, 3):
             raise _Skip(f"message_type {kind!r} is not 0, 1, 2 or 3")
         direction: MessageDirection = "inbound" if kind == 0 else "outbound"
-        sender = item.get("sender") if isinstance(item.get("sender"), dict) else {}
+        sender = _member(item, "sender")
         attachments = tuple(
             Attachment(
                 name=_file_name(_text(a, "data_url")) or _text(a, "file_type") or "file",
@@ -330,26 +357,38 @@ def _zendesk_conversations(data: Any) -> list[tuple[str, Any]]:
 
 def _zendesk_thread(
     entry: tuple[Any, dict[str, dict[str, Any]]], zone: tzinfo
-) -> tuple[ImportedThread, _Skipped]:
+) -> tuple[ImportedThread, _Notes]:
     ticket, users = entry
     record = _object(ticket, "ticket")
     thread_id = _required_id(record, "id", "ticket")
-    via = record.get("via") if isinstance(record.get("via"), dict) else {}
-    via_channel = (_text(via, "channel") or "web").lower()
-    channel = ZENDESK_CHANNELS.get(via_channel, via_channel)
-    requester_id = str(record.get("requester_id"))
-    requester = users.get(requester_id, {})
-    identities = _zendesk_identities(requester, channel)
-    assignee = users.get(str(record.get("assignee_id")), {})
+    via = _member(record, "via")
+    channel = ZENDESK_CHANNELS.get((_text(via, "channel") or "").lower(), "ticket")
+    requester_id = _text(record, "requester_id")
+    assignee_id = _text(record, "assignee_id")
+    requester, notes = _zendesk_requester(users, requester_id, via)
+    customer = requester if requester.get("role") not in ZENDESK_STAFF else {}
 
     def message(raw: Any) -> ImportedMessage | None:
         item = _object(raw, "comment")
         message_id = _required_id(item, "id", "comment")
         if item.get("public") is False:  # internal note
             return None
-        author_id = str(item.get("author_id"))
-        author = users.get(author_id, {})
-        inbound = author_id == requester_id or author.get("role") == "end-user"
+        author_id = _text(item, "author_id")
+        author = requester if author_id == requester_id else users.get(author_id or "", {})
+        role = author.get("role")
+        if role in ZENDESK_STAFF or (not role and author_id == assignee_id):
+            inbound = False
+        else:
+            inbound = True
+            if not role and author_id != requester_id:
+                notes.append(
+                    _Note(
+                        f"comment {message_id}",
+                        f"author {author_id} is not among the export's users (export with include=users); "
+                        "taken as the customer's",
+                        imported=True,
+                    )
+                )
         html = _text(item, "html_body")
         body = _text(item, "plain_body") or _text(item, "body") or (html_to_text(html) if html else "")
         return _message(
@@ -370,18 +409,58 @@ def _zendesk_thread(
         )
 
     messages, skipped = _messages(record.get("comments"), message)
+    assignee = users.get(assignee_id or "", {})
     return _thread(
         channel=channel,
         provider="zendesk",
         provider_id=thread_id,
         provider_account=_host(_text(record, "url")),
         subject=_text(record, "subject"),
-        identities=identities,
-        customer_name=_text(requester, "name"),
+        identities=_zendesk_identities(customer, channel),
+        customer_name=_text(customer, "name"),
         agent=_text(assignee, "name") or _first_outbound_author(messages),
         created_at=_time(record.get("created_at"), "created_at", zone),
         messages=messages,
-    ), skipped
+    ), notes + skipped
+
+
+def _zendesk_requester(
+    users: dict[str, dict[str, Any]], requester_id: str | None, via: dict[str, Any]
+) -> tuple[dict[str, Any], _Notes]:
+    """The ticket's requester as a user record, and a note when the export does not hold them.
+
+    ``include=users`` sideloads the requester, but an export cut into pages or joined by hand can
+    lose them; then the sender of a mail ticket (``via.source.from``) still names the customer.
+    A requester who is an agent or admin (a ticket staff opened for themselves) is no customer."""
+    requester = users.get(requester_id or "")
+    if requester is not None:
+        notes = []
+        if requester.get("role") in ZENDESK_STAFF:
+            notes.append(
+                _Note("", f"requester {requester_id} is {requester['role']}, not a customer", imported=True)
+            )
+        return requester, notes
+    source = _member(via, "source")
+    sender = _member(source, "from")
+    address = _text(sender, "address")
+    if address:
+        found = {"email": address, "name": _text(sender, "name"), "role": "end-user"}
+        return found, [
+            _Note(
+                "",
+                f"requester {requester_id} is not among the export's users; the customer is the "
+                f"ticket's sender {address}",
+                imported=True,
+            )
+        ]
+    return {}, [
+        _Note(
+            "",
+            f"requester {requester_id} is not among the export's users (export with include=users); "
+            "the ticket has no customer",
+            imported=True,
+        )
+    ]
 
 
 def _zendesk_identities(user: dict[str, Any], channel: str) -> tuple[IdentityRef, ...]:
@@ -397,13 +476,13 @@ def _trengo_conversations(data: Any) -> list[tuple[str, Any]]:
     return _labelled(data if isinstance(data, list) else _list_at(data, "data"), "ticket")
 
 
-def _trengo_thread(ticket: Any, zone: tzinfo) -> tuple[ImportedThread, _Skipped]:
+def _trengo_thread(ticket: Any, zone: tzinfo) -> tuple[ImportedThread, _Notes]:
     record = _object(ticket, "ticket")
     thread_id = _required_id(record, "id", "ticket")
-    channel_info = record.get("channel") if isinstance(record.get("channel"), dict) else {}
+    channel_info = _member(record, "channel")
     channel_type = (_text(channel_info, "type") or "").upper()
     channel = TRENGO_CHANNELS.get(channel_type) or channel_type.lower() or "chat"
-    contact = record.get("contact") if isinstance(record.get("contact"), dict) else {}
+    contact = _member(record, "contact")
     identities = _identities(phone=_text(contact, "phone"), email=_text(contact, "email"), channel=channel)
     customer_name = _text(contact, "full_name") or _text(contact, "name")
     raw_messages = record.get("messages")
@@ -475,20 +554,20 @@ _READERS: dict[str, _Reader] = {
 
 def _messages(
     raw: Any, read: Callable[[Any], ImportedMessage | None]
-) -> tuple[tuple[ImportedMessage, ...], _Skipped]:
+) -> tuple[tuple[ImportedMessage, ...], _Notes]:
     """Read every message; one that fails is reported and left out, the others stay."""
     if raw is None:
         raw = []
     if not isinstance(raw, list):
         raise _Skip(f"messages: expected a list, got {_json_type(raw)}")
     messages: list[ImportedMessage] = []
-    skipped: _Skipped = []
+    skipped: _Notes = []
     for index, item in enumerate(raw, start=1):
         try:
             message = read(item)
         except _Skip as exc:
             label = item.get("id") if isinstance(item, dict) and item.get("id") is not None else f"#{index}"
-            skipped.append((f"message {label}", str(exc)))
+            skipped.append(_Note(f"message {label}", str(exc)))
             continue
         if message is not None:
             messages.append(message)
@@ -579,6 +658,12 @@ def _object(value: Any, what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise _Skip(f"{what}: expected an object, got {_json_type(value)}")
     return value
+
+
+def _member(obj: dict[str, Any], key: str) -> dict[str, Any]:
+    """An optional object field; anything else there reads as an empty object, like a missing one."""
+    value = obj.get(key)
+    return value if isinstance(value, dict) else {}
 
 
 def _objects(value: Any) -> Iterator[dict[str, Any]]:

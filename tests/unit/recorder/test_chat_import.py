@@ -324,3 +324,81 @@ def test_a_file_in_the_wrong_format_says_so() -> None:
 def test_unknown_format_is_refused() -> None:
     with pytest.raises(UnknownChatFormat, match="unknown chat format 'intercom'"):
         read_chat([FILES["generic"]], "intercom")  # type: ignore[arg-type]
+
+
+def test_a_zendesk_requester_missing_from_the_users_is_the_mail_sender_and_is_reported(
+    tmp_path: Path,
+) -> None:
+    def drop_requester(data: Any) -> None:
+        data["users"] = [user for user in data["users"] if user["id"] != 9001]
+        data["tickets"][0]["via"] = {
+            "channel": "email",
+            "source": {
+                "from": {"address": "jan.visser@example.nl", "name": "Jan Visser"},
+                "to": {},
+                "rel": None,
+            },
+        }
+
+    batch = read_chat([damaged(tmp_path, "zendesk", drop_requester)], "zendesk")
+    (ticket,) = batch.threads
+    assert (ticket.customer_identities, ticket.customer_name) == (
+        (IdentityRef("email", "jan.visser@example.nl"),),
+        "Jan Visser",
+    )
+    assert [(m.direction, m.author) for m in ticket.messages] == [
+        ("inbound", "Jan Visser"),
+        ("outbound", "Sam Jansen"),
+    ]
+    [note] = batch.problems
+    assert (note.item, note.imported) == ("ticket 4512", True)
+    assert "requester 9001 is not among the export's users" in note.reason
+
+
+def test_a_zendesk_requester_nobody_names_leaves_no_customer_and_says_so(tmp_path: Path) -> None:
+    def drop_requester(data: Any) -> None:
+        data["users"] = [user for user in data["users"] if user["id"] != 9001]
+
+    batch = read_chat([damaged(tmp_path, "zendesk", drop_requester)], "zendesk")
+    (ticket,) = batch.threads
+    assert ticket.customer_identities == ()
+    [note] = batch.problems
+    assert note.imported and "the ticket has no customer" in note.reason
+
+
+def test_a_zendesk_comment_by_an_unknown_author_is_not_taken_for_the_company(tmp_path: Path) -> None:
+    def stranger(data: Any) -> None:
+        data["tickets"][0]["comments"][0]["author_id"] = 555
+
+    batch = read_chat([damaged(tmp_path, "zendesk", stranger)], "zendesk")
+    (ticket,) = batch.threads
+    assert [m.direction for m in ticket.messages] == ["inbound", "outbound"]
+    [note] = batch.problems
+    assert (note.item, note.imported) == ("ticket 4512 comment 31001", True)
+    assert "author 555 is not among the export's users" in note.reason
+
+
+def test_a_zendesk_admin_who_opened_the_ticket_is_no_customer(tmp_path: Path) -> None:
+    def admin_requester(data: Any) -> None:
+        data["tickets"][0]["requester_id"] = 7001
+        data["tickets"][0]["comments"][0]["author_id"] = 7001
+        data["users"][1]["role"] = "admin"
+
+    batch = read_chat([damaged(tmp_path, "zendesk", admin_requester)], "zendesk")
+    (ticket,) = batch.threads
+    assert (ticket.customer_identities, ticket.customer_name) == ((), None)
+    assert [(m.direction, m.author) for m in ticket.messages] == [("outbound", "Sam Jansen")] * 2
+    [note] = batch.problems
+    assert note.imported and "requester 7001 is admin, not a customer" in note.reason
+
+
+@pytest.mark.parametrize(
+    ("via", "channel"),
+    [("api", "ticket"), ("web", "ticket"), ("sample_ticket", "ticket"), ("email", "email")],
+)
+def test_a_zendesk_ticket_source_is_no_channel(tmp_path: Path, via: str, channel: str) -> None:
+    def made_by(data: Any) -> None:
+        data["tickets"][0]["via"]["channel"] = via
+
+    (ticket,) = read_chat([damaged(tmp_path, "zendesk", made_by)], "zendesk").threads
+    assert ticket.channel == channel
