@@ -66,7 +66,9 @@ def read_msg(path: Path) -> Mail | ImportProblem:
 def _read(msg: MSGFile, source: str) -> Mail | ImportProblem:
     # openMsg gives each kind of Outlook item its own class; only these two are e-mails.
     if not isinstance(msg, Message | MessageSigned):
-        kind = f"of class {msg.classType}" if msg.classType else "without a message class"
+        # Outlook stores some class names with their C string's terminating NUL.
+        message_class = (msg.classType or "").rstrip("\x00")
+        kind = f"of class {message_class}" if message_class else "without a message class"
         return ImportProblem(source, None, f"not an e-mail: an Outlook item {kind}")
     submitted = msg.props.date  # PidTagClientSubmitTime: when the sender sent it
     # A submit time means it was sent, whatever the flag says.

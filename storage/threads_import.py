@@ -58,6 +58,7 @@ def import_threads(
     warnings: list[str] = []
 
     def report(into: list[str], line: str) -> None:
+        line = clean(line)  # problems quote outside text (ids, names): no control character is shown
         into.append(line)
         on_problem(line)
 

@@ -268,6 +268,10 @@ UNREADABLE = "unreadable .msg file (damaged, truncated or not from Outlook): "
     [
         (lambda tmp: DRAFT, "an unsent draft: it never reached anyone"),
         (lambda tmp: outlook_item(tmp, "IPM.Contact"), "not an e-mail: an Outlook item of class IPM.Contact"),
+        (  # Outlook writes some class names with their C string's terminating NUL
+            lambda tmp: outlook_item(tmp, "IPM.StickyNote\x00"),
+            "not an e-mail: an Outlook item of class IPM.StickyNote",
+        ),
         (
             lambda tmp: outlook_item(tmp, "IPM.Appointment"),
             "not an e-mail: an Outlook item of class IPM.Appointment",
@@ -282,6 +286,7 @@ UNREADABLE = "unreadable .msg file (damaged, truncated or not from Outlook): "
     ids=[
         "draft",
         "contact",
+        "note-nul",
         "appointment",
         "no-sender",
         "x500-sender",
