@@ -210,6 +210,8 @@ def history(settings: Settings, who: str, limit: int | None, as_json: bool) -> N
                 f"(conversation {item.thread_id}, message {item.message_id})"
             )
             click.echo(f"    {item.author or '?'}: " + item.body.replace("\n", "\n    "))
+            if item.quoted:
+                click.echo("    quoted:\n      " + item.quoted.replace("\n", "\n      "))
             for a in item.attachments:
                 size = f", {a.size_bytes} bytes" if a.size_bytes is not None else ""
                 click.echo(f"    attachment: {a.name}{size}")

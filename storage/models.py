@@ -111,7 +111,8 @@ class Thread(Base):
 
 
 class Message(Base):
-    """A chat or e-mail message inside a thread."""
+    """A chat or e-mail message inside a thread: ``body`` is what it says new, ``quoted`` the earlier
+    mail it quotes (shown collapsed and searched too), kept where the thread does not hold it already."""
 
     __tablename__ = "messages"
     __table_args__ = (UniqueConstraint("thread_id", "provider_message_id"),)
@@ -123,6 +124,7 @@ class Message(Base):
     author: Mapped[str | None] = mapped_column(String(320))
     sent_at: Mapped[datetime | None] = mapped_column(index=True)
     body: Mapped[str] = mapped_column(Text)
+    quoted: Mapped[str | None] = mapped_column(Text)
 
     thread: Mapped[Thread] = relationship(back_populates="messages")
 

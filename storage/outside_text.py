@@ -129,6 +129,7 @@ def _message(message: ImportedMessage, notes: _Notes) -> ImportedMessage:
         author=notes.text(Message.author, message.author, f"{what}: author"),
         author_identities=tuple(_identity_ref(ref) for ref in message.author_identities),
         body=clean(message.body),
+        quoted=None if message.quoted is None else clean(message.quoted),
         attachments=tuple(
             Attachment(
                 name=notes.text(MessageAttachment.name, a.name, f"{what}: attachment name"),

@@ -22,6 +22,7 @@ from storage.customers import link_thread_customer, normalize_identities
 from storage.db import Database, session_scope
 from storage.models import Message, MessageAttachment, Thread, as_utc
 from storage.outside_text import clean, storable_key, storable_thread
+from storage.quotes import thread_text, unheld_quote
 from storage.services import _find_or_create_agent
 
 __all__ = ["ImportSummary", "import_threads"]
@@ -111,20 +112,21 @@ def _store(session: Session, thread: ImportedThread, default_region: str, label:
         row.subject = row.subject or thread.subject
         if row.agent_id is None:
             row.agent_id = _find_or_create_agent(session, thread.agent)
-    stored = (
-        {}
+    stored_rows = (
+        []
         if created
-        else {
-            key: distinguishing_facts(as_utc(sent_at), author)
-            for key, author, sent_at in session.execute(
-                select(Message.provider_message_id, Message.author, Message.sent_at).where(
-                    Message.thread_id == row.id
-                )
-            )
-        }
+        else session.execute(
+            select(
+                Message.provider_message_id, Message.author, Message.sent_at, Message.body, Message.quoted
+            ).where(Message.thread_id == row.id)
+        ).all()
     )
+    stored = {r.provider_message_id: distinguishing_facts(as_utc(r.sent_at), r.author) for r in stored_rows}
     new, reused = _new_messages(thread.messages, stored, label)
     if new:
+        held = thread_text(
+            [*(text for r in stored_rows for text in (r.body, r.quoted)), *(m.body for m in new)]
+        )
         ids = session.scalars(
             insert(Message).returning(Message.id, sort_by_parameter_order=True),
             [
@@ -135,6 +137,7 @@ def _store(session: Session, thread: ImportedThread, default_region: str, label:
                     "author": m.author,
                     "sent_at": m.sent_at,
                     "body": m.body,
+                    "quoted": unheld_quote(m.quoted, held),
                 }
                 for m in new
             ],
