@@ -28,6 +28,7 @@ from __future__ import annotations
 import codecs
 import email
 import mailbox
+import mimetypes
 import re
 from collections.abc import Collection, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -69,6 +70,13 @@ _FATAL_DEFECTS: dict[type[errors.MessageDefect], str] = {
 }
 # A missing closing boundary: every part was read, but the last may have been cut short. A cut in a
 # mailbox shows in its last line instead (see _read_mbox).
+# boundary=, name= or filename= with an unquoted value holding what a token may not (= / ? space ...),
+# in a Content-Type or Content-Disposition header line or a folded continuation of one.
+_UNQUOTED_PARAMETER = re.compile(
+    rb"(?im)^((?:(?:content-type|content-disposition):[^\r\n]*?;|[ \t][^\r\n]*?;|[ \t]+)"
+    rb"[ \t]*(?:boundary|name|filename)[ \t]*=[ \t]*)"
+    rb'(?![" \t])([^;\r\n]*?[=/?()<>@,:\\\[\] \t][^;\r\n]*?)(?=[ \t]*(?:;|\r?$))'
+)
 _ATTACHED_MAIL_TYPES = frozenset({"message/rfc822", "message/global"})
 _NO_CLOSING_BOUNDARY = "the closing MIME boundary is missing: the end of the mail may be cut off"
 
@@ -135,7 +143,7 @@ def _read_mbox(path: Path) -> Iterator[Mail | ImportProblem]:
 def _decode(raw: bytes, source: str, label: str | None, *, truncated: bool) -> Mail | ImportProblem:
     item = label
     try:
-        message = email.message_from_bytes(raw, _class=EmailMessage, policy=policy.default)
+        message = email.message_from_bytes(_quote_parameters(raw), _class=EmailMessage, policy=policy.default)
         item = _describe(message, label)
         if truncated:
             return ImportProblem(source, item, "truncated: the file ends in the middle of this message")
@@ -149,6 +157,16 @@ def _decode(raw: bytes, source: str, label: str | None, *, truncated: bool) -> M
     except (LookupError, ValueError, TypeError, IndexError, AttributeError, errors.MessageError) as exc:
         # The email package raises these from deep inside header and payload parsing on malformed input.
         return ImportProblem(source, item, f"cannot decode: {exc}")
+
+
+def _quote_parameters(raw: bytes) -> bytes:
+    """``raw`` with the unquoted MIME parameters that real clients write put in quotes.
+
+    Outlook Express and JavaMail write ``boundary=----=_NextPart_000_...`` and others
+    ``filename=This is my file.pdf`` without the quotes RFC 2045 asks for; the parser then takes
+    the value up to the first ``=`` or space ("----", "This"), never finds the boundary and refuses
+    the mail, or cuts the file name. Quoted, both read as their writers meant them."""
+    return _UNQUOTED_PARAMETER.sub(lambda m: m[1] + b'"' + m[2].replace(b'"', b"'") + b'"', raw)
 
 
 def _fatal_defect(message: MIMEPart) -> str | None:
@@ -269,8 +287,11 @@ def _addresses(message: EmailMessage, name: str, notes: list[str]) -> list[Addre
             if not address.addr_spec.strip("@<>"):
                 continue
             display_name = _header(address.display_name, name, notes)
-            if display_name != address.display_name:
-                address = Address(display_name=display_name, addr_spec=address.addr_spec)
+            username, domain = header_text(address.username).text, header_text(address.domain).text
+            if (display_name, username, domain) != (address.display_name, address.username, address.domain):
+                # Built from its parts: an internationalized address (RFC 6532) parses as an addr_spec
+                # only in a UTF-8 policy, and the mail was already parsed under another.
+                address = Address(display_name=display_name, username=username, domain=domain)
             found.append(address)
     return found
 
@@ -319,16 +340,24 @@ def _body_text(part: MIMEPart | None) -> tuple[str, str | None]:
 
 def _attachments(message: EmailMessage, notes: list[str]) -> Iterator[Attachment]:
     """Every file sent with the mail (and with the mails attached to it), and each attached mail."""
+    body = message.get_body(preferencelist=("plain", "html"))
     for part in message.walk():
-        if part.get_content_maintype() == "multipart" or not _is_attachment(part):
+        if part.get_content_maintype() == "multipart" or not _is_attachment(part, body):
             continue
         name = part.get_filename() or _attached_mail_name(part)
         payload = part.get_payload(decode=True)
         yield Attachment(
-            name=_header(name, "attachment name", notes) if name else "unnamed",
+            name=_header(name, "attachment name", notes) if name else _unnamed(part),
             size_bytes=len(payload) if isinstance(payload, bytes) else None,
             content_type=part.get_content_type(),
         )
+
+
+def _unnamed(part: MIMEPart) -> str:
+    """A name for a file sent without one: the last step of its Content-Location (Apple Mail's
+    inline pictures carry one), else "unnamed" with the extension of its type."""
+    location = str(part.get("Content-Location") or "").strip().rstrip("/").rpartition("/")[2]
+    return location or "unnamed" + (mimetypes.guess_extension(part.get_content_type()) or "")
 
 
 def _attached_mail_name(part: MIMEPart) -> str | None:
@@ -340,11 +369,17 @@ def _attached_mail_name(part: MIMEPart) -> str | None:
     return f"{subject or 'message'}.eml"
 
 
-def _is_attachment(part: MIMEPart) -> bool:
-    """A file or an attached mail; delivery reports (message/delivery-status) are neither."""
+def _is_attachment(part: MIMEPart, body: MIMEPart | None) -> bool:
+    """A file or an attached mail; delivery reports (message/delivery-status) are neither, nor are
+    the other forms of the text (the HTML beside the plain text). An image or other file without a
+    name (Apple Mail's inline pictures) is a file all the same."""
+    if part is body:
+        return False
     if part.get_content_type() in _ATTACHED_MAIL_TYPES:
         return True
-    return part.get_filename() is not None or part.get_content_disposition() == "attachment"
+    if part.get_filename() is not None or part.get_content_disposition() == "attachment":
+        return True
+    return part.get_content_maintype() not in ("text", "message", "multipart")
 
 
 def normalize_subject(subject: str | None) -> str:

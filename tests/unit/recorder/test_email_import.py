@@ -505,3 +505,32 @@ def test_utf8_text_labelled_us_ascii_is_read_as_utf8_and_reported() -> None:
     message, problems = only_message(MAIL / "utf8-labelled-us-ascii.eml")
     assert message.body == "Превел\n\n123"
     assert problems == [("declared charset 'us-ascii' does not fit the text, read as utf-8", True)]
+
+
+def test_an_unquoted_outlook_express_boundary_is_read() -> None:
+    message, problems = only_message(MAIL / "outlook-express-unquoted-boundary.eml")
+    assert problems == []
+    assert (message.author, message.body) == (
+        "Mike Example",
+        "Hello\nThis is an outlook test\n\nSo there.\n\nMe.",
+    )
+
+
+def test_an_unquoted_attachment_name_is_read_whole() -> None:
+    message, _ = only_message(MAIL / "apple-unquoted-attachment-name.eml")
+    assert message.body == "This is the first part."
+    assert message.attachments == (Attachment("This is a test.txt", 11, "text/plain"),)  # "Hi there.\n\n"
+
+
+def test_an_apple_mail_inline_picture_without_a_file_name_is_listed() -> None:
+    message, _ = only_message(MAIL / "apple-inline-image-without-name.eml")
+    assert [(a.name, a.content_type) for a in message.attachments] == [("Photo25.jpg", "image/jpeg")]
+
+
+def test_raw_utf8_headers_rfc6532_are_read() -> None:
+    batch = read_email([MAIL / "rfc6532-utf8-headers.eml"])
+    [thread] = batch.threads
+    [message] = thread.messages
+    assert (message.author, message.subject, message.body) == ("Jöhn Doe", "Säying Hello", "body")
+    assert thread.customer_identities == (IdentityRef("email", "jdöe@mächine.example"),)
+    assert [p.reason for p in batch.problems] == ["no Date header; its time is unknown"]
