@@ -396,8 +396,12 @@ def _is_own(address: str, own: frozenset[str]) -> bool:
     return address in own or "@" + address.rpartition("@")[2] in own
 
 
+def _sent_by_us(mail: Mail, own: frozenset[str]) -> bool:
+    return mail.sender_in_organisation or _is_own(mail.sender.addr_spec, own)
+
+
 def _participants(mail: Mail, own: frozenset[str]) -> frozenset[str]:
-    everyone = (mail.sender, *mail.recipients, *mail.copied)
+    everyone = (*(() if mail.sender_in_organisation else (mail.sender,)), *mail.recipients, *mail.copied)
     return frozenset(a.addr_spec.lower() for a in everyone if not _is_own(a.addr_spec, own))
 
 
@@ -492,9 +496,11 @@ def _build_thread(mails: list[Mail], own: frozenset[str]) -> ImportedThread:
 def _to_message(mail: Mail, own: frozenset[str]) -> ImportedMessage:
     return ImportedMessage(
         provider_message_id=mail.message_id,
-        direction="outbound" if _is_own(mail.sender.addr_spec, own) else "inbound",
+        direction="outbound" if _sent_by_us(mail, own) else "inbound",
         author=mail.author,
-        author_identities=(IdentityRef("email", mail.sender.addr_spec),),
+        author_identities=()
+        if mail.sender_in_organisation
+        else (IdentityRef("email", mail.sender.addr_spec),),
         sent_at=mail.sent_at,
         body=mail.body,
         quoted=mail.quoted,

@@ -10,7 +10,8 @@ The plain-text body is preferred (extract-msg derives one from an RTF-only body)
 body goes through recorder.html_text. Attachments are listed by name and size: a file
 attachment by the length of its bytes, an attached Outlook item by the size Outlook recorded,
 unknown where it recorded none. Only the addresses that have an SMTP form are kept; an
-Exchange-internal (X.500) address cannot be linked to a customer.
+Exchange-internal (X.500) address cannot be linked to a customer, but a sender known only by one
+is a mailbox of the organisation itself (an agent's sent reply): kept by name, outbound.
 
 A file that is not an OLE compound file, a damaged or truncated one, an Outlook item that is not
 an e-mail (a contact, an appointment, a task) and a draft that was never sent give one
@@ -74,9 +75,10 @@ def _read(msg: MSGFile, source: str) -> Mail | ImportProblem:
     # A submit time means it was sent, whatever the flag says.
     if submitted is None and msg.getPropertyVal("0E070003", 0) & _UNSENT:
         return ImportProblem(source, None, "an unsent draft: it never reached anyone")
-    sender = _sender(msg)
-    if sender is None:
+    found = _sender(msg)
+    if found is None:
         return ImportProblem(source, None, "no From address, so it cannot be linked to anyone")
+    sender, in_organisation = found
     notes: list[str] = []
     sent_at = None
     if submitted is None:
@@ -105,18 +107,27 @@ def _read(msg: MSGFile, source: str) -> Mail | ImportProblem:
         text=text,
         attachments=_attachments(msg),
         notes=notes,
+        sender_in_organisation=in_organisation,
     )
 
 
-def _sender(msg: MSGFile) -> Address | None:
+def _sender(msg: MSGFile) -> tuple[Address, bool] | None:
+    """The sender, and whether they are a mailbox of the organisation's own Exchange: one with an
+    X.500 address (type EX) and no SMTP form, as an agent's reply saved from Sent Items has. Such a
+    sender is kept by name (an agent, so the mail is outbound), not refused for want of an address."""
+    internal = None
     for name, kind, address, smtp in _FROM_PROPERTIES:
         found = msg.getStringStream(f"__substg1.0_{smtp}")
-        if not found and (msg.getStringStream(f"__substg1.0_{kind}") or "").upper() == "SMTP":
+        address_type = (msg.getStringStream(f"__substg1.0_{kind}") or "").upper()
+        if not found and address_type == "SMTP":
             found = msg.getStringStream(f"__substg1.0_{address}")
-        sender = _address(msg.getStringStream(f"__substg1.0_{name}"), found)
+        display_name = (msg.getStringStream(f"__substg1.0_{name}") or "").strip()
+        sender = _address(display_name, found)
         if sender is not None:
-            return sender
-    return None
+            return sender, False
+        if internal is None and address_type == "EX" and display_name:
+            internal = Address(display_name=display_name, username="", domain="")
+    return (internal, True) if internal is not None else None
 
 
 def _recipients(msg: Message | MessageSigned, kind: RecipientType) -> list[Address]:

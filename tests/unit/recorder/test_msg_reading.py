@@ -277,7 +277,6 @@ UNREADABLE = "unreadable .msg file (damaged, truncated or not from Outlook): "
             "not an e-mail: an Outlook item of class IPM.Appointment",
         ),
         (no_sender, "no From address, so it cannot be linked to anyone"),
-        (x500_sender, "no From address, so it cannot be linked to anyone"),
         (lambda tmp: damaged(tmp, 20_000), UNREADABLE + "incomplete OLE sector"),
         (lambda tmp: damaged(tmp, 150_000), UNREADABLE + "incorrect OLE FAT, sector index out of range"),
         (lambda tmp: damaged(tmp, 8), UNREADABLE + "not an OLE2 structured storage file"),
@@ -289,7 +288,6 @@ UNREADABLE = "unreadable .msg file (damaged, truncated or not from Outlook): "
         "note-nul",
         "appointment",
         "no-sender",
-        "x500-sender",
         "cut-20k",
         "cut-150k",
         "magic-only",
@@ -324,3 +322,18 @@ def test_a_file_named_msg_that_is_not_an_ole_file_is_a_problem(tmp_path: Path, c
 def test_a_missing_msg_is_a_problem(tmp_path: Path) -> None:
     batch = read_email([tmp_path / "gone.msg"])
     assert [p.reason for p in batch.problems] == ["cannot read: No such file or directory"]
+
+
+def test_a_sender_known_only_by_an_exchange_x500_address_is_the_organisation_s_own(tmp_path: Path) -> None:
+    """An agent's reply saved from Exchange's Sent Items names its sender by X.500 address only."""
+    batch = read_email([x500_sender(tmp_path)])
+    assert batch.problems == ()
+    [thread] = batch.threads
+    [message] = thread.messages
+    assert (message.direction, message.author, message.author_identities) == (
+        "outbound",
+        "Mail Delivery Subsystem",
+        (),
+    )
+    assert thread.agent == "Mail Delivery Subsystem"
+    assert thread.customer_identities == (IdentityRef("email", "yosipnps@model.com"),)  # its recipient
