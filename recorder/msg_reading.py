@@ -13,6 +13,9 @@ unknown where it recorded none. Only the addresses that have an SMTP form are ke
 Exchange-internal (X.500) address cannot be linked to a customer, but a sender known only by one
 is a mailbox of the organisation itself (an agent's sent reply): kept by name, outbound.
 
+An S/MIME-encrypted mail (class IPM.Note.SMIME) is imported with its headers and, for its text, a
+line saying it is encrypted: the ciphertext is not text.
+
 A file that is not an OLE compound file, a damaged or truncated one, an Outlook item that is not
 an e-mail (a contact, an appointment, a task) and a draft that was never sent give one
 ``ImportProblem`` for the file, and nothing of it is imported.
@@ -40,6 +43,10 @@ from recorder.threads import Attachment, ImportProblem
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _UNSENT = 0x08  # MSGFLAG_UNSENT in PidTagMessageFlags: a draft
+# IPM.Note.SMIME: the whole mail is one smime.p7m, encrypted (or opaque-signed, which reads no
+# better without a PKCS #7 parser); IPM.Note.SMIME.MultipartSigned is clear-signed and readable.
+_SMIME_OPAQUE = ".smime"
+ENCRYPTED_TEXT = "[Encrypted with S/MIME: the text cannot be read without the recipient's private key.]"
 # (display name, address type, address, SMTP address) property ids: the "sent representing" set is
 # what internet mail calls From; the sender set differs only when someone sends on another's behalf.
 _FROM_PROPERTIES = (("0042", "0064", "0065", "5D02"), ("0C1A", "0C1E", "0C1F", "5D01"))
@@ -56,7 +63,8 @@ def read_msg(path: Path) -> Mail | ImportProblem:
     # An attachment of a kind extract-msg cannot read (a link to a file share) is listed by name only.
     tolerate = ErrorBehavior.ATTACH_NOT_IMPLEMENTED
     try:
-        with extract_msg.openMsg(path, strict=False, errorBehavior=tolerate) as msg:
+        # Attachments are read when listed: an encrypted mail's smime.p7m is never "unwrapped" (_read).
+        with extract_msg.openMsg(path, strict=False, errorBehavior=tolerate, delayAttachments=True) as msg:
             return _read(msg, source)
     except _DAMAGED as exc:
         return ImportProblem(
@@ -65,10 +73,10 @@ def read_msg(path: Path) -> Mail | ImportProblem:
 
 
 def _read(msg: MSGFile, source: str) -> Mail | ImportProblem:
+    # Outlook stores some class names with their C string's terminating NUL.
+    message_class = (msg.classType or "").rstrip("\x00")
     # openMsg gives each kind of Outlook item its own class; only these two are e-mails.
     if not isinstance(msg, Message | MessageSigned):
-        # Outlook stores some class names with their C string's terminating NUL.
-        message_class = (msg.classType or "").rstrip("\x00")
         kind = f"of class {message_class}" if message_class else "without a message class"
         return ImportProblem(source, None, f"not an e-mail: an Outlook item {kind}")
     submitted = msg.props.date  # PidTagClientSubmitTime: when the sender sent it
@@ -88,7 +96,11 @@ def _read(msg: MSGFile, source: str) -> Mail | ImportProblem:
             sent_at = to_utc(submitted)
         except InstantError as exc:
             notes.append(f"sent time {exc}; its time is unknown")
-    text, text_note = _text(msg)
+    encrypted = message_class.lower().endswith(_SMIME_OPAQUE)
+    if encrypted:  # extract-msg would "unwrap" the ciphertext of smime.p7m as if it were MIME
+        text, text_note = ENCRYPTED_TEXT, "S/MIME-encrypted: its text and attachments cannot be read"
+    else:
+        text, text_note = _text(msg)
     if text_note:
         notes.append(text_note)
     own_ids = message_ids(msg.getStringStream("__substg1.0_1035"))
@@ -105,7 +117,7 @@ def _read(msg: MSGFile, source: str) -> Mail | ImportProblem:
         sent_at=sent_at,
         date_text=None if sent_at is None else format_datetime(sent_at),
         text=text,
-        attachments=_attachments(msg),
+        attachments=() if encrypted else _attachments(msg),
         notes=notes,
         sender_in_organisation=in_organisation,
     )

@@ -18,6 +18,7 @@ import pytest
 from extract_msg.ole_writer import OleWriter
 
 from recorder.email_import import read_email
+from recorder.msg_reading import ENCRYPTED_TEXT
 from recorder.threads import Attachment, IdentityRef, ImportedMessage
 
 OUTLOOK = Path(__file__).resolve().parents[2] / "fixtures" / "threads" / "outlook"
@@ -337,3 +338,21 @@ def test_a_sender_known_only_by_an_exchange_x500_address_is_the_organisation_s_o
     )
     assert thread.agent == "Mail Delivery Subsystem"
     assert thread.customer_identities == (IdentityRef("email", "yosipnps@model.com"),)  # its recipient
+
+
+def test_an_smime_encrypted_msg_is_stored_as_encrypted_not_as_its_bytes(tmp_path: Path) -> None:
+    """Outlook saves an encrypted mail as class IPM.Note.SMIME around one smime.p7m."""
+    path = rewrite(
+        BOUNCE,
+        tmp_path / "encrypted.msg",
+        drop=("__substg1.0_001A001F",),
+        put={"__substg1.0_001A001F": "IPM.Note.SMIME"},
+    )
+    batch = read_email([path])
+    [thread] = batch.threads
+    [message] = thread.messages
+    assert message.body == ENCRYPTED_TEXT
+    assert (message.author, message.attachments) == ("Mail Delivery Subsystem", ())
+    assert [(p.reason, p.imported) for p in batch.problems] == [
+        ("S/MIME-encrypted: its text and attachments cannot be read", True)
+    ]
