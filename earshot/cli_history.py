@@ -9,6 +9,7 @@ from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
@@ -65,13 +66,24 @@ def import_email(settings: Settings, paths: tuple[Path, ...], own_addresses: tup
 @click.command("import-chat")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(CHAT_FORMATS), default="generic", show_default=True)
+@click.option(
+    "--timezone",
+    "zone_name",
+    help="IANA zone of times the export writes without an offset (default: the chat_timezone setting, "
+    "else the format's own: Europe/Amsterdam for trengo, UTC for the others).",
+)
 @click.pass_obj
 @user_errors
-def import_chat(settings: Settings, paths: tuple[Path, ...], fmt: str) -> None:
+def import_chat(settings: Settings, paths: tuple[Path, ...], fmt: str, zone_name: str | None) -> None:
     """Import chat, WhatsApp, Messenger and SMS conversations from JSON exports (see README)."""
     from recorder.chat_import import read_chat
 
-    _report_import(settings, read_chat(_files(paths), fmt))  # type: ignore[arg-type]
+    zone_name = zone_name or settings.chat_timezone
+    try:
+        zone = ZoneInfo(zone_name) if zone_name else None
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UserError(f"timezone {zone_name!r} is not a known IANA zone (e.g. Europe/Amsterdam)") from None
+    _report_import(settings, read_chat(_files(paths), fmt, zone))  # type: ignore[arg-type]
 
 
 @click.group()
@@ -199,6 +211,8 @@ def history(settings: Settings, who: str, limit: int | None, as_json: bool) -> N
                 f"(conversation {item.thread_id}, message {item.message_id})"
             )
             click.echo(f"    {item.author or '?'}: " + item.body.replace("\n", "\n    "))
+            if item.quoted:
+                click.echo("    quoted:\n      " + item.quoted.replace("\n", "\n      "))
             for a in item.attachments:
                 size = f", {a.size_bytes} bytes" if a.size_bytes is not None else ""
                 click.echo(f"    attachment: {a.name}{size}")

@@ -55,7 +55,8 @@ def ingest_paths(
         for warning in result.warnings:
             report(f"warning  {item.path}: {warning}")
         if result.created:
-            report(f"ingested {item.path} -> call {result.recording_id}, job {result.job_id} queued")
+            queued = f"job {result.job_id} queued" if result.job_id is not None else "nothing to transcribe"
+            report(f"ingested {item.path} -> call {result.recording_id}, {queued}")
             ingested += 1
         else:
             report(f"skipped  {item.path}: already stored as call {result.recording_id}")

@@ -56,6 +56,9 @@ class Settings:
     # The organisation's e-mail addresses or "@domain"s: mail from them is outbound (an agent's).
     own_addresses: tuple[str, ...] = ()
     timezone: str = "UTC"  # for call times written without an offset
+    # For chat export times written without an offset; unset: the format's own (Trengo writes
+    # Europe/Amsterdam wall-clock time, the others UTC).
+    chat_timezone: str | None = None
     max_attempts: int = 3
     job_stale_after_s: int = 600  # a running job whose worker sent no heartbeat this long is retried
     # How long a database write waits for another process's write lock before it counts as a fault.

@@ -12,8 +12,16 @@ Asterisk's ``cdr_csv`` writes ``Master.csv`` without a header row, columns in th
 accountcode, src, dst, dcontext, clid, channel, dstchannel, lastapp, lastdata, start, answer, end,
 duration, billsec, disposition, amaflags, uniqueid, userfield (uniqueid/userfield need
 ``loguniqueid``/``loguserfield`` in cdr.conf; ``newcdrcolumns`` appends more, which are ignored).
-CDR report exports (FreePBX "CDR Reports" CSV) carry a header row and name the start ``calldate``;
-a first row containing a ``uniqueid`` cell is taken as such a header.
+``cdr_custom`` with the mapping of Asterisk's own sample ``cdr_custom.conf`` writes a
+``Master.csv`` too, in another order: clid first, accountcode after amaflags, sequence last. A file
+without a header is read in the layout whose disposition column holds dispositions (ANSWERED, NO
+ANSWER, ...). CDR report exports (FreePBX "CDR Reports" CSV) carry a header row and name the start
+``calldate``; a first row containing a ``uniqueid`` cell is taken as such a header.
+
+One call can leave several rows under one uniqueid: a ring group or queue writes one per extension
+rung (and FreePBX's ``Local/...;1`` helper channels), a transfer one per leg. The call starts at
+its first row, and its agent is the first leg that was answered on a phone, not a helper channel;
+a call nobody answered has no agent.
 """
 
 from __future__ import annotations
@@ -55,6 +63,12 @@ CDR_CSV_COLUMNS = (
     "accountcode", "src", "dst", "dcontext", "clid", "channel", "dstchannel", "lastapp", "lastdata",
     "start", "answer", "end", "duration", "billsec", "disposition", "amaflags", "uniqueid", "userfield",
 )  # fmt: skip
+CDR_CUSTOM_SAMPLE_COLUMNS = (
+    "clid", "src", "dst", "dcontext", "channel", "dstchannel", "lastapp", "lastdata", "start",
+    "answer", "end", "duration", "billsec", "disposition", "amaflags", "accountcode", "uniqueid",
+    "userfield", "sequence",
+)  # fmt: skip
+_DISPOSITIONS = frozenset({"ANSWERED", "NO ANSWER", "BUSY", "FAILED", "CONGESTION"})
 _HEADER_ALIASES = {"calldate": "start"}
 
 
@@ -141,11 +155,12 @@ def load_cdr(path: Path, timezone: tzinfo = UTC) -> CdrTable:
         raise MetadataError(f"{path}: cannot read: {exc.strerror}") from exc
     except csv.Error as exc:
         raise MetadataError(f"{path}: not a CSV file: {exc}") from exc
-    columns: dict[str, int] = {name: index for index, name in enumerate(CDR_CSV_COLUMNS)}
     if rows and "uniqueid" in (_header_name(cell) for cell in rows[0][1]):
         columns = {_header_name(cell): index for index, cell in enumerate(rows[0][1])}
         rows = rows[1:]
-    records: dict[str, CdrRecord] = {}
+    else:
+        columns = _headerless_layout([row for _, row in rows])
+    legs: dict[str, list[CdrRecord]] = {}
     errors: list[MetadataError] = []
     for line, row in rows:
         try:
@@ -153,9 +168,33 @@ def load_cdr(path: Path, timezone: tzinfo = UTC) -> CdrTable:
         except ValueError as exc:
             errors.append(MetadataError(f"{path}: line {line}: {exc}"))
             continue
-        # A transfer writes several CDRs with party A's uniqueid; the first one has the call's start.
-        records.setdefault(record.uniqueid, record)
-    return CdrTable(records=records, errors=tuple(errors))
+        legs.setdefault(record.uniqueid, []).append(record)
+    return CdrTable(records={uniqueid: _call(call) for uniqueid, call in legs.items()}, errors=tuple(errors))
+
+
+def _headerless_layout(rows: list[list[str]]) -> dict[str, int]:
+    """cdr_csv's columns, or those of the sample cdr_custom mapping when more rows fit them."""
+
+    def fitting(layout: tuple[str, ...]) -> int:
+        at = layout.index("disposition")
+        return sum(len(row) > at and row[at].strip().upper() in _DISPOSITIONS for row in rows)
+
+    layout = max((CDR_CSV_COLUMNS, CDR_CUSTOM_SAMPLE_COLUMNS), key=fitting)  # a tie keeps cdr_csv
+    return {name: index for index, name in enumerate(layout)}
+
+
+def _call(legs: list[CdrRecord]) -> CdrRecord:
+    """One call from its rows: the first row's facts, with the leg that was answered (see above)."""
+    answered = [leg for leg in legs if leg.disposition == "ANSWERED" and leg.dstchannel]
+    on_a_phone = [leg for leg in answered if not (leg.dstchannel or "").startswith("Local/")]
+    taken = next(iter(on_a_phone or answered), None)
+    first = legs[0]
+    return replace(
+        first,
+        dstchannel=taken.dstchannel if taken else None,
+        billsec=taken.billsec if taken else first.billsec,
+        disposition=taken.disposition if taken else first.disposition,
+    )
 
 
 def merge_cdr(metadata: CallMetadata, record: CdrRecord) -> CallMetadata:
@@ -198,11 +237,15 @@ def _party(value: str | None) -> str | None:
 
 
 def _clid_name(clid: str | None) -> str | None:
-    """The name in ``"Jan de Vries" <0612345678>``, unless it is only the number again."""
+    """The name in ``"Jan de Vries" <0612345678>``, unless it is only the number again, or not text
+    at all: caller-id names arrive in any encoding or as line noise, and bytes that did not decode
+    (U+FFFD), control characters or a name without a letter are no one's name."""
     match = re.fullmatch(r'\s*"?([^"<]*?)"?\s*<([^>]*)>\s*', clid or "")
     if match is None or not match.group(1) or match.group(1) == match.group(2):
         return None
-    return match.group(1)
+    name = match.group(1)
+    readable = all(ch != "\ufffd" and ch.isprintable() for ch in name) and any(ch.isalpha() for ch in name)
+    return name if readable else None
 
 
 def _header_name(cell: str) -> str:

@@ -7,7 +7,8 @@ Four shapes are read; each file holds one of them, and ``format`` says which.
     {
       "conversations": [
         {
-          "id": "wa-2024-0517-001",        # required; unique within the exporting tool
+          "id": "wa-2024-0517-001",        # required; unique within the exporting tool (and account)
+          "account": "shop-nl",            # optional: the account (tenant) ids are unique within
           "channel": "whatsapp",           # chat | whatsapp | messenger | sms | ...; default "chat"
           "subject": "Meter swap",         # optional
           "customer": {                    # all optional; they link the conversation to a customer
@@ -41,38 +42,49 @@ from ``GET .../conversations/{id}/messages`` (``message_type`` 0 incoming, 1 out
 The file is a list of them or the API's ``{"payload": [...]}`` / ``{"data": {"payload": [...]}}``.
 Shape followed: Chatwoot's swagger (``message_detailed.yml``) and its conversation and message
 jbuilder views. ``identifier`` is Chatwoot's "identifier in an external system", so it is read as
-a customer number.
+a customer number. Conversation numbers count up per account, so ``account_id`` is part of the key.
 
 ``zendesk``: ``{"tickets": [...], "users": [...]}`` as ``GET /api/v2/tickets.json?include=users``
 returns it, each ticket with a ``comments`` list from ``GET /api/v2/tickets/{id}/comments.json``
 (``author_id``, ``public``, ``plain_body``/``body``/``html_body``, ``created_at`` ISO 8601,
 ``attachments`` with ``file_name``, ``size``, ``content_type``). The ticket's ``via.channel`` names
-the channel, its ``requester_id`` the customer. A comment by the requester or by any user whose
-``role`` is ``end-user`` is inbound, every other comment outbound. Shape followed: Zendesk's
-Ticket Comments and Tickets API reference.
+the channel (sources that are no channel, such as ``web``, ``api`` or ``sample_ticket``, give
+"ticket"), its ``requester_id`` the customer: without the requester among the users, the sender
+of a mail ticket (``via.source.from``), else no customer, with a note either way; a requester who
+is an agent or admin is no customer. A comment by an ``agent`` or ``admin`` (or, not among the
+users, by the assignee) is outbound; any other, inbound, with a note when its author is unknown.
+Ticket ids count up per account
+(every account's ticket 1 is Zendesk's sample ticket), so the host of the ticket's ``url``
+(``acme.zendesk.com``) is part of the key. Shape followed: Zendesk's Ticket Comments and Tickets
+API reference.
 
 ``trengo``: tickets as ``GET /api/v2/tickets`` returns them (``{"data": [...]}`` or a list:
 ``id``, ``subject``, ``contact`` with ``name``/``full_name``, ``phone``, ``email``, ``channel.type``
 such as ``WA_BUSINESS``, ``CHAT``, ``SMS``, ``EMAIL``, ``agent``), each with ``messages`` from
 ``GET /api/v2/tickets/{id}/messages`` (``type`` INBOUND / OUTBOUND / NOTE, ``message``,
-``body_type``, ``created_at`` as "YYYY-MM-DD HH:MM:SS" in UTC, ``attachments``). Shape followed:
-Trengo's API reference and webhook payload docs, and message/ticket responses as a public Trengo
-client records them. The attachment fields (``client_name`` or ``file_name``, ``size``) are the
-least certain part and are read leniently.
+``body_type``, ``created_at`` as "YYYY-MM-DD HH:MM:SS" Amsterdam wall-clock time,
+``attachments``). Shape followed: Trengo's API reference and webhook payload docs, and
+message/ticket responses as a public Trengo client records them. The attachment fields
+(``client_name`` or ``file_name``, ``size``) are the least certain part and are read leniently.
+Ticket ids are numbered across all of Trengo, not per company, so the id alone is the key.
 
 In every format: unknown fields are ignored; internal notes, private comments and activity
 messages ("conversation resolved") are not customer contact and are skipped without a problem;
 a conversation or message without its id, or with a time or direction that cannot be read,
-becomes an ``ImportProblem`` and the rest of the file goes on; times end up in UTC.
+becomes an ``ImportProblem`` and the rest of the file goes on; times end up in UTC. A time without
+an offset is wall-clock time in the zone ``read_chat`` is given, else in the format's own (UTC, but
+Europe/Amsterdam for Trengo).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from urllib.parse import unquote, urlparse
+from zoneinfo import ZoneInfo
 
 from recorder.html_text import html_to_text
 from recorder.instants import InstantError, from_unix, parse_iso
@@ -101,6 +113,8 @@ CHATWOOT_CHANNELS = {
     "Channel::Email": "email",
     "Channel::Api": "api",
 }
+# ``via.channel`` values that are channels; the others name how a ticket was made (web form, api,
+# a trigger's rule, Zendesk's sample_ticket, ...) and are read as a plain "ticket".
 ZENDESK_CHANNELS = {
     "native_messaging": "chat",
     "messaging": "chat",
@@ -111,7 +125,13 @@ ZENDESK_CHANNELS = {
     "sms": "sms",
     "text": "sms",
     "email": "email",
+    "voice": "voice",
+    "twitter": "twitter",
+    "instagram_dm": "instagram",
+    "line": "line",
+    "telegram": "telegram",
 }
+ZENDESK_STAFF = ("agent", "admin")
 TRENGO_CHANNELS = {
     "WA_BUSINESS": "whatsapp",
     "WHATSAPP": "whatsapp",
@@ -135,9 +155,13 @@ class _Skip(Exception):
     """One conversation or message that cannot be imported; the reason becomes an ImportProblem."""
 
 
-def read_chat(paths: Sequence[Path], format: ChatFormat) -> ImportBatch:
+def read_chat(paths: Sequence[Path], format: ChatFormat, wall_clock: tzinfo | None = None) -> ImportBatch:
+    """Every conversation of every file; ``wall_clock`` is the zone of times written without an
+    offset (None: the format's own, see ``_Reader``)."""
     if format not in _READERS:
         raise UnknownChatFormat(f"unknown chat format {format!r} (expected one of {', '.join(_READERS)})")
+    reader = _READERS[format]
+    zone = wall_clock or reader.wall_clock
     threads: list[ImportedThread] = []
     problems: list[ImportProblem] = []
     for path in paths:
@@ -148,43 +172,60 @@ def read_chat(paths: Sequence[Path], format: ChatFormat) -> ImportBatch:
             problems.append(ImportProblem(source, None, exc.reason))
             continue
         try:
-            conversations = _READERS[format].conversations(data)
+            conversations = reader.conversations(data)
         except _Skip as exc:
             problems.append(ImportProblem(source, None, f"not a {format} export: {exc}"))
             continue
         for item, conversation in conversations:
             try:
-                thread, skipped = _READERS[format].thread(conversation)
+                thread, notes = reader.thread(conversation, zone)
             except _Skip as exc:
                 problems.append(ImportProblem(source, item, str(exc)))
                 continue
             threads.append(thread)
-            problems.extend(ImportProblem(source, f"{item} {what}", reason) for what, reason in skipped)
+            problems.extend(
+                ImportProblem(source, f"{item} {note.part}".strip(), note.reason, note.imported)
+                for note in notes
+            )
     return ImportBatch(threads=tuple(threads), problems=tuple(problems))
 
 
 # --- one reader per format -------------------------------------------------------------------
 
-_Skipped = list[tuple[str, str]]  # (message, reason) for messages left out of a thread
+
+@dataclass(frozen=True)
+class _Note:
+    """A message left out of a thread (``imported`` False), or what was guessed or missing in a
+    conversation imported anyway; it becomes an ImportProblem naming the conversation and ``part``."""
+
+    part: str  # "message 31002", or "" for the conversation itself
+    reason: str
+    imported: bool = False
+
+
+_Notes = list[_Note]
 
 
 class _Reader:
-    """How one export format lists its conversations and turns one into a thread."""
+    """How one export format lists its conversations and turns one into a thread, and the zone of
+    the wall-clock times it writes without an offset."""
 
     def __init__(
         self,
         conversations: Callable[[Any], list[tuple[str, Any]]],  # (how problems name it, the conversation)
-        thread: Callable[[Any], tuple[ImportedThread, _Skipped]],
+        thread: Callable[[Any, tzinfo], tuple[ImportedThread, _Notes]],
+        wall_clock: tzinfo = UTC,
     ) -> None:
         self.conversations = conversations
         self.thread = thread
+        self.wall_clock = wall_clock
 
 
 def _generic_conversations(data: Any) -> list[tuple[str, Any]]:
     return _labelled(_list_at(data, "conversations"), "conversation")
 
 
-def _generic_thread(conversation: Any) -> tuple[ImportedThread, _Skipped]:
+def _generic_thread(conversation: Any, zone: tzinfo) -> tuple[ImportedThread, _Notes]:
     record = _object(conversation, "conversation")
     thread_id = _required_id(record, "id", "conversation")
     channel = _text(record, "channel") or "chat"
@@ -199,9 +240,10 @@ def _generic_thread(conversation: Any) -> tuple[ImportedThread, _Skipped]:
 
     def message(raw: Any) -> ImportedMessage | None:
         item = _object(raw, "message")
-        direction = _text(item, "direction")
-        if direction not in ("inbound", "outbound"):
-            raise _Skip(f"direction {direction!r} is not inbound or outbound")
+        written = _text(item, "direction")
+        if written not in ("inbound", "outbound"):
+            raise _Skip(f"direction {written!r} is not inbound or outbound")
+        direction = cast(MessageDirection, written)
         attachments = tuple(
             Attachment(
                 name=_text(a, "name") or "unnamed",
@@ -215,7 +257,7 @@ def _generic_thread(conversation: Any) -> tuple[ImportedThread, _Skipped]:
             direction=direction,
             author=_text(item, "author"),
             identities=identities if direction == "inbound" else (),
-            sent_at=_required_time(item, "sent_at"),
+            sent_at=_required_time(item, "sent_at", zone),
             body=_text(item, "text") or "",
             attachments=attachments,
         )
@@ -225,6 +267,7 @@ def _generic_thread(conversation: Any) -> tuple[ImportedThread, _Skipped]:
         channel=channel,
         provider="generic",
         provider_id=thread_id,
+        provider_account=_text(record, "account") or "",
         subject=_text(record, "subject"),
         identities=identities,
         customer_name=_text(customer, "name"),
@@ -240,7 +283,7 @@ def _chatwoot_conversations(data: Any) -> list[tuple[str, Any]]:
     return _labelled(data if isinstance(data, list) else _list_at(data, "payload"), "conversation")
 
 
-def _chatwoot_thread(conversation: Any) -> tuple[ImportedThread, _Skipped]:
+def _chatwoot_thread(conversation: Any, zone: tzinfo) -> tuple[ImportedThread, _Notes]:
     record = _object(conversation, "conversation")
     thread_id = _required_id(record, "id", "conversation")
     meta = _object(record.get("meta") or {}, "meta")
@@ -267,7 +310,7 @@ def _chatwoot_thread(conversation: Any) -> tuple[ImportedThread, _Skipped]:
         if kind not in (0, 1, 3):
             raise _Skip(f"message_type {kind!r} is not 0, 1, 2 or 3")
         direction: MessageDirection = "inbound" if kind == 0 else "outbound"
-        sender = item.get("sender") if isinstance(item.get("sender"), dict) else {}
+        sender = _member(item, "sender")
         attachments = tuple(
             Attachment(
                 name=_file_name(_text(a, "data_url")) or _text(a, "file_type") or "file",
@@ -284,7 +327,7 @@ def _chatwoot_thread(conversation: Any) -> tuple[ImportedThread, _Skipped]:
             direction=direction,
             author=_text(sender, "name"),
             identities=author_ids if direction == "inbound" else (),
-            sent_at=_required_time(item, "created_at"),
+            sent_at=_required_time(item, "created_at", zone),
             body=_text(item, "content") or "",
             attachments=attachments,
         )
@@ -295,11 +338,12 @@ def _chatwoot_thread(conversation: Any) -> tuple[ImportedThread, _Skipped]:
         channel=channel,
         provider="chatwoot",
         provider_id=thread_id,
+        provider_account=_text(record, "account_id"),
         subject=None,
         identities=identities,
         customer_name=_text(contact, "name"),
         agent=agent or _first_outbound_author(messages),
-        created_at=_time(record.get("created_at"), "created_at"),
+        created_at=_time(record.get("created_at"), "created_at", zone),
         messages=messages,
     ), skipped
 
@@ -311,26 +355,40 @@ def _zendesk_conversations(data: Any) -> list[tuple[str, Any]]:
     return [(label, (ticket, users)) for label, ticket in _labelled(tickets, "ticket")]
 
 
-def _zendesk_thread(entry: tuple[Any, dict[str, dict[str, Any]]]) -> tuple[ImportedThread, _Skipped]:
+def _zendesk_thread(
+    entry: tuple[Any, dict[str, dict[str, Any]]], zone: tzinfo
+) -> tuple[ImportedThread, _Notes]:
     ticket, users = entry
     record = _object(ticket, "ticket")
     thread_id = _required_id(record, "id", "ticket")
-    via = record.get("via") if isinstance(record.get("via"), dict) else {}
-    via_channel = (_text(via, "channel") or "web").lower()
-    channel = ZENDESK_CHANNELS.get(via_channel, via_channel)
-    requester_id = str(record.get("requester_id"))
-    requester = users.get(requester_id, {})
-    identities = _zendesk_identities(requester, channel)
-    assignee = users.get(str(record.get("assignee_id")), {})
+    via = _member(record, "via")
+    channel = ZENDESK_CHANNELS.get((_text(via, "channel") or "").lower(), "ticket")
+    requester_id = _text(record, "requester_id")
+    assignee_id = _text(record, "assignee_id")
+    requester, notes = _zendesk_requester(users, requester_id, via)
+    customer = requester if requester.get("role") not in ZENDESK_STAFF else {}
 
     def message(raw: Any) -> ImportedMessage | None:
         item = _object(raw, "comment")
         message_id = _required_id(item, "id", "comment")
         if item.get("public") is False:  # internal note
             return None
-        author_id = str(item.get("author_id"))
-        author = users.get(author_id, {})
-        inbound = author_id == requester_id or author.get("role") == "end-user"
+        author_id = _text(item, "author_id")
+        author = requester if author_id == requester_id else users.get(author_id or "", {})
+        role = author.get("role")
+        if role in ZENDESK_STAFF or (not role and author_id == assignee_id):
+            inbound = False
+        else:
+            inbound = True
+            if not role and author_id != requester_id:
+                notes.append(
+                    _Note(
+                        f"comment {message_id}",
+                        f"author {author_id} is not among the export's users (export with include=users); "
+                        "taken as the customer's",
+                        imported=True,
+                    )
+                )
         html = _text(item, "html_body")
         body = _text(item, "plain_body") or _text(item, "body") or (html_to_text(html) if html else "")
         return _message(
@@ -338,7 +396,7 @@ def _zendesk_thread(entry: tuple[Any, dict[str, dict[str, Any]]]) -> tuple[Impor
             direction="inbound" if inbound else "outbound",
             author=_text(author, "name"),
             identities=_zendesk_identities(author, channel) if inbound else (),
-            sent_at=_required_time(item, "created_at"),
+            sent_at=_required_time(item, "created_at", zone),
             body=body,
             attachments=tuple(
                 Attachment(
@@ -351,17 +409,58 @@ def _zendesk_thread(entry: tuple[Any, dict[str, dict[str, Any]]]) -> tuple[Impor
         )
 
     messages, skipped = _messages(record.get("comments"), message)
+    assignee = users.get(assignee_id or "", {})
     return _thread(
         channel=channel,
         provider="zendesk",
         provider_id=thread_id,
+        provider_account=_host(_text(record, "url")),
         subject=_text(record, "subject"),
-        identities=identities,
-        customer_name=_text(requester, "name"),
+        identities=_zendesk_identities(customer, channel),
+        customer_name=_text(customer, "name"),
         agent=_text(assignee, "name") or _first_outbound_author(messages),
-        created_at=_time(record.get("created_at"), "created_at"),
+        created_at=_time(record.get("created_at"), "created_at", zone),
         messages=messages,
-    ), skipped
+    ), notes + skipped
+
+
+def _zendesk_requester(
+    users: dict[str, dict[str, Any]], requester_id: str | None, via: dict[str, Any]
+) -> tuple[dict[str, Any], _Notes]:
+    """The ticket's requester as a user record, and a note when the export does not hold them.
+
+    ``include=users`` sideloads the requester, but an export cut into pages or joined by hand can
+    lose them; then the sender of a mail ticket (``via.source.from``) still names the customer.
+    A requester who is an agent or admin (a ticket staff opened for themselves) is no customer."""
+    requester = users.get(requester_id or "")
+    if requester is not None:
+        notes = []
+        if requester.get("role") in ZENDESK_STAFF:
+            notes.append(
+                _Note("", f"requester {requester_id} is {requester['role']}, not a customer", imported=True)
+            )
+        return requester, notes
+    source = _member(via, "source")
+    sender = _member(source, "from")
+    address = _text(sender, "address")
+    if address:
+        found = {"email": address, "name": _text(sender, "name"), "role": "end-user"}
+        return found, [
+            _Note(
+                "",
+                f"requester {requester_id} is not among the export's users; the customer is the "
+                f"ticket's sender {address}",
+                imported=True,
+            )
+        ]
+    return {}, [
+        _Note(
+            "",
+            f"requester {requester_id} is not among the export's users (export with include=users); "
+            "the ticket has no customer",
+            imported=True,
+        )
+    ]
 
 
 def _zendesk_identities(user: dict[str, Any], channel: str) -> tuple[IdentityRef, ...]:
@@ -377,13 +476,13 @@ def _trengo_conversations(data: Any) -> list[tuple[str, Any]]:
     return _labelled(data if isinstance(data, list) else _list_at(data, "data"), "ticket")
 
 
-def _trengo_thread(ticket: Any) -> tuple[ImportedThread, _Skipped]:
+def _trengo_thread(ticket: Any, zone: tzinfo) -> tuple[ImportedThread, _Notes]:
     record = _object(ticket, "ticket")
     thread_id = _required_id(record, "id", "ticket")
-    channel_info = record.get("channel") if isinstance(record.get("channel"), dict) else {}
+    channel_info = _member(record, "channel")
     channel_type = (_text(channel_info, "type") or "").upper()
     channel = TRENGO_CHANNELS.get(channel_type) or channel_type.lower() or "chat"
-    contact = record.get("contact") if isinstance(record.get("contact"), dict) else {}
+    contact = _member(record, "contact")
     identities = _identities(phone=_text(contact, "phone"), email=_text(contact, "email"), channel=channel)
     customer_name = _text(contact, "full_name") or _text(contact, "name")
     raw_messages = record.get("messages")
@@ -411,7 +510,7 @@ def _trengo_thread(ticket: Any) -> tuple[ImportedThread, _Skipped]:
             direction="inbound" if kind == "INBOUND" else "outbound",
             author=customer_name if kind == "INBOUND" else agent_name,
             identities=identities if kind == "INBOUND" else (),
-            sent_at=_required_time(item, "created_at"),
+            sent_at=_required_time(item, "created_at", zone),
             body=text,
             attachments=tuple(
                 Attachment(
@@ -430,11 +529,12 @@ def _trengo_thread(ticket: Any) -> tuple[ImportedThread, _Skipped]:
         channel=channel,
         provider="trengo",
         provider_id=thread_id,
+        provider_account="",
         subject=_text(record, "subject"),
         identities=identities,
         customer_name=customer_name,
         agent=agent_name or _first_outbound_author(messages),
-        created_at=_time(record.get("created_at"), "created_at"),
+        created_at=_time(record.get("created_at"), "created_at", zone),
         messages=messages,
     ), skipped
 
@@ -443,7 +543,9 @@ _READERS: dict[str, _Reader] = {
     "generic": _Reader(_generic_conversations, _generic_thread),
     "chatwoot": _Reader(_chatwoot_conversations, _chatwoot_thread),
     "zendesk": _Reader(_zendesk_conversations, _zendesk_thread),
-    "trengo": _Reader(_trengo_conversations, _trengo_thread),
+    # Trengo writes message times as Amsterdam wall-clock time (it is a Dutch service; the same
+    # export gives tickets' times in ISO UTC, an hour or two earlier).
+    "trengo": _Reader(_trengo_conversations, _trengo_thread, ZoneInfo("Europe/Amsterdam")),
 }
 
 
@@ -452,20 +554,20 @@ _READERS: dict[str, _Reader] = {
 
 def _messages(
     raw: Any, read: Callable[[Any], ImportedMessage | None]
-) -> tuple[tuple[ImportedMessage, ...], _Skipped]:
+) -> tuple[tuple[ImportedMessage, ...], _Notes]:
     """Read every message; one that fails is reported and left out, the others stay."""
     if raw is None:
         raw = []
     if not isinstance(raw, list):
         raise _Skip(f"messages: expected a list, got {_json_type(raw)}")
     messages: list[ImportedMessage] = []
-    skipped: _Skipped = []
+    skipped: _Notes = []
     for index, item in enumerate(raw, start=1):
         try:
             message = read(item)
         except _Skip as exc:
             label = item.get("id") if isinstance(item, dict) and item.get("id") is not None else f"#{index}"
-            skipped.append((f"message {label}", str(exc)))
+            skipped.append(_Note(f"message {label}", str(exc)))
             continue
         if message is not None:
             messages.append(message)
@@ -500,6 +602,7 @@ def _thread(
     channel: str,
     provider: str,
     provider_id: str,
+    provider_account: str | None,
     subject: str | None,
     identities: tuple[IdentityRef, ...],
     customer_name: str | None,
@@ -512,6 +615,7 @@ def _thread(
         channel=channel,
         provider=provider,
         provider_id=provider_id,
+        provider_account=provider_account,
         subject=subject,
         customer_identities=identities,
         customer_name=customer_name,
@@ -556,6 +660,12 @@ def _object(value: Any, what: str) -> dict[str, Any]:
     return value
 
 
+def _member(obj: dict[str, Any], key: str) -> dict[str, Any]:
+    """An optional object field; anything else there reads as an empty object, like a missing one."""
+    value = obj.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def _objects(value: Any) -> Iterator[dict[str, Any]]:
     """The objects of an optional list; anything else in it is ignored like an unknown field."""
     if isinstance(value, list):
@@ -585,21 +695,21 @@ def _required_id(obj: dict[str, Any], key: str, what: str) -> str:
     return value
 
 
-def _required_time(obj: dict[str, Any], key: str) -> datetime:
-    moment = _time(obj.get(key), key)
+def _required_time(obj: dict[str, Any], key: str, zone: tzinfo) -> datetime:
+    moment = _time(obj.get(key), key, zone)
     if moment is None:
         raise _Skip(f"no {key!r} time")
     return moment
 
 
-def _time(value: Any, key: str) -> datetime | None:
-    """ISO 8601 text or Unix seconds, in UTC; a time without an offset is taken as UTC."""
+def _time(value: Any, key: str, zone: tzinfo) -> datetime | None:
+    """ISO 8601 text or Unix seconds, in UTC; a time without an offset is wall-clock time in ``zone``."""
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise _Skip(f"{key}: expected an ISO 8601 time, got {_json_type(value)}")
     try:
-        return parse_iso(value) if isinstance(value, str) else from_unix(value)
+        return parse_iso(value, zone) if isinstance(value, str) else from_unix(value)
     except InstantError as exc:
         raise _Skip(f"{key}: {exc}") from exc
 
@@ -611,6 +721,11 @@ def _size(value: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         return None
     return value
+
+
+def _host(url: str | None) -> str | None:
+    """The account a Zendesk ticket belongs to: its API url's host (``acme.zendesk.com``)."""
+    return (urlparse(url).hostname or None) if url else None
 
 
 def _file_name(url: str | None) -> str | None:

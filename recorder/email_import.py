@@ -28,6 +28,7 @@ from __future__ import annotations
 import codecs
 import email
 import mailbox
+import mimetypes
 import re
 from collections.abc import Collection, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -37,9 +38,11 @@ from email.message import EmailMessage, MIMEPart
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
+from recorder.charsets import decode, header_text
 from recorder.html_text import html_to_text
 from recorder.instants import InstantError, to_utc
 from recorder.mail import Mail, assemble_mail, message_ids
+from recorder.quoting import FORWARD_MARKER
 from recorder.threads import (
     Attachment,
     IdentityRef,
@@ -58,13 +61,24 @@ _REPLY_PREFIX = re.compile(
     r"^\s*(?:(?:re|fwd?|aw|wg|odp|pd|antw|doorst|sv|vs|tr)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE
 )
 _ENCODED_WORD_CHARSET = re.compile(r"=\?([^?*]+)(?:\*[^?]*)?\?[bBqQ]\?")
-# Defects after which the parts of a multipart cannot be told apart, or the message is cut off.
+# Defects after which the parts of a multipart cannot be told apart. In the mail itself they keep
+# it out; inside a message attached to it, that message is read as far as it goes, with a note.
 _FATAL_DEFECTS: dict[type[errors.MessageDefect], str] = {
     errors.NoBoundaryInMultipartDefect: "broken MIME: multipart without a boundary",
     errors.StartBoundaryNotFoundDefect: "broken MIME: the multipart boundary never occurs",
     errors.MultipartInvariantViolationDefect: "broken MIME: multipart structure is inconsistent",
-    errors.CloseBoundaryNotFoundDefect: "truncated: the message ends before its closing MIME boundary",
 }
+# A missing closing boundary: every part was read, but the last may have been cut short. A cut in a
+# mailbox shows in its last line instead (see _read_mbox).
+# boundary=, name= or filename= with an unquoted value holding what a token may not (= / ? space ...),
+# in a Content-Type or Content-Disposition header line or a folded continuation of one.
+_UNQUOTED_PARAMETER = re.compile(
+    rb"(?im)^((?:(?:content-type|content-disposition):[^\r\n]*?;|[ \t][^\r\n]*?;|[ \t]+)"
+    rb"[ \t]*(?:boundary|name|filename)[ \t]*=[ \t]*)"
+    rb'(?![" \t])([^;\r\n]*?[=/?()<>@,:\\\[\] \t][^;\r\n]*?)(?=[ \t]*(?:;|\r?$))'
+)
+_ATTACHED_MAIL_TYPES = frozenset({"message/rfc822", "message/global"})
+_NO_CLOSING_BOUNDARY = "the closing MIME boundary is missing: the end of the mail may be cut off"
 
 
 def read_email(paths: Sequence[Path], *, own_addresses: Collection[str] = ()) -> ImportBatch:
@@ -129,7 +143,7 @@ def _read_mbox(path: Path) -> Iterator[Mail | ImportProblem]:
 def _decode(raw: bytes, source: str, label: str | None, *, truncated: bool) -> Mail | ImportProblem:
     item = label
     try:
-        message = email.message_from_bytes(raw, _class=EmailMessage, policy=policy.default)
+        message = email.message_from_bytes(_quote_parameters(raw), _class=EmailMessage, policy=policy.default)
         item = _describe(message, label)
         if truncated:
             return ImportProblem(source, item, "truncated: the file ends in the middle of this message")
@@ -145,13 +159,40 @@ def _decode(raw: bytes, source: str, label: str | None, *, truncated: bool) -> M
         return ImportProblem(source, item, f"cannot decode: {exc}")
 
 
-def _fatal_defect(message: EmailMessage) -> str | None:
-    for part in message.walk():
+def _quote_parameters(raw: bytes) -> bytes:
+    """``raw`` with the unquoted MIME parameters that real clients write put in quotes.
+
+    Outlook Express and JavaMail write ``boundary=----=_NextPart_000_...`` and others
+    ``filename=This is my file.pdf`` without the quotes RFC 2045 asks for; the parser then takes
+    the value up to the first ``=`` or space ("----", "This"), never finds the boundary and refuses
+    the mail, or cuts the file name. Quoted, both read as their writers meant them."""
+    return _UNQUOTED_PARAMETER.sub(lambda m: m[1] + b'"' + m[2].replace(b'"', b"'") + b'"', raw)
+
+
+def _fatal_defect(message: MIMEPart) -> str | None:
+    for part in _own_parts(message):
         for defect in part.defects:
             for kind, reason in _FATAL_DEFECTS.items():
                 if isinstance(defect, kind):
                     return reason
     return None
+
+
+def _own_parts(message: MIMEPart) -> Iterator[MIMEPart]:
+    """The message and its parts, not those of a message attached to it (see ``_attached_messages``)."""
+    yield message
+    if message.get_content_maintype() == "multipart":
+        for part in message.iter_parts():
+            yield from _own_parts(part)
+
+
+def _attached_messages(message: MIMEPart) -> Iterator[tuple[MIMEPart, EmailMessage]]:
+    """(part, the message in it) for each mail attached to this one: a forward as an attachment,
+    the entries of a digest."""
+    for part in _own_parts(message):
+        payload = part.get_payload() if part.get_content_type() in _ATTACHED_MAIL_TYPES else None
+        if isinstance(payload, list) and payload and isinstance(payload[0], EmailMessage):
+            yield part, payload[0]
 
 
 def _describe(message: EmailMessage, label: str | None) -> str | None:
@@ -165,12 +206,12 @@ def _describe(message: EmailMessage, label: str | None) -> str | None:
 
 
 def _read_message(message: EmailMessage, source: str, item: str | None) -> Mail | ImportProblem:
-    senders = _addresses(message, "From")
+    notes: list[str] = []
+    senders = _addresses(message, "From", notes)
     if not senders:
         if not any(message.get(name) for name in ("Date", "Message-ID", "Subject")):
             return ImportProblem(source, item, "not an e-mail message (no From, Date, Message-ID or Subject)")
         return ImportProblem(source, item, "no From address, so it cannot be linked to anyone")
-    notes: list[str] = []
     for name, charset in _unknown_header_charsets(message):
         notes.append(f"header {name}: unknown charset {charset!r}, read as UTF-8")
     subject = message.get("Subject")
@@ -178,32 +219,80 @@ def _read_message(message: EmailMessage, source: str, item: str | None) -> Mail 
     sent_at, date_note = _sent_at(date)
     if date_note:
         notes.append(date_note)
-    body_part = message.get_body(preferencelist=("plain", "html"))
-    text, body_note = _body_text(body_part)
-    if body_note:
-        notes.append(body_note)
+    text = _content(message, notes)
     own_ids = message_ids(message.get("Message-ID"))
     return assemble_mail(
         source=source,
         item=item,
         message_id=own_ids[0] if own_ids else None,
         references=message_ids(message.get("References")) + message_ids(message.get("In-Reply-To")),
-        subject=None if subject is None else str(subject),
+        subject=None if subject is None else _header(str(subject), "Subject", notes),
         sender=senders[0],
-        recipients=_addresses(message, "To"),
-        copied=_addresses(message, "Cc"),
+        recipients=_addresses(message, "To", notes),
+        copied=_addresses(message, "Cc", notes),
         sent_at=sent_at,
         date_text=None if date is None else str(date),
         text=text,
-        attachments=_attachments(message, body_part),
+        attachments=_attachments(message, notes),
         notes=notes,
     )
 
 
-def _addresses(message: EmailMessage, name: str) -> list[Address]:
+def _content(message: MIMEPart, notes: list[str]) -> str:
+    """The text of a message and, after it, of each message attached to it: a mail forwarded as an
+    attachment (or a digest) is content, not a file to list by name only."""
+    body_part = message.get_body(preferencelist=("plain", "html"))
+    text, body_note = _body_text(body_part)
+    if body_note:
+        notes.append(body_note)
+    if any(isinstance(d, errors.CloseBoundaryNotFoundDefect) for p in _own_parts(message) for d in p.defects):
+        notes.append(_NO_CLOSING_BOUNDARY)
+    for _, attached in _attached_messages(message):
+        text = f"{text.rstrip()}\n\n{_forwarded(attached, notes)}".lstrip()
+    return text
+
+
+def _forwarded(message: EmailMessage, notes: list[str]) -> str:
+    """An attached message as a forward is written into a body: its headers, then its content."""
+    own: list[str] = []
+    fatal = _fatal_defect(message)
+    if fatal:
+        own.append(f"{fatal}; read as far as it goes")
+    headers = [
+        f"{name}: {_header(str(message[name]), name, own)}"
+        for name in ("From", "Date", "Subject", "To")
+        if message[name] is not None
+    ]
+    text = _content(message, own)
+    subject = message["Subject"]
+    notes.extend(
+        f"attached message {str(subject)!r}: {note}" if subject else f"attached message: {note}"
+        for note in own
+    )
+    return "\n".join([FORWARD_MARKER, *headers, "", text])
+
+
+def _header(value: str, name: str, notes: list[str]) -> str:
+    """A header value with raw 8-bit bytes in it decoded (see recorder.charsets)."""
+    decoded = header_text(value)
+    if decoded.note:
+        notes.append(f"header {name}: {decoded.note}")
+    return decoded.text
+
+
+def _addresses(message: EmailMessage, name: str, notes: list[str]) -> list[Address]:
     found: list[Address] = []
     for header in message.get_all(name) or ():
-        found.extend(a for a in getattr(header, "addresses", ()) if a.addr_spec.strip("@<>"))
+        for address in getattr(header, "addresses", ()):
+            if not address.addr_spec.strip("@<>"):
+                continue
+            display_name = _header(address.display_name, name, notes)
+            username, domain = header_text(address.username).text, header_text(address.domain).text
+            if (display_name, username, domain) != (address.display_name, address.username, address.domain):
+                # Built from its parts: an internationalized address (RFC 6532) parses as an addr_spec
+                # only in a UTF-8 policy, and the mail was already parsed under another.
+                address = Address(display_name=display_name, username=username, domain=domain)
+            found.append(address)
     return found
 
 
@@ -237,34 +326,60 @@ def _sent_at(value: object) -> tuple[datetime | None, str | None]:
 
 
 def _body_text(part: MIMEPart | None) -> tuple[str, str | None]:
-    """The message text, plain text preferred over HTML, and a note when it had to be guessed."""
+    """The message text, plain text preferred over HTML, and a note when its charset was not
+    the one declared (see recorder.charsets)."""
     if part is None:
         return "", None
-    charset = part.get_content_charset() or "us-ascii"
-    if _known_charset(charset):
-        text, note = part.get_content(), None
-    else:
-        payload = part.get_payload(decode=True)
-        text = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else ""
-        note = f"unknown charset {charset!r}, read as UTF-8"
+    payload = part.get_payload(decode=True)
+    decoded = decode(payload if isinstance(payload, bytes) else b"", part.get_content_charset() or "us-ascii")
+    text = decoded.text.replace("\r\n", "\n")
     if part.get_content_subtype() == "html":
         text = html_to_text(text)
-    return text, note
+    return text, decoded.note
 
 
-def _attachments(message: EmailMessage, body: MIMEPart | None) -> Iterator[Attachment]:
+def _attachments(message: EmailMessage, notes: list[str]) -> Iterator[Attachment]:
+    """Every file sent with the mail (and with the mails attached to it), and each attached mail."""
+    body = message.get_body(preferencelist=("plain", "html"))
     for part in message.walk():
-        if part.is_multipart() or part is body:
+        if part.get_content_maintype() == "multipart" or not _is_attachment(part, body):
             continue
-        name = part.get_filename()
-        if name is None and part.get_content_disposition() != "attachment":
-            continue
+        name = part.get_filename() or _attached_mail_name(part)
         payload = part.get_payload(decode=True)
         yield Attachment(
-            name=name or "unnamed",
+            name=_header(name, "attachment name", notes) if name else _unnamed(part),
             size_bytes=len(payload) if isinstance(payload, bytes) else None,
             content_type=part.get_content_type(),
         )
+
+
+def _unnamed(part: MIMEPart) -> str:
+    """A name for a file sent without one: the last step of its Content-Location (Apple Mail's
+    inline pictures carry one), else "unnamed" with the extension of its type."""
+    location = str(part.get("Content-Location") or "").strip().rstrip("/").rpartition("/")[2]
+    return location or "unnamed" + (mimetypes.guess_extension(part.get_content_type()) or "")
+
+
+def _attached_mail_name(part: MIMEPart) -> str | None:
+    """An attached mail without a file name is named after its subject, as mail clients save it."""
+    payload = part.get_payload() if part.get_content_type() in _ATTACHED_MAIL_TYPES else None
+    if not (isinstance(payload, list) and payload and isinstance(payload[0], EmailMessage)):
+        return None
+    subject = " ".join(str(payload[0]["Subject"] or "").split())
+    return f"{subject or 'message'}.eml"
+
+
+def _is_attachment(part: MIMEPart, body: MIMEPart | None) -> bool:
+    """A file or an attached mail; delivery reports (message/delivery-status) are neither, nor are
+    the other forms of the text (the HTML beside the plain text). An image or other file without a
+    name (Apple Mail's inline pictures) is a file all the same."""
+    if part is body:
+        return False
+    if part.get_content_type() in _ATTACHED_MAIL_TYPES:
+        return True
+    if part.get_filename() is not None or part.get_content_disposition() == "attachment":
+        return True
+    return part.get_content_maintype() not in ("text", "message", "multipart")
 
 
 def normalize_subject(subject: str | None) -> str:
@@ -281,8 +396,12 @@ def _is_own(address: str, own: frozenset[str]) -> bool:
     return address in own or "@" + address.rpartition("@")[2] in own
 
 
+def _sent_by_us(mail: Mail, own: frozenset[str]) -> bool:
+    return mail.sender_in_organisation or _is_own(mail.sender.addr_spec, own)
+
+
 def _participants(mail: Mail, own: frozenset[str]) -> frozenset[str]:
-    everyone = (mail.sender, *mail.recipients, *mail.copied)
+    everyone = (*(() if mail.sender_in_organisation else (mail.sender,)), *mail.recipients, *mail.copied)
     return frozenset(a.addr_spec.lower() for a in everyone if not _is_own(a.addr_spec, own))
 
 
@@ -377,9 +496,11 @@ def _build_thread(mails: list[Mail], own: frozenset[str]) -> ImportedThread:
 def _to_message(mail: Mail, own: frozenset[str]) -> ImportedMessage:
     return ImportedMessage(
         provider_message_id=mail.message_id,
-        direction="outbound" if _is_own(mail.sender.addr_spec, own) else "inbound",
+        direction="outbound" if _sent_by_us(mail, own) else "inbound",
         author=mail.author,
-        author_identities=(IdentityRef("email", mail.sender.addr_spec),),
+        author_identities=()
+        if mail.sender_in_organisation
+        else (IdentityRef("email", mail.sender.addr_spec),),
         sent_at=mail.sent_at,
         body=mail.body,
         quoted=mail.quoted,

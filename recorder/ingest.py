@@ -26,7 +26,7 @@ from recorder.asterisk import (
 )
 from recorder.sidecar import MetadataError, find_sidecar, parse_sidecar, sidecar_paths
 from recorder.types import CallMetadata, IngestError, Recording
-from transcribe.audio import AudioError, probe
+from transcribe.audio import AudioError, EmptyAudio, probe
 from transcribe.types import Role
 
 # What transcribe.audio decodes (libsndfile, or FFmpeg through PyAV for the rest). Asterisk's raw
@@ -169,7 +169,10 @@ def _claimed_sidecars(files: list[Path]) -> set[Path]:
 
 
 def _recording(path: Path, options: ScanOptions, cdr: dict[str, CdrRecord]) -> Recording:
-    info = probe(path, max_seconds=options.max_audio_seconds)
+    try:
+        info = probe(path, max_seconds=options.max_audio_seconds)
+    except EmptyAudio as empty:  # only a header: FreePBX leaves one for a call nobody answered
+        info = empty.info
     metadata = _metadata(path, options, cdr)
     roles = metadata.channel_roles
     if roles is not None and len(roles) != info.channels:

@@ -38,6 +38,10 @@ class Mail:
     quoted: str | None
     attachments: tuple[Attachment, ...]
     notes: tuple[ImportProblem, ...]
+    # The sender is a mailbox of the organisation's own Exchange, known by its X.500 address only
+    # (an agent's reply saved from Sent Items): staff, so the mail is outbound; ``sender`` has a name
+    # and no address.
+    sender_in_organisation: bool = False
 
     @property
     def author(self) -> str:
@@ -60,6 +64,7 @@ def assemble_mail(
     text: str,
     attachments: Iterable[Attachment],
     notes: Iterable[str],
+    sender_in_organisation: bool = False,
 ) -> Mail:
     """The mail from what its reader found; ``date_text`` is the date as the file wrote it (for the id)."""
     subject = " ".join((subject or "").split()) or None  # folded headers keep their line breaks otherwise
@@ -78,6 +83,7 @@ def assemble_mail(
         quoted=quoted,
         attachments=tuple(attachments),
         notes=tuple(ImportProblem(source, item, note, imported=True) for note in notes),
+        sender_in_organisation=sender_in_organisation,
     )
 
 

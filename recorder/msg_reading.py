@@ -10,7 +10,11 @@ The plain-text body is preferred (extract-msg derives one from an RTF-only body)
 body goes through recorder.html_text. Attachments are listed by name and size: a file
 attachment by the length of its bytes, an attached Outlook item by the size Outlook recorded,
 unknown where it recorded none. Only the addresses that have an SMTP form are kept; an
-Exchange-internal (X.500) address cannot be linked to a customer.
+Exchange-internal (X.500) address cannot be linked to a customer, but a sender known only by one
+is a mailbox of the organisation itself (an agent's sent reply): kept by name, outbound.
+
+An S/MIME-encrypted mail (class IPM.Note.SMIME) is imported with its headers and, for its text, a
+line saying it is encrypted: the ciphertext is not text.
 
 A file that is not an OLE compound file, a damaged or truncated one, an Outlook item that is not
 an e-mail (a contact, an appointment, a task) and a draft that was never sent give one
@@ -39,6 +43,10 @@ from recorder.threads import Attachment, ImportProblem
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _UNSENT = 0x08  # MSGFLAG_UNSENT in PidTagMessageFlags: a draft
+# IPM.Note.SMIME: the whole mail is one smime.p7m, encrypted (or opaque-signed, which reads no
+# better without a PKCS #7 parser); IPM.Note.SMIME.MultipartSigned is clear-signed and readable.
+_SMIME_OPAQUE = ".smime"
+ENCRYPTED_TEXT = "[Encrypted with S/MIME: the text cannot be read without the recipient's private key.]"
 # (display name, address type, address, SMTP address) property ids: the "sent representing" set is
 # what internet mail calls From; the sender set differs only when someone sends on another's behalf.
 _FROM_PROPERTIES = (("0042", "0064", "0065", "5D02"), ("0C1A", "0C1E", "0C1F", "5D01"))
@@ -55,7 +63,8 @@ def read_msg(path: Path) -> Mail | ImportProblem:
     # An attachment of a kind extract-msg cannot read (a link to a file share) is listed by name only.
     tolerate = ErrorBehavior.ATTACH_NOT_IMPLEMENTED
     try:
-        with extract_msg.openMsg(path, strict=False, errorBehavior=tolerate) as msg:
+        # Attachments are read when listed: an encrypted mail's smime.p7m is never "unwrapped" (_read).
+        with extract_msg.openMsg(path, strict=False, errorBehavior=tolerate, delayAttachments=True) as msg:
             return _read(msg, source)
     except _DAMAGED as exc:
         return ImportProblem(
@@ -64,17 +73,20 @@ def read_msg(path: Path) -> Mail | ImportProblem:
 
 
 def _read(msg: MSGFile, source: str) -> Mail | ImportProblem:
+    # Outlook stores some class names with their C string's terminating NUL.
+    message_class = (msg.classType or "").rstrip("\x00")
     # openMsg gives each kind of Outlook item its own class; only these two are e-mails.
     if not isinstance(msg, Message | MessageSigned):
-        kind = f"of class {msg.classType}" if msg.classType else "without a message class"
+        kind = f"of class {message_class}" if message_class else "without a message class"
         return ImportProblem(source, None, f"not an e-mail: an Outlook item {kind}")
     submitted = msg.props.date  # PidTagClientSubmitTime: when the sender sent it
     # A submit time means it was sent, whatever the flag says.
     if submitted is None and msg.getPropertyVal("0E070003", 0) & _UNSENT:
         return ImportProblem(source, None, "an unsent draft: it never reached anyone")
-    sender = _sender(msg)
-    if sender is None:
+    found = _sender(msg)
+    if found is None:
         return ImportProblem(source, None, "no From address, so it cannot be linked to anyone")
+    sender, in_organisation = found
     notes: list[str] = []
     sent_at = None
     if submitted is None:
@@ -84,7 +96,11 @@ def _read(msg: MSGFile, source: str) -> Mail | ImportProblem:
             sent_at = to_utc(submitted)
         except InstantError as exc:
             notes.append(f"sent time {exc}; its time is unknown")
-    text, text_note = _text(msg)
+    encrypted = message_class.lower().endswith(_SMIME_OPAQUE)
+    if encrypted:  # extract-msg would "unwrap" the ciphertext of smime.p7m as if it were MIME
+        text, text_note = ENCRYPTED_TEXT, "S/MIME-encrypted: its text and attachments cannot be read"
+    else:
+        text, text_note = _text(msg)
     if text_note:
         notes.append(text_note)
     own_ids = message_ids(msg.getStringStream("__substg1.0_1035"))
@@ -101,20 +117,29 @@ def _read(msg: MSGFile, source: str) -> Mail | ImportProblem:
         sent_at=sent_at,
         date_text=None if sent_at is None else format_datetime(sent_at),
         text=text,
-        attachments=_attachments(msg),
+        attachments=() if encrypted else _attachments(msg),
         notes=notes,
+        sender_in_organisation=in_organisation,
     )
 
 
-def _sender(msg: MSGFile) -> Address | None:
+def _sender(msg: MSGFile) -> tuple[Address, bool] | None:
+    """The sender, and whether they are a mailbox of the organisation's own Exchange: one with an
+    X.500 address (type EX) and no SMTP form, as an agent's reply saved from Sent Items has. Such a
+    sender is kept by name (an agent, so the mail is outbound), not refused for want of an address."""
+    internal = None
     for name, kind, address, smtp in _FROM_PROPERTIES:
         found = msg.getStringStream(f"__substg1.0_{smtp}")
-        if not found and (msg.getStringStream(f"__substg1.0_{kind}") or "").upper() == "SMTP":
+        address_type = (msg.getStringStream(f"__substg1.0_{kind}") or "").upper()
+        if not found and address_type == "SMTP":
             found = msg.getStringStream(f"__substg1.0_{address}")
-        sender = _address(msg.getStringStream(f"__substg1.0_{name}"), found)
+        display_name = (msg.getStringStream(f"__substg1.0_{name}") or "").strip()
+        sender = _address(display_name, found)
         if sender is not None:
-            return sender
-    return None
+            return sender, False
+        if internal is None and address_type == "EX" and display_name:
+            internal = Address(display_name=display_name, username="", domain="")
+    return (internal, True) if internal is not None else None
 
 
 def _recipients(msg: Message | MessageSigned, kind: RecipientType) -> list[Address]:

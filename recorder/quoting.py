@@ -11,6 +11,12 @@ reply headers of many mail clients in many languages. Two gaps in it are filled 
 - its Polish Outlook-header pattern accepts a single field line, so a body line such as
   "Do: jutra" or "Data: 12 maja" would cut the message there; splits at fewer than two
   "Field:" lines are undone.
+
+Two kinds of mail are not split at all, because what follows their "header" is not an earlier
+message of the thread but the content: a forward ("---------- Forwarded message ----------",
+"Begin forwarded message:", in the languages above and German), whose forwarded mail the
+history would otherwise lose; and an interleaved reply, whose answers sit between the quoted
+lines (bottom-posting is its simplest case), so that no cut keeps them apart from the quote.
 """
 
 from __future__ import annotations
@@ -32,10 +38,27 @@ _ATTRIBUTION = re.compile(
     re.MULTILINE,
 )
 _QUOTED_LINE = re.compile(r"^\s*>")
+_FORWARD = re.compile(
+    r"^[ \t]*(?:-{2,}[ \t]*(?:forwarded message|doorgestuurd bericht|weitergeleitete nachricht"
+    r"|przekazana wiadomość|wiadomość przekazana dalej)[ \t]*-*"
+    r"|(?:begin forwarded message|begin doorgestuurd bericht|anfang der weitergeleiteten nachricht"
+    r"|początek przekazywanej wiadomości):)[ \t]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+FORWARD_MARKER = "---------- Forwarded message ----------"  # how an attached message is set into a body
 
 
 def split_reply(text: str) -> tuple[str, str | None]:
     """``(new text, quoted text or None)``; a message that only forwards a quote has empty new text."""
+    if _FORWARD.search(text):
+        return text.strip(), None
+    new, quoted = _split(text)
+    if quoted is not None and _interleaved(quoted):
+        return text.strip(), None
+    return new, quoted
+
+
+def _split(text: str) -> tuple[str, str | None]:
     fragments = _fragments(text)
     head, body = fragments[0]
     if head:  # the message starts with a reply header: nothing new was written above it
@@ -46,6 +69,17 @@ def split_reply(text: str) -> tuple[str, str | None]:
     if unrecognised:
         quoted.insert(0, unrecognised)
     return new.strip(), "\n\n".join(part for part in quoted if part) or None
+
+
+def _interleaved(quoted: str) -> bool:
+    """Whether written lines follow quoted (``>``) lines: answers between or under the quote."""
+    seen_quote = False
+    for line in quoted.split("\n"):
+        if _QUOTED_LINE.match(line):
+            seen_quote = True
+        elif seen_quote and line.strip():
+            return True
+    return False
 
 
 def _fragments(text: str) -> list[tuple[str, str]]:

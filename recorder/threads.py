@@ -48,7 +48,15 @@ class ImportedMessage:
 
 @dataclass(frozen=True)
 class ImportedThread:
-    """One conversation on one channel, with the provider's id so re-import is idempotent."""
+    """One conversation on one channel, with the provider's id so re-import is idempotent.
+
+    ``provider_account`` is the account (tenant) inside the tool that the id belongs to: Chatwoot's
+    conversation numbers and Zendesk's ticket ids count up per account, so ticket 33 of one company
+    is not ticket 33 of another, and finding a conversation again by its id alone mixes two
+    customers up. ``""``: the tool's ids are unique across accounts (Message-IDs). ``None``: they
+    are not, and the export does not say which account it is (storage then never trusts a match
+    enough to give the stored customer this conversation's identities).
+    """
 
     channel: str  # email, chat, whatsapp, messenger, sms, ...
     provider: str  # email, generic, chatwoot, zendesk, trengo
@@ -59,6 +67,7 @@ class ImportedThread:
     agent: str | None
     started_at: datetime | None  # timezone-aware, UTC
     messages: tuple[ImportedMessage, ...]  # in time order
+    provider_account: str | None = ""
 
 
 @dataclass(frozen=True)

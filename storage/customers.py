@@ -170,13 +170,23 @@ def _refuse_too_long(raw: str, value: str) -> None:
 
 
 def link_thread_customer(
-    session: Session, thread: Thread, identities: Sequence[IdentityValue], name: str | None, source: str
+    session: Session,
+    thread: Thread,
+    identities: Sequence[IdentityValue],
+    name: str | None,
+    source: str,
+    key_complete: bool = True,
 ) -> list[str]:
     """Give ``thread`` its customer (kept when it has one, else the owner of its first known identity,
     else a new customer), add the identities nobody has to that customer and remember which ones
-    link the thread. Identities owned by another customer produce a merge suggestion and a warning."""
+    link the thread. Identities owned by another customer produce a merge suggestion and a warning.
+
+    ``key_complete`` False: the stored thread was found by an id that another account's conversation
+    may share, so these identities may be another person's; none nobody has is given to the thread's
+    customer (that would put a stranger's phone on them for good) and each one left out is named."""
     if not identities and not name and thread.customer_id is None:
         return []
+    trusted = key_complete or thread.customer_id is None  # a new link cannot wrong a stored customer
     known: dict[tuple[str, str], tuple[int, int]] = {}
     if identities:
         rows = session.execute(
@@ -193,12 +203,14 @@ def link_thread_customer(
         session.flush()
     else:
         customer = session.get_one(Customer, customer_id)
-        if name and not customer.display_name:
+        if name and not customer.display_name and trusted:
             customer.display_name = name
+    unknown = [i for i in identities if (i.kind, i.value) not in known]
+    left_out = [] if trusted else unknown
     thread.customer_id = customer.id
     linking = [identity_id for identity_id, owner in known.values() if owner == customer.id]
-    for identity in identities:
-        if (identity.kind, identity.value) not in known:
+    for identity in unknown:
+        if identity not in left_out:
             row = Identity(
                 customer_id=customer.id, kind=identity.kind, value=identity.value, raw_value=identity.raw
             )
@@ -206,17 +218,23 @@ def link_thread_customer(
             session.flush()
             linking.append(row.id)
     _link(session, thread.id, linking)
+    warnings = [
+        f"{source}: customer {i.kind.replace('_', ' ')} {i.value} not added to customer {customer.id}: "
+        "the conversation may be another account's"
+        for i in left_out
+    ]
     others = sorted(set(owners) - {customer.id})
     if not others:
-        return []
+        return warnings
     suggestions = [_suggest_merge(session, thread, customer.id, other, identities, known) for other in others]
     listed = ", ".join(
         f"{other} (suggestion {sid})" if sid is not None else f"{other} (merge rejected earlier)"
         for other, sid in zip(others, suggestions, strict=True)
     )
     return [
+        *warnings,
         f"{source}: identities belong to different customers; linked to customer {customer.id}, "
-        f"not to {listed}: not merged"
+        f"not to {listed}: not merged",
     ]
 
 

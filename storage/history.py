@@ -93,6 +93,7 @@ class MessageItem:
     subject: str | None  # the thread's subject
     body: str
     attachments: tuple[AttachmentView, ...]
+    quoted: str | None = None  # earlier mail it quotes that the thread does not hold: shown collapsed
     kind: Literal["message"] = "message"
 
 
@@ -123,6 +124,7 @@ class MessageView:
     author: str | None
     sent_at: datetime | None
     body: str
+    quoted: str | None = None  # earlier mail it quotes that the thread does not hold: shown collapsed
 
 
 def customer_history(db: Database, customer_id: int, limit: int | None = None) -> CustomerHistory:
@@ -155,6 +157,7 @@ def customer_history(db: Database, customer_id: int, limit: int | None = None) -
                 Message.author,
                 Message.sent_at,
                 Message.body,
+                Message.quoted,
             )
             .join(Thread, Thread.id == Message.thread_id)
             .where(Thread.customer_id == customer_id)
@@ -206,6 +209,7 @@ def customer_history(db: Database, customer_id: int, limit: int | None = None) -
                     subject=thread.subject,
                     body=message.body,
                     attachments=attachments.get(message.id, ()),
+                    quoted=message.quoted,
                 )
             )
     return CustomerHistory(customer=customer, items=tuple(items))
@@ -337,8 +341,10 @@ def thread_messages(db: Database, thread_id: int) -> list[MessageView]:
         if session.get(Thread, thread_id) is None:
             raise NotFound(f"no conversation with id {thread_id}")
         rows = session.execute(
-            select(Message.id, Message.direction, Message.author, Message.sent_at, Message.body)
+            select(
+                Message.id, Message.direction, Message.author, Message.sent_at, Message.body, Message.quoted
+            )
             .where(Message.thread_id == thread_id)
             .order_by(Message.sent_at, Message.id)
         )
-        return [MessageView(r.id, r.direction, r.author, as_utc(r.sent_at), r.body) for r in rows]
+        return [MessageView(r.id, r.direction, r.author, as_utc(r.sent_at), r.body, r.quoted) for r in rows]

@@ -88,10 +88,13 @@ class Agent(Base):
 
 
 class Thread(Base):
-    """One conversation on one channel. ``(channel, provider, provider_id)`` makes re-import idempotent."""
+    """One conversation on one channel. ``(channel, provider, provider_account, provider_id)`` makes
+    re-import idempotent: many tools number conversations per account, so the id alone is not the key.
+    ``provider_account`` is "" where the tool's ids are unique across accounts, or (before 0008, or
+    from an export that does not name its account) where the account is not known."""
 
     __tablename__ = "threads"
-    __table_args__ = (UniqueConstraint("channel", "provider", "provider_id"),)
+    __table_args__ = (UniqueConstraint("channel", "provider", "provider_account", "provider_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
@@ -99,6 +102,7 @@ class Thread(Base):
     channel: Mapped[str] = mapped_column(String(32))  # call | chat | email | whatsapp | sms | ...
     provider: Mapped[str] = mapped_column(String(64))  # e.g. "earshot" (sha256), "asterisk", "chatwoot"
     provider_id: Mapped[str] = mapped_column(String(255))
+    provider_account: Mapped[str] = mapped_column(String(255), default="", server_default="")
     subject: Mapped[str | None] = mapped_column(String(500))
     direction: Mapped[str | None] = mapped_column(String(16))  # inbound | outbound | internal
     started_at: Mapped[datetime | None] = mapped_column(index=True)
@@ -111,7 +115,8 @@ class Thread(Base):
 
 
 class Message(Base):
-    """A chat or e-mail message inside a thread."""
+    """A chat or e-mail message inside a thread: ``body`` is what it says new, ``quoted`` the earlier
+    mail it quotes (shown collapsed and searched too), kept where the thread does not hold it already."""
 
     __tablename__ = "messages"
     __table_args__ = (UniqueConstraint("thread_id", "provider_message_id"),)
@@ -123,6 +128,7 @@ class Message(Base):
     author: Mapped[str | None] = mapped_column(String(320))
     sent_at: Mapped[datetime | None] = mapped_column(index=True)
     body: Mapped[str] = mapped_column(Text)
+    quoted: Mapped[str | None] = mapped_column(Text)
 
     thread: Mapped[Thread] = relationship(back_populates="messages")
 

@@ -107,6 +107,9 @@ def storable_thread(thread: ImportedThread, label: str) -> tuple[ImportedThread,
         thread,
         channel=storable_key(Thread.channel, thread.channel, "channel"),
         provider_id=storable_key(Thread.provider_id, thread.provider_id, "conversation id"),
+        provider_account=None
+        if thread.provider_account is None
+        else storable_key(Thread.provider_account, thread.provider_account, "account"),
         subject=notes.text(Thread.subject, thread.subject, "subject"),
         customer_identities=tuple(_identity_ref(ref) for ref in thread.customer_identities),
         customer_name=notes.text(Customer.display_name, thread.customer_name, "customer name"),
@@ -126,6 +129,7 @@ def _message(message: ImportedMessage, notes: _Notes) -> ImportedMessage:
         author=notes.text(Message.author, message.author, f"{what}: author"),
         author_identities=tuple(_identity_ref(ref) for ref in message.author_identities),
         body=clean(message.body),
+        quoted=None if message.quoted is None else clean(message.quoted),
         attachments=tuple(
             Attachment(
                 name=notes.text(MessageAttachment.name, a.name, f"{what}: attachment name"),

@@ -268,7 +268,8 @@ def _ranked(
     return (
         select(
             fts.c.rowid,
-            func.snippet(index, 0, HIGHLIGHT_START, HIGHLIGHT_END, SNIPPET_ELLIPSIS, SNIPPET_WORDS),
+            # -1: from the column that matched (a message's body or the text it quotes)
+            func.snippet(index, -1, HIGHLIGHT_START, HIGHLIGHT_END, SNIPPET_ELLIPSIS, SNIPPET_WORDS),
             score,
         )
         .select_from(content if clauses else fts)

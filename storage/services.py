@@ -50,7 +50,7 @@ _HEX = re.compile(r"[0-9a-f]+")
 @dataclass(frozen=True)
 class IngestResult:
     recording_id: int
-    job_id: int | None  # None when the recording was already stored
+    job_id: int | None  # None when the recording was already stored, or holds no audio to transcribe
     created: bool
     warnings: tuple[str, ...] = ()  # metadata that was skipped, e.g. an invalid phone number
 
@@ -73,7 +73,8 @@ class RecordingSummary:
 def ingest_recording(
     db: Database, recording: IncomingRecording, blobs: BlobStore, default_region: str, max_attempts: int = 3
 ) -> IngestResult:
-    """Store a call and queue its transcription; ingesting the same bytes again changes nothing."""
+    """Store a call and queue its transcription; ingesting the same bytes again changes nothing. A
+    recording with no audio (a header only) is stored as a call with nothing to transcribe."""
     metadata, warnings = storable_metadata(recording.metadata, recording.path.name)
     recording = dataclasses.replace(recording, metadata=metadata)
     with read_scope(db) as session:
@@ -131,6 +132,11 @@ def _store_call(
         )
         session.add(row)
         session.flush()
+        if recording.audio.duration <= 0:  # a header without audio: the call is kept, as one not answered
+            warnings.append(
+                "no audio in the recording (a call nobody answered?): stored with nothing to transcribe"
+            )
+            return IngestResult(recording_id=row.id, job_id=None, created=True, warnings=tuple(warnings))
         job_id = enqueue(session, row.id, max_attempts=max_attempts)
         return IngestResult(recording_id=row.id, job_id=job_id, created=True, warnings=tuple(warnings))
 

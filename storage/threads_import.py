@@ -1,10 +1,10 @@
 """Store imported chat and e-mail threads, linked to their customers, idempotently.
 
 Each thread is written in its own transaction, so a thread that fails leaves nothing behind and
-the others still go in. A thread is found again by ``(channel, provider, provider_id)`` and a
-message by its provider id inside the thread (and its time: another message that reuses a
-stored id is kept apart, not skipped): importing the same export twice adds nothing, and a
-newer export adds only the messages (and identities) that are new.
+the others still go in. A thread is found again by ``(channel, provider, provider_account,
+provider_id)`` (see ``_find_thread``) and a message by its provider id inside the thread (and its
+time: another message that reuses a stored id is kept apart, not skipped): importing the same
+export twice adds nothing, and a newer export adds only the messages (and identities) that are new.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from storage.customers import link_thread_customer, normalize_identities
 from storage.db import Database, session_scope
 from storage.models import Message, MessageAttachment, Thread, as_utc
 from storage.outside_text import clean, storable_key, storable_thread
+from storage.quotes import thread_text, unheld_quote
 from storage.services import _find_or_create_agent
 
 __all__ = ["ImportSummary", "import_threads"]
@@ -58,6 +59,7 @@ def import_threads(
     warnings: list[str] = []
 
     def report(into: list[str], line: str) -> None:
+        line = clean(line)  # problems quote outside text (ids, names): no control character is shown
         into.append(line)
         on_problem(line)
 
@@ -87,18 +89,13 @@ def import_threads(
 
 
 def _store(session: Session, thread: ImportedThread, default_region: str, label: str) -> _Outcome:
-    row = session.scalar(
-        select(Thread).where(
-            Thread.channel == thread.channel,
-            Thread.provider == thread.provider,
-            Thread.provider_id == thread.provider_id,
-        )
-    )
+    row, key_complete = _find_thread(session, thread)
     created = row is None
     if row is None:
         row = Thread(
             channel=thread.channel,
             provider=thread.provider,
+            provider_account=thread.provider_account or "",
             provider_id=thread.provider_id,
             subject=thread.subject,
             direction=thread.messages[0].direction,
@@ -115,20 +112,21 @@ def _store(session: Session, thread: ImportedThread, default_region: str, label:
         row.subject = row.subject or thread.subject
         if row.agent_id is None:
             row.agent_id = _find_or_create_agent(session, thread.agent)
-    stored = (
-        {}
+    stored_rows = (
+        []
         if created
-        else {
-            key: distinguishing_facts(as_utc(sent_at), author)
-            for key, author, sent_at in session.execute(
-                select(Message.provider_message_id, Message.author, Message.sent_at).where(
-                    Message.thread_id == row.id
-                )
-            )
-        }
+        else session.execute(
+            select(
+                Message.provider_message_id, Message.author, Message.sent_at, Message.body, Message.quoted
+            ).where(Message.thread_id == row.id)
+        ).all()
     )
+    stored = {r.provider_message_id: distinguishing_facts(as_utc(r.sent_at), r.author) for r in stored_rows}
     new, reused = _new_messages(thread.messages, stored, label)
     if new:
+        held = thread_text(
+            [*(text for r in stored_rows for text in (r.body, r.quoted)), *(m.body for m in new)]
+        )
         ids = session.scalars(
             insert(Message).returning(Message.id, sort_by_parameter_order=True),
             [
@@ -139,6 +137,7 @@ def _store(session: Session, thread: ImportedThread, default_region: str, label:
                     "author": m.author,
                     "sent_at": m.sent_at,
                     "body": m.body,
+                    "quoted": unheld_quote(m.quoted, held),
                 }
                 for m in new
             ],
@@ -161,13 +160,63 @@ def _store(session: Session, thread: ImportedThread, default_region: str, label:
         return _Outcome(changed=False, new_messages=0, duplicates=len(thread.messages), warnings=[])
     identities, identity_warnings = normalize_identities(thread.customer_identities, default_region, label)
     warnings = reused + identity_warnings
-    warnings += link_thread_customer(session, row, identities, thread.customer_name, label)
+    if not (created or key_complete):
+        warnings.append(
+            f"{label}: the export does not name the {thread.provider} account this id belongs to; "
+            "found again by its id alone, so its identities are not given to the stored customer"
+        )
+    warnings += link_thread_customer(
+        session, row, identities, thread.customer_name, label, key_complete=created or key_complete
+    )
     return _Outcome(
         changed=created or bool(new),
         new_messages=len(new),
         duplicates=len(thread.messages) - len(new),
         warnings=warnings,
     )
+
+
+def _find_thread(session: Session, thread: ImportedThread) -> tuple[Thread | None, bool]:
+    """The stored thread this conversation is, and whether it was found by its full key.
+
+    Ids are looked up within their account. A thread stored before accounts were kept (account "")
+    is claimed for this import's account only when it holds one of the import's messages (same id,
+    same time): then it is this conversation, exported again. Another account's conversation that
+    merely has the same number shares none, and becomes a thread of its own. An import that does not
+    know its account (``None``) can only find a thread by its id: a weaker match.
+    """
+
+    def by_account(account: str) -> Thread | None:
+        return session.scalar(
+            select(Thread).where(
+                Thread.channel == thread.channel,
+                Thread.provider == thread.provider,
+                Thread.provider_account == account,
+                Thread.provider_id == thread.provider_id,
+            )
+        )
+
+    account = thread.provider_account
+    if account is None:
+        return by_account(""), False
+    row = by_account(account)
+    if row is not None or account == "":
+        return row, True
+    legacy = by_account("")
+    if legacy is None or not _shares_a_message(session, legacy, thread.messages):
+        return None, True
+    legacy.provider_account = account
+    return legacy, True
+
+
+def _shares_a_message(session: Session, row: Thread, messages: Iterable[ImportedMessage]) -> bool:
+    imported = {m.provider_message_id: distinguishing_facts(m.sent_at, m.author) for m in messages}
+    stored = session.execute(
+        select(Message.provider_message_id, Message.author, Message.sent_at).where(
+            Message.thread_id == row.id, Message.provider_message_id.in_(imported)
+        )
+    )
+    return any(imported[key] == distinguishing_facts(as_utc(sent), author) for key, author, sent in stored)
 
 
 def _new_messages(

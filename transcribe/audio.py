@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import struct
+from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -34,6 +35,15 @@ Source = Path | bytes
 
 class AudioError(ValueError):
     """A file that cannot become audio: the message names the file and the reason."""
+
+
+class EmptyAudio(AudioError):
+    """A well-formed file that holds no samples, only its header (``info``, with duration 0): a PBX
+    leaves one for a call nobody answered. Nothing to transcribe, but not a damaged file either."""
+
+    def __init__(self, message: str, info: AudioInfo) -> None:
+        super().__init__(message)
+        self.info = info
 
 
 def probe(path: Path, *, max_seconds: float | None = None) -> AudioInfo:
@@ -98,7 +108,7 @@ def _probe(source: Source, label: str) -> AudioInfo:
         raise AudioError(f"{label}: empty file (0 bytes)")
     info = _probe_soundfile(source) or _probe_av(source, label)
     if info.duration <= 0:
-        raise AudioError(f"{label}: zero-length audio")
+        raise EmptyAudio(f"{label}: zero-length audio", replace(info, duration=0.0))
     _check_wav_length(source, label, info)
     return info
 

@@ -177,6 +177,9 @@ def _conversation(item: TimelineItem, place: str) -> None:
                     md(f"{message.author or ('Customer' if inbound else 'Agent')} · {when(message.sent_at)}")
                 )
                 st.text(message.body)
+                if message.quoted:
+                    with st.expander("Quoted text"):
+                        st.text(message.quoted)
 
 
 st.divider()

@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import wave
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,7 @@ from click.testing import CliRunner, Result
 
 from earshot.cli import main
 from tests.contract import TRANSCRIPT_JSON_KEYS
-from tests.paths import EVAL, SAMPLE_AUDIO
+from tests.paths import EVAL, REPO, SAMPLE_AUDIO
 
 STEREO = EVAL / "stereo_2spk.wav"
 
@@ -289,3 +290,36 @@ def test_a_killed_worker_leaves_its_job_to_another(tmp_path: Path) -> None:
     assert "1 job(s) done" in result.stderr
     assert rows(data_dir, "select status, attempts from jobs") == [("done", 2)]
     assert rows(data_dir, "select count(*) from transcripts") == [(1,)]
+
+
+def test_a_header_only_recording_of_a_call_nobody_answered_is_a_call_with_nothing_to_transcribe(
+    tmp_path: Path,
+) -> None:
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    answered = incoming / "rg-600-0687654321-20241104-100211-1730710931.84.wav"
+    sf.write(answered, 0.3 * np.sin(np.arange(8000) * 0.2), 8000)
+    missed = incoming / "rg-600-0611112222-20241104-120000-1730718000.95.wav"
+    with wave.open(str(missed), "wb") as header_only:  # 44 bytes, as FreePBX leaves for a missed call
+        header_only.setnchannels(1)
+        header_only.setsampwidth(2)
+        header_only.setframerate(8000)
+    cdr = REPO / "tests" / "fixtures" / "cdr" / "cdr_custom_Master.csv"
+    data_dir = tmp_path / "data"
+
+    result = earshot(
+        data_dir, "ingest", str(incoming), "--cdr", str(cdr), env={"EARSHOT_TIMEZONE": "Europe/Amsterdam"}
+    )
+
+    assert result.exit_code == 0, result.output
+    assert f"ingested {missed} -> call 1, nothing to transcribe" in result.stdout
+    assert rows(
+        data_dir,
+        "select r.original_name, r.duration, t.direction, t.started_at, a.name, i.value from recordings r "
+        "join threads t on t.id = r.thread_id left join agents a on a.id = t.agent_id "
+        "join identities i on i.customer_id = t.customer_id order by r.id",
+    ) == [
+        (missed.name, 0.0, "inbound", "2024-11-04 11:00:00.000000", None, "+31611112222"),
+        (answered.name, 1.0, "inbound", "2024-11-04 09:02:11.000000", "1002", "+31687654321"),
+    ]
+    assert rows(data_dir, "select recording_id from jobs") == [(2,)]

@@ -27,6 +27,9 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "cdr"
 MASTER_CSV = FIXTURES / "Master.csv"
 # What FreePBX's CDR Reports page exports: a header row, its own column order and names.
 FREEPBX_EXPORT = FIXTURES / "freepbx_cdr_report.csv"
+# As cdr_custom writes it with the mapping in Asterisk's sample cdr_custom.conf (clid first,
+# accountcode after amaflags, sequence last): a ring group, line-noise caller id, a missed call.
+CUSTOM_MASTER_CSV = FIXTURES / "cdr_custom_Master.csv"
 
 
 @pytest.mark.parametrize(
@@ -239,6 +242,38 @@ def test_cdr_fills_what_the_name_lacks_and_the_name_wins_where_both_speak() -> N
     # A caller id that is only the number again is not a name.
     queue = merge_cdr(CallMetadata(direction="inbound"), records["1715241600.3"])
     assert (queue.customer_name, queue.customer_phone, queue.agent) == (None, "0699999999", None)
+
+
+def test_the_sample_cdr_custom_layout_is_read_without_a_header() -> None:
+    table = load_cdr(CUSTOM_MASTER_CSV, AMSTERDAM)
+    assert table.errors == ()
+    assert list(table.records) == ["1730710931.84", "1730715300.91", "1730718000.95"]
+    noise = table.records["1730715300.91"]
+    assert (noise.src, noise.dst, noise.channel) == ("0612345678", "0205550100", "PJSIP/trunk-0000002d")
+    assert noise.start == datetime(2024, 11, 4, 10, 15, 0, tzinfo=UTC)
+    assert (noise.billsec, noise.disposition) == (56, "ANSWERED")
+
+
+def test_a_ring_group_call_is_the_agent_who_answered_not_a_helper_or_a_phone_that_only_rang() -> None:
+    records = load_cdr(CUSTOM_MASTER_CSV, AMSTERDAM).records
+    name = Path("rg-600-0687654321-20241104-100211-1730710931.84.wav")
+    from_name = metadata_from_filename(name, timezone=AMSTERDAM)
+    assert from_name is not None
+    merged = merge_cdr(from_name, records["1730710931.84"])
+    assert (merged.agent, merged.customer_phone, merged.customer_name) == (
+        "1002",
+        "0687654321",
+        "Lotte Jansen",
+    )
+    assert merged.started_at == datetime(2024, 11, 4, 9, 2, 11, tzinfo=UTC)
+    missed = merge_cdr(CallMetadata(direction="inbound"), records["1730718000.95"])
+    assert (missed.agent, missed.customer_phone, missed.customer_name) == (None, "0611112222", "Piet Bakker")
+
+
+def test_caller_id_bytes_that_are_no_text_are_no_customer_name() -> None:
+    record = load_cdr(CUSTOM_MASTER_CSV, AMSTERDAM).records["1730715300.91"]
+    merged = merge_cdr(CallMetadata(direction="inbound"), record)
+    assert (merged.customer_name, merged.customer_phone, merged.agent) == (None, "0612345678", "1001")
 
 
 def _write(path: Path, text: str) -> Path:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -132,9 +133,23 @@ def test_trengo_export() -> None:
     assert ticket.customer_identities == (IdentityRef("phone", "+31687654321"),)
     question, answer = ticket.messages  # the NOTE is left out
     assert (question.direction, question.author) == ("inbound", "Piet Bakker")
-    assert question.sent_at == datetime(2024, 5, 23, 10, 24, 40, tzinfo=UTC)
+    # "2024-05-23 10:24:40" is Amsterdam summer time: the ticket's own ISO UTC time is the same instant.
+    assert question.sent_at == ticket.started_at == datetime(2024, 5, 23, 8, 24, 40, tzinfo=UTC)
+    assert answer.sent_at == datetime(2024, 5, 23, 8, 29, 15, tzinfo=UTC)
     assert answer.body == "Goedemorgen Piet,\n\nHet nieuwe bedrag is € 142 per maand, de brief volgt."
     assert answer.attachments == (Attachment("jaaroverzicht-2024.pdf", 183422, "application/pdf"),)
+
+
+def test_trengo_times_are_amsterdam_wall_clock_in_winter_too_unless_told_otherwise(tmp_path: Path) -> None:
+    def winter(data: Any) -> None:
+        for message in data["data"][0]["messages"]["data"]:
+            message["created_at"] = message["created_at"].replace("2024-05-23", "2024-01-10")
+
+    path = damaged(tmp_path, "trengo", winter)
+    (ticket,) = read_chat([path], "trengo").threads
+    assert ticket.messages[0].sent_at == datetime(2024, 1, 10, 9, 24, 40, tzinfo=UTC)  # CET: one hour
+    (told,) = read_chat([path], "trengo", ZoneInfo("Europe/London")).threads
+    assert told.messages[0].sent_at == datetime(2024, 1, 10, 10, 24, 40, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("format", FILES)
@@ -309,3 +324,81 @@ def test_a_file_in_the_wrong_format_says_so() -> None:
 def test_unknown_format_is_refused() -> None:
     with pytest.raises(UnknownChatFormat, match="unknown chat format 'intercom'"):
         read_chat([FILES["generic"]], "intercom")  # type: ignore[arg-type]
+
+
+def test_a_zendesk_requester_missing_from_the_users_is_the_mail_sender_and_is_reported(
+    tmp_path: Path,
+) -> None:
+    def drop_requester(data: Any) -> None:
+        data["users"] = [user for user in data["users"] if user["id"] != 9001]
+        data["tickets"][0]["via"] = {
+            "channel": "email",
+            "source": {
+                "from": {"address": "jan.visser@example.nl", "name": "Jan Visser"},
+                "to": {},
+                "rel": None,
+            },
+        }
+
+    batch = read_chat([damaged(tmp_path, "zendesk", drop_requester)], "zendesk")
+    (ticket,) = batch.threads
+    assert (ticket.customer_identities, ticket.customer_name) == (
+        (IdentityRef("email", "jan.visser@example.nl"),),
+        "Jan Visser",
+    )
+    assert [(m.direction, m.author) for m in ticket.messages] == [
+        ("inbound", "Jan Visser"),
+        ("outbound", "Sam Jansen"),
+    ]
+    [note] = batch.problems
+    assert (note.item, note.imported) == ("ticket 4512", True)
+    assert "requester 9001 is not among the export's users" in note.reason
+
+
+def test_a_zendesk_requester_nobody_names_leaves_no_customer_and_says_so(tmp_path: Path) -> None:
+    def drop_requester(data: Any) -> None:
+        data["users"] = [user for user in data["users"] if user["id"] != 9001]
+
+    batch = read_chat([damaged(tmp_path, "zendesk", drop_requester)], "zendesk")
+    (ticket,) = batch.threads
+    assert ticket.customer_identities == ()
+    [note] = batch.problems
+    assert note.imported and "the ticket has no customer" in note.reason
+
+
+def test_a_zendesk_comment_by_an_unknown_author_is_not_taken_for_the_company(tmp_path: Path) -> None:
+    def stranger(data: Any) -> None:
+        data["tickets"][0]["comments"][0]["author_id"] = 555
+
+    batch = read_chat([damaged(tmp_path, "zendesk", stranger)], "zendesk")
+    (ticket,) = batch.threads
+    assert [m.direction for m in ticket.messages] == ["inbound", "outbound"]
+    [note] = batch.problems
+    assert (note.item, note.imported) == ("ticket 4512 comment 31001", True)
+    assert "author 555 is not among the export's users" in note.reason
+
+
+def test_a_zendesk_admin_who_opened_the_ticket_is_no_customer(tmp_path: Path) -> None:
+    def admin_requester(data: Any) -> None:
+        data["tickets"][0]["requester_id"] = 7001
+        data["tickets"][0]["comments"][0]["author_id"] = 7001
+        data["users"][1]["role"] = "admin"
+
+    batch = read_chat([damaged(tmp_path, "zendesk", admin_requester)], "zendesk")
+    (ticket,) = batch.threads
+    assert (ticket.customer_identities, ticket.customer_name) == ((), None)
+    assert [(m.direction, m.author) for m in ticket.messages] == [("outbound", "Sam Jansen")] * 2
+    [note] = batch.problems
+    assert note.imported and "requester 7001 is admin, not a customer" in note.reason
+
+
+@pytest.mark.parametrize(
+    ("via", "channel"),
+    [("api", "ticket"), ("web", "ticket"), ("sample_ticket", "ticket"), ("email", "email")],
+)
+def test_a_zendesk_ticket_source_is_no_channel(tmp_path: Path, via: str, channel: str) -> None:
+    def made_by(data: Any) -> None:
+        data["tickets"][0]["via"]["channel"] = via
+
+    (ticket,) = read_chat([damaged(tmp_path, "zendesk", made_by)], "zendesk").threads
+    assert ticket.channel == channel

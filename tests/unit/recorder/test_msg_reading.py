@@ -18,6 +18,7 @@ import pytest
 from extract_msg.ole_writer import OleWriter
 
 from recorder.email_import import read_email
+from recorder.msg_reading import ENCRYPTED_TEXT
 from recorder.threads import Attachment, IdentityRef, ImportedMessage
 
 OUTLOOK = Path(__file__).resolve().parents[2] / "fixtures" / "threads" / "outlook"
@@ -268,12 +269,15 @@ UNREADABLE = "unreadable .msg file (damaged, truncated or not from Outlook): "
     [
         (lambda tmp: DRAFT, "an unsent draft: it never reached anyone"),
         (lambda tmp: outlook_item(tmp, "IPM.Contact"), "not an e-mail: an Outlook item of class IPM.Contact"),
+        (  # Outlook writes some class names with their C string's terminating NUL
+            lambda tmp: outlook_item(tmp, "IPM.StickyNote\x00"),
+            "not an e-mail: an Outlook item of class IPM.StickyNote",
+        ),
         (
             lambda tmp: outlook_item(tmp, "IPM.Appointment"),
             "not an e-mail: an Outlook item of class IPM.Appointment",
         ),
         (no_sender, "no From address, so it cannot be linked to anyone"),
-        (x500_sender, "no From address, so it cannot be linked to anyone"),
         (lambda tmp: damaged(tmp, 20_000), UNREADABLE + "incomplete OLE sector"),
         (lambda tmp: damaged(tmp, 150_000), UNREADABLE + "incorrect OLE FAT, sector index out of range"),
         (lambda tmp: damaged(tmp, 8), UNREADABLE + "not an OLE2 structured storage file"),
@@ -282,9 +286,9 @@ UNREADABLE = "unreadable .msg file (damaged, truncated or not from Outlook): "
     ids=[
         "draft",
         "contact",
+        "note-nul",
         "appointment",
         "no-sender",
-        "x500-sender",
         "cut-20k",
         "cut-150k",
         "magic-only",
@@ -319,3 +323,36 @@ def test_a_file_named_msg_that_is_not_an_ole_file_is_a_problem(tmp_path: Path, c
 def test_a_missing_msg_is_a_problem(tmp_path: Path) -> None:
     batch = read_email([tmp_path / "gone.msg"])
     assert [p.reason for p in batch.problems] == ["cannot read: No such file or directory"]
+
+
+def test_a_sender_known_only_by_an_exchange_x500_address_is_the_organisation_s_own(tmp_path: Path) -> None:
+    """An agent's reply saved from Exchange's Sent Items names its sender by X.500 address only."""
+    batch = read_email([x500_sender(tmp_path)])
+    assert batch.problems == ()
+    [thread] = batch.threads
+    [message] = thread.messages
+    assert (message.direction, message.author, message.author_identities) == (
+        "outbound",
+        "Mail Delivery Subsystem",
+        (),
+    )
+    assert thread.agent == "Mail Delivery Subsystem"
+    assert thread.customer_identities == (IdentityRef("email", "yosipnps@model.com"),)  # its recipient
+
+
+def test_an_smime_encrypted_msg_is_stored_as_encrypted_not_as_its_bytes(tmp_path: Path) -> None:
+    """Outlook saves an encrypted mail as class IPM.Note.SMIME around one smime.p7m."""
+    path = rewrite(
+        BOUNCE,
+        tmp_path / "encrypted.msg",
+        drop=("__substg1.0_001A001F",),
+        put={"__substg1.0_001A001F": "IPM.Note.SMIME"},
+    )
+    batch = read_email([path])
+    [thread] = batch.threads
+    [message] = thread.messages
+    assert message.body == ENCRYPTED_TEXT
+    assert (message.author, message.attachments) == ("Mail Delivery Subsystem", ())
+    assert [(p.reason, p.imported) for p in batch.problems] == [
+        ("S/MIME-encrypted: its text and attachments cannot be read", True)
+    ]
