@@ -9,8 +9,8 @@ for an account only when the import shares a message with it.
 Quoted text was dropped at import, so an interleaved reply or an inline forward lost its words;
 ``messages_fts`` now indexes ``body`` and ``quoted`` (PostgreSQL's expression index likewise).
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-06
 """
 
@@ -21,8 +21,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008"
-down_revision: str | None = "0007"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
