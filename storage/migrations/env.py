@@ -6,6 +6,8 @@ developers through ``alembic -c storage/alembic.ini -x url=sqlite:///dev.db revi
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from typing import Literal
 
 from alembic import context
@@ -40,9 +42,35 @@ def _configure(**kwargs: object) -> None:
 
 
 def _run_on(connection: Connection) -> None:
-    _configure(connection=connection, render_as_batch=connection.dialect.name == "sqlite")
-    with context.begin_transaction():
+    sqlite = connection.dialect.name == "sqlite"
+    _configure(connection=connection, render_as_batch=sqlite)
+    with _foreign_keys_off(connection) if sqlite else nullcontext(), context.begin_transaction():
         context.run_migrations()
+        if sqlite:
+            _check_foreign_keys(connection)
+
+
+@contextmanager
+def _foreign_keys_off(connection: Connection) -> Iterator[None]:
+    """SQLite alters a table by rebuilding it (batch mode: copy, drop the old, rename). Enforced
+    foreign keys make dropping a table that other rows point at fail ("database table is locked"),
+    so an upgrade of a database that holds calls would never pass; Alembic's advice is to turn them
+    off around the migration. The pragma only takes effect outside a transaction, so it goes to the
+    driver's connection before the migration's transaction begins."""
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    driver.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        driver.execute("PRAGMA foreign_keys = ON")
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    """With the keys off, nothing else checks that the migrated rows still point at rows that exist."""
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"the migration would leave rows pointing at nothing: {broken[:5]}")
 
 
 def _url() -> str:
