@@ -78,6 +78,14 @@ AuditAction = Literal[
     "history_viewed",  # one customer's conversations (and, on the command line, their transcripts)
     "thread_read",  # the messages of one chat or e-mail thread
     "audio_fetched",  # a call's audio bytes were served
+    # Compliance (``storage.holds``, ``storage.retention``, ``storage.deletion``): counts, never content.
+    "hold_placed",
+    "hold_release_requested",
+    "hold_released",  # the second compliance user approved the release
+    "retention_policy_set",
+    "retention_policy_removed",
+    "deletion_previewed",  # a dry run: what would be deleted, counted
+    "data_deleted",  # retention or an erasure: what was deleted, counted
 ]
 AUDIT_ACTIONS: tuple[AuditAction, ...] = get_args(AuditAction)
 

@@ -11,6 +11,7 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -74,6 +75,12 @@ class BlobStore:
     def discard(self, sha256: str) -> None:
         """Remove a blob that no recording refers to: the call it came with was not stored."""
         self.path_for(sha256).unlink(missing_ok=True)
+
+    def stored(self) -> Iterator[tuple[str, Path]]:
+        """Every blob in the store, as (SHA-256, path): what a sweep for unreferenced audio walks."""
+        for path in sorted(self.root.glob("[0-9a-f][0-9a-f]/*")):
+            if _SHA256.fullmatch(path.name) and path.parent.name == path.name[:2]:
+                yield path.name, path
 
     def path_for(self, sha256: str) -> Path:
         if not _SHA256.fullmatch(sha256):

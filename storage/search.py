@@ -240,6 +240,29 @@ def search_utterances(
     return SearchPage(hits=hits, offset=offset, has_more=len(ranked) > offset + limit)
 
 
+def threads_matching(session: Session, query: str, filters: SearchFilters) -> set[int]:
+    """Every thread (a call's or a chat's or e-mail's) with an utterance or message that ``query``
+    matches within ``filters``: what a legal hold placed by query covers at the moment of asking."""
+    if session.get_bind().dialect.name != "sqlite":
+        raise NotImplementedError(
+            f"transcript search on {session.get_bind().dialect.name} is not implemented yet"
+        )
+    expression = compile_fts5(parse_query(query))
+    calls = (
+        select(Thread.id)
+        .select_from(_join_call(_UTTERANCES_FTS.join(Utterance, Utterance.id == _UTTERANCES_FTS.c.rowid)))
+        .where(literal_column(_UTTERANCES_FTS.name).match(expression))
+        .where(*_filter_clauses(filters, started=Thread.started_at))
+    )
+    messages = (
+        select(Thread.id)
+        .select_from(_join_message(_MESSAGES_FTS.join(Message, Message.id == _MESSAGES_FTS.c.rowid)))
+        .where(literal_column(_MESSAGES_FTS.name).match(expression))
+        .where(*_filter_clauses(filters, started=Message.sent_at))
+    )
+    return set(session.scalars(calls)) | set(session.scalars(messages))
+
+
 def _ranked_calls(expression: str, filters: SearchFilters, wanted: int) -> Select[Any]:
     clauses = _filter_clauses(filters, started=Thread.started_at)
     if filters.speaker_role is not None:

@@ -1,0 +1,258 @@
+"""Legal holds, erasure and the one deletion service, on real SQLite files with the real sample calls
+(audio in a real blob store) and the real sample chats and e-mails; transcripts are built by hand,
+as in test_customer_history (whose ``db`` and ``demo`` fixtures these tests share)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from storage import holds
+from storage.access import Principal, UserRole
+from storage.blobs import BlobStore
+from storage.db import Database, read_scope
+from storage.deletion import HeldByLegalHold, sweep_unreferenced_audio
+from storage.erasure import TooLargeErasure, erase_customer
+from storage.errors import InvalidValue, NotFound, PermissionDenied
+from storage.history import customer_history
+from storage.holds import HoldTarget, approve_release, place_hold, request_release
+from storage.models import (
+    AuditEntry,
+    Customer,
+    Evaluation,
+    Identity,
+    Message,
+    Recording,
+    Thread,
+    Transcript,
+    Utterance,
+)
+from storage.quality import QuestionSpec, SectionSpec, create_form, start_evaluation
+from storage.search import SearchFilters, search_utterances
+from tests.integration.test_customer_history import db as db  # noqa: F401  (fixtures shared)
+from tests.integration.test_customer_history import demo as demo  # noqa: F401
+from tests.integration.test_customer_history import emma
+
+pytestmark = pytest.mark.usefixtures("demo")
+
+
+@pytest.fixture
+def blobs(tmp_path: Path) -> BlobStore:
+    return BlobStore(tmp_path / "blobs")  # where the ``demo`` fixture stored the sample calls
+
+
+@pytest.fixture
+def staff(db: Database) -> dict[str, Principal]:
+    """Two compliance users (a release takes both), an admin and a coach, with real accounts."""
+    from storage import users
+
+    people = {}
+    staff: tuple[tuple[str, UserRole], ...] = (
+        ("cora", "compliance"),
+        ("carl", "compliance"),
+        ("ada", "admin"),
+        ("cole", "coach"),
+    )
+    for name, role in staff:
+        account = users.create_user(db, f"{name}@example.com", "correct horse battery", role, actor=None)
+        people[name] = Principal(account.id, account.username, account.role, account.agent_id)
+    return people
+
+
+def count(db: Database, model: type, *where: object) -> int:
+    with read_scope(db) as session:
+        return session.scalar(select(func.count()).select_from(model).where(*where)) or 0  # type: ignore[arg-type]
+
+
+def audio_files(blobs: BlobStore) -> set[str]:
+    return {sha for sha, _ in blobs.stored()}
+
+
+def recordings_of(db: Database, customer_id: int) -> list[tuple[int, str]]:
+    with read_scope(db) as session:
+        rows = session.execute(
+            select(Recording.id, Recording.sha256)
+            .join(Thread, Thread.id == Recording.thread_id)
+            .where(Thread.customer_id == customer_id)
+            .order_by(Recording.id)
+        )
+        return [(row.id, row.sha256) for row in rows]
+
+
+def audit_rows(db: Database, action: str) -> list[AuditEntry]:
+    with read_scope(db) as session:
+        return list(session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
+
+
+def words_found(db: Database, query: str) -> set[int | None]:
+    """The customers whose calls, chats or e-mails a search finds."""
+    return {hit.customer_id for hit in search_utterances(db, query, SearchFilters(), limit=100).hits}
+
+
+# --- erasure --------------------------------------------------------------------------------------
+
+
+def test_erasure_removes_every_trace_of_one_customer_and_nothing_of_another(
+    db: Database, blobs: BlobStore, staff: dict[str, Principal]
+) -> None:
+    customer = emma(db)
+    calls = recordings_of(db, customer)
+    assert len(calls) == 2 and words_found(db, "refund") >= {customer}
+    others_audio = audio_files(blobs) - {sha for _, sha in calls}
+    form = create_form(db, staff["ada"], "Calls", (SectionSpec("Greeting", (QuestionSpec("Said hello?"),)),))
+    evaluation = start_evaluation(db, staff["cole"], calls[0][0], form.id)
+    before = (count(db, Customer), count(db, Thread), count(db, Message))
+
+    preview = erase_customer(db, blobs, staff["cora"], customer, dry_run=True)
+
+    assert (preview.conversations, preview.calls, preview.transcripts, preview.messages) == (4, 2, 1, 6)
+    assert (preview.customers, preview.identities, preview.evaluations_kept) == (1, 3, 1)
+    assert (count(db, Customer), count(db, Thread), count(db, Message)) == before  # a preview deletes nothing
+    [previewed] = audit_rows(db, "deletion_previewed")
+    assert previewed.target == f"customer:{customer}" and previewed.details["conversations"] == 4
+
+    done = erase_customer(db, blobs, staff["cora"], customer, dry_run=False)
+
+    assert done.conversations == 4 and done.audio_files == 2 and not done.dry_run
+    with pytest.raises(NotFound):
+        customer_history(db, customer)
+    assert customer not in words_found(db, "refund OR charged OR invoice OR weekend")
+    assert count(db, Identity, Identity.customer_id == customer) == 0
+    assert count(db, Transcript) == 0 and count(db, Utterance) == 0  # only Emma's call was transcribed
+    assert audio_files(blobs) == others_audio  # Peter's call is still there
+    with read_scope(db) as session:
+        kept = session.get_one(Evaluation, evaluation.summary.id)
+        assert kept.recording_id is None and kept.call_deleted_at is not None
+    [row] = audit_rows(db, "data_deleted")
+    assert row.target == f"customer:{customer}" and row.username == "cora@example.com"
+    assert row.details["purpose"] == "erasure" and row.details["messages"] == 6
+    assert "Emma" not in str(row.details) and "about" not in row.details  # counts, not content
+    with read_scope(db) as session:  # Peter's conversations are untouched and still found
+        [peter] = session.scalars(select(Customer.id))
+    assert peter in words_found(db, "credit")
+
+
+def test_only_compliance_erases_and_an_unusually_large_erasure_needs_force(
+    db: Database, blobs: BlobStore, staff: dict[str, Principal], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    customer = emma(db)
+    for someone in ("ada", "cole"):
+        with pytest.raises(PermissionDenied, match="may not manage compliance"):
+            erase_customer(db, blobs, staff[someone], customer, dry_run=True)
+    monkeypatch.setattr("storage.erasure.LARGE_ERASURE", 3)
+    with pytest.raises(TooLargeErasure, match="has 4 conversations, more than 3"):
+        erase_customer(db, blobs, staff["cora"], customer, dry_run=False)
+    assert count(db, Thread, Thread.customer_id == customer) == 4
+    assert erase_customer(db, blobs, staff["cora"], customer, dry_run=False, force=True).conversations == 4
+
+
+def test_a_crash_between_commit_and_file_removal_leaves_only_files_the_sweep_removes(
+    db: Database, blobs: BlobStore, staff: dict[str, Principal], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    customer = emma(db)
+    emma_audio = {sha for _, sha in recordings_of(db, customer)}
+    everything = audio_files(blobs)
+
+    def crash(files: object) -> None:
+        raise KeyboardInterrupt  # the process dies right after the commit
+
+    monkeypatch.setattr("storage.deletion._remove_files", crash)
+    with pytest.raises(KeyboardInterrupt):
+        erase_customer(db, blobs, None, customer, dry_run=False)
+    assert count(db, Customer, Customer.id == customer) == 0  # the rows went...
+    assert audio_files(blobs) == everything  # ...and their files stayed: unreferenced, never missing
+
+    assert sweep_unreferenced_audio(db, blobs) == 0  # too fresh: an ingest may be about to commit them
+    assert sweep_unreferenced_audio(db, blobs, grace=timedelta(0)) == 2
+    assert audio_files(blobs) == everything - emma_audio
+
+
+# --- legal holds ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["customer", "call", "query"])
+def test_a_hold_refuses_the_erasure_naming_the_hold_and_deletes_nothing(
+    db: Database, blobs: BlobStore, staff: dict[str, Principal], kind: str
+) -> None:
+    customer = emma(db)
+    target = {
+        "customer": HoldTarget("customer", customer_id=customer),
+        "call": HoldTarget("call", recording_id=recordings_of(db, customer)[1][0]),
+        "query": HoldTarget("query", query="refund", date_from=date(2024, 5, 1), date_to=date(2024, 5, 31)),
+    }[kind]
+    hold = place_hold(db, staff["cora"], target, "Case 2024-17 (billing complaint)")
+    audio = audio_files(blobs)
+
+    with pytest.raises(HeldByLegalHold, match=f"hold {hold.id} .*Case 2024-17"):
+        erase_customer(db, blobs, staff["carl"], customer, dry_run=False)
+
+    assert count(db, Thread, Thread.customer_id == customer) == 4 and audio_files(blobs) == audio
+    assert audit_rows(db, "data_deleted") == []
+    [placed] = audit_rows(db, "hold_placed")
+    assert placed.target == f"hold:{hold.id}" and placed.username == "cora@example.com"
+
+
+def test_a_query_hold_covers_what_matches_later_and_ends_only_by_two_compliance_users(
+    db: Database, blobs: BlobStore, staff: dict[str, Principal]
+) -> None:
+    customer = emma(db)
+    hold = place_hold(db, None, HoldTarget("query", query='"nice weekend"'), "Matter 9")
+    # Emma's chat matches; a match placed later would be covered the same way: the hold is asked
+    # at deletion time, never frozen when it is placed.
+    with pytest.raises(HeldByLegalHold, match=f"hold {hold.id}"):
+        erase_customer(db, blobs, staff["cora"], customer, dry_run=True)
+
+    with pytest.raises(PermissionDenied, match="may not manage compliance"):
+        request_release(db, staff["ada"], hold.id)
+    with pytest.raises(InvalidValue, match="nobody has asked"):
+        approve_release(db, staff["carl"], hold.id)
+    request_release(db, staff["cora"], hold.id)
+    with pytest.raises(PermissionDenied, match="a different compliance user must approve"):
+        approve_release(db, staff["cora"], hold.id)
+    with pytest.raises(HeldByLegalHold):  # asked for, not yet approved: it still stands
+        erase_customer(db, blobs, staff["cora"], customer, dry_run=False)
+
+    released = approve_release(db, staff["carl"], hold.id)
+
+    assert not released.active and released.released_by == "carl@example.com"
+    assert holds.list_holds(db, staff["ada"]) == []  # admins see holds; none stands now
+    [row] = audit_rows(db, "hold_released")
+    assert row.username == "carl@example.com" and row.details["requested_by"] == "cora@example.com"
+    assert erase_customer(db, blobs, staff["cora"], customer, dry_run=False).customers == 1
+
+
+def test_a_hold_ends_after_its_last_day_and_refuses_a_bad_request(
+    db: Database, blobs: BlobStore, staff: dict[str, Principal]
+) -> None:
+    customer = emma(db)
+    today = date(2026, 12, 6)
+    place_hold(
+        db,
+        staff["cora"],
+        HoldTarget("customer", customer_id=customer),
+        "Until the hearing",
+        today,
+        today=today,
+    )
+    assert [h.active for h in holds.list_holds(db, None, today=today)] == [True]
+    assert holds.list_holds(db, None, today=today + timedelta(days=1)) == []
+    with pytest.raises(InvalidValue, match="exactly one of"):
+        HoldTarget("customer", customer_id=customer, query="refund")
+    with pytest.raises(InvalidValue, match="needs a reason"):
+        place_hold(db, None, HoldTarget("customer", customer_id=customer), "  ")
+    with pytest.raises(InvalidValue, match="would already have ended"):
+        place_hold(
+            db,
+            None,
+            HoldTarget("customer", customer_id=customer),
+            "x",
+            today - timedelta(days=1),
+            today=today,
+        )
+    with pytest.raises(NotFound, match="no recording with id 999"):
+        place_hold(db, None, HoldTarget("call", recording_id=999), "x")
+    with pytest.raises(ValueError, match="unbalanced|quote|parenthes"):
+        HoldTarget("query", query='"refund')
