@@ -11,7 +11,7 @@ from typing import Literal, NoReturn
 
 import click
 
-from earshot import cli_history
+from earshot import cli_compliance, cli_history
 from earshot.cli_common import UserError, clock, open_db, user_errors
 from earshot.settings import Settings, SettingsError, load_settings
 from storage.access import USER_ROLES, UserRole  # pure rules: cheap, unlike the rest of storage
@@ -480,9 +480,7 @@ def user_passwd(settings: Settings, username: str, password_stdin: bool) -> None
 @click.option("--new-agent", is_flag=True, help="Create the --agent when no call has named it yet.")
 @click.pass_obj
 @user_errors
-def user_role(
-    settings: Settings, username: str, role: UserRole, agent: str | None, new_agent: bool
-) -> None:
+def user_role(settings: Settings, username: str, role: UserRole, agent: str | None, new_agent: bool) -> None:
     """Change a user's role."""
     from storage import users
 
@@ -586,3 +584,5 @@ def _day(value) -> date | None:
 
 for command in (cli_history.import_email, cli_history.import_chat, cli_history.customer, cli_history.history):
     main.add_command(command)
+main.add_command(cli_compliance.hold)
+cli_history.customer.add_command(cli_compliance.customer_erase)

@@ -8,8 +8,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from earshot.cli import main
 from storage import holds
 from storage.access import Principal, UserRole
 from storage.blobs import BlobStore
@@ -32,15 +34,14 @@ from storage.models import (
 )
 from storage.quality import QuestionSpec, SectionSpec, create_form, start_evaluation
 from storage.search import SearchFilters, search_utterances
+from tests.integration.test_customer_history import SAMPLE_THREADS, earshot, emma
 from tests.integration.test_customer_history import db as db  # noqa: F401  (fixtures shared)
 from tests.integration.test_customer_history import demo as demo  # noqa: F401
-from tests.integration.test_customer_history import emma
-
-pytestmark = pytest.mark.usefixtures("demo")
+from tests.paths import SAMPLE_AUDIO
 
 
 @pytest.fixture
-def blobs(tmp_path: Path) -> BlobStore:
+def blobs(tmp_path: Path, demo: Database) -> BlobStore:
     return BlobStore(tmp_path / "blobs")  # where the ``demo`` fixture stored the sample calls
 
 
@@ -256,3 +257,56 @@ def test_a_hold_ends_after_its_last_day_and_refuses_a_bad_request(
         place_hold(db, None, HoldTarget("call", recording_id=999), "x")
     with pytest.raises(ValueError, match="unbalanced|quote|parenthes"):
         HoldTarget("query", query='"refund')
+
+
+# --- the command line -----------------------------------------------------------------------------
+
+
+def test_cli_holds_need_two_compliance_users_and_then_the_erasure_goes_through(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert earshot(data, "ingest", str(SAMPLE_AUDIO)).exit_code == 0
+    assert earshot(data, "import-chat", str(SAMPLE_THREADS / "chats.json")).exit_code == 0
+    for name in ("cora", "carl"):
+        added = CliRunner().invoke(
+            main,
+            [
+                "--data-dir",
+                str(data),
+                "user",
+                "add",
+                f"{name}@example.com",
+                "--role",
+                "compliance",
+                "--password-stdin",
+            ],
+            input="correct horse battery\n",
+        )
+        assert added.exit_code == 0, added.output
+    audio = data / "audio"
+    assert len(list(audio.glob("??/*"))) == 3
+
+    placed = earshot(data, "hold", "add", "--customer", "emma.devries@example.nl", "--reason", "Case 1")
+    assert placed.stdout == "hold 1 placed on customer 1\n"
+    refused = earshot(data, "customer", "erase", "482913")
+    assert refused.exit_code == 1 and "hold 1 (customer 1: Case 1)" in refused.stderr
+    assert "standing  reason: Case 1" in earshot(data, "hold", "list").stdout
+
+    assert earshot(data, "hold", "release", "1", "--by", "cora@example.com").exit_code == 0
+    same = earshot(data, "hold", "approve-release", "1", "--by", "cora@example.com")
+    assert same.exit_code == 1 and "a different compliance user must approve" in same.stderr
+    assert "awaiting a second approval" in earshot(data, "hold", "list").stdout
+    assert (
+        earshot(data, "hold", "approve-release", "1", "--by", "carl@example.com").stdout
+        == "hold 1 released\n"
+    )
+    assert earshot(data, "hold", "list").stdout == ""
+
+    preview = earshot(data, "customer", "erase", "482913", "--dry-run")
+    assert preview.stdout.startswith("customer 1 would delete: 3 conversation(s), 2 call(s), 2 audio file(s)")
+    assert len(list(audio.glob("??/*"))) == 3
+    erased = earshot(data, "customer", "erase", "482913")
+    assert erased.stdout.startswith("customer 1 deleted: 3 conversation(s), 2 call(s), 2 audio file(s)")
+    assert len(list(audio.glob("??/*"))) == 1
+    assert earshot(data, "history", "482913").exit_code == 1
+    found = earshot(data, "search", "refund OR weekend OR credit", "--json").stdout.splitlines()
+    assert found and all("Emma" not in line for line in found)
