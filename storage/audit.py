@@ -43,6 +43,7 @@ __all__ = [
     "GENESIS_HASH",
     "KEYED",
     "UNKNOWN_USER",
+    "acting_name",
     "LEGACY",
     "AuditAction",
     "AuditRecord",
@@ -144,6 +145,11 @@ class AuditVerification:
     first_bad_id: int | None  # the first row that was changed, removed or rolled back
     kind: ProblemKind | None
     problem: str | None  # what happened where, in a sentence; None when ok
+
+
+def acting_name(who: Principal | None) -> str:
+    """Who a change is recorded as: the signed-in user, or ``COMMAND_LINE`` for ``who`` None."""
+    return who.username if who is not None else COMMAND_LINE
 
 
 def record_read(

@@ -169,6 +169,8 @@ def delete(
     with ``target`` ("customer:12", "retention") and the ``purpose``. ``who`` None: nobody signed in,
     and the row names ``username`` (the command line, or the worker's schedule); callers check roles
     (the deletion does not know who may ask for what)."""
+    if not plan.thread_ids and not plan.customer_ids:  # a retention run with nothing due: no row
+        return DeletionReport(dry_run, 0, 0, 0, 0, 0, 0, 0, 0)
     today = today or utc_now().date()
     with session_scope(db) as session:
         coverage = covering_holds(session, plan.thread_ids, plan.customer_ids, today)
@@ -182,6 +184,8 @@ def delete(
         else:
             report, files = _delete(session, blobs, plan)
         report = replace(report, held_skipped=len(held), holds=tuple(c.hold.id for c in coverage))
+        if not plan.thread_ids and not plan.customer_ids:
+            return report  # all of it held: a scheduled run would otherwise log the same hold hourly
         details = {"purpose": purpose, "audio_only": plan.audio_only, **report.as_details()}
         action: AuditAction = "deletion_previewed" if dry_run else "data_deleted"
         append_event(session, who, action, target, details, username=username)

@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from storage.access import Permission, Principal, require, require_unless_command_line
-from storage.audit import COMMAND_LINE, append_event
+from storage.audit import acting_name, append_event
 from storage.db import Database, read_scope, session_scope
 from storage.errors import InvalidValue, NotFound, PermissionDenied
 from storage.models import Customer, LegalHold, Recording, Thread, User, as_utc, utc_now
@@ -139,13 +139,13 @@ def place_hold(
             date_to=target.date_to,
             reason=reason,
             until=until,
-            placed_by=_name(who),
+            placed_by=acting_name(who),
         )
         session.add(row)
         session.flush()
         view = _view(row, today)
         details = {"covers": view.covers, "reason": reason, "until": until.isoformat() if until else None}
-        append_event(session, who, "hold_placed", f"hold:{row.id}", details, username=_name(who))
+        append_event(session, who, "hold_placed", f"hold:{row.id}", details, username=acting_name(who))
     return view
 
 
@@ -272,7 +272,3 @@ def _view(row: LegalHold, today: date) -> HoldView:
         released_at=as_utc(row.released_at),
         active=row.released_at is None and (row.until is None or row.until >= today),
     )
-
-
-def _name(who: Principal | None) -> str:
-    return who.username if who is not None else COMMAND_LINE

@@ -58,7 +58,7 @@ SNIPPET_WORDS = 16
 MAX_LIMIT = 500
 # A customer filter with at least this many digits is also read as (part of) a phone number.
 _MIN_PHONE_DIGITS = 6
-_CHANNEL = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+CHANNEL_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 
 
 def compile_fts5(node: Node) -> str:
@@ -156,7 +156,7 @@ class SearchFilters:
                 raise InvalidValue(f"{name} filter is empty")
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise InvalidValue(f"date range is backwards: from {self.date_from} is after to {self.date_to}")
-        if self.channel is not None and not _CHANNEL.fullmatch(self.channel):
+        if self.channel is not None and not CHANNEL_NAME.fullmatch(self.channel):
             raise InvalidValue(
                 f"channel {self.channel!r} is not a channel name (call, chat, email, whatsapp, sms, ...)"
             )

@@ -4,7 +4,7 @@ as in test_customer_history (whose ``db`` and ``demo`` fixtures these tests shar
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,9 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from earshot.cli import main
-from storage import holds
+from earshot.settings import Settings
+from earshot.worker import RETENTION_SCHEDULE, run_worker
+from storage import holds, jobs
 from storage.access import Principal, UserRole
 from storage.blobs import BlobStore
 from storage.db import Database, read_scope
@@ -33,7 +35,9 @@ from storage.models import (
     Utterance,
 )
 from storage.quality import QuestionSpec, SectionSpec, create_form, start_evaluation
+from storage.retention import apply_retention, list_policies, remove_policy, set_policy
 from storage.search import SearchFilters, search_utterances
+from storage.services import load_transcript, recording_audio_path
 from tests.integration.test_customer_history import SAMPLE_THREADS, earshot, emma
 from tests.integration.test_customer_history import db as db  # noqa: F401  (fixtures shared)
 from tests.integration.test_customer_history import demo as demo  # noqa: F401
@@ -310,3 +314,125 @@ def test_cli_holds_need_two_compliance_users_and_then_the_erasure_goes_through(t
     assert earshot(data, "history", "482913").exit_code == 1
     found = earshot(data, "search", "refund OR weekend OR credit", "--json").stdout.splitlines()
     assert found and all("Emma" not in line for line in found)
+
+
+# --- retention ------------------------------------------------------------------------------------
+
+NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)  # the sample conversations are from May 2024
+
+
+def thread_of(db: Database, recording_id: int) -> int:
+    with read_scope(db) as session:
+        return session.get_one(Recording, recording_id).thread_id
+
+
+def channels_left(db: Database) -> list[tuple[str, str | None]]:
+    with read_scope(db) as session:
+        rows = session.execute(
+            select(Thread.channel, Recording.original_name)
+            .outerjoin(Recording, Recording.thread_id == Thread.id)
+            .order_by(Thread.channel, Recording.original_name)
+        )
+        return [(row.channel, row.original_name) for row in rows]
+
+
+def test_retention_follows_the_most_specific_policy_and_skips_what_is_held(
+    db: Database, blobs: BlobStore, staff: dict[str, Principal]
+) -> None:
+    set_policy(db, staff["cora"], "call", 365)
+    set_policy(db, staff["cora"], "call", 3650, agent="Daan Visser")  # his calls are kept ten years
+    set_policy(db, staff["cora"], "chat", 30)
+    set_policy(db, staff["cora"], "chat", 60)  # the same scope again: changes the policy, adds none
+    assert [(p.covers, p.keep_days) for p in list_policies(db, staff["ada"])] == [
+        ("call", 365),
+        ("call of agent Daan Visser", 3650),
+        ("chat", 60),
+    ]
+    peters_call = next(rid for rid, _ in recordings_of(db, 2))
+    hold = place_hold(db, staff["carl"], HoldTarget("call", recording_id=peters_call), "Outage claim")
+    before = channels_left(db)
+
+    preview = apply_retention(db, blobs, staff["cora"], dry_run=True, now=NOW)
+
+    assert (preview.everything.conversations, preview.everything.calls) == (
+        2,
+        1,
+    )  # Emma's first call, her chat
+    assert (preview.everything.held_skipped, preview.everything.holds) == (1, (hold.id,))
+    assert channels_left(db) == before
+
+    run = apply_retention(db, blobs, staff["cora"], dry_run=False, now=NOW)
+
+    assert run.everything.conversations == 2 and run.audio_only.calls == 0
+    assert channels_left(db) == [
+        ("call", "2024-05-08_refund_callback.wav"),  # Daan's: ten years
+        ("call", "2024-05-13_outage_credit.opus"),  # held
+        ("email", None),  # no policy for e-mail: kept
+        ("whatsapp", None),
+    ]
+    [row] = audit_rows(db, "data_deleted")
+    assert (
+        row.target == "retention"
+        and row.details["purpose"] == "retention"
+        and row.details["holds"] == [hold.id]
+    )
+    again = apply_retention(db, blobs, None, dry_run=False, now=NOW).everything
+    assert (again.conversations, again.held_skipped) == (0, 1)
+    assert len(audit_rows(db, "data_deleted")) == 1  # only the held call was due: nothing deleted, no row
+
+
+def test_an_audio_policy_removes_the_audio_and_keeps_the_transcript(
+    db: Database, blobs: BlobStore, staff: dict[str, Principal]
+) -> None:
+    set_policy(db, staff["cora"], "call", 30, "audio", direction="inbound")
+    first_call = recordings_of(db, emma(db))[0][0]  # inbound, transcribed; the callback is outbound
+    transcript_before = load_transcript(db, first_call)
+
+    run = apply_retention(db, blobs, None, dry_run=False, now=NOW)
+
+    assert (run.audio_only.calls, run.audio_only.audio_files, run.audio_only.conversations) == (2, 2, 0)
+    assert load_transcript(db, first_call) == transcript_before
+    assert emma(db) in words_found(db, "refund")
+    with pytest.raises(NotFound, match="deleted by a retention policy on 2026-12-06; its transcript is kept"):
+        recording_audio_path(db, first_call, blobs)
+    assert len(audio_files(blobs)) == 1  # the outbound callback's
+    assert apply_retention(db, blobs, None, dry_run=False, now=NOW).audio_only.calls == 0
+
+
+def test_policies_refuse_bad_values_and_only_compliance_sets_them(
+    db: Database, blobs: BlobStore, staff: dict[str, Principal]
+) -> None:
+    with pytest.raises(InvalidValue, match="only calls have audio"):
+        set_policy(db, None, "chat", 30, "audio")
+    with pytest.raises(InvalidValue, match="keep days must be between 1"):
+        set_policy(db, None, "call", 0)
+    with pytest.raises(InvalidValue, match="direction 'sideways'"):
+        set_policy(db, None, "call", 30, direction="sideways")
+    with pytest.raises(PermissionDenied, match="may not manage compliance"):
+        set_policy(db, staff["ada"], "call", 30)
+    with pytest.raises(PermissionDenied, match="may not manage compliance"):
+        apply_retention(db, blobs, staff["ada"], dry_run=True)
+    with pytest.raises(PermissionDenied, match="may not view compliance"):
+        list_policies(db, staff["cole"])
+    policy = set_policy(db, None, "call", 30)
+    remove_policy(db, staff["cora"], policy.id)
+    assert list_policies(db, None) == []
+    assert [r.action for r in audit_rows(db, "retention_policy_removed")] == ["retention_policy_removed"]
+
+
+def test_the_worker_applies_retention_on_its_schedule(db: Database, blobs: BlobStore, tmp_path: Path) -> None:
+    while (job := jobs.claim_next(db, "test", stale_after=timedelta(minutes=10))) is not None:
+        jobs.complete(db, job.id)  # the queue is empty: no model runs in this test
+    set_policy(db, None, "chat", 30)
+    settings = Settings(data_dir=tmp_path, database_url=str(db.engine.url), retention_every_s=3600)
+    heard: list[str] = []
+
+    run_worker(db, settings, drain_and_exit=True, report=heard.append)
+
+    assert [channel for channel, _ in channels_left(db)] == ["call", "call", "call", "email", "whatsapp"]
+    assert heard == [
+        "retention: 1 conversation(s) deleted, audio of 0 call(s) deleted, "
+        "0 unreferenced audio file(s) removed"
+    ]
+    [row] = audit_rows(db, "data_deleted")
+    assert row.username == RETENTION_SCHEDULE
