@@ -585,4 +585,5 @@ def _day(value) -> date | None:
 for command in (cli_history.import_email, cli_history.import_chat, cli_history.customer, cli_history.history):
     main.add_command(command)
 main.add_command(cli_compliance.hold)
+main.add_command(cli_compliance.retention)
 cli_history.customer.add_command(cli_compliance.customer_erase)

@@ -158,3 +158,84 @@ def hold_approve_release(settings: Settings, hold_id: int, by: str) -> None:
     db = open_db(settings)
     approve_release(db, principal_for_command_line(db, by), hold_id)
     click.echo(f"hold {hold_id} released")
+
+
+# --- earshot retention ----------------------------------------------------------------------------
+
+
+@click.group()
+def retention() -> None:
+    """Retention policies: how long each channel's conversations are kept."""
+
+
+@retention.command("show")
+@click.pass_obj
+@user_errors
+def retention_show(settings: Settings) -> None:
+    """Every policy: id, what it covers, days kept, what goes after, who set it."""
+    from storage.retention import list_policies
+
+    policies = list_policies(open_db(settings), None)
+    for policy in policies:
+        click.echo(
+            f"{policy.id:>4}  {policy.covers}: keep {policy.keep_days} day(s), then delete {policy.delete}"
+            f"  (set by {policy.set_by} {policy.set_at:%Y-%m-%d})"
+        )
+    if not policies:
+        click.echo("no retention policies: everything is kept", err=True)
+
+
+@retention.command("set")
+@click.argument("channel")
+@click.argument("keep_days", type=int)
+@click.option(
+    "--direction", type=click.Choice(["inbound", "outbound", "internal"]), help="Only this direction."
+)
+@click.option("--agent", help="Only this agent's conversations (the agent's name as stored).")
+@click.option(
+    "--delete",
+    "deletes",
+    type=click.Choice(["everything", "audio"]),
+    default="everything",
+    show_default=True,
+    help="What goes after KEEP_DAYS: everything, or a call's audio only (the transcript stays).",
+)
+@click.pass_obj
+@user_errors
+def retention_set(
+    settings: Settings, channel: str, keep_days: int, direction: str | None, agent: str | None, deletes: str
+) -> None:
+    """Keep CHANNEL's conversations (call, chat, email, whatsapp, ...) KEEP_DAYS days."""
+    from storage.retention import set_policy
+
+    db = open_db(settings)
+    policy = set_policy(db, None, channel, keep_days, deletes, direction=direction, agent=agent)  # type: ignore[arg-type]
+    click.echo(
+        f"policy {policy.id}: {policy.covers}: keep {policy.keep_days} day(s), then delete {policy.delete}"
+    )
+
+
+@retention.command("remove")
+@click.argument("policy_id", type=int)
+@click.pass_obj
+@user_errors
+def retention_remove(settings: Settings, policy_id: int) -> None:
+    """Remove a policy (ids in `retention show`): what it covered is kept, or goes by a broader policy."""
+    from storage.retention import remove_policy
+
+    remove_policy(open_db(settings), None, policy_id)
+    click.echo(f"policy {policy_id} removed")
+
+
+@retention.command("apply")
+@click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
+@click.pass_obj
+@user_errors
+def retention_apply(settings: Settings, dry_run: bool) -> None:
+    """Delete what the policies say has been kept long enough; held conversations are kept."""
+    from storage.blobs import BlobStore
+    from storage.retention import apply_retention
+
+    run = apply_retention(open_db(settings), BlobStore(settings.blobs_dir), None, dry_run=dry_run)
+    _report(run.everything, "retention")
+    _report(run.audio_only, "retention (audio only)")

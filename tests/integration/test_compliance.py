@@ -436,3 +436,34 @@ def test_the_worker_applies_retention_on_its_schedule(db: Database, blobs: BlobS
     ]
     [row] = audit_rows(db, "data_deleted")
     assert row.username == RETENTION_SCHEDULE
+
+
+def test_cli_retention_show_set_apply_and_remove(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert earshot(data, "ingest", str(SAMPLE_AUDIO)).exit_code == 0
+    assert earshot(data, "retention", "show").stderr == "no retention policies: everything is kept\n"
+    assert earshot(data, "retention", "set", "call", "30", "--delete", "audio").stdout == (
+        "policy 1: call: keep 30 day(s), then delete audio\n"
+    )
+    refused = earshot(data, "retention", "set", "chat", "30", "--delete", "audio")
+    assert (
+        refused.exit_code == 1
+        and refused.stderr == "error: only calls have audio; a chat policy deletes everything\n"
+    )
+    assert earshot(data, "retention", "show").stdout.startswith(
+        "   1  call: keep 30 day(s), then delete audio"
+    )
+
+    preview = earshot(data, "retention", "apply", "--dry-run")
+    assert (
+        "retention (audio only) would delete: 0 conversation(s), 3 call(s), 3 audio file(s)" in preview.stdout
+    )
+    assert len(list((data / "audio").glob("??/*"))) == 3
+    applied = earshot(data, "retention", "apply")
+    assert "retention (audio only) deleted: 0 conversation(s), 3 call(s), 3 audio file(s)" in applied.stdout
+    assert list((data / "audio").glob("??/*")) == []
+    listed = earshot(data, "calls").stdout.splitlines()  # the calls stay; their queued jobs went
+    assert len(listed) == 3 and all("no job" in line for line in listed)
+
+    assert earshot(data, "retention", "remove", "1").stdout == "policy 1 removed\n"
+    assert earshot(data, "retention", "remove", "1").stderr == "error: no retention policy with id 1\n"
