@@ -4,21 +4,30 @@ as in test_customer_history (whose ``db`` and ``demo`` fixtures these tests shar
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from alembic import command
 from click.testing import CliRunner
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from earshot.cli import main
 from earshot.settings import Settings
 from earshot.worker import RETENTION_SCHEDULE, run_worker
-from storage import holds, jobs
+from storage import holds, jobs, users
 from storage.access import Principal, UserRole
 from storage.blobs import BlobStore
-from storage.db import Database, read_scope
-from storage.deletion import HeldByLegalHold, sweep_unreferenced_audio
+from storage.db import Database, alembic_config, read_scope
+from storage.deletion import (
+    DerivedData,
+    DerivedRemoval,
+    HeldByLegalHold,
+    register_derived,
+    sweep_unreferenced_audio,
+)
 from storage.erasure import TooLargeErasure, erase_customer
 from storage.errors import InvalidValue, NotFound, PermissionDenied
 from storage.history import customer_history
@@ -27,6 +36,7 @@ from storage.models import (
     AuditEntry,
     Customer,
     Evaluation,
+    EvaluationAnswer,
     Identity,
     Message,
     Recording,
@@ -34,7 +44,15 @@ from storage.models import (
     Transcript,
     Utterance,
 )
-from storage.quality import QuestionSpec, SectionSpec, create_form, start_evaluation
+from storage.quality import (
+    AnswerInput,
+    QuestionSpec,
+    SectionSpec,
+    create_form,
+    get_evaluation,
+    save_answers,
+    start_evaluation,
+)
 from storage.retention import apply_retention, list_policies, remove_policy, set_policy
 from storage.search import SearchFilters, search_utterances
 from storage.services import load_transcript, recording_audio_path
@@ -52,8 +70,6 @@ def blobs(tmp_path: Path, demo: Database) -> BlobStore:
 @pytest.fixture
 def staff(db: Database) -> dict[str, Principal]:
     """Two compliance users (a release takes both), an admin and a coach, with real accounts."""
-    from storage import users
-
     people = {}
     staff: tuple[tuple[str, UserRole], ...] = (
         ("cora", "compliance"),
@@ -467,3 +483,77 @@ def test_cli_retention_show_set_apply_and_remove(tmp_path: Path) -> None:
 
     assert earshot(data, "retention", "remove", "1").stdout == "policy 1 removed\n"
     assert earshot(data, "retention", "remove", "1").stderr == "error: no retention policy with id 1\n"
+
+
+# --- derived data and the schema ------------------------------------------------------------------
+
+
+def test_derived_data_registered_by_a_later_module_goes_with_the_call_and_is_held_with_it(
+    db: Database, blobs: BlobStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What redaction will do: register its copies, and the one deletion removes them (rows in the
+    transaction, files after the commit), and a hold keeps them."""
+    monkeypatch.setattr("storage.deletion._DERIVED", [])
+    copies = tmp_path / "redacted"
+    copies.mkdir()
+    customer = emma(db)
+    for recording_id, _ in recordings_of(db, customer):
+        (copies / f"{recording_id}.wav").write_bytes(b"redacted audio")
+    removed_rows: list[int] = []
+
+    def remove_copies(session: Session, recording_ids: Sequence[int]) -> DerivedRemoval:
+        assert session.in_transaction()
+        removed_rows.extend(recording_ids)
+        files = tuple(copies / f"{rid}.wav" for rid in recording_ids)
+        assert all(path.exists() for path in files)  # files stay until the rows have committed
+        return DerivedRemoval(rows=len(recording_ids), files=files)
+
+    register_derived(DerivedData("redacted audio", remove_copies, audio=True))
+    with pytest.raises(ValueError, match="registered twice"):
+        register_derived(DerivedData("redacted audio", remove_copies))
+    place_hold(db, None, HoldTarget("customer", customer_id=customer), "Case 3")
+    with pytest.raises(HeldByLegalHold):
+        erase_customer(db, blobs, None, customer, dry_run=False)
+    assert removed_rows == [] and len(list(copies.iterdir())) == 2
+
+    [hold] = holds.list_holds(db, None)
+    request_release(db, holds.principal_for_command_line(db, _account(db, "a")), hold.id)
+    approve_release(db, holds.principal_for_command_line(db, _account(db, "b")), hold.id)
+    report = erase_customer(db, blobs, None, customer, dry_run=False)
+
+    assert report.derived == {"redacted audio": 2} and len(removed_rows) == 2
+    assert list(copies.iterdir()) == []
+
+
+def _account(db: Database, name: str) -> str:
+    return users.create_user(
+        db, f"{name}@example.com", "correct horse battery", "compliance", actor=None
+    ).username
+
+
+@pytest.mark.usefixtures("demo")
+def test_migration_0011_keeps_every_evaluation_answer_when_it_rebuilds_evaluations(
+    db: Database, staff: dict[str, Principal]
+) -> None:
+    """SQLite rebuilds the evaluations table to change its foreign key, and dropping the old table
+    cascades into the answers; the migration writes them back, both ways. The calls' rows stay."""
+    call = recordings_of(db, emma(db))[0][0]
+    form = create_form(
+        db, staff["ada"], "Calls", (SectionSpec("Opening", (QuestionSpec("Hello?"), QuestionSpec("Name?"))),)
+    )
+    evaluation = start_evaluation(db, staff["cole"], call, form.id)
+    questions = [q.id for s in form.sections for q in s.questions if q.id is not None]
+    save_answers(db, staff["cole"], evaluation.summary.id, {q: AnswerInput("yes", "fine") for q in questions})
+    assert count(db, EvaluationAnswer) == 2
+    kept = (count(db, Recording), count(db, Transcript), count(db, Utterance))
+    assert kept == (3, 1, 2)
+    with db.engine.connect() as connection:
+        config = alembic_config(connection)
+        command.downgrade(config, "0009")
+        connection.commit()
+        assert connection.exec_driver_sql("SELECT count(*) FROM evaluation_answers").scalar() == 2
+        command.upgrade(config, "head")
+        connection.commit()
+    assert count(db, EvaluationAnswer) == 2
+    assert (count(db, Recording), count(db, Transcript), count(db, Utterance)) == kept
+    assert get_evaluation(db, staff["cole"], evaluation.summary.id).answers.keys() == set(questions)

@@ -59,16 +59,16 @@ def upgrade() -> None:
         sa.Column("set_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_retention_policies")),
     )
-    with op.batch_alter_table("recordings") as batch:
-        batch.add_column(sa.Column("audio_deleted_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("recordings", sa.Column("audio_deleted_at", sa.DateTime(timezone=True), nullable=True))
     _rebuild_evaluations(ondelete="SET NULL", nullable=True, add_deleted_at=True)
 
 
 def downgrade() -> None:
     op.execute("DELETE FROM evaluations WHERE recording_id IS NULL")  # their call is gone
     _rebuild_evaluations(ondelete="CASCADE", nullable=False, add_deleted_at=False)
-    with op.batch_alter_table("recordings") as batch:
-        batch.drop_column("audio_deleted_at")
+    # Not through a batch: rebuilding recordings would drop the table, and that cascades into every
+    # transcript and job. SQLite drops a plain column in place (3.35 and later).
+    op.drop_column("recordings", "audio_deleted_at")
     op.drop_table("retention_policies")
     op.drop_index(op.f("ix_legal_holds_recording_id"), table_name="legal_holds")
     op.drop_index(op.f("ix_legal_holds_customer_id"), table_name="legal_holds")
