@@ -123,8 +123,8 @@ class RetentionSchedule:
         try:
             run = retention.apply_retention(db, blobs, None, dry_run=False, username=RETENTION_SCHEDULE)
             swept = deletion.sweep_unreferenced_audio(db, blobs)
-        except TransientStorageError as error:
-            report(f"retention skipped this turn: {error}")
+        except Exception as error:  # never stop transcription over it; the next turn tries again
+            report(f"retention skipped this turn: {type(error).__name__}: {error}")
             return
         deleted = run.everything.conversations + run.audio_only.calls
         if deleted or swept:

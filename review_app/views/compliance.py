@@ -153,7 +153,7 @@ with tabs[0]:
             )
             standing = [h for h in holds if h.active]
             chosen = st.selectbox(
-                "Hold",
+                "Hold to release",
                 standing,
                 format_func=lambda h: f"hold {h.id}: {h.covers}",
                 index=None,
