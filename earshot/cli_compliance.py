@@ -54,7 +54,12 @@ def customer_erase(settings: Settings, who: str, dry_run: bool, force: bool) -> 
     db = open_db(settings)
     customer_id = resolve_customer(db, who, settings.default_region)
     report = erase_customer(
-        db, BlobStore(settings.blobs_dir), None, customer_id, dry_run=dry_run, force=force
+        db,
+        BlobStore(settings.blobs_dir, copies=(settings.playback_dir,)),
+        None,
+        customer_id,
+        dry_run=dry_run,
+        force=force,
     )
     _report(report, f"customer {customer_id}")
 
@@ -236,6 +241,11 @@ def retention_apply(settings: Settings, dry_run: bool) -> None:
     from storage.blobs import BlobStore
     from storage.retention import apply_retention
 
-    run = apply_retention(open_db(settings), BlobStore(settings.blobs_dir), None, dry_run=dry_run)
+    run = apply_retention(
+        open_db(settings),
+        BlobStore(settings.blobs_dir, copies=(settings.playback_dir,)),
+        None,
+        dry_run=dry_run,
+    )
     _report(run.everything, "retention")
     _report(run.audio_only, "retention (audio only)")

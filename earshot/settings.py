@@ -75,6 +75,11 @@ class Settings:
         return self.data_dir / "audio"
 
     @property
+    def playback_dir(self) -> Path:
+        """Copies of calls the browser cannot play as stored, converted once (``review_app.playback``)."""
+        return self.data_dir / "playback"
+
+    @property
     def secrets_dir(self) -> Path:
         """Keys kept outside the database (``storage.secrets``): the audit chain's, the app's signing key."""
         return self.data_dir / "secrets"

@@ -80,7 +80,7 @@ def run_worker(
     """Process jobs until the queue is empty (``drain_and_exit``) or forever, polling for new ones.
     ``report`` hears about storage faults the worker rides out."""
     worker_id = worker_id or default_worker_id()
-    blobs = BlobStore(settings.blobs_dir)
+    blobs = BlobStore(settings.blobs_dir, copies=(settings.playback_dir,))
     stale_after = timedelta(seconds=settings.job_stale_after_s)
     retention = RetentionSchedule(settings.retention_every_s)
     done = failed = retried = 0

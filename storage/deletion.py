@@ -179,17 +179,18 @@ def delete(
         held = frozenset[int]().union(*(c.thread_ids for c in coverage))
         plan = replace(plan, thread_ids=plan.thread_ids - held)
         files: list[Path] = []
+        unreferenced: list[str] = []
         if dry_run:
             report = _count(session, plan, dry_run=True)
         else:
-            report, files = _delete(session, blobs, plan)
+            report, files, unreferenced = _delete(session, plan)
         report = replace(report, held_skipped=len(held), holds=tuple(c.hold.id for c in coverage))
         if not plan.thread_ids and not plan.customer_ids:
             return report  # all of it held: a scheduled run would otherwise log the same hold hourly
         details = {"purpose": purpose, "audio_only": plan.audio_only, **report.as_details()}
         action: AuditAction = "deletion_previewed" if dry_run else "data_deleted"
         append_event(session, who, action, target, details, username=username)
-    _remove_files(files)
+    _remove_files(blobs, files, unreferenced)
     return report
 
 
@@ -251,7 +252,8 @@ def _count(session: Session, plan: DeletionPlan, *, dry_run: bool) -> DeletionRe
     )
 
 
-def _delete(session: Session, blobs: BlobStore, plan: DeletionPlan) -> tuple[DeletionReport, list[Path]]:
+def _delete(session: Session, plan: DeletionPlan) -> tuple[DeletionReport, list[Path], list[str]]:
+    """Delete the rows; return the derived files and the audio blobs to remove after the commit."""
     report = _count(session, plan, dry_run=False)
     recordings = _recordings(session, plan)
     recording_ids = [rid for rid, _ in recordings]
@@ -270,8 +272,8 @@ def _delete(session: Session, blobs: BlobStore, plan: DeletionPlan) -> tuple[Del
         _delete_conversations(session, plan.thread_ids, recording_ids, now)
         _delete_customers(session, plan.customer_ids)
     session.flush()
-    audio = [blobs.path_for(sha) for sha in _unreferenced(session, {sha for _, sha in recordings})]
-    return replace(report, derived=derived, audio_files=len(audio)), files + audio
+    audio = _unreferenced(session, {sha for _, sha in recordings})
+    return replace(report, derived=derived, audio_files=len(audio)), files, audio
 
 
 def _delete_conversations(
@@ -329,8 +331,11 @@ def _unreferenced(session: Session, sha256s: set[str]) -> list[str]:
     return sorted(sha256s - still)
 
 
-def _remove_files(files: Sequence[Path]) -> None:
-    """After the commit: a file that cannot be removed now is left for ``sweep_unreferenced_audio``."""
+def _remove_files(blobs: BlobStore, files: Sequence[Path], sha256s: Sequence[str]) -> None:
+    """After the commit: a blob that cannot be removed now is left for ``sweep_unreferenced_audio``."""
     for path in files:
         with suppress(OSError):
             path.unlink(missing_ok=True)
+    for sha256 in sha256s:
+        with suppress(OSError):
+            blobs.discard(sha256)

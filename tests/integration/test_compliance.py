@@ -64,7 +64,20 @@ from tests.paths import SAMPLE_AUDIO
 
 @pytest.fixture
 def blobs(tmp_path: Path, demo: Database) -> BlobStore:
-    return BlobStore(tmp_path / "blobs")  # where the ``demo`` fixture stored the sample calls
+    """Where the ``demo`` fixture stored the sample calls, with a folder of playback copies."""
+    return BlobStore(tmp_path / "blobs", copies=(tmp_path / "playback",))
+
+
+def make_playback_copies(blobs: BlobStore) -> None:
+    """What the review app's player leaves for calls it had to convert: ``<sha256>.wav``."""
+    [folder] = blobs.copies
+    folder.mkdir(exist_ok=True)
+    for sha, path in blobs.stored():
+        (folder / f"{sha}.wav").write_bytes(path.read_bytes())
+
+
+def playback_copies(blobs: BlobStore) -> set[str]:
+    return {path.stem for folder in blobs.copies for path in folder.iterdir()}
 
 
 @pytest.fixture
@@ -123,6 +136,7 @@ def test_erasure_removes_every_trace_of_one_customer_and_nothing_of_another(
     calls = recordings_of(db, customer)
     assert len(calls) == 2 and words_found(db, "refund") >= {customer}
     others_audio = audio_files(blobs) - {sha for _, sha in calls}
+    make_playback_copies(blobs)
     form = create_form(db, staff["ada"], "Calls", (SectionSpec("Greeting", (QuestionSpec("Said hello?"),)),))
     evaluation = start_evaluation(db, staff["cole"], calls[0][0], form.id)
     before = (count(db, Customer), count(db, Thread), count(db, Message))
@@ -144,6 +158,7 @@ def test_erasure_removes_every_trace_of_one_customer_and_nothing_of_another(
     assert count(db, Identity, Identity.customer_id == customer) == 0
     assert count(db, Transcript) == 0 and count(db, Utterance) == 0  # only Emma's call was transcribed
     assert audio_files(blobs) == others_audio  # Peter's call is still there
+    assert playback_copies(blobs) == others_audio  # and only his playback copy
     with read_scope(db) as session:
         kept = session.get_one(Evaluation, evaluation.summary.id)
         assert kept.recording_id is None and kept.call_deleted_at is not None
@@ -177,7 +192,7 @@ def test_a_crash_between_commit_and_file_removal_leaves_only_files_the_sweep_rem
     emma_audio = {sha for _, sha in recordings_of(db, customer)}
     everything = audio_files(blobs)
 
-    def crash(files: object) -> None:
+    def crash(*files: object) -> None:
         raise KeyboardInterrupt  # the process dies right after the commit
 
     monkeypatch.setattr("storage.deletion._remove_files", crash)
