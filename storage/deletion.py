@@ -16,6 +16,7 @@ Evaluations outlive the call they scored: their ``recording_id`` becomes None an
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Callable, Collection, Sequence
 from contextlib import suppress
@@ -53,6 +54,7 @@ from storage.models import (
 from storage.services import delete_transcript_rows
 
 __all__ = [
+    "DERIVED_DATA_MODULES",
     "DeletionPlan",
     "DeletionReport",
     "DerivedData",
@@ -92,10 +94,15 @@ class DerivedData:
 
 
 _DERIVED: list[DerivedData] = []
+# The modules that register derived data, imported before any deletion: the process that deletes
+# (the command line, the worker, the app) may never have imported them otherwise. A module that
+# stores derived data of a call (redacted copies) calls ``register_derived`` at import and adds its
+# name here.
+DERIVED_DATA_MODULES: tuple[str, ...] = ()
 
 
 def register_derived(derived: DerivedData) -> None:
-    """Called once, at import, by the module that stores a kind of derived data."""
+    """Called once, at import, by a module listed in ``DERIVED_DATA_MODULES``."""
     if any(known.name == derived.name for known in _DERIVED):
         raise ValueError(f"derived data {derived.name!r} is registered twice")
     _DERIVED.append(derived)
@@ -171,6 +178,8 @@ def delete(
     (the deletion does not know who may ask for what)."""
     if not plan.thread_ids and not plan.customer_ids:  # a retention run with nothing due: no row
         return DeletionReport(dry_run, 0, 0, 0, 0, 0, 0, 0, 0)
+    for module in DERIVED_DATA_MODULES:
+        importlib.import_module(module)
     today = today or utc_now().date()
     with session_scope(db) as session:
         coverage = covering_holds(session, plan.thread_ids, plan.customer_ids, today)

@@ -4,6 +4,7 @@ as in test_customer_history (whose ``db`` and ``demo`` fixtures these tests shar
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -572,3 +573,26 @@ def test_migration_0011_keeps_every_evaluation_answer_when_it_rebuilds_evaluatio
     assert count(db, EvaluationAnswer) == 2
     assert (count(db, Recording), count(db, Transcript), count(db, Utterance)) == kept
     assert get_evaluation(db, staff["cole"], evaluation.summary.id).answers.keys() == set(questions)
+
+
+def test_a_registering_module_is_loaded_before_any_deletion(
+    db: Database, blobs: BlobStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process that deletes (here: one that never imported the module) still deletes its data."""
+    module = tmp_path / "derived_notes.py"
+    module.write_text(
+        "from storage.deletion import DerivedData, DerivedRemoval, register_derived\n"
+        "removed = []\n"
+        "def remove(session, recording_ids):\n"
+        "    removed.extend(recording_ids)\n"
+        "    return DerivedRemoval(rows=len(recording_ids))\n"
+        "register_derived(DerivedData('notes', remove))\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr("storage.deletion._DERIVED", [])
+    monkeypatch.setattr("storage.deletion.DERIVED_DATA_MODULES", ("derived_notes",))
+    monkeypatch.delitem(sys.modules, "derived_notes", raising=False)
+
+    report = erase_customer(db, blobs, None, emma(db), dry_run=False)
+
+    assert report.derived == {"notes": 2} and len(sys.modules["derived_notes"].removed) == 2
