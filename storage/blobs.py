@@ -69,6 +69,9 @@ class BlobStore:
         target = self.path_for(sha256)
         if target.exists():
             temporary.unlink()
+            # Fresh again: a sweep for unreferenced audio leaves young blobs alone, and this one is
+            # about to be referenced (a call deleted earlier may have left it behind).
+            os.utime(target)
             return StoredBlob(sha256=sha256, path=target, created=False)
         make_private_folder(target.parent)
         temporary.chmod(_STORED_AUDIO)

@@ -4,6 +4,7 @@ as in test_customer_history (whose ``db`` and ``demo`` fixtures these tests shar
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -596,3 +597,23 @@ def test_a_registering_module_is_loaded_before_any_deletion(
     report = erase_customer(db, blobs, None, emma(db), dry_run=False)
 
     assert report.derived == {"notes": 2} and len(sys.modules["derived_notes"].removed) == 2
+
+
+def test_storing_the_same_audio_again_keeps_its_leftover_file_from_the_sweep(
+    db: Database, blobs: BlobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A call erased by a deletion that crashed before removing its file, then ingested again: the
+    file it finds in the store counts as new, so a sweep cannot take it before the row commits."""
+    customer = emma(db)
+    [(_, sha), (_, other)] = recordings_of(db, customer)
+    monkeypatch.setattr("storage.deletion._remove_files", lambda *files: None)  # the crash
+    erase_customer(db, blobs, None, customer, dry_run=False)
+    path = blobs.path_for(sha)
+    for left in (path, blobs.path_for(other)):
+        os.utime(left, (0, 0))  # left behind long ago
+
+    again = blobs.put(SAMPLE_AUDIO / "2024-05-06_double_charge.wav")
+
+    assert again.sha256 == sha and not again.created
+    assert sweep_unreferenced_audio(db, blobs) == 1  # only the other erased call's file
+    assert path.exists() and not blobs.path_for(other).exists()
