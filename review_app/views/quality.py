@@ -71,7 +71,7 @@ def _evaluation_list(evaluations: list[EvaluationSummary], key: str) -> Evaluati
     selection = st.dataframe(
         [
             {
-                "Call": e.recording_id if e.recording_id is not None else "deleted",
+                "Call": e.recording_id,  # empty when the call was deleted; the panel says when
                 "Agent": e.agent,
                 "Scorecard": e.form_name,
                 "Score": e.score,

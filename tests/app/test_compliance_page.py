@@ -80,6 +80,9 @@ def test_a_hold_stops_the_erasure_until_a_second_compliance_user_approves_its_re
     assert any(t.startswith(f"Customer {customer} erased:") for t in _texts(second))
     with db.sessionmaker() as session:
         assert session.get(Customer, app_data.customer_id) is None
+    coach = _open(_signed_in("coach"), "views/quality.py")  # the call's evaluation stays listed
+    calls = coach.dataframe[0].value["Call"]
+    assert calls.isna().sum() == 1 and len(calls) > 1
     with db.sessionmaker() as session:
         actions = set(session.scalars(select(AuditEntry.action)))
     for action in (
