@@ -101,3 +101,25 @@ def test_admins_see_holds_and_policies_but_no_controls(app_data: AppData) -> Non
     assert [t.label for t in at.tabs] == ["Legal holds", "Retention"]
     assert not [b for b in at.button if b.key in ("hold.ask", "hold.approve", "erase.go", "retention.apply")]
     assert "compliance users place holds" in " ".join(c.value for c in at.caption)
+
+
+def test_compliance_sets_a_policy_previews_and_applies_it_after_confirming(app_data: AppData) -> None:
+    at = _as("compliance")
+    at.text_input(key="policy.channel").input("call")
+    at.number_input(key="policy.days").set_value(1)
+    at.selectbox(key="policy.deletes").set_value("audio")
+    _click(at, "FormSubmitter:set-policy-Save policy")
+    policies = [d.value for d in at.dataframe if "Keep days" in d.value.columns]
+    assert [(row["Covers"], row["Keep days"], row["Then delete"]) for _, row in policies[0].iterrows()] == [
+        ("call", 1, "audio")
+    ]
+
+    _click(at, "retention.preview")
+    [audio] = [d.value for d in at.dataframe if "What" in d.value.columns][1:]
+    would = dict(zip(audio["What"], audio["Count"], strict=True))["Calls"]
+    assert would > 0
+    assert at.button(key="retention.apply").disabled  # not before the box is ticked
+    at.checkbox(key="retention.confirm").check()
+    at.run()
+    _click(at, "retention.apply")
+    assert f"Retention applied: 0 conversation(s) deleted, audio of {would} call(s) deleted." in _texts(at)
