@@ -17,13 +17,14 @@ class UserError(click.ClickException):
 
 
 def user_errors(func):
-    """Turn errors a user can cause (bad file, query, setting, reference) into one clear line."""
+    """Turn errors a user can cause (bad file, query, setting, reference, a refusal such as a legal
+    hold's) into one clear line."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except (ValueError, LookupError, RuntimeError) as error:
+        except (ValueError, LookupError, RuntimeError, PermissionError) as error:
             raise UserError(str(error)) from error
 
     return wrapper

@@ -88,7 +88,7 @@ def import_chat(settings: Settings, paths: tuple[Path, ...], fmt: str, zone_name
 
 @click.group()
 def customer() -> None:
-    """Look customers up, merge and split them, and review merge suggestions."""
+    """Look customers up, merge and split them, review merge suggestions, and erase a customer."""
 
 
 @customer.command("show")

@@ -65,6 +65,9 @@ class Settings:
     database_busy_timeout_s: float = 10.0
     max_audio_seconds: float = 4 * 3600
     audio_link_seconds: int = 600  # how long a player's audio link works; the call page renews them
+    # How often a worker applies the retention policies (and sweeps audio no recording refers to);
+    # 0: never (then run `earshot retention apply` from cron or a scheduler).
+    retention_every_s: int = 3600
 
     @property
     def models_dir(self) -> Path:
@@ -73,6 +76,11 @@ class Settings:
     @property
     def blobs_dir(self) -> Path:
         return self.data_dir / "audio"
+
+    @property
+    def playback_dir(self) -> Path:
+        """Copies of calls the browser cannot play as stored, converted once (``review_app.playback``)."""
+        return self.data_dir / "playback"
 
     @property
     def secrets_dir(self) -> Path:
@@ -250,6 +258,13 @@ def _link_seconds(value: Any) -> int:
     return seconds
 
 
+def _retention_every(value: Any) -> int:
+    seconds = int(value)
+    if seconds != 0 and seconds < 60:
+        raise ValueError("retention runs at most once a minute (60 or more), or never (0)")
+    return seconds
+
+
 _COERCE = {
     "diarization": _choice(get_args(DiarizationBackend)),
     "mono_role_rule": _choice(get_args(MonoRoleRule)),
@@ -265,4 +280,5 @@ _COERCE = {
     "database_busy_timeout_s": float,
     "max_audio_seconds": float,
     "audio_link_seconds": _link_seconds,
+    "retention_every_s": _retention_every,
 }

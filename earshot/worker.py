@@ -22,7 +22,7 @@ from functools import partial
 from typing import TypeVar
 
 from earshot.settings import JOB_HEARTBEAT_EVERY_S, Settings
-from storage import jobs, services
+from storage import deletion, jobs, retention, services
 from storage.blobs import BlobStore
 from storage.db import Database, open_database
 from storage.errors import TransientStorageError
@@ -30,6 +30,7 @@ from transcribe import audio, pipeline
 from transcribe.types import ProgressHook, Transcript
 
 POLL_EVERY_S = 2.0
+RETENTION_SCHEDULE = "(worker retention schedule)"  # who the audit log names for scheduled deletions
 
 T = TypeVar("T")
 Report = Callable[[str], None]
@@ -79,10 +80,12 @@ def run_worker(
     """Process jobs until the queue is empty (``drain_and_exit``) or forever, polling for new ones.
     ``report`` hears about storage faults the worker rides out."""
     worker_id = worker_id or default_worker_id()
-    blobs = BlobStore(settings.blobs_dir)
+    blobs = BlobStore(settings.blobs_dir, copies=(settings.playback_dir,))
     stale_after = timedelta(seconds=settings.job_stale_after_s)
+    retention = RetentionSchedule(settings.retention_every_s)
     done = failed = retried = 0
     while True:
+        retention.run_if_due(db, blobs, report)
         job = _persist_until_done(
             partial(jobs.claim_next, db, worker_id, stale_after=stale_after), backoff, report
         )
@@ -101,6 +104,34 @@ def run_worker(
             retried += status == "queued"
         else:
             done += 1
+
+
+class RetentionSchedule:
+    """Applies the retention policies every ``every_s`` seconds (first when the worker starts), then
+    sweeps audio that no recording refers to. A plain function call, so a fleet's scheduler (such as
+    procrastinate's periodic tasks) can call ``retention.apply_retention`` instead. A failure is
+    reported and tried again at the next turn: deleting late is safe, stopping transcription is not."""
+
+    def __init__(self, every_s: int) -> None:
+        self._every_s = every_s
+        self._next = time.monotonic()
+
+    def run_if_due(self, db: Database, blobs: BlobStore, report: Report) -> None:
+        if self._every_s <= 0 or time.monotonic() < self._next:
+            return
+        self._next = time.monotonic() + self._every_s
+        try:
+            run = retention.apply_retention(db, blobs, None, dry_run=False, username=RETENTION_SCHEDULE)
+            swept = deletion.sweep_unreferenced_audio(db, blobs)
+        except Exception as error:  # never stop transcription over it; the next turn tries again
+            report(f"retention skipped this turn: {type(error).__name__}: {error}")
+            return
+        deleted = run.everything.conversations + run.audio_only.calls
+        if deleted or swept:
+            report(
+                f"retention: {run.everything.conversations} conversation(s) deleted, audio of "
+                f"{run.audio_only.calls} call(s) deleted, {swept} unreferenced audio file(s) removed"
+            )
 
 
 def _persist(step: Callable[[], T], backoff: Backoff, report: Report) -> T:

@@ -108,7 +108,7 @@ async def _serve_audio(request: Request) -> Response:
     try:
         # Converting an hour of mu-law takes seconds: off the event loop, once per recording.
         playable = await anyio.to_thread.run_sync(
-            playable_audio, audio.path, audio.sha256, settings.data_dir / "playback"
+            playable_audio, audio.path, audio.sha256, settings.playback_dir
         )
     except PlaybackError as error:
         return PlainTextResponse(str(error), 415)

@@ -68,7 +68,8 @@ def _open(url: str, secrets_dir: Path) -> Database:
 
 
 def blob_store() -> BlobStore:
-    return BlobStore(app_settings().blobs_dir)
+    settings = app_settings()
+    return BlobStore(settings.blobs_dir, copies=(settings.playback_dir,))
 
 
 def client_address() -> str | None:

@@ -26,6 +26,7 @@ PAGES = (
     PageSpec("views/search.py", "Search", ":material/manage_search:", Permission.SEARCH_ALL),
     PageSpec("views/quality.py", "Quality", ":material/fact_check:", Permission.VIEW_OWN_EVALUATIONS),
     PageSpec("views/audit.py", "Audit log", ":material/policy:", Permission.READ_AUDIT_LOG),
+    PageSpec("views/compliance.py", "Compliance", ":material/gavel:", Permission.VIEW_COMPLIANCE),
     PageSpec("views/admin.py", "Admin", ":material/admin_panel_settings:", Permission.MANAGE_USERS),
 )
 

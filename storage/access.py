@@ -41,6 +41,8 @@ class Permission(StrEnum):
     READ_AUDIT_LOG = "read_audit_log"
     MANAGE_USERS = "manage_users"
     MANAGE_SETTINGS = "manage_settings"  # scorecard forms included
+    VIEW_COMPLIANCE = "view_compliance"  # retention policies and legal holds
+    MANAGE_COMPLIANCE = "manage_compliance"  # decide retention, place and release holds, erase customers
 
 
 _AGENT = frozenset({Permission.LOOKUP_CUSTOMERS, Permission.REPLAY_CALLS, Permission.VIEW_OWN_EVALUATIONS})
@@ -50,10 +52,21 @@ _COACH = _AGENT | {
     Permission.COMMENT_CALLS,
     Permission.VIEW_AGENT_OVERVIEWS,
 }
-_COMPLIANCE = _COACH | {Permission.SEARCH_ALL, Permission.EXPORT, Permission.READ_AUDIT_LOG}
-_ADMIN = _COMPLIANCE | {Permission.MANAGE_USERS, Permission.MANAGE_SETTINGS}
+_COMPLIANCE = _COACH | {
+    Permission.SEARCH_ALL,
+    Permission.EXPORT,
+    Permission.READ_AUDIT_LOG,
+    Permission.VIEW_COMPLIANCE,
+    Permission.MANAGE_COMPLIANCE,
+}
+# Admins run the system but do not decide what is deleted or held: they see policies and holds only.
+_ADMIN = (_COMPLIANCE - {Permission.MANAGE_COMPLIANCE}) | {
+    Permission.MANAGE_USERS,
+    Permission.MANAGE_SETTINGS,
+}
 
-# Each role has everything the role before it has, as the issue defines them.
+# Each role has everything the role before it has, as the issue defines them, except that deleting
+# and holding data is compliance's decision alone.
 ROLE_PERMISSIONS: dict[UserRole, frozenset[Permission]] = {
     "agent": _AGENT,
     "coach": _COACH,

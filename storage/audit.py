@@ -43,6 +43,7 @@ __all__ = [
     "GENESIS_HASH",
     "KEYED",
     "UNKNOWN_USER",
+    "acting_name",
     "LEGACY",
     "AuditAction",
     "AuditRecord",
@@ -78,6 +79,14 @@ AuditAction = Literal[
     "history_viewed",  # one customer's conversations (and, on the command line, their transcripts)
     "thread_read",  # the messages of one chat or e-mail thread
     "audio_fetched",  # a call's audio bytes were served
+    # Compliance (``storage.holds``, ``storage.retention``, ``storage.deletion``): counts, never content.
+    "hold_placed",
+    "hold_release_requested",
+    "hold_released",  # the second compliance user approved the release
+    "retention_policy_set",
+    "retention_policy_removed",
+    "deletion_previewed",  # a dry run: what would be deleted, counted
+    "data_deleted",  # retention or an erasure: what was deleted, counted
 ]
 AUDIT_ACTIONS: tuple[AuditAction, ...] = get_args(AuditAction)
 
@@ -136,6 +145,11 @@ class AuditVerification:
     first_bad_id: int | None  # the first row that was changed, removed or rolled back
     kind: ProblemKind | None
     problem: str | None  # what happened where, in a sentence; None when ok
+
+
+def acting_name(who: Principal | None) -> str:
+    """Who a change is recorded as: the signed-in user, or ``COMMAND_LINE`` for ``who`` None."""
+    return who.username if who is not None else COMMAND_LINE
 
 
 def record_read(

@@ -11,6 +11,7 @@ import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -31,8 +32,12 @@ class StoredBlob:
 
 
 class BlobStore:
-    def __init__(self, root: Path) -> None:
+    """``copies``: folders where copies of a blob are kept by its SHA-256 (``<sha256>.wav``, the
+    review app's playback transcodes), so that discarding a customer's audio leaves no copy of it."""
+
+    def __init__(self, root: Path, copies: Sequence[Path] = ()) -> None:
         self.root = Path(root)
+        self.copies = tuple(Path(folder) for folder in copies)
 
     def put(self, source: Path) -> StoredBlob:
         """Copy ``source`` into the store, hashing while copying so the file is read only once.
@@ -64,6 +69,9 @@ class BlobStore:
         target = self.path_for(sha256)
         if target.exists():
             temporary.unlink()
+            # Fresh again: a sweep for unreferenced audio leaves young blobs alone, and this one is
+            # about to be referenced (a call deleted earlier may have left it behind).
+            os.utime(target)
             return StoredBlob(sha256=sha256, path=target, created=False)
         make_private_folder(target.parent)
         temporary.chmod(_STORED_AUDIO)
@@ -72,8 +80,20 @@ class BlobStore:
         return StoredBlob(sha256=sha256, path=target, created=True)
 
     def discard(self, sha256: str) -> None:
-        """Remove a blob that no recording refers to: the call it came with was not stored."""
-        self.path_for(sha256).unlink(missing_ok=True)
+        """Remove a blob that no recording refers to (the call it came with was not stored, or was
+        deleted) with its copies; the copies first, so an interruption leaves the blob, which a sweep
+        for unreferenced audio finds again."""
+        path = self.path_for(sha256)
+        for folder in self.copies:
+            for copy in folder.glob(f"{sha256}.*"):
+                copy.unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
+
+    def stored(self) -> Iterator[tuple[str, Path]]:
+        """Every blob in the store, as (SHA-256, path): what a sweep for unreferenced audio walks."""
+        for path in sorted(self.root.glob("[0-9a-f][0-9a-f]/*")):
+            if _SHA256.fullmatch(path.name) and path.parent.name == path.name[:2]:
+                yield path.name, path
 
     def path_for(self, sha256: str) -> Path:
         if not _SHA256.fullmatch(sha256):

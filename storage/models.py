@@ -6,11 +6,12 @@ conversation on one channel (a phone call is a thread with one ``Recording``).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, overload
 
 from sqlalchemy import (
     JSON,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -151,6 +152,9 @@ class Recording(Base):
     caller: Mapped[str | None] = mapped_column(String(64))
     callee: Mapped[str | None] = mapped_column(String(64))
     ingested_at: Mapped[datetime] = mapped_column(default=utc_now)
+    # Set when a retention policy removed the audio and kept the transcript (``storage.deletion``):
+    # the row no longer has a file, and everything that plays or transcribes it must say so.
+    audio_deleted_at: Mapped[datetime | None] = mapped_column()
 
     thread: Mapped[Thread] = relationship(back_populates="recording")
     transcript: Mapped[Transcript | None] = relationship(
@@ -404,12 +408,17 @@ class ScorecardQuestion(Base):
 
 
 class Evaluation(Base):
-    """A coach's scoring of one call on one form; ``agent_id`` is the evaluated agent."""
+    """A coach's scoring of one call on one form; ``agent_id`` is the evaluated agent. It outlives the
+    call: when retention or an erasure deletes the call, ``recording_id`` becomes None and
+    ``call_deleted_at`` says when, so an agent's scores do not change because old calls went."""
 
     __tablename__ = "evaluations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    recording_id: Mapped[int] = mapped_column(ForeignKey("recordings.id", ondelete="CASCADE"), index=True)
+    recording_id: Mapped[int | None] = mapped_column(
+        ForeignKey("recordings.id", ondelete="SET NULL"), index=True
+    )
+    call_deleted_at: Mapped[datetime | None] = mapped_column()
     form_id: Mapped[int] = mapped_column(ForeignKey("scorecard_forms.id"))
     coach_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), index=True)
@@ -520,3 +529,45 @@ class CustomerMerge(Base):
     by: Mapped[str] = mapped_column(String(320))
     undo: Mapped[dict[str, Any]] = mapped_column(JSON)  # {"identity_ids", "thread_ids", "display_name"}
     undone_at: Mapped[datetime | None] = mapped_column()
+
+
+class LegalHold(Base):
+    """Data that must not be deleted by any path while the hold stands (``storage.holds``). A hold
+    covers one customer, one call, or whatever a search finds, and is evaluated when something is
+    about to be deleted: a customer's or a query's new conversations are covered too. Releasing takes
+    two compliance users: one asks, another approves."""
+
+    __tablename__ = "legal_holds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # customer | call | query
+    # Plain ids, not foreign keys: nothing held can be deleted, and a released hold outlives its data.
+    customer_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    recording_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    query: Mapped[str | None] = mapped_column(Text)
+    date_from: Mapped[date | None] = mapped_column(Date)
+    date_to: Mapped[date | None] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    until: Mapped[date | None] = mapped_column(Date)  # the last day it holds; None: until released
+    placed_by: Mapped[str] = mapped_column(String(320))
+    placed_at: Mapped[datetime] = mapped_column(default=utc_now)
+    release_requested_by: Mapped[str | None] = mapped_column(String(320))
+    release_requested_at: Mapped[datetime | None] = mapped_column()
+    released_by: Mapped[str | None] = mapped_column(String(320))  # who approved the release
+    released_at: Mapped[datetime | None] = mapped_column()
+
+
+class RetentionPolicy(Base):
+    """Keep one channel's conversations (optionally only one direction's, or one agent's) for
+    ``keep_days``, then delete them whole or only a call's audio (``storage.retention``)."""
+
+    __tablename__ = "retention_policies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    direction: Mapped[str | None] = mapped_column(String(16))
+    agent: Mapped[str | None] = mapped_column(String(200))  # the agent's name as stored
+    keep_days: Mapped[int] = mapped_column(Integer)
+    delete: Mapped[str] = mapped_column(String(16))  # everything | audio
+    set_by: Mapped[str] = mapped_column(String(320))
+    set_at: Mapped[datetime] = mapped_column(default=utc_now)

@@ -276,7 +276,7 @@ def _fraction(question: QuestionSpec, value: str) -> float:
 @dataclass(frozen=True)
 class EvaluationSummary:
     id: int
-    recording_id: int
+    recording_id: int | None  # None: the call was deleted (retention, erasure); the evaluation stays
     form_id: int
     form_name: str
     coach: str
@@ -287,6 +287,7 @@ class EvaluationSummary:
     agent_comment: str | None
     created_at: datetime
     submitted_at: datetime | None
+    call_deleted_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -494,6 +495,7 @@ def _summary_query() -> Select[Any]:
             Evaluation.agent_comment,
             Evaluation.created_at,
             Evaluation.submitted_at,
+            Evaluation.call_deleted_at,
         )
         .join(ScorecardForm, ScorecardForm.id == Evaluation.form_id)
         .join(User, User.id == Evaluation.coach_id)
@@ -515,6 +517,7 @@ def _summary(row: Row[Any]) -> EvaluationSummary:
         agent_comment=row.agent_comment,
         created_at=_as_utc(row.created_at),  # type: ignore[arg-type]
         submitted_at=_as_utc(row.submitted_at),
+        call_deleted_at=_as_utc(row.call_deleted_at),
     )
 
 

@@ -58,7 +58,7 @@ SNIPPET_WORDS = 16
 MAX_LIMIT = 500
 # A customer filter with at least this many digits is also read as (part of) a phone number.
 _MIN_PHONE_DIGITS = 6
-_CHANNEL = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+CHANNEL_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 
 
 def compile_fts5(node: Node) -> str:
@@ -156,7 +156,7 @@ class SearchFilters:
                 raise InvalidValue(f"{name} filter is empty")
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise InvalidValue(f"date range is backwards: from {self.date_from} is after to {self.date_to}")
-        if self.channel is not None and not _CHANNEL.fullmatch(self.channel):
+        if self.channel is not None and not CHANNEL_NAME.fullmatch(self.channel):
             raise InvalidValue(
                 f"channel {self.channel!r} is not a channel name (call, chat, email, whatsapp, sms, ...)"
             )
@@ -238,6 +238,29 @@ def search_utterances(
         for score, kind, rowid, snippet in page
     )
     return SearchPage(hits=hits, offset=offset, has_more=len(ranked) > offset + limit)
+
+
+def threads_matching(session: Session, query: str, filters: SearchFilters) -> set[int]:
+    """Every thread (a call's or a chat's or e-mail's) with an utterance or message that ``query``
+    matches within ``filters``: what a legal hold placed by query covers at the moment of asking."""
+    if session.get_bind().dialect.name != "sqlite":
+        raise NotImplementedError(
+            f"transcript search on {session.get_bind().dialect.name} is not implemented yet"
+        )
+    expression = compile_fts5(parse_query(query))
+    calls = (
+        select(Thread.id)
+        .select_from(_join_call(_UTTERANCES_FTS.join(Utterance, Utterance.id == _UTTERANCES_FTS.c.rowid)))
+        .where(literal_column(_UTTERANCES_FTS.name).match(expression))
+        .where(*_filter_clauses(filters, started=Thread.started_at))
+    )
+    messages = (
+        select(Thread.id)
+        .select_from(_join_message(_MESSAGES_FTS.join(Message, Message.id == _MESSAGES_FTS.c.rowid)))
+        .where(literal_column(_MESSAGES_FTS.name).match(expression))
+        .where(*_filter_clauses(filters, started=Message.sent_at))
+    )
+    return set(session.scalars(calls)) | set(session.scalars(messages))
 
 
 def _ranked_calls(expression: str, filters: SearchFilters, wanted: int) -> Select[Any]:

@@ -221,7 +221,7 @@ def save_transcript(db: Database, recording_id: int, transcript: t.Transcript) -
         )
     with session_scope(db) as session:
         _require_recording(session, recording_id)
-        _delete_transcript(session, recording_id)
+        delete_transcript_rows(session, recording_id)
         row = Transcript(
             recording_id=recording_id,
             language=transcript.language,
@@ -293,7 +293,7 @@ def save_transcript(db: Database, recording_id: int, transcript: t.Transcript) -
         return row.id
 
 
-def _delete_transcript(session: Session, recording_id: int) -> None:
+def delete_transcript_rows(session: Session, recording_id: int) -> None:
     """Delete child rows explicitly rather than through ON DELETE CASCADE, so row triggers (the search
     index) see every deletion on every backend."""
     transcript_id = session.scalar(select(Transcript.id).where(Transcript.recording_id == recording_id))
@@ -542,12 +542,23 @@ def recording_audio_path(db: Database, recording_id: int, blobs: BlobStore) -> P
 def transcription_input(db: Database, recording_id: int, blobs: BlobStore) -> TranscriptionInput:
     with read_scope(db) as session:
         row = session.execute(
-            select(Recording.sha256, Recording.original_name, Recording.channel_roles, Thread.direction)
+            select(
+                Recording.sha256,
+                Recording.original_name,
+                Recording.channel_roles,
+                Recording.audio_deleted_at,
+                Thread.direction,
+            )
             .join(Thread, Thread.id == Recording.thread_id)
             .where(Recording.id == recording_id)
         ).one_or_none()
     if row is None:
         raise NotFound(f"no recording with id {recording_id}")
+    if row.audio_deleted_at is not None:
+        raise NotFound(
+            f"the audio of recording {recording_id} was deleted by a retention policy on "
+            f"{as_utc(row.audio_deleted_at):%Y-%m-%d}; its transcript is kept"
+        )
     path = blobs.path_for(row.sha256)
     if not path.is_file():
         raise NotFound(f"the audio of recording {recording_id} ({row.sha256}) is missing from {blobs.root}")

@@ -73,7 +73,7 @@ def _evaluation_list(evaluations: list[EvaluationSummary], key: str) -> Evaluati
     selection = st.dataframe(
         [
             {
-                "Call": e.recording_id,
+                "Call": e.recording_id,  # empty when the call was deleted; the panel says when
                 "Agent": e.agent,
                 "Scorecard": e.form_name,
                 "Score": e.score,
@@ -101,7 +101,9 @@ def _evaluation_panel(summary: EvaluationSummary) -> None:
     view = get_evaluation(db, who, summary.id)
     with st.container(border=True):
         evaluation_details(view)
-        if st.button("Replay this call", icon=":material/headphones:", key=f"replay-{summary.id}"):
+        if summary.recording_id is None:
+            st.caption(f"The call was deleted on {summary.call_deleted_at:%Y-%m-%d}; its evaluation is kept.")
+        elif st.button("Replay this call", icon=":material/headphones:", key=f"replay-{summary.id}"):
             context.open_call(summary.recording_id, 0.0)
         own = who.agent_id is not None and who.agent_id == summary.agent_id
         if own and summary.status == "submitted":

@@ -64,8 +64,8 @@ def test_menu_follows_the_role() -> None:
 
     assert titles("agent") == ["Customers", "Calls", "Quality"]
     assert titles("coach") == ["Customers", "Calls", "Quality"]
-    assert titles("compliance") == ["Customers", "Calls", "Search", "Quality", "Audit log"]
-    assert titles("admin") == ["Customers", "Calls", "Search", "Quality", "Audit log", "Admin"]
+    assert titles("compliance") == ["Customers", "Calls", "Search", "Quality", "Audit log", "Compliance"]
+    assert titles("admin") == ["Customers", "Calls", "Search", "Quality", "Audit log", "Compliance", "Admin"]
 
 
 def test_agent_navigation_leaves_out_admin_audit_and_search(app_data: AppData) -> None:

@@ -1,0 +1,125 @@
+"""The Compliance page through Streamlit's AppTest, signed in through the real form against a real
+SQLite file (this module's own prepared data folder): a hold placed, its release asked for by one
+compliance user and refused to the same user, approved by a second; an erasure previewed, refused
+while held, then confirmed by typing the customer's id; admins see but change nothing."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
+
+from storage import users
+from storage.models import AuditEntry, Customer, LegalHold
+from tests.app.app_data import PASSWORD, AppData, open_data
+from tests.app.test_pages import _open, _signed_in
+
+PAGE = "views/compliance.py"
+
+
+def _as(role_or_name: str) -> AppTest:
+    return _open(_signed_in(role_or_name), PAGE)
+
+
+def _click(at: AppTest, key: str) -> AppTest:
+    at.button(key=key).click()
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _texts(at: AppTest) -> list[str]:
+    return [e.value for e in (*at.success, *at.error, *at.text)]
+
+
+def _erasure_preview(at: AppTest, customer: str) -> AppTest:
+    at.text_input(key="erase.customer").input(customer)
+    return _click(at, "FormSubmitter:erasure-preview-Preview erasure")
+
+
+def test_a_hold_stops_the_erasure_until_a_second_compliance_user_approves_its_release(
+    app_data: AppData,
+) -> None:
+    db, _, _ = open_data(app_data.data_dir)
+    users.create_user(db, "second@example.com", PASSWORD, "compliance", actor=None)
+    customer = str(app_data.customer_id)
+
+    first = _as("compliance")
+    first.radio(key="hold.kind").set_value("customer")
+    first.text_input(key="hold.customer").input(customer)
+    first.text_input(key="hold.reason").input("Case **7** <b>bold</b>")
+    _click(first, "FormSubmitter:place-hold-Place hold")
+    [hold_id] = db.engine.connect().execute(select(LegalHold.id)).scalars().all()
+    assert first.dataframe[0].value["Reason"].tolist() == ["Case **7** <b>bold</b>"]  # as typed, no markup
+
+    _erasure_preview(first, customer)
+    assert "The erasure was refused." in _texts(first)
+    assert any(f"hold {hold_id} (customer {customer}: Case **7** <b>bold</b>)" in t for t in _texts(first))
+
+    first.selectbox(key="hold.release").select_index(0)
+    first.run()
+    _click(first, "hold.ask")
+    assert "Release asked for; another compliance user must approve it." in _texts(first)
+    _click(first, "hold.approve")
+    assert "Approving the release was refused." in _texts(first)
+    assert any("a different compliance user must approve it" in t for t in _texts(first))
+
+    second = _as("second")
+    assert "awaiting a second compliance user" in second.dataframe[0].value["State"].iloc[0]
+    second.selectbox(key="hold.release").select_index(0)
+    second.run()
+    _click(second, "hold.approve")
+    assert f"Hold {hold_id} released." in _texts(second)
+
+    _erasure_preview(second, customer)
+    [counts] = [d.value for d in second.dataframe if "What" in d.value.columns]
+    assert dict(zip(counts["What"], counts["Count"], strict=True))["Customers"] == 1
+    assert second.button(key="erase.go").disabled  # not until the id is typed
+    second.text_input(key="erase.confirm").input(customer)
+    second.run()
+    _click(second, "erase.go")
+    assert any(t.startswith(f"Customer {customer} erased:") for t in _texts(second))
+    with db.sessionmaker() as session:
+        assert session.get(Customer, app_data.customer_id) is None
+    coach = _open(_signed_in("coach"), "views/quality.py")  # the call's evaluation stays listed
+    calls = coach.dataframe[0].value["Call"]
+    assert calls.isna().sum() == 1 and len(calls) > 1
+    with db.sessionmaker() as session:
+        actions = set(session.scalars(select(AuditEntry.action)))
+    for action in (
+        "hold_placed",
+        "hold_release_requested",
+        "hold_released",
+        "deletion_previewed",
+        "data_deleted",
+    ):
+        assert action in actions
+    db.engine.dispose()
+
+
+def test_admins_see_holds_and_policies_but_no_controls(app_data: AppData) -> None:
+    at = _as("admin")
+    assert [t.label for t in at.tabs] == ["Legal holds", "Retention"]
+    assert not [b for b in at.button if b.key in ("hold.ask", "hold.approve", "erase.go", "retention.apply")]
+    assert "compliance users place holds" in " ".join(c.value for c in at.caption)
+
+
+def test_compliance_sets_a_policy_previews_and_applies_it_after_confirming(app_data: AppData) -> None:
+    at = _as("compliance")
+    at.text_input(key="policy.channel").input("call")
+    at.number_input(key="policy.days").set_value(1)
+    at.selectbox(key="policy.deletes").set_value("audio")
+    _click(at, "FormSubmitter:set-policy-Save policy")
+    policies = [d.value for d in at.dataframe if "Keep days" in d.value.columns]
+    assert [(row["Covers"], row["Keep days"], row["Then delete"]) for _, row in policies[0].iterrows()] == [
+        ("call", 1, "audio")
+    ]
+
+    _click(at, "retention.preview")
+    [audio] = [d.value for d in at.dataframe if "What" in d.value.columns][1:]
+    would = dict(zip(audio["What"], audio["Count"], strict=True))["Calls"]
+    assert would > 0
+    assert at.button(key="retention.apply").disabled  # not before the box is ticked
+    at.checkbox(key="retention.confirm").check()
+    at.run()
+    _click(at, "retention.apply")
+    assert f"Retention applied: 0 conversation(s) deleted, audio of {would} call(s) deleted." in _texts(at)
