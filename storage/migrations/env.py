@@ -44,10 +44,13 @@ def _configure(**kwargs: object) -> None:
 def _run_on(connection: Connection) -> None:
     sqlite = connection.dialect.name == "sqlite"
     _configure(connection=connection, render_as_batch=sqlite)
-    with _foreign_keys_off(connection) if sqlite else nullcontext(), context.begin_transaction():
-        context.run_migrations()
+    with _foreign_keys_off(connection) if sqlite else nullcontext():
+        with context.begin_transaction():
+            context.run_migrations()
+            if sqlite:
+                _check_foreign_keys(connection)
         if sqlite:
-            _check_foreign_keys(connection)
+            connection.commit()  # turning the keys back on takes effect only outside a transaction
 
 
 @contextmanager
@@ -56,7 +59,9 @@ def _foreign_keys_off(connection: Connection) -> Iterator[None]:
     foreign keys make dropping a table that other rows point at fail ("database table is locked"),
     so an upgrade of a database that holds calls would never pass; Alembic's advice is to turn them
     off around the migration. The pragma only takes effect outside a transaction, so it goes to the
-    driver's connection before the migration's transaction begins."""
+    driver's connection before the migration's transaction begins and after it is committed."""
+    if connection.in_transaction():
+        connection.commit()  # e.g. a caller's inspection; the pragma would be ignored inside it
     driver = connection.connection.driver_connection
     assert driver is not None
     driver.execute("PRAGMA foreign_keys = OFF")

@@ -552,8 +552,8 @@ def _account(db: Database, name: str) -> str:
 def test_migration_0011_keeps_every_evaluation_answer_when_it_rebuilds_evaluations(
     db: Database, staff: dict[str, Principal]
 ) -> None:
-    """SQLite rebuilds the evaluations table to change its foreign key, and dropping the old table
-    cascades into the answers; the migration writes them back, both ways. The calls' rows stay."""
+    """SQLite rebuilds the evaluations table to change its foreign key; with foreign keys enforced,
+    dropping the old table would cascade into the answers. Both ways, they and the calls' rows stay."""
     call = recordings_of(db, emma(db))[0][0]
     form = create_form(
         db, staff["ada"], "Calls", (SectionSpec("Opening", (QuestionSpec("Hello?"), QuestionSpec("Name?"))),)
@@ -569,6 +569,7 @@ def test_migration_0011_keeps_every_evaluation_answer_when_it_rebuilds_evaluatio
         command.downgrade(config, "0009")
         connection.commit()
         assert connection.exec_driver_sql("SELECT count(*) FROM evaluation_answers").scalar() == 2
+        connection.commit()  # migrations start outside a transaction (SQLite's foreign keys go off)
         command.upgrade(config, "head")
         connection.commit()
     assert count(db, EvaluationAnswer) == 2

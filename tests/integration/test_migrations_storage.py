@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic import command
 from sqlalchemy import inspect
 
-from storage.db import alembic_config, create_storage_engine
+from storage.db import alembic_config, create_storage_engine, open_database
 from storage.models import Base
 
 
@@ -50,3 +50,15 @@ def test_check_ignores_full_text_tables(tmp_path: Path) -> None:
             command.check(config)
     finally:
         engine.dispose()
+
+
+def test_foreign_keys_are_enforced_again_after_the_migrations(tmp_path: Path) -> None:
+    # The migrations run with them off (SQLite rebuilds tables to alter them); every later
+    # connection must have them on, or deleting a call would leave its transcript and index behind.
+    db = open_database(f"sqlite:///{tmp_path / 'earshot.db'}")
+    try:
+        for _ in range(3):  # whichever pooled connection a session gets
+            with db.engine.connect() as connection:
+                assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        db.engine.dispose()
