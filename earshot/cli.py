@@ -60,15 +60,17 @@ def main(ctx: click.Context, config: Path | None, data_dir: Path | None) -> None
 @click.pass_obj
 @user_errors
 def transcribe(settings: Settings, file: Path, fmt: str, progress: bool, **overrides) -> None:
-    """Transcribe and diarize FILE and print the result; the database is not touched."""
+    """Transcribe and diarize FILE and print the result, redacted as the setting redact says;
+    the database is not touched."""
     from earshot.progress import ProgressBars
     from transcribe import audio, formats, pipeline
+    from transcribe.redaction.stage import redact_transcript
 
     options = settings.transcribe_options(**overrides)
     decoded = audio.decode(file, max_seconds=settings.max_audio_seconds)
     with ProgressBars(file.name, enabled=progress) as bars:
         result = pipeline.run(decoded, options, bars, cache_dir=settings.models_dir)
-    click.echo(formats.FORMATS[fmt](result, file.stem), nl=False)
+    click.echo(formats.FORMATS[fmt](redact_transcript(result).transcript, file.stem), nl=False)
 
 
 @main.command()
@@ -480,9 +482,7 @@ def user_passwd(settings: Settings, username: str, password_stdin: bool) -> None
 @click.option("--new-agent", is_flag=True, help="Create the --agent when no call has named it yet.")
 @click.pass_obj
 @user_errors
-def user_role(
-    settings: Settings, username: str, role: UserRole, agent: str | None, new_agent: bool
-) -> None:
+def user_role(settings: Settings, username: str, role: UserRole, agent: str | None, new_agent: bool) -> None:
     """Change a user's role."""
     from storage import users
 

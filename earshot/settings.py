@@ -16,6 +16,7 @@ from typing import Any, get_args
 import platformdirs
 
 from transcribe.prompts import MIN_PROMPT_WORDS, prompt_words
+from transcribe.redaction.entities import ENTITY_TYPES, EntityType
 from transcribe.types import ROLES, DiarizationBackend, MonoRoleRule, Role, TranscribeOptions
 
 CONFIG_FILE_NAME = "earshot.toml"
@@ -62,6 +63,9 @@ class Settings:
     database_busy_timeout_s: float = 10.0
     max_audio_seconds: float = 4 * 3600
     audio_link_seconds: int = 600  # how long a player's audio link works; the call page renews them
+    # What is redacted from transcripts, messages, the index and the audio: payment data and
+    # national ids by default; PHONE and EMAIL can be added, and "none" turns redaction off.
+    redact: tuple[EntityType, ...] = TranscribeOptions.redact
 
     @property
     def models_dir(self) -> Path:
@@ -91,6 +95,8 @@ class Settings:
             mono_role_rule=self.mono_role_rule,
             pyannote_pipeline=self.pyannote_pipeline,
             hf_token=self.hf_token,
+            redact=self.redact,
+            phone_regions=(self.default_region,),
         )
         return replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
@@ -247,6 +253,17 @@ def _link_seconds(value: Any) -> int:
     return seconds
 
 
+def _entity_types(value: Any) -> tuple[EntityType, ...]:
+    items = value.split(",") if isinstance(value, str) else list(value)
+    names = {str(item).strip().upper() for item in items} - {""}
+    if names == {"NONE"}:
+        return ()
+    unknown = sorted(names - set(ENTITY_TYPES))
+    if unknown:
+        raise ValueError(f"unknown type(s) {', '.join(unknown)}; known: {', '.join(ENTITY_TYPES)}, or none")
+    return tuple(entity for entity in ENTITY_TYPES if entity in names)
+
+
 _COERCE = {
     "diarization": _choice(get_args(DiarizationBackend)),
     "mono_role_rule": _choice(get_args(MonoRoleRule)),
@@ -262,4 +279,5 @@ _COERCE = {
     "database_busy_timeout_s": float,
     "max_audio_seconds": float,
     "audio_link_seconds": _link_seconds,
+    "redact": _entity_types,
 }

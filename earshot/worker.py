@@ -27,6 +27,7 @@ from storage.blobs import BlobStore
 from storage.db import Database, open_database
 from storage.errors import TransientStorageError
 from transcribe import audio, pipeline
+from transcribe.redaction.stage import redact_transcript
 from transcribe.types import ProgressHook, Transcript
 
 POLL_EVERY_S = 2.0
@@ -92,8 +93,14 @@ def run_worker(
             time.sleep(POLL_EVERY_S)
             continue
         try:
-            transcript = _transcribe(db, blobs, settings, job, hook, backoff, report)
-            _persist(partial(services.save_transcript, db, job.recording_id, transcript), backoff, report)
+            redaction = redact_transcript(_transcribe(db, blobs, settings, job, hook, backoff, report))
+            _persist(
+                partial(
+                    services.save_transcript, db, job.recording_id, redaction.transcript, redaction.spans
+                ),
+                backoff,
+                report,
+            )
             _persist(partial(jobs.complete, db, job.id), backoff, report)
         except Exception as error:  # one bad job must never stop the worker; the job records why
             status = _release(db, job, f"{type(error).__name__}: {error}", backoff, report)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,6 +31,7 @@ from storage.models import (
     Job,
     NonSpeechSpan,
     Recording,
+    RedactedSpan,
     Speaker,
     SpeakerTurn,
     Thread,
@@ -40,6 +42,7 @@ from storage.models import (
 )
 from storage.outside_text import clean, storable_metadata
 from transcribe import types as t
+from transcribe.redaction.stage import RedactedSpan as RedactedWords
 
 _as_utc = as_utc  # the name the other storage modules import from here
 _MIN_SHA_PREFIX = 8
@@ -204,8 +207,13 @@ def _create_call_thread(session: Session, recording: IncomingRecording) -> Threa
     return thread
 
 
-def save_transcript(db: Database, recording_id: int, transcript: t.Transcript) -> int:
-    """Store ``transcript`` as the recording's only transcript, replacing any earlier one whole."""
+def save_transcript(
+    db: Database, recording_id: int, transcript: t.Transcript, redacted: Sequence[RedactedWords] = ()
+) -> int:
+    """Store ``transcript`` as the recording's only transcript, replacing any earlier one whole.
+
+    ``transcript`` is as kept (placeholders where redaction found something); ``redacted`` are the
+    spans it replaced, with the words as heard, stored apart (``RedactedSpan``)."""
     labels = {speaker.label for speaker in transcript.speakers}
     unknown = sorted({item.speaker for item in (*transcript.utterances, *transcript.turns)} - labels)
     if unknown:
@@ -260,6 +268,7 @@ def save_transcript(db: Database, recording_id: int, transcript: t.Transcript) -
                     "end": w.end,
                     "text": w.text,
                     "probability": w.probability,
+                    "entity": w.entity,
                 }
                 for utterance_id, u in zip(utterance_ids, transcript.utterances, strict=True)
                 for seq, w in enumerate(u.words)
@@ -270,6 +279,7 @@ def save_transcript(db: Database, recording_id: int, transcript: t.Transcript) -
             NonSpeechSpan(transcript_id=row.id, start=s.start, end=s.end, kind=s.kind, channel=s.channel)
             for s in transcript.non_speech
         )
+        session.add_all(_redacted_span_row(row.id, span, "detected") for span in redacted)
         if transcript.turns:
             session.execute(
                 insert(SpeakerTurn),
@@ -286,6 +296,19 @@ def save_transcript(db: Database, recording_id: int, transcript: t.Transcript) -
         return row.id
 
 
+def _redacted_span_row(transcript_id: int, span: RedactedWords, source: str) -> RedactedSpan:
+    return RedactedSpan(
+        transcript_id=transcript_id,
+        entity=span.entity,
+        speaker=span.speaker,
+        start=span.start,
+        end=span.end,
+        words=[[at.utterance, at.word] for at in span.words],
+        heard=list(span.heard),
+        source=source,
+    )
+
+
 def _delete_transcript(session: Session, recording_id: int) -> None:
     """Delete child rows explicitly rather than through ON DELETE CASCADE, so row triggers (the search
     index) see every deletion on every backend."""
@@ -297,6 +320,7 @@ def _delete_transcript(session: Session, recording_id: int) -> None:
         Word.__table__.delete().where(Word.utterance_id.in_(utterance_ids)),
         Utterance.__table__.delete().where(Utterance.transcript_id == transcript_id),
         SpeakerTurn.__table__.delete().where(SpeakerTurn.transcript_id == transcript_id),
+        RedactedSpan.__table__.delete().where(RedactedSpan.transcript_id == transcript_id),
         Speaker.__table__.delete().where(Speaker.transcript_id == transcript_id),
         NonSpeechSpan.__table__.delete().where(NonSpeechSpan.transcript_id == transcript_id),
         Transcript.__table__.delete().where(Transcript.id == transcript_id),
@@ -341,7 +365,7 @@ def load_transcript(db: Database, recording_id: int) -> t.Transcript:
         speaker_of = {u.id: label_of[u.speaker_id] for u in utterances}
         # Plain rows, not ORM objects: a one-hour call has ~10,000 words and the review page waits on this.
         for word in session.execute(
-            select(Word.utterance_id, Word.start, Word.end, Word.text, Word.probability)
+            select(Word.utterance_id, Word.start, Word.end, Word.text, Word.probability, Word.entity)
             .join(Utterance, Word.utterance_id == Utterance.id)
             .where(Utterance.transcript_id == row.id)
             .order_by(Word.utterance_id, Word.seq)
@@ -353,6 +377,7 @@ def load_transcript(db: Database, recording_id: int) -> t.Transcript:
                     text=word.text,
                     probability=word.probability,
                     speaker=speaker_of[word.utterance_id],
+                    entity=word.entity,
                 )
             )
         return t.Transcript(
