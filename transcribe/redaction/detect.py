@@ -30,6 +30,7 @@ from transcribe.redaction.spoken import CodeRun, code_runs
 # Cues, matched at the start of a word in the lower-cased words before a number (English and
 # Dutch); a trailing space asks for the whole word.
 CUES: dict[EntityType, tuple[str, ...]] = {
+    "CARD": ("card", "kaart", "visa", "mastercard", "amex", "american express", "maestro"),
     "CVC": (
         "cvc", "cvv", "cv2", "security code", "three digit", "3 digit",
         "three-digit", "3-digit", "back of the card", "card verification", "beveiligingscode",
@@ -47,6 +48,9 @@ _CUE_PATTERNS = {
     entity: re.compile(r"\b(?:" + "|".join(re.escape(cue) for cue in cues) + ")")
     for entity, cues in CUES.items()
 }
+# Digits asked for as a card number but failing Luhn: ASR drops or mishears a digit of a number read
+# out fast, and what is left is still most of a card. Fewer than this is a card's last four.
+CARD_CUED_MIN_DIGITS = 8
 AT_WORDS = frozenset({"at", "@", "apenstaartje", "apestaartje", "apenstaart"})
 DOT_WORDS = frozenset({"dot", "punt", "period"})
 # Words that say "at" in a sentence rather than in an address ("call me at", "look at").
@@ -117,11 +121,12 @@ def _ibans(chars: str) -> list[tuple[EntityType, int, int]]:
     return found
 
 
-def _cards(run: CodeRun, start: int, end: int) -> list[tuple[EntityType, int, int]]:
+def _cards(run: CodeRun, stretch_start: int, end: int) -> list[tuple[EntityType, int, int]]:
     """Card numbers in a stretch of digits, longest first at each position, left to right; a
     card begins and ends with a word (one in ten digit strings passes Luhn, so a window cutting
     through "twelve" would find cards nobody said)."""
     found: list[tuple[EntityType, int, int]] = []
+    start = stretch_start
     while start + 13 <= end:
         lengths = range(min(19, end - start), 12, -1)
         length = next(
@@ -137,7 +142,20 @@ def _cards(run: CodeRun, start: int, end: int) -> list[tuple[EntityType, int, in
         else:
             found.append(("CARD", start, start + length))
             start += length
-    return found
+    return [_with_stray_digits(card, run, stretch_start, end) for card in found]
+
+
+def _with_stray_digits(
+    card: tuple[EntityType, int, int], run: CodeRun, stretch_start: int, stretch_end: int
+) -> tuple[EntityType, int, int]:
+    """A card with the one or two digits of the same stretch next to it: no entity is that short,
+    and they are what is left of a digit ASR added or split ("4 519 ..." read as "45 19")."""
+    entity, start, end = card
+    if 0 < start - stretch_start <= 2:
+        start = stretch_start
+    if 0 < stretch_end - end <= 2:
+        end = stretch_end
+    return entity, start, end
 
 
 def _cued(
@@ -148,10 +166,12 @@ def _cued(
     cue of expiry then code (callers read them in that order)."""
     digits = chars[start:end]
     cue = _nearest_cue(cue_text)
+    if cue == "CARD" and not after_card:
+        return [("CARD", start, end)] if len(digits) >= CARD_CUED_MIN_DIGITS else []
     if cue in ("BSN", "SSN", "BANK_ACCOUNT"):
         valid = {"BSN": bsn_valid, "SSN": ssn_shape_valid, "BANK_ACCOUNT": _account_shape}[cue]
         return [(cue, start, end)] if valid(digits) else []
-    if cue is None and not after_card:
+    if cue not in ("CVC", "EXPIRY") and not after_card:
         return []
     if cue == "CVC" and len(digits) in (3, 4):
         return [("CVC", start, end)]

@@ -23,6 +23,9 @@ READ_LANGUAGES = frozenset({"en", "nl", "de", "fr", "es", "pt", "it", "da"})
 ZERO_WORDS = frozenset({"oh", "nought"})  # English "oh" for zero, which text2num does not read
 REPEAT_WORDS = {"double": 2, "triple": 3, "dubbel": 2, "dubbele": 2, "tripel": 3, "doppel": 2}
 PLUS_WORDS = frozenset({"plus", "+"})
+# What Whisper writes for a digit it misheard ("four five one nine ... one for five four"); read as
+# the digit only between two digits, where the word itself would make no sense.
+HOMOPHONES = {"for": "4", "to": "2", "too": "2", "won": "1", "ate": "8"}
 # Hesitations inside a number ("four one, uh, one one") that neither break nor join it.
 FILLER_WORDS = frozenset({"uh", "um", "er", "erm", "eh", "ehm", "uhm", "euh", "hm", "hmm", "mm", "ah"})
 _EDGE_PUNCTUATION = ".,;:!?\"'()[]…"
@@ -67,8 +70,10 @@ def code_runs(words: Sequence[tuple[int, str]], languages: Sequence[str]) -> tup
     langs = tuple(dict.fromkeys(lang for lang in languages if lang in READ_LANGUAGES))
     runs: list[CodeRun] = []
     current: list[tuple[int, _Piece]] = []
-    for index, text in words:
+    for position, (index, text) in enumerate(words):
         pieces = _pieces(text, langs)
+        if pieces is None and position + 1 < len(words) and current:
+            pieces = _homophone(text, current[-1][1], _pieces(words[position + 1][1], langs))
         if pieces is None:
             runs.extend(_assembled(current))
             current = []
@@ -104,6 +109,13 @@ def _assembled(pieces: list[tuple[int, _Piece]]) -> list[CodeRun]:
         return []
     indices = tuple(dict.fromkeys(index for index, _ in pieces))
     return [CodeRun("".join(chars), tuple(owners), indices)]
+
+
+def _homophone(text: str, before: _Piece, after: tuple[_Piece, ...] | None) -> tuple[_Piece, ...] | None:
+    digit = HOMOPHONES.get(text.strip().strip(_EDGE_PUNCTUATION).lower())
+    if digit is None or after is None or before.kind != "code" or after[0].kind != "code":
+        return None
+    return (_Piece("code", digit),) if before.chars.isdigit() and after[0].chars.isdigit() else None
 
 
 def _is_unit(piece: _Piece | None) -> bool:
