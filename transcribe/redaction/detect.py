@@ -48,6 +48,8 @@ _CUE_PATTERNS = {
     entity: re.compile(r"\b(?:" + "|".join(re.escape(cue) for cue in cues) + ")")
     for entity, cues in CUES.items()
 }
+# How many words the other party may say inside a number without ending it ("yes, got that").
+BACKCHANNEL_WORDS = 3
 # Digits asked for as a card number but failing Luhn: ASR drops or mishears a digit of a number read
 # out fast, and what is left is still most of a card. Fewer than this is a card's last four.
 CARD_CUED_MIN_DIGITS = 8
@@ -76,16 +78,27 @@ class SaidWord:
 
 def find_entities(words: Sequence[SaidWord], options: RedactionOptions) -> tuple[Finding, ...]:
     """Every enabled entity said in ``words``, each with the indices of the words that said it."""
-    lowered = [word.text.lower().strip(_WORD_EDGE) for word in words]
+    lowered = [word.text.strip().lower().strip(_WORD_EDGE) for word in words]
     findings: list[Finding] = []
     for stream in dict.fromkeys(word.stream for word in words):
-        said = [(i, word.text) for i, word in enumerate(words) if word.stream == stream]
-        for run in code_runs(said, options.languages):
+        said = [i for i, word in enumerate(words) if word.stream == stream]
+        for run in code_runs(_with_turn_breaks(said, words), options.languages):
             findings.extend(_in_run(run, lowered, options))
         if "EMAIL" in options.entities:
-            findings.extend(_emails([i for i, _ in said], lowered))
+            findings.extend(_emails(said, lowered))
     wanted = [f for f in findings if f.entity in options.entities]
     return tuple(sorted(wanted, key=lambda f: f.words))
+
+
+def _with_turn_breaks(said: Sequence[int], words: Sequence[SaidWord]) -> list[tuple[int, str] | None]:
+    """One stream's words, with a break wherever the others said more than a backchannel in
+    between: a number goes on around "mm-hmm, yes", not around the next question."""
+    out: list[tuple[int, str] | None] = []
+    for previous, index in zip([None, *said], said, strict=False):
+        if previous is not None and index - previous - 1 > BACKCHANNEL_WORDS:
+            out.append(None)
+        out.append((index, words[index].text))
+    return out
 
 
 def _in_run(run: CodeRun, lowered: Sequence[str], options: RedactionOptions) -> list[Finding]:

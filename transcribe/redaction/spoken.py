@@ -65,15 +65,22 @@ class CodeRun:
         return tuple(w for w in self.words if first <= w <= last)
 
 
-def code_runs(words: Sequence[tuple[int, str]], languages: Sequence[str]) -> tuple[CodeRun, ...]:
-    """The runs of number and code words in ``words`` ((index, text) of one speaker, in order)."""
+def code_runs(words: Sequence[tuple[int, str] | None], languages: Sequence[str]) -> tuple[CodeRun, ...]:
+    """The runs of number and code words in ``words`` ((index, text) of one speaker, in order;
+    None where the speaker stopped, which ends a run)."""
     langs = tuple(dict.fromkeys(lang for lang in languages if lang in READ_LANGUAGES))
     runs: list[CodeRun] = []
     current: list[tuple[int, _Piece]] = []
-    for position, (index, text) in enumerate(words):
+    for position, word in enumerate(words):
+        if word is None:
+            runs.extend(_assembled(current))
+            current = []
+            continue
+        index, text = word
         pieces = _pieces(text, langs)
-        if pieces is None and position + 1 < len(words) and current:
-            pieces = _homophone(text, current[-1][1], _pieces(words[position + 1][1], langs))
+        following = words[position + 1] if position + 1 < len(words) else None
+        if pieces is None and following is not None and current:
+            pieces = _homophone(text, current[-1][1], _pieces(following[1], langs))
         if pieces is None:
             runs.extend(_assembled(current))
             current = []

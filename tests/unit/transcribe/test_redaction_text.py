@@ -86,7 +86,9 @@ def test_whisper_homophones_between_digits_are_digits_and_elsewhere_words() -> N
 
 def test_digits_asked_for_as_a_card_are_redacted_when_asr_lost_one() -> None:
     # Luhn fails (a digit misheard), but the agent asked for the card: most of a card is still a card.
-    assert said("can I have the card number? 4 5 1 9 9 6 1 9 8 3 9 1 5 4 9") == [("CARD", "4 5 1 9 9 6 1 9 8 3 9 1 5 4 9")]
+    assert said("can I have the card number? 4 5 1 9 9 6 1 9 8 3 9 1 5 4 9") == [
+        ("CARD", "4 5 1 9 9 6 1 9 8 3 9 1 5 4 9")
+    ]
 
 
 def test_card_numbers_across_segments_and_around_the_other_partys_words() -> None:
