@@ -328,6 +328,7 @@ def _import_sample_threads(db, settings: Settings, folder: Path) -> None:
     """The demo customers' chats and e-mails, so one history shows a call, a chat and an e-mail."""
     from recorder.chat_import import read_chat
     from recorder.email_import import read_email
+    from recorder.redacting import redacted_batch
     from storage.threads_import import import_threads
 
     if not folder.is_dir():
@@ -337,7 +338,8 @@ def _import_sample_threads(db, settings: Settings, folder: Path) -> None:
         read_email(sorted(folder.glob("*.mbox")), own_addresses=own),
         read_chat(sorted(folder.glob("*.json")), "generic"),
     ):
-        found = import_threads(db, batch, settings.default_region, on_problem=click.echo)
+        redacted = redacted_batch(batch, settings.redaction_options())
+        found = import_threads(db, redacted, settings.default_region, on_problem=click.echo)
         click.echo(f"demo: {found.imported_threads} conversation(s) imported", err=True)
 
 

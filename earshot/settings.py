@@ -16,7 +16,7 @@ from typing import Any, get_args
 import platformdirs
 
 from transcribe.prompts import MIN_PROMPT_WORDS, prompt_words
-from transcribe.redaction.entities import ENTITY_TYPES, EntityType
+from transcribe.redaction.entities import ENTITY_TYPES, EntityType, RedactionOptions
 from transcribe.types import ROLES, DiarizationBackend, MonoRoleRule, Role, TranscribeOptions
 
 CONFIG_FILE_NAME = "earshot.toml"
@@ -79,6 +79,10 @@ class Settings:
     def secrets_dir(self) -> Path:
         """Keys kept outside the database (``storage.secrets``): the audit chain's, the app's signing key."""
         return self.data_dir / "secrets"
+
+    def redaction_options(self) -> RedactionOptions:
+        """What chat and e-mail imports redact: what calls redact, phone numbers dialled here."""
+        return RedactionOptions(entities=frozenset(self.redact), phone_regions=(self.default_region,))
 
     def transcribe_options(self, **overrides: Any) -> TranscribeOptions:
         """Options for one transcription: these settings, then any non-None per-call overrides."""
