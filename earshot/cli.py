@@ -181,15 +181,24 @@ def search(
 @click.argument("recording")
 @click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default="json", show_default=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to this file instead of stdout.")
+@click.option("--unredacted", is_flag=True, help="With what redaction replaced (needs --reason; audited).")
+@click.option("--reason", help="Why the unredacted transcript is needed (a case number and why); audited.")
 @click.pass_obj
 @user_errors
-def export(settings: Settings, recording: str, fmt: str, output: Path | None) -> None:
-    """Export a stored transcript; the export is audited.
+def export(
+    settings: Settings, recording: str, fmt: str, output: Path | None, unredacted: bool, reason: str | None
+) -> None:
+    """Export a stored transcript, redacted; the export is audited.
     RECORDING: call id, SHA-256 (or 8+ character prefix) or file name."""
     from storage import guarded, services
 
+    if unredacted and reason is None:
+        raise UserError("--unredacted needs --reason: why it is needed is kept in the audit log")
+    if reason is not None and not unredacted:
+        raise UserError("--reason goes with --unredacted")
     db = open_db(settings)
-    text = guarded.export_transcript(db, None, services.find_recording(db, recording).id, fmt)
+    recording_id = services.find_recording(db, recording).id
+    text = guarded.export_transcript(db, None, recording_id, fmt, unredacted_reason=reason)
     if output is None:
         click.echo(text, nl=False)
     else:

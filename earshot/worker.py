@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
+from pathlib import Path
 from typing import TypeVar
 
 from earshot.settings import JOB_HEARTBEAT_EVERY_S, Settings
@@ -26,9 +28,11 @@ from storage import jobs, services
 from storage.blobs import BlobStore
 from storage.db import Database, open_database
 from storage.errors import TransientStorageError
+from storage.private_files import make_private_folder
 from transcribe import audio, pipeline
-from transcribe.redaction.stage import redact_transcript
-from transcribe.types import ProgressHook, Transcript
+from transcribe.redaction.audio import redacted_samples, wav_bytes
+from transcribe.redaction.stage import Redaction, redact_transcript
+from transcribe.types import Audio, ProgressHook, Transcript
 
 POLL_EVERY_S = 2.0
 
@@ -93,14 +97,18 @@ def run_worker(
             time.sleep(POLL_EVERY_S)
             continue
         try:
-            redaction = redact_transcript(_transcribe(db, blobs, settings, job, hook, backoff, report))
-            _persist(
-                partial(
-                    services.save_transcript, db, job.recording_id, redaction.transcript, redaction.spans
-                ),
-                backoff,
-                report,
+            decoded, heard = _transcribe(db, blobs, settings, job, hook, backoff, report)
+            redaction = redact_transcript(heard)
+            audio_copy = _store_redacted_audio(blobs, decoded, redaction)
+            save = partial(
+                services.save_transcript,
+                db,
+                job.recording_id,
+                redaction.transcript,
+                redaction.spans,
+                redacted_audio_sha256=audio_copy,
             )
+            _persist(save, backoff, report)
             _persist(partial(jobs.complete, db, job.id), backoff, report)
         except Exception as error:  # one bad job must never stop the worker; the job records why
             status = _release(db, job, f"{type(error).__name__}: {error}", backoff, report)
@@ -150,7 +158,7 @@ def _transcribe(
     hook: ProgressHook | None,
     backoff: Backoff,
     report: Report,
-) -> Transcript:
+) -> tuple[Audio, Transcript]:
     call = _persist(partial(services.transcription_input, db, job.recording_id, blobs), backoff, report)
     options = settings.transcribe_options(
         channel_roles=call.channel_roles,
@@ -158,7 +166,19 @@ def _transcribe(
     )
     decoded = audio.decode(call.audio_path, name=call.original_name, max_seconds=settings.max_audio_seconds)
     beat = _Heartbeat(db, job.id, hook, report)
-    return pipeline.run(decoded, options, beat, cache_dir=settings.models_dir)
+    return decoded, pipeline.run(decoded, options, beat, cache_dir=settings.models_dir)
+
+
+def _store_redacted_audio(blobs: BlobStore, decoded: Audio, redaction: Redaction) -> str | None:
+    """The call's redacted copy, stored content-addressed beside the original (which is never
+    altered); None when nothing was redacted and the original is all there is."""
+    if not redaction.spans:
+        return None
+    covered = redacted_samples(decoded.samples, [(span.start, span.end) for span in redaction.spans])
+    with tempfile.TemporaryDirectory(dir=make_private_folder(blobs.root)) as folder:
+        path = Path(folder) / "redacted.wav"
+        path.write_bytes(wav_bytes(covered))
+        return blobs.put(path).sha256
 
 
 class _Heartbeat:

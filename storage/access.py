@@ -41,6 +41,8 @@ class Permission(StrEnum):
     READ_AUDIT_LOG = "read_audit_log"
     MANAGE_USERS = "manage_users"
     MANAGE_SETTINGS = "manage_settings"  # scorecard forms included
+    # Original audio and what redaction replaced in a transcript, each read with a reason.
+    READ_UNREDACTED = "read_unredacted"
 
 
 _AGENT = frozenset({Permission.LOOKUP_CUSTOMERS, Permission.REPLAY_CALLS, Permission.VIEW_OWN_EVALUATIONS})
@@ -50,7 +52,12 @@ _COACH = _AGENT | {
     Permission.COMMENT_CALLS,
     Permission.VIEW_AGENT_OVERVIEWS,
 }
-_COMPLIANCE = _COACH | {Permission.SEARCH_ALL, Permission.EXPORT, Permission.READ_AUDIT_LOG}
+_COMPLIANCE = _COACH | {
+    Permission.SEARCH_ALL,
+    Permission.EXPORT,
+    Permission.READ_AUDIT_LOG,
+    Permission.READ_UNREDACTED,
+}
 _ADMIN = _COMPLIANCE | {Permission.MANAGE_USERS, Permission.MANAGE_SETTINGS}
 
 # Each role has everything the role before it has, as the issue defines them.

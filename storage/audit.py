@@ -78,6 +78,10 @@ AuditAction = Literal[
     "history_viewed",  # one customer's conversations (and, on the command line, their transcripts)
     "thread_read",  # the messages of one chat or e-mail thread
     "audio_fetched",  # a call's audio bytes were served
+    # Unredacted access (the READ_UNREDACTED grant), each with the reason the user gave:
+    "original_audio_fetched",  # a call's original audio, not its redacted copy
+    "unredacted_transcript_viewed",  # a transcript with what redaction replaced
+    "unredacted_export",  # a transcript exported with what redaction replaced
 ]
 AUDIT_ACTIONS: tuple[AuditAction, ...] = get_args(AuditAction)
 

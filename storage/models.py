@@ -165,6 +165,9 @@ class Transcript(Base):
     options: Mapped[dict[str, Any]] = mapped_column(JSON)
     models: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    # The call's audio with every redacted span covered (a blob, content-addressed like the
+    # original); None when nothing was redacted.
+    redacted_audio_sha256: Mapped[str | None] = mapped_column(String(64))
 
     recording: Mapped[Recording] = relationship(back_populates="transcript")
     speakers: Mapped[list[Speaker]] = relationship(

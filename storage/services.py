@@ -208,12 +208,18 @@ def _create_call_thread(session: Session, recording: IncomingRecording) -> Threa
 
 
 def save_transcript(
-    db: Database, recording_id: int, transcript: t.Transcript, redacted: Sequence[RedactedWords] = ()
+    db: Database,
+    recording_id: int,
+    transcript: t.Transcript,
+    redacted: Sequence[RedactedWords] = (),
+    *,
+    redacted_audio_sha256: str | None = None,
 ) -> int:
     """Store ``transcript`` as the recording's only transcript, replacing any earlier one whole.
 
     ``transcript`` is as kept (placeholders where redaction found something); ``redacted`` are the
-    spans it replaced, with the words as heard, stored apart (``RedactedSpan``)."""
+    spans it replaced, with the words as heard, stored apart (``RedactedSpan``);
+    ``redacted_audio_sha256`` the blob of the audio with those spans covered."""
     labels = {speaker.label for speaker in transcript.speakers}
     unknown = sorted({item.speaker for item in (*transcript.utterances, *transcript.turns)} - labels)
     if unknown:
@@ -229,6 +235,7 @@ def save_transcript(
             duration=transcript.duration,
             options=_options_to_json(transcript.options),
             models=dict(transcript.models),
+            redacted_audio_sha256=redacted_audio_sha256,
         )
         session.add(row)
         session.flush()
@@ -345,6 +352,64 @@ def _options_from_json(values: dict[str, Any]) -> t.TranscribeOptions:
             if key in known
         }
     )
+
+
+def unredacted_transcript(db: Database, recording_id: int) -> t.Transcript:
+    """The stored transcript with the words redaction replaced as they were heard: only for the
+    unredacted-access grant (``storage.guarded``)."""
+    transcript = load_transcript(db, recording_id)
+    heard: dict[tuple[int, int], str] = {}
+    for span in redacted_spans(db, recording_id):
+        heard.update(zip(((u, w) for u, w in span.words), span.heard, strict=True))
+    if not heard:
+        return transcript
+    utterances = []
+    for u, utterance in enumerate(transcript.utterances):
+        words = tuple(
+            dataclasses.replace(word, text=heard[(u, w)], entity=None) if (u, w) in heard else word
+            for w, word in enumerate(utterance.words)
+        )
+        if words != utterance.words:
+            utterance = dataclasses.replace(
+                utterance, words=words, text=" ".join(word.text.strip() for word in words)
+            )
+        utterances.append(utterance)
+    return dataclasses.replace(transcript, utterances=tuple(utterances))
+
+
+@dataclass(frozen=True)
+class StoredRedaction:
+    """One redacted span of a stored call (``words`` are (utterance, word) positions)."""
+
+    entity: str
+    speaker: str
+    start: float
+    end: float
+    words: tuple[tuple[int, int], ...]
+    heard: tuple[str, ...]
+    source: str
+
+
+def redacted_spans(db: Database, recording_id: int) -> list[StoredRedaction]:
+    with read_scope(db) as session:
+        rows = session.scalars(
+            select(RedactedSpan)
+            .join(Transcript, Transcript.id == RedactedSpan.transcript_id)
+            .where(Transcript.recording_id == recording_id)
+            .order_by(RedactedSpan.start, RedactedSpan.id)
+        ).all()
+        return [
+            StoredRedaction(
+                row.entity,
+                row.speaker,
+                row.start,
+                row.end,
+                tuple((u, w) for u, w in row.words),
+                tuple(row.heard),
+                row.source,
+            )
+            for row in rows
+        ]
 
 
 def load_transcript(db: Database, recording_id: int) -> t.Transcript:
@@ -553,6 +618,32 @@ class TranscriptionInput:
 def recording_audio_path(db: Database, recording_id: int, blobs: BlobStore) -> Path:
     """Where the original audio lies; callers must only read it."""
     return transcription_input(db, recording_id, blobs).audio_path
+
+
+@dataclass(frozen=True)
+class ServedAudio:
+    """The audio everyone without the unredacted grant hears: the redacted copy, or the original
+    when redaction found nothing in the call."""
+
+    sha256: str
+    path: Path
+    redacted: bool
+
+
+def served_audio(db: Database, recording_id: int, blobs: BlobStore) -> ServedAudio:
+    with read_scope(db) as session:
+        row = session.execute(
+            select(Recording.sha256, Transcript.redacted_audio_sha256)
+            .outerjoin(Transcript, Transcript.recording_id == Recording.id)
+            .where(Recording.id == recording_id)
+        ).one_or_none()
+    if row is None:
+        raise NotFound(f"no recording with id {recording_id}")
+    sha256 = row.redacted_audio_sha256 or row.sha256
+    path = blobs.path_for(sha256)
+    if not path.is_file():
+        raise NotFound(f"the audio of recording {recording_id} ({sha256}) is missing from {blobs.root}")
+    return ServedAudio(sha256, path, redacted=row.redacted_audio_sha256 is not None)
 
 
 def transcription_input(db: Database, recording_id: int, blobs: BlobStore) -> TranscriptionInput:

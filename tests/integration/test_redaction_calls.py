@@ -4,15 +4,24 @@ embedded model transcribes it, and what is stored, indexed and exported is the r
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner, Result
 
 from bench.spoken_calls import SpokenLine, write_call
 from earshot.cli import main
+from storage import audit, guarded, users
+from storage.access import Principal, UserRole
+from storage.blobs import BlobStore
+from storage.db import Database, open_database
+from storage.errors import InvalidValue, PermissionDenied
+from transcribe.audio import decode
+from transcribe.types import SAMPLE_RATE
 
 CARD = "4519961983914549"  # Luhn-valid
 LINES = (
@@ -87,3 +96,79 @@ def test_what_was_heard_is_kept_apart_from_the_transcript(stored_call) -> None:
     heard_card = "".join(c for c in "".join(json.loads(spans[0][1])) if c.isdigit())
     assert len(heard_card) >= 12 and heard_card[:4] == CARD[:4]
     assert "[CARD]" in utterance_texts and "[CVC]" in utterance_texts and CARD[:4] not in utterance_texts
+
+
+def _database(data_dir: Path) -> Database:
+    return open_database(f"sqlite:///{data_dir / 'earshot.db'}")
+
+
+def _principal(db: Database, role: UserRole) -> Principal:
+    existing = {user.username: user for user in users.list_users(db, actor=None)}
+    name = f"{role}@example.com"
+    user = existing.get(name) or users.create_user(db, name, "correct horse battery", role, actor=None)
+    return Principal(user.id, user.username, user.role, user.agent_id)
+
+
+@pytest.mark.slow
+def test_the_audio_everyone_hears_is_the_redacted_copy_and_the_original_is_untouched(stored_call) -> None:
+    data_dir, spoken = stored_call
+    db, blobs = _database(data_dir), BlobStore(data_dir / "audio")
+    agent = _principal(db, "agent")
+    original = guarded.fetch_original_audio(db, None, 1, blobs, "case 12: checking the redaction")
+    served = guarded.fetch_audio(db, agent, 1, blobs, audit=True)
+    assert served.sha256 != original.sha256 and served.path != original.path
+    assert hashlib.sha256(original.path.read_bytes()).hexdigest() == original.sha256  # never altered
+    assert hashlib.sha256(served.path.read_bytes()).hexdigest() == served.sha256  # content-addressed
+    assert guarded.replay_call(db, agent, 1, blobs).audio_path == served.path
+
+    heard, covered = decode(original.path).samples, decode(served.path).samples
+    assert heard.shape == covered.shape  # same length: transcript times still match
+    card = spoken[1]
+    middle = slice(int((card.start + 1.0) * SAMPLE_RATE), int((card.end - 1.0) * SAMPLE_RATE))
+    for channel in covered:  # a steady 1 kHz tone on every channel while the card was read out
+        spectrum = np.abs(np.fft.rfft(channel[middle]))
+        peak_hz = np.argmax(spectrum) * SAMPLE_RATE / (2 * (len(spectrum) - 1))
+        assert abs(peak_hz - 1000) < 10 and spectrum.max() > 50 * np.median(spectrum)
+    question = slice(int(spoken[0].start * SAMPLE_RATE), int(spoken[0].end * SAMPLE_RATE))
+    assert np.allclose(covered[:, question], heard[:, question], atol=2e-4)  # the rest is as it was
+
+
+@pytest.mark.slow
+def test_the_original_and_the_unredacted_text_are_a_grant_with_a_reason_and_audited(stored_call) -> None:
+    data_dir, _ = stored_call
+    db, blobs = _database(data_dir), BlobStore(data_dir / "audio")
+    agent, compliance = _principal(db, "agent"), _principal(db, "compliance")
+    reason = "ticket 4711: customer disputes the payment"
+    for read in (
+        lambda who, why: guarded.fetch_original_audio(db, who, 1, blobs, why),
+        lambda who, why: guarded.view_unredacted_transcript(db, who, 1, why),
+    ):
+        with pytest.raises(PermissionDenied, match="read unredacted"):
+            read(agent, reason)
+        with pytest.raises(InvalidValue, match="needs a reason"):
+            read(compliance, "   because ")
+        read(compliance, reason)
+    unredacted = guarded.view_unredacted_transcript(db, compliance, 1, reason)
+    said = " ".join(u.text for u in unredacted.utterances)
+    assert "[CARD]" not in said and sum(c.isdigit() for c in said) >= 12
+    audited = audit.list_audit(db, _principal(db, "admin"), limit=50)
+    reads = [(r.username, r.action, r.details.get("reason")) for r in audited]
+    assert (compliance.username, "original_audio_fetched", reason) in reads
+    assert (compliance.username, "unredacted_transcript_viewed", reason) in reads
+    assert not any(name == agent.username and "unredacted" in action for name, action, _ in reads)
+
+
+@pytest.mark.slow
+def test_earshot_export_unredacted_needs_a_reason_and_is_audited(stored_call) -> None:
+    data_dir, _ = stored_call
+    refused = earshot(data_dir, "export", "1", "--unredacted")
+    assert refused.exit_code != 0 and "--unredacted needs --reason" in refused.output
+    exported = earshot(
+        data_dir, "export", "1", "--format", "txt", "--unredacted", "--reason", "case 9: legal request"
+    )
+    assert exported.exit_code == 0 and "[CARD]" not in exported.stdout and "[CVC]" not in exported.stdout
+    with sqlite3.connect(data_dir / "earshot.db") as connection:
+        rows = connection.execute(
+            "SELECT action, details FROM audit_log WHERE action = 'unredacted_export'"
+        ).fetchall()
+    assert rows and json.loads(rows[-1][1])["reason"] == "case 9: legal request"

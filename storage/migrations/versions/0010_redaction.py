@@ -1,4 +1,5 @@
-"""Redaction: each redacted word's type, and the redacted spans with the words as heard.
+"""Redaction: each redacted word's type, the redacted spans with the words as heard, and the
+redacted copy of a call's audio.
 
 Transcripts stored before this were not redacted: their words have no type and no spans.
 
@@ -23,6 +24,8 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("words") as batch:
         batch.add_column(sa.Column("entity", sa.String(length=16), nullable=True))
+    with op.batch_alter_table("transcripts") as batch:
+        batch.add_column(sa.Column("redacted_audio_sha256", sa.String(length=64), nullable=True))
     op.create_table(
         "redacted_spans",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -50,5 +53,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f("ix_redacted_spans_transcript_id"), table_name="redacted_spans")
     op.drop_table("redacted_spans")
+    with op.batch_alter_table("transcripts") as batch:
+        batch.drop_column("redacted_audio_sha256")
     with op.batch_alter_table("words") as batch:
         batch.drop_column("entity")
