@@ -221,6 +221,32 @@ def calls(settings: Settings, limit: int) -> None:
         )
 
 
+@main.command()
+@click.argument("recording")
+@click.pass_obj
+@user_errors
+def redactions(settings: Settings, recording: str) -> None:
+    """What redaction found in a call and whether re-transcribing its redacted audio verified it
+    (types and times only, never what was said). A call with a span still heard is flagged for
+    review: its audio is for compliance only until then.
+    RECORDING: call id, SHA-256 (or 8+ character prefix) or file name."""
+    from storage import services
+
+    db = open_db(settings)
+    call = services.find_recording(db, recording)
+    spans = services.redacted_spans(db, call.id)
+    states = {True: "verified", False: "STILL HEARD", None: "not checked"}
+    for span in spans:
+        click.echo(
+            f"{clock(span.start)}-{clock(span.end)}  {span.speaker:<4} {span.entity:<12} "
+            f"{states[span.verified]:<11}  {span.source}"
+        )
+    failed = sum(span.verified is False for span in spans)
+    verified = sum(span.verified is True for span in spans)
+    summary = f"call {call.id}: {len(spans)} redacted, {verified} verified"
+    click.echo(summary + (f"; flagged for review ({failed} still heard)" if failed else ""), err=True)
+
+
 @main.command("set-role")
 @click.argument("recording")
 @click.argument("speaker")

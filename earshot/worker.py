@@ -30,8 +30,10 @@ from storage.db import Database, open_database
 from storage.errors import TransientStorageError
 from storage.private_files import make_private_folder
 from transcribe import audio, pipeline
+from transcribe.models import load_whisper
 from transcribe.redaction.audio import redacted_samples, wav_bytes
 from transcribe.redaction.stage import Redaction, redact_transcript
+from transcribe.redaction.verify import SpanCheck, verify_redaction
 from transcribe.types import Audio, ProgressHook, Transcript
 
 POLL_EVERY_S = 2.0
@@ -99,7 +101,7 @@ def run_worker(
         try:
             decoded, heard = _transcribe(db, blobs, settings, job, hook, backoff, report)
             redaction = redact_transcript(heard)
-            audio_copy = _store_redacted_audio(blobs, decoded, redaction)
+            audio_copy, checks = _redacted_audio(blobs, settings, decoded, redaction)
             save = partial(
                 services.save_transcript,
                 db,
@@ -107,6 +109,7 @@ def run_worker(
                 redaction.transcript,
                 redaction.spans,
                 redacted_audio_sha256=audio_copy,
+                verified=[check.verified for check in checks],
             )
             _persist(save, backoff, report)
             _persist(partial(jobs.complete, db, job.id), backoff, report)
@@ -169,16 +172,22 @@ def _transcribe(
     return decoded, pipeline.run(decoded, options, beat, cache_dir=settings.models_dir)
 
 
-def _store_redacted_audio(blobs: BlobStore, decoded: Audio, redaction: Redaction) -> str | None:
+def _redacted_audio(
+    blobs: BlobStore, settings: Settings, decoded: Audio, redaction: Redaction
+) -> tuple[str | None, tuple[SpanCheck, ...]]:
     """The call's redacted copy, stored content-addressed beside the original (which is never
-    altered); None when nothing was redacted and the original is all there is."""
+    altered), and what re-transcribing each covered stretch heard; (None, ()) when nothing was
+    redacted and the original is all there is."""
     if not redaction.spans:
-        return None
+        return None, ()
     covered = redacted_samples(decoded.samples, [(span.start, span.end) for span in redaction.spans])
+    options = redaction.transcript.options
+    model = load_whisper(options.model, settings.models_dir, options.device, options.compute_type)
+    checks = verify_redaction(model, covered, redaction.spans, options)
     with tempfile.TemporaryDirectory(dir=make_private_folder(blobs.root)) as folder:
         path = Path(folder) / "redacted.wav"
         path.write_bytes(wav_bytes(covered))
-        return blobs.put(path).sha256
+        return blobs.put(path).sha256, checks
 
 
 class _Heartbeat:

@@ -29,6 +29,7 @@ from storage.models import Customer, Identity
 from storage.search import SearchFilters, SearchPage, search_utterances
 from storage.services import (
     RecordingSummary,
+    ServedAudio,
     find_recording,
     list_recordings,
     load_transcript,
@@ -73,7 +74,9 @@ def replay_call(db: Database, principal: Principal, recording_id: int, blobs: Bl
     """Audio and transcript for the player; audited as ``call_played`` (and ``transcript_viewed``)."""
     require(principal, Permission.REPLAY_CALLS)
     recording = find_recording(db, str(recording_id))
-    audio_path = served_audio(db, recording_id, blobs).path
+    served = served_audio(db, recording_id, blobs)
+    _refuse_flagged(principal, recording_id, served)
+    audio_path = served.path
     transcript = load_transcript(db, recording_id) if recording.transcribed else None
     target = Subject("recording", recording_id)
     with session_scope(db) as session:
@@ -98,9 +101,20 @@ def fetch_audio(
     requests a player makes while it plays and seeks."""
     require(principal, Permission.REPLAY_CALLS)
     served = served_audio(db, recording_id, blobs)
+    _refuse_flagged(principal, recording_id, served)
     if audit:
         record_read(db, principal, "audio_fetched", Subject("recording", recording_id))
     return CallAudio(served.sha256, served.path)
+
+
+def _refuse_flagged(principal: Principal, recording_id: int, served: ServedAudio) -> None:
+    """A call whose redaction failed verification may still give a number away: compliance
+    reviews it first, and nobody without the unredacted grant hears it."""
+    if served.flagged and not allows(principal, Permission.READ_UNREDACTED):
+        raise PermissionDenied(
+            f"call {recording_id} is flagged for review: its redacted audio may still give away "
+            "what was redacted; compliance must review it first"
+        )
 
 
 def fetch_original_audio(

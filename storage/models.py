@@ -11,6 +11,7 @@ from typing import Any, overload
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -253,6 +254,9 @@ class RedactedSpan(Base):
     words: Mapped[list[list[int]]] = mapped_column(JSON)
     heard: Mapped[list[str]] = mapped_column(JSON)
     source: Mapped[str] = mapped_column(String(16), default="detected")
+    # Re-transcribing the redacted audio there heard nothing of it (True), heard some (False: the
+    # call is flagged for review), or it was not checked (None).
+    verified: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class NonSpeechSpan(Base):

@@ -214,12 +214,16 @@ def save_transcript(
     redacted: Sequence[RedactedWords] = (),
     *,
     redacted_audio_sha256: str | None = None,
+    verified: Sequence[bool] = (),
 ) -> int:
     """Store ``transcript`` as the recording's only transcript, replacing any earlier one whole.
 
     ``transcript`` is as kept (placeholders where redaction found something); ``redacted`` are the
     spans it replaced, with the words as heard, stored apart (``RedactedSpan``);
-    ``redacted_audio_sha256`` the blob of the audio with those spans covered."""
+    ``redacted_audio_sha256`` the blob of the audio with those spans covered, and ``verified``
+    (one per span, or none when not checked) whether nothing of a span was heard in it again."""
+    if verified and len(verified) != len(redacted):
+        raise ValueError(f"{len(verified)} verification results for {len(redacted)} redacted spans")
     labels = {speaker.label for speaker in transcript.speakers}
     unknown = sorted({item.speaker for item in (*transcript.utterances, *transcript.turns)} - labels)
     if unknown:
@@ -286,7 +290,11 @@ def save_transcript(
             NonSpeechSpan(transcript_id=row.id, start=s.start, end=s.end, kind=s.kind, channel=s.channel)
             for s in transcript.non_speech
         )
-        session.add_all(_redacted_span_row(row.id, span, "detected") for span in redacted)
+        checks: Sequence[bool | None] = verified or [None] * len(redacted)
+        session.add_all(
+            _redacted_span_row(row.id, span, "detected", check)
+            for span, check in zip(redacted, checks, strict=True)
+        )
         if transcript.turns:
             session.execute(
                 insert(SpeakerTurn),
@@ -303,7 +311,9 @@ def save_transcript(
         return row.id
 
 
-def _redacted_span_row(transcript_id: int, span: RedactedWords, source: str) -> RedactedSpan:
+def _redacted_span_row(
+    transcript_id: int, span: RedactedWords, source: str, verified: bool | None
+) -> RedactedSpan:
     return RedactedSpan(
         transcript_id=transcript_id,
         entity=span.entity,
@@ -313,6 +323,7 @@ def _redacted_span_row(transcript_id: int, span: RedactedWords, source: str) -> 
         words=[[at.utterance, at.word] for at in span.words],
         heard=list(span.heard),
         source=source,
+        verified=verified,
     )
 
 
@@ -388,6 +399,7 @@ class StoredRedaction:
     words: tuple[tuple[int, int], ...]
     heard: tuple[str, ...]
     source: str
+    verified: bool | None
 
 
 def redacted_spans(db: Database, recording_id: int) -> list[StoredRedaction]:
@@ -407,6 +419,7 @@ def redacted_spans(db: Database, recording_id: int) -> list[StoredRedaction]:
                 tuple((u, w) for u, w in row.words),
                 tuple(row.heard),
                 row.source,
+                row.verified,
             )
             for row in rows
         ]
@@ -628,6 +641,9 @@ class ServedAudio:
     sha256: str
     path: Path
     redacted: bool
+    # Re-transcribing the redacted copy still heard part of a redacted span: for review, and
+    # until then for the unredacted grant only.
+    flagged: bool
 
 
 def served_audio(db: Database, recording_id: int, blobs: BlobStore) -> ServedAudio:
@@ -643,7 +659,8 @@ def served_audio(db: Database, recording_id: int, blobs: BlobStore) -> ServedAud
     path = blobs.path_for(sha256)
     if not path.is_file():
         raise NotFound(f"the audio of recording {recording_id} ({sha256}) is missing from {blobs.root}")
-    return ServedAudio(sha256, path, redacted=row.redacted_audio_sha256 is not None)
+    flagged = any(span.verified is False for span in redacted_spans(db, recording_id))
+    return ServedAudio(sha256, path, redacted=row.redacted_audio_sha256 is not None, flagged=flagged)
 
 
 def transcription_input(db: Database, recording_id: int, blobs: BlobStore) -> TranscriptionInput:

@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("words", sa.JSON(), nullable=False),
         sa.Column("heard", sa.JSON(), nullable=False),
         sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("verified", sa.Boolean(), nullable=True),
         sa.ForeignKeyConstraint(
             ["transcript_id"],
             ["transcripts.id"],
