@@ -82,6 +82,9 @@ AuditAction = Literal[
     "original_audio_fetched",  # a call's original audio, not its redacted copy
     "unredacted_transcript_viewed",  # a transcript with what redaction replaced
     "unredacted_export",  # a transcript exported with what redaction replaced
+    # A reviewer's corrections to redaction (types and word counts, never the words):
+    "redaction_marked",  # a missed span redacted
+    "redaction_unmarked",  # a false finding shown again (needs the unredacted grant and a reason)
 ]
 AUDIT_ACTIONS: tuple[AuditAction, ...] = get_args(AuditAction)
 

@@ -26,6 +26,7 @@ from storage.blobs import BlobStore
 from storage.db import Database, read_scope, session_scope
 from storage.errors import InvalidValue, NotFound, PermissionDenied
 from storage.models import Customer, Identity
+from storage.redaction_corrections import mark_span, unmark_span
 from storage.search import SearchFilters, SearchPage, search_utterances
 from storage.services import (
     RecordingSummary,
@@ -39,6 +40,7 @@ from storage.services import (
     unredacted_transcript,
 )
 from transcribe.formats import FORMATS
+from transcribe.redaction.stage import WordAt
 from transcribe.types import Role, Transcript
 
 __all__ = [
@@ -49,6 +51,8 @@ __all__ = [
     "fetch_audio",
     "fetch_original_audio",
     "list_calls",
+    "mark_redaction",
+    "unmark_redaction",
     "replay_call",
     "search",
     "view_transcript",
@@ -220,6 +224,35 @@ def correct_speaker(
         Subject("recording", recording_id),
         {"speaker": label, "role": role, "name": name},
     )
+
+
+def mark_redaction(
+    db: Database,
+    principal: Principal,
+    recording_id: int,
+    blobs: BlobStore,
+    entity: str,
+    first: WordAt,
+    last: WordAt,
+) -> None:
+    """A reviewer redacts a span redaction missed (words ``first`` to ``last``): the transcript,
+    the index and the audio copy follow; audited as ``redaction_marked``."""
+    require(principal, Permission.COMMENT_CALLS)
+    mark_span(db, blobs, recording_id, entity, first, last)
+    details = {"entity": entity, "from": [first.utterance, first.word], "to": [last.utterance, last.word]}
+    record_event(db, principal, "redaction_marked", Subject("recording", recording_id), details)
+
+
+def unmark_redaction(
+    db: Database, principal: Principal, recording_id: int, blobs: BlobStore, index: int, reason: str
+) -> None:
+    """A reviewer shows a false finding again (span ``index`` as ``redactions`` lists them):
+    everyone will read those words, so it needs the unredacted grant and a reason; audited as
+    ``redaction_unmarked``."""
+    reason = _unredacted_reason(principal, reason)
+    span = unmark_span(db, blobs, recording_id, index)
+    details = {"entity": span.entity, "words": len(span.words), "reason": reason}
+    record_event(db, principal, "redaction_unmarked", Subject("recording", recording_id), details)
 
 
 def export_transcript(
