@@ -199,13 +199,16 @@ def _cued(
 
 
 def _nearest_cue(cue_text: str) -> EntityType | None:
-    positions = {entity: _last_match(pattern, cue_text) for entity, pattern in _CUE_PATTERNS.items()}
-    entity, position = max(positions.items(), key=lambda item: item[1])
-    return entity if position >= 0 else None
+    """The type whose cue ends last before the number; of two ending together the longer cue
+    wins ("the code on the back of the card" asks for a security code, not a card)."""
+    ends = {entity: _last_end(pattern, cue_text) for entity, pattern in _CUE_PATTERNS.items()}
+    entity, end = max(ends.items(), key=lambda item: item[1])
+    return entity if end > (-1, 0) else None
 
 
-def _last_match(pattern: re.Pattern[str], text: str) -> int:
-    return max((match.start() for match in pattern.finditer(text)), default=-1)
+def _last_end(pattern: re.Pattern[str], text: str) -> tuple[int, int]:
+    """(end, length) of the match of ``pattern`` in ``text`` that ends last, else (-1, 0)."""
+    return max(((m.end(), m.end() - m.start()) for m in pattern.finditer(text)), default=(-1, 0))
 
 
 def _account_shape(digits: str) -> bool:

@@ -107,6 +107,7 @@ def test_card_numbers_across_segments_and_around_the_other_partys_words() -> Non
     [
         ("what's the security code on the back? seven three seven", [("CVC", "seven three seven")]),
         ("en de beveiligingscode? zeven drie zeven", [("CVC", "zeven drie zeven")]),
+        ("and the security code on the back of the card? two nine four", [("CVC", "two nine four")]),
         ("and the CVC is one two three four", [("CVC", "one two three four")]),
         ("it expires oh three twenty seven", [("EXPIRY", "oh three twenty seven")]),
         ("the expiry date is twelve twenty six", [("EXPIRY", "twelve twenty six")]),
