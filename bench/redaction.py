@@ -142,8 +142,8 @@ class Tally:
     leaked: int = 0
 
 
-def run_case(case: Case, folder: Path, cache_dir: Path) -> tuple[bool, int, bool]:
-    """(found, false findings, leaked) for one call."""
+def run_case(case: Case, folder: Path, cache_dir: Path) -> tuple[bool, int, bool, str]:
+    """(found, false findings, leaked, what ASR heard of the answer) for one call."""
     lines = (
         SpokenLine(0, case.voices[0], ASK[case.language][case.entity]),
         SpokenLine(1, case.voices[1], ANSWER[case.language].format(case.spoken)),
@@ -173,7 +173,13 @@ def run_case(case: Case, folder: Path, cache_dir: Path) -> tuple[bool, int, bool
         covered = redacted_samples(decoded.samples, [(s.start, s.end) for s in redaction.spans])
         model = load_whisper(model_name, cache_dir, "cpu", "int8")
         leaked = any(not check.verified for check in verify_redaction(model, covered, right, options))
-    return bool(right), false, leaked
+    said = " ".join(
+        w.text.strip()
+        for u in heard.utterances
+        for w in u.words
+        if answer.start - 0.5 <= w.start <= answer.end + 0.5
+    )
+    return bool(right), false, leaked, said
 
 
 def main() -> None:
@@ -198,14 +204,14 @@ def main() -> None:
                 tally = tallies.setdefault((language, entity), Tally())
                 for _ in range(args.calls_per_type):
                     case = make_case(entity, language, rng)
-                    found, false, leaked = run_case(case, Path(workdir), args.cache_dir)
+                    found, false, leaked, said = run_case(case, Path(workdir), args.cache_dir)
                     conditions[f"{'stereo' if case.stereo else 'mono'} {case.rate // 1000} kHz"] += 1
                     tally.calls += 1
                     tally.found += found
                     tally.false += false
                     tally.leaked += leaked
                     if not found:
-                        print(f"  missed {language} {entity}: {case.spoken!r}")
+                        print(f"  missed {language} {entity}: {case.spoken!r}, heard {said!r}")
     print(
         f"\n{sum(t.calls for t in tallies.values())} calls in {time.perf_counter() - started:.0f} s; "
         + ", ".join(f"{n} {c}" for c, n in sorted(conditions.items()))

@@ -31,6 +31,8 @@ from transcribe.redaction.spoken import CodeRun, code_runs
 # Dutch); a trailing space asks for the whole word.
 CUES: dict[EntityType, tuple[str, ...]] = {
     "CARD": ("card", "kaart", "visa", "mastercard", "amex", "american express", "maestro"),
+    "IBAN": ("iban", "i ban"),
+    "PHONE": ("phone", "telephone", "mobile", "cell", "telefoon", "mobiel", "06-nummer", "bel "),
     "CVC": (
         "cvc", "cvv", "cv2", "security code", "three digit", "3 digit",
         "three-digit", "3-digit", "back of the card", "card verification", "beveiligingscode",
@@ -50,9 +52,10 @@ _CUE_PATTERNS = {
 }
 # How many words the other party may say inside a number without ending it ("yes, got that").
 BACKCHANNEL_WORDS = 3
-# Digits asked for as a card number but failing Luhn: ASR drops or mishears a digit of a number read
-# out fast, and what is left is still most of a card. Fewer than this is a card's last four.
-CARD_CUED_MIN_DIGITS = 8
+# Digits asked for as a card number, an IBAN or a phone number but failing its check: ASR drops or
+# mishears a digit (or an IBAN's letters) of a number read out fast, and what is left is still
+# most of it. Fewer than this is a card's last four or a house number.
+CUED_MIN_DIGITS = 8
 AT_WORDS = frozenset({"at", "@", "apenstaartje", "apestaartje", "apenstaart"})
 DOT_WORDS = frozenset({"dot", "punt", "period"})
 # Words that say "at" in a sentence rather than in an address ("call me at", "look at").
@@ -179,8 +182,9 @@ def _cued(
     cue of expiry then code (callers read them in that order)."""
     digits = chars[start:end]
     cue = _nearest_cue(cue_text)
-    if cue == "CARD" and not after_card:
-        return [("CARD", start, end)] if len(digits) >= CARD_CUED_MIN_DIGITS else []
+    if cue in ("CARD", "IBAN", "PHONE") and not after_card:
+        with_plus = start - 1 if cue == "PHONE" and chars[start - 1 : start] == "+" else start
+        return [(cue, with_plus, end)] if len(digits) >= CUED_MIN_DIGITS else []
     if cue in ("BSN", "SSN", "BANK_ACCOUNT"):
         valid = {"BSN": bsn_valid, "SSN": ssn_shape_valid, "BANK_ACCOUNT": _account_shape}[cue]
         return [(cue, start, end)] if valid(digits) else []

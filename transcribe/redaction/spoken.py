@@ -31,6 +31,7 @@ FILLER_WORDS = frozenset({"uh", "um", "er", "erm", "eh", "ehm", "uhm", "euh", "h
 _EDGE_PUNCTUATION = ".,;:!?\"'()[]…"
 _SEPARATORS = re.compile(r"[-/.,]")  # inside a written number: 4111-1111, 03/27, 1.234
 _CODE = re.compile(r"[A-Z0-9]+")
+_DIGITS_WITH_OH = re.compile(r"[oO]+[0-9][0-9oO]*|[0-9]+[oO][0-9oO]*")
 
 PieceKind = Literal["code", "tens", "power", "repeat", "plus", "filler"]
 
@@ -166,6 +167,8 @@ def _written(word: str) -> str | None:
     bare = _SEPARATORS.sub("", word.lstrip("+"))
     if bare.isdigit():
         return plus + bare
+    if _DIGITS_WITH_OH.fullmatch(bare):  # Whisper's "o7" for "oh seven"
+        return plus + bare.lower().replace("o", "0")
     if len(bare) == 1 and bare.isalpha() and bare.isascii():
         return bare.upper()
     if _CODE.fullmatch(bare) and (any(c.isdigit() for c in bare) or len(bare) <= 4):

@@ -91,6 +91,17 @@ def test_digits_asked_for_as_a_card_are_redacted_when_asr_lost_one() -> None:
     ]
 
 
+def test_an_iban_or_phone_number_asked_for_is_redacted_when_asr_garbled_it() -> None:
+    # As tiny.en heard a synthetic voice read "N L five seven, A B N A, nine one six two, ..." out.
+    assert said(
+        "What is your IBAN? Sure, the demand L -5 salmon, me and A -9 -1 -6 -2 -4 -5 -1 -0 -1 -7."
+    ) == [("IBAN", "-9 -1 -6 -2 -4 -5 -1 -0 -1 -7.")]
+    assert said("On which phone number can we reach you? Sure, it is nearly 6 -1 -0, 9 -8 -3 -1 -8.") == [
+        ("PHONE", "6 -1 -0, 9 -8 -3 -1 -8.")
+    ]
+    assert said("my phone broke, call me at home after 5 pm") == []
+
+
 def test_card_numbers_across_segments_and_around_the_other_partys_words() -> None:
     words = [
         SaidWord("four", "customer"), SaidWord("one", "customer"), SaidWord("one", "customer"),
@@ -108,6 +119,7 @@ def test_card_numbers_across_segments_and_around_the_other_partys_words() -> Non
         ("what's the security code on the back? seven three seven", [("CVC", "seven three seven")]),
         ("en de beveiligingscode? zeven drie zeven", [("CVC", "zeven drie zeven")]),
         ("and the security code on the back of the card? two nine four", [("CVC", "two nine four")]),
+        ("and the security code on the back? Sure, it is o7 2.", [("CVC", "o7 2.")]),
         ("and the CVC is one two three four", [("CVC", "one two three four")]),
         ("it expires oh three twenty seven", [("EXPIRY", "oh three twenty seven")]),
         ("the expiry date is twelve twenty six", [("EXPIRY", "twelve twenty six")]),
