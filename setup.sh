@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Sets up .venv with the pinned dependencies and the embedded offline models. Safe to run again.
-# --test-deps also installs what the tests need from Debian: chromium for the real-browser tests.
+# --test-deps also installs what the tests need from Debian: chromium for the real-browser tests,
+# flite for the voices that read card numbers out in the redaction tests.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if [ "${1:-}" = "--test-deps" ] && [ ! -x /usr/bin/chromium ]; then
+if [ "${1:-}" = "--test-deps" ] && { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/flite ]; }; then
     if [ "$(id -u)" = 0 ]; then
-        apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+        apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core flite >/dev/null
     else
-        echo "setup.sh: the browser tests need Debian's chromium: sudo apt-get install chromium fonts-dejavu-core" >&2
+        echo "setup.sh: the tests need Debian's chromium and flite: sudo apt-get install chromium fonts-dejavu-core flite" >&2
     fi
 fi
 

@@ -32,6 +32,8 @@ VOICES = {
     "rms": ("flite", "rms"),
     "f3": ("espeak-ng", "en-us+f3"),
     "m3": ("espeak-ng", "en-us+m3"),
+    "nl_f": ("espeak-ng", "nl+f3"),  # Dutch, for bench.redaction's Dutch callers
+    "nl_m": ("espeak-ng", "nl+m3"),
 }
 
 # Each call: its voices, in order of who speaks first, and the script as (voice index, line).

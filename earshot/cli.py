@@ -60,15 +60,17 @@ def main(ctx: click.Context, config: Path | None, data_dir: Path | None) -> None
 @click.pass_obj
 @user_errors
 def transcribe(settings: Settings, file: Path, fmt: str, progress: bool, **overrides) -> None:
-    """Transcribe and diarize FILE and print the result; the database is not touched."""
+    """Transcribe and diarize FILE and print the result, redacted as the setting redact says;
+    the database is not touched."""
     from earshot.progress import ProgressBars
     from transcribe import audio, formats, pipeline
+    from transcribe.redaction.stage import redact_transcript
 
     options = settings.transcribe_options(**overrides)
     decoded = audio.decode(file, max_seconds=settings.max_audio_seconds)
     with ProgressBars(file.name, enabled=progress) as bars:
         result = pipeline.run(decoded, options, bars, cache_dir=settings.models_dir)
-    click.echo(formats.FORMATS[fmt](result, file.stem), nl=False)
+    click.echo(formats.FORMATS[fmt](redact_transcript(result).transcript, file.stem), nl=False)
 
 
 @main.command()
@@ -179,15 +181,24 @@ def search(
 @click.argument("recording")
 @click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default="json", show_default=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to this file instead of stdout.")
+@click.option("--unredacted", is_flag=True, help="With what redaction replaced (needs --reason; audited).")
+@click.option("--reason", help="Why the unredacted transcript is needed (a case number and why); audited.")
 @click.pass_obj
 @user_errors
-def export(settings: Settings, recording: str, fmt: str, output: Path | None) -> None:
-    """Export a stored transcript; the export is audited.
+def export(
+    settings: Settings, recording: str, fmt: str, output: Path | None, unredacted: bool, reason: str | None
+) -> None:
+    """Export a stored transcript, redacted; the export is audited.
     RECORDING: call id, SHA-256 (or 8+ character prefix) or file name."""
     from storage import guarded, services
 
+    if unredacted and reason is None:
+        raise UserError("--unredacted needs --reason: why it is needed is kept in the audit log")
+    if reason is not None and not unredacted:
+        raise UserError("--reason goes with --unredacted")
     db = open_db(settings)
-    text = guarded.export_transcript(db, None, services.find_recording(db, recording).id, fmt)
+    recording_id = services.find_recording(db, recording).id
+    text = guarded.export_transcript(db, None, recording_id, fmt, unredacted_reason=reason)
     if output is None:
         click.echo(text, nl=False)
     else:
@@ -208,6 +219,32 @@ def calls(settings: Settings, limit: int) -> None:
             f"{call.id:>5}  {call.sha256[:12]}  {call.original_name:<32} {call.duration:7.1f}s  "
             f"{call.channels}ch  {status:<11}  {call.customer or '-'}  {call.agent or '-'}"
         )
+
+
+@main.command()
+@click.argument("recording")
+@click.pass_obj
+@user_errors
+def redactions(settings: Settings, recording: str) -> None:
+    """What redaction found in a call and whether re-transcribing its redacted audio verified it
+    (types and times only, never what was said). A call with a span still heard is flagged for
+    review: its audio is for compliance only until then.
+    RECORDING: call id, SHA-256 (or 8+ character prefix) or file name."""
+    from storage import services
+
+    db = open_db(settings)
+    call = services.find_recording(db, recording)
+    spans = services.redacted_spans(db, call.id)
+    states = {True: "verified", False: "STILL HEARD", None: "not checked"}
+    for span in spans:
+        click.echo(
+            f"{clock(span.start)}-{clock(span.end)}  {span.speaker:<4} {span.entity:<12} "
+            f"{states[span.verified]:<11}  {span.source}"
+        )
+    failed = sum(span.verified is False for span in spans)
+    verified = sum(span.verified is True for span in spans)
+    summary = f"call {call.id}: {len(spans)} redacted, {verified} verified"
+    click.echo(summary + (f"; flagged for review ({failed} still heard)" if failed else ""), err=True)
 
 
 @main.command("set-role")
@@ -326,6 +363,7 @@ def _import_sample_threads(db, settings: Settings, folder: Path) -> None:
     """The demo customers' chats and e-mails, so one history shows a call, a chat and an e-mail."""
     from recorder.chat_import import read_chat
     from recorder.email_import import read_email
+    from recorder.redacting import redacted_batch
     from storage.threads_import import import_threads
 
     if not folder.is_dir():
@@ -335,7 +373,8 @@ def _import_sample_threads(db, settings: Settings, folder: Path) -> None:
         read_email(sorted(folder.glob("*.mbox")), own_addresses=own),
         read_chat(sorted(folder.glob("*.json")), "generic"),
     ):
-        found = import_threads(db, batch, settings.default_region, on_problem=click.echo)
+        redacted = redacted_batch(batch, settings.redaction_options())
+        found = import_threads(db, redacted, settings.default_region, on_problem=click.echo)
         click.echo(f"demo: {found.imported_threads} conversation(s) imported", err=True)
 
 

@@ -28,9 +28,11 @@ def _files(paths: tuple[Path, ...]) -> list[Path]:
 
 
 def _report_import(settings: Settings, batch: Any) -> None:
+    from recorder.redacting import redacted_batch
     from storage.threads_import import import_threads
 
-    summary = import_threads(open_db(settings), batch, settings.default_region, on_problem=click.echo)
+    redacted = redacted_batch(batch, settings.redaction_options())
+    summary = import_threads(open_db(settings), redacted, settings.default_region, on_problem=click.echo)
     click.echo(
         f"{summary.imported_threads} conversation(s) imported with {summary.new_messages} new message(s); "
         f"{summary.unchanged_threads} already stored unchanged, {summary.skipped_duplicates} message(s) "

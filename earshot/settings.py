@@ -16,6 +16,7 @@ from typing import Any, get_args
 import platformdirs
 
 from transcribe.prompts import MIN_PROMPT_WORDS, prompt_words
+from transcribe.redaction.entities import ENTITY_TYPES, EntityType, RedactionOptions
 from transcribe.types import ROLES, DiarizationBackend, MonoRoleRule, Role, TranscribeOptions
 
 CONFIG_FILE_NAME = "earshot.toml"
@@ -68,6 +69,9 @@ class Settings:
     # How often a worker applies the retention policies (and sweeps audio no recording refers to);
     # 0: never (then run `earshot retention apply` from cron or a scheduler).
     retention_every_s: int = 3600
+    # What is redacted from transcripts, messages, the index and the audio: payment data and
+    # national ids by default; PHONE and EMAIL can be added, and "none" turns redaction off.
+    redact: tuple[EntityType, ...] = TranscribeOptions.redact
 
     @property
     def models_dir(self) -> Path:
@@ -87,6 +91,10 @@ class Settings:
         """Keys kept outside the database (``storage.secrets``): the audit chain's, the app's signing key."""
         return self.data_dir / "secrets"
 
+    def redaction_options(self) -> RedactionOptions:
+        """What chat and e-mail imports redact: what calls redact, phone numbers dialled here."""
+        return RedactionOptions(entities=frozenset(self.redact), phone_regions=(self.default_region,))
+
     def transcribe_options(self, **overrides: Any) -> TranscribeOptions:
         """Options for one transcription: these settings, then any non-None per-call overrides."""
         base = TranscribeOptions(
@@ -102,6 +110,8 @@ class Settings:
             mono_role_rule=self.mono_role_rule,
             pyannote_pipeline=self.pyannote_pipeline,
             hf_token=self.hf_token,
+            redact=self.redact,
+            phone_regions=(self.default_region,),
         )
         return replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
@@ -265,6 +275,17 @@ def _retention_every(value: Any) -> int:
     return seconds
 
 
+def _entity_types(value: Any) -> tuple[EntityType, ...]:
+    items = value.split(",") if isinstance(value, str) else list(value)
+    names = {str(item).strip().upper() for item in items} - {""}
+    if names == {"NONE"}:
+        return ()
+    unknown = sorted(names - set(ENTITY_TYPES))
+    if unknown:
+        raise ValueError(f"unknown type(s) {', '.join(unknown)}; known: {', '.join(ENTITY_TYPES)}, or none")
+    return tuple(entity for entity in ENTITY_TYPES if entity in names)
+
+
 _COERCE = {
     "diarization": _choice(get_args(DiarizationBackend)),
     "mono_role_rule": _choice(get_args(MonoRoleRule)),
@@ -281,4 +302,5 @@ _COERCE = {
     "max_audio_seconds": float,
     "audio_link_seconds": _link_seconds,
     "retention_every_s": _retention_every,
+    "redact": _entity_types,
 }

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
+from pathlib import Path
 from typing import TypeVar
 
 from earshot.settings import JOB_HEARTBEAT_EVERY_S, Settings
@@ -26,8 +28,13 @@ from storage import deletion, jobs, retention, services
 from storage.blobs import BlobStore
 from storage.db import Database, open_database
 from storage.errors import TransientStorageError
+from storage.private_files import make_private_folder
 from transcribe import audio, pipeline
-from transcribe.types import ProgressHook, Transcript
+from transcribe.models import load_whisper
+from transcribe.redaction.audio import redacted_samples, wav_bytes
+from transcribe.redaction.stage import Redaction, redact_transcript
+from transcribe.redaction.verify import SpanCheck, verify_redaction
+from transcribe.types import Audio, ProgressHook, Transcript
 
 POLL_EVERY_S = 2.0
 RETENTION_SCHEDULE = "(worker retention schedule)"  # who the audit log names for scheduled deletions
@@ -95,8 +102,19 @@ def run_worker(
             time.sleep(POLL_EVERY_S)
             continue
         try:
-            transcript = _transcribe(db, blobs, settings, job, hook, backoff, report)
-            _persist(partial(services.save_transcript, db, job.recording_id, transcript), backoff, report)
+            decoded, heard = _transcribe(db, blobs, settings, job, hook, backoff, report)
+            redaction = redact_transcript(heard)
+            audio_copy, checks = _redacted_audio(blobs, settings, decoded, redaction)
+            save = partial(
+                services.save_transcript,
+                db,
+                job.recording_id,
+                redaction.transcript,
+                redaction.spans,
+                redacted_audio_sha256=audio_copy,
+                verified=[check.verified for check in checks],
+            )
+            _persist(save, backoff, report)
             _persist(partial(jobs.complete, db, job.id), backoff, report)
         except Exception as error:  # one bad job must never stop the worker; the job records why
             status = _release(db, job, f"{type(error).__name__}: {error}", backoff, report)
@@ -174,7 +192,7 @@ def _transcribe(
     hook: ProgressHook | None,
     backoff: Backoff,
     report: Report,
-) -> Transcript:
+) -> tuple[Audio, Transcript]:
     call = _persist(partial(services.transcription_input, db, job.recording_id, blobs), backoff, report)
     options = settings.transcribe_options(
         channel_roles=call.channel_roles,
@@ -182,7 +200,25 @@ def _transcribe(
     )
     decoded = audio.decode(call.audio_path, name=call.original_name, max_seconds=settings.max_audio_seconds)
     beat = _Heartbeat(db, job.id, hook, report)
-    return pipeline.run(decoded, options, beat, cache_dir=settings.models_dir)
+    return decoded, pipeline.run(decoded, options, beat, cache_dir=settings.models_dir)
+
+
+def _redacted_audio(
+    blobs: BlobStore, settings: Settings, decoded: Audio, redaction: Redaction
+) -> tuple[str | None, tuple[SpanCheck, ...]]:
+    """The call's redacted copy, stored content-addressed beside the original (which is never
+    altered), and what re-transcribing each covered stretch heard; (None, ()) when nothing was
+    redacted and the original is all there is."""
+    if not redaction.spans:
+        return None, ()
+    covered = redacted_samples(decoded.samples, [(span.start, span.end) for span in redaction.spans])
+    options = redaction.transcript.options
+    model = load_whisper(options.model, settings.models_dir, options.device, options.compute_type)
+    checks = verify_redaction(model, covered, redaction.spans, options)
+    with tempfile.TemporaryDirectory(dir=make_private_folder(blobs.root)) as folder:
+        path = Path(folder) / "redacted.wav"
+        path.write_bytes(wav_bytes(covered))
+        return blobs.put(path).sha256, checks
 
 
 class _Heartbeat:

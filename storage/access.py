@@ -43,6 +43,8 @@ class Permission(StrEnum):
     MANAGE_SETTINGS = "manage_settings"  # scorecard forms included
     VIEW_COMPLIANCE = "view_compliance"  # retention policies and legal holds
     MANAGE_COMPLIANCE = "manage_compliance"  # decide retention, place and release holds, erase customers
+    # Original audio and what redaction replaced in a transcript, each read with a reason.
+    READ_UNREDACTED = "read_unredacted"
 
 
 _AGENT = frozenset({Permission.LOOKUP_CUSTOMERS, Permission.REPLAY_CALLS, Permission.VIEW_OWN_EVALUATIONS})
@@ -58,6 +60,7 @@ _COMPLIANCE = _COACH | {
     Permission.READ_AUDIT_LOG,
     Permission.VIEW_COMPLIANCE,
     Permission.MANAGE_COMPLIANCE,
+    Permission.READ_UNREDACTED,
 }
 # Admins run the system but do not decide what is deleted or held: they see policies and holds only.
 _ADMIN = (_COMPLIANCE - {Permission.MANAGE_COMPLIANCE}) | {

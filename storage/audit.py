@@ -87,6 +87,13 @@ AuditAction = Literal[
     "retention_policy_removed",
     "deletion_previewed",  # a dry run: what would be deleted, counted
     "data_deleted",  # retention or an erasure: what was deleted, counted
+    # Unredacted access (the READ_UNREDACTED grant), each with the reason the user gave:
+    "original_audio_fetched",  # a call's original audio, not its redacted copy
+    "unredacted_transcript_viewed",  # a transcript with what redaction replaced
+    "unredacted_export",  # a transcript exported with what redaction replaced
+    # A reviewer's corrections to redaction (types and word counts, never the words):
+    "redaction_marked",  # a missed span redacted
+    "redaction_unmarked",  # a false finding shown again (needs the unredacted grant and a reason)
 ]
 AUDIT_ACTIONS: tuple[AuditAction, ...] = get_args(AuditAction)
 

@@ -26,16 +26,21 @@ from storage.blobs import BlobStore
 from storage.db import Database, read_scope, session_scope
 from storage.errors import InvalidValue, NotFound, PermissionDenied
 from storage.models import Customer, Identity
+from storage.redaction_corrections import mark_span, unmark_span
 from storage.search import SearchFilters, SearchPage, search_utterances
 from storage.services import (
     RecordingSummary,
+    ServedAudio,
     find_recording,
     list_recordings,
     load_transcript,
     recording_audio_path,
+    served_audio,
     set_speaker_role,
+    unredacted_transcript,
 )
 from transcribe.formats import FORMATS
+from transcribe.redaction.stage import WordAt
 from transcribe.types import Role, Transcript
 
 __all__ = [
@@ -44,11 +49,18 @@ __all__ = [
     "correct_speaker",
     "export_transcript",
     "fetch_audio",
+    "fetch_original_audio",
     "list_calls",
+    "mark_redaction",
+    "unmark_redaction",
     "replay_call",
     "search",
     "view_transcript",
+    "view_unredacted_transcript",
 ]
+
+# A reason the audit log can be read by later: "ok" or "x" says nothing.
+MIN_REASON_CHARACTERS = 10
 
 # The identity kinds that name one customer most exactly, best first: the customer filter of a
 # search matches identity values exactly but names only as substrings.
@@ -58,7 +70,7 @@ _NARROWEST_IDENTITY = ("customer_number", "email", "phone", "chat_handle")
 @dataclass(frozen=True)
 class CallReplay:
     recording: RecordingSummary
-    audio_path: Path  # the original; read it, never write it
+    audio_path: Path  # the redacted copy (or the original when nothing was redacted); read only
     transcript: Transcript | None  # None until the call is transcribed
 
 
@@ -66,7 +78,9 @@ def replay_call(db: Database, principal: Principal, recording_id: int, blobs: Bl
     """Audio and transcript for the player; audited as ``call_played`` (and ``transcript_viewed``)."""
     require(principal, Permission.REPLAY_CALLS)
     recording = find_recording(db, str(recording_id))
-    audio_path = recording_audio_path(db, recording_id, blobs)
+    served = served_audio(db, recording_id, blobs)
+    _refuse_flagged(principal, recording_id, served)
+    audio_path = served.path
     transcript = load_transcript(db, recording_id) if recording.transcribed else None
     target = Subject("recording", recording_id)
     with session_scope(db) as session:
@@ -79,21 +93,68 @@ def replay_call(db: Database, principal: Principal, recording_id: int, blobs: Bl
 @dataclass(frozen=True)
 class CallAudio:
     sha256: str
-    path: Path  # the original; read it, never write it
+    path: Path  # read it, never write it
 
 
 def fetch_audio(
     db: Database, principal: Principal, recording_id: int, blobs: BlobStore, *, audit: bool
 ) -> CallAudio:
-    """A call's audio for the player's audio route, checked on every request a link makes. ``audit``:
-    log this fetch as ``audio_fetched``; the route does so once per link, not for each of the range
+    """A call's audio for the player's audio route, checked on every request a link makes: the
+    redacted copy, for every role (the original is ``fetch_original_audio``). ``audit``: log this
+    fetch as ``audio_fetched``; the route does so once per link, not for each of the range
     requests a player makes while it plays and seeks."""
     require(principal, Permission.REPLAY_CALLS)
-    recording = find_recording(db, str(recording_id))
-    audio = CallAudio(recording.sha256, recording_audio_path(db, recording_id, blobs))
+    served = served_audio(db, recording_id, blobs)
+    _refuse_flagged(principal, recording_id, served)
     if audit:
         record_read(db, principal, "audio_fetched", Subject("recording", recording_id))
+    return CallAudio(served.sha256, served.path)
+
+
+def _refuse_flagged(principal: Principal, recording_id: int, served: ServedAudio) -> None:
+    """A call whose redaction failed verification may still give a number away: compliance
+    reviews it first, and nobody without the unredacted grant hears it."""
+    if served.flagged and not allows(principal, Permission.READ_UNREDACTED):
+        raise PermissionDenied(
+            f"call {recording_id} is flagged for review: its redacted audio may still give away "
+            "what was redacted; compliance must review it first"
+        )
+
+
+def fetch_original_audio(
+    db: Database, who: Principal | None, recording_id: int, blobs: BlobStore, reason: str
+) -> CallAudio:
+    """A call's original audio, redacted spans and all: needs the unredacted grant and a reason,
+    audited as ``original_audio_fetched`` with it. ``who`` None: the command line."""
+    reason = _unredacted_reason(who, reason)
+    recording = find_recording(db, str(recording_id))
+    audio = CallAudio(recording.sha256, recording_audio_path(db, recording_id, blobs))
+    record_read(db, who, "original_audio_fetched", Subject("recording", recording_id), {"reason": reason})
     return audio
+
+
+def view_unredacted_transcript(
+    db: Database, who: Principal | None, recording_id: int, reason: str
+) -> Transcript:
+    """The transcript with what redaction replaced: needs the unredacted grant and a reason,
+    audited as ``unredacted_transcript_viewed``. ``who`` None: the command line."""
+    reason = _unredacted_reason(who, reason)
+    transcript = unredacted_transcript(db, recording_id)
+    details = {"reason": reason}
+    record_read(db, who, "unredacted_transcript_viewed", Subject("recording", recording_id), details)
+    return transcript
+
+
+def _unredacted_reason(who: Principal | None, reason: str) -> str:
+    """Check the grant and the reason; the reason is what the audit log keeps."""
+    require_unless_command_line(who, Permission.READ_UNREDACTED)
+    reason = " ".join(reason.split())
+    if len(reason) < MIN_REASON_CHARACTERS:
+        raise InvalidValue(
+            f"unredacted access needs a reason of at least {MIN_REASON_CHARACTERS} characters "
+            "(a case or ticket number and why); it is kept in the audit log"
+        )
+    return reason
 
 
 def view_transcript(db: Database, who: Principal | None, recording_id: int) -> Transcript:
@@ -165,17 +226,56 @@ def correct_speaker(
     )
 
 
-def export_transcript(db: Database, who: Principal | None, recording_id: int, fmt: str) -> str:
-    """The transcript as a file's text (json, txt, vtt, srt, rttm), audited as ``export``.
-    ``who`` None: the command line."""
+def mark_redaction(
+    db: Database,
+    principal: Principal,
+    recording_id: int,
+    blobs: BlobStore,
+    entity: str,
+    first: WordAt,
+    last: WordAt,
+) -> None:
+    """A reviewer redacts a span redaction missed (words ``first`` to ``last``): the transcript,
+    the index and the audio copy follow; audited as ``redaction_marked``."""
+    require(principal, Permission.COMMENT_CALLS)
+    mark_span(db, blobs, recording_id, entity, first, last)
+    details = {"entity": entity, "from": [first.utterance, first.word], "to": [last.utterance, last.word]}
+    record_event(db, principal, "redaction_marked", Subject("recording", recording_id), details)
+
+
+def unmark_redaction(
+    db: Database, principal: Principal, recording_id: int, blobs: BlobStore, index: int, reason: str
+) -> None:
+    """A reviewer shows a false finding again (span ``index`` as ``redactions`` lists them):
+    everyone will read those words, so it needs the unredacted grant and a reason; audited as
+    ``redaction_unmarked``."""
+    reason = _unredacted_reason(principal, reason)
+    span = unmark_span(db, blobs, recording_id, index)
+    details = {"entity": span.entity, "words": len(span.words), "reason": reason}
+    record_event(db, principal, "redaction_unmarked", Subject("recording", recording_id), details)
+
+
+def export_transcript(
+    db: Database, who: Principal | None, recording_id: int, fmt: str, *, unredacted_reason: str | None = None
+) -> str:
+    """The transcript as a file's text (json, txt, vtt, srt, rttm), audited as ``export``; redacted,
+    unless ``unredacted_reason`` is given, which needs the unredacted grant too and is audited as
+    ``unredacted_export`` with the reason. ``who`` None: the command line."""
     require_unless_command_line(who, Permission.EXPORT)
     render = FORMATS.get(fmt)
     if render is None:
         raise InvalidValue(f"export format {fmt!r} is not one of {', '.join(FORMATS)}")
     recording = find_recording(db, str(recording_id))
-    text = render(load_transcript(db, recording_id), Path(recording.original_name).stem)
-    details = {"format": fmt, "characters": len(text)}
-    record_read(db, who, "export", Subject("recording", recording_id), details)
+    stem = Path(recording.original_name).stem
+    subject = Subject("recording", recording_id)
+    if unredacted_reason is None:
+        text = render(load_transcript(db, recording_id), stem)
+        record_read(db, who, "export", subject, {"format": fmt, "characters": len(text)})
+        return text
+    reason = _unredacted_reason(who, unredacted_reason)
+    text = render(unredacted_transcript(db, recording_id), stem)
+    details = {"format": fmt, "characters": len(text), "reason": reason}
+    record_read(db, who, "unredacted_export", subject, details)
     return text
 
 

@@ -11,6 +11,7 @@ from typing import Any, overload
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     DateTime,
     Float,
@@ -175,6 +176,9 @@ class Transcript(Base):
     options: Mapped[dict[str, Any]] = mapped_column(JSON)
     models: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    # The call's audio with every redacted span covered (a blob, content-addressed like the
+    # original); None when nothing was redacted.
+    redacted_audio_sha256: Mapped[str | None] = mapped_column(String(64))
 
     recording: Mapped[Recording] = relationship(back_populates="transcript")
     speakers: Mapped[list[Speaker]] = relationship(
@@ -236,8 +240,33 @@ class Word(Base):
     end: Mapped[float] = mapped_column(Float)
     text: Mapped[str] = mapped_column(String(200))
     probability: Mapped[float] = mapped_column(Float)
+    entity: Mapped[str | None] = mapped_column(String(16))  # redacted as: CARD, IBAN, ...; text is "[CARD]"
 
     utterance: Mapped[Utterance] = relationship(back_populates="words")
+
+
+class RedactedSpan(Base):
+    """One stretch of a call that redaction replaced, with the words as they were heard.
+
+    The transcript's own rows hold placeholders, so the search index and every page see only
+    those; what was said is here alone, and only the unredacted-access grant reads it.
+    ``words`` are [utterance seq, word seq] pairs; ``source`` is "detected" or "reviewer".
+    """
+
+    __tablename__ = "redacted_spans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transcript_id: Mapped[int] = mapped_column(ForeignKey("transcripts.id", ondelete="CASCADE"), index=True)
+    entity: Mapped[str] = mapped_column(String(16))
+    speaker: Mapped[str] = mapped_column(String(64))
+    start: Mapped[float] = mapped_column(Float)
+    end: Mapped[float] = mapped_column(Float)
+    words: Mapped[list[list[int]]] = mapped_column(JSON)
+    heard: Mapped[list[str]] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(String(16), default="detected")
+    # Re-transcribing the redacted audio there heard nothing of it (True), heard some (False: the
+    # call is flagged for review), or it was not checked (None).
+    verified: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class NonSpeechSpan(Base):

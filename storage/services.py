@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +32,7 @@ from storage.models import (
     Job,
     NonSpeechSpan,
     Recording,
+    RedactedSpan,
     Speaker,
     SpeakerTurn,
     Thread,
@@ -41,6 +43,7 @@ from storage.models import (
 )
 from storage.outside_text import clean, storable_metadata
 from transcribe import types as t
+from transcribe.redaction.stage import RedactedSpan as RedactedWords
 
 _as_utc = as_utc  # the name the other storage modules import from here
 _MIN_SHA_PREFIX = 8
@@ -211,8 +214,23 @@ def _create_call_thread(session: Session, recording: IncomingRecording) -> Threa
     return thread
 
 
-def save_transcript(db: Database, recording_id: int, transcript: t.Transcript) -> int:
-    """Store ``transcript`` as the recording's only transcript, replacing any earlier one whole."""
+def save_transcript(
+    db: Database,
+    recording_id: int,
+    transcript: t.Transcript,
+    redacted: Sequence[RedactedWords] = (),
+    *,
+    redacted_audio_sha256: str | None = None,
+    verified: Sequence[bool] = (),
+) -> int:
+    """Store ``transcript`` as the recording's only transcript, replacing any earlier one whole.
+
+    ``transcript`` is as kept (placeholders where redaction found something); ``redacted`` are the
+    spans it replaced, with the words as heard, stored apart (``RedactedSpan``);
+    ``redacted_audio_sha256`` the blob of the audio with those spans covered, and ``verified``
+    (one per span, or none when not checked) whether nothing of a span was heard in it again."""
+    if verified and len(verified) != len(redacted):
+        raise ValueError(f"{len(verified)} verification results for {len(redacted)} redacted spans")
     labels = {speaker.label for speaker in transcript.speakers}
     unknown = sorted({item.speaker for item in (*transcript.utterances, *transcript.turns)} - labels)
     if unknown:
@@ -228,6 +246,7 @@ def save_transcript(db: Database, recording_id: int, transcript: t.Transcript) -
             duration=transcript.duration,
             options=_options_to_json(transcript.options),
             models=dict(transcript.models),
+            redacted_audio_sha256=redacted_audio_sha256,
         )
         session.add(row)
         session.flush()
@@ -267,6 +286,7 @@ def save_transcript(db: Database, recording_id: int, transcript: t.Transcript) -
                     "end": w.end,
                     "text": w.text,
                     "probability": w.probability,
+                    "entity": w.entity,
                 }
                 for utterance_id, u in zip(utterance_ids, transcript.utterances, strict=True)
                 for seq, w in enumerate(u.words)
@@ -276,6 +296,11 @@ def save_transcript(db: Database, recording_id: int, transcript: t.Transcript) -
         session.add_all(
             NonSpeechSpan(transcript_id=row.id, start=s.start, end=s.end, kind=s.kind, channel=s.channel)
             for s in transcript.non_speech
+        )
+        checks: Sequence[bool | None] = verified or [None] * len(redacted)
+        session.add_all(
+            _redacted_span_row(row.id, span, "detected", check)
+            for span, check in zip(redacted, checks, strict=True)
         )
         if transcript.turns:
             session.execute(
@@ -293,6 +318,22 @@ def save_transcript(db: Database, recording_id: int, transcript: t.Transcript) -
         return row.id
 
 
+def _redacted_span_row(
+    transcript_id: int, span: RedactedWords, source: str, verified: bool | None
+) -> RedactedSpan:
+    return RedactedSpan(
+        transcript_id=transcript_id,
+        entity=span.entity,
+        speaker=span.speaker,
+        start=span.start,
+        end=span.end,
+        words=[[at.utterance, at.word] for at in span.words],
+        heard=list(span.heard),
+        source=source,
+        verified=verified,
+    )
+
+
 def delete_transcript_rows(session: Session, recording_id: int) -> None:
     """Delete child rows explicitly rather than through ON DELETE CASCADE, so row triggers (the search
     index) see every deletion on every backend."""
@@ -304,6 +345,7 @@ def delete_transcript_rows(session: Session, recording_id: int) -> None:
         Word.__table__.delete().where(Word.utterance_id.in_(utterance_ids)),
         Utterance.__table__.delete().where(Utterance.transcript_id == transcript_id),
         SpeakerTurn.__table__.delete().where(SpeakerTurn.transcript_id == transcript_id),
+        RedactedSpan.__table__.delete().where(RedactedSpan.transcript_id == transcript_id),
         Speaker.__table__.delete().where(Speaker.transcript_id == transcript_id),
         NonSpeechSpan.__table__.delete().where(NonSpeechSpan.transcript_id == transcript_id),
         Transcript.__table__.delete().where(Transcript.id == transcript_id),
@@ -330,6 +372,66 @@ def _options_from_json(values: dict[str, Any]) -> t.TranscribeOptions:
     )
 
 
+def unredacted_transcript(db: Database, recording_id: int) -> t.Transcript:
+    """The stored transcript with the words redaction replaced as they were heard: only for the
+    unredacted-access grant (``storage.guarded``)."""
+    transcript = load_transcript(db, recording_id)
+    heard: dict[tuple[int, int], str] = {}
+    for span in redacted_spans(db, recording_id):
+        heard.update(zip(((u, w) for u, w in span.words), span.heard, strict=True))
+    if not heard:
+        return transcript
+    utterances = []
+    for u, utterance in enumerate(transcript.utterances):
+        words = tuple(
+            dataclasses.replace(word, text=heard[(u, w)], entity=None) if (u, w) in heard else word
+            for w, word in enumerate(utterance.words)
+        )
+        if words != utterance.words:
+            utterance = dataclasses.replace(
+                utterance, words=words, text=" ".join(word.text.strip() for word in words)
+            )
+        utterances.append(utterance)
+    return dataclasses.replace(transcript, utterances=tuple(utterances))
+
+
+@dataclass(frozen=True)
+class StoredRedaction:
+    """One redacted span of a stored call (``words`` are (utterance, word) positions)."""
+
+    entity: str
+    speaker: str
+    start: float
+    end: float
+    words: tuple[tuple[int, int], ...]
+    heard: tuple[str, ...]
+    source: str
+    verified: bool | None
+
+
+def redacted_spans(db: Database, recording_id: int) -> list[StoredRedaction]:
+    with read_scope(db) as session:
+        rows = session.scalars(
+            select(RedactedSpan)
+            .join(Transcript, Transcript.id == RedactedSpan.transcript_id)
+            .where(Transcript.recording_id == recording_id)
+            .order_by(RedactedSpan.start, RedactedSpan.id)
+        ).all()
+        return [
+            StoredRedaction(
+                row.entity,
+                row.speaker,
+                row.start,
+                row.end,
+                tuple((u, w) for u, w in row.words),
+                tuple(row.heard),
+                row.source,
+                row.verified,
+            )
+            for row in rows
+        ]
+
+
 def load_transcript(db: Database, recording_id: int) -> t.Transcript:
     """The stored transcript, with speaker roles as reviewers corrected them."""
     with read_scope(db) as session:
@@ -348,7 +450,7 @@ def load_transcript(db: Database, recording_id: int) -> t.Transcript:
         speaker_of = {u.id: label_of[u.speaker_id] for u in utterances}
         # Plain rows, not ORM objects: a one-hour call has ~10,000 words and the review page waits on this.
         for word in session.execute(
-            select(Word.utterance_id, Word.start, Word.end, Word.text, Word.probability)
+            select(Word.utterance_id, Word.start, Word.end, Word.text, Word.probability, Word.entity)
             .join(Utterance, Word.utterance_id == Utterance.id)
             .where(Utterance.transcript_id == row.id)
             .order_by(Word.utterance_id, Word.seq)
@@ -360,6 +462,7 @@ def load_transcript(db: Database, recording_id: int) -> t.Transcript:
                     text=word.text,
                     probability=word.probability,
                     speaker=speaker_of[word.utterance_id],
+                    entity=word.entity,
                 )
             )
         return t.Transcript(
@@ -537,6 +640,36 @@ class TranscriptionInput:
 def recording_audio_path(db: Database, recording_id: int, blobs: BlobStore) -> Path:
     """Where the original audio lies; callers must only read it."""
     return transcription_input(db, recording_id, blobs).audio_path
+
+
+@dataclass(frozen=True)
+class ServedAudio:
+    """The audio everyone without the unredacted grant hears: the redacted copy, or the original
+    when redaction found nothing in the call."""
+
+    sha256: str
+    path: Path
+    redacted: bool
+    # Re-transcribing the redacted copy still heard part of a redacted span: for review, and
+    # until then for the unredacted grant only.
+    flagged: bool
+
+
+def served_audio(db: Database, recording_id: int, blobs: BlobStore) -> ServedAudio:
+    with read_scope(db) as session:
+        row = session.execute(
+            select(Recording.sha256, Transcript.redacted_audio_sha256)
+            .outerjoin(Transcript, Transcript.recording_id == Recording.id)
+            .where(Recording.id == recording_id)
+        ).one_or_none()
+    if row is None:
+        raise NotFound(f"no recording with id {recording_id}")
+    sha256 = row.redacted_audio_sha256 or row.sha256
+    path = blobs.path_for(sha256)
+    if not path.is_file():
+        raise NotFound(f"the audio of recording {recording_id} ({sha256}) is missing from {blobs.root}")
+    flagged = any(span.verified is False for span in redacted_spans(db, recording_id))
+    return ServedAudio(sha256, path, redacted=row.redacted_audio_sha256 is not None, flagged=flagged)
 
 
 def transcription_input(db: Database, recording_id: int, blobs: BlobStore) -> TranscriptionInput:

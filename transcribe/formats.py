@@ -172,6 +172,7 @@ def _transcript_dict(t: Transcript) -> dict[str, Any]:
                         "text": w.text,
                         "probability": float(w.probability),
                         "speaker": w.speaker,
+                        "entity": w.entity,
                     }
                     for w in u.words
                 ],

@@ -10,6 +10,8 @@ from typing import Literal, Protocol
 
 import numpy as np
 
+from transcribe.redaction.entities import DEFAULT_ENTITIES, ENTITY_TYPES, EntityType
+
 DiarizationBackend = Literal["auto", "channels", "embedded", "pyannote"]
 Role = Literal["agent", "customer", "ivr", "other"]
 ROLES: tuple[Role, ...] = ("agent", "customer", "ivr", "other")
@@ -58,6 +60,8 @@ class Word:
     text: str
     probability: float
     speaker: str | None = None
+    # What a redacted word was (its text is then the placeholder, e.g. "[CARD]"); None if kept.
+    entity: EntityType | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +135,10 @@ class TranscribeOptions:
     mono_role_rule: MonoRoleRule = "first_speaker_is_agent"
     pyannote_pipeline: str | None = None
     hf_token: str | None = field(default=None, repr=False)
+    # What is redacted from the transcript, the index and the audio (``transcribe.redaction``).
+    redact: tuple[EntityType, ...] = tuple(e for e in ENTITY_TYPES if e in DEFAULT_ENTITIES)
+    # Where a phone number said without a country code is dialled (when "PHONE" is redacted).
+    phone_regions: tuple[str, ...] = ("NL",)
 
 
 @dataclass(frozen=True)

@@ -129,3 +129,18 @@ def test_a_stale_timeout_shorter_than_three_heartbeats_is_refused(tmp_path: Path
     with pytest.raises(SettingsError, match=f"job_stale_after_s={stale_after} is too short.*at least 45"):
         load_settings(env=env)
     assert load_settings(env={**env, "EARSHOT_JOB_STALE_AFTER_S": "45"}).job_stale_after_s == 45
+
+
+def test_redaction_is_on_for_payment_data_by_default_and_configurable(tmp_path: Path) -> None:
+    env = {"EARSHOT_DATA_DIR": str(tmp_path)}
+    default = load_settings(env=env)
+    assert set(default.redact) == {"CARD", "CVC", "EXPIRY", "IBAN", "BANK_ACCOUNT", "BSN", "SSN"}
+    assert default.transcribe_options().redact == default.redact
+    (tmp_path / "earshot.toml").write_text('redact = ["card", "PHONE", "email"]\ndefault_region = "GB"\n')
+    configured = load_settings(env=env)
+    assert configured.redact == ("CARD", "PHONE", "EMAIL")
+    assert configured.transcribe_options().phone_regions == ("GB",)
+    assert configured.redaction_options().entities == {"CARD", "PHONE", "EMAIL"}
+    assert load_settings(env={**env, "EARSHOT_REDACT": "none"}).redact == ()
+    with pytest.raises(SettingsError, match=r"redact=.*unknown type\(s\) PASSPORT"):
+        load_settings(env={**env, "EARSHOT_REDACT": "card,passport"})

@@ -21,7 +21,14 @@ from tests.unit.storage.conftest import PASSWORD
 EXPECTED: dict[str, set[str]] = {
     "agent": {"lookup_customers", "replay_calls", "view_own_evaluations"},
     "coach": {"view_all_calls", "score_calls", "comment_calls", "view_agent_overviews"},
-    "compliance": {"search_all", "export", "read_audit_log", "view_compliance", "manage_compliance"},
+    "compliance": {
+        "search_all",
+        "export",
+        "read_audit_log",
+        "view_compliance",
+        "manage_compliance",
+        "read_unredacted",
+    },
     "admin": {"manage_users", "manage_settings"},
 }
 # Deleting and holding data is compliance's decision alone: admins only see it.

@@ -118,6 +118,7 @@ def test_json_shape_is_the_stable_contract(call):
         "text": "A<B",
         "probability": 0.875,
         "speaker": "S2",
+        "entity": None,
     }
     assert data["models"] == {"asr": "tiny.en", "diarization": "channels"}
     assert data["options"]["hotwords"] == "Acme"

@@ -1,0 +1,298 @@
+"""Find payment data and personal numbers in a sequence of words, by checksum and by context.
+
+Words come with the stream (speaker) that said them: a number is read by one person, maybe
+across Whisper segments and around the other party's "mm-hmm", so runs are built per stream;
+the cue that says what a short number is ("and the security code?") is often the other party's,
+so context is read across streams, backwards from the number.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import phonenumbers
+
+from transcribe.redaction.checksums import (
+    IBAN_LENGTHS,
+    IBAN_MAX,
+    IBAN_MIN,
+    bsn_valid,
+    card_number_valid,
+    expiry_valid,
+    iban_valid,
+    ssn_shape_valid,
+)
+from transcribe.redaction.entities import EntityType, Finding, RedactionOptions
+from transcribe.redaction.spoken import CodeRun, code_runs
+
+# Cues, matched at the start of a word in the lower-cased words before a number (English and
+# Dutch); a trailing space asks for the whole word.
+CUES: dict[EntityType, tuple[str, ...]] = {
+    "CARD": ("card", "kaart", "visa", "mastercard", "amex", "american express", "maestro"),
+    "IBAN": ("iban", "i ban"),
+    "PHONE": ("phone", "telephone", "mobile", "cell", "telefoon", "mobiel", "06-nummer", "bel "),
+    "CVC": (
+        "cvc", "cvv", "cv2", "security code", "three digit", "3 digit",
+        "three-digit", "3-digit", "back of the card", "card verification", "beveiligingscode",
+        "controlecode", "verificatiecode", "achterkant",
+    ),
+    "EXPIRY": (
+        "expir", "exp ", "valid until", "valid thru", "valid through", "end date", "vervaldatum",
+        "verloopt", "verloop", "geldig tot", "vervalt",
+    ),
+    "BSN": ("bsn", "burgerservicenummer", "burger service nummer", "sofinummer", "sofi", "citizen service"),
+    "SSN": ("social security", "ssn ", "social "),
+    "BANK_ACCOUNT": ("bank", "rekening", "routing", "sort code", "account number"),
+}  # fmt: skip
+_CUE_PATTERNS = {
+    entity: re.compile(r"\b(?:" + "|".join(re.escape(cue) for cue in cues) + ")")
+    for entity, cues in CUES.items()
+}
+# How many words the other party may say inside a number without ending it ("yes, got that").
+BACKCHANNEL_WORDS = 3
+# Digits asked for as a card number, an IBAN or a phone number but failing its check: ASR drops or
+# mishears a digit (or an IBAN's letters) of a number read out fast, and what is left is still
+# most of it. Fewer than this is a card's last four or a house number.
+CUED_MIN_DIGITS = 8
+AT_WORDS = frozenset({"at", "@", "apenstaartje", "apestaartje", "apenstaart"})
+DOT_WORDS = frozenset({"dot", "punt", "period"})
+# Words that say "at" in a sentence rather than in an address ("call me at", "look at").
+NOT_LOCAL_PARTS = frozenset(
+    {"me", "us", "you", "him", "her", "them", "it", "look", "is", "are", "was", "mij", "ons"}
+)
+JOIN_WORDS = frozenset({"dot", "punt", "underscore", "dash", "hyphen", "streepje", "min", "minus"})
+TOP_LEVEL_DOMAINS = frozenset(
+    {"com", "net", "org", "nl", "be", "de", "uk", "eu", "io", "info", "fr", "es", "us", "co", "biz", "edu"}
+)
+_WRITTEN_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+", re.UNICODE)
+_WRITTEN_DOMAIN = re.compile(r"[\w-]+(\.[\w-]+)*\.([a-z]{2,6})")
+_WORD_EDGE = ".,;:!?\"'()[]…"
+
+
+@dataclass(frozen=True, slots=True)
+class SaidWord:
+    """A word's text and the stream (speaker, or one message) it belongs to."""
+
+    text: str
+    stream: str
+
+
+def find_entities(words: Sequence[SaidWord], options: RedactionOptions) -> tuple[Finding, ...]:
+    """Every enabled entity said in ``words``, each with the indices of the words that said it."""
+    lowered = [word.text.strip().lower().strip(_WORD_EDGE) for word in words]
+    findings: list[Finding] = []
+    for stream in dict.fromkeys(word.stream for word in words):
+        said = [i for i, word in enumerate(words) if word.stream == stream]
+        for run in code_runs(_with_turn_breaks(said, words), options.languages):
+            findings.extend(_in_run(run, lowered, options))
+        if "EMAIL" in options.entities:
+            findings.extend(_emails(said, lowered))
+    wanted = [f for f in findings if f.entity in options.entities]
+    return tuple(sorted(wanted, key=lambda f: f.words))
+
+
+def _with_turn_breaks(said: Sequence[int], words: Sequence[SaidWord]) -> list[tuple[int, str] | None]:
+    """One stream's words, with a break wherever the others said more than a backchannel in
+    between: a number goes on around "mm-hmm, yes", not around the next question."""
+    out: list[tuple[int, str] | None] = []
+    for previous, index in zip([None, *said], said, strict=False):
+        if previous is not None and index - previous - 1 > BACKCHANNEL_WORDS:
+            out.append(None)
+        out.append((index, words[index].text))
+    return out
+
+
+def _in_run(run: CodeRun, lowered: Sequence[str], options: RedactionOptions) -> list[Finding]:
+    """Claim the run's characters strongest evidence first: checksums (IBAN, card), then
+    numbers whose cue is near, then phone numbers (valid in a region)."""
+    claims: list[tuple[EntityType, int, int]] = [*_ibans(run.chars)]
+    for start, end in _free_digit_stretches(run.chars, claims):
+        claims.extend(_cards(run, start, end))
+    for start, end in _free_digit_stretches(run.chars, claims):
+        first = run.owners[start]
+        cue_text = " ".join(lowered[max(0, first - options.context_words) : first]) + " "
+        after_card = any(entity == "CARD" and claim_end <= start for entity, _, claim_end in claims)
+        claims.extend(_cued(run.chars, start, end, cue_text, after_card))
+    if "PHONE" in options.entities:
+        for start, end in _free_digit_stretches(run.chars, claims, plus=True):
+            if _phone_valid(run.chars[start:end], options.phone_regions):
+                claims.append(("PHONE", start, end))
+    return [Finding(entity, run.words_saying(start, end)) for entity, start, end in claims]
+
+
+def _ibans(chars: str) -> list[tuple[EntityType, int, int]]:
+    found: list[tuple[EntityType, int, int]] = []
+    start = 0
+    while start + IBAN_MIN <= len(chars):
+        country = chars[start : start + 2]
+        lengths = [IBAN_LENGTHS[country]] if country in IBAN_LENGTHS else range(IBAN_MAX, IBAN_MIN - 1, -1)
+        length = next((n for n in lengths if iban_valid(chars[start : start + n])), None)
+        if length is None:
+            start += 1
+        else:
+            found.append(("IBAN", start, start + length))
+            start += length
+    return found
+
+
+def _cards(run: CodeRun, stretch_start: int, end: int) -> list[tuple[EntityType, int, int]]:
+    """Card numbers in a stretch of digits, longest first at each position, left to right; a
+    card begins and ends with a word (one in ten digit strings passes Luhn, so a window cutting
+    through "twelve" would find cards nobody said)."""
+    found: list[tuple[EntityType, int, int]] = []
+    start = stretch_start
+    while start + 13 <= end:
+        lengths = range(min(19, end - start), 12, -1)
+        length = next(
+            (
+                n
+                for n in lengths
+                if run.word_edge(start, start + n) and card_number_valid(run.chars[start : start + n])
+            ),
+            None,
+        )
+        if length is None:
+            start += 1
+        else:
+            found.append(("CARD", start, start + length))
+            start += length
+    return [_with_stray_digits(card, run, stretch_start, end) for card in found]
+
+
+def _with_stray_digits(
+    card: tuple[EntityType, int, int], run: CodeRun, stretch_start: int, stretch_end: int
+) -> tuple[EntityType, int, int]:
+    """A card with the one or two digits of the same stretch next to it: no entity is that short,
+    and they are what is left of a digit ASR added or split ("4 519 ..." read as "45 19")."""
+    entity, start, end = card
+    if 0 < start - stretch_start <= 2:
+        start = stretch_start
+    if 0 < stretch_end - end <= 2:
+        end = stretch_end
+    return entity, start, end
+
+
+def _cued(
+    chars: str, start: int, end: int, cue_text: str, after_card: bool
+) -> list[tuple[EntityType, int, int]]:
+    """Numbers that only their cue identifies: the nearest cue decides (a caller asked for the
+    expiry and then the code answers both in turn), and a card said just before stands for a
+    cue of expiry then code (callers read them in that order)."""
+    digits = chars[start:end]
+    cue = _nearest_cue(cue_text)
+    if cue in ("CARD", "IBAN", "PHONE") and not after_card:
+        with_plus = start - 1 if cue == "PHONE" and chars[start - 1 : start] == "+" else start
+        return [(cue, with_plus, end)] if len(digits) >= CUED_MIN_DIGITS else []
+    if cue in ("BSN", "SSN", "BANK_ACCOUNT"):
+        valid = {"BSN": bsn_valid, "SSN": ssn_shape_valid, "BANK_ACCOUNT": _account_shape}[cue]
+        return [(cue, start, end)] if valid(digits) else []
+    if cue not in ("CVC", "EXPIRY") and not after_card:
+        return []
+    if cue == "CVC" and len(digits) in (3, 4):
+        return [("CVC", start, end)]
+    if expiry_valid(digits) and (cue == "EXPIRY" or len(digits) == 4):
+        return [("EXPIRY", start, end)]
+    if len(digits) in (3, 4):
+        return [("CVC", start, end)]
+    for length in (4, 3, 6):  # expiry then code, said in one breath
+        if expiry_valid(digits[:length]) and len(digits) - length in (3, 4):
+            return [("EXPIRY", start, start + length), ("CVC", start + length, end)]
+    return []
+
+
+def _nearest_cue(cue_text: str) -> EntityType | None:
+    """The type whose cue ends last before the number; of two ending together the longer cue
+    wins ("the code on the back of the card" asks for a security code, not a card)."""
+    ends = {entity: _last_end(pattern, cue_text) for entity, pattern in _CUE_PATTERNS.items()}
+    entity, end = max(ends.items(), key=lambda item: item[1])
+    return entity if end > (-1, 0) else None
+
+
+def _last_end(pattern: re.Pattern[str], text: str) -> tuple[int, int]:
+    """(end, length) of the match of ``pattern`` in ``text`` that ends last, else (-1, 0)."""
+    return max(((m.end(), m.end() - m.start()) for m in pattern.finditer(text)), default=(-1, 0))
+
+
+def _account_shape(digits: str) -> bool:
+    return 6 <= len(digits) <= 17
+
+
+def _free_digit_stretches(
+    chars: str, claims: Sequence[tuple[EntityType, int, int]], *, plus: bool = False
+) -> list[tuple[int, int]]:
+    """Maximal stretches of digits (with a leading + when ``plus``) that no claim covers."""
+    taken = [False] * len(chars)
+    for _, claim_start, claim_end in claims:
+        taken[claim_start:claim_end] = [True] * (claim_end - claim_start)
+    stretches: list[tuple[int, int]] = []
+    start: int | None = None
+    for i, char in enumerate([*chars, " "]):
+        free = (
+            i < len(chars) and not taken[i] and (char.isdigit() or (plus and char == "+" and start is None))
+        )
+        if free and start is None:
+            start = i
+        elif not free and start is not None:
+            stretches.append((start, i))
+            start = None if char != "+" or not plus or i >= len(chars) or taken[i] else i
+    return stretches
+
+
+def _phone_valid(candidate: str, regions: Sequence[str]) -> bool:
+    """Valid in one of ``regions`` (or internationally, with + or 00), and dialled as people
+    say phone numbers: with a trunk 0, or ten digits (North America); any nine digits are a
+    valid number somewhere, and an order number is not a phone number."""
+    digits = candidate.lstrip("+")
+    if not 8 <= len(digits) <= 15 or not (candidate[0] in "+0" or len(digits) == 10):
+        return False
+    if candidate.startswith("00"):
+        candidate = "+" + candidate[2:]
+    for region in regions if not candidate.startswith("+") else (None,):
+        try:
+            number = phonenumbers.parse(candidate, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return True
+    return False
+
+
+def _emails(indices: Sequence[int], lowered: Sequence[str]) -> list[Finding]:
+    """Written addresses, and spoken ones: "jan dot de vries at example dot com"."""
+    found: list[Finding] = []
+    position = 0
+    while position < len(indices):
+        word = lowered[indices[position]]
+        if _WRITTEN_EMAIL.fullmatch(word):
+            found.append(Finding("EMAIL", (indices[position],)))
+        elif word in AT_WORDS and position > 0 and lowered[indices[position - 1]] not in NOT_LOCAL_PARTS:
+            end = _domain_end(indices, lowered, position + 1)
+            if end is not None:
+                start = _local_part_start(indices, lowered, position - 1)
+                found.append(Finding("EMAIL", tuple(indices[start : end + 1])))
+                position = end
+        position += 1
+    return found
+
+
+def _domain_end(indices: Sequence[int], lowered: Sequence[str], position: int) -> int | None:
+    """Where a spoken domain after "at" ends (its top-level domain), or None if none follows."""
+    if position >= len(indices):
+        return None
+    written = _WRITTEN_DOMAIN.fullmatch(lowered[indices[position]])
+    if written and written.group(2) in TOP_LEVEL_DOMAINS:
+        return position
+    end = None
+    while position + 2 < len(indices) and lowered[indices[position + 1]] in DOT_WORDS:
+        position += 2
+        if lowered[indices[position]] in TOP_LEVEL_DOMAINS:
+            end = position
+    return end
+
+
+def _local_part_start(indices: Sequence[int], lowered: Sequence[str], position: int) -> int:
+    while position >= 2 and lowered[indices[position - 1]] in JOIN_WORDS:
+        position -= 2
+    return position
