@@ -208,7 +208,7 @@ def sweep_unreferenced_audio(db: Database, blobs: BlobStore, *, grace: timedelta
     commit and its file removal leaves, or a failed ingest. Blobs younger than ``grace`` are left
     (an ingest in progress). Returns how many files were removed."""
     with read_scope(db) as session:
-        kept = set(session.scalars(select(Recording.sha256).where(Recording.audio_deleted_at.is_(None))))
+        kept = _audio_in_use(session)
     cutoff = time.time() - grace.total_seconds()
     removed = 0
     for sha256, path in list(blobs.stored()):
@@ -228,10 +228,33 @@ def _refusal(coverage: list[Coverage]) -> str:
 
 
 def _recordings(session: Session, plan: DeletionPlan) -> list[tuple[int, str]]:
-    query = select(Recording.id, Recording.sha256).where(Recording.thread_id.in_(plan.thread_ids))
+    """(recording id, blob) for each audio file of the calls: the original, and the redacted copy
+    where redaction made one (it is the call's audio too: an erased customer's voice is in it)."""
+    query = (
+        select(Recording.id, Recording.sha256, Transcript.redacted_audio_sha256)
+        .outerjoin(Transcript, Transcript.recording_id == Recording.id)
+        .where(Recording.thread_id.in_(plan.thread_ids))
+    )
     if plan.audio_only:
         query = query.where(Recording.audio_deleted_at.is_(None))
-    return [(row.id, row.sha256) for row in session.execute(query)]
+    return [
+        (row.id, sha256)
+        for row in session.execute(query)
+        for sha256 in (row.sha256, row.redacted_audio_sha256)
+        if sha256 is not None
+    ]
+
+
+def _audio_in_use(session: Session) -> set[str]:
+    """The blobs that calls still play: originals whose audio is kept, and their redacted copies."""
+    kept = Recording.audio_deleted_at.is_(None)
+    originals = session.scalars(select(Recording.sha256).where(kept))
+    copies = session.scalars(
+        select(Transcript.redacted_audio_sha256)
+        .join(Recording, Recording.id == Transcript.recording_id)
+        .where(kept, Transcript.redacted_audio_sha256.is_not(None))
+    )
+    return {*originals, *copies}
 
 
 def _count(session: Session, plan: DeletionPlan, *, dry_run: bool) -> DeletionReport:
@@ -329,15 +352,8 @@ def _delete_customers(session: Session, customer_ids: Collection[int]) -> None:
 
 
 def _unreferenced(session: Session, sha256s: set[str]) -> list[str]:
-    """Of these blobs, those no remaining recording with audio refers to (after this transaction)."""
-    still = set(
-        session.scalars(
-            select(Recording.sha256).where(
-                Recording.sha256.in_(sha256s), Recording.audio_deleted_at.is_(None)
-            )
-        )
-    )
-    return sorted(sha256s - still)
+    """Of these blobs, those no remaining call plays (after this transaction)."""
+    return sorted(sha256s - _audio_in_use(session))
 
 
 def _remove_files(blobs: BlobStore, files: Sequence[Path], sha256s: Sequence[str]) -> None:

@@ -6,20 +6,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner, Result
+from sqlalchemy import select
 
 from bench.spoken_calls import SpokenLine, write_call
 from earshot.cli import main
 from storage import audit, guarded, services, users
 from storage.access import Principal, UserRole
 from storage.blobs import BlobStore
-from storage.db import Database, open_database
+from storage.db import Database, open_database, read_scope
+from storage.deletion import DeletionPlan, delete, sweep_unreferenced_audio
 from storage.errors import InvalidValue, PermissionDenied
+from storage.models import Recording
 from transcribe.audio import decode
 from transcribe.models import load_whisper
 from transcribe.redaction.stage import redact_transcript
@@ -227,3 +232,29 @@ def test_a_call_whose_audio_still_gives_the_number_away_is_flagged_and_locked(
         services.save_transcript(
             db, 1, redaction.transcript, redaction.spans, redacted_audio_sha256=card_copy, verified=verified
         )
+
+
+@pytest.mark.slow
+def test_the_redacted_copy_is_kept_by_the_sweep_and_deleted_with_its_call(
+    stored_call, tmp_path: Path
+) -> None:
+    """The copy is the call's audio too (the caller's voice is in it around the tone): the sweep of
+    unreferenced audio must keep it while the call stands, and deleting the call must remove it."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(stored_call[0], data_dir)  # the module's call stays for the other tests
+    db, blobs = _database(data_dir), BlobStore(data_dir / "audio")
+    served = guarded.fetch_audio(db, _principal(db, "agent"), 1, blobs, audit=False)
+    original = services.find_recording(db, "1").sha256
+    assert served.sha256 != original
+
+    assert sweep_unreferenced_audio(db, blobs, grace=timedelta(0)) == 0
+    assert served.path.exists()
+
+    with read_scope(db) as session:
+        thread_id = session.scalar(select(Recording.thread_id).where(Recording.id == 1))
+    plan = DeletionPlan(thread_ids=frozenset({thread_id}))
+    report = delete(
+        db, blobs, plan, who=None, purpose="erasure", target="call:1", dry_run=False, skip_held=False
+    )
+    assert report.audio_files == 2  # the original and its redacted copy
+    assert not served.path.exists() and not any(blobs.stored())
