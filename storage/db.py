@@ -12,7 +12,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy import Connection, Engine, create_engine, event, func, make_url, select, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -32,6 +32,7 @@ __all__ = [
     "open_database",
     "read_scope",
     "session_scope",
+    "take_turns",
 ]
 
 # Execution option read by the SQLite "begin" listener: write transactions take the write lock up
@@ -186,6 +187,18 @@ def session_scope(db: Database) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def take_turns(session: Session, name: str) -> None:
+    """Until the session's transaction ends, other writers that take turns on ``name`` wait here.
+
+    For writes that read what the last writer wrote and must follow it (the audit chain). On SQLite
+    every write transaction of ``session_scope`` already holds the one write lock. PostgreSQL runs
+    writers side by side, so this takes a transaction-level advisory lock; the statements after it
+    see what the writer before committed (READ COMMITTED reads a fresh snapshot per statement).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(func.hashtext(name))))
 
 
 @contextmanager
