@@ -22,14 +22,17 @@ from sqlalchemy import (
     TableClause,
     and_,
     case,
+    cast,
     column,
     func,
+    literal,
     literal_column,
     null,
     or_,
     select,
     table,
 )
+from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.orm import Session
 
 from storage.db import Database, read_scope
@@ -180,7 +183,7 @@ class SearchHit:
     start: float | None  # seconds into the call; None for a message
     end: float | None
     snippet: str  # matched words between HIGHLIGHT_START and HIGHLIGHT_END
-    score: float  # bm25: lower is a better match
+    score: float  # lower is a better match: bm25 on SQLite, minus ts_rank on PostgreSQL
 
 
 @dataclass(frozen=True)
@@ -213,21 +216,27 @@ def search_utterances(
         raise InvalidValue(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
     if offset < 0:
         raise InvalidValue(f"offset must not be negative, not {offset}")
-    if db.engine.dialect.name != "sqlite":
-        raise NotImplementedError(f"transcript search on {db.engine.dialect.name} is not implemented yet")
-    expression = compile_fts5(parse_query(query))
+    dialect = db.engine.dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        raise InvalidValue(f"search needs SQLite or PostgreSQL, not {dialect}")
+    tree = parse_query(query)
+    expression = compile_fts5(tree) if dialect == "sqlite" else compile_tsquery(tree)
     wanted = offset + limit + 1  # one more than asked tells whether another page exists
     with read_scope(db) as session:  # one transaction: every statement sees the same snapshot
         ranked: list[tuple[float, int, int, str]] = []  # (score, 0 call | 1 message, rowid, snippet)
         if filters.channel in (None, "call"):
             ranked += [
                 (score, 0, rowid, snippet)
-                for rowid, snippet, score in session.execute(_ranked_calls(expression, filters, wanted))
+                for rowid, snippet, score in session.execute(
+                    _ranked_calls(dialect, expression, filters, wanted)
+                )
             ]
         if filters.channel != "call" and filters.speaker_role in (None, *_DIRECTION_OF_ROLE):
             ranked += [
                 (score, 1, rowid, snippet)
-                for rowid, snippet, score in session.execute(_ranked_messages(expression, filters, wanted))
+                for rowid, snippet, score in session.execute(
+                    _ranked_messages(dialect, expression, filters, wanted)
+                )
             ]
         ranked.sort(key=lambda row: row[:3])
         page = ranked[offset : offset + limit]
@@ -240,25 +249,33 @@ def search_utterances(
     return SearchPage(hits=hits, offset=offset, has_more=len(ranked) > offset + limit)
 
 
-def _ranked_calls(expression: str, filters: SearchFilters, wanted: int) -> Select[Any]:
+def _ranked_calls(dialect: str, expression: str, filters: SearchFilters, wanted: int) -> Select[Any]:
     clauses = _filter_clauses(filters, started=Thread.started_at)
     if filters.speaker_role is not None:
         clauses.append(Speaker.role == filters.speaker_role)
-    content = _join_call(_UTTERANCES_FTS.join(Utterance, Utterance.id == _UTTERANCES_FTS.c.rowid))
-    return _ranked(_UTTERANCES_FTS, content, expression, clauses, wanted)
+    if dialect == "sqlite":
+        content = _join_call(_UTTERANCES_FTS.join(Utterance, Utterance.id == _UTTERANCES_FTS.c.rowid))
+        return _ranked_fts5(_UTTERANCES_FTS, content, expression, clauses, wanted)
+    return _ranked_tsquery(
+        Utterance.__table__, "text", _join_call(Utterance.__table__), expression, clauses, wanted
+    )
 
 
-def _ranked_messages(expression: str, filters: SearchFilters, wanted: int) -> Select[Any]:
+def _ranked_messages(dialect: str, expression: str, filters: SearchFilters, wanted: int) -> Select[Any]:
     clauses = _filter_clauses(filters, started=Message.sent_at)
     if filters.speaker_role is not None:
         clauses.append(Message.direction == _DIRECTION_OF_ROLE[filters.speaker_role])
     if filters.channel is not None:
         clauses.append(Thread.channel == filters.channel)
-    content = _join_message(_MESSAGES_FTS.join(Message, Message.id == _MESSAGES_FTS.c.rowid))
-    return _ranked(_MESSAGES_FTS, content, expression, clauses, wanted)
+    if dialect == "sqlite":
+        content = _join_message(_MESSAGES_FTS.join(Message, Message.id == _MESSAGES_FTS.c.rowid))
+        return _ranked_fts5(_MESSAGES_FTS, content, expression, clauses, wanted)
+    return _ranked_tsquery(
+        Message.__table__, "body", _join_message(Message.__table__), expression, clauses, wanted
+    )
 
 
-def _ranked(
+def _ranked_fts5(
     fts: TableClause, content: Join, expression: str, clauses: list[ColumnElement[bool]], wanted: int
 ) -> Select[Any]:
     """The best ``wanted`` rows of one FTS5 index by bm25, with their snippets. Without filters the
@@ -274,6 +291,40 @@ def _ranked(
         .select_from(content if clauses else fts)
         .where(index.match(expression), *clauses)
         .order_by(score, fts.c.rowid)
+        .limit(wanted)
+    )
+
+
+# PostgreSQL's text search configuration of migration 0012 (simple + unaccent), and ts_headline's
+# options for snippets marked and sized as FTS5's snippet() marks them.
+_TS_CONFIG = cast(literal("earshot"), REGCONFIG)
+_HEADLINE = (
+    f"StartSel={HIGHLIGHT_START}, StopSel={HIGHLIGHT_END}, MaxWords={SNIPPET_WORDS}, "
+    f"MinWords={SNIPPET_WORDS // 2}, ShortWord=0, MaxFragments=1, FragmentDelimiter={SNIPPET_ELLIPSIS}"
+)
+
+
+def _ranked_tsquery(
+    content_table: FromClause,
+    text_column: str,
+    content: Join,
+    expression: str,
+    clauses: list[ColumnElement[bool]],
+    wanted: int,
+) -> Select[Any]:
+    """The best ``wanted`` rows of one table by ts_rank over its stored ``tsvector`` (GIN-indexed,
+    migration 0012), with ts_headline snippets. The score is negated so that, as with bm25, lower is
+    better. PostgreSQL computes the headline after the sort and limit, for the page's rows only."""
+    key = content_table.c.id
+    vector = literal_column(f"{content_table.name}.{text_column}_tsv")
+    query = func.to_tsquery(_TS_CONFIG, expression)
+    score = -func.ts_rank(vector, query)
+    snippet = func.ts_headline(_TS_CONFIG, content_table.c[text_column], query, _HEADLINE)
+    return (
+        select(key, snippet, score)
+        .select_from(content if clauses else content_table)
+        .where(vector.bool_op("@@")(query), *clauses)
+        .order_by(score, key)
         .limit(wanted)
     )
 
