@@ -33,7 +33,7 @@ from sqlalchemy import (
     table,
 )
 from sqlalchemy.dialects.postgresql import REGCONFIG
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from storage.db import Database, read_scope
 from storage.errors import InvalidValue
@@ -243,7 +243,7 @@ def search_utterances(
         calls = _call_details(session, [rowid for _, kind, rowid, _ in page if kind == 0])
         messages = _message_details(session, [rowid for _, kind, rowid, _ in page if kind == 1])
     hits = tuple(
-        SearchHit(*(calls if kind == 0 else messages)[rowid], snippet=snippet, score=score)
+        SearchHit(*(calls if kind == 0 else messages)[rowid] + (snippet, score))
         for score, kind, rowid, snippet in page
     )
     return SearchPage(hits=hits, offset=offset, has_more=len(ranked) > offset + limit)
@@ -256,8 +256,9 @@ def _ranked_calls(dialect: str, expression: str, filters: SearchFilters, wanted:
     if dialect == "sqlite":
         content = _join_call(_UTTERANCES_FTS.join(Utterance, Utterance.id == _UTTERANCES_FTS.c.rowid))
         return _ranked_fts5(_UTTERANCES_FTS, content, expression, clauses, wanted)
+    content = _join_call(Utterance.__table__)
     return _ranked_tsquery(
-        Utterance.__table__, "text", _join_call(Utterance.__table__), expression, clauses, wanted
+        Utterance.id, Utterance.text, "utterances.text_tsv", content, expression, clauses, wanted
     )
 
 
@@ -270,8 +271,9 @@ def _ranked_messages(dialect: str, expression: str, filters: SearchFilters, want
     if dialect == "sqlite":
         content = _join_message(_MESSAGES_FTS.join(Message, Message.id == _MESSAGES_FTS.c.rowid))
         return _ranked_fts5(_MESSAGES_FTS, content, expression, clauses, wanted)
+    content = _join_message(Message.__table__)
     return _ranked_tsquery(
-        Message.__table__, "body", _join_message(Message.__table__), expression, clauses, wanted
+        Message.id, Message.body, "messages.body_tsv", content, expression, clauses, wanted
     )
 
 
@@ -280,7 +282,7 @@ def _ranked_fts5(
 ) -> Select[Any]:
     """The best ``wanted`` rows of one FTS5 index by bm25, with their snippets. Without filters the
     index is ranked alone; the joins to the content are paid only when a filter needs them."""
-    index = literal_column(fts.name)
+    index: ColumnElement[Any] = literal_column(fts.name)
     score = func.bm25(index)
     return (
         select(
@@ -305,8 +307,9 @@ _HEADLINE = (
 
 
 def _ranked_tsquery(
-    content_table: FromClause,
-    text_column: str,
+    key: InstrumentedAttribute[int],
+    text: InstrumentedAttribute[str],
+    vector_column: str,
     content: Join,
     expression: str,
     clauses: list[ColumnElement[bool]],
@@ -315,14 +318,13 @@ def _ranked_tsquery(
     """The best ``wanted`` rows of one table by ts_rank over its stored ``tsvector`` (GIN-indexed,
     migration 0012), with ts_headline snippets. The score is negated so that, as with bm25, lower is
     better. PostgreSQL computes the headline after the sort and limit, for the page's rows only."""
-    key = content_table.c.id
-    vector = literal_column(f"{content_table.name}.{text_column}_tsv")
+    vector: ColumnElement[Any] = literal_column(vector_column)
     query = func.to_tsquery(_TS_CONFIG, expression)
     score = -func.ts_rank(vector, query)
-    snippet = func.ts_headline(_TS_CONFIG, content_table.c[text_column], query, _HEADLINE)
+    snippet = func.ts_headline(_TS_CONFIG, text, query, _HEADLINE)
     return (
         select(key, snippet, score)
-        .select_from(content if clauses else content_table)
+        .select_from(content if clauses else key.class_)
         .where(vector.bool_op("@@")(query), *clauses)
         .order_by(score, key)
         .limit(wanted)
@@ -420,7 +422,7 @@ def _filter_clauses(filters: SearchFilters, started: Any) -> list[ColumnElement[
 
 
 def _customer_clause(value: str) -> ColumnElement[bool]:
-    identity = Identity.value.in_({value, value.lower()})
+    identity: ColumnElement[bool] = Identity.value.in_({value, value.lower()})
     digits = "".join(char for char in value if char.isdigit()).lstrip("0")
     if len(digits) >= _MIN_PHONE_DIGITS and not any(char.isalpha() for char in value):
         identity = or_(identity, and_(Identity.kind == "phone", Identity.value.endswith(digits)))

@@ -93,10 +93,13 @@ class PostgresServer:
             self.stop()
             raise
 
-    def _as_owner(self) -> dict[str, object]:
-        if self._owner is None:
-            return {}
-        return {"user": self._owner.pw_uid, "group": self._owner.pw_gid, "extra_groups": []}
+    @property
+    def _uid(self) -> int | None:
+        return self._owner.pw_uid if self._owner is not None else None
+
+    @property
+    def _gid(self) -> int | None:
+        return self._owner.pw_gid if self._owner is not None else None
 
     def _init(self) -> None:
         if self._owner is not None:
@@ -116,7 +119,8 @@ class PostgresServer:
             check=True,
             capture_output=True,
             cwd=self.folder,
-            **self._as_owner(),  # type: ignore[arg-type]
+            user=self._uid,
+            group=self._gid,
         )
 
     def _start(self) -> None:
@@ -148,7 +152,8 @@ class PostgresServer:
                 stderr=subprocess.STDOUT,
                 cwd=self.folder,
                 start_new_session=True,  # its own process group: stop() can reach every child
-                **self._as_owner(),  # type: ignore[arg-type]
+                user=self._uid,
+                group=self._gid,
             )
             log.close()
             if self._wait_ready():
