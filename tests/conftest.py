@@ -37,14 +37,16 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgr
         server.stop()
 
 
-def new_database_url(request: pytest.FixtureRequest, backend: str, folder: Path) -> Iterator[str]:
-    """A fresh, empty database at head on ``backend``: a file under ``folder``, or a new database
-    on the session's server (dropped afterwards)."""
+def new_database_url(
+    request: pytest.FixtureRequest, backend: str, folder: Path, *, empty: bool = False
+) -> Iterator[str]:
+    """A fresh database on ``backend``: a file under ``folder``, or a new database on the session's
+    server (dropped afterwards). On PostgreSQL it is already at head, unless ``empty``."""
     if backend == "sqlite":
         yield f"sqlite:///{folder / 'data' / 'earshot.db'}"
         return
     server: PostgresServer = request.getfixturevalue("postgres_server")
-    url = server.new_database()
+    url = server.new_database(empty=empty)
     try:
         yield url
     finally:
@@ -54,6 +56,12 @@ def new_database_url(request: pytest.FixtureRequest, backend: str, folder: Path)
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     yield from new_database_url(request, request.param, tmp_path)
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with no tables at all, not even the migrations' (for the migrations' own tests)."""
+    yield from new_database_url(request, request.param, tmp_path, empty=True)
 
 
 @pytest.fixture(params=BACKENDS, scope="module")

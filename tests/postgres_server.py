@@ -198,10 +198,10 @@ class PostgresServer:
         self.execute(f"CREATE DATABASE {TEMPLATE}")
         migrate(self.url(TEMPLATE))
 
-    def new_database(self) -> str:
-        """A fresh database copied from the migrated template; its URL."""
+    def new_database(self, *, empty: bool = False) -> str:
+        """A fresh database copied from the migrated template (or an empty one); its URL."""
         name = f"test_{next(self._names)}"
-        self.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+        self.execute(f"CREATE DATABASE {name} TEMPLATE {'template0' if empty else TEMPLATE}")
         return self.url(name)
 
     def drop_database(self, url: str) -> None:
