@@ -1,6 +1,7 @@
 """Open the database: one engine per process, SQLite tuned for several worker processes, schema at head.
 
-SQLite is the embedded default; any SQLAlchemy URL (PostgreSQL) works the same way.
+SQLite is the embedded default; PostgreSQL (``postgresql+psycopg://``) is the other supported backend,
+tested against a real server.
 """
 
 from __future__ import annotations
