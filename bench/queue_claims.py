@@ -29,7 +29,9 @@ from storage.models import Job, Recording, Thread
 
 def _prepare(db: Database, jobs: int) -> None:
     with session_scope(db) as session:
-        session.execute(insert(Thread), [{"id": 1, "channel": "call", "provider": "bench", "provider_id": "1"}])
+        session.execute(
+            insert(Thread), [{"id": 1, "channel": "call", "provider": "bench", "provider_id": "1"}]
+        )
         session.execute(
             insert(Recording),
             [
@@ -49,7 +51,13 @@ def _prepare(db: Database, jobs: int) -> None:
         session.execute(
             insert(Job),
             [
-                {"recording_id": 1, "stage": "transcribe", "status": "queued", "attempts": 0, "max_attempts": 3}
+                {
+                    "recording_id": 1,
+                    "stage": "transcribe",
+                    "status": "queued",
+                    "attempts": 0,
+                    "max_attempts": 3,
+                }
                 for _ in range(jobs)
             ],
         )

@@ -14,7 +14,9 @@ from sqlalchemy import Connection
 from storage.db import create_storage_engine
 from storage.models import Base
 
-NameKind = Literal["schema", "table", "column", "index", "unique_constraint", "foreign_key_constraint"]
+NameKind = Literal[
+    "schema", "table", "column", "index", "unique_constraint", "foreign_key_constraint", "check_constraint"
+]
 
 
 def include_name(name: str | None, type_: NameKind, _parent_names: object) -> bool:
