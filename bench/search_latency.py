@@ -1,6 +1,9 @@
-"""Search latency on a contact-center-sized SQLite database: phrase, boolean, prefix and proximity queries.
+"""Search latency on a contact-center-sized database, SQLite or PostgreSQL: phrase, boolean, prefix and
+proximity queries.
 
     .venv/bin/python -m bench.search_latency [--utterances 100000] [--runs 50] [--db PATH]
+    .venv/bin/python -m bench.search_latency --postgres [--utterances 100000]   # a throwaway server
+    .venv/bin/python -m bench.search_latency --database-url postgresql+psycopg://... --secrets DIR
 
 Builds (once; reused when ``--db`` already exists) a database through the real migrations with
 ``--utterances`` utterances over several thousand calls, agents and customers, written from 14
@@ -18,15 +21,15 @@ import random
 import statistics
 import tempfile
 import time
+from contextlib import ExitStack
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select
 
-from storage.db import Database, open_database, session_scope
+from storage.db import Database, describe_url, open_database, session_scope
 from storage.models import Agent, Customer, Identity, Recording, Speaker, Thread, Transcript, Utterance
-from storage.query import parse_query
-from storage.search import SearchFilters, compile_fts5, search_utterances
+from storage.search import SearchFilters, count_matches, search_utterances
 
 AGENT_LINES = (
     "thank you for calling {company} my name is {agent} how can I help you today",
@@ -188,34 +191,49 @@ def time_query(db: Database, query: str, filters: SearchFilters, runs: int) -> t
     )
 
 
-def count_matches(db: Database, query: str) -> int:
-    """Utterances the text matches before filters: what ranking has to score, so what drives latency."""
-    with db.engine.connect() as connection:
-        return connection.execute(
-            text("SELECT count(*) FROM utterances_fts WHERE utterances_fts MATCH :q"),
-            {"q": compile_fts5(parse_query(query))},
-        ).scalar_one()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--utterances", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=50)
-    parser.add_argument("--db", type=Path, help="database file to build or reuse (default: a temp file)")
+    parser.add_argument("--db", type=Path, help="SQLite file to build or reuse (default: a temp file)")
+    parser.add_argument("--database-url", help="an empty or already built database (PostgreSQL)")
+    parser.add_argument("--secrets", type=Path, help="the keys folder for --database-url")
+    parser.add_argument(
+        "--postgres", action="store_true", help="start a throwaway PostgreSQL server (needs initdb)"
+    )
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as scratch:
-        path = args.db or Path(scratch) / "search.db"
-        exists = path.exists()
-        db = open_database(f"sqlite:///{path}")
+    with tempfile.TemporaryDirectory() as scratch, ExitStack() as stack:
+        if args.postgres:
+            from tests.postgres_server import PostgresServer
+
+            server = PostgresServer()
+            stack.callback(server.stop)
+            server.execute("CREATE DATABASE bench")
+            url = server.url("bench")
+        elif args.database_url:
+            url = args.database_url
+        else:
+            url = f"sqlite:///{args.db or Path(scratch) / 'search.db'}"
+        db = open_database(url, secrets_dir=args.secrets or Path(scratch) / "secrets")
+        with db.engine.connect() as connection:
+            exists = connection.execute(select(func.count()).select_from(Utterance)).scalar_one() > 0
         if not exists:
             began = time.perf_counter()
             build(db, args.utterances)
-            print(f"built {path} in {time.perf_counter() - began:.1f} s")
+            if db.engine.dialect.name == "postgresql":
+                with db.engine.connect() as connection:  # fresh statistics, as autovacuum would leave
+                    connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
+                        "VACUUM ANALYZE"
+                    )
+            print(f"built {describe_url(db.engine.url)} in {time.perf_counter() - began:.1f} s")
         with db.engine.connect() as connection:
             count = connection.execute(select(func.count()).select_from(Utterance)).scalar_one()
             calls = connection.execute(select(func.count()).select_from(Thread)).scalar_one()
-        print(f"{count} utterances in {calls} calls; {args.runs} runs per query, first page of 50")
+        print(
+            f"{db.engine.dialect.name}: {count} utterances in {calls} calls; "
+            f"{args.runs} runs per query, first page of 50"
+        )
         print()
         print(f"{'kind':<9} {'query':<44} {'matches':>8} {'hits':>5} {'median ms':>10} {'p95 ms':>8}")
         for kind, query, filters in QUERIES:

@@ -70,7 +70,12 @@ def default_worker_id() -> str:
 def open_queue(settings: Settings, report: Report, backoff: Backoff = Backoff()) -> Database:
     """The database, waited for: a worker started while another process holds the write lock (a
     backup, a long import) or while the disk is full starts once that passes."""
-    opening = partial(open_database, settings.database_url, busy_timeout=settings.database_busy_timeout_s)
+    opening = partial(
+        open_database,
+        settings.database_url,
+        busy_timeout=settings.database_busy_timeout_s,
+        secrets_dir=settings.secrets_dir,
+    )
     return _persist_until_done(opening, backoff, report)
 
 

@@ -26,6 +26,7 @@ import threading
 import time
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import anyio
 from starlette.requests import Request
@@ -117,7 +118,7 @@ async def _serve_audio(request: Request) -> Response:
 
 
 def _checked_audio(settings: Settings, link: AudioLink, token: str) -> guarded.CallAudio:
-    db = _database(settings.database_url)
+    db = _database(settings.database_url, settings.secrets_dir)
     principal = current_principal(db, link.session_id)
     if principal is None:
         raise PermissionDenied("the sign-in this audio link was issued in has ended; sign in again")
@@ -134,9 +135,9 @@ def _checked_audio(settings: Settings, link: AudioLink, token: str) -> guarded.C
 
 
 @cache
-def _database(url: str) -> Database:
+def _database(url: str, secrets_dir: Path) -> Database:
     # One engine per process and database, shared by every request (the pages have their own).
-    return open_database(url)
+    return open_database(url, secrets_dir=secrets_dir)
 
 
 AUDIO_ROUTE = Route(_PREFIX + "{token}", _serve_audio, methods=["GET", "HEAD"])

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from storage.access import Permission, Principal, require
 from storage.audit_checkpoints import Checkpoint, CheckpointLog
 from storage.audit_subjects import Subject, describe
-from storage.db import Database, read_scope, secrets_of, session_scope
+from storage.db import Database, read_scope, secrets_of, session_scope, take_turns
 from storage.errors import InvalidValue, StorageError
 from storage.models import AuditEntry, utc_now
 from storage.secrets import SecretStore
@@ -204,7 +204,7 @@ def append_event(
 ) -> int:
     """Append one event inside the caller's write transaction, so a change and its audit row commit
     together. The caller must hold a ``session_scope`` (SQLite: BEGIN IMMEDIATE serialises writers;
-    PostgreSQL: the last row is locked FOR UPDATE here, so a second writer waits and links after it).
+    PostgreSQL: ``take_turns`` here, so a second writer waits and links after the first's row).
     A ``Subject`` target is written as "kind:id" with what it is in words as ``details["about"]``."""
     if action not in AUDIT_ACTIONS:
         raise InvalidValue(f"audit action {action!r} is not one of {', '.join(AUDIT_ACTIONS)}")
@@ -219,8 +219,9 @@ def append_event(
         plain_details = json.loads(json.dumps(dict(details or {}), ensure_ascii=False))
     except (TypeError, ValueError) as error:
         raise InvalidValue(f"audit details for {action} are not JSON: {error}") from error
+    take_turns(session, "audit_log")
     last = session.execute(
-        select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1).with_for_update()
+        select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
     ).one_or_none()
     row = AuditEntry(
         # Ids are given, not drawn from a sequence, so they are gapless and part of the hash.

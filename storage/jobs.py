@@ -4,6 +4,13 @@ A claim is one ``UPDATE ... WHERE id = (SELECT ... LIMIT 1) RETURNING``: on SQLi
 lock serializes claims, on PostgreSQL ``FOR UPDATE SKIP LOCKED`` keeps concurrent claimers apart.
 A worker that dies leaves its job ``running``; once the claim is older than ``stale_after`` the job
 is claimed again, until it has used up its attempts.
+
+This table stays the queue on PostgreSQL too, rather than procrastinate: ``bench/queue_claims.py``
+measures a claim at about 7-11 ms (p50, one worker; every job done exactly once with 4 concurrent
+workers), against seconds to minutes of transcription per job, and the tests run it on a real
+server. procrastinate has no SQLite backend, so it would have been a second engine beside this one
+(its own schema outside Alembic, an async worker); what it would add here is LISTEN/NOTIFY (a worker
+polls every 2 s) and periodic tasks, neither of which a job needs today.
 """
 
 from __future__ import annotations

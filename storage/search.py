@@ -30,7 +30,8 @@ from sqlalchemy import (
     select,
     table,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.dialects.postgresql import REGCONFIG
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from storage.db import Database, read_scope
 from storage.errors import InvalidValue
@@ -180,7 +181,7 @@ class SearchHit:
     start: float | None  # seconds into the call; None for a message
     end: float | None
     snippet: str  # matched words between HIGHLIGHT_START and HIGHLIGHT_END
-    score: float  # bm25: lower is a better match
+    score: float  # lower is a better match: bm25 on SQLite, minus ts_rank on PostgreSQL
 
 
 @dataclass(frozen=True)
@@ -213,28 +214,34 @@ def search_utterances(
         raise InvalidValue(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
     if offset < 0:
         raise InvalidValue(f"offset must not be negative, not {offset}")
-    if db.engine.dialect.name != "sqlite":
-        raise NotImplementedError(f"transcript search on {db.engine.dialect.name} is not implemented yet")
-    expression = compile_fts5(parse_query(query))
+    dialect = db.engine.dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        raise InvalidValue(f"search needs SQLite or PostgreSQL, not {dialect}")
+    tree = parse_query(query)
+    expression = compile_fts5(tree) if dialect == "sqlite" else compile_tsquery(tree)
     wanted = offset + limit + 1  # one more than asked tells whether another page exists
     with read_scope(db) as session:  # one transaction: every statement sees the same snapshot
         ranked: list[tuple[float, int, int, str]] = []  # (score, 0 call | 1 message, rowid, snippet)
         if filters.channel in (None, "call"):
             ranked += [
                 (score, 0, rowid, snippet)
-                for rowid, snippet, score in session.execute(_ranked_calls(expression, filters, wanted))
+                for rowid, snippet, score in session.execute(
+                    _ranked_calls(dialect, expression, filters, wanted)
+                )
             ]
         if filters.channel != "call" and filters.speaker_role in (None, *_DIRECTION_OF_ROLE):
             ranked += [
                 (score, 1, rowid, snippet)
-                for rowid, snippet, score in session.execute(_ranked_messages(expression, filters, wanted))
+                for rowid, snippet, score in session.execute(
+                    _ranked_messages(dialect, expression, filters, wanted)
+                )
             ]
         ranked.sort(key=lambda row: row[:3])
         page = ranked[offset : offset + limit]
         calls = _call_details(session, [rowid for _, kind, rowid, _ in page if kind == 0])
         messages = _message_details(session, [rowid for _, kind, rowid, _ in page if kind == 1])
     hits = tuple(
-        SearchHit(*(calls if kind == 0 else messages)[rowid], snippet=snippet, score=score)
+        SearchHit(*(calls if kind == 0 else messages)[rowid] + (snippet, score))
         for score, kind, rowid, snippet in page
     )
     return SearchPage(hits=hits, offset=offset, has_more=len(ranked) > offset + limit)
@@ -243,50 +250,80 @@ def search_utterances(
 def threads_matching(session: Session, query: str, filters: SearchFilters) -> set[int]:
     """Every thread (a call's or a chat's or e-mail's) with an utterance or message that ``query``
     matches within ``filters``: what a legal hold placed by query covers at the moment of asking."""
-    if session.get_bind().dialect.name != "sqlite":
-        raise NotImplementedError(
-            f"transcript search on {session.get_bind().dialect.name} is not implemented yet"
-        )
-    expression = compile_fts5(parse_query(query))
+    tree = parse_query(query)
+    if session.get_bind().dialect.name == "sqlite":
+        expression = compile_fts5(tree)
+        said = literal_column(_UTTERANCES_FTS.name).match(expression)
+        written = literal_column(_MESSAGES_FTS.name).match(expression)
+        utterances = _join_call(_UTTERANCES_FTS.join(Utterance, Utterance.id == _UTTERANCES_FTS.c.rowid))
+        messages = _join_message(_MESSAGES_FTS.join(Message, Message.id == _MESSAGES_FTS.c.rowid))
+    else:
+        tsquery = func.to_tsquery(_TS_CONFIG, compile_tsquery(tree))
+        said = literal_column("utterances.text_tsv").bool_op("@@")(tsquery)
+        written = literal_column("messages.body_tsv").bool_op("@@")(tsquery)
+        utterances, messages = _join_call(Utterance.__table__), _join_message(Message.__table__)
     calls = (
         select(Thread.id)
-        .select_from(_join_call(_UTTERANCES_FTS.join(Utterance, Utterance.id == _UTTERANCES_FTS.c.rowid)))
-        .where(literal_column(_UTTERANCES_FTS.name).match(expression))
-        .where(*_filter_clauses(filters, started=Thread.started_at))
+        .select_from(utterances)
+        .where(said, *_filter_clauses(filters, started=Thread.started_at))
     )
-    messages = (
+    conversations = (
         select(Thread.id)
-        .select_from(_join_message(_MESSAGES_FTS.join(Message, Message.id == _MESSAGES_FTS.c.rowid)))
-        .where(literal_column(_MESSAGES_FTS.name).match(expression))
-        .where(*_filter_clauses(filters, started=Message.sent_at))
+        .select_from(messages)
+        .where(written, *_filter_clauses(filters, started=Message.sent_at))
     )
-    return set(session.scalars(calls)) | set(session.scalars(messages))
+    return set(session.scalars(calls)) | set(session.scalars(conversations))
 
 
-def _ranked_calls(expression: str, filters: SearchFilters, wanted: int) -> Select[Any]:
+def count_matches(db: Database, query: str) -> int:
+    """How many utterances a query's text matches before any filter: what ranking must score (the
+    search benchmark prints it beside each latency)."""
+    tree = parse_query(query)
+    with read_scope(db) as session:
+        if db.engine.dialect.name == "sqlite":
+            index: ColumnElement[Any] = literal_column(_UTTERANCES_FTS.name)
+            counted = select(func.count()).select_from(_UTTERANCES_FTS).where(index.match(compile_fts5(tree)))
+        else:
+            vector: ColumnElement[Any] = literal_column("utterances.text_tsv")
+            condition = vector.bool_op("@@")(func.to_tsquery(_TS_CONFIG, compile_tsquery(tree)))
+            counted = select(func.count()).select_from(Utterance).where(condition)
+        return session.execute(counted).scalar_one()
+
+
+def _ranked_calls(dialect: str, expression: str, filters: SearchFilters, wanted: int) -> Select[Any]:
     clauses = _filter_clauses(filters, started=Thread.started_at)
     if filters.speaker_role is not None:
         clauses.append(Speaker.role == filters.speaker_role)
-    content = _join_call(_UTTERANCES_FTS.join(Utterance, Utterance.id == _UTTERANCES_FTS.c.rowid))
-    return _ranked(_UTTERANCES_FTS, content, expression, clauses, wanted)
+    if dialect == "sqlite":
+        content = _join_call(_UTTERANCES_FTS.join(Utterance, Utterance.id == _UTTERANCES_FTS.c.rowid))
+        return _ranked_fts5(_UTTERANCES_FTS, content, expression, clauses, wanted)
+    content = _join_call(Utterance.__table__)
+    return _ranked_tsquery(
+        Utterance.id, Utterance.text, "utterances.text_tsv", content, expression, clauses, wanted
+    )
 
 
-def _ranked_messages(expression: str, filters: SearchFilters, wanted: int) -> Select[Any]:
+def _ranked_messages(dialect: str, expression: str, filters: SearchFilters, wanted: int) -> Select[Any]:
     clauses = _filter_clauses(filters, started=Message.sent_at)
     if filters.speaker_role is not None:
         clauses.append(Message.direction == _DIRECTION_OF_ROLE[filters.speaker_role])
     if filters.channel is not None:
         clauses.append(Thread.channel == filters.channel)
-    content = _join_message(_MESSAGES_FTS.join(Message, Message.id == _MESSAGES_FTS.c.rowid))
-    return _ranked(_MESSAGES_FTS, content, expression, clauses, wanted)
+    if dialect == "sqlite":
+        content = _join_message(_MESSAGES_FTS.join(Message, Message.id == _MESSAGES_FTS.c.rowid))
+        return _ranked_fts5(_MESSAGES_FTS, content, expression, clauses, wanted)
+    content = _join_message(Message.__table__)
+    return _ranked_tsquery(
+        Message.id, Message.body, "messages.body_tsv", content, expression, clauses, wanted
+    )
 
 
-def _ranked(
+def _ranked_fts5(
     fts: TableClause, content: Join, expression: str, clauses: list[ColumnElement[bool]], wanted: int
 ) -> Select[Any]:
     """The best ``wanted`` rows of one FTS5 index by bm25, with their snippets. Without filters the
     index is ranked alone; the joins to the content are paid only when a filter needs them."""
-    index = literal_column(fts.name)
+    index: ColumnElement[Any] = literal_column(fts.name)
     score = func.bm25(index)
     return (
         select(
@@ -302,8 +339,54 @@ def _ranked(
     )
 
 
+# PostgreSQL's text search configuration of migration 0013 (simple + unaccent), and ts_headline's
+# options for snippets marked and sized as FTS5's snippet() marks them.
+# A constant in the SQL text, not a bound parameter cast to regconfig: that cast is only STABLE, so
+# to_tsquery(...) could not be folded into a constant and ran again for every matching row (4x slower).
+_TS_CONFIG = literal_column("'earshot'::regconfig", REGCONFIG)
+_HEADLINE = (
+    f"StartSel={HIGHLIGHT_START}, StopSel={HIGHLIGHT_END}, MaxWords={SNIPPET_WORDS}, "
+    f"MinWords={SNIPPET_WORDS // 2}, ShortWord=0, MaxFragments=1, FragmentDelimiter={SNIPPET_ELLIPSIS}"
+)
+
+
+def _ranked_tsquery(
+    key: InstrumentedAttribute[int],
+    text: InstrumentedAttribute[str],
+    vector_column: str,
+    content: Join,
+    expression: str,
+    clauses: list[ColumnElement[bool]],
+    wanted: int,
+) -> Select[Any]:
+    """The best ``wanted`` rows of one table by ts_rank over its stored ``tsvector`` (GIN-indexed,
+    migration 0013), with ts_headline snippets. The score is negated so that, as with bm25, lower is
+    better."""
+    vector: ColumnElement[Any] = literal_column(vector_column)
+    query = func.to_tsquery(_TS_CONFIG, expression)
+    score = (-func.ts_rank(vector, query)).label("score")
+    best = (
+        select(key.label("key"), score)
+        .select_from(content if clauses else key.class_)
+        .where(vector.bool_op("@@")(query), *clauses)
+        .order_by(score, key)
+        .limit(wanted)
+        .subquery()
+    )
+    # The headline is made for the best rows only, once they are known: asked for beside the rank,
+    # PostgreSQL carried every match's text through the sort (7 times slower at 7k matches).
+    snippet = func.ts_headline(_TS_CONFIG, text, query, _HEADLINE)
+    return (
+        select(best.c.key, snippet, best.c.score)
+        .join_from(best, key.class_, key == best.c.key)
+        .order_by(best.c.score, best.c.key)
+    )
+
+
 def _call_details(session: Session, utterance_ids: list[int]) -> dict[int, tuple[Any, ...]]:
     """SearchHit's fields up to the snippet, by utterance id."""
+    if not utterance_ids:
+        return {}
     rows = session.execute(
         select(
             Utterance.id,
@@ -334,6 +417,8 @@ def _hit_fields(row: Any) -> tuple[Any, ...]:
 
 def _message_details(session: Session, message_ids: list[int]) -> dict[int, tuple[Any, ...]]:
     """SearchHit's fields up to the snippet, by message id."""
+    if not message_ids:
+        return {}
     rows = session.execute(
         select(
             Message.id,
@@ -393,7 +478,7 @@ def _filter_clauses(filters: SearchFilters, started: Any) -> list[ColumnElement[
 
 
 def _customer_clause(value: str) -> ColumnElement[bool]:
-    identity = Identity.value.in_({value, value.lower()})
+    identity: ColumnElement[bool] = Identity.value.in_({value, value.lower()})
     digits = "".join(char for char in value if char.isdigit()).lstrip("0")
     if len(digits) >= _MIN_PHONE_DIGITS and not any(char.isalpha() for char in value):
         identity = or_(identity, and_(Identity.kind == "phone", Identity.value.endswith(digits)))

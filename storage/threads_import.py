@@ -76,8 +76,10 @@ def import_threads(
             with session_scope(db) as session:
                 outcome = _store(session, storable, default_region, label)
         except (ValueError, SQLAlchemyError) as error:
+            # SQLAlchemy's class (IntegrityError), not the driver's (NotNullViolation on psycopg): one
+            # message whatever the backend; the driver's text says which constraint.
             reason = getattr(error, "orig", None) or error
-            report(failed, f"{label}: not stored ({type(reason).__name__}: {reason})")
+            report(failed, f"{label}: not stored ({type(error).__name__}: {reason})")
             continue
         for line in notes + outcome.warnings:
             report(warnings, line)

@@ -16,18 +16,21 @@ from sqlalchemy import Connection
 from storage.db import create_storage_engine
 from storage.models import Base
 
-NameKind = Literal["schema", "table", "column", "index", "unique_constraint", "foreign_key_constraint"]
+NameKind = Literal[
+    "schema", "table", "column", "index", "unique_constraint", "foreign_key_constraint", "check_constraint"
+]
 
 
 def include_name(name: str | None, type_: NameKind, _parent_names: object) -> bool:
     """Leave the full-text index to its own revision: it has no model, so autogenerate must neither
     drop nor diff it. That is SQLite's FTS5 virtual table and shadow tables (``utterances_fts``,
-    ``utterances_fts_data`` ...) and PostgreSQL's expression index (``ix_utterances_text_tsv``)."""
+    ``utterances_fts_data`` ...) and PostgreSQL's ``tsvector`` columns and their GIN indexes
+    (``utterances.text_tsv``, ``ix_utterances_text_tsv``, see migration 0013)."""
     if name is None:
         return True
     if type_ == "table":
         return not (name.endswith("_fts") or "_fts_" in name)
-    if type_ == "index":
+    if type_ in ("index", "column"):
         return not name.endswith("_tsv")
     return True
 

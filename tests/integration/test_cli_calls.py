@@ -1,4 +1,5 @@
-"""The `earshot` command end to end on real files, a real SQLite database and the embedded model."""
+"""The `earshot` command end to end on real files, a real SQLite database (a PostgreSQL server too for
+the worker killed mid-job) and the embedded model."""
 
 from __future__ import annotations
 
@@ -12,14 +13,18 @@ import subprocess
 import sys
 import time
 import wave
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 from click.testing import CliRunner, Result
+from sqlalchemy import select, text
 
 from earshot.cli import main
+from storage.db import create_storage_engine, open_database, session_scope
+from storage.models import Job, as_utc
 from tests.contract import TRANSCRIPT_JSON_KEYS
 from tests.paths import EVAL, REPO, SAMPLE_AUDIO
 
@@ -265,31 +270,55 @@ def test_a_job_that_keeps_failing_is_marked_failed_without_half_a_transcript(tmp
     assert "1 job(s) queued again" in earshot(data_dir, "retry").stdout
 
 
+def database_rows(url: str, sql: str) -> list[tuple]:
+    """A query on any backend (``rows`` reads the default SQLite file only)."""
+    engine = create_storage_engine(url)
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(text(sql))]
+    finally:
+        engine.dispose()
+
+
 @pytest.mark.slow
-def test_a_killed_worker_leaves_its_job_to_another(tmp_path: Path) -> None:
+def test_a_killed_worker_leaves_its_job_to_another(database_url: str, tmp_path: Path) -> None:
+    """On SQLite and on a PostgreSQL server: killed mid-job, nothing is lost and nothing is doubled."""
     data_dir = tmp_path / "data"
+    env = {"EARSHOT_DATABASE_URL": database_url}
     call = tmp_path / "call.wav"
     shutil.copy(STEREO, call)
-    assert earshot(data_dir, "ingest", str(call)).exit_code == 0
-    env = {**os.environ, "EARSHOT_DATA_DIR": str(data_dir)}
+    assert earshot(data_dir, "ingest", str(call), env=env).exit_code == 0
     worker = subprocess.Popen(
-        [sys.executable, "-m", "earshot", "worker", "--no-progress"], env=env, start_new_session=True
+        [sys.executable, "-m", "earshot", "worker", "--no-progress"],
+        env={**os.environ, "EARSHOT_DATA_DIR": str(data_dir), **env},
+        start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 60
-        while rows(data_dir, "select status from jobs") != [("running",)]:
+        while database_rows(database_url, "select status from jobs") != [("running",)]:
             assert time.monotonic() < deadline, "the worker never claimed the job"
             time.sleep(0.05)
     finally:
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait()
-    assert rows(data_dir, "select count(*) from transcripts") == [(0,)]
+    assert database_rows(database_url, "select count(*) from transcripts") == [(0,)]
     # Ten minutes pass without a heartbeat: the claim is as old as the stale timeout.
-    rows(data_dir, "update jobs set claimed_at = datetime(claimed_at, '-601 seconds')")
-    result = earshot(data_dir, "worker", "--once", "--no-progress")
+    db = open_database(database_url, secrets_dir=data_dir / "secrets")
+    try:
+        with session_scope(db) as session:
+            job = session.scalars(select(Job)).one()
+            job.claimed_at = as_utc(job.claimed_at) - timedelta(seconds=601)
+    finally:
+        db.engine.dispose()
+    result = earshot(data_dir, "worker", "--once", "--no-progress", env=env)
     assert "1 job(s) done" in result.stderr
-    assert rows(data_dir, "select status, attempts from jobs") == [("done", 2)]
-    assert rows(data_dir, "select count(*) from transcripts") == [(1,)]
+    assert database_rows(database_url, "select status, attempts from jobs") == [("done", 2)]
+    assert database_rows(database_url, "select count(*) from transcripts") == [(1,)]
+    again = earshot(data_dir, "worker", "--once", "--no-progress", env=env)
+    assert "0 job(s) done" in again.stderr
+    assert database_rows(database_url, "select count(*) from transcripts") == [(1,)]
+    found = earshot(data_dir, "search", "wizard", "--json", env=env)
+    assert found.exit_code == 0 and "wizard" in found.stdout.lower()
 
 
 def test_a_header_only_recording_of_a_call_nobody_answered_is_a_call_with_nothing_to_transcribe(

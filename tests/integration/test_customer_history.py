@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import json
 import mailbox
-import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,22 +25,26 @@ from recorder.types import Recording as IncomingRecording
 from storage import customers
 from storage.blobs import BlobStore
 from storage.customers import CustomerChangeRefused
-from storage.db import Database, open_database
+from storage.db import Database, read_scope
 from storage.errors import NotFound
 from storage.history import CallItem, MessageItem, customer_history
 from storage.models import (
+    AuditEntry,
     Customer,
     CustomerMerge,
     Identity,
     MergeSuggestion,
     Message,
     MessageAttachment,
+    Recording,
     Thread,
     ThreadIdentity,
+    as_utc,
 )
 from storage.search import SearchFilters, search_utterances
 from storage.services import ingest_recording, save_transcript
 from storage.threads_import import ImportSummary, import_threads
+from tests.conftest import open_test_database
 from tests.paths import REPO, SAMPLE_AUDIO
 from transcribe import types as t
 
@@ -62,8 +65,8 @@ TABLES = (
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = open_database(f"sqlite:///{tmp_path / 'data' / 'earshot.db'}")
+def db(database_url: str, tmp_path: Path) -> Iterator[Database]:
+    database = open_test_database(database_url, tmp_path)
     yield database
     database.engine.dispose()
 
@@ -213,12 +216,13 @@ def test_an_outlook_msg_is_stored_once_and_a_bad_one_leaves_nothing(db: Database
     before = counts(db)
     assert (before["threads"], before["messages"], before["message_attachments"]) == (1, 1, 1)
     with db.sessionmaker() as session:
-        assert session.execute(
+        message_id, author, sent_at = session.execute(
             select(Message.provider_message_id, Message.author, Message.sent_at)
-        ).one() == (
+        ).one()
+        assert (message_id, author, as_utc(sent_at)) == (
             "99d78a$k8gjl@esa2.mentor.iphmx.com",
             "Mail Delivery Subsystem",
-            datetime(2017, 11, 27, 9, 44, 30),  # stored as naive UTC
+            datetime(2017, 11, 27, 9, 44, 30, tzinfo=UTC),  # stored in UTC (SQLite: naive, PostgreSQL: aware)
         )
         assert session.execute(
             select(MessageAttachment.name, MessageAttachment.size_bytes, MessageAttachment.content_type)
@@ -537,83 +541,89 @@ def test_search_covers_calls_and_messages_and_narrows_by_channel(demo: Database)
 # --- the command line ------------------------------------------------------------------------
 
 
-def earshot(data_dir: Path, *args: str) -> Result:
-    return CliRunner().invoke(main, ["--data-dir", str(data_dir), *args], catch_exceptions=False)
+Earshot = Callable[..., Result]
 
 
-def test_cli_import_customer_history_and_search(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    mail = earshot(data, "import-email", str(SAMPLE_THREADS / "emma_refund.mbox"), "--own-address", OWN[0])
+@pytest.fixture
+def earshot(database_url: str, tmp_path: Path) -> Earshot:
+    """The command line on the test's database (``database_url``), its data folder ``tmp_path/data``."""
+
+    def run(*args: str) -> Result:
+        return CliRunner(env={"EARSHOT_DATABASE_URL": database_url}).invoke(
+            main, ["--data-dir", str(tmp_path / "data"), *args], catch_exceptions=False
+        )
+
+    return run
+
+
+def test_cli_import_customer_history_and_search(earshot: Earshot) -> None:
+    mail = earshot("import-email", str(SAMPLE_THREADS / "emma_refund.mbox"), "--own-address", OWN[0])
     assert mail.exit_code == 0 and "1 conversation(s) imported with 3 new message(s)" in mail.stderr
-    again = earshot(data, "import-email", str(SAMPLE_THREADS / "emma_refund.mbox"), "--own-address", OWN[0])
+    again = earshot("import-email", str(SAMPLE_THREADS / "emma_refund.mbox"), "--own-address", OWN[0])
     assert "0 conversation(s) imported" in again.stderr and "3 message(s) already stored" in again.stderr
-    chat = earshot(data, "import-chat", str(SAMPLE_THREADS / "chats.json"))
+    chat = earshot("import-chat", str(SAMPLE_THREADS / "chats.json"))
     assert chat.exit_code == 0 and "2 conversation(s) imported" in chat.stderr
 
-    shown = earshot(data, "customer", "show", "emma.devries@example.nl")
+    shown = earshot("customer", "show", "emma.devries@example.nl")
     assert shown.exit_code == 0 and shown.stdout.startswith("customer 1: Emma de Vries")
     assert "customer_number  482913" in shown.stdout
-    history = json.loads(earshot(data, "history", "482913", "--json").stdout)
+    history = json.loads(earshot("history", "482913", "--json").stdout)
     assert [i["channel"] for i in history["items"]] == ["email"] * 3 + ["chat"] * 3
     assert (
         history["items"][0]["at"] == "2024-05-08T12:20:11+00:00" and history["items"][0]["kind"] == "message"
     )
-    text = earshot(data, "history", "Emma").stdout
+    text = earshot("history", "Emma").stdout
     assert "2024-05-11 08:02  chat inbound  agent Sam Jansen" in text
 
-    found = earshot(data, "search", "refund", "--channel", "chat")
+    found = earshot("search", "refund", "--channel", "chat")
     assert found.exit_code == 0 and found.stdout.startswith("chat ") and "1 hit(s)" in found.stderr
 
-    merged = earshot(data, "customer", "merge", "1", "2")
+    merged = earshot("customer", "merge", "1", "2")
     assert merged.exit_code == 0 and merged.stdout.startswith("merge 1: customer 2 into 1")
-    assert "whatsapp" in earshot(data, "history", "1").stdout
-    assert earshot(data, "customer", "undo-merge", "1").stdout.startswith("merge 1 undone")
-    assert "whatsapp" not in earshot(data, "history", "1").stdout
-    split = earshot(data, "customer", "split", "1", "2")
+    assert "whatsapp" in earshot("history", "1").stdout
+    assert earshot("customer", "undo-merge", "1").stdout.startswith("merge 1 undone")
+    assert "whatsapp" not in earshot("history", "1").stdout
+    split = earshot("customer", "split", "1", "2")
     assert split.exit_code == 0 and "split off from 1" in split.stdout
-    assert earshot(data, "customer", "suggestions").stdout == ""
+    assert earshot("customer", "suggestions").stdout == ""
 
 
-def test_cli_reads_and_searches_are_audited_as_the_command_line(demo: Database, tmp_path: Path) -> None:
-    data = tmp_path / "data"  # where the demo fixture keeps its database
+def test_cli_reads_and_searches_are_audited_as_the_command_line(demo: Database, earshot: Earshot) -> None:
     [first_call] = [i for i in customer_history(demo, emma(demo)).items if isinstance(i, CallItem)][:1]
-    assert earshot(data, "customer", "show", "482913").exit_code == 0
-    assert earshot(data, "history", "Emma").exit_code == 0
-    assert earshot(data, "export", str(first_call.recording_id), "--format", "txt").exit_code == 0
-    assert earshot(data, "search", "refund").exit_code == 0
-    with sqlite3.connect(data / "earshot.db") as connection:
-        rows = connection.execute(
-            "SELECT username, action, target, json_extract(details, '$.about'), "
-            "json_extract(details, '$.transcripts') FROM audit_log ORDER BY id"
-        ).fetchall()
-        [(file_name,)] = connection.execute(
-            "SELECT original_name FROM recordings WHERE id = ?", (first_call.recording_id,)
-        ).fetchall()
+    assert earshot("customer", "show", "482913").exit_code == 0
+    assert earshot("history", "Emma").exit_code == 0
+    assert earshot("export", str(first_call.recording_id), "--format", "txt").exit_code == 0
+    assert earshot("search", "refund").exit_code == 0
+    with read_scope(demo) as session:
+        entries = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+        rows = [
+            (e.username, e.action, e.target, e.details.get("about"), e.details.get("transcripts"))
+            for e in entries
+        ]
+        file_name = session.scalar(
+            select(Recording.original_name).where(Recording.id == first_call.recording_id)
+        )
     customer = f"customer:{emma(demo)}"
     call = f"call {file_name} with Emma de Vries, 2024-05-06 07:14 UTC"
     assert rows == [
         ("(command line)", "customer_viewed", customer, "Emma de Vries", None),
-        ("(command line)", "history_viewed", customer, "Emma de Vries", f"[{first_call.recording_id}]"),
+        ("(command line)", "history_viewed", customer, "Emma de Vries", [first_call.recording_id]),
         ("(command line)", "export", f"recording:{first_call.recording_id}", call, None),
         ("(command line)", "search_run", None, None, None),
     ]
 
 
-def test_cli_imports_outlook_msg_files(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    result = earshot(data, "import-email", str(OUTLOOK / "outer.msg"), str(OUTLOOK / "other.msg"))
+def test_cli_imports_outlook_msg_files(earshot: Earshot) -> None:
+    result = earshot("import-email", str(OUTLOOK / "outer.msg"), str(OUTLOOK / "other.msg"))
     assert result.exit_code == 1
     assert f"{OUTLOOK / 'outer.msg'}: an unsent draft: it never reached anyone" in result.stdout
     assert "1 conversation(s) imported with 1 new message(s)" in result.stderr
-    again = earshot(data, "import-email", str(OUTLOOK / "other.msg"))
+    again = earshot("import-email", str(OUTLOOK / "other.msg"))
     assert again.exit_code == 0 and "1 already stored unchanged" in again.stderr
 
 
-def test_cli_reports_each_bad_item_and_exits_1(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    result = earshot(
-        data, "import-email", str(FIXTURES / "broken_mime.eml"), str(FIXTURES / "pl_1_question.eml")
-    )
+def test_cli_reports_each_bad_item_and_exits_1(earshot: Earshot, tmp_path: Path) -> None:
+    result = earshot("import-email", str(FIXTURES / "broken_mime.eml"), str(FIXTURES / "pl_1_question.eml"))
     assert result.exit_code == 1
     assert (
         "broken_mime.eml: <broken-1@example.org>: broken MIME: multipart without a boundary" in result.stdout
@@ -624,11 +634,9 @@ def test_cli_reports_each_bad_item_and_exits_1(tmp_path: Path) -> None:
         '{"conversations": [{"messages": []}, {"id": "ok", "messages": '
         '[{"id": "1", "direction": "inbound", "sent_at": "2024-05-01T10:00:00Z", "text": "hi"}]}]}'
     )
-    chat = earshot(data, "import-chat", str(bad_chat))
+    chat = earshot("import-chat", str(bad_chat))
     assert chat.exit_code == 1 and "1 conversation(s) imported" in chat.stderr
     assert f"{bad_chat}: conversation #1: conversation has no 'id'" in chat.stdout
-    assert earshot(data, "customer", "show", "nobody@example.org").stderr.startswith(
-        "error: no customer matches"
-    )
-    assert earshot(data, "customer", "undo-merge", "7").stderr == "error: no customer merge with id 7\n"
-    assert "not a channel name" in earshot(data, "search", "hi", "--channel", "Chat!").stderr
+    assert earshot("customer", "show", "nobody@example.org").stderr.startswith("error: no customer matches")
+    assert earshot("customer", "undo-merge", "7").stderr == "error: no customer merge with id 7\n"
+    assert "not a channel name" in earshot("search", "hi", "--channel", "Chat!").stderr

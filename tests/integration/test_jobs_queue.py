@@ -1,10 +1,12 @@
-"""The jobs table as a work queue, on a real SQLite file and with real worker processes."""
+"""The jobs table as a work queue, on a real SQLite file and a real PostgreSQL server, with real worker
+processes."""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
@@ -16,10 +18,7 @@ from storage.db import Database, open_database, session_scope
 from storage.errors import InvalidValue, NotFound
 from storage.jobs import claim_next, complete, enqueue, fail, retry_failed
 from storage.models import Job, Recording, Thread
-
-
-def _url(path: Path) -> str:
-    return f"sqlite:///{path}"
+from tests.conftest import open_test_database
 
 
 def _add_recording(db: Database) -> int:
@@ -43,10 +42,14 @@ def _add_recording(db: Database) -> int:
 
 
 @pytest.fixture
-def db(tmp_path: Path):  # type: ignore[no-untyped-def]
-    database = open_database(_url(tmp_path / "queue.db"))
+def db(database_url: str, tmp_path: Path) -> Iterator[Database]:
+    database = open_test_database(database_url, tmp_path)
     yield database
     database.engine.dispose()
+
+
+def _db_url(db: Database) -> str:
+    return db.engine.url.render_as_string(hide_password=False)
 
 
 def _job(db: Database, job_id: int) -> Job:
@@ -56,8 +59,14 @@ def _job(db: Database, job_id: int) -> Job:
         return job
 
 
-def _claim_until_empty(url: str, worker_id: str, start: Barrier, results: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
-    db = open_database(url)
+def _claim_until_empty(
+    url: str,
+    secrets: Path,
+    worker_id: str,
+    start: Barrier,
+    results: multiprocessing.Queue,  # type: ignore[type-arg]
+) -> None:
+    db = open_database(url, secrets_dir=secrets)
     start.wait(timeout=60)  # all workers claim at the same time, not one after another as they start
     claimed = []
     while (job := claim_next(db, worker_id, stale_after=timedelta(hours=1))) is not None:
@@ -69,7 +78,7 @@ def _claim_until_empty(url: str, worker_id: str, start: Barrier, results: multip
     db.engine.dispose()
 
 
-def test_concurrent_workers_claim_every_job_exactly_once(tmp_path: Path, db: Database) -> None:
+def test_concurrent_workers_claim_every_job_exactly_once(db: Database) -> None:
     recording_id = _add_recording(db)
     with session_scope(db) as session:
         job_ids = {enqueue(session, recording_id) for _ in range(200)}
@@ -78,7 +87,7 @@ def test_concurrent_workers_claim_every_job_exactly_once(tmp_path: Path, db: Dat
     start = context.Barrier(4)
     workers = [
         context.Process(
-            target=_claim_until_empty, args=(_url(tmp_path / "queue.db"), f"w{i}", start, results)
+            target=_claim_until_empty, args=(_db_url(db), db.secrets.folder, f"w{i}", start, results)
         )
         for i in range(4)
     ]
@@ -114,18 +123,18 @@ def test_oldest_job_first_and_completed_jobs_stay_done(db: Database) -> None:
     assert claim_next(db, "w1") is None
 
 
-def _claim_and_die(url: str) -> None:
-    db = open_database(url)
+def _claim_and_die(url: str, secrets: Path) -> None:
+    db = open_database(url, secrets_dir=secrets)
     claim_next(db, "doomed")
     os._exit(1)  # killed mid-job: no complete(), no fail(), no clean shutdown
 
 
-def test_job_of_a_killed_worker_is_claimed_again_once_stale(tmp_path: Path, db: Database) -> None:
+def test_job_of_a_killed_worker_is_claimed_again_once_stale(db: Database) -> None:
     recording_id = _add_recording(db)
     with session_scope(db) as session:
         job_id = enqueue(session, recording_id, max_attempts=2)
     worker = multiprocessing.get_context("spawn").Process(
-        target=_claim_and_die, args=(_url(tmp_path / "queue.db"),)
+        target=_claim_and_die, args=(_db_url(db), db.secrets.folder)
     )
     worker.start()
     worker.join(timeout=60)

@@ -1,4 +1,5 @@
-"""Alembic: the migrations build exactly the models' schema on a fresh SQLite file, and unwind."""
+"""Alembic: the migrations build exactly the models' schema on a fresh SQLite file and on a fresh
+PostgreSQL database, and unwind."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from storage.db import alembic_config, create_storage_engine, open_database
 from storage.models import Base
 
 
-def test_upgrade_check_downgrade_on_fresh_file(tmp_path: Path) -> None:
-    engine = create_storage_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+def test_upgrade_check_downgrade_on_a_fresh_database(empty_database_url: str, tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    engine = create_storage_engine(empty_database_url)
     try:
         with engine.connect() as connection:
             config = alembic_config(connection)

@@ -1,4 +1,5 @@
-"""Real SQLite files and real WAV files in tmp_path for the storage tests."""
+"""Real databases (a SQLite file, a PostgreSQL server) and real WAV files in tmp_path for the storage
+tests."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ import numpy as np
 import pytest
 import soundfile as sf
 from argon2 import PasswordHasher
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, literal_column, select, table
 
 from recorder.types import CallMetadata, Recording
 from storage import users
 from storage.access import USER_ROLES, Principal
 from storage.blobs import BlobStore
-from storage.db import Database, open_database
+from storage.db import Database
+from tests.conftest import open_test_database
 from transcribe.types import AudioInfo
 
 MakeRecording = Callable[..., Recording]
@@ -28,9 +30,21 @@ def row_count(db: Database, model: type) -> int:
         return session.scalar(select(func.count()).select_from(model)) or 0
 
 
+def dump_database(db: Database) -> str:
+    """Every row of every table as text, on any backend: what a copy of the database would show."""
+    with db.engine.connect() as connection:
+        rows = [
+            repr(tuple(row))
+            for name in inspect(connection).get_table_names()
+            for row in connection.execute(select(literal_column("*")).select_from(table(name)))
+        ]
+    return "\n".join(rows)
+
+
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = open_database(f"sqlite:///{tmp_path / 'data' / 'earshot.db'}")
+def db(database_url: str, tmp_path: Path) -> Iterator[Database]:
+    """A fresh database at head, once on SQLite and once on PostgreSQL (``tests/conftest.py``)."""
+    database = open_test_database(database_url, tmp_path)
     yield database
     database.engine.dispose()
 

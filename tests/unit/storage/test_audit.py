@@ -1,5 +1,6 @@
-"""The audit log on real SQLite files: the hash chain verifies, detects tampering at the tampered row,
-refuses updates and deletes, and stays one chain when several processes write at once."""
+"""The audit log on a real SQLite file and a real PostgreSQL server: the hash chain verifies, detects
+tampering at the tampered row, refuses updates, deletes, TRUNCATE and rows that do not follow the last
+one, and stays one chain when several processes write at once."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import Connection, select, text
 from sqlalchemy.exc import IntegrityError
 
 from storage.access import Principal
@@ -44,11 +45,24 @@ def _record_some(db: Database, count: int) -> list[int]:
     ]
 
 
+# The append-only triggers of each backend (migrations 0003, 0008, 0012), as their owner drops them.
+GUARDS = {
+    "sqlite": ("audit_log_no_update", "audit_log_no_delete", "audit_log_append_at_end"),
+    "postgresql": ("audit_log_append_only", "audit_log_no_truncate", "audit_log_append_at_end"),
+}
+
+
+def drop_guards(connection: Connection) -> None:
+    """What someone who owns the database can do: drop the append-only triggers."""
+    on = " ON audit_log" if connection.dialect.name == "postgresql" else ""
+    for trigger in GUARDS[connection.dialect.name]:
+        connection.exec_driver_sql(f"DROP TRIGGER {trigger}{on}")
+
+
 def _tamper(db: Database, statement: str) -> None:
-    """What someone holding the file could do: drop the append-only triggers, then edit rows."""
+    """What someone holding the database could do: drop the append-only triggers, then edit rows."""
     with db.engine.begin() as connection:
-        connection.exec_driver_sql("DROP TRIGGER audit_log_no_update")
-        connection.exec_driver_sql("DROP TRIGGER audit_log_no_delete")
+        drop_guards(connection)
         connection.execute(text(statement))
 
 
@@ -113,10 +127,10 @@ def test_deleting_a_row_is_found(db: Database) -> None:
 
 def test_database_refuses_updates_and_deletes(db: Database) -> None:
     _record_some(db, 2)
-    for statement in (
-        "UPDATE audit_log SET username = 'x' WHERE id = 1",
-        "DELETE FROM audit_log WHERE id = 2",
-    ):
+    statements = ["UPDATE audit_log SET username = 'x' WHERE id = 1", "DELETE FROM audit_log WHERE id = 2"]
+    if db.engine.dialect.name == "postgresql":  # SQLite has no TRUNCATE (its DELETE FROM is refused above)
+        statements.append("TRUNCATE audit_log")
+    for statement in statements:
         with pytest.raises(IntegrityError, match="audit_log is append-only"), db.engine.begin() as connection:
             connection.execute(text(statement))
     assert verify_audit_chain(db).rows_checked == 2
@@ -132,8 +146,8 @@ def test_bad_events_are_refused_and_nothing_is_written(db: Database) -> None:
     assert verify_audit_chain(db).rows_checked == 0
 
 
-def _write_events(url: str, worker: int, count: int, start: Barrier) -> None:
-    db = open_database(url)
+def _write_events(url: str, secrets: Path, worker: int, count: int, start: Barrier) -> None:
+    db = open_database(url, secrets_dir=secrets)
     try:
         start.wait(timeout=60)  # all workers write at once, not one after another as they happen to start
         for i in range(count):
@@ -151,7 +165,8 @@ def test_concurrent_writers_in_several_processes_keep_one_chain(db: Database) ->
     context = multiprocessing.get_context("fork")  # separate processes, separate connections; fast to start
     start = context.Barrier(workers)
     processes = [
-        context.Process(target=_write_events, args=(url, w, per_worker, start)) for w in range(workers)
+        context.Process(target=_write_events, args=(url, db.secrets.folder, w, per_worker, start))
+        for w in range(workers)
     ]
     for process in processes:
         process.start()
@@ -217,3 +232,22 @@ def test_export_writes_every_row_with_hashes_and_is_audited(
     export_audit_csv(db, None, io.StringIO())
     assert list_audit(db, people["compliance"], limit=1)[0].username == COMMAND_LINE
     assert verify_audit_chain(db).ok
+
+
+def test_database_refuses_a_row_that_does_not_follow_the_last(db: Database) -> None:
+    _record_some(db, 3)
+    with read_scope(db) as session:
+        rows = {row.id: row for row in session.scalars(select(AuditEntry))}
+    insert = text(
+        "INSERT INTO audit_log (id, at, user_id, username, action, target, details, prev_hash, hash, scheme)"
+        " VALUES (:id, '2026-01-01 00:00:00', NULL, 'x', 'export', NULL, '{}', :prev, :hash, 'hmac-sha256')"
+    )
+    for row_id, prev_hash, new_hash in (
+        (2, rows[1].hash, "f" * 64),  # in between, on an id already taken
+        (4, rows[3].hash, rows[1].hash),  # a hash seen before
+        (4, "e" * 64, "f" * 64),  # does not link to the last row
+        (5, rows[3].hash, "f" * 64),  # leaves a gap
+    ):
+        with pytest.raises(IntegrityError, match="append-only"), db.engine.begin() as connection:
+            connection.execute(insert, {"id": row_id, "prev": prev_hash, "hash": new_hash})
+    assert (verify_audit_chain(db).ok, verify_audit_chain(db).rows_checked) == (True, 3)

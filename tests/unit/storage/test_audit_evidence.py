@@ -1,5 +1,6 @@
-"""The audit log as evidence, attacked the way someone holding the database file (but not the key and
-checkpoints in the secrets folder) would: with their own sqlite3 connection to the real file.
+"""The audit log as evidence, attacked the way someone holding the database (but not the key and
+checkpoints in the secrets folder) would: with their own connection, the append-only triggers dropped.
+On SQLite and PostgreSQL alike, but for the attacks only a file allows (copying it back, REPLACE).
 
 Each attack must make ``verify_audit_chain`` fail at the first bad row and say what happened.
 """
@@ -12,12 +13,14 @@ import io
 import json
 import sqlite3
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic import command
+from sqlalchemy import text
 
 from storage.audit import (
     export_audit_csv,
@@ -28,7 +31,9 @@ from storage.audit import (
 from storage.audit_checkpoints import CHECKPOINT_FILE
 from storage.db import Database, alembic_config, create_storage_engine, open_database
 from storage.errors import StorageError
+from storage.models import as_utc
 from storage.secrets import SecretStore
+from tests.unit.storage.test_audit import drop_guards
 
 
 def _record(db: Database, count: int) -> None:
@@ -40,29 +45,37 @@ def _file(db: Database) -> Path:
     return Path(db.engine.url.database or "")
 
 
+Attacker = Callable[..., Any]
+
+
 @pytest.fixture
-def attacker(db: Database) -> Iterator[sqlite3.Connection]:
-    """A plain sqlite3 connection to the database file, append-only triggers dropped."""
-    db.engine.dispose()
-    connection = sqlite3.connect(_file(db), isolation_level=None)
-    for trigger in ("audit_log_no_update", "audit_log_no_delete", "audit_log_append_at_end"):
-        connection.execute(f"DROP TRIGGER IF EXISTS {trigger}")
-    yield connection
-    connection.close()
+def attacker(db: Database) -> Attacker:
+    """Runs the attacker's SQL in its own transaction on the database, append-only triggers dropped:
+    what the database's owner can do (the SQLite file's holder, the PostgreSQL table's owner)."""
+    with db.engine.begin() as connection:
+        drop_guards(connection)
+
+    def attack(statement: str, **params: Any) -> None:
+        with db.engine.begin() as connection:
+            connection.execute(text(statement), params)
+
+    return attack
 
 
 def _plain_hash(prev_hash: str, row: Mapping[str, Any]) -> str:
     """The chain as it is computed without the key: SHA-256 of the previous hash and the row's fields."""
-    at = row["at"].replace(" ", "T") + "+00:00"
+    at = row["at"]  # SQLite gives back the stored text, PostgreSQL a datetime
+    at = as_utc(at) if isinstance(at, datetime) else datetime.fromisoformat(at).replace(tzinfo=UTC)
+    details = row["details"]
     canonical = json.dumps(
         {
             "id": row["id"],
-            "at": at,
+            "at": at.isoformat(timespec="microseconds"),
             "user_id": row["user_id"],
             "username": row["username"],
             "action": row["action"],
             "target": row["target"],
-            "details": json.loads(row["details"]),
+            "details": json.loads(details) if isinstance(details, str) else details,
         },
         sort_keys=True,
         separators=(",", ":"),
@@ -71,74 +84,83 @@ def _plain_hash(prev_hash: str, row: Mapping[str, Any]) -> str:
     return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
 
 
-def _rechain(connection: sqlite3.Connection, from_id: int, scheme: str | None = None) -> None:
+def _rechain(db: Database, from_id: int, scheme: str | None = None) -> None:
     """Recompute hashes and links from ``from_id`` on, as the attacker can: without the key."""
-    connection.row_factory = sqlite3.Row
-    rows = connection.execute("SELECT * FROM audit_log WHERE id >= ? ORDER BY id", (from_id,)).fetchall()
-    prev = connection.execute("SELECT hash FROM audit_log WHERE id = ?", (from_id - 1,)).fetchone()
-    prev_hash = prev[0] if prev else "0" * 64
-    connection.execute(
-        "UPDATE audit_log SET hash = 'x' || id, prev_hash = 'y' || id WHERE id >= ?", (from_id,)
-    )
-    for row in rows:
-        new_hash = _plain_hash(prev_hash, row)
-        connection.execute(
-            "UPDATE audit_log SET prev_hash = ?, hash = ?, scheme = coalesce(?, scheme) WHERE id = ?",
-            (prev_hash, new_hash, scheme, row["id"]),
+    with db.engine.begin() as connection:
+        rows = (
+            connection.execute(text("SELECT * FROM audit_log WHERE id >= :id ORDER BY id"), {"id": from_id})
+            .mappings()
+            .all()
         )
-        prev_hash = new_hash
+        prev = connection.execute(
+            text("SELECT hash FROM audit_log WHERE id = :id"), {"id": from_id - 1}
+        ).first()
+        prev_hash = prev[0] if prev else "0" * 64
+        connection.execute(
+            text("UPDATE audit_log SET hash = 'x' || id, prev_hash = 'y' || id WHERE id >= :id"),
+            {"id": from_id},
+        )
+        for row in rows:
+            new_hash = _plain_hash(prev_hash, row)
+            connection.execute(
+                text("UPDATE audit_log SET prev_hash = :prev, hash = :hash, scheme = :scheme WHERE id = :id"),
+                {"prev": prev_hash, "hash": new_hash, "scheme": scheme or row["scheme"], "id": row["id"]},
+            )
+            prev_hash = new_hash
 
 
 def test_a_rewritten_row_with_the_chain_recomputed_without_the_key_is_found(
-    db: Database, attacker: sqlite3.Connection
+    db: Database, attacker: Attacker
 ) -> None:
     _record(db, 6)
-    attacker.execute("UPDATE audit_log SET username = 'nobody' WHERE id = 3")
-    _rechain(attacker, 3)
+    attacker("UPDATE audit_log SET username = 'nobody' WHERE id = 3")
+    _rechain(db, 3)
     result = verify_audit_chain(db)
     assert (result.ok, result.first_bad_id, result.kind) == (False, 3, "changed")
     assert result.problem == "row 3 was changed after it was written (its keyed hash does not match)"
 
 
 def test_a_rewritten_row_passed_off_as_written_before_the_key_is_found(
-    db: Database, attacker: sqlite3.Connection
+    db: Database, attacker: Attacker
 ) -> None:
     _record(db, 6)
-    attacker.execute("UPDATE audit_log SET username = 'nobody' WHERE id = 3")
-    _rechain(attacker, 3, scheme="sha256")
+    attacker("UPDATE audit_log SET username = 'nobody' WHERE id = 3")
+    _rechain(db, 3, scheme="sha256")
     result = verify_audit_chain(db)
     assert (result.ok, result.first_bad_id, result.kind) == (False, 3, "unkeyed")
 
 
 def test_a_whole_log_rehashed_as_written_before_the_key_is_found_by_the_checkpoints(
-    db: Database, attacker: sqlite3.Connection
+    db: Database, attacker: Attacker
 ) -> None:
     _record(db, 6)
-    attacker.execute("UPDATE audit_log SET username = 'nobody' WHERE id = 3")
-    _rechain(attacker, 1, scheme="sha256")
+    attacker("UPDATE audit_log SET username = 'nobody' WHERE id = 3")
+    _rechain(db, 1, scheme="sha256")
     result = verify_audit_chain(db)
     assert (result.ok, result.first_bad_id, result.kind) == (False, 1, "rolled_back")
     assert result.problem == "rolled back or rewritten at row 1: a checkpoint saw another row 1"
 
 
-def test_a_cut_tail_is_found(db: Database, attacker: sqlite3.Connection) -> None:
+def test_a_cut_tail_is_found(db: Database, attacker: Attacker) -> None:
     _record(db, 7)
-    attacker.execute("DELETE FROM audit_log WHERE id > 4")
+    attacker("DELETE FROM audit_log WHERE id > 4")
     result = verify_audit_chain(db)
     assert (result.ok, result.first_bad_id, result.kind) == (False, 5, "cut_tail")
     assert result.problem == "cut tail: rows 5..7 are missing (a checkpoint saw row 7)"
 
 
-def test_a_deleted_middle_row_is_found_even_relinked(db: Database, attacker: sqlite3.Connection) -> None:
+def test_a_deleted_middle_row_is_found_even_relinked(db: Database, attacker: Attacker) -> None:
     _record(db, 6)
-    attacker.execute("DELETE FROM audit_log WHERE id = 3")
+    attacker("DELETE FROM audit_log WHERE id = 3")
     assert (verify_audit_chain(db).first_bad_id, verify_audit_chain(db).kind) == (4, "missing_rows")
-    attacker.execute("UPDATE audit_log SET id = id - 1 WHERE id > 3")
-    _rechain(attacker, 3)
+    for row_id in (4, 5, 6):  # one by one, in order: each id is free when it is taken
+        attacker("UPDATE audit_log SET id = :new WHERE id = :old", new=row_id - 1, old=row_id)
+    _rechain(db, 3)
     result = verify_audit_chain(db)
     assert (result.ok, result.first_bad_id, result.kind) == (False, 3, "changed")
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # copies the file
 def test_an_older_copy_of_the_database_put_back_is_found(db: Database, tmp_path: Path) -> None:
     _record(db, 3)
     copy = tmp_path / "copy.db"
@@ -157,6 +179,7 @@ def test_an_older_copy_of_the_database_put_back_is_found(db: Database, tmp_path:
     assert result.problem == "rolled back or rewritten at row 4: a checkpoint saw another row 4"
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # REPLACE: test_audit.py for both
 def test_insert_or_replace_is_refused_by_the_database(db: Database) -> None:
     _record(db, 3)
     db.engine.dispose()
@@ -198,6 +221,7 @@ def test_a_damaged_checkpoint_file_is_reported(db: Database) -> None:
         verify_audit_chain(db)
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # a file has a "beside"
 def test_key_and_checkpoints_live_beside_the_database_for_their_owner_only(db: Database) -> None:
     _record(db, 1)
     folder = _file(db).parent / "secrets"
