@@ -152,8 +152,11 @@ def list_policies(db: Database, who: Principal | None) -> list[PolicyView]:
     require_unless_command_line(who, Permission.VIEW_COMPLIANCE)
     with read_scope(db) as session:
         rows = session.scalars(
+            # The channel's own policy first, then the narrower ones (NULL sorts last on PostgreSQL).
             select(RetentionPolicy).order_by(
-                RetentionPolicy.channel, RetentionPolicy.direction, RetentionPolicy.agent
+                RetentionPolicy.channel,
+                RetentionPolicy.direction.asc().nulls_first(),
+                RetentionPolicy.agent.asc().nulls_first(),
             )
         )
         return [_view(row) for row in rows]

@@ -14,19 +14,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf  # type: ignore[import-untyped]
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
 from earshot.cli import main
 from storage.audit import record_event
 from storage.db import open_database
 from storage.secrets import SecretStore
+from tests.cli import earshot
 from tests.paths import EVAL
 
 STEREO = EVAL / "stereo_2spk.wav"
-
-
-def earshot(data_dir: Path, *args: str) -> Result:
-    return CliRunner().invoke(main, ["--data-dir", str(data_dir), *args], catch_exceptions=False)
 
 
 def rows(database: Path, sql: str) -> list[tuple]:

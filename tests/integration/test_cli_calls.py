@@ -19,24 +19,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from click.testing import CliRunner, Result
 from sqlalchemy import select, text
 
 from earshot.cli import main
 from storage.db import create_storage_engine, open_database, session_scope
 from storage.models import Job, as_utc
+from tests.cli import earshot
 from tests.contract import TRANSCRIPT_JSON_KEYS
 from tests.paths import EVAL, REPO, SAMPLE_AUDIO
 
 STEREO = EVAL / "stereo_2spk.wav"
-
-
-def earshot(
-    data_dir: Path, *args: str, env: dict[str, str] | None = None, input: str | None = None
-) -> Result:
-    return CliRunner().invoke(
-        main, ["--data-dir", str(data_dir), *args], env=env, input=input, catch_exceptions=False
-    )
 
 
 def rows(data_dir: Path, sql: str) -> list[tuple]:

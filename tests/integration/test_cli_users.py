@@ -9,18 +9,15 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
 from earshot.cli import main
 from storage import users
 from storage.db import open_database
 from storage.errors import SignInFailed
+from tests.cli import earshot
 
 PASSWORD = "first admin secret"
-
-
-def earshot(data_dir: Path, *args: str, input: str | None = None) -> Result:
-    return CliRunner().invoke(main, ["--data-dir", str(data_dir), *args], input=input)
 
 
 def rows(data_dir: Path, sql: str) -> list[tuple]:

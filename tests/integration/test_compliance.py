@@ -58,7 +58,8 @@ from storage.quality import (
 from storage.retention import apply_retention, list_policies, remove_policy, set_policy
 from storage.search import SearchFilters, search_utterances
 from storage.services import load_transcript, recording_audio_path
-from tests.integration.test_customer_history import SAMPLE_THREADS, earshot, emma
+from tests.cli import earshot
+from tests.integration.test_customer_history import SAMPLE_THREADS, emma
 from tests.integration.test_customer_history import db as db  # noqa: F401  (fixtures shared)
 from tests.integration.test_customer_history import demo as demo  # noqa: F401
 from tests.paths import SAMPLE_AUDIO

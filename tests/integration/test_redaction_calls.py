@@ -13,11 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner, Result
 from sqlalchemy import select
 
 from bench.spoken_calls import SpokenLine, write_call
-from earshot.cli import main
 from storage import audit, guarded, services, users
 from storage.access import Principal, UserRole
 from storage.blobs import BlobStore
@@ -25,6 +23,7 @@ from storage.db import Database, open_database, read_scope
 from storage.deletion import DeletionPlan, delete, sweep_unreferenced_audio
 from storage.errors import InvalidValue, PermissionDenied
 from storage.models import Recording
+from tests.cli import earshot
 from transcribe.audio import decode
 from transcribe.models import load_whisper
 from transcribe.redaction.stage import redact_transcript
@@ -39,10 +38,6 @@ LINES = (
     SpokenLine(1, "slt", "Seven three seven."),
     SpokenLine(0, "rms", "Great, the payment is done. Goodbye."),
 )  # fmt: skip
-
-
-def earshot(data_dir: Path, *args: str) -> Result:
-    return CliRunner().invoke(main, ["--data-dir", str(data_dir), *args], catch_exceptions=False)
 
 
 @pytest.fixture(scope="module")

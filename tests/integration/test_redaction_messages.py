@@ -7,9 +7,7 @@ import json
 from email.message import EmailMessage
 from pathlib import Path
 
-from click.testing import CliRunner, Result
-
-from earshot.cli import main
+from tests.cli import earshot
 
 CHAT = {
     "conversations": [
@@ -30,10 +28,6 @@ CHAT = {
         }
     ]
 }
-
-
-def earshot(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> Result:
-    return CliRunner().invoke(main, ["--data-dir", str(data_dir), *args], env=env, catch_exceptions=False)
 
 
 def _mail(folder: Path) -> Path:

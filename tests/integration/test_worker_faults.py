@@ -16,17 +16,12 @@ from contextlib import closing, suppress
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from earshot.cli import main
 from earshot.settings import JOB_HEARTBEAT_EVERY_S
+from tests.cli import earshot
 from tests.paths import EVAL
 
 STEREO = EVAL / "stereo_2spk.wav"
-
-
-def earshot(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> Result:
-    return CliRunner().invoke(main, ["--data-dir", str(data_dir), *args], env=env, catch_exceptions=False)
 
 
 def rows(data_dir: Path, sql: str) -> list[tuple]:
