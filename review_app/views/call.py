@@ -161,6 +161,10 @@ with player_column:
     )
 seek = st.session_state.get(_SEEK)
 position = event.at if event is not None else (seek.at if seek is not None else 0.0)
+context.show_in_address(context.CALL_PAGE, id=recording_id, t=round(seek.at, 1) if seek else None)
+with player_column.popover("Link to this moment", icon=":material/link:"):
+    st.caption(f"Opens this call at {clock(position)} for anyone allowed to replay it, after sign-in.")
+    st.code(context.address_of(context.CALL_PAGE, id=recording_id, t=round(position, 1)), language=None)
 
 with side_column:
     tabs = ["Comments"]

@@ -199,6 +199,9 @@ stats[3].metric("Last contact", when(timeline[0].at).split(",")[0] if timeline e
 
 opened = st.session_state.get(_OPENED_THREAD)
 opened_item = next((item for item in timeline if item.thread_id == opened), None)
+context.show_in_address(
+    context.CUSTOMER_PAGE, id=customer_id, thread=opened_item.thread_id if opened_item else None
+)
 if opened_item is not None:
     with st.container(border=True):
         if st.button("Close", icon=":material/close:", key="close-opened"):

@@ -1,0 +1,141 @@
+"""Sessions that survive a reload and links that open a place, in a real browser (Debian chromium driven
+by playwright) against a real ``earshot app`` server: the signed session cookie is HttpOnly and
+SameSite=Strict, a reload keeps the sign-in and the page, a link to a call at a moment opens there
+after sign-in, and signing out ends what the cookie names."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from review_app.session_cookie import COOKIE
+from tests.app.app_data import PASSWORD, AppData
+from tests.app.browser import CHROMIUM, CHROMIUM_ARGS, running_app, sign_in, wait_until_idle
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: apt-get install chromium (see README)"
+)
+
+_PLAYER = "iframe[title*='earshot_player']"
+_TIMEOUT_MS = 60_000
+_CURRENT_TIME = """a => new Promise(r => { const t = setInterval(() => {
+    if (a.readyState >= 1) { clearInterval(t); r(a.currentTime); } }, 100); })"""
+
+
+@pytest.fixture(scope="module")
+def app_url(app_data: AppData, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with running_app(app_data.env(), tmp_path_factory.mktemp("server") / "streamlit.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def context(browser):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    context.set_default_timeout(_TIMEOUT_MS)
+    yield context
+    context.close()
+
+
+def _session_cookie(context):  # type: ignore[no-untyped-def]
+    return next((c for c in context.cookies() if c["name"] == COOKIE), None)
+
+
+def _wait_for_cookie(page, context):  # type: ignore[no-untyped-def]
+    for _ in range(50):
+        cookie = _session_cookie(context)
+        if cookie is not None:
+            return cookie
+        page.wait_for_timeout(100)
+    raise AssertionError("the browser never got the session cookie")
+
+
+def _fill_sign_in(page) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_role("textbox", name="Username").fill("coach@example.com")
+    page.get_by_role("textbox", name="Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.get_by_text("Signed in as coach@example.com").wait_for()
+
+
+def test_a_reload_keeps_the_sign_in_and_the_page(context, app_url: str, app_data: AppData) -> None:  # type: ignore[no-untyped-def]
+    page = context.new_page()
+    sign_in(page, app_url, "coach@example.com", PASSWORD)
+    cookie = _wait_for_cookie(page, context)
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/"
+    assert COOKIE not in page.evaluate("document.cookie")  # out of reach of the page's scripts
+
+    page.get_by_role("link", name="Quality", exact=True).click()
+    page.get_by_role("heading", name="Quality").first.wait_for()
+    wait_until_idle(page)
+    page.reload()
+    page.get_by_text("Signed in as coach@example.com").wait_for()
+    page.get_by_role("heading", name="Quality").first.wait_for()
+    assert page.url.rstrip("/").endswith("/quality")
+
+    page.goto(f"{app_url}/customer?id={app_data.customer_id}")
+    page.get_by_role("heading", name="Emma de Vries").first.wait_for()
+    assert page.get_by_role("textbox", name="Username").count() == 0
+
+
+def test_a_link_to_a_moment_opens_the_call_after_sign_in(context, app_url: str, app_data: AppData) -> None:  # type: ignore[no-untyped-def]
+    page = context.new_page()
+    page.goto(f"{app_url}/call?id={app_data.recording_id}&t=12.5")
+    _fill_sign_in(page)
+    page.get_by_role("heading", name=re.compile("Emma de Vries")).first.wait_for()
+    assert page.get_by_text("Page not found").count() == 0
+    audio = page.frame_locator(_PLAYER).locator("audio")
+    assert abs(audio.evaluate(_CURRENT_TIME) - 12.5) < 0.2
+    assert page.url.endswith(f"/call?id={app_data.recording_id}&t=12.5")
+
+    # The coach copies "link to this moment" after pausing elsewhere; it opens the call there.
+    frame = page.frame_locator(_PLAYER)
+    word = app_data.transcript.utterances[3].words[0]
+    frame.locator(".w").nth(sum(len(u.words) for u in app_data.transcript.utterances[:3])).click()
+    frame.locator("#play").click()
+    frame.locator("#play").click()  # pause: the position reaches the page
+    wait_until_idle(page)
+    page.get_by_role("button", name="Link to this moment").click()
+    link = page.get_by_test_id("stCode").inner_text().strip()
+    assert re.fullmatch(rf"{re.escape(app_url)}/call\?id={app_data.recording_id}&t=[0-9.]+", link)
+    moment = float(link.rsplit("=", 1)[1])
+    assert word.start - 0.2 < moment < word.start + 2
+
+    shared = context.new_page()  # another tab of the same browser: signed in already
+    shared.goto(link)
+    shared.get_by_role("heading", name=re.compile("Emma de Vries")).first.wait_for()
+    shared_audio = shared.frame_locator(_PLAYER).locator("audio")
+    assert abs(shared_audio.evaluate(_CURRENT_TIME) - moment) < 0.2
+
+
+def test_signing_out_ends_what_the_cookie_names(browser, context, app_url: str) -> None:  # type: ignore[no-untyped-def]
+    page = context.new_page()
+    sign_in(page, app_url, "coach@example.com", PASSWORD)
+    cookie = _wait_for_cookie(page, context)
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("textbox", name="Username").wait_for()
+    for _ in range(50):
+        if _session_cookie(context) is None:
+            break
+        page.wait_for_timeout(100)
+    assert _session_cookie(context) is None  # the browser dropped it
+
+    kept = browser.new_context()  # a copy kept from before the sign-out opens nothing
+    try:
+        kept.add_cookies([cookie])
+        stale = kept.new_page()
+        stale.goto(f"{app_url}/quality")
+        stale.get_by_role("textbox", name="Username").wait_for(timeout=_TIMEOUT_MS)
+        assert stale.get_by_text("Signed in as").count() == 0
+    finally:
+        kept.close()
