@@ -18,7 +18,14 @@ __all__ = [
 
 ROLE_COLORS = {"agent": "#2f6fde", "customer": "#0e9f6e", "ivr": "#8b5cf6", "other": "#6b7280"}
 _UNKNOWN_ROLE_COLORS = ("#c2410c", "#0891b2", "#a21caf", "#4d7c0f")
-_CHANNEL_NAMES = {"call": "Call", "chat": "Chat", "email": "E-mail", "whatsapp": "WhatsApp", "sms": "SMS"}
+_CHANNEL_NAMES = {
+    "call": "Call",
+    "chat": "Chat",
+    "email": "E-mail",
+    "whatsapp": "WhatsApp",
+    "sms": "SMS",
+    "messenger": "Messenger",
+}
 
 
 def channel_name(channel: str) -> str:

@@ -7,6 +7,7 @@ click opens the player at that moment.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from typing import Concatenate, ParamSpec, TypeVar
 
@@ -36,6 +37,7 @@ _SELECTED = "customer.id"
 _KEPT = "customer.kept"  # what this page read, by service and arguments
 _OPENED_THREAD = "customer.thread"  # a conversation another page opened (a search hit)
 _CHANNEL_ICONS = {"call": ":material/call:", "chat": ":material/chat:", "email": ":material/mail:"}
+_TILE_LABELS = {"call": "Calls", "chat": "Chats", "email": "E-mail threads"}
 _IDENTITY_LABELS = {
     "phone": "Phone",
     "email": "E-mail",
@@ -96,6 +98,8 @@ if query.strip():
         matches = []
     if not matches:
         st.warning(f"No customer matches “{md(query)}”.")
+        st.session_state.pop(_SELECTED, None)  # not the history of whoever was looked up before
+        st.stop()
     elif len(matches) == 1:
         st.session_state[_SELECTED] = matches[0].id
     else:
@@ -188,14 +192,13 @@ st.markdown(
     )
     or ":gray-badge[no identities]"
 )
-counts = {
-    channel: sum(1 for item in timeline if item.channel == channel) for channel in ("call", "chat", "email")
-}
-stats = st.columns(4)
-stats[0].metric("Calls", counts["call"])
-stats[1].metric("Chats", counts["chat"])
-stats[2].metric("E-mail threads", counts["email"])
-stats[3].metric("Last contact", when(timeline[0].at).split(",")[0] if timeline else "—")
+# Calls, chats and e-mails always, then every other channel this customer used (WhatsApp, SMS...).
+counts = Counter(item.channel for item in timeline)
+tiles = [*_TILE_LABELS, *sorted(set(counts) - set(_TILE_LABELS))]
+stats = st.columns(len(tiles) + 1)
+for tile, channel in zip(stats, tiles, strict=False):
+    tile.metric(md(_TILE_LABELS.get(channel) or channel_name(channel)), counts[channel])
+stats[-1].metric("Last contact", when(timeline[0].at).split(",")[0] if timeline else "—")
 
 opened = st.session_state.get(_OPENED_THREAD)
 opened_item = next((item for item in timeline if item.thread_id == opened), None)

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 
 from review_app.session_cookie import COOKIE
-from tests.app.app_data import PASSWORD, AppData
+from tests.app.app_data import EMMA, PASSWORD, AppData, add_threads, open_data
 from tests.app.browser import CHROMIUM, CHROMIUM_ARGS, running_app, sign_in, wait_until_idle
 
 pytestmark = pytest.mark.skipif(
@@ -26,6 +27,11 @@ _CURRENT_TIME = """a => new Promise(r => { const t = setInterval(() => {
 
 @pytest.fixture(scope="module")
 def app_url(app_data: AppData, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    db, _, _ = open_data(app_data.data_dir)  # Emma also wrote on WhatsApp, a week before her call
+    try:
+        add_threads(db, app_data.customer_id, 1, EMMA.started_at - timedelta(days=7), ("whatsapp",))
+    finally:
+        db.engine.dispose()
     with running_app(app_data.env(), tmp_path_factory.mktemp("server") / "streamlit.log") as url:
         yield url
 
@@ -83,9 +89,10 @@ def test_a_reload_keeps_the_sign_in_and_the_page(context, app_url: str, app_data
     page.get_by_role("heading", name="Quality").first.wait_for()
     assert page.url.rstrip("/").endswith("/quality")
 
-    page.goto(f"{app_url}/customer?id={app_data.customer_id}")
+    page.goto(f"{app_url}/?id={app_data.customer_id}")  # the first page answers at /
     page.get_by_role("heading", name="Emma de Vries").first.wait_for()
     assert page.get_by_role("textbox", name="Username").count() == 0
+    assert page.get_by_text("Page not found").count() == 0
 
 
 def test_a_link_to_a_moment_opens_the_call_after_sign_in(context, app_url: str, app_data: AppData) -> None:  # type: ignore[no-untyped-def]
@@ -139,3 +146,57 @@ def test_signing_out_ends_what_the_cookie_names(browser, context, app_url: str) 
         assert stale.get_by_text("Signed in as").count() == 0
     finally:
         kept.close()
+
+
+def test_a_search_link_runs_again_with_its_filters_on_any_channel(context, app_url: str) -> None:  # type: ignore[no-untyped-def]
+    page = context.new_page()
+    sign_in(page, app_url, "compliance@example.com", PASSWORD)
+    page.goto(f"{app_url}/search?q=refund&channel=whatsapp")
+    page.get_by_text("Results 1–").first.wait_for()
+    wait_until_idle(page)
+    assert page.get_by_text("Results 1–2 for refund").count() == 1  # the WhatsApp thread's two messages
+    channel = page.get_by_test_id("stSelectbox").first
+    channel.click()
+    options = page.get_by_role("option").all_inner_texts()
+    assert options == ["all", "Call", "Chat", "E-mail", "WhatsApp"]
+    page.get_by_role("option", name="Chat", exact=True).click()
+    page.get_by_role("button", name="Search", exact=True).click()
+    page.get_by_text("Results 1–").first.wait_for()
+    wait_until_idle(page)
+    assert page.url.endswith("/search?q=refund&channel=chat")
+
+
+def test_the_customer_tiles_count_every_channel(context, app_url: str, app_data: AppData) -> None:  # type: ignore[no-untyped-def]
+    page = context.new_page()
+    sign_in(page, app_url, "coach@example.com", PASSWORD)
+    page.goto(f"{app_url}/?id={app_data.customer_id}")  # the first page answers at /
+    page.get_by_role("heading", name="Emma de Vries").first.wait_for()
+    page.get_by_test_id("stMetricLabel").filter(has_text="WhatsApp").wait_for()
+    wait_until_idle(page)
+    tiles = dict(
+        zip(
+            page.get_by_test_id("stMetricLabel").all_inner_texts(),
+            page.get_by_test_id("stMetricValue").all_inner_texts(),
+            strict=True,
+        )
+    )
+    assert {k: tiles[k] for k in ("Calls", "Chats", "E-mail threads", "WhatsApp")} == {
+        "Calls": "1",
+        "Chats": "2",
+        "E-mail threads": "2",
+        "WhatsApp": "1",
+    }
+
+
+def test_a_lookup_that_finds_no_one_shows_no_one(context, app_url: str, app_data: AppData) -> None:  # type: ignore[no-untyped-def]
+    page = context.new_page()
+    sign_in(page, app_url, "coach@example.com", PASSWORD)
+    page.goto(f"{app_url}/?id={app_data.customer_id}")  # the first page answers at /
+    page.get_by_role("heading", name="Emma de Vries").first.wait_for()
+    lookup = page.get_by_placeholder("Phone number in any format")
+    lookup.fill("nobody-at-all@example.org")
+    lookup.press("Enter")
+    page.get_by_text("No customer matches").wait_for()
+    wait_until_idle(page)
+    assert page.get_by_role("heading", name="Emma de Vries").count() == 0
+    assert page.get_by_test_id("stMetricLabel").count() == 0
