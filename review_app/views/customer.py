@@ -197,7 +197,7 @@ counts = Counter(item.channel for item in timeline)
 tiles = [*_TILE_LABELS, *sorted(set(counts) - set(_TILE_LABELS))]
 stats = st.columns(len(tiles) + 1)
 for tile, channel in zip(stats, tiles, strict=False):
-    tile.metric(md(_TILE_LABELS.get(channel) or channel_name(channel)), counts[channel])
+    tile.metric(_TILE_LABELS.get(channel) or md(channel_name(channel)), counts[channel])
 stats[-1].metric("Last contact", when(timeline[0].at).split(",")[0] if timeline else "—")
 
 opened = st.session_state.get(_OPENED_THREAD)
