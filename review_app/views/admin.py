@@ -8,6 +8,7 @@ import streamlit as st
 
 from review_app import context
 from review_app.config import app_settings
+from review_app.formatting import zoned_column
 from review_app.safe_text import md, show_error
 from storage.access import USER_ROLES, Permission
 from storage.agents_view import list_agents
@@ -49,7 +50,7 @@ with users_tab:
         ],
         hide_index=True,
         width="stretch",
-        column_config={"Created": st.column_config.DatetimeColumn("Created", format="D MMM YYYY")},
+        column_config={"Created": zoned_column("Created", "D MMM YYYY")},
     )
     add_column, change_column = st.columns(2, gap="large")
     with add_column, st.form("add-user", clear_on_submit=True):

@@ -15,7 +15,7 @@ import streamlit as st
 
 from review_app import context
 from review_app.config import app_settings
-from review_app.formatting import channel_name, clock, speaker_names, when
+from review_app.formatting import channel_name, clock, speaker_names, when, zoned_column
 from review_app.hits import show_hits
 from review_app.safe_text import md, show_error
 from storage import guarded
@@ -249,7 +249,7 @@ with history:
         on_select="rerun",
         selection_mode="single-row",
         column_config={
-            "When": st.column_config.DatetimeColumn("When", format="D MMM YYYY, HH:mm"),
+            "When": zoned_column("When", "D MMM YYYY, HH:mm"),
             "About": st.column_config.TextColumn("About", width="large"),
         },
         key=f"timeline-{customer_id}",

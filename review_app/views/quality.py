@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from review_app import context
+from review_app.formatting import zoned_column
 from review_app.safe_text import md, show_error
 from review_app.scoring import evaluation_details
 from storage.access import Permission, allows
@@ -89,7 +90,7 @@ def _evaluation_list(evaluations: list[EvaluationSummary], key: str) -> Evaluati
         selection_mode="single-row",
         column_config={
             "Score": st.column_config.ProgressColumn("Score", min_value=0, max_value=100, format="%.0f"),
-            "Submitted": st.column_config.DatetimeColumn("Submitted", format="D MMM YYYY"),
+            "Submitted": zoned_column("Submitted", "D MMM YYYY"),
         },
         key=key,
     )

@@ -32,7 +32,8 @@ def app_url(app_data: AppData, tmp_path_factory: pytest.TempPathFactory) -> Iter
         add_threads(db, app_data.customer_id, 1, EMMA.started_at - timedelta(days=7), ("whatsapp",))
     finally:
         db.engine.dispose()
-    with running_app(app_data.env(), tmp_path_factory.mktemp("server") / "streamlit.log") as url:
+    env = {**app_data.env(), "EARSHOT_TIMEZONE": "Europe/Amsterdam"}  # the organisation's zone
+    with running_app(env, tmp_path_factory.mktemp("server") / "streamlit.log") as url:
         yield url
 
 
@@ -200,3 +201,15 @@ def test_a_lookup_that_finds_no_one_shows_no_one(context, app_url: str, app_data
     wait_until_idle(page)
     assert page.get_by_role("heading", name="Emma de Vries").count() == 0
     assert page.get_by_test_id("stMetricLabel").count() == 0
+
+
+def test_times_read_in_the_organisations_zone_labelled(context, app_url: str, app_data: AppData) -> None:  # type: ignore[no-untyped-def]
+    page = context.new_page()
+    sign_in(page, app_url, "coach@example.com", PASSWORD)
+    page.goto(f"{app_url}/call?id={app_data.recording_id}")
+    page.get_by_role("heading", name=re.compile("Emma de Vries")).first.wait_for()
+    wait_until_idle(page)
+    # Emma called at 09:30 UTC on 6 May 2024: 11:30 summer time in Amsterdam.
+    assert EMMA.started_at.hour == 9 and EMMA.started_at.minute == 30  # type: ignore[union-attr]
+    assert page.get_by_text("06 May 2024, 11:30 CEST").count() >= 1
+    assert page.get_by_text("09:30").count() == 0
