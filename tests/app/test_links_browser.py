@@ -10,8 +10,11 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from review_app.session_cookie import COOKIE
+from storage.db import read_scope
+from storage.models import CallComment
 from tests.app.app_data import EMMA, PASSWORD, AppData, add_threads, open_data
 from tests.app.browser import CHROMIUM, CHROMIUM_ARGS, running_app, sign_in, wait_until_idle
 
@@ -213,3 +216,34 @@ def test_times_read_in_the_organisations_zone_labelled(context, app_url: str, ap
     assert EMMA.started_at.hour == 9 and EMMA.started_at.minute == 30  # type: ignore[union-attr]
     assert page.get_by_text("06 May 2024, 11:30 CEST").count() >= 1
     assert page.get_by_text("09:30").count() == 0
+
+
+def test_a_comment_is_pinned_where_writing_began(context, app_url: str, app_data: AppData) -> None:  # type: ignore[no-untyped-def]
+    page = context.new_page()
+    sign_in(page, app_url, "coach@example.com", PASSWORD)
+    page.goto(f"{app_url}/call?id={app_data.recording_id}&t=5")
+    frame = page.frame_locator(_PLAYER)
+    audio = frame.locator("audio")
+    assert abs(audio.evaluate(_CURRENT_TIME) - 5) < 0.2
+    wait_until_idle(page)
+    frame.locator("#play").click()
+    page.wait_for_timeout(2500)  # playing: no pause or seek has told the page where playback is
+    box = page.get_by_role("textbox", name="Comment")
+    box.click()
+    began = audio.evaluate("a => a.currentTime")
+    page.get_by_text(re.compile(r"Comment at 0:0[7-8]")).wait_for()
+    wait_until_idle(page)
+    box.fill("Promised a refund without checking the order")
+    page.wait_for_timeout(2000)  # still playing while the coach writes
+    assert not audio.evaluate("a => a.paused")
+    page.get_by_role("button", name="Pin comment").click()
+    page.get_by_text("Promised a refund without checking the order").wait_for()
+    db, _, _ = open_data(app_data.data_dir)
+    try:
+        with read_scope(db) as session:
+            pinned = session.scalars(
+                select(CallComment.at_seconds).where(CallComment.text.startswith("Promised a refund"))
+            ).one()
+    finally:
+        db.engine.dispose()
+    assert abs(pinned - began) < 0.5
