@@ -17,6 +17,7 @@ __all__ = [
     "ROLE_COLORS",
     "channel_name",
     "clock",
+    "counted",
     "display_zone",
     "speaker_color",
     "speaker_names",
@@ -39,6 +40,11 @@ _CHANNEL_NAMES = {
 def channel_name(channel: str) -> str:
     """How a conversation channel reads: "E-mail", "WhatsApp"; one a provider named itself, title-cased."""
     return _CHANNEL_NAMES.get(channel, channel.title())
+
+
+def counted(count: int, noun: str) -> str:
+    """ "1 call", "2 calls": a count with its noun, singular for one."""
+    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def clock(seconds: float) -> str:

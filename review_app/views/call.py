@@ -213,16 +213,16 @@ with side_column:
                         st.rerun()
         if not comments:
             st.caption("No comments on this call yet.")
-        for comment in comments:
-            jump, body = st.columns([1, 4], vertical_alignment="top")
-            if jump.button(clock(comment.at_seconds), key=f"c{comment.id}", icon=":material/play_arrow:"):
+        for comment in comments:  # in call order
+            # The moment on its own line: beside the text, a narrow side column cut it to its icon.
+            if st.button(clock(comment.at_seconds), key=f"c{comment.id}", icon=":material/play_arrow:"):
                 _seek_to(comment.at_seconds)
                 st.rerun()
             shared_mark = (
                 " · :material/visibility: shared with the agent" if comment.visibility == "agent" else ""
             )
-            body.caption(f"**{md(comment.author)}** · {md(when(comment.created_at))}{shared_mark}")
-            body.text(comment.text)
+            st.caption(f"**{md(comment.author)}** · {md(when(comment.created_at))}{shared_mark}")
+            st.text(comment.text)
 
     if "Scorecard" in panes:
         with panes["Scorecard"]:

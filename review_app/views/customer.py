@@ -15,7 +15,7 @@ import streamlit as st
 
 from review_app import context
 from review_app.config import app_settings
-from review_app.formatting import channel_name, clock, speaker_names, when, zoned_column
+from review_app.formatting import channel_name, clock, counted, speaker_names, when, zoned_column
 from review_app.hits import show_hits
 from review_app.safe_text import md, show_error
 from storage import guarded
@@ -229,7 +229,7 @@ with history:
     def _length(item: TimelineItem) -> str:
         if item.duration is not None:
             return clock(item.duration)
-        return f"{item.messages} message" + ("" if item.messages == 1 else "s")
+        return counted(item.messages, "message")
 
     selection = st.dataframe(
         [

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from review_app import context
-from review_app.formatting import zoned_column
+from review_app.formatting import counted, zoned_column
 from review_app.safe_text import md, show_error
 from review_app.scoring import evaluation_details
 from storage.access import Permission, allows
@@ -168,7 +168,7 @@ def _overview() -> None:
         st.info("No agents yet: agents appear when calls name them.")
         return
     left, right = st.columns([1, 1])
-    agent = left.selectbox("Agent", agents, format_func=lambda a: f"{a.name} ({a.calls} calls)")
+    agent = left.selectbox("Agent", agents, format_func=lambda a: f"{a.name} ({counted(a.calls, 'call')})")
     today = date.today()
     period = right.date_input("Period", value=(today - timedelta(weeks=12), today), key="overview-period")
     if len(period) != 2:

@@ -164,7 +164,7 @@ with main:
         _show_in_address(query, filters)
         first = page.offset + 1
         if not page.hits:
-            st.info(f"No utterance matches “{md(query)}” with these filters.")
+            st.info(f"Nothing said or written matches “{md(query)}” with these filters.")
         else:
             st.caption(
                 f"Results {first}–{page.offset + len(page.hits)} for **{md(query)}**, best match first"

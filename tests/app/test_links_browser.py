@@ -15,6 +15,8 @@ from sqlalchemy import select
 from review_app.session_cookie import COOKIE
 from storage.db import read_scope
 from storage.models import CallComment
+from storage.quality import add_call_comment
+from storage.users import authenticate
 from tests.app.app_data import EMMA, PASSWORD, AppData, add_threads, open_data
 from tests.app.browser import CHROMIUM, CHROMIUM_ARGS, running_app, sign_in, wait_until_idle
 
@@ -32,6 +34,7 @@ _CURRENT_TIME = """a => new Promise(r => { const t = setInterval(() => {
 def app_url(app_data: AppData, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     db, _, _ = open_data(app_data.data_dir)  # Emma also wrote on WhatsApp, a week before her call
     try:
+        assert EMMA.started_at is not None
         add_threads(db, app_data.customer_id, 1, EMMA.started_at - timedelta(days=7), ("whatsapp",))
     finally:
         db.engine.dispose()
@@ -52,7 +55,7 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def context(browser):  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    context = browser.new_context(viewport={"width": 1440, "height": 900})  # as the issue was seen
     context.set_default_timeout(_TIMEOUT_MS)
     yield context
     context.close()
@@ -213,7 +216,7 @@ def test_times_read_in_the_organisations_zone_labelled(context, app_url: str, ap
     page.get_by_role("heading", name=re.compile("Emma de Vries")).first.wait_for()
     wait_until_idle(page)
     # Emma called at 09:30 UTC on 6 May 2024: 11:30 summer time in Amsterdam.
-    assert EMMA.started_at.hour == 9 and EMMA.started_at.minute == 30  # type: ignore[union-attr]
+    assert EMMA.started_at is not None and (EMMA.started_at.hour, EMMA.started_at.minute) == (9, 30)
     assert page.get_by_text("06 May 2024, 11:30 CEST").count() >= 1
     assert page.get_by_text("09:30").count() == 0
 
@@ -247,3 +250,26 @@ def test_a_comment_is_pinned_where_writing_began(context, app_url: str, app_data
     finally:
         db.engine.dispose()
     assert abs(pinned - began) < 0.5
+
+
+def test_comment_times_show_whole_in_call_order(context, app_url: str, app_data: AppData) -> None:  # type: ignore[no-untyped-def]
+    db, _, _ = open_data(app_data.data_dir)
+    try:
+        coach = authenticate(db, "coach@example.com", PASSWORD)
+        for at, text in ((31.0, "Second point: the hold was long"), (12.0, "First point: good greeting")):
+            add_call_comment(db, coach, app_data.recording_id, at, text, "coaches")
+    finally:
+        db.engine.dispose()
+    page = context.new_page()
+    sign_in(page, app_url, "coach@example.com", PASSWORD)
+    page.goto(f"{app_url}/call?id={app_data.recording_id}")
+    page.get_by_text("Second point: the hold was long").wait_for()
+    wait_until_idle(page)
+    first = page.get_by_text("First point: good greeting").bounding_box()
+    second = page.get_by_text("Second point: the hold was long").bounding_box()
+    assert first["y"] < second["y"]  # call order, not newest first
+    for moment in ("0:12", "0:31"):
+        button = page.get_by_role("button", name=re.compile(moment))
+        assert button.is_visible()
+        # The time itself, whole: a button cut to its ▶ icon is some 48 px wide and hides what overflows.
+        assert button.evaluate("b => b.scrollWidth <= b.clientWidth && b.getBoundingClientRect().width > 64")
