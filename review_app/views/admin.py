@@ -15,6 +15,7 @@ from storage.agents_view import list_agents
 from storage.errors import InvalidValue, NotFound, PermissionDenied
 from storage.users import MIN_PASSWORD_LENGTH, create_user, list_users, set_active, set_password, set_role
 
+_ADDED = "admin.added"  # the confirmation of an account just added, shown after the rerun
 _AGENT_HELP = (
     "Links the account to the PBX agent whose calls are theirs. Agents appear here once a call names "
     "them; `earshot user add/role --agent NAME --new-agent` links one before their first call."
@@ -80,8 +81,12 @@ with users_tab:
             except (InvalidValue, PermissionDenied) as error:
                 show_error(error)
             else:
-                st.success(f"Added {md(created.username)} as {created.role}.")
+                # Said after the rerun that lists the new account: a message shown before it is lost.
+                st.session_state[_ADDED] = f"Added {md(created.username)} as {created.role}."
                 st.rerun()
+        added = st.session_state.pop(_ADDED, None)
+        if added:
+            st.success(added)
     with change_column:
         st.markdown("**Change a user**")
         if people:

@@ -273,3 +273,14 @@ def test_comment_times_show_whole_in_call_order(context, app_url: str, app_data:
         assert button.is_visible()
         # The time itself, whole: a button cut to its ▶ icon is some 48 px wide and hides what overflows.
         assert button.evaluate("b => b.scrollWidth <= b.clientWidth && b.getBoundingClientRect().width > 64")
+
+
+def test_adding_a_user_says_so(context, app_url: str) -> None:  # type: ignore[no-untyped-def]
+    page = context.new_page()
+    sign_in(page, app_url, "admin@example.com", PASSWORD)
+    page.goto(f"{app_url}/admin")
+    form = page.get_by_test_id("stForm").filter(has_text="Add a user")
+    form.get_by_role("textbox", name="Username").fill("new.coach@example.com")
+    form.get_by_role("textbox", name="Password").fill("a long enough password")
+    form.get_by_role("button", name="Add user").click()
+    page.get_by_text("Added new.coach@example.com as agent.").wait_for()
