@@ -284,3 +284,16 @@ def test_adding_a_user_says_so(context, app_url: str) -> None:  # type: ignore[n
     form.get_by_role("textbox", name="Password").fill("a long enough password")
     form.get_by_role("button", name="Add user").click()
     page.get_by_text("Added new.coach@example.com as agent.").wait_for()
+
+
+def test_a_search_that_fails_leaves_no_old_results_and_says_why(context, app_url: str) -> None:  # type: ignore[no-untyped-def]
+    page = context.new_page()
+    sign_in(page, app_url, "compliance@example.com", PASSWORD)
+    page.goto(f"{app_url}/search?q=refund")
+    page.get_by_text("Results 1–").first.wait_for()
+    query = page.get_by_label("Search every call, chat and e-mail")
+    query.fill("refund NEAR euros")
+    page.get_by_role("button", name="Search", exact=True).click()
+    page.get_by_text("NEAR is written NEAR(refund euros, 5)").wait_for()
+    wait_until_idle(page)
+    assert page.get_by_text("Results 1–").count() == 0
