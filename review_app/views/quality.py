@@ -68,6 +68,27 @@ _FORM_TEMPLATE = [
 who = context.require_page(Permission.VIEW_OWN_EVALUATIONS)
 db = context.database()
 coach = allows(who, Permission.VIEW_ALL_CALLS)
+_PAGE = "views/quality.py"
+_LINKED = "quality.evaluation"  # the evaluation shown: picked in the list, or named by a link
+
+
+def _take_linked_evaluation() -> None:
+    """An evaluation a link names (``/quality?evaluation=7``): shown until another row is chosen."""
+    link = context.link_request(_PAGE) or {}
+    if link.get("evaluation", "").isdigit():
+        st.session_state[_LINKED] = int(link["evaluation"])
+
+
+def _chosen(evaluations: list[EvaluationSummary], key: str) -> EvaluationSummary | None:
+    """The evaluation picked in the list, else the one a link named (if it is among them); the
+    address then names it, so it can be shared."""
+    chosen = _evaluation_list(evaluations, key)
+    if chosen is not None:
+        st.session_state[_LINKED] = chosen.id
+    linked = st.session_state.get(_LINKED)
+    chosen = next((e for e in evaluations if e.id == linked), None)
+    context.show_in_address(_PAGE, evaluation=chosen.id if chosen else None)
+    return chosen
 
 
 def _evaluation_list(evaluations: list[EvaluationSummary], key: str) -> EvaluationSummary | None:
@@ -140,7 +161,7 @@ def _my_evaluations() -> None:
     cols[0].metric("Evaluations", len(evaluations))
     cols[1].metric("Average score", f"{sum(scores) / len(scores):.0f}" if scores else "—")
     cols[2].metric("Waiting for your answer", waiting)
-    chosen = _evaluation_list(evaluations, "my-evaluations")
+    chosen = _chosen(evaluations, "my-evaluations")
     if chosen is not None:
         _evaluation_panel(chosen)
 
@@ -157,7 +178,7 @@ def _all_evaluations() -> None:
             + " yet. Score calls on the Calls page."
         )
         return
-    chosen = _evaluation_list(evaluations, "all-evaluations")
+    chosen = _chosen(evaluations, "all-evaluations")
     if chosen is not None:
         _evaluation_panel(chosen)
 
@@ -314,6 +335,7 @@ def _sections(rows: list[dict[str, object]]) -> list[SectionSpec]:
     return [SectionSpec(title, tuple(questions), weight) for title, (weight, questions) in grouped.items()]
 
 
+_take_linked_evaluation()
 st.title("Quality")
 if coach:
     evaluations_tab, overview_tab, forms_tab = st.tabs(["Evaluations", "Agent overview", "Scorecards"])

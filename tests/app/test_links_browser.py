@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from review_app.session_cookie import COOKIE
 from storage.db import read_scope
-from storage.models import CallComment
+from storage.models import CallComment, Evaluation
 from storage.quality import add_call_comment
 from storage.users import authenticate
 from tests.app.app_data import EMMA, PASSWORD, AppData, add_threads, open_data
@@ -297,3 +297,22 @@ def test_a_search_that_fails_leaves_no_old_results_and_says_why(context, app_url
     page.get_by_text("NEAR is written NEAR(refund euros, 5)").wait_for()
     wait_until_idle(page)
     assert page.get_by_text("Results 1–").count() == 0
+
+
+def test_a_link_to_an_evaluation_opens_it(context, app_url: str, app_data: AppData) -> None:  # type: ignore[no-untyped-def]
+    db, _, _ = open_data(app_data.data_dir)
+    try:
+        with read_scope(db) as session:
+            evaluation_id = session.scalars(
+                select(Evaluation.id).where(Evaluation.recording_id == app_data.recording_id)
+            ).one()
+    finally:
+        db.engine.dispose()
+    page = context.new_page()
+    page.goto(f"{app_url}/quality?evaluation={evaluation_id}")
+    _fill_sign_in(page)
+    page.get_by_role("button", name=re.compile("Replay this call")).wait_for()
+    wait_until_idle(page)
+    assert page.url.endswith(f"/quality?evaluation={evaluation_id}")
+    page.get_by_role("button", name=re.compile("Replay this call")).click()
+    page.get_by_role("heading", name=re.compile("Emma de Vries")).first.wait_for()
