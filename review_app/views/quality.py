@@ -190,8 +190,11 @@ def _overview() -> None:
         return
     left, right = st.columns([1, 1])
     agent = left.selectbox("Agent", agents, format_func=lambda a: f"{a.name} ({counted(a.calls, 'call')})")
-    today = date.today()
-    period = right.date_input("Period", value=(today - timedelta(weeks=12), today), key="overview-period")
+    # The twelve weeks up to the agent's latest call: up to today would be empty for old calls.
+    until = agent.last_call or date.today()
+    period = right.date_input(
+        "Period", value=(until - timedelta(weeks=12), until), key=f"overview-period-{agent.id}"
+    )
     if len(period) != 2:
         st.caption("Choose the last day of the period.")
         return
