@@ -297,8 +297,8 @@ def test_sign_in_page_throttles_guessing(app_data: AppData) -> None:
         at.text_input[1].input("not the password")
         at.button[0].click()
         at.run()
-    assert [e.value for e in at.error] == [
-        "Sign-in failed: too many failed sign-ins; try again in 15 minutes."
+    assert [e.value for e in at.error] == [  # the reason is outside text: escaped Markdown
+        f"Sign-in failed: {md('too many failed sign-ins; try again in 15 minutes')}."
     ]
     assert "principal" not in at.session_state
 
