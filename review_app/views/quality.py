@@ -262,8 +262,13 @@ def _chart(
     axis = alt.Axis(format="d", tickMinStep=1) if bars else alt.Axis()
     base = alt.Chart(data, title=title, height=220)
     if bars:
+        # Weeks as bands (ordinal): on a time axis bars have no width to share and draw as hairlines.
         chart = base.mark_bar().encode(
-            x=alt.X("Week:T", title=None, timeUnit="yearmonthdate"),
+            x=alt.X(
+                "yearmonthdate(Week):O",
+                title=None,
+                axis=alt.Axis(format="%d %b", formatType="time", labelAngle=-45),
+            ),
             xOffset="Series:N",
             y=alt.Y("Value:Q", title=unit, scale=scale, axis=axis),
             color=alt.Color("Series:N", title=None, legend=alt.Legend(orient="bottom")),
