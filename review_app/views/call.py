@@ -126,9 +126,11 @@ st.markdown(f"### {md(call.customer or 'Unknown customer')} :gray[with {md(call.
 st.caption(
     md(
         f"{when(call.started_at)} · {clock(call.duration)} · {call.original_name} · "
-        + (f"language {transcript.language} · {', '.join(transcript.models.values())}" if transcript else "")
+        + (f"transcribed automatically ({transcript.language})" if transcript else "")
         + ("" if transcript else f"not transcribed yet ({call.job_status or 'no job'})")
-    )
+    ),
+    # The models mean something to whoever runs Earshot, nothing to a coach: a tooltip, not the caption.
+    help=md("Models: " + ", ".join(f"{k} {v}" for k, v in transcript.models.items())) if transcript else None,
 )
 if transcript is not None:
     metrics = call_metrics(transcript)

@@ -219,6 +219,7 @@ def test_times_read_in_the_organisations_zone_labelled(context, app_url: str, ap
     assert EMMA.started_at is not None and (EMMA.started_at.hour, EMMA.started_at.minute) == (9, 30)
     assert page.get_by_text("06 May 2024, 11:30 CEST").count() >= 1
     assert page.get_by_text("09:30").count() == 0
+    assert page.get_by_text("tiny.en").count() == 0  # no jargon in the caption: the model names
 
 
 def test_a_comment_is_pinned_where_writing_began(context, app_url: str, app_data: AppData) -> None:  # type: ignore[no-untyped-def]
