@@ -213,6 +213,7 @@ def calls(settings: Settings, limit: int) -> None:
     """List stored calls with their transcription status."""
     from storage import services
 
+    click.echo(f"{'ID':>5}  {'SHA-256':12}  {'FILE':<32} {'LENGTH':>8}  CH   {'STATUS':<11}  CUSTOMER  AGENT")
     for call in services.list_recordings(open_db(settings), limit=limit):
         status = "transcribed" if call.transcribed else (call.job_status or "no job")
         click.echo(
@@ -560,6 +561,7 @@ def user_list(settings: Settings) -> None:
     """All accounts: username, role, agent, sign-in methods, state."""
     from storage import users
 
+    click.echo(f"{'USERNAME':32} {'ROLE':11} {'AGENT':16} {'SIGN-IN':16} STATE")
     for account in users.list_users(open_db(settings), actor=None):
         signs_in = (("password", account.has_password), ("oidc", account.oidc_linked))
         methods = "+".join(method for method, on in signs_in if on)

@@ -9,11 +9,14 @@ from tqdm import tqdm
 
 
 class ProgressBars:
-    """A ``ProgressHook`` that shows one bar per step; a context manager so bars are closed."""
+    """A ``ProgressHook`` that shows one bar per step; a context manager so bars are closed.
+
+    Only on a terminal: redrawn bars written to a file or a pipe (a log, ``2> errors.txt``) are
+    carriage returns and escape codes that bury the messages that matter."""
 
     def __init__(self, label: str, enabled: bool = True) -> None:
         self._label = label
-        self._enabled = enabled
+        self._enabled = enabled and sys.stderr.isatty()
         self._bars: dict[str, tqdm] = {}
 
     def __call__(self, step: str, *, completed: int | None = None, total: int | None = None) -> None:

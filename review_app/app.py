@@ -11,8 +11,9 @@ from pathlib import Path
 import streamlit as st
 
 from review_app import context
-from review_app.navigation import pages_for
+from review_app.navigation import PAGES, pages_for
 from review_app.safe_text import md
+from review_app.session_cookie import forget_in_browser, keep_in_browser
 from storage.access import Principal
 from storage.errors import SignInFailed
 from storage.users import authenticate, principal_for_oidc
@@ -33,14 +34,22 @@ def main() -> None:
     if who is None and _oidc_configured() and st.user.is_logged_in:
         who = _oidc_principal()
     if who is None:
-        st.navigation(
-            [st.Page(_sign_in_page, title="Sign in", icon=":material/login:")], position="hidden"
-        ).run()
+        st.navigation(_sign_in_pages(), position="hidden").run()
         return
     pages = [st.Page(spec.script, title=spec.title, icon=spec.icon) for spec in pages_for(who)]
     page = st.navigation(pages)
     _sidebar(who)
     page.run()
+
+
+def _sign_in_pages() -> list[st.Page]:
+    """The sign-in form at the app's address and at every page's, so a link (``/call?id=12&t=65``)
+    keeps its address through the sign-in and then opens what it names."""
+    sign_in = st.Page(_sign_in_page, title="Sign in", icon=":material/login:", default=True)
+    return [sign_in] + [
+        st.Page(_sign_in_page, title="Sign in", icon=":material/login:", url_path=Path(spec.script).stem)
+        for spec in PAGES
+    ]
 
 
 def _sidebar(who: Principal) -> None:
@@ -52,9 +61,14 @@ def _sidebar(who: Principal) -> None:
             if _oidc_configured() and st.user.is_logged_in:
                 st.logout()
             st.rerun()
+        grant = context.session_grant()
+        if grant is not None:
+            keep_in_browser(grant)
 
 
 def _sign_in_page() -> None:
+    # Whatever cookie this browser holds names no open session (else it would have been resumed).
+    forget_in_browser(st.session_state.setdefault("session_cookie.forgotten", context.next_serial()))
     _, middle, _ = st.columns([1, 1.2, 1])
     with middle:
         st.markdown("## :material/graphic_eq: Earshot")
@@ -93,15 +107,19 @@ def _oidc_principal() -> Principal | None:
     """The account linked to the identity the provider signed in; without one, the provider's session
     is ended so the next person at this browser starts clean."""
     try:
-        who = principal_for_oidc(
-            context.database(), str(st.user.get("sub") or ""), st.user.get("email"), st.user.get("name")
-        )
+        who = principal_for_oidc(context.database(), _claim("sub") or "", _claim("email"), _claim("name"))
     except SignInFailed as error:
         st.session_state["signed_out_reason"] = f"Single sign-on failed: {md(error)}."
         st.logout()
         return None
     context.sign_in(who)
     return who
+
+
+def _claim(name: str) -> str | None:
+    """A text claim of the signed-in identity; the provider may send another type, or none."""
+    value = st.user.get(name)
+    return value if isinstance(value, str) and value else None
 
 
 main()

@@ -44,7 +44,7 @@ from storage.db import Database, open_database
 from storage.errors import NotFound, PermissionDenied
 from storage.secrets import SecretStore
 
-__all__ = ["AUDIO_ROUTE", "AudioLink", "audio_url", "signing_key", "verified_link"]
+__all__ = ["AUDIO_ROUTE", "AudioLink", "audio_url", "route_database", "sign", "signing_key", "verified_link"]
 
 _PREFIX = "/earshot/audio/"
 _TOKEN = re.compile(
@@ -74,7 +74,7 @@ def audio_url(
         raise PermissionDenied(f"{principal.username} has no open session to bind an audio link to")
     expires = int((time.time() if now is None else now) + lifetime_s)
     payload = f"{recording_id}.{principal.session_id}.{expires}"
-    return f"{_PREFIX}{payload}.{_sign(key, payload)}"
+    return f"{_PREFIX}{payload}.{sign(key, payload)}"
 
 
 def verified_link(key: bytes, token: str, now: float | None = None) -> AudioLink | None:
@@ -83,14 +83,15 @@ def verified_link(key: bytes, token: str, now: float | None = None) -> AudioLink
     if match is None:
         return None
     payload = f"{match['recording']}.{match['session']}.{match['expires']}"
-    if not hmac.compare_digest(_sign(key, payload), match["signature"]):
+    if not hmac.compare_digest(sign(key, payload), match["signature"]):
         return None
     if int(match["expires"]) < (time.time() if now is None else now):
         return None
     return AudioLink(int(match["recording"]), int(match["session"]), int(match["expires"]))
 
 
-def _sign(key: bytes, payload: str) -> str:
+def sign(key: bytes, payload: str) -> str:
+    """The app key's HMAC of ``payload``: what proves a link or the session cookie was made here."""
     return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()
 
 
@@ -118,7 +119,7 @@ async def _serve_audio(request: Request) -> Response:
 
 
 def _checked_audio(settings: Settings, link: AudioLink, token: str) -> guarded.CallAudio:
-    db = _database(settings.database_url, settings.secrets_dir)
+    db = route_database(settings.database_url, settings.secrets_dir)
     principal = current_principal(db, link.session_id)
     if principal is None:
         raise PermissionDenied("the sign-in this audio link was issued in has ended; sign in again")
@@ -135,8 +136,9 @@ def _checked_audio(settings: Settings, link: AudioLink, token: str) -> guarded.C
 
 
 @cache
-def _database(url: str, secrets_dir: Path) -> Database:
-    # One engine per process and database, shared by every request (the pages have their own).
+def route_database(url: str, secrets_dir: Path) -> Database:
+    """One engine per process and database, shared by every request to the app's routes (the pages
+    have their own)."""
     return open_database(url, secrets_dir=secrets_dir)
 
 

@@ -9,10 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import count
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import streamlit as st
 
+from review_app.audio_links import signing_key
 from review_app.config import app_settings
+from review_app.session_cookie import COOKIE, grant_for, resumed_principal
 from storage.access import Permission, Principal, allows
 from storage.app_sessions import EndReason, end_session
 from storage.blobs import BlobStore
@@ -24,14 +27,18 @@ __all__ = [
     "CUSTOMER_PAGE",
     "CallRequest",
     "CustomerRequest",
+    "address_of",
     "blob_store",
     "client_address",
     "database",
+    "link_request",
     "next_serial",
     "open_call",
     "open_customer",
     "principal",
     "require_page",
+    "session_grant",
+    "show_in_address",
     "sign_in",
     "sign_out",
     "signed_in",
@@ -44,6 +51,8 @@ CUSTOMER_PAGE = "views/customer.py"
 _PRINCIPAL = "principal"
 _CALL_REQUEST = "call_request"
 _CUSTOMER_REQUEST = "customer_request"
+_GRANT = "session_grant"  # what the browser trades for the session cookie (review_app.session_cookie)
+_ADDRESSES = "addresses"  # page -> the query its address holds, as the page wrote or took it
 _serials = count(1)
 
 
@@ -80,7 +89,14 @@ def client_address() -> str | None:
 
 
 def sign_in(who: Principal) -> None:
+    """Keep ``who`` for this browser tab, and have the browser keep the session for reloads and links."""
     st.session_state[_PRINCIPAL] = who
+    st.session_state[_GRANT] = grant_for(signing_key(app_settings()), who)
+
+
+def session_grant() -> str | None:
+    """The grant for the session cookie issued at this tab's sign-in (none for a resumed session)."""
+    return st.session_state.get(_GRANT)
 
 
 def sign_out(reason: EndReason = "signed_out") -> None:
@@ -97,7 +113,10 @@ def signed_in() -> Principal | None:
     elsewhere, a password change, a deactivation or a role change ends the session at its next click."""
     who = st.session_state.get(_PRINCIPAL)
     if who is None:
-        return None
+        who = resumed_principal(database(), signing_key(app_settings()), _session_cookie())
+        if who is not None:
+            st.session_state[_PRINCIPAL] = who  # a reload, or a link opened in another tab
+        return who
     if not principal_is_current(database(), who):
         sign_out("account_changed")
         st.session_state["signed_out_reason"] = (
@@ -105,6 +124,12 @@ def signed_in() -> Principal | None:
         )
         return None
     return who
+
+
+def _session_cookie() -> str | None:
+    """The session cookie the browser sent when this tab connected (AppTest stands in no cookies)."""
+    value = st.context.cookies.get(COOKIE)
+    return value if isinstance(value, str) else None
 
 
 def principal() -> Principal:
@@ -130,13 +155,66 @@ def next_serial() -> int:
     return next(_serials)
 
 
+def link_request(page: str) -> dict[str, str] | None:
+    """The query of the link that opened ``page``, once: None when the address holds what the page
+    wrote there itself, or what it already took."""
+    query = st.query_params.to_dict()
+    addresses = st.session_state.setdefault(_ADDRESSES, {})
+    if not query or addresses.get(page) == query:
+        return None
+    addresses[page] = query
+    return query
+
+
+def show_in_address(page: str, **query: int | float | str | None) -> None:
+    """Put what ``page`` shows into the address bar (``/call?id=12&t=65``), so that a reload, a
+    bookmark or a copied link opens the same place; None leaves a parameter out."""
+    wanted = {name: _address_value(value) for name, value in query.items() if value is not None}
+    st.session_state.setdefault(_ADDRESSES, {})[page] = wanted
+    if st.query_params.to_dict() != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def address_of(page: str, **query: int | float | str | None) -> str:
+    """The full link to ``page`` showing ``query``, as the browser reached this app."""
+    scheme, host, *_ = urlsplit(st.context.url or "")
+    wanted = {name: _address_value(value) for name, value in query.items() if value is not None}
+    return urlunsplit((scheme, host, f"/{Path(page).stem}", urlencode(wanted), ""))
+
+
+def _address_value(value: int | float | str) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def open_call(recording_id: int, at: float | None = None) -> None:
     st.session_state[_CALL_REQUEST] = CallRequest(recording_id, at, next_serial())
-    st.switch_page(CALL_PAGE)
+    st.switch_page(CALL_PAGE, query_params=_call_query(recording_id, at))
+
+
+def _call_query(recording_id: int, at: float | None) -> dict[str, str]:
+    return {"id": str(recording_id)} | ({"t": _address_value(round(at, 1))} if at else {})
 
 
 def take_call_request() -> CallRequest | None:
-    return st.session_state.pop(_CALL_REQUEST, None)
+    """A call another page opened, else the call (and moment) of a link: ``?id=12&t=65``."""
+    request = st.session_state.pop(_CALL_REQUEST, None)
+    if request is not None:
+        st.session_state.setdefault(_ADDRESSES, {})[CALL_PAGE] = _call_query(request.recording_id, request.at)
+        return request
+    query = link_request(CALL_PAGE)
+    recording_id = _int(query, "id")
+    if query is None or recording_id is None:
+        return None
+    try:
+        at = max(0.0, float(query.get("t", "")))
+    except ValueError:
+        at = None
+    return CallRequest(recording_id, at, next_serial())
+
+
+def _int(query: dict[str, str] | None, name: str) -> int | None:
+    value = (query or {}).get(name, "")
+    return int(value) if value.isdigit() and len(value) < 19 else None
 
 
 @dataclass(frozen=True)
@@ -149,8 +227,21 @@ class CustomerRequest:
 
 def open_customer(customer_id: int, thread_id: int | None = None) -> None:
     st.session_state[_CUSTOMER_REQUEST] = CustomerRequest(customer_id, thread_id)
-    st.switch_page(CUSTOMER_PAGE)
+    st.switch_page(CUSTOMER_PAGE, query_params=_customer_query(customer_id, thread_id))
+
+
+def _customer_query(customer_id: int, thread_id: int | None) -> dict[str, str]:
+    return {"id": str(customer_id)} | ({"thread": str(thread_id)} if thread_id is not None else {})
 
 
 def take_customer_request() -> CustomerRequest | None:
-    return st.session_state.pop(_CUSTOMER_REQUEST, None)
+    """A customer another page opened, else the customer (and conversation) of a link:
+    ``?id=5&thread=9``."""
+    request = st.session_state.pop(_CUSTOMER_REQUEST, None)
+    if request is not None:
+        addresses = st.session_state.setdefault(_ADDRESSES, {})
+        addresses[CUSTOMER_PAGE] = _customer_query(request.customer_id, request.thread_id)
+        return request
+    query = link_request(CUSTOMER_PAGE)
+    customer_id = _int(query, "id")
+    return CustomerRequest(customer_id, _int(query, "thread")) if customer_id is not None else None

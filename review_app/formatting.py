@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import cache
+from zoneinfo import ZoneInfo
 
+import streamlit as st
+from streamlit.elements.lib.column_types import ColumnConfig
+
+from review_app.config import app_settings
 from transcribe.formats import speaker_display_names as speaker_names
 from transcribe.types import Speaker
 
@@ -11,19 +17,34 @@ __all__ = [
     "ROLE_COLORS",
     "channel_name",
     "clock",
+    "counted",
+    "display_zone",
     "speaker_color",
     "speaker_names",
     "when",
+    "zoned_column",
 ]
 
 ROLE_COLORS = {"agent": "#2f6fde", "customer": "#0e9f6e", "ivr": "#8b5cf6", "other": "#6b7280"}
 _UNKNOWN_ROLE_COLORS = ("#c2410c", "#0891b2", "#a21caf", "#4d7c0f")
-_CHANNEL_NAMES = {"call": "Call", "chat": "Chat", "email": "E-mail", "whatsapp": "WhatsApp", "sms": "SMS"}
+_CHANNEL_NAMES = {
+    "call": "Call",
+    "chat": "Chat",
+    "email": "E-mail",
+    "whatsapp": "WhatsApp",
+    "sms": "SMS",
+    "messenger": "Messenger",
+}
 
 
 def channel_name(channel: str) -> str:
     """How a conversation channel reads: "E-mail", "WhatsApp"; one a provider named itself, title-cased."""
     return _CHANNEL_NAMES.get(channel, channel.title())
+
+
+def counted(count: int, noun: str) -> str:
+    """ "1 call", "2 calls": a count with its noun, singular for one."""
+    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def clock(seconds: float) -> str:
@@ -34,8 +55,29 @@ def clock(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+def display_zone() -> ZoneInfo:
+    """The organisation's time zone (the ``timezone`` setting), in which every page shows times."""
+    return _zone(app_settings().timezone)
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
 def when(moment: datetime | None) -> str:
-    return moment.strftime("%d %b %Y, %H:%M") if moment is not None else "unknown time"
+    """A moment in the organisation's time zone, labelled: a call at 09:14 in Amsterdam reads
+    "06 May 2024, 09:14 CEST", not the 07:14 it is stored as (storage keeps UTC, naive in SQLite)."""
+    if moment is None:
+        return "unknown time"
+    local = (moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)).astimezone(display_zone())
+    return f"{local:%d %b %Y, %H:%M %Z}"
+
+
+def zoned_column(title: str, format: str) -> ColumnConfig:
+    """A table column of moments, shown in the organisation's time zone and named with it."""
+    zone = display_zone().key
+    return st.column_config.DatetimeColumn(f"{title} ({zone})", format=format, timezone=zone)
 
 
 def speaker_color(speaker: Speaker, index: int) -> str:

@@ -41,7 +41,7 @@ class Marker:
 @dataclass(frozen=True)
 class PlayerEvent:
     at: float  # seconds into the call
-    event: str  # pause | seek | refresh
+    event: str  # pause | seek | refresh | typing (the comment box got the focus)
     serial: int
 
 
@@ -81,6 +81,7 @@ def call_player(
     payload_key: str,
     markers: Sequence[Marker] = (),
     seek: SeekRequest | None = None,
+    comment_label: str | None = None,
     height: int = 620,
     key: str,
 ) -> PlayerEvent | None:
@@ -90,7 +91,8 @@ def call_player(
     changes, so reruns of the page (a comment typed, a score given) do not disturb playback.
     ``audio_seconds_left``: how long ``audio_url`` works; the player reports the event ``refresh``
     (a rerun) when four fifths of that have passed, and when a load fails, so the page can hand it a
-    fresh link, which it takes without losing its place.
+    fresh link, which it takes without losing its place. ``comment_label``: the label of the page's
+    comment box; the player reports ``typing`` with the position when that box gets the focus.
     """
     value = _COMPONENT(
         audio_url=audio_url,
@@ -101,6 +103,7 @@ def call_player(
         height=height,
         markers=[{"t": m.at, "label": m.label} for m in markers],
         seek={"t": seek.at, "n": seek.serial} if seek is not None else None,
+        comment_label=comment_label,
         transcript_key=payload_key,
         **payload,
     )

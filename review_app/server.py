@@ -1,5 +1,6 @@
-"""What ``earshot app`` runs: the review app (``app.py``) plus the route that streams call audio to the
-player. ``streamlit run review_app/server.py`` finds the ASGI ``app`` below and serves both."""
+"""What ``earshot app`` runs: the review app (``app.py``) plus the routes that stream call audio to the
+player and set the session cookie. ``streamlit run review_app/server.py`` finds the ASGI ``app``
+below and serves them all."""
 
 from __future__ import annotations
 
@@ -8,5 +9,6 @@ from pathlib import Path
 import streamlit as st
 
 from review_app.audio_links import AUDIO_ROUTE
+from review_app.session_cookie import SESSION_ROUTE
 
-app = st.App(Path(__file__).with_name("app.py"), routes=[AUDIO_ROUTE])
+app = st.App(Path(__file__).with_name("app.py"), routes=[AUDIO_ROUTE, SESSION_ROUTE])

@@ -648,8 +648,8 @@ class AgentOverview:
 def agent_overview(
     db: Database, principal: Principal, agent_id: int, date_from: date, date_to: date
 ) -> AgentOverview:
-    """Per week: average evaluation score and the agent's conversation metrics from stored
-    transcripts (talk ratio, silence share, interruptions). Dates are whole UTC days, inclusive."""
+    """Per week of the calls: average evaluation score and the agent's conversation metrics from
+    stored transcripts (talk ratio, silence share, interruptions). Dates are whole UTC days, inclusive."""
     require(principal, Permission.VIEW_AGENT_OVERVIEWS)
     if date_from > date_to:
         raise InvalidValue(f"date range is backwards: from {date_from} is after to {date_to}")
@@ -659,15 +659,20 @@ def agent_overview(
     end = datetime.combine(date_to + timedelta(days=1), time(), UTC)
     with read_scope(db) as session:
         agent = _get(session, Agent, agent_id, "agent")
+        call_time = func.coalesce(Thread.started_at, Recording.ingested_at)
+        # An evaluation counts in the week of the call it scores, not the week it was submitted:
+        # a call of May scored in June is May's work.
         scores = session.execute(
-            select(Evaluation.submitted_at, Evaluation.score).where(
+            select(call_time.label("at"), Evaluation.score)
+            .join(Recording, Recording.id == Evaluation.recording_id)
+            .join(Thread, Thread.id == Recording.thread_id)
+            .where(
                 Evaluation.agent_id == agent_id,
                 Evaluation.status != "draft",
-                Evaluation.submitted_at >= start,
-                Evaluation.submitted_at < end,
+                call_time >= start,
+                call_time < end,
             )
         ).all()
-        call_time = func.coalesce(Thread.started_at, Recording.ingested_at)
         calls = session.execute(
             select(
                 Recording.id, call_time.label("at"), Transcript.id.label("transcript_id"), Transcript.duration
@@ -690,8 +695,8 @@ def agent_overview(
     while monday <= date_to:
         weeks[monday] = _WeekAccumulator()
         monday += timedelta(days=7)
-    for submitted_at, score in scores:
-        week = weeks[_monday(submitted_at)]
+    for called_at, score in scores:
+        week = weeks[_monday(called_at)]
         week.evaluations += 1
         if score is not None:  # all questions n.a.
             week.scores.append(score)

@@ -14,7 +14,8 @@ Syntax, by example:
 - ``NEAR(cancel contract, 5)``: both within 5 words of each other, in either order;
   ``NEAR("late fee" refund)`` uses the default distance of 10.
 
-Only upper-case ``AND``, ``OR``, ``NOT`` and ``NEAR(`` are operators: "and", "or", "not" and
+Only upper-case ``AND``, ``OR``, ``NOT`` and ``NEAR(`` are operators (an upper-case ``NEAR``
+without its parenthesis is refused with a hint): "and", "or", "not" and
 "near" in lower case are ordinary words, since callers say them ("I do not want ..."). To search
 for an upper-case operator word itself, quote it: ``"NOT"``.
 
@@ -175,6 +176,13 @@ def _lex(text: str) -> Iterator[_Token]:
                 index = text.index("(", end) + 1
                 yield _Token("(", index)
                 in_near = True
+            elif raw == "NEAR":
+                # "refund NEAR euros" would otherwise look for the word "near" and quietly find nothing.
+                raise QueryError(
+                    "NEAR is written NEAR(refund euros, 5): the words in parentheses, then how many "
+                    "words apart (lower-case near is an ordinary word)",
+                    position,
+                )
             else:
                 word = raw.rstrip("*")
                 if "*" in word:

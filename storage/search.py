@@ -196,6 +196,13 @@ _MESSAGES_FTS = table("messages_fts", column("rowid"))
 _DIRECTION_OF_ROLE = {"customer": "inbound", "agent": "outbound"}
 
 
+def channels_in_use(db: Database) -> list[str]:
+    """Every channel the data holds (call, chat, email, and whatever an importer brought: whatsapp,
+    sms, messenger...), so a channel filter offers them all. Channel names only: no one's data."""
+    with read_scope(db) as session:
+        return sorted(session.scalars(select(Thread.channel).distinct()))
+
+
 def search_utterances(
     db: Database, query: str, filters: SearchFilters, limit: int = 50, offset: int = 0
 ) -> SearchPage:

@@ -8,12 +8,14 @@ import streamlit as st
 
 from review_app import context
 from review_app.config import app_settings
+from review_app.formatting import zoned_column
 from review_app.safe_text import md, show_error
 from storage.access import USER_ROLES, Permission
 from storage.agents_view import list_agents
 from storage.errors import InvalidValue, NotFound, PermissionDenied
 from storage.users import MIN_PASSWORD_LENGTH, create_user, list_users, set_active, set_password, set_role
 
+_ADDED = "admin.added"  # the confirmation of an account just added, shown after the rerun
 _AGENT_HELP = (
     "Links the account to the PBX agent whose calls are theirs. Agents appear here once a call names "
     "them; `earshot user add/role --agent NAME --new-agent` links one before their first call."
@@ -49,7 +51,7 @@ with users_tab:
         ],
         hide_index=True,
         width="stretch",
-        column_config={"Created": st.column_config.DatetimeColumn("Created", format="D MMM YYYY")},
+        column_config={"Created": zoned_column("Created", "D MMM YYYY")},
     )
     add_column, change_column = st.columns(2, gap="large")
     with add_column, st.form("add-user", clear_on_submit=True):
@@ -79,8 +81,12 @@ with users_tab:
             except (InvalidValue, PermissionDenied) as error:
                 show_error(error)
             else:
-                st.success(f"Added {md(created.username)} as {created.role}.")
+                # Said after the rerun that lists the new account: a message shown before it is lost.
+                st.session_state[_ADDED] = f"Added {md(created.username)} as {created.role}."
                 st.rerun()
+        added = st.session_state.pop(_ADDED, None)
+        if added:
+            st.success(added)
     with change_column:
         st.markdown("**Change a user**")
         if people:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, time, timedelta
 import streamlit as st
 
 from review_app import context
+from review_app.formatting import zoned_column
 from review_app.safe_text import md
 from storage.access import Permission, allows
 from storage.audit import AUDIT_ACTIONS, export_audit_csv, list_audit, verify_audit_chain
@@ -77,6 +78,6 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     height=520,
-    column_config={"When": st.column_config.DatetimeColumn("When", format="D MMM YYYY, HH:mm:ss")},
+    column_config={"When": zoned_column("When", "D MMM YYYY, HH:mm:ss")},
 )
 st.caption(f"Newest first; showing {len(records)} rows (at most 500; narrow the filters to see older ones).")

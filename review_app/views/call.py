@@ -34,6 +34,8 @@ _SEEK = "call.seek"  # the SeekRequest for the player, if any
 _REPLAYS = "call.replays"  # recording id -> CallReplay
 _LINKS = "call.links"  # recording id -> (audio url, issued at)
 _RECENT = "call.recent"  # recording ids opened in this session, newest first
+_PIN = "call.pin"  # (recording id, where playback was when the coach began a comment)
+_COMMENT_LABEL = "Comment"  # fixed: the player watches the box by it, and the box keeps its text
 
 who = context.require_page(Permission.REPLAY_CALLS)
 db = context.database()
@@ -124,9 +126,11 @@ st.markdown(f"### {md(call.customer or 'Unknown customer')} :gray[with {md(call.
 st.caption(
     md(
         f"{when(call.started_at)} · {clock(call.duration)} · {call.original_name} · "
-        + (f"language {transcript.language} · {', '.join(transcript.models.values())}" if transcript else "")
+        + (f"transcribed automatically ({transcript.language})" if transcript else "")
         + ("" if transcript else f"not transcribed yet ({call.job_status or 'no job'})")
-    )
+    ),
+    # The models mean something to whoever runs Earshot, nothing to a coach: a tooltip, not the caption.
+    help=md("Models: " + ", ".join(f"{k} {v}" for k, v in transcript.models.items())) if transcript else None,
 )
 if transcript is not None:
     metrics = call_metrics(transcript)
@@ -157,10 +161,19 @@ with player_column:
         payload_key=payload_key,
         markers=[Marker(c.at_seconds, c.text[:60]) for c in comments],
         seek=st.session_state.get(_SEEK),
+        comment_label=_COMMENT_LABEL if allows(who, Permission.COMMENT_CALLS) else None,
         key=f"player-{recording_id}",
     )
 seek = st.session_state.get(_SEEK)
 position = event.at if event is not None else (seek.at if seek is not None else 0.0)
+if event is not None and event.event == "typing":
+    st.session_state[_PIN] = (recording_id, event.at)
+pinned = st.session_state.get(_PIN)
+pin_at = pinned[1] if pinned is not None and pinned[0] == recording_id else position
+context.show_in_address(context.CALL_PAGE, id=recording_id, t=round(seek.at, 1) if seek else None)
+with player_column.popover("Link to this moment", icon=":material/link:"):
+    st.caption(f"Opens this call at {clock(position)} for anyone allowed to replay it, after sign-in.")
+    st.code(context.address_of(context.CALL_PAGE, id=recording_id, t=round(position, 1)), language=None)
 
 with side_column:
     tabs = ["Comments"]
@@ -176,12 +189,15 @@ with side_column:
 
     with panes["Comments"]:
         if allows(who, Permission.COMMENT_CALLS):
+            st.caption(f"Comment at {clock(pin_at)}: where the call was when you began writing.")
             with st.form("comment", clear_on_submit=True, border=False):
                 text = st.text_area(
-                    f"Comment at {clock(position)}",
-                    placeholder="Pause the call where it matters, then write here.",
+                    _COMMENT_LABEL,
+                    placeholder="Write while the call plays: the comment is pinned where you began.",
                     height=80,
                     max_chars=COMMENT_MAX_CHARS,
+                    key="comment-text",
+                    label_visibility="collapsed",
                 )
                 shared = st.checkbox(
                     "Share with the agent of this call",
@@ -190,24 +206,25 @@ with side_column:
                 if st.form_submit_button("Pin comment", icon=":material/push_pin:"):
                     try:
                         add_call_comment(
-                            db, who, recording_id, position, text, "agent" if shared else "coaches"
+                            db, who, recording_id, pin_at, text, "agent" if shared else "coaches"
                         )
                     except InvalidValue as error:
                         show_error(error)
                     else:
+                        st.session_state.pop(_PIN, None)
                         st.rerun()
         if not comments:
             st.caption("No comments on this call yet.")
-        for comment in comments:
-            jump, body = st.columns([1, 4], vertical_alignment="top")
-            if jump.button(clock(comment.at_seconds), key=f"c{comment.id}", icon=":material/play_arrow:"):
+        for comment in comments:  # in call order
+            # The moment on its own line: beside the text, a narrow side column cut it to its icon.
+            if st.button(clock(comment.at_seconds), key=f"c{comment.id}", icon=":material/play_arrow:"):
                 _seek_to(comment.at_seconds)
                 st.rerun()
             shared_mark = (
                 " · :material/visibility: shared with the agent" if comment.visibility == "agent" else ""
             )
-            body.caption(f"**{md(comment.author)}** · {md(when(comment.created_at))}{shared_mark}")
-            body.text(comment.text)
+            st.caption(f"**{md(comment.author)}** · {md(when(comment.created_at))}{shared_mark}")
+            st.text(comment.text)
 
     if "Scorecard" in panes:
         with panes["Scorecard"]:

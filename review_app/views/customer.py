@@ -7,6 +7,7 @@ click opens the player at that moment.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from typing import Concatenate, ParamSpec, TypeVar
 
@@ -14,7 +15,7 @@ import streamlit as st
 
 from review_app import context
 from review_app.config import app_settings
-from review_app.formatting import channel_name, clock, speaker_names, when
+from review_app.formatting import channel_name, clock, counted, speaker_names, when, zoned_column
 from review_app.hits import show_hits
 from review_app.safe_text import md, show_error
 from storage import guarded
@@ -36,6 +37,7 @@ _SELECTED = "customer.id"
 _KEPT = "customer.kept"  # what this page read, by service and arguments
 _OPENED_THREAD = "customer.thread"  # a conversation another page opened (a search hit)
 _CHANNEL_ICONS = {"call": ":material/call:", "chat": ":material/chat:", "email": ":material/mail:"}
+_TILE_LABELS = {"call": "Calls", "chat": "Chats", "email": "E-mail threads"}
 _IDENTITY_LABELS = {
     "phone": "Phone",
     "email": "E-mail",
@@ -96,6 +98,8 @@ if query.strip():
         matches = []
     if not matches:
         st.warning(f"No customer matches “{md(query)}”.")
+        st.session_state.pop(_SELECTED, None)  # not the history of whoever was looked up before
+        st.stop()
     elif len(matches) == 1:
         st.session_state[_SELECTED] = matches[0].id
     else:
@@ -191,17 +195,19 @@ st.markdown(
     )
     or ":gray-badge[no identities]"
 )
-counts = {
-    channel: sum(1 for item in timeline if item.channel == channel) for channel in ("call", "chat", "email")
-}
-stats = st.columns(4)
-stats[0].metric("Calls", counts["call"])
-stats[1].metric("Chats", counts["chat"])
-stats[2].metric("E-mail threads", counts["email"])
-stats[3].metric("Last contact", when(timeline[0].at).split(",")[0] if timeline else "—")
+# Calls, chats and e-mails always, then every other channel this customer used (WhatsApp, SMS...).
+counts = Counter(item.channel for item in timeline)
+tiles = [*_TILE_LABELS, *sorted(set(counts) - set(_TILE_LABELS))]
+stats = st.columns(len(tiles) + 1)
+for tile, channel in zip(stats, tiles, strict=False):
+    tile.metric(_TILE_LABELS.get(channel) or md(channel_name(channel)), counts[channel])
+stats[-1].metric("Last contact", when(timeline[0].at).split(",")[0] if timeline else "—")
 
 opened = st.session_state.get(_OPENED_THREAD)
 opened_item = next((item for item in timeline if item.thread_id == opened), None)
+context.show_in_address(
+    context.CUSTOMER_PAGE, id=customer_id, thread=opened_item.thread_id if opened_item else None
+)
 if opened_item is not None:
     with st.container(border=True):
         if st.button("Close", icon=":material/close:", key="close-opened"):
@@ -226,7 +232,7 @@ with history:
     def _length(item: TimelineItem) -> str:
         if item.duration is not None:
             return clock(item.duration)
-        return f"{item.messages} message" + ("" if item.messages == 1 else "s")
+        return counted(item.messages, "message")
 
     selection = st.dataframe(
         [
@@ -246,7 +252,7 @@ with history:
         on_select="rerun",
         selection_mode="single-row",
         column_config={
-            "When": st.column_config.DatetimeColumn("When", format="D MMM YYYY, HH:mm"),
+            "When": zoned_column("When", "D MMM YYYY, HH:mm"),
             "About": st.column_config.TextColumn("About", width="large"),
         },
         key=f"timeline-{customer_id}",

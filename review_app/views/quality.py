@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from review_app import context
+from review_app.formatting import counted, zoned_column
 from review_app.safe_text import md, show_error
 from review_app.scoring import evaluation_details
 from storage.access import Permission, allows
@@ -67,6 +68,27 @@ _FORM_TEMPLATE = [
 who = context.require_page(Permission.VIEW_OWN_EVALUATIONS)
 db = context.database()
 coach = allows(who, Permission.VIEW_ALL_CALLS)
+_PAGE = "views/quality.py"
+_LINKED = "quality.evaluation"  # the evaluation shown: picked in the list, or named by a link
+
+
+def _take_linked_evaluation() -> None:
+    """An evaluation a link names (``/quality?evaluation=7``): shown until another row is chosen."""
+    link = context.link_request(_PAGE) or {}
+    if link.get("evaluation", "").isdigit():
+        st.session_state[_LINKED] = int(link["evaluation"])
+
+
+def _chosen(evaluations: list[EvaluationSummary], key: str) -> EvaluationSummary | None:
+    """The evaluation picked in the list, else the one a link named (if it is among them); the
+    address then names it, so it can be shared."""
+    chosen = _evaluation_list(evaluations, key)
+    if chosen is not None:
+        st.session_state[_LINKED] = chosen.id
+    linked = st.session_state.get(_LINKED)
+    chosen = next((e for e in evaluations if e.id == linked), None)
+    context.show_in_address(_PAGE, evaluation=chosen.id if chosen else None)
+    return chosen
 
 
 def _evaluation_list(evaluations: list[EvaluationSummary], key: str) -> EvaluationSummary | None:
@@ -89,7 +111,7 @@ def _evaluation_list(evaluations: list[EvaluationSummary], key: str) -> Evaluati
         selection_mode="single-row",
         column_config={
             "Score": st.column_config.ProgressColumn("Score", min_value=0, max_value=100, format="%.0f"),
-            "Submitted": st.column_config.DatetimeColumn("Submitted", format="D MMM YYYY"),
+            "Submitted": zoned_column("Submitted", "D MMM YYYY"),
         },
         key=key,
     )
@@ -141,7 +163,7 @@ def _my_evaluations() -> None:
     cols[0].metric("Evaluations", len(evaluations))
     cols[1].metric("Average score", f"{sum(scores) / len(scores):.0f}" if scores else "—")
     cols[2].metric("Waiting for your answer", waiting)
-    chosen = _evaluation_list(evaluations, "my-evaluations")
+    chosen = _chosen(evaluations, "my-evaluations")
     if chosen is not None:
         _evaluation_panel(chosen)
 
@@ -158,7 +180,7 @@ def _all_evaluations() -> None:
             + " yet. Score calls on the Calls page."
         )
         return
-    chosen = _evaluation_list(evaluations, "all-evaluations")
+    chosen = _chosen(evaluations, "all-evaluations")
     if chosen is not None:
         _evaluation_panel(chosen)
 
@@ -169,9 +191,12 @@ def _overview() -> None:
         st.info("No agents yet: agents appear when calls name them.")
         return
     left, right = st.columns([1, 1])
-    agent = left.selectbox("Agent", agents, format_func=lambda a: f"{a.name} ({a.calls} calls)")
-    today = date.today()
-    period = right.date_input("Period", value=(today - timedelta(weeks=12), today), key="overview-period")
+    agent = left.selectbox("Agent", agents, format_func=lambda a: f"{a.name} ({counted(a.calls, 'call')})")
+    # The twelve weeks up to the agent's latest call: up to today would be empty for old calls.
+    until = agent.last_call or date.today()
+    period = right.date_input(
+        "Period", value=(until - timedelta(weeks=12), until), key=f"overview-period-{agent.id}"
+    )
     if len(period) != 2:
         st.caption("Choose the last day of the period.")
         return
@@ -239,8 +264,13 @@ def _chart(
     axis = alt.Axis(format="d", tickMinStep=1) if bars else alt.Axis()
     base = alt.Chart(data, title=title, height=220)
     if bars:
+        # Weeks as bands (ordinal): on a time axis bars have no width to share and draw as hairlines.
         chart = base.mark_bar().encode(
-            x=alt.X("Week:T", title=None, timeUnit="yearmonthdate"),
+            x=alt.X(
+                "yearmonthdate(Week):O",
+                title=None,
+                axis=alt.Axis(format="%d %b", formatType="time", labelAngle=-45),
+            ),
             xOffset="Series:N",
             y=alt.Y("Value:Q", title=unit, scale=scale, axis=axis),
             color=alt.Color("Series:N", title=None, legend=alt.Legend(orient="bottom")),
@@ -315,6 +345,7 @@ def _sections(rows: list[dict[str, object]]) -> list[SectionSpec]:
     return [SectionSpec(title, tuple(questions), weight) for title, (weight, questions) in grouped.items()]
 
 
+_take_linked_evaluation()
 st.title("Quality")
 if coach:
     evaluations_tab, overview_tab, forms_tab = st.tabs(["Evaluations", "Agent overview", "Scorecards"])

@@ -11,6 +11,7 @@ from datetime import date
 import streamlit as st
 
 from review_app import context
+from review_app.formatting import channel_name
 from review_app.hits import show_hits
 from review_app.safe_text import md, show_error
 from storage import guarded
@@ -19,11 +20,11 @@ from storage.errors import InvalidValue, NotFound
 from storage.limits import SAVED_SEARCH_NAME_MAX_CHARS
 from storage.query import QueryError
 from storage.saved_searches import SavedSearch, delete_saved_search, list_saved_searches, save_search
-from storage.search import SearchFilters, SearchPage
+from storage.search import SearchFilters, SearchPage, channels_in_use
 from transcribe.types import ROLES
 
 _PAGE_SIZE = 25
-_CHANNELS = {"call": "calls", "chat": "chats", "email": "e-mails"}
+_PAGE = "views/search.py"
 _RESULT = "search.result"  # (query, filters, SearchPage)
 _SYNTAX_HELP = """
 - `refund late fee`: all of these words
@@ -40,7 +41,7 @@ db = context.database()
 
 
 def _filters() -> SearchFilters:
-    dates = st.session_state.get("search.dates") or ()
+    dates: tuple[date, ...] = tuple(st.session_state.get("search.dates") or ())
     role = st.session_state.get("search.role")
     return SearchFilters(
         speaker_role=role if role in ROLES else None,
@@ -75,6 +76,43 @@ def _load_saved(saved: SavedSearch) -> None:
     _run(saved.query, filters)
 
 
+def _show_in_address(query: str, filters: SearchFilters) -> None:
+    """The search and its filters in the address bar: a reload or a copied link runs it again."""
+    context.show_in_address(
+        _PAGE,
+        q=query,
+        channel=filters.channel,
+        said_by=filters.speaker_role,
+        agent=filters.agent,
+        customer=filters.customer,
+        date_from=filters.date_from.isoformat() if filters.date_from else None,
+        date_to=filters.date_to.isoformat() if filters.date_to else None,
+    )
+
+
+def _take_link() -> None:
+    """Fill the form from a link's query (``?q=refund&channel=chat``) and run it."""
+    link = context.link_request(_PAGE)
+    if not link or not link.get("q"):
+        return
+    try:
+        dates = tuple(date.fromisoformat(link[k]) for k in ("date_from", "date_to") if link.get(k))
+    except ValueError:
+        dates = ()
+    st.session_state["search.query"] = link["q"]
+    st.session_state["search.channel"] = link.get("channel")
+    st.session_state["search.role"] = link.get("said_by", "any")
+    st.session_state["search.agent"] = link.get("agent", "")
+    st.session_state["search.customer"] = link.get("customer", "")
+    st.session_state["search.dates"] = dates
+    try:
+        filters = _filters()
+    except InvalidValue as error:
+        st.session_state["search.error"] = str(error)
+        return
+    _run(link["q"], filters)
+
+
 def _delete_saved(saved: SavedSearch) -> None:
     try:
         delete_saved_search(db, who, saved.id)
@@ -82,6 +120,10 @@ def _delete_saved(saved: SavedSearch) -> None:
         st.session_state["search.error"] = str(error)
 
 
+_take_link()
+channels = channels_in_use(db)
+if st.session_state.get("search.channel") not in (None, *channels):
+    st.session_state["search.channel"] = None  # a link's channel that the data does not hold
 st.title("Search")
 main, side = st.columns([3, 1], gap="large")
 
@@ -97,7 +139,10 @@ with main:
             st.markdown(_SYNTAX_HELP)
         channel, role, agent, customer, dates = st.columns([1, 1, 1.3, 1.3, 1.6])
         channel.selectbox(
-            "Channel", [None, *_CHANNELS], key="search.channel", format_func=lambda c: _CHANNELS.get(c, "all")
+            "Channel",
+            [None, *channels],
+            key="search.channel",
+            format_func=lambda c: "all" if c is None else channel_name(c),  # options are plain text
         )
         role.selectbox(
             "Said by", ["any", *ROLES], key="search.role", format_func=lambda r: "anyone" if r == "any" else r
@@ -116,9 +161,10 @@ with main:
     result: tuple[str, SearchFilters, SearchPage] | None = st.session_state.get(_RESULT)
     if result is not None:
         query, filters, page = result
+        _show_in_address(query, filters)
         first = page.offset + 1
         if not page.hits:
-            st.info(f"No utterance matches “{md(query)}” with these filters.")
+            st.info(f"Nothing said or written matches “{md(query)}” with these filters.")
         else:
             st.caption(
                 f"Results {first}–{page.offset + len(page.hits)} for **{md(query)}**, best match first"

@@ -160,18 +160,21 @@ def add_call(
     return result.recording_id, transcript
 
 
-def add_threads(db: Database, customer_id: int, count: int, start: datetime) -> None:
-    """``count`` chat and e-mail threads of two messages each, a day apart, older than ``start``."""
+def add_threads(
+    db: Database, customer_id: int, count: int, start: datetime, channels: tuple[str, ...] = ("chat", "email")
+) -> None:
+    """``count`` threads of two messages each, a day apart, older than ``start``, taking turns on
+    ``channels``."""
     with session_scope(db) as session:
         for i in range(count):
-            channel = "chat" if i % 2 == 0 else "email"
+            channel = channels[i % len(channels)]
             at = start - timedelta(days=i + 1)
             thread = Thread(
                 customer_id=customer_id,
                 channel=channel,
                 provider="test",
                 provider_id=f"{channel}-{customer_id}-{i}",
-                subject=None if channel == "chat" else f"Re: invoice {1000 + i}",
+                subject=f"Re: invoice {1000 + i}" if channel == "email" else None,
                 direction="inbound",
                 started_at=at,
             )

@@ -152,7 +152,7 @@ def test_coach_opens_call_pins_comment_and_is_audited(app_data: AppData) -> None
     assert "### Emma de Vries" in _texts(at)
     assert "Calls" in [t.value for t in at.title]
     assert {m.label for m in at.metric} >= {"Agent talk share", "Silence", "Agent interruptions"}
-    [comment] = [t for t in at.text_area if t.label.startswith("Comment at")]
+    [comment] = [t for t in at.text_area if t.label == "Comment"]
     comment.input("Good empathy here")
     [share] = [c for c in at.checkbox if c.label == "Share with the agent of this call"]
     share.check()
@@ -297,7 +297,7 @@ def test_sign_in_page_throttles_guessing(app_data: AppData) -> None:
         at.text_input[1].input("not the password")
         at.button[0].click()
         at.run()
-    assert [e.value for e in at.error] == [
+    assert [e.value for e in at.error] == [  # the reason is outside text: escaped Markdown
         f"Sign-in failed: {md('too many failed sign-ins; try again in 15 minutes')}."
     ]
     assert "principal" not in at.session_state

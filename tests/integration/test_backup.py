@@ -122,6 +122,7 @@ def test_restore_refuses_to_overwrite_then_restores_and_verifies(tmp_path: Path,
     assert mode(fresh / "earshot.db") == 0o600 and mode(fresh / "secrets" / "audit_chain.key") == 0o600
     listing = earshot(fresh, "calls")
     assert listing.stdout.count("queued") == 2
+    assert listing.stdout.split()[:3] == ["ID", "SHA-256", "FILE"]  # a header names the columns
     assert earshot(fresh, "audit", "verify").exit_code == 0
 
     # --force over a data folder that has moved on: the backup's state comes back, old WAL and all.

@@ -140,6 +140,7 @@ def test_role_passwd_disable_and_list(tmp_path: Path) -> None:
 
     listing = earshot(tmp_path, "user", "list").output.splitlines()
     assert [line.split() for line in listing] == [
+        ["USERNAME", "ROLE", "AGENT", "SIGN-IN", "STATE"],
         ["carol", "coach", "-", "password", "disabled"],
         ["sso@example.com", "compliance", "-", "-", "active"],
     ]

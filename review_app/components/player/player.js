@@ -71,7 +71,22 @@
     if (event.data && event.data.type === "streamlit:render") render(event.data.args || {});
   });
 
+  // The comment box is in the page around this frame. When the coach starts writing, report where
+  // playback is, so the comment is pinned at that moment, not where playback was last paused.
+  let commentLabel = null;
+  try {
+    window.parent.document.addEventListener("focusin", function (event) {
+      const box = event.target;
+      if (commentLabel && box && box.tagName === "TEXTAREA" && box.getAttribute("aria-label") === commentLabel) {
+        report("typing");
+      }
+    });
+  } catch (error) {
+    // A page served from another origin than this frame: comments keep the last reported position.
+  }
+
   function render(args) {
+    commentLabel = args.comment_label || null;
     const height = args.height || 620;
     if (height !== shown.height) {
       player.style.height = height + "px";

@@ -59,7 +59,7 @@ from storage.search import compile_fts5, compile_tsquery
         # Lower-case operator words are words: callers say them.
         ("and or not near", And((Term("and"), Term("or"), Term("not"), Term("near")))),
         ('"NOT" "AND"', And((Term("not"), Term("and")))),
-        ("NEAR", Term("near")),
+        ('"NEAR"', Term("near")),  # quoted: the word; bare, NEAR without ( is refused with a hint
         ("NEAR(cancel contract, 5)", Near((Term("cancel"), Term("contract")), 5)),
         ("NEAR(cancel contract)", Near((Term("cancel"), Term("contract")), 10)),
         ("NEAR (a b,100)", Near((Term("a"), Term("b")), 100)),
@@ -110,6 +110,11 @@ def test_parse(text: str, tree: Node) -> None:
         ("NEAR(a b, 5, 6)", "NEAR expects ) after the distance at position 12"),
         ("NEAR(a b", "unbalanced parenthesis at position 5"),
         ("NEAR(a (b c))", "NEAR takes only words and quoted phrases at position 8"),
+        (
+            "refund NEAR euros",
+            "NEAR is written NEAR(refund euros, 5): the words in parentheses, then how many words apart"
+            " (lower-case near is an ordinary word) at position 8",
+        ),
         ("NEAR(a NOT b)", "NEAR takes only words and quoted phrases at position 8"),
         ("(" * 21 + "a" + ")" * 21, "too many nested parentheses (at most 20) at position 21"),
         ("a" * 1001, "query is too long (1001 characters, at most 1000)"),
