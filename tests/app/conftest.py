@@ -24,6 +24,7 @@ from storage.quality import (
 )
 from storage.users import authenticate
 from tests.app.app_data import PASSWORD, AppData, add_recent_calls, build_app_data, open_data
+from tests.app.browser import CHROMIUM, CHROMIUM_ARGS
 
 
 @pytest.fixture(scope="module")
@@ -74,3 +75,14 @@ def _evaluate(
 
 
 APP = Path(__file__).resolve().parents[2] / "review_app" / "app.py"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Debian's Chromium, one per test module, driven by playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()

@@ -13,7 +13,7 @@ from storage import users
 from storage.holds import HoldTarget, list_holds, place_hold
 from storage.models import LegalHold
 from tests.app.app_data import PASSWORD, AppData, open_data
-from tests.app.browser import CHROMIUM, CHROMIUM_ARGS, running_app, sign_in, wait_until_idle
+from tests.app.browser import CHROMIUM, running_app, sign_in, wait_until_idle
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: apt-get install chromium (see README)"
@@ -37,16 +37,6 @@ def hold_id(app_data: AppData) -> int:
 def app_url(app_data: AppData, hold_id: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with running_app(app_data.env(), tmp_path_factory.mktemp("server") / "streamlit.log") as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 def _compliance_page(browser, app_url: str, username: str):  # type: ignore[no-untyped-def]

@@ -18,7 +18,7 @@ from storage.models import CallComment, Evaluation
 from storage.quality import add_call_comment
 from storage.users import authenticate
 from tests.app.app_data import EMMA, PASSWORD, AppData, add_threads, open_data
-from tests.app.browser import CHROMIUM, CHROMIUM_ARGS, running_app, sign_in, wait_until_idle
+from tests.app.browser import CHROMIUM, running_app, sign_in, wait_until_idle
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: apt-get install chromium (see README)"
@@ -41,16 +41,6 @@ def app_url(app_data: AppData, tmp_path_factory: pytest.TempPathFactory) -> Iter
     env = {**app_data.env(), "EARSHOT_TIMEZONE": "Europe/Amsterdam"}  # the organisation's zone
     with running_app(env, tmp_path_factory.mktemp("server") / "streamlit.log") as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture

@@ -44,7 +44,7 @@ from storage.search import SearchFilters
 from storage.threads_import import import_threads
 from storage.users import authenticate, create_user
 from tests.app.app_data import PASSWORD, AppData, hand_transcript, open_data, write_call_audio
-from tests.app.browser import CHROMIUM, CHROMIUM_ARGS, running_app, sign_in, wait_until_idle
+from tests.app.browser import CHROMIUM, running_app, sign_in, wait_until_idle
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: apt-get install chromium (see README)"
@@ -237,16 +237,6 @@ def _ingest_call(db, blobs: BlobStore, folder: Path) -> int:  # type: ignore[no-
 def app_url(hostile_data: AppData, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with running_app(hostile_data.env(), tmp_path_factory.mktemp("server") / "streamlit.log") as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 class Watch:

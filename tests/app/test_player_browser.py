@@ -16,7 +16,7 @@ import pytest
 
 from review_app.formatting import clock
 from tests.app.app_data import PASSWORD, AppData
-from tests.app.browser import CHROMIUM, CHROMIUM_ARGS, running_app, sign_in, wait_until_idle
+from tests.app.browser import CHROMIUM, running_app, sign_in, wait_until_idle
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: apt-get install chromium (see README)"
@@ -39,16 +39,6 @@ def short_link_app_url(app_data: AppData, tmp_path_factory: pytest.TempPathFacto
     env = {**app_data.env(), "EARSHOT_AUDIO_LINK_SECONDS": str(_SHORT_LINK_S)}
     with running_app(env, tmp_path_factory.mktemp("server") / "streamlit.log") as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture

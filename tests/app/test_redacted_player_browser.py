@@ -20,7 +20,7 @@ from storage.errors import PermissionDenied
 from storage.models import AppSession, User
 from storage.redaction_corrections import mark_span
 from tests.app.app_data import PASSWORD, AppData, build_app_data, open_data
-from tests.app.browser import CHROMIUM, CHROMIUM_ARGS, running_app, sign_in, wait_until_idle
+from tests.app.browser import CHROMIUM, running_app, sign_in, wait_until_idle
 from transcribe.audio import decode
 from transcribe.redaction.stage import WordAt
 from transcribe.types import SAMPLE_RATE
@@ -60,15 +60,11 @@ def app_url(redacted_call, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 
 @pytest.fixture
-def page() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1440, "height": 1000})
-        context.set_default_timeout(60_000)
-        yield context.new_page()
-        browser.close()
+def page(browser) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    context.set_default_timeout(60_000)
+    yield context.new_page()
+    context.close()
 
 
 def test_the_agents_player_plays_the_redacted_copy_and_the_original_is_refused(
