@@ -73,7 +73,8 @@ def test_transcribe_stereo_prints_the_json_contract_and_voice_tagged_vtt(tmp_pat
     by_speaker = {s["label"]: s["role"] for s in data["speakers"]}
     assert sorted(by_speaker.values()) == ["agent", "customer"]
     words = [w for u in data["utterances"] for w in u["words"]]
-    assert words and all(set(w) == {"start", "end", "text", "probability", "speaker"} for w in words)
+    word_keys = {"start", "end", "text", "probability", "speaker", "entity"}
+    assert words and all(set(w) == word_keys for w in words)
     agent_text = " ".join(u["text"] for u in data["utterances"] if by_speaker[u["speaker"]] == "agent")
     assert "wizard" in agent_text.lower()
 
