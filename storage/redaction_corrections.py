@@ -18,7 +18,13 @@ from storage.db import Database, session_scope
 from storage.errors import InvalidValue, NotFound
 from storage.models import RedactedSpan, Transcript, Utterance, Word
 from storage.private_files import make_private_folder
-from storage.services import StoredRedaction, recording_audio_path, redacted_spans, unredacted_transcript
+from storage.services import (
+    StoredRedaction,
+    recording_audio_path,
+    redacted_span_row,
+    redacted_spans,
+    unredacted_transcript,
+)
 from transcribe.audio import decode
 from transcribe.redaction.audio import redacted_samples, wav_bytes
 from transcribe.redaction.entities import ENTITY_TYPES, EntityType
@@ -101,19 +107,7 @@ def _store(
         for span in spans:
             words = [[at.utterance, at.word] for at in span.words]
             source, verified = before.get(_key(words), ("reviewer", None))
-            session.add(
-                RedactedSpan(
-                    transcript_id=transcript.id,
-                    entity=span.entity,
-                    speaker=span.speaker,
-                    start=span.start,
-                    end=span.end,
-                    words=words,
-                    heard=list(span.heard),
-                    source=source,
-                    verified=verified,
-                )
-            )
+            session.add(redacted_span_row(transcript.id, span, source, verified))
         utterances = session.scalars(
             select(Utterance).where(Utterance.transcript_id == transcript.id).order_by(Utterance.seq)
         ).all()

@@ -299,7 +299,7 @@ def save_transcript(
         )
         checks: Sequence[bool | None] = verified or [None] * len(redacted)
         session.add_all(
-            _redacted_span_row(row.id, span, "detected", check)
+            redacted_span_row(row.id, span, "detected", check)
             for span, check in zip(redacted, checks, strict=True)
         )
         if transcript.turns:
@@ -318,7 +318,7 @@ def save_transcript(
         return row.id
 
 
-def _redacted_span_row(
+def redacted_span_row(
     transcript_id: int, span: RedactedWords, source: str, verified: bool | None
 ) -> RedactedSpan:
     return RedactedSpan(
