@@ -71,8 +71,8 @@ def downgrade() -> None:
     )
     op.execute("DELETE FROM evaluations WHERE recording_id IS NULL")
     _rebuild_evaluations(ondelete="CASCADE", nullable=False, add_deleted_at=False)
-    # Not through a batch: rebuilding recordings would drop the table, and that cascades into every
-    # transcript and job. SQLite drops a plain column in place (3.35 and later).
+    # Not through a batch: SQLite drops a plain column in place (3.35 and later), so the largest
+    # table is not copied.
     op.drop_column("recordings", "audio_deleted_at")
     op.drop_table("retention_policies")
     op.drop_index(op.f("ix_legal_holds_recording_id"), table_name="legal_holds")
