@@ -243,6 +243,11 @@ def _content(message: MIMEPart, notes: list[str]) -> str:
     attachment (or a digest) is content, not a file to list by name only."""
     body_part = message.get_body(preferencelist=("plain", "html"))
     text, body_note = _body_text(body_part)
+    if not text.strip() and body_part is not None and body_part.get_content_subtype() == "plain":
+        # Some senders put an empty plain part beside the HTML that holds the words.
+        html_part = message.get_body(preferencelist=("html",))
+        if html_part is not None:
+            text, body_note = _body_text(html_part)
     if body_note:
         notes.append(body_note)
     if any(isinstance(d, errors.CloseBoundaryNotFoundDefect) for p in _own_parts(message) for d in p.defects):

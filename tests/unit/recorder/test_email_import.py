@@ -534,3 +534,20 @@ def test_raw_utf8_headers_rfc6532_are_read() -> None:
     assert (message.author, message.subject, message.body) == ("Jöhn Doe", "Säying Hello", "body")
     assert thread.customer_identities == (IdentityRef("email", "jdöe@mächine.example"),)
     assert [p.reason for p in batch.problems] == ["no Date header; its time is unknown"]
+
+
+def test_an_empty_plain_part_beside_the_html_does_not_hide_the_html_words(tmp_path: Path) -> None:
+    path = tmp_path / "empty-plain.eml"
+    path.write_text(
+        "Message-ID: <empty-plain@example.com>\nDate: Mon, 6 May 2024 09:14:00 +0200\n"
+        "From: Emma <emma@example.com>\nTo: support@acme.example\nSubject: Meter\n"
+        'MIME-Version: 1.0\nContent-Type: multipart/alternative; boundary="b1"\n\n'
+        "--b1\nContent-Type: text/plain; charset=utf-8\n\n\n"
+        "--b1\nContent-Type: text/html; charset=utf-8\n\n<p>My meter reads <b>4211</b>.</p>\n"
+        "--b1--\n",
+        encoding="utf-8",
+    )
+    message, problems = only_message(path)
+    assert message.body == "My meter reads 4211."
+    assert message.attachments == ()
+    assert problems == []
