@@ -63,9 +63,10 @@ API reference.
 such as ``WA_BUSINESS``, ``CHAT``, ``SMS``, ``EMAIL``, ``agent``), each with ``messages`` from
 ``GET /api/v2/tickets/{id}/messages`` (``type`` INBOUND / OUTBOUND / NOTE, ``message``,
 ``body_type``, ``created_at`` as "YYYY-MM-DD HH:MM:SS" Amsterdam wall-clock time,
-``attachments``). Shape followed: Trengo's API reference and webhook payload docs, and
-message/ticket responses as a public Trengo client records them. The attachment fields
-(``client_name`` or ``file_name``, ``size``) are the least certain part and are read leniently.
+``attachments``; a media message's ``caption``, on the message, its ``meta`` or its file, is its
+text). Shape followed: Trengo's API reference and webhook payload docs, and message/ticket
+responses as a public Trengo client records them. The attachment fields (``client_name`` or
+``file_name``, ``size``) and where a caption sits are the least certain part and are read leniently.
 Ticket ids are numbered across all of Trengo, not per company, so the id alone is the key.
 
 In every format: unknown fields are ignored; internal notes, private comments and activity
@@ -497,14 +498,12 @@ def _trengo_thread(ticket: Any, zone: tzinfo) -> tuple[ImportedThread, _Notes]:
             return None
         if kind not in ("INBOUND", "OUTBOUND"):
             raise _Skip(f"type {kind!r} is not INBOUND, OUTBOUND or NOTE")
-        text = _text(item, "message") or ""
-        if (_text(item, "body_type") or "").upper() == "HTML":
-            text = html_to_text(text)
-        agent = item.get("agent") or item.get("user")
-        agent_name = (_text(agent, "full_name") or _text(agent, "name")) if isinstance(agent, dict) else None
         files = list(_objects(item.get("attachments")))
         if not files and _text(item, "file_name"):
             files = [{"file_name": item["file_name"]}]
+        text = _trengo_text(item, files)
+        agent = item.get("agent") or item.get("user")
+        agent_name = (_text(agent, "full_name") or _text(agent, "name")) if isinstance(agent, dict) else None
         return _message(
             message_id=message_id,
             direction="inbound" if kind == "INBOUND" else "outbound",
@@ -537,6 +536,25 @@ def _trengo_thread(ticket: Any, zone: tzinfo) -> tuple[ImportedThread, _Notes]:
         created_at=_time(record.get("created_at"), "created_at", zone),
         messages=messages,
     ), skipped
+
+
+# What Trengo writes as the text of a media message that has no words of its own.
+_TRENGO_MEDIA_LABELS = frozenset({"image", "video", "audio", "voice", "document", "file", "sticker"})
+
+
+def _trengo_text(item: dict[str, Any], files: list[dict[str, Any]]) -> str:
+    """A message's words. A picture, video or document sent with a caption (WhatsApp's, or the
+    ``caption`` of Trengo's media endpoint) carries the caption beside the file: the caption is
+    the customer's words, and a bare media label such as "Image" is no text of theirs."""
+    text = _text(item, "message") or _text(item, "body") or ""
+    if (_text(item, "body_type") or "").upper() == "HTML":
+        text = html_to_text(text)
+    captions = [_text(item, "caption"), _text(_member(item, "meta"), "caption")]
+    captions += [_text(f, "caption") for f in files]
+    caption = "\n".join(dict.fromkeys(c for c in captions if c and c != text))
+    if not caption:
+        return text
+    return caption if text.strip().lower() in _TRENGO_MEDIA_LABELS | {""} else f"{text}\n{caption}"
 
 
 _READERS: dict[str, _Reader] = {

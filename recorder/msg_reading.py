@@ -31,6 +31,7 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import extract_msg
+from extract_msg.attachments import SignedAttachment
 from extract_msg.encoding import lookupCodePage
 from extract_msg.enums import BodyTypes, ErrorBehavior, RecipientType
 from extract_msg.exceptions import ExMsgBaseException
@@ -97,6 +98,7 @@ def _read(msg: MSGFile, source: str) -> Mail | ImportProblem:
         except InstantError as exc:
             notes.append(f"sent time {exc}; its time is unknown")
     encrypted = message_class.lower().endswith(_SMIME_OPAQUE)
+    text_note: str | None
     if encrypted:  # extract-msg would "unwrap" the ciphertext of smime.p7m as if it were MIME
         text, text_note = ENCRYPTED_TEXT, "S/MIME-encrypted: its text and attachments cannot be read"
     else:
@@ -180,6 +182,14 @@ def _text(msg: Message | MessageSigned) -> tuple[str, str | None]:
 
 def _attachments(msg: Message | MessageSigned) -> Iterator[Attachment]:
     for attachment in msg.attachments:
+        if isinstance(attachment, SignedAttachment):
+            # A clear-signed mail's parts are MIME parts: a name and bytes, no MAPI properties.
+            yield Attachment(
+                name=attachment.longFilename or "unnamed",
+                size_bytes=len(attachment.asBytes),
+                content_type=attachment.mimetype,
+            )
+            continue
         data = attachment.data
         yield Attachment(
             name=attachment.longFilename or attachment.displayName or attachment.shortFilename or "unnamed",

@@ -152,6 +152,33 @@ def test_trengo_times_are_amsterdam_wall_clock_in_winter_too_unless_told_otherwi
     assert told.messages[0].sent_at == datetime(2024, 1, 10, 10, 24, 40, tzinfo=UTC)
 
 
+CAPTION = "Zo ziet de meter eruit"
+PHOTO = {"id": 91, "client_name": "IMG-20240523-WA0004.jpg", "size": 48213, "mime_type": "image/jpeg"}
+
+
+@pytest.mark.parametrize(
+    ("fields", "body"),
+    [
+        ({"message": "Image", "caption": CAPTION}, CAPTION),
+        ({"message": "Image", "meta": {"caption": CAPTION}}, CAPTION),
+        ({"message": "", "attachments": [{**PHOTO, "caption": CAPTION}]}, CAPTION),
+        ({"message": "Kijk:", "caption": CAPTION}, f"Kijk:\n{CAPTION}"),
+        ({"message": "Image"}, "Image"),
+    ],
+)
+def test_a_trengo_picture_keeps_the_customer_s_caption_as_its_text(
+    tmp_path: Path, fields: dict[str, Any], body: str
+) -> None:
+    def picture(data: Any) -> None:
+        photo = {"id": 3448655701, "type": "INBOUND", "body_type": "IMAGE", "created_at": "2024-05-23 10:25"}
+        data["data"][0]["messages"]["data"].insert(1, {**photo, "attachments": [PHOTO], **fields})
+
+    (ticket,) = read_chat([damaged(tmp_path, "trengo", picture)], "trengo").threads
+    sent = ticket.messages[1]
+    assert (sent.direction, sent.body) == ("inbound", body)
+    assert [a.name for a in sent.attachments] == ["IMG-20240523-WA0004.jpg"]
+
+
 @pytest.mark.parametrize("format", FILES)
 def test_importing_twice_gives_the_same_result(format: str) -> None:
     assert read_chat([FILES[format]], format) == read_chat([FILES[format]], format)

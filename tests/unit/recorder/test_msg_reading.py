@@ -7,6 +7,7 @@ Outlook wrote.
 
 from __future__ import annotations
 
+import base64
 import shutil
 from datetime import UTC, datetime
 from email.parser import HeaderParser
@@ -356,3 +357,33 @@ def test_an_smime_encrypted_msg_is_stored_as_encrypted_not_as_its_bytes(tmp_path
     assert [(p.reason, p.imported) for p in batch.problems] == [
         ("S/MIME-encrypted: its text and attachments cannot be read", True)
     ]
+
+
+def test_a_clear_signed_msg_lists_its_parts_and_an_outlook_item_sent_inside_it(tmp_path: Path) -> None:
+    """Outlook keeps a clear-signed mail (IPM.Note.SMIME.MultipartSigned) as one attachment holding
+    the signed MIME; extract-msg gives its parts as SignedAttachment, which has no MAPI properties."""
+    forwarded = attached_mail(tmp_path / "forwarded.msg")
+    signed_mime = (
+        b'Content-Type: multipart/signed; protocol="application/pkcs7-signature"; boundary="s1"\r\n\r\n'
+        b'--s1\r\nContent-Type: multipart/mixed; boundary="m1"\r\n\r\n'
+        b"--m1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSee the mail below.\r\n"
+        b"--m1\r\nContent-Type: application/vnd.ms-outlook\r\n"
+        b'Content-Disposition: attachment; filename="forwarded.msg"\r\n'
+        b"Content-Transfer-Encoding: base64\r\n\r\n"
+        + base64.encodebytes(forwarded.read_bytes())
+        + b"\r\n--m1--\r\n--s1\r\nContent-Type: application/pkcs7-signature\r\n"
+        b'Content-Disposition: attachment; filename="smime.p7s"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
+        b"MIAGCSqGSIb3DQEHAqCAMIACAQE=\r\n--s1--\r\n"
+    )
+    with extract_msg.openMsg(forwarded) as msg:
+        writer = OleWriter()
+        writer.fromMsg(msg)
+    writer.editEntry("__substg1.0_001A001F", data="IPM.Note.SMIME.MultipartSigned".encode("utf-16-le"))
+    writer.editEntry("__attach_version1.0_#00000000/__substg1.0_37010102", data=signed_mime)
+    writer.write(tmp_path / "signed.msg")
+    message = only_message([tmp_path / "signed.msg"])
+    assert message.author == "Meredith chen"
+    assert message.attachments == (
+        Attachment("smime.p7s", 20, "application/pkcs7-signature"),
+        Attachment("forwarded.msg", forwarded.stat().st_size, "application/vnd.ms-outlook"),
+    )
