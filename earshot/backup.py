@@ -34,7 +34,7 @@ MANIFEST_NAME = "manifest.json"
 DATABASE_NAME = "earshot.db"
 AUDIO_DIR = "audio"
 # Rebuilt on demand from the originals and the installed packages: not worth keeping twice.
-CACHE_DIRS = ("playback", "models")
+CACHE_DIRS = ("playback", "models", "audio-cache", "tmp")
 # A database's companions: never copied as files (the online backup reads through them).
 DATABASE_SUFFIXES = ("", "-wal", "-shm", "-journal")
 _BUSY_TIMEOUT_MS = 10_000

@@ -427,6 +427,12 @@ def backup(settings: Settings, dest: Path) -> None:
             "audio, keys and the rest of the data folder are in the backup",
             err=True,
         )
+    if settings.audio_storage and settings.audio_storage.startswith("s3://"):
+        click.echo(
+            f"note: the audio is in {settings.audio_storage}, not in this backup: keep it with the "
+            "bucket's own versioning or replication",
+            err=True,
+        )
     click.echo(
         f"backup in {dest}: {manifest.recordings} call(s), {manifest.transcripts} transcript(s), "
         f"{manifest.audio_files} audio file(s), {manifest.other_files} other file(s), "

@@ -47,7 +47,6 @@ def _report(report, what: str) -> None:  # type: ignore[no-untyped-def]
 def customer_erase(settings: Settings, who: str, dry_run: bool, force: bool) -> None:
     """Erase a customer (GDPR art. 17): every call, audio file, transcript, message, conversation and
     identity of theirs. Refused when a legal hold covers any of it. WHO: id, phone, e-mail, number."""
-    from storage.blobs import BlobStore
     from storage.customers import resolve_customer
     from storage.erasure import erase_customer
 
@@ -55,7 +54,7 @@ def customer_erase(settings: Settings, who: str, dry_run: bool, force: bool) -> 
     customer_id = resolve_customer(db, who, settings.default_region)
     report = erase_customer(
         db,
-        BlobStore(settings.blobs_dir, copies=(settings.playback_dir,)),
+        settings.blob_store(),
         None,
         customer_id,
         dry_run=dry_run,
@@ -238,12 +237,11 @@ def retention_remove(settings: Settings, policy_id: int) -> None:
 @user_errors
 def retention_apply(settings: Settings, dry_run: bool) -> None:
     """Delete what the policies say has been kept long enough; held conversations are kept."""
-    from storage.blobs import BlobStore
     from storage.retention import apply_retention
 
     run = apply_retention(
         open_db(settings),
-        BlobStore(settings.blobs_dir, copies=(settings.playback_dir,)),
+        settings.blob_store(),
         None,
         dry_run=dry_run,
     )

@@ -10,7 +10,6 @@ from earshot.settings import Settings
 from recorder.ingest import ScanOptions, scan
 from recorder.types import IngestError
 from storage import services
-from storage.blobs import BlobStore
 from storage.db import Database
 
 
@@ -37,7 +36,7 @@ def ingest_paths(
         default_channel_roles=settings.channel_roles,
         max_audio_seconds=settings.max_audio_seconds,
     )
-    blobs = BlobStore(settings.blobs_dir)
+    blobs = settings.blob_store()
     ingested = duplicates = failed = 0
     for item in scan(paths, options):
         if isinstance(item, IngestError):

@@ -15,6 +15,7 @@ from typing import Any, get_args
 
 import platformdirs
 
+from storage.blobs import BlobStore, checked_location, open_blob_store
 from transcribe.prompts import MIN_PROMPT_WORDS, prompt_words
 from transcribe.redaction.entities import ENTITY_TYPES, EntityType, RedactionOptions
 from transcribe.types import ROLES, DiarizationBackend, MonoRoleRule, Role, TranscribeOptions
@@ -72,6 +73,12 @@ class Settings:
     # What is redacted from transcripts, messages, the index and the audio: payment data and
     # national ids by default; PHONE and EMAIL can be added, and "none" turns redaction off.
     redact: tuple[EntityType, ...] = TranscribeOptions.redact
+    # Where call audio is kept: a folder (default: "audio" in the data folder), or S3-compatible
+    # object storage as s3://bucket/prefix, which workers on other machines reach too. S3
+    # credentials come from the standard AWS chain (environment, ~/.aws, an instance role).
+    audio_storage: str | None = None
+    s3_endpoint_url: str | None = None  # MinIO, Ceph or another S3 API server; unset: AWS
+    s3_region: str | None = None
 
     @property
     def models_dir(self) -> Path:
@@ -80,6 +87,17 @@ class Settings:
     @property
     def blobs_dir(self) -> Path:
         return self.data_dir / "audio"
+
+    def blob_store(self) -> BlobStore:
+        """The audio store these settings name; files derived from audio (playback copies) are
+        deleted with it."""
+        return open_blob_store(
+            self.audio_storage or str(self.blobs_dir),
+            self.data_dir / "audio-cache",
+            copies=(self.playback_dir,),
+            endpoint_url=self.s3_endpoint_url,
+            region=self.s3_region,
+        )
 
     @property
     def playback_dir(self) -> Path:
@@ -303,4 +321,5 @@ _COERCE = {
     "audio_link_seconds": _link_seconds,
     "retention_every_s": _retention_every,
     "redact": _entity_types,
+    "audio_storage": lambda value: checked_location(str(value)) if value not in ("", None) else None,
 }

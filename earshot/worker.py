@@ -14,21 +14,18 @@ from __future__ import annotations
 
 import os
 import socket
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
-from pathlib import Path
 from typing import TypeVar
 
 from earshot.settings import JOB_HEARTBEAT_EVERY_S, Settings
 from storage import deletion, jobs, retention, services
-from storage.blobs import BlobStore
+from storage.blobs import BlobStore, put_bytes
 from storage.db import Database, open_database
 from storage.errors import TransientStorageError
-from storage.private_files import make_private_folder
 from transcribe import audio, pipeline
 from transcribe.models import load_whisper
 from transcribe.redaction.audio import redacted_samples, wav_bytes
@@ -92,7 +89,7 @@ def run_worker(
     """Process jobs until the queue is empty (``drain_and_exit``) or forever, polling for new ones.
     ``report`` hears about storage faults the worker rides out."""
     worker_id = worker_id or default_worker_id()
-    blobs = BlobStore(settings.blobs_dir, copies=(settings.playback_dir,))
+    blobs = settings.blob_store()
     stale_after = timedelta(seconds=settings.job_stale_after_s)
     retention = RetentionSchedule(settings.retention_every_s)
     done = failed = retried = 0
@@ -220,10 +217,7 @@ def _redacted_audio(
     options = redaction.transcript.options
     model = load_whisper(options.model, settings.models_dir, options.device, options.compute_type)
     checks = verify_redaction(model, covered, redaction.spans, options)
-    with tempfile.TemporaryDirectory(dir=make_private_folder(blobs.root)) as folder:
-        path = Path(folder) / "redacted.wav"
-        path.write_bytes(wav_bytes(covered))
-        return blobs.put(path).sha256, checks
+    return put_bytes(blobs, wav_bytes(covered)).sha256, checks
 
 
 class _Heartbeat:

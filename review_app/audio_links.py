@@ -39,7 +39,6 @@ from review_app.playback import PlaybackError, playable_audio
 from storage import guarded
 from storage.access import Principal
 from storage.app_sessions import current_principal
-from storage.blobs import BlobStore
 from storage.db import Database, open_database
 from storage.errors import NotFound, PermissionDenied
 from storage.secrets import SecretStore
@@ -125,7 +124,7 @@ def _checked_audio(settings: Settings, link: AudioLink, token: str) -> guarded.C
         raise PermissionDenied("the sign-in this audio link was issued in has ended; sign in again")
     with _audited_guard:
         first = token not in _audited
-    audio = guarded.fetch_audio(db, principal, link.recording_id, BlobStore(settings.blobs_dir), audit=first)
+    audio = guarded.fetch_audio(db, principal, link.recording_id, settings.blob_store(), audit=first)
     if first:
         with _audited_guard:
             now = time.time()

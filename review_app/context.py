@@ -78,7 +78,7 @@ def _open(url: str, secrets_dir: Path) -> Database:
 
 def blob_store() -> BlobStore:
     settings = app_settings()
-    return BlobStore(settings.blobs_dir, copies=(settings.playback_dir,))
+    return settings.blob_store()
 
 
 def client_address() -> str | None:

@@ -211,11 +211,10 @@ def sweep_unreferenced_audio(db: Database, blobs: BlobStore, *, grace: timedelta
         kept = _audio_in_use(session)
     cutoff = time.time() - grace.total_seconds()
     removed = 0
-    for sha256, path in list(blobs.stored()):
-        with suppress(FileNotFoundError):
-            if sha256 not in kept and path.stat().st_mtime < cutoff:
-                blobs.discard(sha256)
-                removed += 1
+    for sha256, stored_at in list(blobs.stored()):
+        if sha256 not in kept and stored_at < cutoff:
+            blobs.delete(sha256)
+            removed += 1
     return removed
 
 
@@ -363,4 +362,4 @@ def _remove_files(blobs: BlobStore, files: Sequence[Path], sha256s: Sequence[str
             path.unlink(missing_ok=True)
     for sha256 in sha256s:
         with suppress(OSError):
-            blobs.discard(sha256)
+            blobs.delete(sha256)

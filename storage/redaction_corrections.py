@@ -7,17 +7,14 @@ marks a span has listened to it, and its stretch is covered as the detected ones
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 
 from sqlalchemy import select
 
-from storage.blobs import BlobStore
+from storage.blobs import BlobStore, put_bytes
 from storage.db import Database, session_scope
 from storage.errors import InvalidValue, NotFound
 from storage.models import RedactedSpan, Transcript, Utterance, Word
-from storage.private_files import make_private_folder
 from storage.services import (
     StoredRedaction,
     recording_audio_path,
@@ -133,7 +130,4 @@ def _rendered_audio(
         return None
     original = decode(recording_audio_path(db, recording_id, blobs))
     covered = redacted_samples(original.samples, [(span.start, span.end) for span in spans])
-    with tempfile.TemporaryDirectory(dir=make_private_folder(blobs.root)) as folder:
-        path = Path(folder) / "redacted.wav"
-        path.write_bytes(wav_bytes(covered))
-        return blobs.put(path).sha256
+    return put_bytes(blobs, wav_bytes(covered)).sha256

@@ -151,7 +151,7 @@ def _discard_unclaimed(db: Database, blobs: BlobStore, sha256: str) -> None:
     (An ingest of the same bytes still inside its transaction is not seen: a window of milliseconds.)"""
     with suppress(StorageError, OSError), read_scope(db) as session:
         if _recording_id_by_sha(session, sha256) is None:
-            blobs.discard(sha256)
+            blobs.delete(sha256)
 
 
 def _recording_id_by_sha(session: Session, sha256: str) -> int | None:
@@ -665,9 +665,7 @@ def served_audio(db: Database, recording_id: int, blobs: BlobStore) -> ServedAud
     if row is None:
         raise NotFound(f"no recording with id {recording_id}")
     sha256 = row.redacted_audio_sha256 or row.sha256
-    path = blobs.path_for(sha256)
-    if not path.is_file():
-        raise NotFound(f"the audio of recording {recording_id} ({sha256}) is missing from {blobs.root}")
+    path = _audio_file(blobs, recording_id, sha256)
     flagged = any(span.verified is False for span in redacted_spans(db, recording_id))
     return ServedAudio(sha256, path, redacted=row.redacted_audio_sha256 is not None, flagged=flagged)
 
@@ -692,11 +690,16 @@ def transcription_input(db: Database, recording_id: int, blobs: BlobStore) -> Tr
             f"the audio of recording {recording_id} was deleted by a retention policy on "
             f"{as_utc(row.audio_deleted_at):%Y-%m-%d}; its transcript is kept"
         )
-    path = blobs.path_for(row.sha256)
-    if not path.is_file():
-        raise NotFound(f"the audio of recording {recording_id} ({row.sha256}) is missing from {blobs.root}")
+    path = _audio_file(blobs, recording_id, row.sha256)
     roles = tuple(row.channel_roles) if row.channel_roles is not None else None
     return TranscriptionInput(path, row.original_name, roles, row.direction)
+
+
+def _audio_file(blobs: BlobStore, recording_id: int, sha256: str) -> Path:
+    try:
+        return blobs.local_path(sha256)
+    except NotFound as error:
+        raise NotFound(f"the audio of recording {recording_id} ({sha256}) is missing from {blobs}") from error
 
 
 def _require_recording(session: Session, recording_id: int) -> None:

@@ -17,6 +17,7 @@ import pytest
 
 from storage.db import Database, open_database
 from tests.postgres_server import REQUIRE_ENV, PostgresServer, unavailable_reason
+from tests.s3_server import CREDENTIALS, S3Server, running_s3_server
 
 BACKENDS = ("sqlite", "postgresql")
 
@@ -74,3 +75,12 @@ def module_database_url(
 def open_test_database(url: str, folder: Path, **options: object) -> Database:
     """``open_database`` with the keys in ``folder/data/secrets`` (a SQLite file's own default)."""
     return open_database(url, secrets_dir=folder / "data" / "secrets", **options)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in CREDENTIALS.items():
+            patch.setenv(name, value)
+        with running_s3_server() as server:
+            yield server

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from recorder.types import CallMetadata, Recording
 from storage import jobs, services, users
 from storage.access import USER_ROLES
-from storage.blobs import BlobStore
+from storage.blobs import BlobStore, LocalBlobStore
 from storage.db import Database, open_database, read_scope, session_scope
 from storage.models import Message, Thread
 from storage.models import Recording as RecordingRow
@@ -51,7 +51,7 @@ class AppData:
 
 def open_data(data_dir: Path) -> tuple[Database, BlobStore, str]:
     url = f"sqlite:///{data_dir / 'earshot.db'}"
-    return open_database(url), BlobStore(data_dir / "audio"), url
+    return open_database(url), LocalBlobStore(data_dir / "audio"), url
 
 
 def add_users(db: Database) -> None:

@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 
 from storage import users
 from storage.access import Principal
-from storage.blobs import BlobStore
+from storage.blobs import LocalBlobStore
 from storage.db import Database
 from storage.quality import (
     AnswerInput,
@@ -51,7 +51,7 @@ def app_data(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppData]:
                 ],
             )
             _evaluate(db, coach, data.recording_id, form.id, ("yes", "no", "na"))
-            blobs = BlobStore(data.data_dir / "audio")
+            blobs = LocalBlobStore(data.data_dir / "audio")
             for week, recording_id in enumerate(add_recent_calls(db, blobs, data.data_dir / "incoming", 8)):
                 if week % 4 != 3:  # some weeks without an evaluation
                     values = ("yes", "yes" if week % 2 else "no", str(2 + week % 4))

@@ -21,7 +21,7 @@ from earshot.settings import Settings
 from earshot.worker import RETENTION_SCHEDULE, run_worker
 from storage import holds, jobs, users
 from storage.access import Principal, UserRole
-from storage.blobs import BlobStore
+from storage.blobs import BlobStore, LocalBlobStore
 from storage.db import Database, alembic_config, read_scope
 from storage.deletion import (
     DerivedData,
@@ -66,20 +66,20 @@ from tests.paths import SAMPLE_AUDIO
 
 
 @pytest.fixture
-def blobs(tmp_path: Path, demo: Database) -> BlobStore:
+def blobs(tmp_path: Path, demo: Database) -> LocalBlobStore:
     """Where the ``demo`` fixture stored the sample calls, with a folder of playback copies."""
-    return BlobStore(tmp_path / "blobs", copies=(tmp_path / "playback",))
+    return LocalBlobStore(tmp_path / "blobs", copies=(tmp_path / "playback",))
 
 
-def make_playback_copies(blobs: BlobStore) -> None:
+def make_playback_copies(blobs: LocalBlobStore) -> None:
     """What the review app's player leaves for calls it had to convert: ``<sha256>.wav``."""
     [folder] = blobs.copies
     folder.mkdir(exist_ok=True)
-    for sha, path in blobs.stored():
-        (folder / f"{sha}.wav").write_bytes(path.read_bytes())
+    for sha, _ in blobs.stored():
+        (folder / f"{sha}.wav").write_bytes(blobs.local_path(sha).read_bytes())
 
 
-def playback_copies(blobs: BlobStore) -> set[str]:
+def playback_copies(blobs: LocalBlobStore) -> set[str]:
     return {path.stem for folder in blobs.copies for path in folder.iterdir()}
 
 
@@ -610,12 +610,12 @@ def test_storing_the_same_audio_again_keeps_its_leftover_file_from_the_sweep(
     [(_, sha), (_, other)] = recordings_of(db, customer)
     monkeypatch.setattr("storage.deletion._remove_files", lambda *files: None)  # the crash
     erase_customer(db, blobs, None, customer, dry_run=False)
-    path = blobs.path_for(sha)
-    for left in (path, blobs.path_for(other)):
+    path = blobs.local_path(sha)
+    for left in (path, blobs.local_path(other)):
         os.utime(left, (0, 0))  # left behind long ago
 
     again = blobs.put(SAMPLE_AUDIO / "2024-05-06_double_charge.wav")
 
     assert again.sha256 == sha and not again.created
     assert sweep_unreferenced_audio(db, blobs) == 1  # only the other erased call's file
-    assert path.exists() and not blobs.path_for(other).exists()
+    assert path.exists() and other not in dict(blobs.stored())

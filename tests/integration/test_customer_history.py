@@ -23,7 +23,7 @@ from recorder.ingest import ScanOptions, scan
 from recorder.threads import Attachment, IdentityRef, ImportBatch, ImportedMessage, ImportedThread
 from recorder.types import Recording as IncomingRecording
 from storage import customers
-from storage.blobs import BlobStore
+from storage.blobs import LocalBlobStore
 from storage.customers import CustomerChangeRefused
 from storage.db import Database, read_scope
 from storage.errors import NotFound
@@ -104,7 +104,7 @@ def demo(db: Database, tmp_path: Path) -> Database:
     found = [r for r in scan([SAMPLE_AUDIO], ScanOptions()) if isinstance(r, IncomingRecording)]
     assert len(found) == 3
     for recording in found:
-        result = ingest_recording(db, recording, BlobStore(tmp_path / "blobs"), "NL")
+        result = ingest_recording(db, recording, LocalBlobStore(tmp_path / "blobs"), "NL")
         assert result.created and result.warnings == ()
         if recording.path.name.startswith("2024-05-06"):
             save_transcript(

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from bench.spoken_calls import SpokenLine, write_call
 from storage import audit, guarded, services, users
 from storage.access import Principal, UserRole
-from storage.blobs import BlobStore
+from storage.blobs import LocalBlobStore
 from storage.db import Database, open_database, read_scope
 from storage.deletion import DeletionPlan, delete, sweep_unreferenced_audio
 from storage.errors import InvalidValue, PermissionDenied
@@ -115,7 +115,7 @@ def _principal(db: Database, role: UserRole) -> Principal:
 @pytest.mark.slow
 def test_the_audio_everyone_hears_is_the_redacted_copy_and_the_original_is_untouched(stored_call) -> None:
     data_dir, spoken = stored_call
-    db, blobs = _database(data_dir), BlobStore(data_dir / "audio")
+    db, blobs = _database(data_dir), LocalBlobStore(data_dir / "audio")
     agent = _principal(db, "agent")
     original = guarded.fetch_original_audio(db, None, 1, blobs, "case 12: checking the redaction")
     served = guarded.fetch_audio(db, agent, 1, blobs, audit=True)
@@ -139,7 +139,7 @@ def test_the_audio_everyone_hears_is_the_redacted_copy_and_the_original_is_untou
 @pytest.mark.slow
 def test_the_original_and_the_unredacted_text_are_a_grant_with_a_reason_and_audited(stored_call) -> None:
     data_dir, _ = stored_call
-    db, blobs = _database(data_dir), BlobStore(data_dir / "audio")
+    db, blobs = _database(data_dir), LocalBlobStore(data_dir / "audio")
     agent, compliance = _principal(db, "agent"), _principal(db, "compliance")
     reason = "ticket 4711: customer disputes the payment"
     for read in (
@@ -196,7 +196,7 @@ def test_a_call_whose_audio_still_gives_the_number_away_is_flagged_and_locked(
     """Verification run for real on audio in which nothing was covered: it hears the card again,
     and the call is locked to the unredacted grant until compliance reviews it."""
     data_dir, _ = stored_call
-    db, blobs = _database(data_dir), BlobStore(data_dir / "audio")
+    db, blobs = _database(data_dir), LocalBlobStore(data_dir / "audio")
     original = guarded.fetch_original_audio(db, None, 1, blobs, "test: verification must fail here")
     heard = services.unredacted_transcript(db, 1)
     redaction = redact_transcript(heard)
@@ -237,7 +237,7 @@ def test_the_redacted_copy_is_kept_by_the_sweep_and_deleted_with_its_call(
     unreferenced audio must keep it while the call stands, and deleting the call must remove it."""
     data_dir = tmp_path / "data"
     shutil.copytree(stored_call[0], data_dir)  # the module's call stays for the other tests
-    db, blobs = _database(data_dir), BlobStore(data_dir / "audio")
+    db, blobs = _database(data_dir), LocalBlobStore(data_dir / "audio")
     served = guarded.fetch_audio(db, _principal(db, "agent"), 1, blobs, audit=False)
     original = services.find_recording(db, "1").sha256
     assert served.sha256 != original

@@ -16,7 +16,7 @@ from sqlalchemy import func, inspect, literal_column, select, table
 from recorder.types import CallMetadata, Recording
 from storage import users
 from storage.access import USER_ROLES, Principal
-from storage.blobs import BlobStore
+from storage.blobs import BlobStore, LocalBlobStore
 from storage.db import Database
 from tests.conftest import open_test_database
 from transcribe.types import AudioInfo
@@ -51,7 +51,7 @@ def db(database_url: str, tmp_path: Path) -> Iterator[Database]:
 
 @pytest.fixture
 def blobs(tmp_path: Path) -> BlobStore:
-    return BlobStore(tmp_path / "blobs")
+    return LocalBlobStore(tmp_path / "blobs")
 
 
 @pytest.fixture
