@@ -106,20 +106,68 @@ def ingest(
 @click.option(
     "--once", is_flag=True, help="Process every queued job, then exit (instead of waiting for more)."
 )
-@click.option("--progress/--no-progress", default=True, help="Progress bars on stderr.")
+@click.option("--progress/--no-progress", default=True, help="Progress bars on stderr (one worker only).")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Worker processes, each with its own models: about one per 2-4 cores, fewer if memory is short.",
+)
 @click.pass_obj
 @user_errors
-def worker(settings: Settings, once: bool, progress: bool) -> None:
-    """Claim queued jobs and transcribe them. Run several on one machine to use more cores."""
+def worker(settings: Settings, once: bool, progress: bool, concurrency: int) -> None:
+    """Claim queued jobs and transcribe them, on any number of machines sharing the database and the
+    audio storage. SIGTERM or Ctrl-C: no new job is taken, the one in hand goes back to the queue."""
     from earshot.progress import ProgressBars
+    from earshot.stopping import stop_on_signals
     from earshot.worker import open_queue, run_worker
 
-    with ProgressBars("job", enabled=progress) as bars:
+    if concurrency > 1:
+        from earshot.fleet import run_fleet
+
+        sys.exit(run_fleet(settings, concurrency, drain_and_exit=once))
+    with stop_on_signals() as stop, ProgressBars("job", enabled=progress) as bars:
         report = run_worker(
-            open_queue(settings, _worker_says), settings, drain_and_exit=once, hook=bars, report=_worker_says
+            open_queue(settings, _worker_says),
+            settings,
+            drain_and_exit=once,
+            hook=bars,
+            report=_worker_says,
+            stop=stop,
         )
     summary = f"{report.done} job(s) done, {report.failed} failed, {report.retried} attempt(s) retried"
     click.echo(summary, err=True)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object, for monitoring.")
+@click.pass_obj
+@user_errors
+def status(settings: Settings, as_json: bool) -> None:
+    """The work queue: jobs waiting, running and failed, jobs done in the last hour, and how long
+    the oldest waiting job has waited."""
+    from datetime import UTC, datetime
+
+    from storage.jobs import queue_status
+
+    now = datetime.now(UTC)
+    queue = queue_status(open_db(settings), now)
+    oldest = queue.oldest_queued_at
+    waited = None if oldest is None else (now - oldest).total_seconds()
+    if as_json:
+        facts = {
+            **asdict(queue),
+            "oldest_queued_at": oldest and oldest.isoformat(),
+            "oldest_waited_s": waited,
+        }
+        click.echo(json.dumps(facts))
+        return
+    click.echo(f"queued       {queue.queued}")
+    click.echo(f"running      {queue.running}")
+    click.echo(f"failed       {queue.failed}" + ("  (earshot retry puts them back)" if queue.failed else ""))
+    click.echo(f"done, 1 h    {queue.done_last_hour}")
+    click.echo("oldest wait  " + ("-" if waited is None else f"{waited / 60:.1f} min"))
 
 
 def _worker_says(line: str) -> None:

@@ -22,6 +22,7 @@ from functools import partial
 from typing import TypeVar
 
 from earshot.settings import JOB_HEARTBEAT_EVERY_S, Settings
+from earshot.stopping import StopRequested, StopSignal
 from storage import deletion, jobs, retention, services
 from storage.blobs import BlobStore, put_bytes
 from storage.db import Database, open_database
@@ -85,26 +86,30 @@ def run_worker(
     hook: ProgressHook | None = None,
     report: Report = lambda line: None,
     backoff: Backoff = Backoff(),
+    stop: StopSignal | None = None,
 ) -> WorkerReport:
-    """Process jobs until the queue is empty (``drain_and_exit``) or forever, polling for new ones.
-    ``report`` hears about storage faults the worker rides out."""
+    """Process jobs until the queue is empty (``drain_and_exit``), or until ``stop`` is requested,
+    polling for new ones. ``report`` hears about storage faults the worker rides out."""
     worker_id = worker_id or default_worker_id()
+    stop = stop or StopSignal()
     blobs = settings.blob_store()
     stale_after = timedelta(seconds=settings.job_stale_after_s)
     retention = RetentionSchedule(settings.retention_every_s)
     done = failed = retried = 0
-    while True:
+    while not stop.requested:
         retention.run_if_due(db, blobs, report)
         job = _persist_until_done(
             partial(jobs.claim_next, db, worker_id, stale_after=stale_after), backoff, report
         )
         if job is None:
             if drain_and_exit:
-                return WorkerReport(done=done, failed=failed, retried=retried)
-            time.sleep(POLL_EVERY_S)
+                break
+            _sleep_unless_stopped(POLL_EVERY_S, stop)
             continue
         try:
-            decoded, heard = _transcribe(db, blobs, settings, job, hook, backoff, report)
+            decoded, heard = _transcribe(
+                db, blobs, settings, job, _Heartbeat(db, job.id, hook, report, stop), backoff, report
+            )
             redaction = redact_transcript(heard)
             audio_copy, checks = _redacted_audio(blobs, settings, decoded, redaction)
             save = partial(
@@ -118,12 +123,22 @@ def run_worker(
             )
             _persist(save, backoff, report)
             _persist(partial(jobs.complete, db, job.id), backoff, report)
+        except StopRequested:
+            _persist_until_done(partial(jobs.release, db, job.id), backoff, report)
+            report(f"stopping: job {job.id} given back to the queue")
         except Exception as error:  # one bad job must never stop the worker; the job records why
             status = _release(db, job, f"{type(error).__name__}: {error}", backoff, report)
             failed += status == "failed"
             retried += status == "queued"
         else:
             done += 1
+    return WorkerReport(done=done, failed=failed, retried=retried)
+
+
+def _sleep_unless_stopped(seconds: float, stop: StopSignal) -> None:
+    deadline = time.monotonic() + seconds
+    while not stop.requested and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 class RetentionSchedule:
@@ -191,7 +206,7 @@ def _transcribe(
     blobs: BlobStore,
     settings: Settings,
     job: jobs.ClaimedJob,
-    hook: ProgressHook | None,
+    beat: ProgressHook,
     backoff: Backoff,
     report: Report,
 ) -> tuple[Audio, Transcript]:
@@ -201,7 +216,6 @@ def _transcribe(
         mono_role_rule="first_speaker_is_customer" if call.direction == "outbound" else None,
     )
     decoded = audio.decode(call.audio_path, name=call.original_name, max_seconds=settings.max_audio_seconds)
-    beat = _Heartbeat(db, job.id, hook, report)
     return decoded, pipeline.run(decoded, options, beat, cache_dir=settings.models_dir)
 
 
@@ -221,13 +235,17 @@ def _redacted_audio(
 
 
 class _Heartbeat:
-    """Forwards progress and, at most every few seconds, tells the queue this job is still alive."""
+    """Forwards progress and, at most every few seconds, tells the queue this job is still alive;
+    a stop requested meanwhile ends the job here (``StopRequested``)."""
 
-    def __init__(self, db: Database, job_id: int, hook: ProgressHook | None, report: Report) -> None:
-        self._db, self._job_id, self._hook, self._report = db, job_id, hook, report
+    def __init__(
+        self, db: Database, job_id: int, hook: ProgressHook | None, report: Report, stop: StopSignal
+    ) -> None:
+        self._db, self._job_id, self._hook, self._report, self._stop = db, job_id, hook, report, stop
         self._last = time.monotonic()
 
     def __call__(self, step: str, *, completed: int | None = None, total: int | None = None) -> None:
+        self._stop.check()
         if self._hook is not None:
             self._hook(step, completed=completed, total=total)
         now = time.monotonic()

@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import String, and_, cast, literal, or_, select, update
+from sqlalchemy import String, and_, cast, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.db import Database, session_scope
 from storage.errors import InvalidValue, NotFound
-from storage.models import Job
+from storage.models import Job, as_utc
 
 JobStatus = Literal["queued", "running", "done", "failed"]
 DEFAULT_STALE_AFTER = timedelta(minutes=30)
@@ -125,6 +125,47 @@ def fail(db: Database, job_id: int, error: str) -> JobStatus:
         if status == "failed":
             job.finished_at = datetime.now(UTC)
         return status
+
+
+def release(db: Database, job_id: int) -> None:
+    """Give back a job whose worker is stopping (SIGTERM) before it finished: queued again at once,
+    and the attempt it was on does not count, since nothing about the job failed."""
+    with session_scope(db) as session:
+        job = _get(session, job_id)
+        if job.status != "running":
+            return
+        job.status = "queued"
+        job.attempts = max(job.attempts - 1, 0)
+        job.claimed_by = None
+        job.claimed_at = None
+
+
+@dataclass(frozen=True)
+class QueueStatus:
+    queued: int
+    running: int
+    failed: int
+    done_last_hour: int
+    oldest_queued_at: datetime | None  # UTC
+
+
+def queue_status(db: Database, now: datetime | None = None) -> QueueStatus:
+    """What ``earshot status`` and the metrics show: the queue's depth, work in hand, failures, and
+    jobs finished in the hour before ``now``."""
+    now = now or datetime.now(UTC)
+    with session_scope(db) as session:
+        counts = dict(session.execute(select(Job.status, func.count()).group_by(Job.status)).tuples().all())
+        done_last_hour = session.scalar(
+            select(func.count()).where(Job.status == "done", Job.finished_at >= now - timedelta(hours=1))
+        )
+        oldest = session.scalar(select(func.min(Job.created_at)).where(Job.status == "queued"))
+    return QueueStatus(
+        queued=counts.get("queued", 0),
+        running=counts.get("running", 0),
+        failed=counts.get("failed", 0),
+        done_last_hour=done_last_hour or 0,
+        oldest_queued_at=None if oldest is None else as_utc(oldest),
+    )
 
 
 def retry_failed(db: Database, job_id: int | None = None) -> int:

@@ -7,7 +7,7 @@ import multiprocessing
 import os
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from storage.db import Database, open_database, session_scope
 from storage.errors import InvalidValue, NotFound
-from storage.jobs import claim_next, complete, enqueue, fail, retry_failed
+from storage.jobs import QueueStatus, claim_next, complete, enqueue, fail, queue_status, release, retry_failed
 from storage.models import Job, Recording, Thread
 from tests.conftest import open_test_database
 
@@ -176,3 +176,39 @@ def test_fail_requeues_until_attempts_are_used_then_retry_resets(db: Database) -
     job = _job(db, job_id)
     assert (job.status, job.attempts, job.error, job.claimed_by) == ("queued", 0, None, None)
     assert retry_failed(db) == 0
+
+
+def _enqueue(db: Database, recording_id: int) -> int:
+    with session_scope(db) as session:
+        return enqueue(session, recording_id)
+
+
+def test_a_released_job_is_queued_again_without_losing_an_attempt(db: Database) -> None:
+    job_id = _enqueue(db, _add_recording(db))
+    claimed = claim_next(db, "stopping-worker")
+    assert claimed is not None and claimed.attempts == 1
+    release(db, job_id)
+    job = _job(db, job_id)
+    assert (job.status, job.attempts, job.claimed_by, job.claimed_at) == ("queued", 0, None, None)
+    complete_job = claim_next(db, "another-worker")
+    assert complete_job is not None and complete_job.id == job_id  # at once, not after the stale timeout
+    complete(db, job_id)
+    release(db, job_id)  # too late: a finished job stays finished
+    assert _job(db, job_id).status == "done"
+
+
+def test_queue_status_counts_what_waits_runs_failed_and_finished_in_the_hour(db: Database) -> None:
+    before = datetime.now(UTC)
+    assert queue_status(db) == QueueStatus(0, 0, 0, 0, None)
+    recording_id = _add_recording(db)
+    ids = [_enqueue(db, recording_id) for _ in range(4)]
+    for worker in ("w1", "w2", "w3"):
+        claim_next(db, worker)
+    complete(db, ids[0])
+    with session_scope(db) as session:
+        session.get(Job, ids[1]).max_attempts = 1  # type: ignore[union-attr]
+    fail(db, ids[1], "boom")
+    status = queue_status(db)
+    assert (status.queued, status.running, status.failed, status.done_last_hour) == (1, 1, 1, 1)
+    assert status.oldest_queued_at is not None and before - timedelta(seconds=1) <= status.oldest_queued_at
+    assert queue_status(db, now=datetime.now(UTC) + timedelta(hours=2)).done_last_hour == 0

@@ -1,0 +1,67 @@
+"""``earshot worker --concurrency N``: N worker processes on one machine, each with its own models.
+
+Processes, not threads: each loads its own faster-whisper and diarization models and decodes on its
+own cores, and one that crashes takes no other down. The parent only supervises: SIGTERM or Ctrl-C
+reaches it and it passes SIGTERM on, so every child gives its job in hand back (``earshot.stopping``)
+and the parent returns once all have exited; no child outlives it.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+from types import FrameType
+
+from earshot.settings import Settings
+from earshot.stopping import stop_on_signals
+from earshot.worker import default_worker_id, open_queue, run_worker
+
+
+def run_fleet(settings: Settings, count: int, *, drain_and_exit: bool) -> int:
+    """Run ``count`` workers until they stop; the exit status is the worst of theirs."""
+    spawn = multiprocessing.get_context("spawn")  # no fork: a forked child would share the parent's engine
+    children = [
+        spawn.Process(
+            target=_member, args=(settings, drain_and_exit, number), name=f"earshot-worker-{number}"
+        )
+        for number in range(1, count + 1)
+    ]
+
+    def pass_on(signum: int, frame: FrameType | None) -> None:
+        for child in children:
+            if child.pid is not None and child.is_alive():
+                os.kill(child.pid, signal.SIGTERM)
+
+    previous = {signum: signal.signal(signum, pass_on) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        for child in children:
+            child.start()
+        for child in children:
+            child.join()
+    finally:
+        pass_on(signal.SIGTERM, None)  # an exception here must not leave children behind
+        for child in children:
+            child.join()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return max((child.exitcode or 0) != 0 for child in children)
+
+
+def _member(settings: Settings, drain_and_exit: bool, number: int) -> None:
+    worker_id = f"{default_worker_id()}#{number}"
+
+    def say(line: str) -> None:
+        print(f"worker {number}: {line}", file=sys.stderr, flush=True)
+
+    with stop_on_signals() as stop:
+        report = run_worker(
+            open_queue(settings, say),
+            settings,
+            drain_and_exit=drain_and_exit,
+            worker_id=worker_id,
+            report=say,
+            stop=stop,
+        )
+    say(f"{report.done} job(s) done, {report.failed} failed, {report.retried} attempt(s) retried")
