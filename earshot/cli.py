@@ -114,19 +114,32 @@ def ingest(
     show_default=True,
     help="Worker processes, each with its own models: about one per 2-4 cores, fewer if memory is short.",
 )
+@click.option("--metrics-port", type=click.IntRange(1, 65535), help="Serve Prometheus metrics on this port.")
+@click.option("--metrics-host", default="127.0.0.1", show_default=True, help="Address the metrics listen on.")
 @click.pass_obj
 @user_errors
-def worker(settings: Settings, once: bool, progress: bool, concurrency: int) -> None:
+def worker(
+    settings: Settings,
+    once: bool,
+    progress: bool,
+    concurrency: int,
+    metrics_port: int | None,
+    metrics_host: str,
+) -> None:
     """Claim queued jobs and transcribe them, on any number of machines sharing the database and the
     audio storage. SIGTERM or Ctrl-C: no new job is taken, the one in hand goes back to the queue."""
+    from earshot.fleet import MetricsAddress, run_fleet
+    from earshot.metrics import WorkerMetrics
     from earshot.progress import ProgressBars
     from earshot.stopping import stop_on_signals
     from earshot.worker import open_queue, run_worker
 
+    metrics_at = None if metrics_port is None else MetricsAddress(metrics_host, metrics_port)
     if concurrency > 1:
-        from earshot.fleet import run_fleet
-
-        sys.exit(run_fleet(settings, concurrency, drain_and_exit=once))
+        sys.exit(run_fleet(settings, concurrency, drain_and_exit=once, metrics=metrics_at))
+    metrics = WorkerMetrics()
+    if metrics_at is not None:
+        metrics.serve(metrics_at.port, metrics_at.host)
     with stop_on_signals() as stop, ProgressBars("job", enabled=progress) as bars:
         report = run_worker(
             open_queue(settings, _worker_says),
@@ -135,6 +148,7 @@ def worker(settings: Settings, once: bool, progress: bool, concurrency: int) -> 
             hook=bars,
             report=_worker_says,
             stop=stop,
+            metrics=metrics,
         )
     summary = f"{report.done} job(s) done, {report.failed} failed, {report.retried} attempt(s) retried"
     click.echo(summary, err=True)

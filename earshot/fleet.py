@@ -12,19 +12,24 @@ import multiprocessing
 import os
 import signal
 import sys
+from dataclasses import dataclass
 from types import FrameType
 
+from earshot.metrics import WorkerMetrics
 from earshot.settings import Settings
 from earshot.stopping import stop_on_signals
 from earshot.worker import default_worker_id, open_queue, run_worker
 
 
-def run_fleet(settings: Settings, count: int, *, drain_and_exit: bool) -> int:
-    """Run ``count`` workers until they stop; the exit status is the worst of theirs."""
+def run_fleet(settings: Settings, count: int, *, drain_and_exit: bool, metrics: MetricsAddress | None) -> int:
+    """Run ``count`` workers until they stop; the exit status is the worst of theirs. With
+    ``metrics``, worker k serves its metrics on the port k - 1 above the one given."""
     spawn = multiprocessing.get_context("spawn")  # no fork: a forked child would share the parent's engine
     children = [
         spawn.Process(
-            target=_member, args=(settings, drain_and_exit, number), name=f"earshot-worker-{number}"
+            target=_member,
+            args=(settings, drain_and_exit, number, metrics and metrics.shifted(number - 1)),
+            name=f"earshot-worker-{number}",
         )
         for number in range(1, count + 1)
     ]
@@ -49,12 +54,24 @@ def run_fleet(settings: Settings, count: int, *, drain_and_exit: bool) -> int:
     return max((child.exitcode or 0) != 0 for child in children)
 
 
-def _member(settings: Settings, drain_and_exit: bool, number: int) -> None:
+@dataclass(frozen=True)
+class MetricsAddress:
+    host: str
+    port: int
+
+    def shifted(self, by: int) -> MetricsAddress:
+        return MetricsAddress(self.host, self.port + by)
+
+
+def _member(settings: Settings, drain_and_exit: bool, number: int, metrics_at: MetricsAddress | None) -> None:
     worker_id = f"{default_worker_id()}#{number}"
 
     def say(line: str) -> None:
         print(f"worker {number}: {line}", file=sys.stderr, flush=True)
 
+    metrics = WorkerMetrics()
+    if metrics_at is not None:
+        metrics.serve(metrics_at.port, metrics_at.host)
     with stop_on_signals() as stop:
         report = run_worker(
             open_queue(settings, say),
@@ -63,5 +80,6 @@ def _member(settings: Settings, drain_and_exit: bool, number: int) -> None:
             worker_id=worker_id,
             report=say,
             stop=stop,
+            metrics=metrics,
         )
     say(f"{report.done} job(s) done, {report.failed} failed, {report.retried} attempt(s) retried")

@@ -21,6 +21,7 @@ from datetime import timedelta
 from functools import partial
 from typing import TypeVar
 
+from earshot.metrics import WorkerMetrics
 from earshot.settings import JOB_HEARTBEAT_EVERY_S, Settings
 from earshot.stopping import StopRequested, StopSignal
 from storage import deletion, jobs, retention, services
@@ -87,6 +88,7 @@ def run_worker(
     report: Report = lambda line: None,
     backoff: Backoff = Backoff(),
     stop: StopSignal | None = None,
+    metrics: WorkerMetrics | None = None,
 ) -> WorkerReport:
     """Process jobs until the queue is empty (``drain_and_exit``), or until ``stop`` is requested,
     polling for new ones. ``report`` hears about storage faults the worker rides out."""
@@ -95,6 +97,7 @@ def run_worker(
     blobs = settings.blob_store()
     stale_after = timedelta(seconds=settings.job_stale_after_s)
     retention = RetentionSchedule(settings.retention_every_s)
+    metrics = metrics or WorkerMetrics()
     done = failed = retried = 0
     while not stop.requested:
         retention.run_if_due(db, blobs, report)
@@ -106,6 +109,7 @@ def run_worker(
                 break
             _sleep_unless_stopped(POLL_EVERY_S, stop)
             continue
+        started = time.monotonic()
         try:
             decoded, heard = _transcribe(
                 db, blobs, settings, job, _Heartbeat(db, job.id, hook, report, stop), backoff, report
@@ -126,12 +130,17 @@ def run_worker(
         except StopRequested:
             _persist_until_done(partial(jobs.release, db, job.id), backoff, report)
             report(f"stopping: job {job.id} given back to the queue")
+            metrics.jobs.labels("released").inc()
         except Exception as error:  # one bad job must never stop the worker; the job records why
             status = _release(db, job, f"{type(error).__name__}: {error}", backoff, report)
             failed += status == "failed"
             retried += status == "queued"
+            metrics.jobs.labels("failed" if status == "failed" else "retried").inc()
         else:
             done += 1
+            metrics.jobs.labels("done").inc()
+            metrics.job_seconds.observe(time.monotonic() - started)
+            metrics.audio_seconds.inc(decoded.source.duration)
     return WorkerReport(done=done, failed=failed, retried=retried)
 
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import String, and_, cast, func, literal, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from storage.db import Database, session_scope
@@ -176,7 +177,7 @@ def retry_failed(db: Database, job_id: int | None = None) -> int:
             if job.status != "failed":
                 raise InvalidValue(f"job {job_id} cannot be retried: it is {job.status}, not failed")
         condition = [Job.status == "failed"] + ([Job.id == job_id] if job_id is not None else [])
-        result = session.execute(
+        result: CursorResult[Any] = session.execute(  # type: ignore[assignment]  # an UPDATE's result
             update(Job)
             .where(*condition)
             .values(

@@ -134,3 +134,21 @@ def test_links_survive_a_restart_with_the_key_kept_in_the_secrets_folder(
         assert _get(second + path)[0] == 206
     key_file = app_data.data_dir / "secrets" / "app.key"
     assert key_file.stat().st_mode & 0o777 == 0o600
+
+
+def test_the_metrics_route_gives_the_queue_to_a_scraper_with_the_token_only(
+    app_url: str, app_data: AppData
+) -> None:
+    url = f"{app_url}/earshot/metrics"
+    token = SecretStore(app_data.data_dir / "secrets").key("metrics").hex()
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {token}"}):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=30)
+        assert refused.value.code == 401
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        body = response.read().decode()
+    lines = dict(line.rsplit(" ", 1) for line in body.splitlines() if line and not line.startswith("#"))
+    assert {'earshot_queue_jobs{status="queued"}', 'earshot_queue_jobs{status="running"}'} <= set(lines)
+    assert "earshot_queue_oldest_wait_seconds" in lines and "earshot_queue_done_last_hour" in lines
+    assert all(float(value) >= 0 for value in lines.values())

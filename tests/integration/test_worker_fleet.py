@@ -11,13 +11,17 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 
+from earshot.metrics import WorkerMetrics
+from earshot.settings import load_settings
+from earshot.worker import open_queue, run_worker
 from tests.cli import earshot
 from tests.integration.test_cli_calls import database_rows
-from tests.paths import SAMPLE_AUDIO
+from tests.paths import EVAL, SAMPLE_AUDIO
 
 
 def _incoming(tmp_path: Path) -> Path:
@@ -82,3 +86,28 @@ def test_two_worker_processes_do_every_job_once_and_status_follows_the_queue(tmp
     after = earshot(data_dir, "status")
     assert "queued       0" in after.stdout and f"done, 1 h    {calls}" in after.stdout
     assert "oldest wait  -" in after.stdout
+
+
+@pytest.mark.slow
+def test_a_worker_counts_its_jobs_and_serves_them_to_prometheus(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    call = tmp_path / "call.wav"
+    shutil.copy(EVAL / "stereo_2spk.wav", call)
+    assert earshot(data_dir, "ingest", str(call)).exit_code == 0
+    settings = load_settings(env={"EARSHOT_DATA_DIR": str(data_dir)})
+    metrics = WorkerMetrics()
+    server = metrics.serve(0, "127.0.0.1")
+    try:
+        db = open_queue(settings, lambda line: None)
+        report = run_worker(db, settings, drain_and_exit=True, metrics=metrics)
+        db.engine.dispose()
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.server_port}/metrics", timeout=10) as response:
+            body = response.read().decode()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert report.done == 1
+    assert 'earshot_worker_jobs_total{outcome="done"} 1.0' in body
+    assert "earshot_worker_job_seconds_count 1.0" in body
+    audio = next(line for line in body.splitlines() if line.startswith("earshot_worker_audio_seconds_total"))
+    assert 4.5 < float(audio.split()[1]) < 5.5  # the 5 s call
