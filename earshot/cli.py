@@ -236,7 +236,8 @@ def search(
         click.echo(f"{where}  {when}  {customer}  [{who}] {snippet}")
     if not as_json:
         more = f"; more with --limit above {limit}" if page.has_more else ""
-        click.echo(f"{len(page.hits)} hit(s){more}", err=True)
+        among = f"; best among the {page.ranked_newest} most recent matches" if page.ranked_newest else ""
+        click.echo(f"{len(page.hits)} hit(s){more}{among}", err=True)
 
 
 @main.command()

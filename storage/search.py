@@ -57,6 +57,10 @@ HIGHLIGHT_END = "\x03"
 SNIPPET_ELLIPSIS = "…"
 SNIPPET_WORDS = 16
 MAX_LIMIT = 500
+# SQLite ranks at most this many matches per index, the most recently stored: bm25 scores every row
+# it ranks, so a first page for a word in 175,000 utterances cost 190 ms; bounded, it costs what
+# this many do (bench/search_latency.py). Deeper pages widen it. PostgreSQL ranks every match.
+RANK_NEWEST = 5000
 # A customer filter with at least this many digits is also read as (part of) a phone number.
 _MIN_PHONE_DIGITS = 6
 CHANNEL_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
@@ -148,6 +152,10 @@ class SearchFilters:
     date_to: date | None = None
     channel: str | None = None
 
+    def narrows(self) -> bool:
+        """Whether a filter beyond the channel is set: those need the call or thread around a match."""
+        return any((self.speaker_role, self.customer, self.agent, self.date_from, self.date_to))
+
     def __post_init__(self) -> None:
         if self.speaker_role is not None and self.speaker_role not in ROLES:
             raise InvalidValue(f"speaker role {self.speaker_role!r} is not one of {', '.join(ROLES)}")
@@ -189,6 +197,8 @@ class SearchPage:
     hits: tuple[SearchHit, ...]
     offset: int
     has_more: bool
+    # Ranked among only the most recently stored matches (this many per index): there are more.
+    ranked_newest: int | None = None
 
 
 _UTTERANCES_FTS = table("utterances_fts", column("rowid"))
@@ -204,7 +214,12 @@ def channels_in_use(db: Database) -> list[str]:
 
 
 def search_utterances(
-    db: Database, query: str, filters: SearchFilters, limit: int = 50, offset: int = 0
+    db: Database,
+    query: str,
+    filters: SearchFilters,
+    limit: int = 50,
+    offset: int = 0,
+    rank_newest: int = RANK_NEWEST,
 ) -> SearchPage:
     """One page of call utterances and chat/e-mail messages matching a user's query, best match first
     (bm25), equally good ones calls first and then in the order they were stored. Raises
@@ -216,6 +231,10 @@ def search_utterances(
     bench/history_scale.py measures both). The details are then read for the page only. Both indexes
     use the same tokenizer, so one compiled expression serves both and their bm25 scales agree
     (the corpus statistics differ per index, so a score is comparable, not identical).
+
+    On SQLite, an unfiltered query that matches more than ``rank_newest`` rows of an index is
+    ranked among the ``rank_newest`` most recently stored of them (``SearchPage.ranked_newest`` says
+    so), so that a first page does not cost in proportion to every match.
     """
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidValue(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
@@ -227,22 +246,28 @@ def search_utterances(
     tree = parse_query(query)
     expression = compile_fts5(tree) if dialect == "sqlite" else compile_tsquery(tree)
     wanted = offset + limit + 1  # one more than asked tells whether another page exists
+    # Unfiltered only: with a filter, finding the bound means joining every match to the call around
+    # it, which costs as much as ranking them (measured: the filtered queries got 1.6x slower).
+    bound = max(rank_newest, wanted) if dialect == "sqlite" and not filters.narrows() else None
     with read_scope(db) as session:  # one transaction: every statement sees the same snapshot
         ranked: list[tuple[float, int, int, str]] = []  # (score, 0 call | 1 message, rowid, snippet)
+        capped = False
         if filters.channel in (None, "call"):
+            query_of_calls = _ranked_calls(dialect, expression, filters, wanted)
+            query_of_calls, capped_calls = _newest_only(session, query_of_calls, _UTTERANCES_FTS, bound)
             ranked += [
-                (score, 0, rowid, snippet)
-                for rowid, snippet, score in session.execute(
-                    _ranked_calls(dialect, expression, filters, wanted)
-                )
+                (score, 0, rowid, snippet) for rowid, snippet, score in session.execute(query_of_calls)
             ]
+            capped |= capped_calls
         if filters.channel != "call" and filters.speaker_role in (None, *_DIRECTION_OF_ROLE):
+            query_of_messages = _ranked_messages(dialect, expression, filters, wanted)
+            query_of_messages, capped_messages = _newest_only(
+                session, query_of_messages, _MESSAGES_FTS, bound
+            )
             ranked += [
-                (score, 1, rowid, snippet)
-                for rowid, snippet, score in session.execute(
-                    _ranked_messages(dialect, expression, filters, wanted)
-                )
+                (score, 1, rowid, snippet) for rowid, snippet, score in session.execute(query_of_messages)
             ]
+            capped |= capped_messages
         ranked.sort(key=lambda row: row[:3])
         page = ranked[offset : offset + limit]
         calls = _call_details(session, [rowid for _, kind, rowid, _ in page if kind == 0])
@@ -251,7 +276,28 @@ def search_utterances(
         SearchHit(*(calls if kind == 0 else messages)[rowid] + (snippet, score))
         for score, kind, rowid, snippet in page
     )
-    return SearchPage(hits=hits, offset=offset, has_more=len(ranked) > offset + limit)
+    return SearchPage(
+        hits=hits,
+        offset=offset,
+        has_more=len(ranked) > offset + limit,
+        ranked_newest=bound if capped else None,
+    )
+
+
+def _newest_only(
+    session: Session, ranked: Select[Any], fts: TableClause, bound: int | None
+) -> tuple[Select[Any], bool]:
+    """``ranked`` narrowed to its ``bound`` most recently stored matches, and whether that left any
+    out. The FTS5 index walks its matches newest first and stops at the bound, so finding where it
+    falls costs what ``bound`` rows cost; the ranking then starts from there (a rowid range, which
+    FTS5 serves from its index)."""
+    if bound is None:
+        return ranked, False
+    matches = ranked.with_only_columns(fts.c.rowid).order_by(None).limit(None)
+    floor = session.scalar(matches.order_by(fts.c.rowid.desc()).offset(bound).limit(1))
+    if floor is None:
+        return ranked, False
+    return ranked.where(fts.c.rowid > floor), True
 
 
 def threads_matching(session: Session, query: str, filters: SearchFilters) -> set[int]:

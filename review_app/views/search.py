@@ -166,8 +166,13 @@ with main:
         if not page.hits:
             st.info(f"Nothing said or written matches “{md(query)}” with these filters.")
         else:
+            among = (
+                f" among the {page.ranked_newest:,} most recent matches (add words or a filter to reach older ones)"
+                if page.ranked_newest
+                else ""
+            )
             st.caption(
-                f"Results {first}–{page.offset + len(page.hits)} for **{md(query)}**, best match first"
+                f"Results {first}–{page.offset + len(page.hits)} for **{md(query)}**, best match first{among}"
             )
         show_hits(page.hits, with_customer=True)
         previous, _, following = st.columns([1, 4, 1])
