@@ -167,7 +167,7 @@ with main:
             st.info(f"Nothing said or written matches “{md(query)}” with these filters.")
         else:
             among = (
-                f" among the {page.ranked_newest:,} most recent matches (add words or a filter to reach older ones)"
+                f" among the {page.ranked_newest:,} most recent matches (narrow it for older ones)"
                 if page.ranked_newest
                 else ""
             )
