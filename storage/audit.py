@@ -72,6 +72,8 @@ AuditAction = Literal[
     "evaluation_acknowledged",
     "evaluation_disputed",
     "comment_added",
+    "comment_edited",  # by its author: where and to whom, never the text
+    "comment_deleted",
     "speaker_corrected",
     # Reads of a person's data (with "call_played" and "transcript_viewed" above):
     "customer_looked_up",  # a lookup's matches were shown

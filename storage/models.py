@@ -488,6 +488,7 @@ class CallComment(Base):
     text: Mapped[str] = mapped_column(Text)
     visibility: Mapped[str] = mapped_column(String(16), default="coaches")  # coaches | agent
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    edited_at: Mapped[datetime | None] = mapped_column()
 
 
 class SavedSearch(Base):

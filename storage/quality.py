@@ -542,6 +542,7 @@ class CallCommentView:
     text: str
     visibility: CommentVisibility
     created_at: datetime
+    edited_at: datetime | None = None
 
 
 def add_call_comment(
@@ -553,14 +554,7 @@ def add_call_comment(
     visibility: CommentVisibility = "coaches",
 ) -> CallCommentView:
     require(principal, Permission.COMMENT_CALLS)
-    text = text.strip()
-    if not text:
-        raise InvalidValue(f"a comment on recording {recording_id} needs text")
-    if visibility not in COMMENT_VISIBILITIES:
-        raise InvalidValue(
-            f"comment visibility {visibility!r} is not one of {', '.join(COMMENT_VISIBILITIES)}"
-        )
-    check_length(f"a comment on recording {recording_id}", text, COMMENT_MAX_CHARS)
+    text = _checked_comment(text, visibility, f"a comment on recording {recording_id}")
     with session_scope(db) as session:
         recording = _get(session, Recording, recording_id, "recording")
         if not 0 <= at_seconds <= recording.duration:
@@ -584,6 +578,59 @@ def add_call_comment(
             {"at_seconds": at_seconds, "visibility": visibility},
         )
         return _comment_view(comment, principal.username)
+
+
+def edit_call_comment(
+    db: Database, principal: Principal, comment_id: int, text: str, visibility: CommentVisibility
+) -> CallCommentView:
+    """Change a comment's text or who sees it: its author only, as a coach corrects a note."""
+    text = _checked_comment(text, visibility, f"comment {comment_id}")
+    with session_scope(db) as session:
+        comment = _own_comment(session, principal, comment_id)
+        comment.text, comment.visibility = text, visibility
+        comment.edited_at = datetime.now(UTC)
+        append_event(
+            session,
+            principal,
+            "comment_edited",
+            f"recording:{comment.recording_id}",
+            {"comment": comment_id, "visibility": visibility},
+        )
+        return _comment_view(comment, principal.username)
+
+
+def delete_call_comment(db: Database, principal: Principal, comment_id: int) -> None:
+    """Remove a comment: its author only; the audit log keeps that it was there, not its text."""
+    with session_scope(db) as session:
+        comment = _own_comment(session, principal, comment_id)
+        append_event(
+            session,
+            principal,
+            "comment_deleted",
+            f"recording:{comment.recording_id}",
+            {"comment": comment_id, "at_seconds": comment.at_seconds},
+        )
+        session.delete(comment)
+
+
+def _own_comment(session: Session, principal: Principal, comment_id: int) -> CallComment:
+    require(principal, Permission.COMMENT_CALLS)
+    comment = _get(session, CallComment, comment_id, "comment")
+    if comment.user_id != principal.user_id:
+        raise PermissionDenied(f"comment {comment_id} is not yours: only its author can change it")
+    return comment
+
+
+def _checked_comment(text: str, visibility: str, what: str) -> str:
+    text = text.strip()
+    if not text:
+        raise InvalidValue(f"{what} needs text")
+    if visibility not in COMMENT_VISIBILITIES:
+        raise InvalidValue(
+            f"comment visibility {visibility!r} is not one of {', '.join(COMMENT_VISIBILITIES)}"
+        )
+    check_length(what, text, COMMENT_MAX_CHARS)
+    return text
 
 
 def list_call_comments(db: Database, principal: Principal, recording_id: int) -> list[CallCommentView]:
@@ -617,6 +664,7 @@ def _comment_view(comment: CallComment, author: str) -> CallCommentView:
         comment.text,
         comment.visibility,  # type: ignore[arg-type]
         _as_utc(comment.created_at),  # type: ignore[arg-type]
+        _as_utc(comment.edited_at),
     )
 
 

@@ -20,10 +20,18 @@ from review_app.player import Marker, SeekRequest, call_player, transcript_paylo
 from review_app.safe_text import md, show_error
 from review_app.scoring import score_badge, scoring_panel, status_badge
 from storage import guarded
-from storage.access import Permission, allows
+from storage.access import Permission, Principal, allows
+from storage.db import Database
 from storage.errors import InvalidValue, NotFound, PermissionDenied
 from storage.limits import COMMENT_MAX_CHARS, SPEAKER_NAME_MAX_CHARS
-from storage.quality import add_call_comment, list_call_comments, list_evaluations
+from storage.quality import (
+    CallCommentView,
+    add_call_comment,
+    delete_call_comment,
+    edit_call_comment,
+    list_call_comments,
+    list_evaluations,
+)
 from storage.services import RecordingSummary
 from transcribe.formats import FORMATS
 from transcribe.metrics import call_metrics
@@ -107,6 +115,30 @@ def _audio_link(recording_id: int) -> tuple[str, float]:
 
 def _seek_to(at: float) -> None:
     st.session_state[_SEEK] = SeekRequest(at, context.next_serial())
+
+
+def _own_comment_controls(db: Database, who: Principal, comment: CallCommentView) -> None:
+    """Its author corrects or removes a comment (the services refuse anyone else)."""
+    with st.popover("Edit", icon=":material/edit:"):
+        with st.form(f"edit-{comment.id}", border=False):
+            text = st.text_area(
+                "Edit comment", value=comment.text, max_chars=COMMENT_MAX_CHARS, key=f"edit-text-{comment.id}"
+            )
+            shared = st.checkbox("Share with the agent of this call", value=comment.visibility == "agent")
+            if st.form_submit_button("Save", icon=":material/save:"):
+                try:
+                    edit_call_comment(db, who, comment.id, text, "agent" if shared else "coaches")
+                except (InvalidValue, PermissionDenied, NotFound) as error:
+                    show_error(error)
+                else:
+                    st.rerun()
+        if st.button("Delete this comment", key=f"delete-{comment.id}", icon=":material/delete:"):
+            try:
+                delete_call_comment(db, who, comment.id)
+            except (PermissionDenied, NotFound) as error:
+                show_error(error)
+            else:
+                st.rerun()
 
 
 st.title("Calls")
@@ -223,8 +255,11 @@ with side_column:
             shared_mark = (
                 " · :material/visibility: shared with the agent" if comment.visibility == "agent" else ""
             )
-            st.caption(f"**{md(comment.author)}** · {md(when(comment.created_at))}{shared_mark}")
+            edited_mark = f" · edited {md(when(comment.edited_at))}" if comment.edited_at else ""
+            st.caption(f"**{md(comment.author)}** · {md(when(comment.created_at))}{edited_mark}{shared_mark}")
             st.text(comment.text)
+            if comment.author == who.username:
+                _own_comment_controls(db, who, comment)
 
     if "Scorecard" in panes:
         with panes["Scorecard"]:

@@ -184,6 +184,44 @@ def test_coach_opens_call_pins_comment_and_is_audited(app_data: AppData) -> None
         db.engine.dispose()
 
 
+def test_a_coach_edits_then_deletes_their_own_comment(app_data: AppData) -> None:
+    at = _signed_in("coach")
+    at.session_state["call_request"] = CallRequest(app_data.recording_id, 3.0, 1)
+    _open(at, "views/call.py")
+    at.text_area(key="comment-text").input("Greets the customer by name")
+    at.button(key="FormSubmitter:comment-Pin comment").click()
+    at.run()
+    db, _, _ = open_data(app_data.data_dir)
+    try:
+        coach = _principal(db, "coach@example.com")
+        [pinned] = [
+            c
+            for c in list_call_comments(db, coach, app_data.recording_id)
+            if c.author == coach.username and "by name" in c.text
+        ]
+    finally:
+        db.engine.dispose()
+    at.text_area(key=f"edit-text-{pinned.id}").input("Greets the customer by name, twice")
+    at.button(key=f"FormSubmitter:edit-{pinned.id}-Save").click()
+    at.run()
+    assert not at.exception
+    assert "Greets the customer by name, twice" in [t.value for t in at.text]
+    assert "· edited" in _texts(at)
+    at.button(key=f"delete-{pinned.id}").click()
+    at.run()
+    assert not at.exception
+    assert not any("Greets the customer" in t.value for t in at.text)
+    db, _, _ = open_data(app_data.data_dir)
+    try:
+        actions = [
+            r.action
+            for r in list_audit(db, _principal(db, "admin@example.com"), username="coach@example.com")
+        ]
+    finally:
+        db.engine.dispose()
+    assert {"comment_edited", "comment_deleted"} <= set(actions)
+
+
 def test_agent_sees_own_evaluations_waiting(app_data: AppData) -> None:
     db, _, _ = open_data(app_data.data_dir)
     try:

@@ -15,7 +15,7 @@ from storage.access import Principal
 from storage.audit import list_audit, verify_audit_chain
 from storage.blobs import BlobStore
 from storage.db import Database, read_scope
-from storage.errors import InvalidValue, PermissionDenied
+from storage.errors import InvalidValue, NotFound, PermissionDenied
 from storage.limits import (
     COMMENT_MAX_CHARS,
     FORM_NAME_MAX_CHARS,
@@ -34,7 +34,9 @@ from storage.quality import (
     agent_overview,
     compute_score,
     create_form,
+    delete_call_comment,
     dispute_evaluation,
+    edit_call_comment,
     get_evaluation,
     list_call_comments,
     list_evaluations,
@@ -286,6 +288,34 @@ def test_comments_are_pinned_to_a_moment(
         (0.2, "admin@example.com", "Greeting", "coaches"),
         (1.5, "coach@example.com", "Good empathy here", "coaches"),
     ]
+
+
+def test_only_its_author_edits_or_deletes_a_comment_and_both_are_audited(
+    db: Database, people: dict[str, Principal], calls: dict[str, int]
+) -> None:
+    mine = add_call_comment(db, people["coach"], calls["emma"], 1.5, "Good empathy here")
+    theirs = add_call_comment(db, people["admin"], calls["emma"], 0.2, "Greeting")
+    for other in ("admin", "compliance"):
+        with pytest.raises(PermissionDenied, match="only its author"):
+            edit_call_comment(db, people[other], mine.id, "rewritten", "coaches")
+        with pytest.raises(PermissionDenied, match="only its author"):
+            delete_call_comment(db, people[other], mine.id)
+    with pytest.raises(InvalidValue, match="needs text"):
+        edit_call_comment(db, people["coach"], mine.id, "   ", "coaches")
+
+    edited = edit_call_comment(db, people["coach"], mine.id, " Good empathy; slow down ", "agent")
+    assert (edited.text, edited.visibility, edited.at_seconds) == ("Good empathy; slow down", "agent", 1.5)
+    assert edited.edited_at is not None and mine.edited_at is None
+    delete_call_comment(db, people["admin"], theirs.id)
+    assert [(c.id, c.text) for c in list_call_comments(db, people["coach"], calls["emma"])] == [
+        (mine.id, "Good empathy; slow down")
+    ]
+    with pytest.raises(NotFound):
+        delete_call_comment(db, people["admin"], theirs.id)
+    logged = [(r.action, r.details) for r in list_audit(db, people["admin"], limit=10)]
+    assert ("comment_edited", {"comment": mine.id, "visibility": "agent"}) in logged
+    assert ("comment_deleted", {"comment": theirs.id, "at_seconds": 0.2}) in logged
+    assert "slow down" not in str(logged)  # what was written stays out of the log
 
 
 def test_an_agent_reads_only_comments_shared_with_them_on_their_own_calls(
