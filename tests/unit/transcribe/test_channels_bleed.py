@@ -94,9 +94,11 @@ def test_overtalk_stays_as_overlapping_utterances(models_cache):
     customer_says = [u for u in transcript.utterances if u.speaker == by_speaker["customer"]]
     agent_says = [u for u in transcript.utterances if u.speaker == by_speaker["agent"]]
     # The reply is said from 2 s to 5 s. Under the bleed tiny.en hears "Okay, that works for me" with
-    # a word or two wrong on some CPUs ("... that work for me"): find it by time, check it by a word.
-    (reply,) = [u for u in customer_says if u.start < 5.0 and u.end > 2.0]
-    assert "work" in reply.text.lower()
+    # a word or two wrong on some CPUs ("... that work for me"), as one utterance or two ("Thank you."
+    # apart on AMD EPYC): find it by time, check it by a word.
+    replies = [u for u in customer_says if u.start < 5.0 and u.end > 2.0]
+    assert replies and "work" in " ".join(u.text.lower() for u in replies)
+    reply = replies[0]
     assert "refund" in " ".join(u.text.lower() for u in agent_says)
     assert "refund" not in " ".join(u.text.lower() for u in customer_says)
     assert "works" not in " ".join(u.text.lower() for u in agent_says)
