@@ -13,8 +13,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from moto.server import ThreadedMotoServer
-
 CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "earshot-test",
     "AWS_SECRET_ACCESS_KEY": "earshot-test-secret",
@@ -41,6 +39,10 @@ class S3Server:
 
 @contextmanager
 def running_s3_server() -> Iterator[S3Server]:
+    # Imported here: moto brings Flask and more, and every process that imports the tests' conftest
+    # (the queue tests spawn workers) would pay for it.
+    from moto.server import ThreadedMotoServer
+
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:
