@@ -71,7 +71,9 @@ class MonoDiarizationParams:
     # (cosine of the centroids below ``distinct_similarity``): a voice heard in one window or two.
     # Measured on shared/eval (bench.accuracy): steps of 2.5 s with 2 embeddings and of 1 s with 3
     # or 4 give the same counts; 6 at 1 s merges the 3-speaker AMI clip into one voice. Small
-    # clusters of another voice measured 0.36-0.62 from the large ones, one of the same voice 0.68.
+    # clusters measured (bench.mono_sweep's inputs): with these defaults, EN2002a's fourth voice
+    # is one embedding at 0.49 from the large clusters (so it is kept only just); with whole-window
+    # embeddings, small clusters of other voices were at 0.36-0.62 and one of the same voice 0.68.
     min_cluster_seconds: float = 4.0
     distinct_similarity: float = 0.5
     # Same-speaker turns this close are joined.
