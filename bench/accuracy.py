@@ -75,12 +75,12 @@ def transcribe_ours(recording: Audio, options: TranscribeOptions, cache_dir: Pat
 def transcribe_naive(recording: Audio, options: TranscribeOptions, cache_dir: Path) -> Transcript:
     """The baseline: the mixdown's Whisper segments, each given whole to the speaker whose turn it
     overlaps most, with turns from the embedded diarizer that does not see the words."""
-    from transcribe.diarization import embedded
+    from transcribe.diarization import mono
 
     model = load_whisper(options.model, cache_dir, options.device, options.compute_type)
     samples = recording.mono()
     language, segments = recognize(model, samples, options, no_progress)
-    utterances = attribute_segments(segments, embedded.diarize(samples, options, no_progress))
+    utterances = attribute_segments(segments, mono.diarize(samples, options, no_progress))
     return Transcript(
         language=language,
         duration=recording.duration,

@@ -347,7 +347,7 @@ def retry(settings: Settings, job_id: int | None) -> None:
 @user_errors
 def prepare_models(settings: Settings) -> None:
     """Assemble the embedded models once (joins the two parts of `base` and checks its SHA-256)
-    and check that the overlap model's weights are installed."""
+    and check that the mono diarizer's weights (segmentation-3.0, CAM++) are installed."""
     from transcribe.models import prepare_embedded_models
 
     for name, path in prepare_embedded_models(settings.models_dir).items():

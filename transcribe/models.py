@@ -47,11 +47,15 @@ def resolve_model(name: str, cache_dir: Path) -> Path | str:
 
 def prepare_embedded_models(cache_dir: Path) -> dict[str, Path]:
     """Make every embedded model ready (setup calls this so the first job does not pay the join),
-    and check that the overlap model's weights are installed."""
-    from transcribe.diarization import segmentation_model
+    and check that the mono diarizer's weights (segmentation-3.0 and CAM++) are installed."""
+    from transcribe.diarization import campplus, segmentation_model
 
     whisper = {name: Path(resolve_model(name, cache_dir)) for name in EMBEDDED_MODELS}
-    return {**whisper, "segmentation-3.0": segmentation_model.weights_path()}
+    return {
+        **whisper,
+        "segmentation-3.0": segmentation_model.weights_path(),
+        "campplus": campplus.weights_path(),
+    }
 
 
 @functools.lru_cache(maxsize=4)

@@ -181,11 +181,9 @@ def _transcribe_mixdown(
 ) -> tuple[str, tuple[Utterance, ...], tuple[SpeakerTurn, ...]]:
     language, segments = recognize(model, mixdown.samples, options, hook)
     turns = _diarizer(backend)(mixdown.samples, options, hook, segments, mixdown.speech)
+    # Both backends give overlapping turns where two people talk at once; a word takes the
+    # speaker whose turn it overlaps most.
     utterances = attribute_words(segments, turns)
-    if backend == "embedded":  # pyannote's own pipeline hears overlap; words keep one speaker each
-        from transcribe.diarization.overlap import with_overtalk
-
-        turns = with_overtalk(mixdown.samples, turns, options.device, hook)
     hook("attribution", completed=1, total=1)
     return language, utterances, turns
 
@@ -198,9 +196,9 @@ def _diarizer(backend: str) -> Diarize:
         return lambda samples, options, hook, segments, speech: pyannote_backend.diarize(
             samples, options, hook
         )
-    from transcribe.diarization import embedded
+    from transcribe.diarization import mono
 
-    return embedded.diarize
+    return mono.diarize
 
 
 def _offset(hook: ProgressHook, offset: int, overall: int) -> ProgressHook:

@@ -1,4 +1,10 @@
-"""Offline diarization for mono calls: Silero VAD + resemblyzer's GE2E voice encoder + clustering.
+"""GE2E voiceprints (resemblyzer's voice encoder) and the mono diarizer built on them before issue 16.
+
+The pipeline's mono diarizer is now ``transcribe.diarization.mono`` (segmentation-3.0 + CAM++); the
+``diarize`` here is kept for comparison on the dev set, and ``voiceprints`` still serves
+``transcribe.ivr_voice`` and ``transcribe.channel_voices``, whose lines were measured on GE2E cosines.
+
+Offline diarization for mono calls: Silero VAD + resemblyzer's GE2E voice encoder + clustering.
 
 Everything it needs ships inside installed wheels (Silero in faster-whisper, the encoder weights in
 resemblyzer), so it works without an account or a network. Mel frames are computed here with numpy

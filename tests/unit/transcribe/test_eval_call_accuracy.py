@@ -15,10 +15,10 @@ from transcribe.types import TranscribeOptions
 @pytest.mark.parametrize(
     ("model", "most_der"),
     [
-        # The goal (12%). When written: 7.4% and 6.5%; 13.1% and 11.7% before overlapped speech
-        # was given its second speaker (transcribe.diarization.overlap).
-        ("tiny.en", 0.12),
-        ("base", 0.12),
+        # Issue 16's goal (8%; issue 5 asked for 12%). 5.9% and 5.9% with the segmentation + CAM++
+        # diarizer (transcribe.diarization.mono); 7.4% and 6.5% with the GE2E one before it.
+        ("tiny.en", 0.08),
+        ("base", 0.08),
     ],
 )
 def test_the_real_phone_call_meets_the_accuracy_goals(models_cache, model, most_der):
@@ -27,7 +27,7 @@ def test_the_real_phone_call_meets_the_accuracy_goals(models_cache, model, most_
 
     assert result.speakers == 2
     assert result.attribution is not None and result.attribution.value is not None
-    assert result.attribution.value >= 0.92, f"{result.attribution}"  # the goal; 95.8% / 100% when written
+    assert result.attribution.value >= 0.92, f"{result.attribution}"  # 97.2% with both when written
     assert result.diarization is not None
     score = score_diarization([result.diarization])
     assert score.der <= most_der, f"{score}"

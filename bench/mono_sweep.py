@@ -1,0 +1,101 @@
+"""Sweep the mono diarizer's clustering parameters on a folder of recordings with RTTM references.
+
+    .venv/bin/python -m bench.mono_sweep [FOLDER] [--step 2.5] [--set threshold=0.3,0.35,0.4 ...]
+
+Segmentation and CAM++ embeddings are computed once per file (for the given ``--step``, and the
+other embedding parameters at their defaults); each combination of the ``--set`` values then only
+re-clusters and rebuilds the turns, so a grid costs seconds. Prints, per combination, each file's
+DER (no collar, overlap scored: missed / false alarm / confusion) and the number of speakers found,
+without the ASR: the diarizer alone, as ``transcribe.diarization.mono.diarize`` gives it before
+words widen the turns. Files without an RTTM show only the speaker count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import warnings
+from dataclasses import fields, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pyannote.core import Annotation, Segment
+from pyannote.metrics.diarization import DiarizationErrorRate
+
+from bench.accuracy import AUDIO_SUFFIXES, DEFAULT_FOLDER
+from bench.scoring import read_rttm
+from transcribe.audio import decode
+from transcribe.diarization import campplus, mono
+from transcribe.speech import speech_regions
+from transcribe.types import SAMPLE_RATE, TranscribeOptions, no_progress
+
+
+def _value(text: str) -> Any:
+    if text in ("True", "False"):
+        return text == "True"
+    return float(text) if "." in text else int(text)
+
+
+def main() -> None:
+    raw = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=raw)
+    parser.add_argument("folder", nargs="?", type=Path, default=DEFAULT_FOLDER)
+    parser.add_argument("--step", type=float, default=mono.DEFAULT_PARAMS.step)
+    parser.add_argument("--set", action="append", default=[], help="NAME=V1,V2,... (a parameter to sweep)")
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore", module="pyannote")
+    names = {field.name for field in fields(mono.MonoDiarizationParams)}
+    grid: dict[str, list[Any]] = {}
+    for item in args.set:
+        name, _, values = item.partition("=")
+        if name not in names:
+            parser.error(f"unknown parameter {name!r}: one of {', '.join(sorted(names))}")
+        grid[name] = [_value(value) for value in values.split(",")]
+    base = replace(mono.DEFAULT_PARAMS, step=args.step)
+    files = sorted(path for path in args.folder.iterdir() if path.suffix in AUDIO_SUFFIXES)
+    prepared = []
+    for path in files:
+        samples = decode(path).mono()
+        starts, activity = mono._segment(samples, base, "cpu", no_progress)
+        locals_, features = mono._local_speakers(samples, starts, activity, base)
+        embeddings = campplus.embed(features)
+        rttm = path.with_suffix(".rttm")
+        reference = read_rttm(rttm) if rttm.exists() else None
+        prepared.append((path.name, samples, starts, activity, locals_, embeddings, reference))
+    regions: dict[str, tuple[tuple[float, float], ...]] = {}
+    for values in itertools.product(*grid.values()):
+        params = replace(base, **dict(zip(grid, values, strict=True)))
+        cells = []
+        for name, samples, starts, activity, locals_, embeddings, reference in prepared:
+            if not locals_:
+                cells.append(f"{name}: no speech")
+                continue
+            clean = np.array([seconds for _, _, seconds in locals_])
+            windows = [window for window, _, _ in locals_]
+            labels = mono._cluster(embeddings, clean, windows, TranscribeOptions(), params)
+            spans = mono._reconstruct(len(samples), starts, activity, locals_, labels, params)
+            if params.within_speech:
+                spans = mono.within(spans, regions.setdefault(name, speech_regions(samples)))
+            found = len({label for _, _, label in spans})
+            if reference is None:
+                cells.append(f"{name}: {found} spk")
+                continue
+            hypothesis = Annotation(uri=reference.uri)
+            for index, (start, end, label) in enumerate(spans):
+                hypothesis[Segment(start, end), index] = label
+            uem = Segment(0.0, len(samples) / SAMPLE_RATE)
+            score = DiarizationErrorRate()(reference, hypothesis, uem=uem, detailed=True)
+            total = score["total"] or 1.0
+            cells.append(
+                f"{name}: DER {score['diarization error rate']:.1%} "
+                f"(m {score['missed detection'] / total:.1%}, fa {score['false alarm'] / total:.1%}, "
+                f"c {score['confusion'] / total:.1%}) {found} spk"
+            )
+        print(", ".join(f"{key}={value}" for key, value in zip(grid, values, strict=True)) or "defaults")
+        for cell in cells:
+            print("   ", cell)
+
+
+if __name__ == "__main__":
+    main()
