@@ -177,19 +177,38 @@ def _with_stray_digits(
 def _cued(
     chars: str, start: int, end: int, cue_text: str, after_card: bool
 ) -> list[tuple[EntityType, int, int]]:
-    """Numbers that only their cue identifies: the nearest cue decides (a caller asked for the
-    expiry and then the code answers both in turn), and a card said just before stands for a
-    cue of expiry then code (callers read them in that order)."""
+    """Numbers that only their cue identifies: the nearest cue that the number can answer decides
+    (a caller asked for the expiry and then the code answers both in turn; "the security code on
+    the bank of the card", as ASR heard it, asks for three digits, which no card or account has),
+    and a card said just before stands for a cue of expiry then code (callers read them in that
+    order)."""
+    for cue in _cues_nearest_first(cue_text):
+        found = _as_cued(cue, chars, start, end, after_card)
+        if found:
+            return found
+    return _expiry_or_code(chars[start:end], start, end, None) if after_card else []
+
+
+def _as_cued(
+    cue: EntityType, chars: str, start: int, end: int, after_card: bool
+) -> list[tuple[EntityType, int, int]]:
     digits = chars[start:end]
-    cue = _nearest_cue(cue_text)
-    if cue in ("CARD", "IBAN", "PHONE") and not after_card:
+    if cue in ("CARD", "IBAN", "PHONE"):
+        if after_card:  # a card's cue still stands after it: what follows is its expiry and code
+            return []
         with_plus = start - 1 if cue == "PHONE" and chars[start - 1 : start] == "+" else start
         return [(cue, with_plus, end)] if len(digits) >= CUED_MIN_DIGITS else []
     if cue in ("BSN", "SSN", "BANK_ACCOUNT"):
         valid = {"BSN": bsn_valid, "SSN": ssn_shape_valid, "BANK_ACCOUNT": _account_shape}[cue]
         return [(cue, start, end)] if valid(digits) else []
-    if cue not in ("CVC", "EXPIRY") and not after_card:
-        return []
+    if cue == "CVC" and len(digits) == 2:  # ASR lost a digit of the code asked for ("4 .6")
+        return [("CVC", start, end)]
+    return _expiry_or_code(digits, start, end, cue)
+
+
+def _expiry_or_code(
+    digits: str, start: int, end: int, cue: EntityType | None
+) -> list[tuple[EntityType, int, int]]:
     if cue == "CVC" and len(digits) in (3, 4):
         return [("CVC", start, end)]
     if expiry_valid(digits) and (cue == "EXPIRY" or len(digits) == 4):
@@ -202,12 +221,12 @@ def _cued(
     return []
 
 
-def _nearest_cue(cue_text: str) -> EntityType | None:
-    """The type whose cue ends last before the number; of two ending together the longer cue
-    wins ("the code on the back of the card" asks for a security code, not a card)."""
+def _cues_nearest_first(cue_text: str) -> list[EntityType]:
+    """The types cued in ``cue_text``, the one whose cue ends last first; of two ending together
+    the longer cue comes first ("the code on the back of the card" asks for a security code)."""
     ends = {entity: _last_end(pattern, cue_text) for entity, pattern in _CUE_PATTERNS.items()}
-    entity, end = max(ends.items(), key=lambda item: item[1])
-    return entity if end > (-1, 0) else None
+    cued = [entity for entity, end in ends.items() if end > (-1, 0)]
+    return sorted(cued, key=lambda entity: ends[entity], reverse=True)
 
 
 def _last_end(pattern: re.Pattern[str], text: str) -> tuple[int, int]:
