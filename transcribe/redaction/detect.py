@@ -89,8 +89,28 @@ def find_entities(words: Sequence[SaidWord], options: RedactionOptions) -> tuple
             findings.extend(_in_run(run, lowered, options))
         if "EMAIL" in options.entities:
             findings.extend(_emails(said, lowered))
+    findings.extend(_checksummed_across_streams(words, options, findings))
     wanted = [f for f in findings if f.entity in options.entities]
     return tuple(sorted(wanted, key=lambda f: f.words))
+
+
+def _checksummed_across_streams(
+    words: Sequence[SaidWord], options: RedactionOptions, found: Sequence[Finding]
+) -> list[Finding]:
+    """IBANs and cards whose words the diarization gave to two speakers (a mono call's "NL71
+    ABNA" to the agent, the rest to the caller): only a checksum vouches for a number read across
+    speakers, and only where no finding already holds one of its words."""
+    taken = {index for finding in found for index in finding.words}
+    across: list[Finding] = []
+    for run in code_runs(list(enumerate(word.text for word in words)), options.languages):
+        claims: list[tuple[EntityType, int, int]] = [*_ibans(run.chars)]
+        for start, end in _free_digit_stretches(run.chars, claims):
+            claims.extend(_cards(run, start, end))
+        for entity, start, end in claims:
+            said = run.words_saying(start, end)
+            if len({words[i].stream for i in said}) > 1 and taken.isdisjoint(said):
+                across.append(Finding(entity, said))
+    return across
 
 
 def _with_turn_breaks(said: Sequence[int], words: Sequence[SaidWord]) -> list[tuple[int, str] | None]:

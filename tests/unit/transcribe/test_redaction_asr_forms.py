@@ -26,3 +26,21 @@ def test_a_security_code_asr_lost_one_digit_of() -> None:
     # "four double six": the "double" was lost.
     assert said("And the security code on the back of the card. Sure, it is 4 .6.") == [("CVC", "4 .6.")]
     assert said("And the security code on the back of the card. Sure, I have 2 cards") == []
+
+
+def test_an_iban_the_diarization_split_between_the_two_speakers() -> None:
+    # A mono call: the embedded diarization gave "NL71 ABNA" to the agent, the digits to the caller.
+    words = [
+        SaidWord("What", "S1"), SaidWord("is", "S1"), SaidWord("your", "S1"), SaidWord("event?", "S1"),
+        SaidWord("Sure,", "S1"), SaidWord("it", "S1"), SaidWord("is", "S1"), SaidWord("NL71", "S1"),
+        SaidWord("ABNA", "S1"), SaidWord("1118098591.", "S2"), SaidWord("Thank", "S1"), SaidWord("you.", "S1"),
+    ]  # fmt: skip
+    findings = find_entities(words, EVERYTHING)
+    assert [(f.entity, f.words) for f in findings] == [("IBAN", (7, 8, 9))]
+
+
+def test_numbers_of_two_speakers_without_a_checksum_stay_apart() -> None:
+    words = [SaidWord(w, "S1") for w in "my order is 4111 1111".split()] + [
+        SaidWord(w, "S2") for w in "1111 1112 thanks".split()
+    ]
+    assert find_entities(words, EVERYTHING) == ()
