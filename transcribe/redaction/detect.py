@@ -128,6 +128,7 @@ def _in_run(run: CodeRun, lowered: Sequence[str], options: RedactionOptions) -> 
     """Claim the run's characters strongest evidence first: checksums (IBAN, card), then
     numbers whose cue is near, then phone numbers (valid in a region)."""
     claims: list[tuple[EntityType, int, int]] = [*_ibans(run.chars)]
+    claims.extend(_iban_shapes(run, claims))
     for start, end in _free_digit_stretches(run.chars, claims):
         claims.extend(_cards(run, start, end))
     for start, end in _free_digit_stretches(run.chars, claims):
@@ -155,6 +156,46 @@ def _ibans(chars: str) -> list[tuple[EntityType, int, int]]:
             found.append(("IBAN", start, start + length))
             start += length
     return found
+
+
+def _iban_shapes(
+    run: CodeRun, claims: Sequence[tuple[EntityType, int, int]]
+) -> list[tuple[EntityType, int, int]]:
+    """IBANs whose checksum ASR broke (a letter of the bank code lost, "NL72, RAB7343157458"), by
+    their shape: a word that begins with an IBAN country and its two check digits, and the
+    account's digits after it (at least ``CUED_MIN_DIGITS``), up to the country's IBAN length."""
+    taken = {i for _, start, end in claims for i in range(start, end)}
+    chars = run.chars
+    found: list[tuple[EntityType, int, int]] = []
+    start = 0
+    while start + 4 <= len(chars):
+        country = chars[start : start + 2]
+        if country not in IBAN_LENGTHS or not chars[start + 2 : start + 4].isdigit() or start in taken:
+            start += 1
+            continue
+        limit = min(len(chars), start + IBAN_LENGTHS[country] + 2)  # ASR adds a digit now and then
+        end = next(
+            (
+                e
+                for e in range(limit, start + 4, -1)
+                if run.word_edge(start, e) and taken.isdisjoint(range(start, e))
+            ),
+            None,
+        )
+        if (
+            end is not None
+            and run.word_edge(start, end)
+            and _digit_count(chars[start + 4 : end]) >= CUED_MIN_DIGITS
+        ):
+            found.append(("IBAN", start, end))
+            start = end
+        else:
+            start += 1
+    return found
+
+
+def _digit_count(chars: str) -> int:
+    return sum(char.isdigit() for char in chars)
 
 
 def _cards(run: CodeRun, stretch_start: int, end: int) -> list[tuple[EntityType, int, int]]:

@@ -44,3 +44,20 @@ def test_numbers_of_two_speakers_without_a_checksum_stay_apart() -> None:
         SaidWord(w, "S2") for w in "1111 1112 thanks".split()
     ]
     assert find_entities(words, EVERYTHING) == ()
+
+
+def test_an_iban_whose_checksum_asr_broke_is_found_by_its_shape() -> None:
+    # The agent's "IBAN" heard as "event?", so no cue; a letter of RABO lost.
+    assert said("What is your event? Sure, it is NL72, RAB7343157458 Thank you.") == [
+        ("IBAN", "NL72, RAB7343157458")
+    ]
+    # "N L seven seven, I N G B, ..." heard as "in L77, I and GB0375207826."
+    assert said("Sure, it is in L77, I and GB0375207826.") == [("IBAN", "GB0375207826.")]
+    assert said("mijn IBAN is N L negen een A B N A nul vier een zeven een zes vier drie nul een") == [
+        ("IBAN", "N L negen een A B N A nul vier een zeven een zes vier drie nul een")
+    ]
+
+
+def test_a_country_code_and_a_short_number_is_not_an_iban() -> None:
+    assert said("the NL12 model costs 345 euros") == []
+    assert said("flight DE12 leaves at 17 30") == []
