@@ -80,8 +80,10 @@ def code_runs(words: Sequence[tuple[int, str] | None], languages: Sequence[str])
         index, text = word
         pieces = _pieces(text, langs)
         following = words[position + 1] if position + 1 < len(words) else None
-        if pieces is None and following is not None and current:
-            pieces = _homophone(text, current[-1][1], _pieces(following[1], langs))
+        if pieces is None:
+            before = current[-1][1] if current else None
+            after = _pieces(following[1], langs) if following is not None else None
+            pieces = _homophone(text, before, after)
         if pieces is None:
             runs.extend(_assembled(current))
             current = []
@@ -119,9 +121,17 @@ def _assembled(pieces: list[tuple[int, _Piece]]) -> list[CodeRun]:
     return [CodeRun("".join(chars), tuple(owners), indices)]
 
 
-def _homophone(text: str, before: _Piece, after: tuple[_Piece, ...] | None) -> tuple[_Piece, ...] | None:
+def _homophone(
+    text: str, before: _Piece | None, after: tuple[_Piece, ...] | None
+) -> tuple[_Piece, ...] | None:
+    """The digit a homophone stands for where only a digit makes sense: between two digits,
+    after "double" ("double to nine"), or before it ("too double nine")."""
     digit = HOMOPHONES.get(text.strip().strip(_EDGE_PUNCTUATION).lower())
-    if digit is None or after is None or before.kind != "code" or after[0].kind != "code":
+    if digit is None:
+        return None
+    if (before is not None and before.kind == "repeat") or (after is not None and after[0].kind == "repeat"):
+        return (_Piece("code", digit),)
+    if before is None or after is None or before.kind != "code" or after[0].kind != "code":
         return None
     return (_Piece("code", digit),) if before.chars.isdigit() and after[0].chars.isdigit() else None
 

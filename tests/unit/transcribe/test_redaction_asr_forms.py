@@ -61,3 +61,12 @@ def test_an_iban_whose_checksum_asr_broke_is_found_by_its_shape() -> None:
 def test_a_country_code_and_a_short_number_is_not_an_iban() -> None:
     assert said("the NL12 model costs 345 euros") == []
     assert said("flight DE12 leaves at 17 30") == []
+
+
+def test_a_homophone_next_to_double_is_a_digit() -> None:
+    # "two double nine" heard as "too double nine"; "nine double two nine" as "9 double to 9".
+    assert said("And the security code on the back of the card. Sure, it is too double nine.") == [
+        ("CVC", "too double nine.")
+    ]
+    assert said("the security code? 9 double to 9") == [("CVC", "9 double to 9")]
+    assert said("the security code? I want to double check it first") == []
