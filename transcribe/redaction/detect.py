@@ -62,7 +62,8 @@ DOT_WORDS = frozenset({"dot", "punt", "period"})
 NOT_LOCAL_PARTS = frozenset(
     {"me", "us", "you", "him", "her", "them", "it", "look", "is", "are", "was", "mij", "ons"}
 )
-JOIN_WORDS = frozenset({"dot", "punt", "underscore", "dash", "hyphen", "streepje", "min", "minus"})
+# "not": how ASR hears a "dot" between two names ("Sophie not Peter at ...").
+JOIN_WORDS = frozenset({"dot", "not", "punt", "underscore", "dash", "hyphen", "streepje", "min", "minus"})
 TOP_LEVEL_DOMAINS = frozenset(
     {"com", "net", "org", "nl", "be", "de", "uk", "eu", "io", "info", "fr", "es", "us", "co", "biz", "edu"}
 )
@@ -88,7 +89,7 @@ def find_entities(words: Sequence[SaidWord], options: RedactionOptions) -> tuple
         for run in code_runs(_with_turn_breaks(said, words), options.languages):
             findings.extend(_in_run(run, lowered, options))
         if "EMAIL" in options.entities:
-            findings.extend(_emails(said, lowered))
+            findings.extend(_emails(said, words, lowered, options.context_words))
     findings.extend(_checksummed_across_streams(words, options, findings))
     wanted = [f for f in findings if f.entity in options.entities]
     return tuple(sorted(wanted, key=lambda f: f.words))
@@ -339,40 +340,84 @@ def _phone_valid(candidate: str, regions: Sequence[str]) -> bool:
     return False
 
 
-def _emails(indices: Sequence[int], lowered: Sequence[str]) -> list[Finding]:
-    """Written addresses, and spoken ones: "jan dot de vries at example dot com"."""
+def _emails(
+    indices: Sequence[int], words: Sequence[SaidWord], lowered: Sequence[str], context: int
+) -> list[Finding]:
+    """Written addresses, and spoken ones: "jan dot de vries at example dot com", also as Whisper
+    writes them ("Peter Dot Peter at telecomm .com."); after a question about e-mail, also
+    without the "at" that ASR ran into a word ("Jan .genettellercom .com.")."""
+    labels = _EmailLabels(indices, lowered, {i for i in indices if words[i].text.strip().startswith(".")})
     found: list[Finding] = []
     position = 0
     while position < len(indices):
-        word = lowered[indices[position]]
+        index = indices[position]
+        word = lowered[index]
         if _WRITTEN_EMAIL.fullmatch(word):
-            found.append(Finding("EMAIL", (indices[position],)))
+            found.append(Finding("EMAIL", (index,)))
         elif word in AT_WORDS and position > 0 and lowered[indices[position - 1]] not in NOT_LOCAL_PARTS:
-            end = _domain_end(indices, lowered, position + 1)
+            end = labels.domain_end(position + 1)
             if end is not None:
-                start = _local_part_start(indices, lowered, position - 1)
+                start = labels.local_part_start(position - 1)
                 found.append(Finding("EMAIL", tuple(indices[start : end + 1])))
                 position = end
+        elif labels.ends_address(position) and any(
+            "mail" in cue for cue in lowered[max(0, index - context) : index]
+        ):
+            found.append(Finding("EMAIL", tuple(indices[labels.local_part_start(position) : position + 1])))
         position += 1
     return found
 
 
-def _domain_end(indices: Sequence[int], lowered: Sequence[str], position: int) -> int | None:
-    """Where a spoken domain after "at" ends (its top-level domain), or None if none follows."""
-    if position >= len(indices):
-        return None
-    written = _WRITTEN_DOMAIN.fullmatch(lowered[indices[position]])
-    if written and written.group(2) in TOP_LEVEL_DOMAINS:
-        return position
-    end = None
-    while position + 2 < len(indices) and lowered[indices[position + 1]] in DOT_WORDS:
-        position += 2
-        if lowered[indices[position]] in TOP_LEVEL_DOMAINS:
-            end = position
-    return end
+@dataclass(frozen=True, slots=True)
+class _EmailLabels:
+    """One stream's words read as the labels of an address: a label follows a dot word ("dot
+    com") or is written with its dot (".com")."""
 
+    indices: Sequence[int]
+    lowered: Sequence[str]
+    dotted: set[int]  # words written with a leading dot
 
-def _local_part_start(indices: Sequence[int], lowered: Sequence[str], position: int) -> int:
-    while position >= 2 and lowered[indices[position - 1]] in JOIN_WORDS:
-        position -= 2
-    return position
+    def dot_before(self, position: int) -> int:
+        """How many words say the dot before the label at ``position`` (0: no dot)."""
+        if self.indices[position] in self.dotted:
+            return 1
+        return 2 if position >= 2 and self.lowered[self.indices[position - 1]] in DOT_WORDS else 0
+
+    def domain_end(self, position: int) -> int | None:
+        """Where a spoken domain after "at" ends (its top-level domain), or None if none follows."""
+        if position >= len(self.indices):
+            return None
+        written = _WRITTEN_DOMAIN.fullmatch(self.lowered[self.indices[position]])
+        if written and written.group(2) in TOP_LEVEL_DOMAINS:
+            return position
+        end = None
+        while True:
+            if position + 1 < len(self.indices) and self.indices[position + 1] in self.dotted:
+                position += 1
+            elif position + 2 < len(self.indices) and self.lowered[self.indices[position + 1]] in DOT_WORDS:
+                position += 2
+            else:
+                return end
+            if self.lowered[self.indices[position]] in TOP_LEVEL_DOMAINS:
+                end = position
+
+    def ends_address(self, position: int) -> bool:
+        """A top-level domain after a dot, with no further label or "at" after it."""
+        if self.lowered[self.indices[position]] not in TOP_LEVEL_DOMAINS or not self.dot_before(position):
+            return False
+        following = position + 1
+        if following >= len(self.indices):
+            return True
+        word = self.lowered[self.indices[following]]
+        return self.indices[following] not in self.dotted and word not in DOT_WORDS | AT_WORDS
+
+    def local_part_start(self, position: int) -> int:
+        """The first word of the name that ends at ``position``: back over its dots and joins."""
+        while True:
+            dot = self.dot_before(position)
+            if dot and position - dot >= 0:
+                position -= dot
+            elif position >= 2 and self.lowered[self.indices[position - 1]] in JOIN_WORDS:
+                position -= 2
+            else:
+                return position

@@ -70,3 +70,26 @@ def test_a_homophone_next_to_double_is_a_digit() -> None:
     ]
     assert said("the security code? 9 double to 9") == [("CVC", "9 double to 9")]
     assert said("the security code? I want to double check it first") == []
+
+
+def test_e_mail_addresses_as_whisper_writes_them() -> None:
+    # The top-level domain written with its dot (".com."), "dot" heard as "not".
+    assert said("it is Peter Dot Peter at telecomm .com. Thank you.") == [
+        ("EMAIL", "Peter Dot Peter at telecomm .com.")
+    ]
+    assert said("it is Sophie not Peter at Mailhouse .com Thank you.") == [
+        ("EMAIL", "Sophie not Peter at Mailhouse .com")
+    ]
+    assert said("it is Dan .com at Mailhouse .com Thank you.") == [("EMAIL", "Dan .com at Mailhouse .com")]
+
+
+def test_e_mail_addresses_asked_for_whose_at_asr_ran_into_a_word() -> None:
+    assert said("What is your email address? Sure, it is Jan .genettellercom .com. Thank you.") == [
+        ("EMAIL", "Jan .genettellercom .com.")
+    ]
+    assert said("What is your email address? Sure, did you remember not to get an SMAOLOCKS dot com?") == [
+        ("EMAIL", "SMAOLOCKS dot com?")
+    ]
+    # Without a question about e-mail, a web address is not one.
+    assert said("you can order on example .com or in the shop") == []
+    assert said("I do not know, look at the website dot com") == []
