@@ -25,7 +25,7 @@ REPEAT_WORDS = {"double": 2, "triple": 3, "dubbel": 2, "dubbele": 2, "tripel": 3
 PLUS_WORDS = frozenset({"plus", "+"})
 # What Whisper writes for a digit it misheard ("four five one nine ... one for five four"); read as
 # the digit only between two digits, where the word itself would make no sense.
-HOMOPHONES = {"for": "4", "to": "2", "too": "2", "won": "1", "ate": "8"}
+HOMOPHONES = {"for": "4", "or": "4", "to": "2", "too": "2", "won": "1", "ate": "8"}
 # Hesitations inside a number ("four one, uh, one one") that neither break nor join it.
 FILLER_WORDS = frozenset({"uh", "um", "er", "erm", "eh", "ehm", "uhm", "euh", "hm", "hmm", "mm", "ah"})
 _EDGE_PUNCTUATION = ".,;:!?\"'()[]…"

@@ -93,3 +93,9 @@ def test_e_mail_addresses_asked_for_whose_at_asr_ran_into_a_word() -> None:
     # Without a question about e-mail, a web address is not one.
     assert said("you can order on example .com or in the shop") == []
     assert said("I do not know, look at the website dot com") == []
+
+
+def test_or_between_two_digits_is_four() -> None:
+    # "six four five" heard as "6 or 5".
+    assert said("And the security code on the back of the card. Sure, it is 6 or 5.") == [("CVC", "6 or 5.")]
+    assert said("it takes 5 or 6 days") == []
