@@ -90,7 +90,7 @@ def find_entities(words: Sequence[SaidWord], options: RedactionOptions) -> tuple
             findings.extend(_in_run(run, lowered, options))
         if "EMAIL" in options.entities:
             findings.extend(_emails(said, words, lowered, options.context_words))
-    findings.extend(_checksummed_across_streams(words, options, findings))
+    findings = _checksummed_across_streams(words, options, findings)
     wanted = [f for f in findings if f.entity in options.entities]
     return tuple(sorted(wanted, key=lambda f: f.words))
 
@@ -98,10 +98,10 @@ def find_entities(words: Sequence[SaidWord], options: RedactionOptions) -> tuple
 def _checksummed_across_streams(
     words: Sequence[SaidWord], options: RedactionOptions, found: Sequence[Finding]
 ) -> list[Finding]:
-    """IBANs and cards whose words the diarization gave to two speakers (a mono call's "NL71
-    ABNA" to the agent, the rest to the caller): only a checksum vouches for a number read across
-    speakers, and only where no finding already holds one of its words."""
-    taken = {index for finding in found for index in finding.words}
+    """``found`` with the IBANs and cards whose words the diarization gave to two speakers (a
+    mono call's "NL71 ABNA" to the agent, the rest to the caller): only a checksum vouches for a
+    number read across speakers. Such a number replaces the findings that lie within it (the
+    caller's half, taken for an account number by its cue) and yields to any it cuts through."""
     across: list[Finding] = []
     for run in code_runs(list(enumerate(word.text for word in words)), options.languages):
         claims: list[tuple[EntityType, int, int]] = [*_ibans(run.chars)]
@@ -109,9 +109,14 @@ def _checksummed_across_streams(
             claims.extend(_cards(run, start, end))
         for entity, start, end in claims:
             said = run.words_saying(start, end)
-            if len({words[i].stream for i in said}) > 1 and taken.isdisjoint(said):
+            if len({words[i].stream for i in said}) > 1:
                 across.append(Finding(entity, said))
-    return across
+    kept = list(found)
+    for finding in across:
+        inside = [f for f in kept if set(f.words) <= set(finding.words)]
+        if all(set(f.words).isdisjoint(finding.words) for f in kept if f not in inside):
+            kept = [f for f in kept if f not in inside] + [finding]
+    return kept
 
 
 def _with_turn_breaks(said: Sequence[int], words: Sequence[SaidWord]) -> list[tuple[int, str] | None]:

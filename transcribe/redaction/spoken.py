@@ -186,13 +186,28 @@ def _written(word: str) -> str | None:
     return None
 
 
+def _unchanged(word: str) -> str:
+    return word
+
+
+def _dutch_spelling(word: str) -> str:
+    """Dutch number words as typed without their diaeresis or with a stray accent, as text2num
+    reads them: "tweeenveertig" is "tweeënveertig", "eén" and "éen" are "één"."""
+    word = _DUTCH_DIAERESIS.sub(r"\1ën", word)
+    return "één" if word in ("eén", "éen") else word
+
+
+_DUTCH_DIAERESIS = re.compile(r"^(twee|drie)en(?=[a-z])")
+_SPELLED = {"nl": _dutch_spelling}
+
+
 @lru_cache(maxsize=4096)
 def _number_word(word: str, languages: tuple[str, ...]) -> _Piece | None:
     if word in ZERO_WORDS:
         return _Piece("code", "0")
     for language in languages:
         try:
-            value = text2num(word, language)
+            value = text2num(_SPELLED.get(language, _unchanged)(word), language)
         except ValueError:
             continue
         if value in (100, 1000):

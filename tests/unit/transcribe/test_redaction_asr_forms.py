@@ -4,8 +4,12 @@ word for word, and what redaction must find in it: each case failed before its f
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from transcribe.redaction.detect import SaidWord, find_entities
 from transcribe.redaction.entities import ENTITY_TYPES, RedactionOptions
+from transcribe.redaction.stage import redact_transcript
+from transcribe.types import Speaker, TranscribeOptions, Transcript, Utterance, Word
 
 EVERYTHING = RedactionOptions(entities=frozenset(ENTITY_TYPES))
 
@@ -99,3 +103,43 @@ def test_or_between_two_digits_is_four() -> None:
     # "six four five" heard as "6 or 5".
     assert said("And the security code on the back of the card. Sure, it is 6 or 5.") == [("CVC", "6 or 5.")]
     assert said("it takes 5 or 6 days") == []
+
+
+def test_dutch_number_words_typed_without_their_diaeresis() -> None:
+    pairs = " ".join(["tweeenveertig"] * 8)  # 4242 4242 4242 4242
+    assert said(f"mijn kaartnummer is {pairs} dank u") == [("CARD", pairs)]
+    assert said("de beveiligingscode is drie eén drie") == [("CVC", "drie eén drie")]
+
+
+def _utterance(speaker: str, start: float, text: str) -> Utterance:
+    words = tuple(
+        Word(round(start + 0.4 * i, 3), round(start + 0.4 * i + 0.3, 3), f" {token}", 0.9, speaker)
+        for i, token in enumerate(text.split())
+    )
+    return Utterance(speaker, words[0].start, words[-1].end, text, words)
+
+
+def test_a_finding_across_speakers_covers_exactly_the_times_of_its_words() -> None:
+    options = TranscribeOptions(redact=tuple(ENTITY_TYPES))
+    heard = Transcript(
+        language="nl",
+        duration=30.0,
+        speakers=(Speaker("S1", "agent", None), Speaker("S2", "customer", None)),
+        utterances=(
+            _utterance("S1", 0.0, "Wat is uw rekening? Ja, dat is NL71 ABNA"),
+            _utterance("S2", 4.0, "1118098591. Dank u."),
+            _utterance("S2", 8.0, "mijn kaartnummer is " + " ".join(["tweeenveertig"] * 8)),
+        ),
+        options=options,
+        models={"asr": "base", "diarization": "embedded"},
+    )
+    redaction = redact_transcript(replace(heard, options=options))
+    spans = [(s.entity, s.speaker, s.start, s.end, "".join(s.heard)) for s in redaction.spans]
+    first, second = heard.utterances[0].words, heard.utterances[2].words
+    assert spans == [
+        ("IBAN", "S1", first[7].start, heard.utterances[1].words[0].end, " NL71 ABNA 1118098591."),
+        ("CARD", "S2", second[3].start, second[-1].end, " tweeenveertig" * 8),
+    ]
+    kept = redaction.transcript
+    assert [w.entity for w in kept.utterances[0].words] == [None] * 7 + ["IBAN"] * 2
+    assert [w.text for w in kept.utterances[1].words] == ["[IBAN]", " Dank", " u."]
