@@ -34,6 +34,8 @@ _CODE = re.compile(r"[A-Z0-9]+")
 _DIGITS_WITH_OH = re.compile(r"[oO]+[0-9][0-9oO]*|[0-9]+[oO][0-9oO]*")
 
 PieceKind = Literal["code", "tens", "power", "repeat", "plus", "filler"]
+# A dash standing between two numbers ("06 - 1234"), which neither breaks nor joins them.
+DASHES = frozenset({"-", "–", "—"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,9 @@ class _Piece:
     kind: PieceKind
     chars: str = ""  # code: what it stands for; tens: "40"; power: the zeros of 100 or 1000
     count: int = 0  # repeat: how many times the next digit is said
+
+
+_LETTER_O = _Piece("code", "O")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +85,10 @@ def code_runs(words: Sequence[tuple[int, str] | None], languages: Sequence[str])
         index, text = word
         pieces = _pieces(text, langs)
         following = words[position + 1] if position + 1 < len(words) else None
-        if pieces is None:
-            before = current[-1][1] if current else None
+        before = current[-1][1] if current else None
+        if pieces is None or pieces == (_LETTER_O,):
             after = _pieces(following[1], langs) if following is not None else None
-            pieces = _homophone(text, before, after)
+            pieces = _homophone(text, before, after) if pieces is None else _letter_o(before, after)
         if pieces is None:
             runs.extend(_assembled(current))
             current = []
@@ -136,6 +141,15 @@ def _homophone(
     return (_Piece("code", digit),) if before.chars.isdigit() and after[0].chars.isdigit() else None
 
 
+def _letter_o(before: _Piece | None, after: tuple[_Piece, ...] | None) -> tuple[_Piece, ...]:
+    """Whisper's "O" for a spoken "oh": zero after a digit ("4 O 5"), or before one where no
+    letter comes before it ("o 6 1 2"); a letter after letters ("R A B O 6")."""
+    digit_before = before is not None and before.kind == "code" and before.chars[-1:].isdigit()
+    letter_before = before is not None and before.kind == "code" and before.chars[-1:].isalpha()
+    digit_after = after is not None and after[0].kind == "code" and after[0].chars[:1].isdigit()
+    return (_Piece("code", "0"),) if digit_before or (digit_after and not letter_before) else (_LETTER_O,)
+
+
 def _is_unit(piece: _Piece | None) -> bool:
     return piece is not None and piece.kind == "code" and len(piece.chars) == 1 and piece.chars in "123456789"
 
@@ -156,7 +170,7 @@ def _pieces(text: str, languages: tuple[str, ...]) -> tuple[_Piece, ...] | None:
     lowered = word.lower()
     if not word:
         return None
-    if lowered in FILLER_WORDS:
+    if lowered in FILLER_WORDS or lowered in DASHES:
         return (_Piece("filler"),)
     if lowered in PLUS_WORDS:
         return (_Piece("plus", "+"),)

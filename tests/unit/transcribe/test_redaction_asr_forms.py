@@ -143,3 +143,17 @@ def test_a_finding_across_speakers_covers_exactly_the_times_of_its_words() -> No
     kept = redaction.transcript
     assert [w.entity for w in kept.utterances[0].words] == [None] * 7 + ["IBAN"] * 2
     assert [w.text for w in kept.utterances[1].words] == ["[IBAN]", " Dank", " u."]
+
+
+def test_whispers_letter_o_for_oh_and_a_dash_between_groups() -> None:
+    assert said("On which phone number can we reach you? o 6 1 2 3 4 5 6 7 8") == [
+        ("PHONE", "o 6 1 2 3 4 5 6 7 8")
+    ]
+    assert said("bel me op 06 - 12345678 graag") == [("PHONE", "06 - 12345678")]
+    assert said("card number 4 O 5 7 6 0 8 1 1 6 0 5 0 1 9 0") == [
+        ("CARD", "4 O 5 7 6 0 8 1 1 6 0 5 0 1 9 0")
+    ]
+    # After letters an O is a letter: RABO.
+    assert said("it's N L 1 0 R A B O 0 5 8 7 2 4 1 9 4 9") == [
+        ("IBAN", "N L 1 0 R A B O 0 5 8 7 2 4 1 9 4 9")
+    ]
