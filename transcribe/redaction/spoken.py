@@ -26,6 +26,8 @@ PLUS_WORDS = frozenset({"plus", "+"})
 # What Whisper writes for a digit it misheard ("four five one nine ... one for five four"); read as
 # the digit only between two digits, where the word itself would make no sense.
 HOMOPHONES = {"for": "4", "or": "4", "to": "2", "too": "2", "won": "1", "ate": "8"}
+# What Whisper writes for the letter N said before an L ("N L" of a Dutch IBAN, heard "an L").
+LETTER_N_WORDS = frozenset({"an", "en", "in"})
 # Hesitations inside a number ("four one, uh, one one") that neither break nor join it.
 FILLER_WORDS = frozenset({"uh", "um", "er", "erm", "eh", "ehm", "uhm", "euh", "hm", "hmm", "mm", "ah"})
 _EDGE_PUNCTUATION = ".,;:!?\"'()[]…"
@@ -130,8 +132,12 @@ def _homophone(
     text: str, before: _Piece | None, after: tuple[_Piece, ...] | None
 ) -> tuple[_Piece, ...] | None:
     """The digit a homophone stands for where only a digit makes sense: between two digits,
-    after "double" ("double to nine"), or before it ("too double nine")."""
-    digit = HOMOPHONES.get(text.strip().strip(_EDGE_PUNCTUATION).lower())
+    after "double" ("double to nine"), or before it ("too double nine"); and the letter N that
+    Whisper writes as "an" before the L of a Dutch IBAN ("an L10 RABO ...")."""
+    word = text.strip().strip(_EDGE_PUNCTUATION).lower()
+    if word in LETTER_N_WORDS and after is not None and after[0].kind == "code" and after[0].chars[:1] == "L":
+        return (_Piece("code", "N"),)
+    digit = HOMOPHONES.get(word)
     if digit is None:
         return None
     if (before is not None and before.kind == "repeat") or (after is not None and after[0].kind == "repeat"):

@@ -157,3 +157,10 @@ def test_whispers_letter_o_for_oh_and_a_dash_between_groups() -> None:
     assert said("it's N L 1 0 R A B O 0 5 8 7 2 4 1 9 4 9") == [
         ("IBAN", "N L 1 0 R A B O 0 5 8 7 2 4 1 9 4 9")
     ]
+
+
+def test_an_before_the_l_of_a_dutch_iban_is_the_letter_n() -> None:
+    # "N L one zero R A B O ..." heard as "an L1 -0 -R -A -B -O -0 -5 ...".
+    heard = "Sure, it is an L1 -0 -R -A -B -O -0 -5 -8 -7 -2 -4 -1 -9 -4 -9. Thank you."
+    assert said(heard) == [("IBAN", "an L1 -0 -R -A -B -O -0 -5 -8 -7 -2 -4 -1 -9 -4 -9.")]
+    assert said("I live in L5 and call 4 times") == []
