@@ -23,8 +23,9 @@ READ_LANGUAGES = frozenset({"en", "nl", "de", "fr", "es", "pt", "it", "da"})
 ZERO_WORDS = frozenset({"oh", "nought"})  # English "oh" for zero, which text2num does not read
 REPEAT_WORDS = {"double": 2, "triple": 3, "dubbel": 2, "dubbele": 2, "tripel": 3, "doppel": 2}
 PLUS_WORDS = frozenset({"plus", "+"})
-# What Whisper writes for a digit it misheard ("four five one nine ... one for five four"); read as
-# the digit only between two digits, where the word itself would make no sense.
+# What Whisper writes for a digit it misheard ("four five one nine ... one for five four", "6 or 5");
+# read as the digit only between two digits or next to "double", where the word itself would make
+# no sense.
 HOMOPHONES = {"for": "4", "or": "4", "to": "2", "too": "2", "won": "1", "ate": "8"}
 # What Whisper writes for the letter N said before an L ("N L" of a Dutch IBAN, heard "an L").
 LETTER_N_WORDS = frozenset({"an", "en", "in"})
