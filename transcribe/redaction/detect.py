@@ -188,11 +188,7 @@ def _iban_shapes(
             ),
             None,
         )
-        if (
-            end is not None
-            and run.word_edge(start, end)
-            and _digit_count(chars[start + 4 : end]) >= CUED_MIN_DIGITS
-        ):
+        if end is not None and _digit_count(chars[start + 4 : end]) >= CUED_MIN_DIGITS:
             found.append(("IBAN", start, end))
             start = end
         else:
