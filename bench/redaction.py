@@ -56,6 +56,7 @@ ASK = {
 }
 ANSWER = {"en": "Sure, it is {}.", "nl": "Ja, dat is {}."}
 VOICES = {"en": (("rms", "slt"), ("kal", "f3"), ("awb", "m3")), "nl": (("nl_m", "nl_f"),)}
+MODELS = {"en": "tiny.en", "nl": "base"}  # the embedded models: English only, and multilingual
 NAMES = ("jan", "anna", "peter", "sophie", "tom", "emma")
 DOMAINS = ("example", "mailbox", "telecom")
 
@@ -152,7 +153,7 @@ def run_case(case: Case, folder: Path, cache_dir: Path) -> tuple[bool, int, bool
     path = folder / "call.wav"
     timed = write_call(path, lines, stereo=case.stereo, rate=case.rate)
     decoded = audio.decode(path)
-    model_name = "tiny.en" if case.language == "en" else "base"
+    model_name = MODELS[case.language]
     options = TranscribeOptions(
         model=model_name,
         language=case.language,
@@ -216,10 +217,13 @@ def main() -> None:
         f"\n{sum(t.calls for t in tallies.values())} calls in {time.perf_counter() - started:.0f} s; "
         + ", ".join(f"{n} {c}" for c, n in sorted(conditions.items()))
     )
-    print(f"{'lang':<5}{'type':<7}{'calls':>6}{'recall':>9}{'precision':>11}{'leaked':>8}")
+    print(f"{'lang':<5}{'model':<8}{'type':<7}{'calls':>6}{'recall':>9}{'precision':>11}{'leaked':>8}")
     for (language, entity), t in tallies.items():
         precision = t.found / (t.found + t.false) if t.found + t.false else float("nan")
-        print(f"{language:<5}{entity:<7}{t.calls:>6}{t.found / t.calls:>9.0%}{precision:>11.0%}{t.leaked:>8}")
+        print(
+            f"{language:<5}{MODELS[language]:<8}{entity:<7}{t.calls:>6}{t.found / t.calls:>9.0%}"
+            f"{precision:>11.0%}{t.leaked:>8}"
+        )
 
 
 if __name__ == "__main__":

@@ -62,7 +62,8 @@ DOT_WORDS = frozenset({"dot", "punt", "period"})
 NOT_LOCAL_PARTS = frozenset(
     {"me", "us", "you", "him", "her", "them", "it", "look", "is", "are", "was", "mij", "ons"}
 )
-JOIN_WORDS = frozenset({"dot", "punt", "underscore", "dash", "hyphen", "streepje", "min", "minus"})
+# "not": how ASR hears a "dot" between two names ("Sophie not Peter at ...").
+JOIN_WORDS = frozenset({"dot", "not", "punt", "underscore", "dash", "hyphen", "streepje", "min", "minus"})
 TOP_LEVEL_DOMAINS = frozenset(
     {"com", "net", "org", "nl", "be", "de", "uk", "eu", "io", "info", "fr", "es", "us", "co", "biz", "edu"}
 )
@@ -88,9 +89,34 @@ def find_entities(words: Sequence[SaidWord], options: RedactionOptions) -> tuple
         for run in code_runs(_with_turn_breaks(said, words), options.languages):
             findings.extend(_in_run(run, lowered, options))
         if "EMAIL" in options.entities:
-            findings.extend(_emails(said, lowered))
+            findings.extend(_emails(said, words, lowered, options.context_words))
+    findings = _checksummed_across_streams(words, options, findings)
     wanted = [f for f in findings if f.entity in options.entities]
     return tuple(sorted(wanted, key=lambda f: f.words))
+
+
+def _checksummed_across_streams(
+    words: Sequence[SaidWord], options: RedactionOptions, found: Sequence[Finding]
+) -> list[Finding]:
+    """``found`` with the IBANs and cards whose words the diarization gave to two speakers (a
+    mono call's "NL71 ABNA" to the agent, the rest to the caller): only a checksum vouches for a
+    number read across speakers. Such a number replaces the findings that lie within it (the
+    caller's half, taken for an account number by its cue) and yields to any it cuts through."""
+    across: list[Finding] = []
+    for run in code_runs(list(enumerate(word.text for word in words)), options.languages):
+        claims: list[tuple[EntityType, int, int]] = [*_ibans(run.chars)]
+        for start, end in _free_digit_stretches(run.chars, claims):
+            claims.extend(_cards(run, start, end))
+        for entity, start, end in claims:
+            said = run.words_saying(start, end)
+            if len({words[i].stream for i in said}) > 1:
+                across.append(Finding(entity, said))
+    kept = list(found)
+    for finding in across:
+        inside = [f for f in kept if set(f.words) <= set(finding.words)]
+        if all(set(f.words).isdisjoint(finding.words) for f in kept if f not in inside):
+            kept = [f for f in kept if f not in inside] + [finding]
+    return kept
 
 
 def _with_turn_breaks(said: Sequence[int], words: Sequence[SaidWord]) -> list[tuple[int, str] | None]:
@@ -108,6 +134,7 @@ def _in_run(run: CodeRun, lowered: Sequence[str], options: RedactionOptions) -> 
     """Claim the run's characters strongest evidence first: checksums (IBAN, card), then
     numbers whose cue is near, then phone numbers (valid in a region)."""
     claims: list[tuple[EntityType, int, int]] = [*_ibans(run.chars)]
+    claims.extend(_iban_shapes(run, claims))
     for start, end in _free_digit_stretches(run.chars, claims):
         claims.extend(_cards(run, start, end))
     for start, end in _free_digit_stretches(run.chars, claims):
@@ -135,6 +162,42 @@ def _ibans(chars: str) -> list[tuple[EntityType, int, int]]:
             found.append(("IBAN", start, start + length))
             start += length
     return found
+
+
+def _iban_shapes(
+    run: CodeRun, claims: Sequence[tuple[EntityType, int, int]]
+) -> list[tuple[EntityType, int, int]]:
+    """IBANs whose checksum ASR broke (a letter of the bank code lost, "NL72, RAB7343157458"), by
+    their shape: a word that begins with an IBAN country and its two check digits, and the
+    account's digits after it (at least ``CUED_MIN_DIGITS``), up to the country's IBAN length."""
+    taken = {i for _, start, end in claims for i in range(start, end)}
+    chars = run.chars
+    found: list[tuple[EntityType, int, int]] = []
+    start = 0
+    while start + 4 <= len(chars):
+        country = chars[start : start + 2]
+        if country not in IBAN_LENGTHS or not chars[start + 2 : start + 4].isdigit() or start in taken:
+            start += 1
+            continue
+        limit = min(len(chars), start + IBAN_LENGTHS[country] + 2)  # ASR adds a digit now and then
+        end = next(
+            (
+                e
+                for e in range(limit, start + 4, -1)
+                if run.word_edge(start, e) and taken.isdisjoint(range(start, e))
+            ),
+            None,
+        )
+        if end is not None and _digit_count(chars[start + 4 : end]) >= CUED_MIN_DIGITS:
+            found.append(("IBAN", start, end))
+            start = end
+        else:
+            start += 1
+    return found
+
+
+def _digit_count(chars: str) -> int:
+    return sum(char.isdigit() for char in chars)
 
 
 def _cards(run: CodeRun, stretch_start: int, end: int) -> list[tuple[EntityType, int, int]]:
@@ -177,19 +240,38 @@ def _with_stray_digits(
 def _cued(
     chars: str, start: int, end: int, cue_text: str, after_card: bool
 ) -> list[tuple[EntityType, int, int]]:
-    """Numbers that only their cue identifies: the nearest cue decides (a caller asked for the
-    expiry and then the code answers both in turn), and a card said just before stands for a
-    cue of expiry then code (callers read them in that order)."""
+    """Numbers that only their cue identifies: the nearest cue that the number can answer decides
+    (a caller asked for the expiry and then the code answers both in turn; "the security code on
+    the bank of the card", as ASR heard it, asks for three digits, which no card or account has),
+    and a card said just before stands for a cue of expiry then code (callers read them in that
+    order)."""
+    for cue in _cues_nearest_first(cue_text):
+        found = _as_cued(cue, chars, start, end, after_card)
+        if found:
+            return found
+    return _expiry_or_code(chars[start:end], start, end, None) if after_card else []
+
+
+def _as_cued(
+    cue: EntityType, chars: str, start: int, end: int, after_card: bool
+) -> list[tuple[EntityType, int, int]]:
     digits = chars[start:end]
-    cue = _nearest_cue(cue_text)
-    if cue in ("CARD", "IBAN", "PHONE") and not after_card:
+    if cue in ("CARD", "IBAN", "PHONE"):
+        if after_card:  # a card's cue still stands after it: what follows is its expiry and code
+            return []
         with_plus = start - 1 if cue == "PHONE" and chars[start - 1 : start] == "+" else start
         return [(cue, with_plus, end)] if len(digits) >= CUED_MIN_DIGITS else []
     if cue in ("BSN", "SSN", "BANK_ACCOUNT"):
         valid = {"BSN": bsn_valid, "SSN": ssn_shape_valid, "BANK_ACCOUNT": _account_shape}[cue]
         return [(cue, start, end)] if valid(digits) else []
-    if cue not in ("CVC", "EXPIRY") and not after_card:
-        return []
+    if cue == "CVC" and len(digits) == 2:  # ASR lost a digit of the code asked for ("4 .6")
+        return [("CVC", start, end)]
+    return _expiry_or_code(digits, start, end, cue)
+
+
+def _expiry_or_code(
+    digits: str, start: int, end: int, cue: EntityType | None
+) -> list[tuple[EntityType, int, int]]:
     if cue == "CVC" and len(digits) in (3, 4):
         return [("CVC", start, end)]
     if expiry_valid(digits) and (cue == "EXPIRY" or len(digits) == 4):
@@ -202,12 +284,12 @@ def _cued(
     return []
 
 
-def _nearest_cue(cue_text: str) -> EntityType | None:
-    """The type whose cue ends last before the number; of two ending together the longer cue
-    wins ("the code on the back of the card" asks for a security code, not a card)."""
+def _cues_nearest_first(cue_text: str) -> list[EntityType]:
+    """The types cued in ``cue_text``, the one whose cue ends last first; of two ending together
+    the longer cue comes first ("the code on the back of the card" asks for a security code)."""
     ends = {entity: _last_end(pattern, cue_text) for entity, pattern in _CUE_PATTERNS.items()}
-    entity, end = max(ends.items(), key=lambda item: item[1])
-    return entity if end > (-1, 0) else None
+    cued = [entity for entity, end in ends.items() if end > (-1, 0)]
+    return sorted(cued, key=lambda entity: ends[entity], reverse=True)
 
 
 def _last_end(pattern: re.Pattern[str], text: str) -> tuple[int, int]:
@@ -259,40 +341,84 @@ def _phone_valid(candidate: str, regions: Sequence[str]) -> bool:
     return False
 
 
-def _emails(indices: Sequence[int], lowered: Sequence[str]) -> list[Finding]:
-    """Written addresses, and spoken ones: "jan dot de vries at example dot com"."""
+def _emails(
+    indices: Sequence[int], words: Sequence[SaidWord], lowered: Sequence[str], context: int
+) -> list[Finding]:
+    """Written addresses, and spoken ones: "jan dot de vries at example dot com", also as Whisper
+    writes them ("Peter Dot Peter at telecomm .com."); after a question about e-mail, also
+    without the "at" that ASR ran into a word ("Jan .genettellercom .com.")."""
+    labels = _EmailLabels(indices, lowered, {i for i in indices if words[i].text.strip().startswith(".")})
     found: list[Finding] = []
     position = 0
     while position < len(indices):
-        word = lowered[indices[position]]
+        index = indices[position]
+        word = lowered[index]
         if _WRITTEN_EMAIL.fullmatch(word):
-            found.append(Finding("EMAIL", (indices[position],)))
+            found.append(Finding("EMAIL", (index,)))
         elif word in AT_WORDS and position > 0 and lowered[indices[position - 1]] not in NOT_LOCAL_PARTS:
-            end = _domain_end(indices, lowered, position + 1)
+            end = labels.domain_end(position + 1)
             if end is not None:
-                start = _local_part_start(indices, lowered, position - 1)
+                start = labels.local_part_start(position - 1)
                 found.append(Finding("EMAIL", tuple(indices[start : end + 1])))
                 position = end
+        elif labels.ends_address(position) and any(
+            "mail" in cue for cue in lowered[max(0, index - context) : index]
+        ):
+            found.append(Finding("EMAIL", tuple(indices[labels.local_part_start(position) : position + 1])))
         position += 1
     return found
 
 
-def _domain_end(indices: Sequence[int], lowered: Sequence[str], position: int) -> int | None:
-    """Where a spoken domain after "at" ends (its top-level domain), or None if none follows."""
-    if position >= len(indices):
-        return None
-    written = _WRITTEN_DOMAIN.fullmatch(lowered[indices[position]])
-    if written and written.group(2) in TOP_LEVEL_DOMAINS:
-        return position
-    end = None
-    while position + 2 < len(indices) and lowered[indices[position + 1]] in DOT_WORDS:
-        position += 2
-        if lowered[indices[position]] in TOP_LEVEL_DOMAINS:
-            end = position
-    return end
+@dataclass(frozen=True, slots=True)
+class _EmailLabels:
+    """One stream's words read as the labels of an address: a label follows a dot word ("dot
+    com") or is written with its dot (".com")."""
 
+    indices: Sequence[int]
+    lowered: Sequence[str]
+    dotted: set[int]  # words written with a leading dot
 
-def _local_part_start(indices: Sequence[int], lowered: Sequence[str], position: int) -> int:
-    while position >= 2 and lowered[indices[position - 1]] in JOIN_WORDS:
-        position -= 2
-    return position
+    def dot_before(self, position: int) -> int:
+        """How many words say the dot before the label at ``position`` (0: no dot)."""
+        if self.indices[position] in self.dotted:
+            return 1
+        return 2 if position >= 2 and self.lowered[self.indices[position - 1]] in DOT_WORDS else 0
+
+    def domain_end(self, position: int) -> int | None:
+        """Where a spoken domain after "at" ends (its top-level domain), or None if none follows."""
+        if position >= len(self.indices):
+            return None
+        written = _WRITTEN_DOMAIN.fullmatch(self.lowered[self.indices[position]])
+        if written and written.group(2) in TOP_LEVEL_DOMAINS:
+            return position
+        end = None
+        while True:
+            if position + 1 < len(self.indices) and self.indices[position + 1] in self.dotted:
+                position += 1
+            elif position + 2 < len(self.indices) and self.lowered[self.indices[position + 1]] in DOT_WORDS:
+                position += 2
+            else:
+                return end
+            if self.lowered[self.indices[position]] in TOP_LEVEL_DOMAINS:
+                end = position
+
+    def ends_address(self, position: int) -> bool:
+        """A top-level domain after a dot, with no further label or "at" after it."""
+        if self.lowered[self.indices[position]] not in TOP_LEVEL_DOMAINS or not self.dot_before(position):
+            return False
+        following = position + 1
+        if following >= len(self.indices):
+            return True
+        word = self.lowered[self.indices[following]]
+        return self.indices[following] not in self.dotted and word not in DOT_WORDS | AT_WORDS
+
+    def local_part_start(self, position: int) -> int:
+        """The first word of the name that ends at ``position``: back over its dots and joins."""
+        while True:
+            dot = self.dot_before(position)
+            if dot and position - dot >= 0:
+                position -= dot
+            elif position >= 2 and self.lowered[self.indices[position - 1]] in JOIN_WORDS:
+                position -= 2
+            else:
+                return position

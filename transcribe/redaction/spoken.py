@@ -23,9 +23,12 @@ READ_LANGUAGES = frozenset({"en", "nl", "de", "fr", "es", "pt", "it", "da"})
 ZERO_WORDS = frozenset({"oh", "nought"})  # English "oh" for zero, which text2num does not read
 REPEAT_WORDS = {"double": 2, "triple": 3, "dubbel": 2, "dubbele": 2, "tripel": 3, "doppel": 2}
 PLUS_WORDS = frozenset({"plus", "+"})
-# What Whisper writes for a digit it misheard ("four five one nine ... one for five four"); read as
-# the digit only between two digits, where the word itself would make no sense.
-HOMOPHONES = {"for": "4", "to": "2", "too": "2", "won": "1", "ate": "8"}
+# What Whisper writes for a digit it misheard ("four five one nine ... one for five four", "6 or 5");
+# read as the digit only between two digits or next to "double", where the word itself would make
+# no sense.
+HOMOPHONES = {"for": "4", "or": "4", "to": "2", "too": "2", "won": "1", "ate": "8"}
+# What Whisper writes for the letter N said before an L ("N L" of a Dutch IBAN, heard "an L").
+LETTER_N_WORDS = frozenset({"an", "en", "in"})
 # Hesitations inside a number ("four one, uh, one one") that neither break nor join it.
 FILLER_WORDS = frozenset({"uh", "um", "er", "erm", "eh", "ehm", "uhm", "euh", "hm", "hmm", "mm", "ah"})
 _EDGE_PUNCTUATION = ".,;:!?\"'()[]…"
@@ -34,6 +37,8 @@ _CODE = re.compile(r"[A-Z0-9]+")
 _DIGITS_WITH_OH = re.compile(r"[oO]+[0-9][0-9oO]*|[0-9]+[oO][0-9oO]*")
 
 PieceKind = Literal["code", "tens", "power", "repeat", "plus", "filler"]
+# A dash standing between two numbers ("06 - 1234"), which neither breaks nor joins them.
+DASHES = frozenset({"-", "–", "—"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +46,9 @@ class _Piece:
     kind: PieceKind
     chars: str = ""  # code: what it stands for; tens: "40"; power: the zeros of 100 or 1000
     count: int = 0  # repeat: how many times the next digit is said
+
+
+_LETTER_O = _Piece("code", "O")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +88,10 @@ def code_runs(words: Sequence[tuple[int, str] | None], languages: Sequence[str])
         index, text = word
         pieces = _pieces(text, langs)
         following = words[position + 1] if position + 1 < len(words) else None
-        if pieces is None and following is not None and current:
-            pieces = _homophone(text, current[-1][1], _pieces(following[1], langs))
+        before = current[-1][1] if current else None
+        if pieces is None or pieces == (_LETTER_O,):
+            after = _pieces(following[1], langs) if following is not None else None
+            pieces = _homophone(text, before, after) if pieces is None else _letter_o(before, after)
         if pieces is None:
             runs.extend(_assembled(current))
             current = []
@@ -119,11 +129,32 @@ def _assembled(pieces: list[tuple[int, _Piece]]) -> list[CodeRun]:
     return [CodeRun("".join(chars), tuple(owners), indices)]
 
 
-def _homophone(text: str, before: _Piece, after: tuple[_Piece, ...] | None) -> tuple[_Piece, ...] | None:
-    digit = HOMOPHONES.get(text.strip().strip(_EDGE_PUNCTUATION).lower())
-    if digit is None or after is None or before.kind != "code" or after[0].kind != "code":
+def _homophone(
+    text: str, before: _Piece | None, after: tuple[_Piece, ...] | None
+) -> tuple[_Piece, ...] | None:
+    """The digit a homophone stands for where only a digit makes sense: between two digits,
+    after "double" ("double to nine"), or before it ("too double nine"); and the letter N that
+    Whisper writes as "an" before the L of a Dutch IBAN ("an L10 RABO ...")."""
+    word = text.strip().strip(_EDGE_PUNCTUATION).lower()
+    if word in LETTER_N_WORDS and after is not None and after[0].kind == "code" and after[0].chars[:1] == "L":
+        return (_Piece("code", "N"),)
+    digit = HOMOPHONES.get(word)
+    if digit is None:
+        return None
+    if (before is not None and before.kind == "repeat") or (after is not None and after[0].kind == "repeat"):
+        return (_Piece("code", digit),)
+    if before is None or after is None or before.kind != "code" or after[0].kind != "code":
         return None
     return (_Piece("code", digit),) if before.chars.isdigit() and after[0].chars.isdigit() else None
+
+
+def _letter_o(before: _Piece | None, after: tuple[_Piece, ...] | None) -> tuple[_Piece, ...]:
+    """Whisper's "O" for a spoken "oh": zero after a digit ("4 O 5"), or before one where no
+    letter comes before it ("o 6 1 2"); a letter after letters ("R A B O 6")."""
+    digit_before = before is not None and before.kind == "code" and before.chars[-1:].isdigit()
+    letter_before = before is not None and before.kind == "code" and before.chars[-1:].isalpha()
+    digit_after = after is not None and after[0].kind == "code" and after[0].chars[:1].isdigit()
+    return (_Piece("code", "0"),) if digit_before or (digit_after and not letter_before) else (_LETTER_O,)
 
 
 def _is_unit(piece: _Piece | None) -> bool:
@@ -146,7 +177,7 @@ def _pieces(text: str, languages: tuple[str, ...]) -> tuple[_Piece, ...] | None:
     lowered = word.lower()
     if not word:
         return None
-    if lowered in FILLER_WORDS:
+    if lowered in FILLER_WORDS or lowered in DASHES:
         return (_Piece("filler"),)
     if lowered in PLUS_WORDS:
         return (_Piece("plus", "+"),)
@@ -176,13 +207,28 @@ def _written(word: str) -> str | None:
     return None
 
 
+def _unchanged(word: str) -> str:
+    return word
+
+
+def _dutch_spelling(word: str) -> str:
+    """Dutch number words as typed without their diaeresis or with a stray accent, as text2num
+    reads them: "tweeenveertig" is "tweeënveertig", "eén" and "éen" are "één"."""
+    word = _DUTCH_DIAERESIS.sub(r"\1ën", word)
+    return "één" if word in ("eén", "éen") else word
+
+
+_DUTCH_DIAERESIS = re.compile(r"^(twee|drie)en(?=[a-z])")
+_SPELLED = {"nl": _dutch_spelling}
+
+
 @lru_cache(maxsize=4096)
 def _number_word(word: str, languages: tuple[str, ...]) -> _Piece | None:
     if word in ZERO_WORDS:
         return _Piece("code", "0")
     for language in languages:
         try:
-            value = text2num(word, language)
+            value = text2num(_SPELLED.get(language, _unchanged)(word), language)
         except ValueError:
             continue
         if value in (100, 1000):

@@ -1,0 +1,166 @@
+# ruff: noqa: E501  (each heard sentence and what it should give read best on one line)
+"""What Whisper (tiny.en, base) wrote when synthetic callers read numbers out in bench.redaction,
+word for word, and what redaction must find in it: each case failed before its fix."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from transcribe.redaction.detect import SaidWord, find_entities
+from transcribe.redaction.entities import ENTITY_TYPES, RedactionOptions
+from transcribe.redaction.stage import redact_transcript
+from transcribe.types import Speaker, TranscribeOptions, Transcript, Utterance, Word
+
+EVERYTHING = RedactionOptions(entities=frozenset(ENTITY_TYPES))
+
+
+def said(sentence: str, options: RedactionOptions = EVERYTHING) -> list[tuple[str, str]]:
+    words = sentence.split()
+    findings = find_entities([SaidWord(word, "caller") for word in words], options)
+    return [(f.entity, " ".join(words[i] for i in f.words)) for f in findings]
+
+
+def test_a_security_code_whose_cue_asr_followed_with_another_cue_word() -> None:
+    # "back of the card" heard as "bank of the card": "bank" and "card" end nearer than "security
+    # code", but three digits answer neither an account nor a card.
+    assert said("and the security code on the bank of the card. Sure, it is 954.") == [("CVC", "954.")]
+
+
+def test_a_security_code_asr_lost_one_digit_of() -> None:
+    # "four double six": the "double" was lost.
+    assert said("And the security code on the back of the card. Sure, it is 4 .6.") == [("CVC", "4 .6.")]
+    assert said("And the security code on the back of the card. Sure, I have 2 cards") == []
+
+
+def test_an_iban_the_diarization_split_between_the_two_speakers() -> None:
+    # A mono call: the embedded diarization gave "NL71 ABNA" to the agent, the digits to the caller.
+    words = [
+        SaidWord("What", "S1"), SaidWord("is", "S1"), SaidWord("your", "S1"), SaidWord("event?", "S1"),
+        SaidWord("Sure,", "S1"), SaidWord("it", "S1"), SaidWord("is", "S1"), SaidWord("NL71", "S1"),
+        SaidWord("ABNA", "S1"), SaidWord("1118098591.", "S2"), SaidWord("Thank", "S1"), SaidWord("you.", "S1"),
+    ]  # fmt: skip
+    findings = find_entities(words, EVERYTHING)
+    assert [(f.entity, f.words) for f in findings] == [("IBAN", (7, 8, 9))]
+
+
+def test_numbers_of_two_speakers_without_a_checksum_stay_apart() -> None:
+    words = [SaidWord(w, "S1") for w in "my order is 4111 1111".split()] + [
+        SaidWord(w, "S2") for w in "1111 1112 thanks".split()
+    ]
+    assert find_entities(words, EVERYTHING) == ()
+
+
+def test_an_iban_whose_checksum_asr_broke_is_found_by_its_shape() -> None:
+    # The agent's "IBAN" heard as "event?", so no cue; a letter of RABO lost.
+    assert said("What is your event? Sure, it is NL72, RAB7343157458 Thank you.") == [
+        ("IBAN", "NL72, RAB7343157458")
+    ]
+    # "N L seven seven, I N G B, ..." heard as "in L77, I and GB0375207826."
+    assert said("Sure, it is in L77, I and GB0375207826.") == [("IBAN", "GB0375207826.")]
+    assert said("mijn IBAN is N L negen een A B N A nul vier een zeven een zes vier drie nul een") == [
+        ("IBAN", "N L negen een A B N A nul vier een zeven een zes vier drie nul een")
+    ]
+
+
+def test_a_country_code_and_a_short_number_is_not_an_iban() -> None:
+    assert said("the NL12 model costs 345 euros") == []
+    assert said("flight DE12 leaves at 17 30") == []
+
+
+def test_a_homophone_next_to_double_is_a_digit() -> None:
+    # "two double nine" heard as "too double nine"; "nine double two nine" as "9 double to 9".
+    assert said("And the security code on the back of the card. Sure, it is too double nine.") == [
+        ("CVC", "too double nine.")
+    ]
+    assert said("the security code? 9 double to 9") == [("CVC", "9 double to 9")]
+    assert said("the security code? I want to double check it first") == []
+
+
+def test_e_mail_addresses_as_whisper_writes_them() -> None:
+    # The top-level domain written with its dot (".com."), "dot" heard as "not".
+    assert said("it is Peter Dot Peter at telecomm .com. Thank you.") == [
+        ("EMAIL", "Peter Dot Peter at telecomm .com.")
+    ]
+    assert said("it is Sophie not Peter at Mailhouse .com Thank you.") == [
+        ("EMAIL", "Sophie not Peter at Mailhouse .com")
+    ]
+    assert said("it is Dan .com at Mailhouse .com Thank you.") == [("EMAIL", "Dan .com at Mailhouse .com")]
+
+
+def test_e_mail_addresses_asked_for_whose_at_asr_ran_into_a_word() -> None:
+    assert said("What is your email address? Sure, it is Jan .genettellercom .com. Thank you.") == [
+        ("EMAIL", "Jan .genettellercom .com.")
+    ]
+    assert said("What is your email address? Sure, did you remember not to get an SMAOLOCKS dot com?") == [
+        ("EMAIL", "SMAOLOCKS dot com?")
+    ]
+    # Without a question about e-mail, a web address is not one.
+    assert said("you can order on example .com or in the shop") == []
+    assert said("I do not know, look at the website dot com") == []
+
+
+def test_or_between_two_digits_is_four() -> None:
+    # "six four five" heard as "6 or 5".
+    assert said("And the security code on the back of the card. Sure, it is 6 or 5.") == [("CVC", "6 or 5.")]
+    assert said("it takes 5 or 6 days") == []
+
+
+def test_dutch_number_words_typed_without_their_diaeresis() -> None:
+    pairs = " ".join(["tweeenveertig"] * 8)  # 4242 4242 4242 4242
+    assert said(f"mijn kaartnummer is {pairs} dank u") == [("CARD", pairs)]
+    assert said("de beveiligingscode is drie eén drie") == [("CVC", "drie eén drie")]
+
+
+def _utterance(speaker: str, start: float, text: str) -> Utterance:
+    words = tuple(
+        Word(round(start + 0.4 * i, 3), round(start + 0.4 * i + 0.3, 3), f" {token}", 0.9, speaker)
+        for i, token in enumerate(text.split())
+    )
+    return Utterance(speaker, words[0].start, words[-1].end, text, words)
+
+
+def test_a_finding_across_speakers_covers_exactly_the_times_of_its_words() -> None:
+    options = TranscribeOptions(redact=tuple(ENTITY_TYPES))
+    heard = Transcript(
+        language="nl",
+        duration=30.0,
+        speakers=(Speaker("S1", "agent", None), Speaker("S2", "customer", None)),
+        utterances=(
+            _utterance("S1", 0.0, "Wat is uw rekening? Ja, dat is NL71 ABNA"),
+            _utterance("S2", 4.0, "1118098591. Dank u."),
+            _utterance("S2", 8.0, "mijn kaartnummer is " + " ".join(["tweeenveertig"] * 8)),
+        ),
+        options=options,
+        models={"asr": "base", "diarization": "embedded"},
+    )
+    redaction = redact_transcript(replace(heard, options=options))
+    spans = [(s.entity, s.speaker, s.start, s.end, "".join(s.heard)) for s in redaction.spans]
+    first, second = heard.utterances[0].words, heard.utterances[2].words
+    assert spans == [
+        ("IBAN", "S1", first[7].start, heard.utterances[1].words[0].end, " NL71 ABNA 1118098591."),
+        ("CARD", "S2", second[3].start, second[-1].end, " tweeenveertig" * 8),
+    ]
+    kept = redaction.transcript
+    assert [w.entity for w in kept.utterances[0].words] == [None] * 7 + ["IBAN"] * 2
+    assert [w.text for w in kept.utterances[1].words] == ["[IBAN]", " Dank", " u."]
+
+
+def test_whispers_letter_o_for_oh_and_a_dash_between_groups() -> None:
+    assert said("On which phone number can we reach you? o 6 1 2 3 4 5 6 7 8") == [
+        ("PHONE", "o 6 1 2 3 4 5 6 7 8")
+    ]
+    assert said("bel me op 06 - 12345678 graag") == [("PHONE", "06 - 12345678")]
+    assert said("card number 4 O 5 7 6 0 8 1 1 6 0 5 0 1 9 0") == [
+        ("CARD", "4 O 5 7 6 0 8 1 1 6 0 5 0 1 9 0")
+    ]
+    # After letters an O is a letter: RABO.
+    assert said("it's N L 1 0 R A B O 0 5 8 7 2 4 1 9 4 9") == [
+        ("IBAN", "N L 1 0 R A B O 0 5 8 7 2 4 1 9 4 9")
+    ]
+
+
+def test_an_before_the_l_of_a_dutch_iban_is_the_letter_n() -> None:
+    # "N L one zero R A B O ..." heard as "an L1 -0 -R -A -B -O -0 -5 ...".
+    heard = "Sure, it is an L1 -0 -R -A -B -O -0 -5 -8 -7 -2 -4 -1 -9 -4 -9. Thank you."
+    assert said(heard) == [("IBAN", "an L1 -0 -R -A -B -O -0 -5 -8 -7 -2 -4 -1 -9 -4 -9.")]
+    assert said("I live in L5 and call 4 times") == []
