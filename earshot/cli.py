@@ -128,30 +128,15 @@ def worker(
 ) -> None:
     """Claim queued jobs and transcribe them, on any number of machines sharing the database and the
     audio storage. SIGTERM or Ctrl-C: no new job is taken, the one in hand goes back to the queue."""
-    from earshot.fleet import MetricsAddress, run_fleet
-    from earshot.metrics import WorkerMetrics
+    from earshot.fleet import MetricsAddress, run_fleet, run_one
     from earshot.progress import ProgressBars
-    from earshot.stopping import stop_on_signals
-    from earshot.worker import open_queue, run_worker
 
     metrics_at = None if metrics_port is None else MetricsAddress(metrics_host, metrics_port)
     if concurrency > 1:
         sys.exit(run_fleet(settings, concurrency, drain_and_exit=once, metrics=metrics_at))
-    metrics = WorkerMetrics()
-    if metrics_at is not None:
-        metrics.serve(metrics_at.port, metrics_at.host)
-    with stop_on_signals() as stop, ProgressBars("job", enabled=progress) as bars:
-        report = run_worker(
-            open_queue(settings, _worker_says),
-            settings,
-            drain_and_exit=once,
-            hook=bars,
-            report=_worker_says,
-            stop=stop,
-            metrics=metrics,
-        )
-    summary = f"{report.done} job(s) done, {report.failed} failed, {report.retried} attempt(s) retried"
-    click.echo(summary, err=True)
+    with ProgressBars("job", enabled=progress) as bars:
+        report = run_one(settings, drain_and_exit=once, report=_worker_says, hook=bars, metrics_at=metrics_at)
+    click.echo(report.summary(), err=True)
 
 
 @main.command()

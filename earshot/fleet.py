@@ -18,7 +18,8 @@ from types import FrameType
 from earshot.metrics import WorkerMetrics
 from earshot.settings import Settings
 from earshot.stopping import stop_on_signals
-from earshot.worker import default_worker_id, open_queue, run_worker
+from earshot.worker import Report, WorkerReport, default_worker_id, open_queue, run_worker
+from transcribe.types import ProgressHook
 
 
 def run_fleet(settings: Settings, count: int, *, drain_and_exit: bool, metrics: MetricsAddress | None) -> int:
@@ -63,23 +64,39 @@ class MetricsAddress:
         return MetricsAddress(self.host, self.port + by)
 
 
-def _member(settings: Settings, drain_and_exit: bool, number: int, metrics_at: MetricsAddress | None) -> None:
-    worker_id = f"{default_worker_id()}#{number}"
-
-    def say(line: str) -> None:
-        print(f"worker {number}: {line}", file=sys.stderr, flush=True)
-
+def run_one(
+    settings: Settings,
+    *,
+    drain_and_exit: bool,
+    report: Report,
+    worker_id: str | None = None,
+    hook: ProgressHook | None = None,
+    metrics_at: MetricsAddress | None = None,
+) -> WorkerReport:
+    """One worker in this process, stopped by SIGTERM or Ctrl-C, serving its metrics if asked."""
     metrics = WorkerMetrics()
     if metrics_at is not None:
         metrics.serve(metrics_at.port, metrics_at.host)
     with stop_on_signals() as stop:
-        report = run_worker(
-            open_queue(settings, say),
+        return run_worker(
+            open_queue(settings, report),
             settings,
             drain_and_exit=drain_and_exit,
             worker_id=worker_id,
-            report=say,
+            hook=hook,
+            report=report,
             stop=stop,
             metrics=metrics,
         )
-    say(f"{report.done} job(s) done, {report.failed} failed, {report.retried} attempt(s) retried")
+
+
+def _member(settings: Settings, drain_and_exit: bool, number: int, metrics_at: MetricsAddress | None) -> None:
+    def say(line: str) -> None:
+        print(f"worker {number}: {line}", file=sys.stderr, flush=True)
+
+    worker_id = f"{default_worker_id()}#{number}"
+    say(
+        run_one(
+            settings, drain_and_exit=drain_and_exit, report=say, worker_id=worker_id, metrics_at=metrics_at
+        ).summary()
+    )

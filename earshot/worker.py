@@ -61,6 +61,9 @@ class WorkerReport:
     failed: int  # out of attempts, marked failed
     retried: int  # failed attempts put back in the queue
 
+    def summary(self) -> str:
+        return f"{self.done} job(s) done, {self.failed} failed, {self.retried} attempt(s) retried"
+
 
 def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
