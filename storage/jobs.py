@@ -155,7 +155,10 @@ def queue_status(db: Database, now: datetime | None = None) -> QueueStatus:
     jobs finished in the hour before ``now``."""
     now = now or datetime.now(UTC)
     with session_scope(db) as session:
-        counts = dict(session.execute(select(Job.status, func.count()).group_by(Job.status)).tuples().all())
+        counts = {
+            status: count
+            for status, count in session.execute(select(Job.status, func.count()).group_by(Job.status))
+        }
         done_last_hour = session.scalar(
             select(func.count()).where(Job.status == "done", Job.finished_at >= now - timedelta(hours=1))
         )

@@ -3,6 +3,7 @@ stored transcript, chat and e-mail threads, a scorecard with a submitted evaluat
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +26,16 @@ from storage.quality import (
 from storage.users import authenticate
 from tests.app.app_data import PASSWORD, AppData, add_recent_calls, build_app_data, open_data
 from tests.app.browser import CHROMIUM, CHROMIUM_ARGS
+
+
+@pytest.fixture(autouse=True)
+def _main_module_kept() -> Iterator[None]:
+    """Streamlit's AppTest runs a page as ``__main__`` and leaves it there: a later test that starts a
+    process with multiprocessing's spawn would then run the app's page in the child (it re-imports the
+    parent's main module), which opened the default data folder's database in every child."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
 
 
 @pytest.fixture(scope="module")

@@ -186,6 +186,7 @@ def test_a_full_disk_releases_the_job_at_once_and_it_can_be_retried(tmp_path: Pa
 
 
 def test_a_heartbeat_that_meets_the_lock_is_skipped_not_fatal(tmp_path: Path) -> None:
+    from earshot.stopping import StopSignal
     from earshot.worker import _Heartbeat
     from storage.db import open_database
 
@@ -194,7 +195,7 @@ def test_a_heartbeat_that_meets_the_lock_is_skipped_not_fatal(tmp_path: Path) ->
     assert earshot(data, "ingest", str(tmp_path / "call.wav")).exit_code == 0
     db = open_database(f"sqlite:///{data / 'earshot.db'}", busy_timeout=0.1)
     heard: list[str] = []
-    beat = _Heartbeat(db, 1, None, heard.append)
+    beat = _Heartbeat(db, 1, None, heard.append, StopSignal())
     with closing(sqlite3.connect(data / "earshot.db", isolation_level=None)) as holder:
         holder.execute("BEGIN IMMEDIATE")
         beat._last -= JOB_HEARTBEAT_EVERY_S  # a beat is due now
