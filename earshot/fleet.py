@@ -23,8 +23,8 @@ from transcribe.types import ProgressHook
 
 
 def run_fleet(settings: Settings, count: int, *, drain_and_exit: bool, metrics: MetricsAddress | None) -> int:
-    """Run ``count`` workers until they stop; the exit status is the worst of theirs. With
-    ``metrics``, worker k serves its metrics on the port k - 1 above the one given."""
+    """Run ``count`` workers until they stop; exit status 1 if any of them failed. With ``metrics``,
+    worker k serves its metrics on the port k - 1 above the one given."""
     spawn = multiprocessing.get_context("spawn")  # no fork: a forked child would share the parent's engine
     children = [
         spawn.Process(
@@ -49,10 +49,11 @@ def run_fleet(settings: Settings, count: int, *, drain_and_exit: bool, metrics: 
     finally:
         pass_on(signal.SIGTERM, None)  # an exception here must not leave children behind
         for child in children:
-            child.join()
+            if child.pid is not None:
+                child.join()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    return max((child.exitcode or 0) != 0 for child in children)
+    return int(any(child.exitcode != 0 for child in children))
 
 
 @dataclass(frozen=True)
