@@ -251,23 +251,18 @@ def search_utterances(
     bound = max(rank_newest, wanted) if dialect == "sqlite" and not filters.narrows() else None
     with read_scope(db) as session:  # one transaction: every statement sees the same snapshot
         ranked: list[tuple[float, int, int, str]] = []  # (score, 0 call | 1 message, rowid, snippet)
-        capped = False
+        sources: list[tuple[int, Select[Any], TableClause]] = []  # (0 call | 1 message, query, index)
         if filters.channel in (None, "call"):
-            query_of_calls = _ranked_calls(dialect, expression, filters, wanted)
-            query_of_calls, capped_calls = _newest_only(session, query_of_calls, _UTTERANCES_FTS, bound)
-            ranked += [
-                (score, 0, rowid, snippet) for rowid, snippet, score in session.execute(query_of_calls)
-            ]
-            capped |= capped_calls
+            sources.append((0, _ranked_calls(dialect, expression, filters, wanted), _UTTERANCES_FTS))
         if filters.channel != "call" and filters.speaker_role in (None, *_DIRECTION_OF_ROLE):
-            query_of_messages = _ranked_messages(dialect, expression, filters, wanted)
-            query_of_messages, capped_messages = _newest_only(
-                session, query_of_messages, _MESSAGES_FTS, bound
-            )
+            sources.append((1, _ranked_messages(dialect, expression, filters, wanted), _MESSAGES_FTS))
+        capped = False
+        for kind, query_of_kind, index in sources:
+            query_of_kind, capped_here = _newest_only(session, query_of_kind, index, bound)
+            capped |= capped_here
             ranked += [
-                (score, 1, rowid, snippet) for rowid, snippet, score in session.execute(query_of_messages)
+                (score, kind, rowid, snippet) for rowid, snippet, score in session.execute(query_of_kind)
             ]
-            capped |= capped_messages
         ranked.sort(key=lambda row: row[:3])
         page = ranked[offset : offset + limit]
         calls = _call_details(session, [rowid for _, kind, rowid, _ in page if kind == 0])
