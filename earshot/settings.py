@@ -10,6 +10,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from functools import cache
 from pathlib import Path
 from typing import Any, get_args
 
@@ -90,8 +91,9 @@ class Settings:
 
     def blob_store(self) -> BlobStore:
         """The audio store these settings name; files derived from audio (playback copies) are
-        deleted with it."""
-        return open_blob_store(
+        deleted with it. One per process and location: an S3 client takes tens of milliseconds to
+        make, and the app asks for the store on every audio request."""
+        return _blob_store(
             self.audio_storage or str(self.blobs_dir),
             self.data_dir / "audio-cache",
             copies=(self.playback_dir,),
@@ -133,6 +135,8 @@ class Settings:
         )
         return replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
+
+_blob_store = cache(open_blob_store)
 
 _ENV_PREFIX = "EARSHOT_"
 
