@@ -84,8 +84,7 @@ def run(
     turns = _turns(backend, diarized, utterances, non_speech)
     if channels is None:
         utterances, turns = _renumbered(utterances, turns)
-    # Order of first speech, which the mono role rule goes by; a recorded prompt is nobody's.
-    labels = tuple(dict.fromkeys(u.speaker for u in utterances if u.speaker != IVR_SPEAKER))
+    labels = _voices_in_order(utterances, turns)
     return Transcript(
         language=language,
         duration=audio.duration,
@@ -131,8 +130,7 @@ def _renumbered(
 ) -> tuple[tuple[Utterance, ...], tuple[SpeakerTurn, ...]]:
     """A mixdown's people as S1, S2, ... again in order of first speech: when the IVR took all the
     words of a voice the diarizer found, the agent would otherwise be "S2" beside no "S1"."""
-    people = dict.fromkeys(u.speaker for u in utterances if u.speaker != IVR_SPEAKER)
-    names = {old: f"S{number}" for number, old in enumerate(people, start=1)}
+    names = {old: f"S{number}" for number, old in enumerate(_voices_in_order(utterances, turns), start=1)}
 
     def renamed(utterance: Utterance) -> Utterance:
         name = names.get(utterance.speaker, utterance.speaker)
@@ -143,6 +141,15 @@ def _renumbered(
         tuple(renamed(u) for u in utterances),
         tuple(replace(turn, speaker=names.get(turn.speaker, turn.speaker)) for turn in turns),
     )
+
+
+def _voices_in_order(utterances: Sequence[Utterance], turns: Sequence[SpeakerTurn]) -> tuple[str, ...]:
+    """The people heard: those with words in order of their first word (which the mono role rule
+    goes by), then voices that said no word the ASR heard, in order of their first turn. A
+    recorded prompt is nobody's."""
+    worded = dict.fromkeys(u.speaker for u in utterances if u.speaker != IVR_SPEAKER)
+    wordless = dict.fromkeys(t.speaker for t in turns if t.speaker != IVR_SPEAKER and t.speaker not in worded)
+    return (*worded, *wordless)
 
 
 def _find_non_speech(tracks: Sequence[_Track]) -> tuple[NonSpeechSpan, ...]:

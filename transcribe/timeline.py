@@ -64,14 +64,15 @@ def kept_turns(
     turns: Sequence[SpeakerTurn], utterances: Sequence[Utterance], played: Sequence[tuple[float, float]]
 ) -> tuple[SpeakerTurn, ...]:
     """A mixdown's diarized turns as a transcript keeps them: the (start, end) spans the phone
-    system ``played`` (music, tones, recorded prompts) cut out, and only speakers who said a word,
-    the voices a reviewer sees."""
-    speakers = {utterance.speaker for utterance in utterances}
+    system ``played`` (music, tones, recorded prompts) cut out. A voice that said no word the ASR
+    heard is still a person who spoke ("Mm. Yeah.", a third voice talked over), unless most of its
+    time was something the phone system played: then it was the diarizer hearing the prompt."""
+    worded = {utterance.speaker for utterance in utterances}
     played = sorted(played)
-    kept = []
+    kept: list[SpeakerTurn] = []
+    diarized: dict[str, float] = {}
     for turn in turns:
-        if turn.speaker not in speakers:
-            continue
+        diarized[turn.speaker] = diarized.get(turn.speaker, 0.0) + turn.end - turn.start
         start = turn.start
         for span_start, span_end in played:
             if span_end <= start or span_start >= turn.end:
@@ -81,4 +82,14 @@ def kept_turns(
             start = max(start, span_end)
         if turn.end > start:
             kept.append(SpeakerTurn(start, turn.end, turn.speaker))
-    return tuple(sorted(kept, key=lambda turn: (turn.start, turn.end)))
+    remaining: dict[str, float] = {}
+    for turn in kept:
+        remaining[turn.speaker] = remaining.get(turn.speaker, 0.0) + turn.end - turn.start
+    voices = {
+        speaker
+        for speaker, seconds in remaining.items()
+        if speaker in worded or seconds > diarized[speaker] / 2
+    }
+    return tuple(
+        sorted((turn for turn in kept if turn.speaker in voices), key=lambda turn: (turn.start, turn.end))
+    )

@@ -94,9 +94,21 @@ def test_kept_turns_cut_out_what_the_phone_system_played():
     )
 
 
-def test_kept_turns_drop_a_turn_inside_music_and_voices_that_said_no_word():
-    turns = [SpeakerTurn(0.0, 1.0, "S1"), SpeakerTurn(2.0, 3.0, "S1"), SpeakerTurn(4.0, 5.0, "S3")]
-    assert kept_turns(turns, [_utterance("S1", (0.2, 0.8))], [(1.5, 3.5)]) == (SpeakerTurn(0.0, 1.0, "S1"),)
+def test_kept_turns_drop_a_turn_inside_music_and_a_voice_the_phone_system_played():
+    turns = [SpeakerTurn(0.0, 1.0, "S1"), SpeakerTurn(2.0, 3.0, "S1"), SpeakerTurn(3.2, 5.0, "S3")]
+    # S3 said no word and 1.2 of its 1.8 s were a prompt: the diarizer heard the recording.
+    assert kept_turns(turns, [_utterance("S1", (0.2, 0.8))], [(1.5, 4.4)]) == (SpeakerTurn(0.0, 1.0, "S1"),)
+
+
+def test_kept_turns_keep_a_voice_that_said_no_word_the_asr_heard():
+    """A backchannel ("Mm. Yeah.") or a voice talked over is a person who spoke, words or not."""
+    turns = [SpeakerTurn(0.0, 3.0, "S1"), SpeakerTurn(1.0, 2.0, "S2"), SpeakerTurn(5.0, 6.0, "S3")]
+    played = [(5.8, 7.0)]  # a tone that clips the end of S3's turn
+    assert kept_turns(turns, [_utterance("S1", (0.2, 2.8))], played) == (
+        SpeakerTurn(0.0, 3.0, "S1"),
+        SpeakerTurn(1.0, 2.0, "S2"),
+        SpeakerTurn(5.0, 5.8, "S3"),
+    )
 
 
 def test_overtalk_does_not_break_either_speakers_turn():
