@@ -57,7 +57,9 @@ def enrol_corrected(db: Database, blobs: BlobStore, settings: Settings, recordin
     voice = None
     if speaker is not None:
         voice = call_voice(_decoded(db, blobs, settings, recording_id), transcript, speaker, settings.device)
-    source: VoiceSource = "reviewer" if speaker is not None and speaker.role_source == "reviewer" else "channel"
+    source: VoiceSource = (
+        "reviewer" if speaker is not None and speaker.role_source == "reviewer" else "channel"
+    )
     agent_voices.enrol_call(db, agent, recording_id, voice, source, actor=None, username=WORKER)
 
 

@@ -111,6 +111,7 @@ def enrol_call(
             ]
             seconds, calls = seconds - earlier.seconds, calls - 1
             session.delete(earlier)
+            session.flush()  # before the call's new share takes its place in the unique key
         if voice is not None:
             total = [value + share * voice.seconds for value, share in zip(total, voice.vector, strict=True)]
             seconds, calls = seconds + voice.seconds, calls + 1
