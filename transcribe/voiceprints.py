@@ -119,15 +119,6 @@ def compare_with_agent(
     return AgentComparison(similarities, best if recognised else None)
 
 
-def folded(voiceprints: Sequence[Voiceprint]) -> Voiceprint | None:
-    """One voiceprint from several (an agent's calls), each weighted by its seconds of speech."""
-    seconds = sum(v.seconds for v in voiceprints)
-    if seconds <= 0:
-        return None
-    mean = sum((v.vector * v.seconds for v in voiceprints), np.zeros(campplus.EMBEDDING_SIZE))
-    return Voiceprint(_normalised(mean), seconds)
-
-
 def _normalised(vector: np.ndarray) -> np.ndarray:
     return (vector / max(float(np.linalg.norm(vector)), 1e-12)).astype(np.float32)
 
