@@ -21,10 +21,11 @@ from datetime import timedelta
 from functools import partial
 from typing import TypeVar
 
+from earshot import voice_enrolment
 from earshot.metrics import WorkerMetrics
 from earshot.settings import JOB_HEARTBEAT_EVERY_S, Settings
 from earshot.stopping import StopRequested, StopSignal
-from storage import deletion, jobs, retention, services
+from storage import agent_voices, deletion, jobs, retention, services
 from storage.blobs import BlobStore, put_bytes
 from storage.db import Database, open_database
 from storage.errors import TransientStorageError
@@ -104,9 +105,7 @@ def run_worker(
     done = failed = retried = 0
     while not stop.requested:
         retention.run_if_due(db, blobs, report)
-        job = _persist_until_done(
-            partial(jobs.claim_next, db, worker_id, stale_after=stale_after), backoff, report
-        )
+        job = _persist_until_done(partial(_claim_next, db, worker_id, stale_after), backoff, report)
         if job is None:
             if drain_and_exit:
                 break
@@ -114,21 +113,16 @@ def run_worker(
             continue
         started = time.monotonic()
         try:
-            decoded, heard = _transcribe(
-                db, blobs, settings, job, _Heartbeat(db, job.id, hook, report, stop), backoff, report
-            )
-            redaction = redact_transcript(heard)
-            audio_copy, checks = _redacted_audio(blobs, settings, decoded, redaction)
-            save = partial(
-                services.save_transcript,
-                db,
-                job.recording_id,
-                redaction.transcript,
-                redaction.spans,
-                redacted_audio_sha256=audio_copy,
-                verified=[check.verified for check in checks],
-            )
-            _persist(save, backoff, report)
+            if job.stage == jobs.ENROL_VOICE:
+                _persist(
+                    partial(voice_enrolment.enrol_corrected, db, blobs, settings, job.recording_id),
+                    backoff,
+                    report,
+                )
+                audio_seconds = 0.0
+            else:
+                beat = _Heartbeat(db, job.id, hook, report, stop)
+                audio_seconds = _transcribe_and_save(db, blobs, settings, job, beat, backoff, report)
             _persist(partial(jobs.complete, db, job.id), backoff, report)
         except StopRequested:
             _persist_until_done(partial(jobs.release, db, job.id), backoff, report)
@@ -143,8 +137,44 @@ def run_worker(
             done += 1
             metrics.jobs.labels("done").inc()
             metrics.job_seconds.observe(time.monotonic() - started)
-            metrics.audio_seconds.inc(decoded.source.duration)
+            metrics.audio_seconds.inc(audio_seconds)
     return WorkerReport(done=done, failed=failed, retried=retried)
+
+
+def _claim_next(db: Database, worker_id: str, stale_after: timedelta) -> jobs.ClaimedJob | None:
+    """Calls to transcribe first: a voiceprint's update after a correction can wait for them."""
+    return jobs.claim_next(db, worker_id, jobs.TRANSCRIBE, stale_after) or jobs.claim_next(
+        db, worker_id, jobs.ENROL_VOICE, stale_after
+    )
+
+
+def _transcribe_and_save(
+    db: Database,
+    blobs: BlobStore,
+    settings: Settings,
+    job: jobs.ClaimedJob,
+    beat: ProgressHook,
+    backoff: Backoff,
+    report: Report,
+) -> float:
+    """Transcribe the job's call, store it with its redacted audio, and enrol its agent's voice
+    where the call makes it known; returns the seconds of audio."""
+    decoded, heard = _transcribe(db, blobs, settings, job, beat, backoff, report)
+    redaction = redact_transcript(heard)
+    audio_copy, checks = _redacted_audio(blobs, settings, decoded, redaction)
+    save = partial(
+        services.save_transcript,
+        db,
+        job.recording_id,
+        redaction.transcript,
+        redaction.spans,
+        redacted_audio_sha256=audio_copy,
+        verified=[check.verified for check in checks],
+    )
+    _persist(save, backoff, report)
+    enrol = partial(voice_enrolment.enrol_transcribed, db, decoded, heard, job.recording_id, settings.device)
+    _persist(enrol, backoff, report)
+    return decoded.source.duration
 
 
 def _sleep_unless_stopped(seconds: float, stop: StopSignal) -> None:
@@ -228,7 +258,14 @@ def _transcribe(
         mono_role_rule="first_speaker_is_customer" if call.direction == "outbound" else None,
     )
     decoded = audio.decode(call.audio_path, name=call.original_name, max_seconds=settings.max_audio_seconds)
-    return decoded, pipeline.run(decoded, options, beat, cache_dir=settings.models_dir)
+    agent_voice = _persist(partial(agent_voices.call_agent_voiceprint, db, job.recording_id), backoff, report)
+    return decoded, pipeline.run(
+        decoded,
+        options,
+        beat,
+        cache_dir=settings.models_dir,
+        agent_voice=voice_enrolment.as_voiceprint(agent_voice) if agent_voice is not None else None,
+    )
 
 
 def _redacted_audio(

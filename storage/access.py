@@ -41,6 +41,7 @@ class Permission(StrEnum):
     READ_AUDIT_LOG = "read_audit_log"
     MANAGE_USERS = "manage_users"
     MANAGE_SETTINGS = "manage_settings"  # scorecard forms included
+    MANAGE_VOICEPRINTS = "manage_voiceprints"  # enrol, list and remove agents' voiceprints
     VIEW_COMPLIANCE = "view_compliance"  # retention policies and legal holds
     MANAGE_COMPLIANCE = "manage_compliance"  # decide retention, place and release holds, erase customers
     # Original audio and what redaction replaced in a transcript, each read with a reason.
@@ -66,6 +67,7 @@ _COMPLIANCE = _COACH | {
 _ADMIN = (_COMPLIANCE - {Permission.MANAGE_COMPLIANCE}) | {
     Permission.MANAGE_USERS,
     Permission.MANAGE_SETTINGS,
+    Permission.MANAGE_VOICEPRINTS,
 }
 
 # Each role has everything the role before it has, as the issue defines them, except that deleting

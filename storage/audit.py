@@ -96,6 +96,10 @@ AuditAction = Literal[
     # A reviewer's corrections to redaction (types and word counts, never the words):
     "redaction_marked",  # a missed span redacted
     "redaction_unmarked",  # a false finding shown again (needs the unredacted grant and a reason)
+    # Agents' voiceprints (``storage.agent_voices``): seconds and calls, never the vector.
+    "voiceprint_enrolled",  # a call's share set, replaced or taken out
+    "voiceprint_removed",  # by an admin, whole
+    "voiceprints_listed",
 ]
 AUDIT_ACTIONS: tuple[AuditAction, ...] = get_args(AuditAction)
 

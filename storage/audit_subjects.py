@@ -15,11 +15,11 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models import Customer, Recording, Thread, as_utc
+from storage.models import Agent, Customer, Recording, Thread, as_utc
 
 __all__ = ["Subject", "SubjectKind", "describe"]
 
-SubjectKind = Literal["customer", "recording", "thread"]
+SubjectKind = Literal["customer", "recording", "thread", "agent"]
 
 
 @dataclass(frozen=True)
@@ -69,8 +69,14 @@ def _with(session: Session, customer_id: int | None, started_at: datetime | None
     return customer + when
 
 
+def _agent(session: Session, agent_id: int) -> str:
+    agent = session.get(Agent, agent_id)
+    return f"agent {agent.name}" if agent is not None else f"agent {agent_id} (not found)"
+
+
 _DESCRIBERS: dict[SubjectKind, Callable[[Session, int], str]] = {
     "customer": _customer,
     "recording": _recording,
     "thread": _thread,
+    "agent": _agent,
 }

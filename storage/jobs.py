@@ -28,6 +28,10 @@ from storage.errors import InvalidValue, NotFound
 from storage.models import Job, as_utc
 
 JobStatus = Literal["queued", "running", "done", "failed"]
+# What a job does: transcribe a call, or (after a reviewer changed who its agent is) set again what
+# the call gives its agent's voiceprint (``earshot.voice_enrolment``).
+TRANSCRIBE = "transcribe"
+ENROL_VOICE = "enrol_voice"
 DEFAULT_STALE_AFTER = timedelta(minutes=30)
 
 
@@ -40,7 +44,7 @@ class ClaimedJob:
     max_attempts: int
 
 
-def enqueue(session: Session, recording_id: int, stage: str = "transcribe", max_attempts: int = 3) -> int:
+def enqueue(session: Session, recording_id: int, stage: str = TRANSCRIBE, max_attempts: int = 3) -> int:
     """Add a job inside the caller's transaction, so a job exists exactly when its recording does."""
     job = Job(recording_id=recording_id, stage=stage, status="queued", attempts=0, max_attempts=max_attempts)
     session.add(job)
@@ -49,7 +53,7 @@ def enqueue(session: Session, recording_id: int, stage: str = "transcribe", max_
 
 
 def claim_next(
-    db: Database, worker_id: str, stage: str = "transcribe", stale_after: timedelta = DEFAULT_STALE_AFTER
+    db: Database, worker_id: str, stage: str = TRANSCRIBE, stale_after: timedelta = DEFAULT_STALE_AFTER
 ) -> ClaimedJob | None:
     """The oldest claimable job, now ``running`` for ``worker_id``; None when there is nothing to do."""
     now = datetime.now(UTC)

@@ -89,6 +89,39 @@ class Agent(Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
+class AgentVoiceprint(Base):
+    """An agent's voice (``storage.agent_voices``): the mean of the CAM++ embeddings of their speech,
+    weighted by seconds, over the calls it was enrolled from. Personal data: it goes with the agent
+    (ON DELETE CASCADE) and with an admin's removal."""
+
+    __tablename__ = "agent_voiceprints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), unique=True)
+    # 192 floats: the seconds-weighted mean of the calls' L2-normalised vectors, itself not
+    # normalised, so that one call's share can be taken out again exactly.
+    vector: Mapped[list[float]] = mapped_column(JSON)
+    seconds: Mapped[float] = mapped_column(Float)
+    calls: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class VoiceprintCall(Base):
+    """What one call gave an agent's voiceprint, kept so that enrolling the call again (a retried
+    job, a reviewer's correction) replaces its share instead of counting it twice."""
+
+    __tablename__ = "voiceprint_calls"
+    __table_args__ = (UniqueConstraint("voiceprint_id", "recording_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    voiceprint_id: Mapped[int] = mapped_column(ForeignKey("agent_voiceprints.id", ondelete="CASCADE"))
+    recording_id: Mapped[int] = mapped_column(ForeignKey("recordings.id", ondelete="CASCADE"), index=True)
+    vector: Mapped[list[float]] = mapped_column(JSON)  # L2-normalised
+    seconds: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(16))  # channel | reviewer | admin
+    enrolled_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
 class Thread(Base):
     """One conversation on one channel. ``(channel, provider, provider_account, provider_id)`` makes
     re-import idempotent: many tools number conversations per account, so the id alone is not the key.
@@ -207,6 +240,8 @@ class Speaker(Base):
     role: Mapped[str | None] = mapped_column(String(16))  # agent | customer | ivr | other
     display_name: Mapped[str | None] = mapped_column(String(200))
     channel: Mapped[int | None] = mapped_column(Integer)
+    role_source: Mapped[str | None] = mapped_column(String(16))  # channel | voice | first_speaker | reviewer
+    agent_similarity: Mapped[float | None] = mapped_column(Float)  # to the call's agent's voiceprint
 
     transcript: Mapped[Transcript] = relationship(back_populates="speakers")
 

@@ -23,7 +23,7 @@ from storage.blobs import BlobStore, StoredBlob
 from storage.customers import link_thread_customer, normalize_identities
 from storage.db import Database, read_scope, session_scope
 from storage.errors import AmbiguousReference, InvalidValue, NotFound, StorageError
-from storage.jobs import enqueue
+from storage.jobs import ENROL_VOICE, TRANSCRIBE, enqueue
 from storage.limits import SPEAKER_NAME_MAX_CHARS, check_length
 from storage.models import (
     Agent,
@@ -257,6 +257,8 @@ def save_transcript(
                 role=s.role,
                 channel=s.channel,
                 display_name=s.display_name,
+                role_source=s.role_source,
+                agent_similarity=s.agent_similarity,
             )
             for s in transcript.speakers
         ]
@@ -469,7 +471,14 @@ def load_transcript(db: Database, recording_id: int) -> t.Transcript:
             language=row.language,
             duration=row.duration,
             speakers=tuple(
-                t.Speaker(label=s.label, role=s.role, channel=s.channel, display_name=s.display_name)  # type: ignore[arg-type]
+                t.Speaker(
+                    label=s.label,
+                    role=s.role,  # type: ignore[arg-type]
+                    channel=s.channel,
+                    display_name=s.display_name,
+                    role_source=s.role_source,  # type: ignore[arg-type]
+                    agent_similarity=s.agent_similarity,
+                )
                 for s in speakers
             ),
             utterances=tuple(
@@ -546,7 +555,7 @@ def _summary_query() -> Select[Any]:
     )
     newest_job_status = (
         select(Job.status)
-        .where(Job.recording_id == Recording.id)
+        .where(Job.recording_id == Recording.id, Job.stage == TRANSCRIBE)
         .order_by(Job.id.desc())
         .limit(1)
         .correlate(Recording)
@@ -605,7 +614,9 @@ def _summaries(session: Session, query: Select[Any]) -> list[RecordingSummary]:
 def set_speaker_role(
     db: Database, recording_id: int, label: str, role: t.Role | None, display_name: str | None = None
 ) -> None:
-    """A reviewer's correction of who a voice is. Both fields are set as given (None clears them)."""
+    """A reviewer's correction of who a voice is. Both fields are set as given (None clears them).
+    When it changes which voice is the agent of a call that names its agent, the call's share in
+    that agent's voiceprint is queued to be set again (``storage.agent_voices``)."""
     if role is not None and role not in t.ROLES:
         raise InvalidValue(f"speaker role {role!r} is not one of {', '.join(t.ROLES)}")
     if display_name is not None:
@@ -623,8 +634,21 @@ def set_speaker_role(
         if speaker is None:
             known = ", ".join(sorted(s.label for s in speakers))
             raise NotFound(f"recording {recording_id} has no speaker {label!r} (it has {known})")
-        speaker.role = role
+        if role != speaker.role:
+            if "agent" in (role, speaker.role) and _names_an_agent(session, recording_id):
+                enqueue(session, recording_id, stage=ENROL_VOICE)
+            speaker.role = role
+            speaker.role_source = "reviewer" if role is not None else None
         speaker.display_name = display_name
+
+
+def _names_an_agent(session: Session, recording_id: int) -> bool:
+    agent_id = session.scalar(
+        select(Thread.agent_id)
+        .join(Recording, Recording.thread_id == Thread.id)
+        .where(Recording.id == recording_id)
+    )
+    return agent_id is not None
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,7 @@ def from_json(s: str) -> Transcript:
     return Transcript(
         language=data["language"],
         duration=data["duration"],
+        # role_source and agent_similarity are absent in JSON written before roles said how.
         speakers=tuple(Speaker(**s) for s in data["speakers"]),
         utterances=tuple(
             Utterance(
@@ -156,7 +157,14 @@ def _transcript_dict(t: Transcript) -> dict[str, Any]:
         "duration": _t(t.duration),
         "language": t.language,
         "speakers": [
-            {"label": s.label, "role": s.role, "channel": s.channel, "display_name": s.display_name}
+            {
+                "label": s.label,
+                "role": s.role,
+                "channel": s.channel,
+                "display_name": s.display_name,
+                "role_source": s.role_source,
+                "agent_similarity": None if s.agent_similarity is None else round(s.agent_similarity, 3),
+            }
             for s in t.speakers
         ],
         "utterances": [

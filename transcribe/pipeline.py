@@ -39,6 +39,7 @@ from transcribe.types import (
     Utterance,
     no_progress,
 )
+from transcribe.voiceprints import AgentComparison, Voiceprint, compare_with_agent
 
 # (samples, options, hook, ASR segments of those samples, speech regions) -> turns; backends that
 # cannot use the words or the regions (pyannote) ignore them.
@@ -62,9 +63,18 @@ def _track(channel: int | None, samples: np.ndarray) -> _Track:
 
 
 def run(
-    audio: Audio, options: TranscribeOptions, hook: ProgressHook = no_progress, *, cache_dir: Path
+    audio: Audio,
+    options: TranscribeOptions,
+    hook: ProgressHook = no_progress,
+    *,
+    cache_dir: Path,
+    agent_voice: Voiceprint | None = None,
 ) -> Transcript:
-    """Transcribe and diarize ``audio``; the step "decode" is the caller's, this reports the rest."""
+    """Transcribe and diarize ``audio``; the step "decode" is the caller's, this reports the rest.
+
+    ``agent_voice``: the enrolled voiceprint of the call's agent, when there is one; on a mono
+    call the speaker who clearly has that voice is the agent. It is personal data, so it is a
+    parameter of this call, never one of the ``options`` a transcript keeps."""
     backend = choose_backend(audio, options)
     model = load_whisper(options.model, cache_dir, options.device, options.compute_type)
     if backend == "channels":
@@ -85,16 +95,32 @@ def run(
     if channels is None:
         utterances, turns = _renumbered(utterances, turns)
     labels = _voices_in_order(utterances, turns)
+    by_voice = _compared_with_agent(agent_voice, tracks, channels, turns, labels, options.device)
     return Transcript(
         language=language,
         duration=audio.duration,
-        speakers=(*assign_roles(labels, channels, options), *([ivr] if ivr else [])),
+        speakers=(*assign_roles(labels, channels, options, by_voice), *([ivr] if ivr else [])),
         utterances=utterances,
         options=options,
         models={"asr": options.model, "diarization": backend},
         non_speech=non_speech,
         turns=turns,
     )
+
+
+def _compared_with_agent(
+    agent_voice: Voiceprint | None,
+    tracks: Sequence[_Track],
+    channels: dict[str, int] | None,
+    turns: Sequence[SpeakerTurn],
+    labels: Sequence[str],
+    device: str,
+) -> AgentComparison | None:
+    """A mixdown's speakers held against the call's agent's voiceprint; stereo needs no voice: the
+    channel map says who the agent is."""
+    if agent_voice is None or channels is not None:
+        return None
+    return compare_with_agent(agent_voice, tracks[0].samples, turns, labels, device)
 
 
 def _recorded_openings(

@@ -1,7 +1,9 @@
 """Which voice is the agent and which the customer.
 
-Stereo calls answer it from the PBX's channel convention; mono calls only from who spoke first,
-which is a guess the reviewer can correct (``Speaker.role`` is editable downstream).
+Stereo calls answer it from the PBX's channel convention; mono calls from the voice of the call's
+agent where a voiceprint of it is enrolled and one speaker clearly has it
+(``transcribe.voiceprints``), else from who spoke first, which is a guess the reviewer can correct
+(``Speaker.role`` is editable downstream). Each speaker says which of these decided its role.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import get_args
 
 from transcribe.types import ROLES, MonoRoleRule, Role, Speaker, TranscribeOptions
+from transcribe.voiceprints import AgentComparison
 
 
 class RoleError(ValueError):
@@ -21,8 +24,10 @@ def assign_roles(
     labels_in_order_of_first_speech: Sequence[str],
     channels: Mapping[str, int] | None,
     options: TranscribeOptions,
+    agent_voice: AgentComparison | None = None,
 ) -> tuple[Speaker, ...]:
-    """One Speaker per label, with a role from the channel map (stereo) or the mono rule."""
+    """One Speaker per label, with a role from the channel map (stereo), else from ``agent_voice``
+    when it recognised the agent, else from the mono rule."""
     if channels is not None:
         channel_roles = _checked_channel_roles(options.channel_roles)
         speakers = [
@@ -30,8 +35,24 @@ def assign_roles(
                 label=label,
                 role=channel_roles[channels[label]] if channels[label] < len(channel_roles) else None,
                 channel=channels[label],
+                role_source="channel" if channels[label] < len(channel_roles) else None,
             )
             for label in labels_in_order_of_first_speech
+        ]
+    elif agent_voice is not None and agent_voice.agent is not None:
+        # The recognised agent, then the others in order of first speech: the customer, then others.
+        order = [
+            agent_voice.agent,
+            *(label for label in labels_in_order_of_first_speech if label != agent_voice.agent),
+        ]
+        speakers = [
+            Speaker(
+                label=label,
+                role=_VOICE_ORDER_ROLES[position] if position < len(_VOICE_ORDER_ROLES) else "other",
+                role_source="voice",
+                agent_similarity=agent_voice.similarities.get(label),
+            )
+            for position, label in enumerate(order)
         ]
     else:
         if options.mono_role_rule not in get_args(MonoRoleRule):
@@ -39,11 +60,20 @@ def assign_roles(
                 f"unknown mono role rule {options.mono_role_rule!r}; "
                 f"known rules: {', '.join(get_args(MonoRoleRule))}"
             )
+        similarities = agent_voice.similarities if agent_voice is not None else {}
         speakers = [
-            Speaker(label=label, role=_mono_role(position, options))
+            Speaker(
+                label=label,
+                role=_mono_role(position, options),
+                role_source=None if options.mono_role_rule == "none" else "first_speaker",
+                agent_similarity=similarities.get(label),
+            )
             for position, label in enumerate(labels_in_order_of_first_speech)
         ]
     return tuple(sorted(speakers, key=lambda speaker: _natural_key(speaker.label)))
+
+
+_VOICE_ORDER_ROLES: tuple[Role, ...] = ("agent", "customer")
 
 
 def _checked_channel_roles(channel_roles: Sequence[str]) -> tuple[Role, ...]:

@@ -16,6 +16,9 @@ DiarizationBackend = Literal["auto", "channels", "embedded", "pyannote"]
 Role = Literal["agent", "customer", "ivr", "other"]
 ROLES: tuple[Role, ...] = ("agent", "customer", "ivr", "other")
 MonoRoleRule = Literal["first_speaker_is_agent", "first_speaker_is_customer", "none"]
+# How a speaker's role was decided: the stereo channel map, the call's agent recognised by voice,
+# the mono first-speaker rule, or a reviewer's correction.
+RoleSource = Literal["channel", "voice", "first_speaker", "reviewer"]
 # music: hold music, IVR jingles, ringback melodies; tone: dial/ring/busy tones, DTMF, beeps.
 NonSpeechKind = Literal["music", "tone"]
 
@@ -111,6 +114,10 @@ class Speaker:
     role: Role | None = None
     channel: int | None = None
     display_name: str | None = None  # a person's name, when a reviewer has given one
+    role_source: RoleSource | None = None  # None: no role, or a transcript from before it was kept
+    # How alike this voice sounded to the call's agent's enrolled voiceprint (cosine); None where
+    # it was not compared (stereo, no voiceprint enrolled, too little speech).
+    agent_similarity: float | None = None
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ EXPECTED: dict[str, set[str]] = {
         "manage_compliance",
         "read_unredacted",
     },
-    "admin": {"manage_users", "manage_settings"},
+    "admin": {"manage_users", "manage_settings", "manage_voiceprints"},
 }
 # Deleting and holding data is compliance's decision alone: admins only see it.
 COMPLIANCE_ONLY = {"manage_compliance"}

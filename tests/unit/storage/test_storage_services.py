@@ -330,7 +330,7 @@ def test_role_correction_shows_in_load(db: Database, blobs: BlobStore, make_reco
 
     loaded = services.load_transcript(db, recording_id)
     assert loaded.speakers == (
-        t.Speaker("SPEAKER_00", "customer", 0, display_name="Ann"),
+        t.Speaker("SPEAKER_00", "customer", 0, display_name="Ann", role_source="reviewer"),
         t.Speaker("SPEAKER_01", None, 1),
     )
     with pytest.raises(InvalidValue, match="'boss' is not one of agent, customer, ivr, other"):

@@ -109,7 +109,14 @@ def test_json_shape_is_the_stable_contract(call):
     data = json.loads(to_json(call))
 
     assert list(data) == TRANSCRIPT_JSON_KEYS
-    assert data["speakers"][0] == {"label": "S1", "role": "agent", "channel": 0, "display_name": None}
+    assert data["speakers"][0] == {
+        "label": "S1",
+        "role": "agent",
+        "channel": 0,
+        "display_name": None,
+        "role_source": None,
+        "agent_similarity": None,
+    }
     utterance = data["utterances"][1]
     assert list(utterance) == ["speaker", "start", "end", "text", "words"]
     assert utterance["words"][1] == {
