@@ -42,7 +42,10 @@ def stereo_call(models_cache):
 def test_stereo_channels_become_agent_and_customer(stereo_call):
     transcript, _ = stereo_call
 
-    assert transcript.speakers == (Speaker("S1", "agent", 0), Speaker("S2", "customer", 1))
+    assert transcript.speakers == (
+        Speaker("S1", "agent", 0, role_source="channel"),
+        Speaker("S2", "customer", 1, role_source="channel"),
+    )
     assert "wizard" in _text_of(transcript, "S1")
     assert "horizon" in _text_of(transcript, "S2")
     assert "horizon" not in _text_of(transcript, "S1") and "wizard" not in _text_of(transcript, "S2")
@@ -180,9 +183,9 @@ def test_a_voice_taking_over_the_agents_line_is_a_speaker_of_its_own(models_cach
     transcript = pipeline.run(audio, TranscribeOptions(), cache_dir=models_cache)
 
     assert transcript.speakers == (
-        Speaker("S1", "agent", 0),
-        Speaker("S2", "customer", 1),
-        Speaker("S3", "agent", 0),
+        Speaker("S1", "agent", 0, role_source="channel"),
+        Speaker("S2", "customer", 1, role_source="channel"),
+        Speaker("S3", "agent", 0, role_source="channel"),
     )
     colleague_text, agent_text = _text_of(transcript, "S3"), _text_of(transcript, "S1")
     assert "ask not what your country can do for you" in colleague_text
