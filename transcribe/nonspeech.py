@@ -44,6 +44,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from transcribe.intervals import overlapping, within
 from transcribe.types import SAMPLE_RATE, NonSpeechKind, NonSpeechSpan, Utterance
 
 FRAME = 1024  # 64 ms
@@ -83,7 +84,8 @@ def find_non_speech(
     if features.frames == 0:
         return ()
     active = features.level_db >= _active_threshold(features.level_db)
-    speaking = _in_regions(features.frames, speech)
+    starts = np.arange(features.frames) * HOP / SAMPLE_RATE
+    speaking = overlapping(starts, starts + FRAME / SAMPLE_RATE, speech)
     usable = active & ~speaking
     music = _music_runs(features, usable, speaking)
     in_music = np.zeros(features.frames, dtype=bool)
@@ -115,10 +117,8 @@ def drop_non_speech_words(
     result = []
     for utterance in utterances:
         channel = channel_of.get(utterance.speaker)
-        mine = [s for s in spans if s.channel is None or s.channel == channel]
-        words = tuple(
-            w for w in utterance.words if not any(s.start <= w.start and w.end <= s.end for s in mine)
-        )
+        mine = [(s.start, s.end) for s in spans if s.channel is None or s.channel == channel]
+        words = tuple(w for w in utterance.words if not within((w.start, w.end), mine))
         if len(words) == len(utterance.words):
             result.append(utterance)
         elif words:
@@ -253,16 +253,6 @@ def _runs_containing(flags: np.ndarray, seeds: np.ndarray) -> np.ndarray:
     seeded = np.zeros(int(run[-1]) + 1, dtype=bool)
     seeded[run[seeds & flags]] = True
     return flags & seeded[run]
-
-
-def _in_regions(frames: int, regions: Sequence[tuple[float, float]]) -> np.ndarray:
-    """Frames whose window overlaps any region."""
-    starts = np.arange(frames) * HOP / SAMPLE_RATE
-    ends = starts + FRAME / SAMPLE_RATE
-    inside = np.zeros(frames, dtype=bool)
-    for start, end in regions:
-        inside |= (starts < end) & (ends > start)
-    return inside
 
 
 def _runs(flags: np.ndarray, speaking: np.ndarray, min_seconds: float) -> list[tuple[int, int]]:
