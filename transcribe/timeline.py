@@ -14,6 +14,7 @@ on a stereo call) stay overlapping turns.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from transcribe.attribution import UTTERANCE_PAUSE
 from transcribe.intervals import Span, subtract, union
@@ -61,8 +62,21 @@ def _interjected(turns: Sequence[SpeakerTurn], index: int) -> bool:
     return any(turn.speaker != own.speaker and turn.start >= own.end for turn in turns[index + 1 :])
 
 
+@dataclass(frozen=True)
+class KeptTurnsParams:
+    """The kept-turns stage's settings (``KeptTurnsParams()``: the defaults)."""
+
+    # A voice without words stays a speaker when more than this share of its diarized time is
+    # left once what the phone system played is cut out; less, and it was the diarizer hearing a
+    # prompt or the music.
+    wordless_kept_share: float = 0.5
+
+
 def kept_turns(
-    turns: Sequence[SpeakerTurn], utterances: Sequence[Utterance], played: Sequence[Span]
+    turns: Sequence[SpeakerTurn],
+    utterances: Sequence[Utterance],
+    played: Sequence[Span],
+    params: KeptTurnsParams = KeptTurnsParams(),
 ) -> tuple[SpeakerTurn, ...]:
     """A mixdown's diarized turns as a transcript keeps them: the (start, end) spans the phone
     system ``played`` (music, tones, recorded prompts) cut out. A voice that said no word the ASR
@@ -83,7 +97,7 @@ def kept_turns(
     voices = {
         speaker
         for speaker, seconds in remaining.items()
-        if speaker in worded or seconds > diarized[speaker] / 2
+        if speaker in worded or seconds > diarized[speaker] * params.wordless_kept_share
     }
     return tuple(
         sorted((turn for turn in kept if turn.speaker in voices), key=lambda turn: (turn.start, turn.end))
