@@ -130,7 +130,8 @@ def opening_voice_alone(
 
 def _first_seconds(spans: Sequence[tuple[float, float]], params: IvrVoiceParams) -> list[tuple[float, float]]:
     """The leading spans that start within ``max_after`` seconds of speech (at least one)."""
-    kept, total = [], 0.0
+    kept: list[tuple[float, float]] = []
+    total = 0.0
     for start, end in spans:
         if kept and total >= params.max_after:
             break
