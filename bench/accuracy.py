@@ -40,6 +40,7 @@ from transcribe import audio, pipeline
 from transcribe.asr import recognize
 from transcribe.attribution import attribute_segments
 from transcribe.models import load_whisper
+from transcribe.repeats import collapse_repeats
 from transcribe.types import SAMPLE_RATE, Audio, Speaker, TranscribeOptions, Transcript, no_progress
 
 DEFAULT_FOLDER = Path(__file__).resolve().parents[2] / "shared" / "eval"
@@ -80,6 +81,7 @@ def transcribe_naive(recording: Audio, options: TranscribeOptions, cache_dir: Pa
     model = load_whisper(options.model, cache_dir, options.device, options.compute_type)
     samples = recording.mono()
     language, segments = recognize(model, samples, options, no_progress)
+    segments = collapse_repeats(segments)
     utterances = attribute_segments(segments, mono.diarize(samples, options, no_progress))
     return Transcript(
         language=language,

@@ -21,13 +21,15 @@ from __future__ import annotations
 import numpy as np
 
 from bench.voice_count import recordings_alone
-from transcribe.channel_voices import ANOTHER_VOICE, change_cosine, voice_changes
+from transcribe.channel_voices import ChannelVoicesParams, change_cosine, voice_changes
 from transcribe.diarization.embedded import MAX_PIECE, Voiceprint, voiceprints
 from transcribe.speech import Span, speech_regions
 from transcribe.types import SAMPLE_RATE
 
 _HANDOVER = 30.0  # seconds of audio of each voice in a handover
 _PAUSE = np.zeros(SAMPLE_RATE, dtype=np.float32)
+
+ANOTHER_VOICE = ChannelVoicesParams().another_voice
 
 
 def units(samples: np.ndarray) -> list[Span]:

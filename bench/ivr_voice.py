@@ -7,7 +7,7 @@ For every speaker alone in the recordings of the folders (default ``shared/eval`
 takes an opening of just enough audio to hold the voiced seconds ``transcribe.ivr_voice`` needs,
 and prints the cosine of its voiceprint against the rest of that speaker (the same voice) and
 against the rest of each other speaker of the recording (another voice). The line
-``ANOTHER_VOICE`` there should lie above every other voice and below every same voice.
+``another_voice`` there should lie above every other voice and below every same voice.
 """
 
 from __future__ import annotations
@@ -16,14 +16,17 @@ import numpy as np
 
 from bench.voice_count import recordings_alone
 from transcribe.diarization.embedded import Voiceprint, voiceprints
-from transcribe.ivr_voice import ANOTHER_VOICE, MIN_AFTER, MIN_OPENING
+from transcribe.ivr_voice import IvrVoiceParams
 from transcribe.types import SAMPLE_RATE
 
 _OPENING_STEP = 0.25  # seconds of audio added to an opening until it holds enough voice
 
+_PARAMS = IvrVoiceParams()
+ANOTHER_VOICE, MIN_AFTER, MIN_OPENING = _PARAMS.another_voice, _PARAMS.min_after, _PARAMS.min_opening
+
 
 def opening_and_rest(samples: np.ndarray) -> tuple[Voiceprint, Voiceprint] | None:
-    """The voiceprint of the shortest opening with ``MIN_OPENING`` voiced seconds, and of the rest."""
+    """The voiceprint of the shortest opening with ``min_opening`` voiced seconds, and of the rest."""
     duration = len(samples) / SAMPLE_RATE
     ends = np.arange(MIN_OPENING, duration - MIN_AFTER, _OPENING_STEP)
     if not len(ends):

@@ -17,6 +17,7 @@ from typing import Any, get_args
 import platformdirs
 
 from storage.blobs import BlobStore, checked_location, open_blob_store
+from transcribe.call import checked_overrides
 from transcribe.prompts import MIN_PROMPT_WORDS, prompt_words
 from transcribe.redaction.entities import ENTITY_TYPES, EntityType, RedactionOptions
 from transcribe.types import ROLES, DiarizationBackend, MonoRoleRule, Role, TranscribeOptions
@@ -80,6 +81,10 @@ class Settings:
     audio_storage: str | None = None
     s3_endpoint_url: str | None = None  # MinIO, Ceph or another S3 API server; unset: AWS
     s3_region: str | None = None
+    # Stage parameters of the transcription pipeline that differ from the measured defaults: a TOML
+    # table ``[pipeline]`` of "stage.param" = value (or ``[pipeline.stage]`` tables), or
+    # EARSHOT_PIPELINE="stage.param=value,..." (``transcribe.stages`` lists stages and parameters).
+    pipeline: tuple[tuple[str, Any], ...] = ()
 
     @property
     def models_dir(self) -> Path:
@@ -132,6 +137,7 @@ class Settings:
             hf_token=self.hf_token,
             redact=self.redact,
             phone_regions=(self.default_region,),
+            pipeline_params=self.pipeline,
         )
         return replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
@@ -308,6 +314,29 @@ def _entity_types(value: Any) -> tuple[EntityType, ...]:
     return tuple(entity for entity in ENTITY_TYPES if entity in names)
 
 
+def _pipeline(value: Any) -> tuple[tuple[str, Any], ...]:
+    """``"stage.param" -> value`` pairs from a TOML table (nested per stage or with dotted keys) or
+    from "stage.param=value,..." in the environment, checked against the stages' parameters."""
+    if isinstance(value, str):
+        pairs = []
+        for item in (part.strip() for part in value.split(",")):
+            if item:
+                key, equals, raw = item.partition("=")
+                if not equals:
+                    raise ValueError(f"{item!r}: expected stage.param=value")
+                pairs.append((key.strip(), raw.strip()))
+    elif isinstance(value, Mapping):
+        pairs = [
+            (f"{stage}.{name}", item)
+            for stage, params in value.items()
+            for name, item in (params.items() if isinstance(params, Mapping) else [("", params)])
+        ]
+        pairs = [(key.rstrip("."), item) for key, item in pairs]
+    else:
+        raise ValueError("expected a table of stage.param = value")
+    return checked_overrides(pairs)
+
+
 _COERCE = {
     "diarization": _choice(get_args(DiarizationBackend)),
     "mono_role_rule": _choice(get_args(MonoRoleRule)),
@@ -326,4 +355,5 @@ _COERCE = {
     "retention_every_s": _retention_every,
     "redact": _entity_types,
     "audio_storage": lambda value: checked_location(str(value)) if value not in ("", None) else None,
+    "pipeline": _pipeline,
 }

@@ -11,7 +11,7 @@ layers keep transcripts of non-speech empty:
    ``MIN_MEAN_WORD_PROBABILITY`` is dropped: that is a guess, not a hearing. Invented words on
    tones and noise score 0.00-0.05; real phone speech, even badly recognized, scores far higher.
 
-Repetition loops inside a kept segment are collapsed (``transcribe.repeats``).
+Repetition loops inside a kept segment are the pipeline's next stage (``transcribe.repeats``).
 
 When a window fails Whisper's quality tests it decodes again by sampling at a higher temperature.
 The sampler is seeded before every file, so the same recording always gives the same transcript:
@@ -24,7 +24,6 @@ import ctranslate2
 import numpy as np
 from faster_whisper import WhisperModel
 
-from transcribe.repeats import collapse_repeats
 from transcribe.types import SAMPLE_RATE, AsrSegment, ProgressHook, TranscribeOptions, Word
 
 NO_SPEECH_THRESHOLD = 0.6
@@ -84,7 +83,7 @@ def recognize(
             )
         hook(step, completed=min(total, int(segment.end)), total=total)
     hook(step, completed=total, total=total)
-    return info.language, collapse_repeats(result)
+    return info.language, tuple(result)
 
 
 def _language_for(model: WhisperModel, options: TranscribeOptions) -> str | None:

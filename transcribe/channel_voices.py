@@ -3,7 +3,7 @@
 One party per channel makes stereo diarization exact, but the person on a line can change: the
 agent transfers the call to a colleague or hands it to a supervisor, or the customer passes the
 phone to someone. A channel's words are scanned for the points where the voice just before
-and just after clearly differ (voiceprints of equal voiced length, up to ``MAX_SIDE`` seconds each
+and just after clearly differ (voiceprints of equal voiced length, up to ``max_side`` seconds each
 side, compared as ``transcribe.ivr_voice`` compares an opening with its party). Each stint between
 such points is then matched with the voices already heard on that channel (the first agent coming
 back after a hold) or becomes a new speaker on the channel, who takes the channel's role.
@@ -14,18 +14,33 @@ from __future__ import annotations
 import functools
 import operator
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from transcribe.attribution import split_by_speaker
-from transcribe.diarization.embedded import MAX_PIECE, Voiceprint, voiceprints, word_runs
-from transcribe.ivr_voice import ANOTHER_VOICE, MIN_SIDE
+from transcribe.ivr_voice import IvrVoiceParams
 from transcribe.types import Utterance, Word
 
-# The voice on each side is taken from at most this much speech next to the point, so a short
-# stint in the middle of a call (a supervisor's few sentences) is not drowned by the call around it.
-MAX_SIDE = 10.0
+if TYPE_CHECKING:
+    from transcribe.diarization.embedded import Voiceprint
+
+
+@dataclass(frozen=True)
+class ChannelVoicesParams:
+    """The voices-on-channels stage's settings (``ChannelVoicesParams()``: the measured defaults)."""
+
+    # The voice on each side is taken from at most this much speech next to the point, so a short
+    # stint in the middle of a call (a supervisor's few sentences) is not drowned by the call
+    # around it.
+    max_side: float = 10.0
+    # Each side needs this much voiced speech, and below this cosine the two sides are two voices:
+    # the recorded-voice stage's lines, measured for both (``transcribe.ivr_voice``).
+    min_side: float = IvrVoiceParams.min_side
+    another_voice: float = IvrVoiceParams.another_voice
+
 
 _Place = tuple[int, int]  # (utterance index, word position): a word of the input
 
@@ -35,6 +50,7 @@ def voices_on_channels(
     channels: Mapping[str, int],
     signals: np.ndarray,
     device: str = "cpu",
+    params: ChannelVoicesParams = ChannelVoicesParams(),
 ) -> tuple[tuple[Utterance, ...], dict[str, int]]:
     """``utterances`` with each further voice on a party's channel as a speaker of its own, and
     every speaker's channel (the party labels of ``channels``, then the new ones).
@@ -44,6 +60,8 @@ def voices_on_channels(
     an utterance that holds two voices is split. New speakers are numbered after the highest
     "S<n>" label, in order of first speech.
     """
+    from transcribe.diarization.embedded import voiceprints  # torch: only when a call is judged
+
     stints: list[tuple[float, str, int, list[_Place]]] = []  # (start, party, voice, its words)
     for label, channel in channels.items():
         places = sorted(
@@ -62,8 +80,8 @@ def voices_on_channels(
         prints = voiceprints(
             signals[channel], [[(words[first].start, words[stop - 1].end)] for first, stop in runs], device
         )
-        bounds = [0, *_settled(prints, voice_changes(prints)), len(runs)]
-        for (first, stop), voice in zip(pairwise(bounds), _voices(prints, bounds), strict=True):
+        bounds = [0, *_settled(prints, voice_changes(prints, params)), len(runs)]
+        for (first, stop), voice in zip(pairwise(bounds), _voices(prints, bounds, params), strict=True):
             if voice:
                 held = places[runs[first][0] : runs[stop - 1][1]]
                 stints.append((words[runs[first][0]].start, label, voice, held))
@@ -92,25 +110,33 @@ def voices_on_channels(
     )
 
 
-def voice_changes(prints: Sequence[Voiceprint]) -> list[int]:
+def voice_changes(
+    prints: Sequence[Voiceprint], params: ChannelVoicesParams = ChannelVoicesParams()
+) -> list[int]:
     """Positions in ``prints`` (one per run of a channel's words, in order) where another voice takes
     over, by binary segmentation: the clearest change is taken, then each side is searched again."""
-    return _changes(prints, 0, len(prints))
+    return _changes(prints, 0, len(prints), params)
 
 
-def change_cosine(prints: Sequence[Voiceprint], first: int, at: int, stop: int) -> float | None:
+def change_cosine(
+    prints: Sequence[Voiceprint],
+    first: int,
+    at: int,
+    stop: int,
+    params: ChannelVoicesParams = ChannelVoicesParams(),
+) -> float | None:
     """How alike the voice just before ``at`` is to the voice just after it, within
-    ``prints[first:stop]``: both sides of equal voiced seconds, up to ``MAX_SIDE``; None when a
-    side has less than ``MIN_SIDE``."""
-    before = _leading((prints[index] for index in range(at - 1, first - 1, -1)), MAX_SIDE)
-    after = _leading((prints[index] for index in range(at, stop)), MAX_SIDE)
+    ``prints[first:stop]``: both sides of equal voiced seconds, up to ``max_side``; None when a
+    side has less than ``min_side``."""
+    before = _leading((prints[index] for index in range(at - 1, first - 1, -1)), params.max_side)
+    after = _leading((prints[index] for index in range(at, stop)), params.max_side)
     side = min(sum(p.seconds for p in before), sum(p.seconds for p in after))
-    if side < MIN_SIDE:
+    if side < params.min_side:
         return None
     return _together(_leading(before, side)).cosine(_together(_leading(after, side)))
 
 
-def _changes(prints: Sequence[Voiceprint], first: int, stop: int) -> list[int]:
+def _changes(prints: Sequence[Voiceprint], first: int, stop: int, params: ChannelVoicesParams) -> list[int]:
     # A run next to a change found already may hold both voices (Whisper does not always pause
     # for a handover): it is left out of the search on that side.
     low = first + 1 if first > 0 else first
@@ -118,12 +144,12 @@ def _changes(prints: Sequence[Voiceprint], first: int, stop: int) -> list[int]:
     judged = [
         (cosine, at)
         for at in range(low + 1, high)
-        if (cosine := change_cosine(prints, low, at, high)) is not None
+        if (cosine := change_cosine(prints, low, at, high, params)) is not None
     ]
-    if not judged or min(judged)[0] >= ANOTHER_VOICE:
+    if not judged or min(judged)[0] >= params.another_voice:
         return []
     _, at = min(judged)
-    return [*_changes(prints, first, at), at, *_changes(prints, at, stop)]
+    return [*_changes(prints, first, at, params), at, *_changes(prints, at, stop, params)]
 
 
 def _settled(prints: Sequence[Voiceprint], changes: Sequence[int]) -> list[int]:
@@ -171,7 +197,7 @@ def _together(prints: Iterable[Voiceprint]) -> Voiceprint:
     return functools.reduce(operator.add, prints)
 
 
-def _voices(prints: Sequence[Voiceprint], bounds: Sequence[int]) -> list[int]:
+def _voices(prints: Sequence[Voiceprint], bounds: Sequence[int], params: ChannelVoicesParams) -> list[int]:
     """A voice per stint between ``bounds``, 0 for the channel's party: a stint in the voice of an
     earlier one is theirs, any other is a new voice."""
     heard: list[Voiceprint] = []
@@ -179,7 +205,7 @@ def _voices(prints: Sequence[Voiceprint], bounds: Sequence[int]) -> list[int]:
     for first, stop in pairwise(bounds):
         stint = _together(prints[first:stop])
         alike = [stint.cosine(voice) for voice in heard]
-        if alike and max(alike) >= ANOTHER_VOICE:
+        if alike and max(alike) >= params.another_voice:
             voice = int(np.argmax(alike))
             heard[voice] = heard[voice] + stint
         else:
@@ -194,6 +220,8 @@ def _runs(words: Sequence[Word]) -> list[tuple[int, int]]:
     part grows past ``MAX_PIECE`` seconds; the units a voice is judged on, and the places where it
     may change. Whisper's word times often stretch over a short pause, so a change of voice can
     come without a gap between the words."""
+    from transcribe.diarization.embedded import MAX_PIECE, word_runs
+
     parts = []
     for first, stop in word_runs(words):
         start = first

@@ -15,40 +15,48 @@ heard afterwards, it was the phone system's.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from itertools import accumulate
 
 import numpy as np
 
-from transcribe.diarization.embedded import voiceprints
 from transcribe.types import Utterance
 
-# Both sides of the comparison need this much voiced speech. ``bench.ivr_voice`` measures, on
-# every speaker alone of the eval, demo and synthetic calls: a 4 s opening of a voice against the
-# rest of it reaches a cosine of 0.90 or more; against another voice of the same call, at most
-# 0.835 (two women on one real phone line). With 2 s openings the ranges overlap (0.80 / 0.83),
-# so a shorter opening is never judged.
-MIN_OPENING = 4.0
-MIN_AFTER = 2.0
-# Where the two sides compared may be one voice cut in two, each needs this much: halves of 4-5
-# voiced seconds of one voice can fall below the line (JFK's 11 s recording: 0.79 to 0.84). So it
-# is for a mixdown's opening speaker (the diarizer cuts short recordings of one voice in two) and
-# for a change of voice anywhere in a channel (``transcribe.channel_voices``), where
-# ``bench.channel_voices`` measures what it gives.
-MIN_SIDE = 6.0
-# Openings longer than this are not judged (a phone system's greeting and notices take far less),
-# which bounds the work on a channel whose other party stays silent for long.
-_MAX_OPENING = 60.0
-# The party's voice is taken from this much of their speech after the opening: enough for a
-# steady voiceprint, while an hour-long call costs no more than a short one.
-_MAX_AFTER = 30.0
-# Below this cosine the opening is another voice. The line sits nearer the other voices' range
-# than the same voices': missing a prompt leaves it with the party, as without this check, while
-# a false find would take the party's own words away from them.
-ANOTHER_VOICE = 0.85
+
+@dataclass(frozen=True)
+class IvrVoiceParams:
+    """The recorded-voice stage's settings (``IvrVoiceParams()``: the measured defaults)."""
+
+    # Both sides of the comparison need this much voiced speech. ``bench.ivr_voice`` measures, on
+    # every speaker alone of the eval, demo and synthetic calls: a 4 s opening of a voice against
+    # the rest of it reaches a cosine of 0.90 or more; against another voice of the same call, at
+    # most 0.835 (two women on one real phone line). With 2 s openings the ranges overlap
+    # (0.80 / 0.83), so a shorter opening is never judged.
+    min_opening: float = 4.0
+    min_after: float = 2.0
+    # Where the two sides compared may be one voice cut in two, each needs this much: halves of
+    # 4-5 voiced seconds of one voice can fall below the line (JFK's 11 s recording: 0.79 to 0.84).
+    # So it is for a mixdown's opening speaker (the diarizer cuts short recordings of one voice in
+    # two) and for a change of voice anywhere in a channel (``transcribe.channel_voices``, whose
+    # own ``min_side`` is this by default), where ``bench.channel_voices`` measures what it gives.
+    min_side: float = 6.0
+    # Openings longer than this are not judged (a phone system's greeting and notices take far
+    # less), which bounds the work on a channel whose other party stays silent for long.
+    max_opening: float = 60.0
+    # The party's voice is taken from this much of their speech after the opening: enough for a
+    # steady voiceprint, while an hour-long call costs no more than a short one.
+    max_after: float = 30.0
+    # Below this cosine the opening is another voice. The line sits nearer the other voices' range
+    # than the same voices': missing a prompt leaves it with the party, as without this check,
+    # while a false find would take the party's own words away from them.
+    another_voice: float = 0.85
 
 
 def openings_in_another_voice(
-    utterances: Sequence[Utterance], channels: Mapping[str, np.ndarray], device: str = "cpu"
+    utterances: Sequence[Utterance],
+    channels: Mapping[str, np.ndarray],
+    device: str = "cpu",
+    params: IvrVoiceParams = IvrVoiceParams(),
 ) -> set[int]:
     """Indices of ``utterances`` that open a channel in a voice other than its party's.
 
@@ -56,6 +64,8 @@ def openings_in_another_voice(
     is a run of its first utterances that ends before any other party speaks; of the runs long
     enough to judge, the one whose voice is least like the party's afterwards is taken.
     """
+    from transcribe.diarization.embedded import voiceprints  # torch: only when a call is judged
+
     found: set[int] = set()
     for label, samples in channels.items():
         mine = [index for index, utterance in enumerate(utterances) if utterance.speaker == label]
@@ -65,27 +75,32 @@ def openings_in_another_voice(
         openings = [
             count
             for count in range(1, len(mine))
-            if spans[count - 1][1] <= others_start and spoken[count - 1] <= _MAX_OPENING
+            if spans[count - 1][1] <= others_start and spoken[count - 1] <= params.max_opening
         ]
         if not openings:
             continue
-        groups = [group for count in openings for group in (spans[:count], _first_seconds(spans[count:]))]
+        groups = [
+            group for count in openings for group in (spans[:count], _first_seconds(spans[count:], params))
+        ]
         prints = voiceprints(samples, groups, device)
         judged = [
             (opening.cosine(after), count)
             for count, opening, after in zip(openings, prints[::2], prints[1::2], strict=True)
-            if opening.seconds >= MIN_OPENING and after.seconds >= MIN_AFTER
+            if opening.seconds >= params.min_opening and after.seconds >= params.min_after
         ]
         if not judged:
             continue
         cosine, count = min(judged)
-        if cosine < ANOTHER_VOICE:
+        if cosine < params.another_voice:
             found.update(mine[:count])
     return found
 
 
 def opening_voice_alone(
-    utterances: Sequence[Utterance], samples: np.ndarray, device: str = "cpu"
+    utterances: Sequence[Utterance],
+    samples: np.ndarray,
+    device: str = "cpu",
+    params: IvrVoiceParams = IvrVoiceParams(),
 ) -> set[int]:
     """Indices of the ``utterances`` of a mono call (16 kHz ``samples``) whose speaker only opens it,
     in a voice unlike every other speaker's: all of them end before anyone else speaks, and none
@@ -98,24 +113,27 @@ def opening_voice_alone(
     spans = [(utterances[index].start, utterances[index].end) for index in mine]
     if not others or max(end for _, end in spans) > min(u.start for u in others):
         return set()
-    if not MIN_SIDE <= sum(end - start for start, end in spans) <= _MAX_OPENING:
+    if not params.min_side <= sum(end - start for start, end in spans) <= params.max_opening:
         return set()
+    from transcribe.diarization.embedded import voiceprints  # torch: only when a call is judged
+
     voices = {
-        label: _first_seconds([(u.start, u.end) for u in others if u.speaker == label])
+        label: _first_seconds([(u.start, u.end) for u in others if u.speaker == label], params)
         for label in dict.fromkeys(u.speaker for u in others)
     }
     opening, *prints = voiceprints(samples, [spans, *voices.values()], device)
-    judged = [voice for voice in prints if voice.seconds >= MIN_SIDE]
-    if opening.seconds < MIN_SIDE or not judged:
+    judged = [voice for voice in prints if voice.seconds >= params.min_side]
+    if opening.seconds < params.min_side or not judged:
         return set()
-    return set(mine) if all(opening.cosine(voice) < ANOTHER_VOICE for voice in judged) else set()
+    return set(mine) if all(opening.cosine(voice) < params.another_voice for voice in judged) else set()
 
 
-def _first_seconds(spans: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
-    """The leading spans that start within ``_MAX_AFTER`` seconds of speech (at least one)."""
-    kept, total = [], 0.0
+def _first_seconds(spans: Sequence[tuple[float, float]], params: IvrVoiceParams) -> list[tuple[float, float]]:
+    """The leading spans that start within ``max_after`` seconds of speech (at least one)."""
+    kept: list[tuple[float, float]] = []
+    total = 0.0
     for start, end in spans:
-        if kept and total >= _MAX_AFTER:
+        if kept and total >= params.max_after:
             break
         kept.append((start, end))
         total += end - start

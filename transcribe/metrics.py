@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import groupby
 
+from transcribe.intervals import covered
 from transcribe.types import Role, Transcript
 
 # Word timestamps jitter by a tenth of a second or two at turn boundaries; an overlap shorter than
@@ -56,10 +57,10 @@ def speech_metrics(
     spans = sorted((s for s in spans if s.end > s.start), key=lambda s: s.start)
     speech_by_role: dict[Role | None, float] = {}
     for role in {s.role for s in spans}:
-        speech_by_role[role] = _covered(s for s in spans if s.role == role)
+        speech_by_role[role] = covered((s.start, s.end) for s in spans if s.role == role)
     all_speech = sum(seconds for role, seconds in speech_by_role.items() if role != "ivr")
     agent_speech = speech_by_role.get("agent", 0.0)
-    silence = max(0.0, duration - _covered(_clipped(spans, duration)))
+    silence = max(0.0, duration - covered((s.start, s.end) for s in _clipped(spans, duration)))
     interruptions = _interruptions(spans, min_overlap)
     return CallMetrics(
         duration=duration,
@@ -72,22 +73,6 @@ def speech_metrics(
         agent_interruptions=interruptions.get("agent", 0),
         customer_interruptions=interruptions.get("customer", 0),
     )
-
-
-def _covered(spans: Iterable[SpeechSpan]) -> float:
-    """Seconds covered by the union of spans sorted by start."""
-    total = 0.0
-    run: tuple[float, float] | None = None
-    for span in spans:
-        if run is not None and span.start <= run[1]:
-            run = (run[0], max(run[1], span.end))
-            continue
-        if run is not None:
-            total += run[1] - run[0]
-        run = (span.start, span.end)
-    if run is not None:
-        total += run[1] - run[0]
-    return total
 
 
 def _clipped(spans: Iterable[SpeechSpan], duration: float) -> Iterable[SpeechSpan]:

@@ -11,29 +11,29 @@ mains hum). 64 ms gives 15.6 Hz bins: enough to split the 350/440 Hz dial-tone p
 440/480 Hz ringback pair into their two tones.
 
 - Active: the frame's band level is clearly above the recording's noise floor
-  (``ACTIVE_ABOVE_FLOOR_DB`` over its 10th-percentile frame), or loud in absolute terms
-  (``LOUD_DBFS``: a call left on hold for its whole length has no quiet floor to compare with), and
-  never below ``SILENT_DBFS``.
+  (``active_above_floor_db`` over its 10th-percentile frame), or loud in absolute terms
+  (``loud_dbfs``: a call left on hold for its whole length has no quiet floor to compare with), and
+  never below ``silent_dbfs``.
 - Tone: a pure tone or a dual tone puts its energy into one or two spectral lobes (a Hann window's
-  main lobe is +-2 bins): the two strongest lobes hold ``TONE_MIN_SHARE`` of the band energy and
-  the third is ``TONE_MAX_THIRD_DB`` below the first (speech and music have many harmonics within
-  20 dB of each other), at most ``TONE_MAX_PEAKS`` prominent peaks, and the strongest bin stays
-  put (+-1 bin) for ``TONE_MIN_FRAMES`` frames: stationary and narrow-band. Within music, such a
+  main lobe is +-2 bins): the two strongest lobes hold ``tone_min_share`` of the band energy and
+  the third is ``tone_max_third_db`` below the first (speech and music have many harmonics within
+  20 dB of each other), at most ``tone_max_peaks`` prominent peaks, and the strongest bin stays
+  put (+-1 bin) for ``tone_min_frames`` frames: stationary and narrow-band. Within music, such a
   frame is a held note, not a tone.
-- Music: several prominent peaks (``MUSIC_MIN_PEAKS`` local maxima ``PEAK_PROMINENCE_DB`` above
-  the frame's median bin), which persist from frame to frame (``MUSIC_MIN_PERSISTENCE`` of them,
+- Music: several prominent peaks (``music_min_peaks`` local maxima ``peak_prominence_db`` above
+  the frame's median bin), which persist from frame to frame (``music_min_persistence`` of them,
   averaged over 1 s) because notes are held; speech glides in pitch and stops between syllables:
   on the eval and sample recordings its 1 s persistence stays at or below 0.65, held notes of
   synthetic and band-limited music score 0.85-0.95. Music also moves on: a span needs a note
-  change (a frame where most peaks are new) at least every ``MUSIC_MAX_S_PER_CHANGE`` seconds,
+  change (a frame where most peaks are new) at least every ``music_max_s_per_change`` seconds,
   so a steady harmonic buzz is not called music. Hold music with singing is heard as speech by
   the speech detector and stays unlabelled there.
 - Speech regions (from a speech detector, e.g. Silero VAD) are never labelled: the label must not
   take words away from someone talking over music.
 
-Frames become spans when runs of one kind are closer than ``MERGE_GAP_S`` with no speech between
+Frames become spans when runs of one kind are closer than ``merge_gap_s`` with no speech between
 (DTMF digits and busy-tone cadences, 0.5 s on/off, join into one span; music survives a rest);
-music shorter than ``MIN_MUSIC_S`` and tones shorter than ``MIN_TONE_S`` are dropped as too short
+music shorter than ``min_music_s`` and tones shorter than ``min_tone_s`` are dropped as too short
 to matter. Measured on the eval and sample recordings: no span at all, with or without the veto.
 """
 
@@ -44,6 +44,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from transcribe.intervals import overlapping, within
 from transcribe.types import SAMPLE_RATE, NonSpeechKind, NonSpeechSpan, Utterance
 
 FRAME = 1024  # 64 ms
@@ -51,22 +52,29 @@ HOP = 800  # 50 ms
 BAND_HZ = (150.0, 3800.0)
 LOBE_BINS = 2
 
-SILENT_DBFS = -60.0
-LOUD_DBFS = -40.0
-ACTIVE_ABOVE_FLOOR_DB = 10.0
-TONE_MIN_SHARE = 0.9
-TONE_MAX_THIRD_DB = -20.0
-TONE_MAX_PEAKS = 4  # two tones, each allowed one distortion product (codecs, clipping)
-TONE_MIN_FRAMES = 2  # 100 ms: the shortest common DTMF digit still fills one whole frame
-PEAK_PROMINENCE_DB = 15.0
-MUSIC_MIN_PEAKS = 3
-MUSIC_MIN_PERSISTENCE = 0.75
-MUSIC_WINDOW_FRAMES = 20  # 1 s
-NOTE_CHANGE_PERSISTENCE = 0.5
-MUSIC_MAX_S_PER_CHANGE = 4.0
-MERGE_GAP_S = 0.6
-MIN_MUSIC_S = 1.5
-MIN_TONE_S = 0.3
+
+@dataclasses.dataclass(frozen=True)
+class NonSpeechParams:
+    """The non-speech stage's thresholds (``NonSpeechParams()``: the defaults); the module notes say
+    why each is what it is."""
+
+    silent_dbfs: float = -60.0
+    loud_dbfs: float = -40.0
+    active_above_floor_db: float = 10.0
+    tone_min_share: float = 0.9
+    tone_max_third_db: float = -20.0
+    tone_max_peaks: int = 4  # two tones, each allowed one distortion product (codecs, clipping)
+    tone_min_frames: int = 2  # 100 ms: the shortest common DTMF digit still fills one whole frame
+    peak_prominence_db: float = 15.0
+    music_min_peaks: int = 3
+    music_min_persistence: float = 0.75
+    music_window_frames: int = 20  # 1 s
+    note_change_persistence: float = 0.5
+    music_max_s_per_change: float = 4.0
+    merge_gap_s: float = 0.6
+    min_music_s: float = 1.5
+    min_tone_s: float = 0.3
+
 
 # Speech regions for the veto: tighter than Whisper's own VAD padding (400 ms, 2 s of silence),
 # since here they only protect speech and must not swallow the music that follows "please hold".
@@ -75,22 +83,26 @@ _POWER_FLOOR = 1e-12
 
 
 def find_non_speech(
-    samples: np.ndarray, channel: int | None, speech: Sequence[tuple[float, float]]
+    samples: np.ndarray,
+    channel: int | None,
+    speech: Sequence[tuple[float, float]],
+    params: NonSpeechParams = NonSpeechParams(),
 ) -> tuple[NonSpeechSpan, ...]:
     """Music and tone spans in mono 16 kHz ``samples`` (one channel), in time order, none inside
     ``speech``; ``channel`` is what the spans are labelled with (None for a mixdown)."""
-    features = _Features.of(np.asarray(samples, dtype=np.float32))
+    features = _Features.of(np.asarray(samples, dtype=np.float32), params.peak_prominence_db)
     if features.frames == 0:
         return ()
-    active = features.level_db >= _active_threshold(features.level_db)
-    speaking = _in_regions(features.frames, speech)
+    active = features.level_db >= _active_threshold(features.level_db, params)
+    starts = np.arange(features.frames) * HOP / SAMPLE_RATE
+    speaking = overlapping(starts, starts + FRAME / SAMPLE_RATE, speech)
     usable = active & ~speaking
-    music = _music_runs(features, usable, speaking)
+    music = _music_runs(features, usable, speaking, params)
     in_music = np.zeros(features.frames, dtype=bool)
     for start, end in music:
         in_music[start:end] = True
     # A note held over a quiet accompaniment looks like a tone; within music it is a note.
-    tone = _runs(usable & ~in_music & _tone_frames(features), speaking, MIN_TONE_S)
+    tone = _runs(usable & ~in_music & _tone_frames(features, params), speaking, params.min_tone_s, params)
     duration = len(samples) / SAMPLE_RATE
     spans = [
         *(_span(start, end, "music", channel, duration) for start, end in music),
@@ -115,10 +127,8 @@ def drop_non_speech_words(
     result = []
     for utterance in utterances:
         channel = channel_of.get(utterance.speaker)
-        mine = [s for s in spans if s.channel is None or s.channel == channel]
-        words = tuple(
-            w for w in utterance.words if not any(s.start <= w.start and w.end <= s.end for s in mine)
-        )
+        mine = [(s.start, s.end) for s in spans if s.channel is None or s.channel == channel]
+        words = tuple(w for w in utterance.words if not within((w.start, w.end), mine))
         if len(words) == len(utterance.words):
             result.append(utterance)
         elif words:
@@ -150,7 +160,7 @@ class _Features:
         return len(self.level_db)
 
     @classmethod
-    def of(cls, samples: np.ndarray) -> _Features:
+    def of(cls, samples: np.ndarray, peak_prominence_db: float) -> _Features:
         if len(samples) < FRAME:
             return cls(*(np.zeros(0) for _ in range(6)))
         window = np.hanning(FRAME).astype(np.float32)
@@ -165,13 +175,13 @@ class _Features:
         for first in range(0, len(framed), _CHUNK_FRAMES):
             power = np.abs(np.fft.rfft(framed[first : first + _CHUNK_FRAMES] * window, axis=1))[:, band] ** 2
             power = power.astype(np.float64) + _POWER_FLOOR
-            part, previous = _measure(power, scale, previous)
+            part, previous = _measure(power, scale, previous, peak_prominence_db)
             parts.append(part)
         return cls(*(np.concatenate(column) for column in zip(*parts, strict=True)))
 
 
 def _measure(
-    power: np.ndarray, scale: float, previous: np.ndarray
+    power: np.ndarray, scale: float, previous: np.ndarray, peak_prominence_db: float
 ) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
     """Measurements of one chunk of frames, and its last frame's peaks for the next chunk."""
     total = power.sum(axis=1)
@@ -189,7 +199,7 @@ def _measure(
     inner = log_power[:, 1:-1]
     peaks = np.zeros_like(power, dtype=bool)
     peaks[:, 1:-1] = (
-        (inner > log_power[:, :-2]) & (inner >= log_power[:, 2:]) & (inner > median + PEAK_PROMINENCE_DB)
+        (inner > log_power[:, :-2]) & (inner >= log_power[:, 2:]) & (inner > median + peak_prominence_db)
     )
     before = np.vstack([previous[None, :], peaks[:-1]])
     near_before = before.copy()
@@ -208,41 +218,44 @@ def _measure(
     return measured, peaks[-1]
 
 
-def _active_threshold(level_db: np.ndarray) -> float:
+def _active_threshold(level_db: np.ndarray, params: NonSpeechParams) -> float:
     floor = float(np.percentile(level_db, 10))
-    return max(SILENT_DBFS, min(floor + ACTIVE_ABOVE_FLOOR_DB, LOUD_DBFS))
+    return max(params.silent_dbfs, min(floor + params.active_above_floor_db, params.loud_dbfs))
 
 
-def _music_runs(features: _Features, usable: np.ndarray, speaking: np.ndarray) -> list[tuple[int, int]]:
+def _music_runs(
+    features: _Features, usable: np.ndarray, speaking: np.ndarray, params: NonSpeechParams
+) -> list[tuple[int, int]]:
     """[start, end) frame ranges of music: peaky runs that hold notes somewhere and change notes."""
-    peaky = usable & (features.peaks >= MUSIC_MIN_PEAKS)
+    peaky = usable & (features.peaks >= params.music_min_peaks)
     # Centred 1 s average ("same" mode alone would return the window's length for shorter input).
-    averaged = np.convolve(features.persistence, np.ones(MUSIC_WINDOW_FRAMES) / MUSIC_WINDOW_FRAMES)
-    held = averaged[(MUSIC_WINDOW_FRAMES - 1) // 2 :][: features.frames]
+    window = params.music_window_frames
+    averaged = np.convolve(features.persistence, np.ones(window) / window)
+    held = averaged[(window - 1) // 2 :][: features.frames]
     # Hysteresis: the whole peaky run counts once it holds notes somewhere, so the music's first
     # and last half second (where the 1 s average still takes in silence) belong to it too.
-    music = _runs_containing(peaky, peaky & (held >= MUSIC_MIN_PERSISTENCE))
-    change = features.persistence < NOTE_CHANGE_PERSISTENCE
+    music = _runs_containing(peaky, peaky & (held >= params.music_min_persistence))
+    change = features.persistence < params.note_change_persistence
     return [
         (start, end)
-        for start, end in _runs(music, speaking, MIN_MUSIC_S)
+        for start, end in _runs(music, speaking, params.min_music_s, params)
         # Not counting the first frame: every sound's onset is a "change" from what came before.
-        if change[start + 1 : end].sum() * MUSIC_MAX_S_PER_CHANGE >= _seconds(start, end)
+        if change[start + 1 : end].sum() * params.music_max_s_per_change >= _seconds(start, end)
     ]
 
 
-def _tone_frames(features: _Features) -> np.ndarray:
-    """Narrow-band frames in runs of at least ``TONE_MIN_FRAMES`` whose strongest bin holds still."""
+def _tone_frames(features: _Features, params: NonSpeechParams) -> np.ndarray:
+    """Narrow-band frames in runs of at least ``tone_min_frames`` whose strongest bin holds still."""
     narrow = (
-        (features.lobe_share >= TONE_MIN_SHARE)
-        & (features.third_db <= TONE_MAX_THIRD_DB)
-        & (features.peaks <= TONE_MAX_PEAKS)
+        (features.lobe_share >= params.tone_min_share)
+        & (features.third_db <= params.tone_max_third_db)
+        & (features.peaks <= params.tone_max_peaks)
     )
     linked = np.zeros_like(narrow)  # frame i continues the run of frame i - 1
     linked[1:] = narrow[1:] & narrow[:-1] & (np.abs(np.diff(features.dominant)) <= 1)
     run = np.cumsum(narrow & ~linked)  # run number of each narrow frame
     length = np.bincount(run[narrow], minlength=int(run[-1]) + 1)
-    return narrow & (length[run] >= TONE_MIN_FRAMES)
+    return narrow & (length[run] >= params.tone_min_frames)
 
 
 def _runs_containing(flags: np.ndarray, seeds: np.ndarray) -> np.ndarray:
@@ -255,25 +268,17 @@ def _runs_containing(flags: np.ndarray, seeds: np.ndarray) -> np.ndarray:
     return flags & seeded[run]
 
 
-def _in_regions(frames: int, regions: Sequence[tuple[float, float]]) -> np.ndarray:
-    """Frames whose window overlaps any region."""
-    starts = np.arange(frames) * HOP / SAMPLE_RATE
-    ends = starts + FRAME / SAMPLE_RATE
-    inside = np.zeros(frames, dtype=bool)
-    for start, end in regions:
-        inside |= (starts < end) & (ends > start)
-    return inside
-
-
-def _runs(flags: np.ndarray, speaking: np.ndarray, min_seconds: float) -> list[tuple[int, int]]:
+def _runs(
+    flags: np.ndarray, speaking: np.ndarray, min_seconds: float, params: NonSpeechParams
+) -> list[tuple[int, int]]:
     """[start, end) frame ranges of ``flags``, at least ``min_seconds`` long, joined over gaps up
-    to ``MERGE_GAP_S`` where nobody speaks (a span must never cover speech)."""
+    to ``merge_gap_s`` where nobody speaks (a span must never cover speech)."""
     edges = np.flatnonzero(np.diff(np.concatenate(([0], flags.astype(np.int8), [0]))))
     merged: list[tuple[int, int]] = []
     for start, end in zip(edges[::2], edges[1::2], strict=True):
         if (
             merged
-            and _seconds(merged[-1][1], start) <= MERGE_GAP_S
+            and _seconds(merged[-1][1], start) <= params.merge_gap_s
             and not speaking[merged[-1][1] : start].any()
         ):
             merged[-1] = (merged[-1][0], int(end))

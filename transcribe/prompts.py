@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from difflib import SequenceMatcher
 from itertools import groupby
 
@@ -21,13 +22,20 @@ from transcribe.types import Speaker, Utterance, Word
 IVR_SPEAKER = "IVR"
 # Shorter prompts are refused: two or three common words ("please hold") are said by people too.
 MIN_PROMPT_WORDS = 4
-# A run of words is a prompt when difflib's similarity of its letters to the prompt's is at least
-# this: it allows a misheard word or two in a sentence (tiny.en gets about one word in ten wrong
-# on phone audio), while a person's paraphrase of a prompt shares too little in order to reach it.
-_MATCH = 0.8
-# A run may be this much shorter or longer than the prompt, for words Whisper dropped or added.
-_LENGTH_SLACK = 0.25
 _WORD = re.compile(r"[\w']+")
+
+
+@dataclass(frozen=True)
+class PromptParams:
+    """The prompts stage's settings (``PromptParams()``: the defaults)."""
+
+    # A run of words is a prompt when difflib's similarity of its letters to the prompt's is at
+    # least this: it allows a misheard word or two in a sentence (tiny.en gets about one word in
+    # ten wrong on phone audio), while a person's paraphrase of a prompt shares too little in
+    # order to reach it.
+    match: float = 0.8
+    # A run may be this much shorter or longer than the prompt, for words Whisper dropped or added.
+    length_slack: float = 0.25
 
 
 def prompt_words(prompt: str) -> list[str]:
@@ -40,6 +48,7 @@ def label_prompts(
     prompts: Sequence[str],
     channels: Mapping[str, int] | None,
     recorded: Collection[int] = (),
+    params: PromptParams = PromptParams(),
 ) -> tuple[tuple[Utterance, ...], Speaker | None]:
     """``utterances`` with the words of every occurrence of a prompt given to ``IVR_SPEAKER``, and
     the IVR as a speaker (on the channel its first prompt was heard on) if any prompt was heard.
@@ -65,7 +74,7 @@ def label_prompts(
     for _, group in groupby(spoken, key=group_of):
         places = [(index, position) for _, index, position in group]
         said = [_spoken_form(utterances[index].words[position]) for index, position in places]
-        for first, stop in _occurrences(said, wanted):
+        for first, stop in _occurrences(said, wanted, params):
             played.extend(places[first:stop])
     if not played:
         return tuple(utterances), None
@@ -92,22 +101,28 @@ def _spoken_form(word: Word) -> str:
     return "".join(_WORD.findall(word.text.lower()))
 
 
-def _occurrences(said: Sequence[str], prompts: Sequence[list[str]]) -> list[tuple[int, int]]:
+def _occurrences(
+    said: Sequence[str], prompts: Sequence[list[str]], params: PromptParams
+) -> list[tuple[int, int]]:
     """(first, stop) word ranges of ``said`` that match a prompt, disjoint and in order; of two
     matches that overlap, the closer one wins."""
     found: list[tuple[float, int, int]] = []
     for prompt in prompts:
         size = len(prompt)
         openings = set(prompt[:2])  # Whisper may drop or mishear the first word, rarely two
-        lengths = range(max(1, round(size * (1 - _LENGTH_SLACK))), round(size * (1 + _LENGTH_SLACK)) + 1)
+        slack = params.length_slack
+        lengths = range(max(1, round(size * (1 - slack))), round(size * (1 + slack)) + 1)
         for first, word in enumerate(said):
             if word not in openings:
                 continue
             best = max(
-                ((_similarity(said[first : first + length], prompt), length) for length in lengths),
+                (
+                    (_similarity(said[first : first + length], prompt, params.match), length)
+                    for length in lengths
+                ),
                 key=lambda scored: (scored[0], -abs(scored[1] - size)),
             )
-            if best[0] >= _MATCH:
+            if best[0] >= params.match:
                 found.append((best[0], first, first + best[1]))
     taken: list[tuple[int, int]] = []
     for _, first, stop in sorted(found, key=lambda match: -match[0]):
@@ -116,10 +131,10 @@ def _occurrences(said: Sequence[str], prompts: Sequence[list[str]]) -> list[tupl
     return sorted(taken)
 
 
-def _similarity(run: Sequence[str], prompt: Sequence[str]) -> float:
+def _similarity(run: Sequence[str], prompt: Sequence[str], least: float) -> float:
     """Similarity of the letters, spaces left out: Whisper's errors are often a word split or
     joined ("maybe" for "may be") or a changed ending, which cost a whole word compared by words."""
     matcher = SequenceMatcher(None, "".join(run), "".join(prompt), autojunk=False)
-    if matcher.real_quick_ratio() < _MATCH or matcher.quick_ratio() < _MATCH:
+    if matcher.real_quick_ratio() < least or matcher.quick_ratio() < least:
         return 0.0  # cheap upper bounds first: most runs share too few letters to be the prompt
     return matcher.ratio()

@@ -1,16 +1,16 @@
 """Where there is speech: Silero VAD as faster-whisper ships it, shared by diarization and the
-non-speech detector so both see the same speech; and spans of time joined where they meet."""
+non-speech detector so both see the same speech. (``Span`` and ``union`` are
+``transcribe.intervals``'s, named here too for the diarizers that import them from here.)"""
 
 from __future__ import annotations
-
-from collections.abc import Iterable
 
 import numpy as np
 from faster_whisper.vad import VadOptions, get_speech_timestamps
 
+from transcribe.intervals import Span, union
 from transcribe.types import SAMPLE_RATE
 
-Span = tuple[float, float]
+__all__ = ["Span", "speech_regions", "union"]
 
 _VAD = VadOptions(min_silence_duration_ms=300, speech_pad_ms=100, min_speech_duration_ms=250)
 
@@ -23,14 +23,3 @@ def speech_regions(samples: np.ndarray) -> tuple[Span, ...]:
         (region["start"] / SAMPLE_RATE, region["end"] / SAMPLE_RATE)
         for region in get_speech_timestamps(np.asarray(samples, dtype=np.float32), _VAD)
     )
-
-
-def union(spans: Iterable[Span]) -> list[Span]:
-    """The spans joined where they overlap or touch, sorted."""
-    merged: list[Span] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged

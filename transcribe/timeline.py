@@ -14,8 +14,10 @@ on a stereo call) stay overlapping turns.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from transcribe.attribution import UTTERANCE_PAUSE
+from transcribe.intervals import Span, subtract, union
 from transcribe.types import SpeakerTurn, Transcript, Utterance
 
 # A silence between two speakers shorter than this is split between them rather than left empty:
@@ -60,35 +62,42 @@ def _interjected(turns: Sequence[SpeakerTurn], index: int) -> bool:
     return any(turn.speaker != own.speaker and turn.start >= own.end for turn in turns[index + 1 :])
 
 
+@dataclass(frozen=True)
+class KeptTurnsParams:
+    """The kept-turns stage's settings (``KeptTurnsParams()``: the defaults)."""
+
+    # A voice without words stays a speaker when more than this share of its diarized time is
+    # left once what the phone system played is cut out; less, and it was the diarizer hearing a
+    # prompt or the music.
+    wordless_kept_share: float = 0.5
+
+
 def kept_turns(
-    turns: Sequence[SpeakerTurn], utterances: Sequence[Utterance], played: Sequence[tuple[float, float]]
+    turns: Sequence[SpeakerTurn],
+    utterances: Sequence[Utterance],
+    played: Sequence[Span],
+    params: KeptTurnsParams = KeptTurnsParams(),
 ) -> tuple[SpeakerTurn, ...]:
     """A mixdown's diarized turns as a transcript keeps them: the (start, end) spans the phone
     system ``played`` (music, tones, recorded prompts) cut out. A voice that said no word the ASR
     heard is still a person who spoke ("Mm. Yeah.", a third voice talked over), unless most of its
     time was something the phone system played: then it was the diarizer hearing the prompt."""
     worded = {utterance.speaker for utterance in utterances}
-    played = sorted(played)
+    holes = union(played)
     kept: list[SpeakerTurn] = []
     diarized: dict[str, float] = {}
     for turn in turns:
         diarized[turn.speaker] = diarized.get(turn.speaker, 0.0) + turn.end - turn.start
-        start = turn.start
-        for span_start, span_end in played:
-            if span_end <= start or span_start >= turn.end:
-                continue
-            if span_start > start:
-                kept.append(SpeakerTurn(start, span_start, turn.speaker))
-            start = max(start, span_end)
-        if turn.end > start:
-            kept.append(SpeakerTurn(start, turn.end, turn.speaker))
+        kept.extend(
+            SpeakerTurn(start, end, turn.speaker) for start, end in subtract([(turn.start, turn.end)], holes)
+        )
     remaining: dict[str, float] = {}
     for turn in kept:
         remaining[turn.speaker] = remaining.get(turn.speaker, 0.0) + turn.end - turn.start
     voices = {
         speaker
         for speaker, seconds in remaining.items()
-        if speaker in worded or seconds > diarized[speaker] / 2
+        if speaker in worded or seconds > diarized[speaker] * params.wordless_kept_share
     }
     return tuple(
         sorted((turn for turn in kept if turn.speaker in voices), key=lambda turn: (turn.start, turn.end))

@@ -6,7 +6,7 @@ Times are float seconds from the start of the recording, named ``start``/``end``
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -146,6 +146,15 @@ class TranscribeOptions:
     redact: tuple[EntityType, ...] = tuple(e for e in ENTITY_TYPES if e in DEFAULT_ENTITIES)
     # Where a phone number said without a country code is dialled (when "PHONE" is redacted).
     phone_regions: tuple[str, ...] = ("NL",)
+    # Stage parameters that differ from the measured defaults, as sorted ("stage.param", value)
+    # pairs (``transcribe.call.stage_params`` checks them; settings' ``[pipeline]`` table sets them).
+    pipeline_params: tuple[tuple[str, Any], ...] = ()
+
+    def __post_init__(self) -> None:
+        # JSON gives the pairs back as lists: kept as tuples, the options stay hashable and equal.
+        object.__setattr__(
+            self, "pipeline_params", tuple(sorted(tuple(pair) for pair in self.pipeline_params))
+        )
 
 
 @dataclass(frozen=True)

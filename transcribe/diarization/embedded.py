@@ -41,7 +41,8 @@ from scipy.ndimage import binary_dilation
 from sklearn.metrics import silhouette_score
 
 from transcribe.diarization import label_by_first_appearance
-from transcribe.speech import Span, speech_regions, union
+from transcribe.intervals import Span, subtract, union
+from transcribe.speech import speech_regions
 from transcribe.types import (
     SAMPLE_RATE,
     AsrSegment,
@@ -219,7 +220,7 @@ def _pieces(regions: Sequence[Span], segments: Sequence[AsrSegment]) -> list[Spa
             disjoint.append((start, end))
     unheard = [
         part
-        for gap in _subtract(regions, disjoint)
+        for gap in subtract(regions, disjoint)
         if gap[1] - gap[0] >= _MIN_UNHEARD
         for part in _cut_span(*gap)
     ]
@@ -267,25 +268,6 @@ def _cut_span(start: float, end: float) -> list[Span]:
     parts = max(1, int(np.ceil((end - start) / MAX_PIECE)))
     edges = np.linspace(start, end, parts + 1)
     return [(float(a), float(b)) for a, b in pairwise(edges)]
-
-
-def _subtract(spans: Sequence[Span], holes: Sequence[Span]) -> list[Span]:
-    """Parts of sorted disjoint ``spans`` outside sorted disjoint ``holes``."""
-    result = []
-    first_hole = 0
-    for start, end in spans:
-        while first_hole < len(holes) and holes[first_hole][1] <= start:
-            first_hole += 1
-        cursor = start
-        for hole_start, hole_end in holes[first_hole:]:
-            if hole_start >= end:
-                break
-            if hole_start > cursor:
-                result.append((cursor, hole_start))
-            cursor = max(cursor, hole_end)
-        if cursor < end:
-            result.append((cursor, end))
-    return result
 
 
 def _normalised_mel(samples: np.ndarray, speech: Sequence[Span], frames: np.ndarray) -> np.ndarray:

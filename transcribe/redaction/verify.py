@@ -19,6 +19,7 @@ from transcribe.asr import recognize
 from transcribe.redaction.entities import EntityType
 from transcribe.redaction.spoken import code_runs
 from transcribe.redaction.stage import RedactedSpan
+from transcribe.repeats import collapse_repeats
 from transcribe.types import SAMPLE_RATE, TranscribeOptions, no_progress
 
 LISTEN_AROUND_S = 1.0
@@ -71,7 +72,7 @@ def verify_redaction(
 
 def _heard(model: WhisperModel, samples: np.ndarray, options: TranscribeOptions) -> str:
     _, segments = recognize(model, np.ascontiguousarray(samples), options, no_progress)
-    return " ".join(word.text.strip() for segment in segments for word in segment.words)
+    return " ".join(word.text.strip() for segment in collapse_repeats(segments) for word in segment.words)
 
 
 def _characters(words: Sequence[str], languages: Sequence[str]) -> str:

@@ -144,3 +144,36 @@ def test_redaction_is_on_for_payment_data_by_default_and_configurable(tmp_path: 
     assert load_settings(env={**env, "EARSHOT_REDACT": "none"}).redact == ()
     with pytest.raises(SettingsError, match=r"redact=.*unknown type\(s\) PASSPORT"):
         load_settings(env={**env, "EARSHOT_REDACT": "card,passport"})
+
+
+def test_pipeline_stage_parameters_from_a_table_or_the_environment(tmp_path: Path) -> None:
+    (tmp_path / "earshot.toml").write_text(
+        '[pipeline]\n"bleed.margin_db" = 12\nrepeats.loop_repeats = 5\n\n[pipeline.prompts]\nmatch = 0.85\n'
+    )
+    settings = load_settings(env={"EARSHOT_DATA_DIR": str(tmp_path)})
+    expected = (("bleed.margin_db", 12.0), ("prompts.match", 0.85), ("repeats.loop_repeats", 5))
+    assert settings.transcribe_options().pipeline_params == expected
+    from_env = load_settings(
+        env={
+            "EARSHOT_DATA_DIR": str(tmp_path / "none"),
+            "EARSHOT_PIPELINE": "kept_turns.wordless_kept_share=0.6",
+        }
+    )
+    assert from_env.pipeline == (("kept_turns.wordless_kept_share", 0.6),)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('"blead.margin_db" = 12', "unknown pipeline stage 'blead'"),
+        (
+            '"bleed.margin" = 12',
+            "unknown parameter 'margin' of pipeline stage 'bleed'; its parameters: margin_db",
+        ),
+        ('"repeats.loop_repeats" = "many"', "repeats.loop_repeats='many': expected a int"),
+    ],
+)
+def test_a_pipeline_parameter_that_does_not_exist_is_named(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / "earshot.toml").write_text(f"[pipeline]\n{text}\n")
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        load_settings(env={"EARSHOT_DATA_DIR": str(tmp_path)})

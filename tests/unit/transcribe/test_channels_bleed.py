@@ -16,7 +16,7 @@ from tests.paths import SAMPLE_AUDIO
 from transcribe import pipeline
 from transcribe.asr import recognize
 from transcribe.audio import decode
-from transcribe.bleed import BLEED_MARGIN_DB, drop_bleed
+from transcribe.bleed import BleedParams, drop_bleed
 from transcribe.types import SAMPLE_RATE, AsrSegment, Audio, AudioInfo, TranscribeOptions, Word, no_progress
 
 CALL = SAMPLE_AUDIO / "2024-05-06_double_charge.wav"
@@ -126,7 +126,7 @@ def _segment(*words: Word) -> AsrSegment:
 
 def test_a_faint_copy_of_the_other_sides_word_is_dropped_and_the_rest_kept():
     loud = _channel_with_speech([(0.5, -20), (1.5, -20)])
-    quiet = _channel_with_speech([(0.51, -20 - BLEED_MARGIN_DB - 5), (2.2, -45)])
+    quiet = _channel_with_speech([(0.51, -20 - BleedParams().margin_db - 5), (2.2, -45)])
     loud_words = (_segment(_word(0.5, "Refund"), _word(1.5, "today.")),)
     quiet_words = (_segment(_word(0.52, "refund"), _word(2.2, "hmm")),)
 
@@ -139,7 +139,7 @@ def test_a_faint_copy_of_the_other_sides_word_is_dropped_and_the_rest_kept():
 
 def test_the_same_word_said_by_both_at_a_similar_level_is_kept():
     left = _channel_with_speech([(1.0, -20)])
-    right = _channel_with_speech([(1.05, -20 - BLEED_MARGIN_DB + 3)])  # quieter, but not a leak
+    right = _channel_with_speech([(1.05, -20 - BleedParams().margin_db + 3)])  # quieter, but not a leak
     both = ((_segment(_word(1.0, "Okay.")),), (_segment(_word(1.05, "okay")),))
 
     assert drop_bleed(both, [left, right]) == both

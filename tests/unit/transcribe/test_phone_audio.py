@@ -12,7 +12,7 @@ from tests.paths import SAMPLE_AUDIO
 from transcribe import pipeline
 from transcribe.asr import recognize
 from transcribe.audio import decode
-from transcribe.repeats import LOOP_REPEATS, collapse_repeats
+from transcribe.repeats import RepeatsParams, collapse_repeats
 from transcribe.types import SAMPLE_RATE, AsrSegment, Audio, AudioInfo, TranscribeOptions, Word, no_progress
 
 CALL = SAMPLE_AUDIO / "2024-05-06_double_charge.wav"
@@ -130,7 +130,7 @@ def test_people_repeating_themselves_a_little_is_kept():
     natural = [
         _segment("no no no I said the ninth"),
         _segment("thank you thank you thank you"),
-        _segment(" ".join(["ok"] * (LOOP_REPEATS - 1)) + " fine"),
+        _segment(" ".join(["ok"] * (RepeatsParams().loop_repeats - 1)) + " fine"),
     ]
     assert collapse_repeats(natural) == tuple(natural)
 
