@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.channel_voices [FOLDER ...]
 
 For every speaker alone in the recordings of the folders (default ``shared/eval`` and
-``sample_audio``; RTTM speakers or one party per channel, as ``bench.voice_count`` finds them):
+``sample_audio``; RTTM speakers or one party per channel, as ``bench.voices_alone`` finds them):
 
 - one voice: the lowest change cosine anywhere in their speech, and whether a change is found
   (it should not be);
@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.voice_count import recordings_alone
+from bench.voices_alone import recordings_alone
 from transcribe.channel_voices import ChannelVoicesParams, change_cosine, voice_changes
-from transcribe.diarization.embedded import MAX_PIECE, Voiceprint, voiceprints
 from transcribe.speech import Span, speech_regions
 from transcribe.types import SAMPLE_RATE
+from transcribe.voiceprints import MAX_PIECE, Voiceprint, voiceprints
 
 _HANDOVER = 30.0  # seconds of audio of each voice in a handover
 _PAUSE = np.zeros(SAMPLE_RATE, dtype=np.float32)
@@ -68,9 +68,11 @@ def main() -> None:
                 if then == first:
                     continue
                 spans, prints = prints_of(np.concatenate([head, _PAUSE, other]))
-                meet = next(i for i, (start, _) in enumerate(spans) if start >= len(head) / SAMPLE_RATE)
-                cosine = change_cosine(prints, 0, meet, len(prints))
-                if cosine is None:
+                meet = next(
+                    (i for i, (start, _) in enumerate(spans) if start >= len(head) / SAMPLE_RATE), None
+                )
+                cosine = None if meet is None else change_cosine(prints, 0, meet, len(prints))
+                if meet is None or cosine is None:  # the second voice has too little speech
                     continue
                 changes = voice_changes(prints)
                 handovers.append(cosine)

@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.ivr_voice [FOLDER ...]
 
 For every speaker alone in the recordings of the folders (default ``shared/eval`` and
-``sample_audio``; RTTM speakers or one party per channel, as ``bench.voice_count`` finds them),
+``sample_audio``; RTTM speakers or one party per channel, as ``bench.voices_alone`` finds them),
 takes an opening of just enough audio to hold the voiced seconds ``transcribe.ivr_voice`` needs,
 and prints the cosine of its voiceprint against the rest of that speaker (the same voice) and
 against the rest of each other speaker of the recording (another voice). The line
@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.voice_count import recordings_alone
-from transcribe.diarization.embedded import Voiceprint, voiceprints
+from bench.voices_alone import recordings_alone
 from transcribe.ivr_voice import IvrVoiceParams
 from transcribe.types import SAMPLE_RATE
+from transcribe.voiceprints import Voiceprint, voiceprints
 
 _OPENING_STEP = 0.25  # seconds of audio added to an opening until it holds enough voice
 
@@ -48,7 +48,7 @@ def main() -> None:
         judged = {name: pair for name, pair in parts.items() if pair is not None}
         for name, (opening, _) in judged.items():
             for against, (_, rest) in judged.items():
-                cosine = opening.cosine(rest)
+                cosine = opening.similarity(rest)
                 (same if against == name else other).append(cosine)
                 verdict = "another voice" if cosine < ANOTHER_VOICE else "same voice"
                 wrong = "  <- wrong" if (verdict == "same voice") != (against == name) else ""

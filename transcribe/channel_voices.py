@@ -25,7 +25,7 @@ from transcribe.ivr_voice import IvrVoiceParams
 from transcribe.types import Utterance, Word
 
 if TYPE_CHECKING:
-    from transcribe.diarization.embedded import Voiceprint
+    from transcribe.voiceprints import Voiceprint
 
 
 @dataclass(frozen=True)
@@ -36,10 +36,13 @@ class ChannelVoicesParams:
     # stint in the middle of a call (a supervisor's few sentences) is not drowned by the call
     # around it.
     max_side: float = 10.0
-    # Each side needs this much voiced speech, and below this cosine the two sides are two voices:
-    # the recorded-voice stage's lines, measured for both (``transcribe.ivr_voice``).
+    # Each side needs this many seconds of speech (the recorded-voice stage's, ``transcribe.ivr_voice``).
     min_side: float = IvrVoiceParams.min_side
-    another_voice: float = IvrVoiceParams.another_voice
+    # Below this cosine the two sides are two voices. ``bench.channel_voices`` measures, with CAM++
+    # voiceprints on the eval and demo calls: one voice is never below 0.885 at any point of its
+    # speech; where two voices meet the cosine is at most 0.74 (two women on one real phone line).
+    # Sides of up to ``max_side`` seconds are steadier than an opening, hence a line of its own.
+    another_voice: float = 0.81
 
 
 _Place = tuple[int, int]  # (utterance index, word position): a word of the input
@@ -60,7 +63,7 @@ def voices_on_channels(
     an utterance that holds two voices is split. New speakers are numbered after the highest
     "S<n>" label, in order of first speech.
     """
-    from transcribe.diarization.embedded import voiceprints  # torch: only when a call is judged
+    from transcribe.voiceprints import voiceprints  # torch: only when a call is judged
 
     stints: list[tuple[float, str, int, list[_Place]]] = []  # (start, party, voice, its words)
     for label, channel in channels.items():
@@ -133,7 +136,7 @@ def change_cosine(
     side = min(sum(p.seconds for p in before), sum(p.seconds for p in after))
     if side < params.min_side:
         return None
-    return _together(_leading(before, side)).cosine(_together(_leading(after, side)))
+    return _together(_leading(before, side)).similarity(_together(_leading(after, side)))
 
 
 def _changes(prints: Sequence[Voiceprint], first: int, stop: int, params: ChannelVoicesParams) -> list[int]:
@@ -177,7 +180,7 @@ def _edge_fit(
     change at ``bound``; each run weighs by its voiced seconds."""
     before, after = sides
     return sum(
-        prints[run].seconds * prints[run].cosine(before if run < bound else after) for run in (at - 1, at)
+        prints[run].seconds * prints[run].similarity(before if run < bound else after) for run in (at - 1, at)
     )
 
 
@@ -204,7 +207,7 @@ def _voices(prints: Sequence[Voiceprint], bounds: Sequence[int], params: Channel
     voices = []
     for first, stop in pairwise(bounds):
         stint = _together(prints[first:stop])
-        alike = [stint.cosine(voice) for voice in heard]
+        alike = [stint.similarity(voice) for voice in heard]
         if alike and max(alike) >= params.another_voice:
             voice = int(np.argmax(alike))
             heard[voice] = heard[voice] + stint
@@ -220,7 +223,7 @@ def _runs(words: Sequence[Word]) -> list[tuple[int, int]]:
     part grows past ``MAX_PIECE`` seconds; the units a voice is judged on, and the places where it
     may change. Whisper's word times often stretch over a short pause, so a change of voice can
     come without a gap between the words."""
-    from transcribe.diarization.embedded import MAX_PIECE, word_runs
+    from transcribe.voiceprints import MAX_PIECE, word_runs
 
     parts = []
     for first, stop in word_runs(words):

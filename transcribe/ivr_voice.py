@@ -27,11 +27,11 @@ from transcribe.types import Utterance
 class IvrVoiceParams:
     """The recorded-voice stage's settings (``IvrVoiceParams()``: the measured defaults)."""
 
-    # Both sides of the comparison need this much voiced speech. ``bench.ivr_voice`` measures, on
-    # every speaker alone of the eval, demo and synthetic calls: a 4 s opening of a voice against
-    # the rest of it reaches a cosine of 0.90 or more; against another voice of the same call, at
-    # most 0.835 (two women on one real phone line). With 2 s openings the ranges overlap
-    # (0.80 / 0.83), so a shorter opening is never judged.
+    # Both sides of the comparison need this many seconds of speech (frames the VAD hears as
+    # speech). ``bench.ivr_voice`` measures, with CAM++ voiceprints, on every speaker alone of the
+    # eval and demo calls: a 4 s opening of a voice against the rest of it reaches 0.80 or more
+    # on a phone line (0.61 for one meeting speaker heard through the others' close-talk mics);
+    # against another voice of the same recording, at most 0.65 (two women on one real phone line).
     min_opening: float = 4.0
     min_after: float = 2.0
     # Where the two sides compared may be one voice cut in two, each needs this much: halves of
@@ -46,10 +46,11 @@ class IvrVoiceParams:
     # The party's voice is taken from this much of their speech after the opening: enough for a
     # steady voiceprint, while an hour-long call costs no more than a short one.
     max_after: float = 30.0
-    # Below this cosine the opening is another voice. The line sits nearer the other voices' range
-    # than the same voices': missing a prompt leaves it with the party, as without this check,
-    # while a false find would take the party's own words away from them.
-    another_voice: float = 0.85
+    # Below this cosine the opening is another voice. The line sits above every other voice
+    # measured (0.65) and below every phone line's own voice (0.80): missing a prompt leaves it
+    # with the party, as without this check, while a false find would take the party's own words
+    # away from them.
+    another_voice: float = 0.72
 
 
 def openings_in_another_voice(
@@ -64,7 +65,7 @@ def openings_in_another_voice(
     is a run of its first utterances that ends before any other party speaks; of the runs long
     enough to judge, the one whose voice is least like the party's afterwards is taken.
     """
-    from transcribe.diarization.embedded import voiceprints  # torch: only when a call is judged
+    from transcribe.voiceprints import voiceprints  # torch: only when a call is judged
 
     found: set[int] = set()
     for label, samples in channels.items():
@@ -84,7 +85,7 @@ def openings_in_another_voice(
         ]
         prints = voiceprints(samples, groups, device)
         judged = [
-            (opening.cosine(after), count)
+            (opening.similarity(after), count)
             for count, opening, after in zip(openings, prints[::2], prints[1::2], strict=True)
             if opening.seconds >= params.min_opening and after.seconds >= params.min_after
         ]
@@ -115,7 +116,7 @@ def opening_voice_alone(
         return set()
     if not params.min_side <= sum(end - start for start, end in spans) <= params.max_opening:
         return set()
-    from transcribe.diarization.embedded import voiceprints  # torch: only when a call is judged
+    from transcribe.voiceprints import voiceprints  # torch: only when a call is judged
 
     voices = {
         label: _first_seconds([(u.start, u.end) for u in others if u.speaker == label], params)
@@ -125,7 +126,7 @@ def opening_voice_alone(
     judged = [voice for voice in prints if voice.seconds >= params.min_side]
     if opening.seconds < params.min_side or not judged:
         return set()
-    return set(mine) if all(opening.cosine(voice) < params.another_voice for voice in judged) else set()
+    return set(mine) if all(opening.similarity(voice) < params.another_voice for voice in judged) else set()
 
 
 def _first_seconds(spans: Sequence[tuple[float, float]], params: IvrVoiceParams) -> list[tuple[float, float]]:

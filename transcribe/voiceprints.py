@@ -1,22 +1,38 @@
-"""An agent's voice: enrolled where it is known, recognised on mono calls where it is not.
+"""Voiceprints: CAM++ embeddings (``transcribe.diarization.campplus``, the mono diarizer's own
+model) of some speech, with the seconds behind them, for comparing voices outside diarization.
 
-On a stereo call the agent's channel says which voice is theirs; on a mono call only the order of
-speech did, and an outbound call or a customer who says "hello" first turns that guess around. A
-voiceprint is the mean of CAM++ embeddings (``transcribe.diarization.campplus``) of a voice's
-speech, each piece weighted by its length; a mono call's speaker that sounds like the call's
-agent's enrolled voiceprint is that agent, whoever spoke first.
+- An agent's voice, enrolled where it is known and recognised on mono calls where it is not. On a
+  stereo call the agent's channel says which voice is theirs; on a mono call only the order of
+  speech did, and an outbound call or a customer who says "hello" first turns that guess around.
+  A mono call's speaker that sounds like the call's agent's enrolled voiceprint is that agent,
+  whoever spoke first.
+- A recorded voice opening a line (``transcribe.ivr_voice``) and a change of voice on a line
+  (``transcribe.channel_voices``): speech is judged in runs of words (``word_runs``), the places
+  where a voice may change and units short enough to hold one voice.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
 from transcribe.diarization import campplus
-from transcribe.speech import Span, union
-from transcribe.types import SAMPLE_RATE, SpeakerTurn
+from transcribe.speech import Span, speech_regions, union
+from transcribe.types import SAMPLE_RATE, SpeakerTurn, Word
+
+# Runs of words are cut where the words pause this long (in a call, the floor changes hands at
+# pauses far more often than mid-phrase)...
+_WORD_GAP = 0.3
+# ...and after a word that ends a sentence, where a reply often follows with no pause at all...
+_SENTENCE_ENDS = (".", "?", "!", "\u3002", "\uff1f", "\uff01")  # and the CJK full-width forms
+# ...and again before a run grows past this many seconds: one Whisper segment can hold both
+# parties (a quick reply, overtalk), and a run is judged as one voice.
+MAX_PIECE = 2.0
+# A voiceprint is taken from the speech frames of its spans when there are this many (0.2 s).
+_MIN_SPOKEN_FRAMES = 20
 
 
 @dataclass(frozen=True)
@@ -57,6 +73,11 @@ class Voiceprint:
     def similarity(self, other: Voiceprint) -> float:
         return float(self.vector @ other.vector)
 
+    def __add__(self, other: Voiceprint) -> Voiceprint:
+        """The voice of both stretches: their embeddings' mean, weighted by seconds."""
+        total = self.vector * self.seconds + other.vector * other.seconds
+        return Voiceprint(_normalised(total), self.seconds + other.seconds)
+
 
 @dataclass(frozen=True)
 class AgentComparison:
@@ -92,6 +113,63 @@ def speaker_voiceprint(
     embeddings = campplus.embed(features, device)
     mean = (embeddings * lengths[:, None]).sum(axis=0)
     return Voiceprint(_normalised(mean), float(lengths.sum()))
+
+
+def voiceprints(
+    samples: np.ndarray,
+    groups: Sequence[Sequence[Span]],
+    device: str = "cpu",
+    speech: Sequence[Span] | None = None,
+) -> list[Voiceprint]:
+    """One voiceprint per group of (start, end) spans of a 16 kHz mono signal, from the frames of
+    the group's spans that lie in ``speech`` (the signal's VAD regions; found here when not
+    given): word times and openings take in pauses and line noise, alike for every voice, and
+    a voiceprint's seconds are its seconds of speech."""
+    if not groups:
+        return []
+    last = max((end for group in groups for _, end in group), default=0.0)
+    head = samples[: int(last * SAMPLE_RATE) + campplus.FRAME_LENGTH]
+    bank = campplus.fbank(head)
+    spoken = _spoken_frames(speech_regions(head) if speech is None else speech, len(bank))
+    rows = [_frame_rows(group, spoken) for group in groups]
+    vectors = campplus.embed([bank[group_rows] for group_rows in rows], device)
+    return [
+        Voiceprint(vector, int(spoken[group_rows].sum()) * campplus.FRAME_SHIFT / SAMPLE_RATE)
+        for vector, group_rows in zip(vectors, rows, strict=True)
+    ]
+
+
+def _spoken_frames(speech: Sequence[Span], frames: int) -> np.ndarray:
+    """Whether each filterbank frame's centre lies in ``speech``."""
+    centres = (np.arange(frames) * campplus.FRAME_SHIFT + campplus.FRAME_LENGTH / 2) / SAMPLE_RATE
+    spoken = np.zeros(frames, dtype=bool)
+    for start, end in speech:
+        spoken[(centres >= start) & (centres < end)] = True
+    return spoken
+
+
+def _frame_rows(group: Sequence[Span], spoken: np.ndarray) -> np.ndarray:
+    """The filterbank frames (10 ms apart) of a group's spans that hold speech; all of the spans'
+    frames when fewer than ``_MIN_SPOKEN_FRAMES`` do (too little to embed), and at least one."""
+    step = campplus.FRAME_SHIFT / SAMPLE_RATE
+    rows = [np.arange(int(start / step), int(end / step)) for start, end in group]
+    kept = np.unique(np.concatenate(rows)) if rows else np.zeros(0, dtype=int)
+    kept = kept[kept < len(spoken)]
+    if np.count_nonzero(spoken[kept]) >= _MIN_SPOKEN_FRAMES:
+        return kept[spoken[kept]]
+    first = int(group[0][0] / step) if group else 0
+    return kept if len(kept) else np.array([max(0, min(len(spoken) - 1, first))])
+
+
+def word_runs(words: Sequence[Word]) -> list[tuple[int, int]]:
+    """(first, stop) ranges of ``words`` said without a pause of ``_WORD_GAP`` or a sentence end."""
+    cuts = [
+        index
+        for index in range(1, len(words))
+        if words[index].start - words[index - 1].end >= _WORD_GAP
+        or words[index - 1].text.endswith(_SENTENCE_ENDS)
+    ]
+    return list(pairwise([0, *cuts, len(words)])) if words else []
 
 
 def compare_with_agent(

@@ -1,7 +1,7 @@
 """Who spoke when: one interface over three backends (channels, embedded, pyannote).
 
 Only the cheap parts live here so that choosing a backend imports no ML library; the backends
-are imported by whoever runs them (``transcribe.diarization.embedded`` / ``.pyannote_backend``).
+are imported by whoever runs them (``transcribe.diarization.mono`` / ``.pyannote_backend``).
 """
 
 from __future__ import annotations
