@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from transcribe.attribution import split_by_speaker
+from transcribe.intervals import Span
 from transcribe.ivr_voice import IvrVoiceParams
 from transcribe.types import Utterance, Word
 
@@ -54,11 +55,13 @@ def voices_on_channels(
     signals: np.ndarray,
     device: str = "cpu",
     params: ChannelVoicesParams = ChannelVoicesParams(),
+    speech: Mapping[int, Sequence[Span]] | None = None,
 ) -> tuple[tuple[Utterance, ...], dict[str, int]]:
     """``utterances`` with each further voice on a party's channel as a speaker of its own, and
     every speaker's channel (the party labels of ``channels``, then the new ones).
 
-    ``signals``: the 16 kHz samples, (channels, frames). A change of voice can fall inside an
+    ``signals``: the 16 kHz samples, (channels, frames); ``speech``: each channel's VAD regions,
+    when the caller has them. A change of voice can fall inside an
     utterance (Whisper does not always pause for it), so voices are judged on runs of words, and
     an utterance that holds two voices is split. New speakers are numbered after the highest
     "S<n>" label, in order of first speech.
@@ -80,9 +83,8 @@ def voices_on_channels(
         runs = _runs(words)
         if len(runs) < 2:
             continue
-        prints = voiceprints(
-            signals[channel], [[(words[first].start, words[stop - 1].end)] for first, stop in runs], device
-        )
+        groups = [[(words[first].start, words[stop - 1].end)] for first, stop in runs]
+        prints = voiceprints(signals[channel], groups, device, speech.get(channel) if speech else None)
         bounds = [0, *_settled(prints, voice_changes(prints, params)), len(runs)]
         for (first, stop), voice in zip(pairwise(bounds), _voices(prints, bounds, params), strict=True):
             if voice:

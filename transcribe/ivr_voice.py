@@ -20,6 +20,7 @@ from itertools import accumulate
 
 import numpy as np
 
+from transcribe.intervals import Span
 from transcribe.types import Utterance
 
 
@@ -58,10 +59,12 @@ def openings_in_another_voice(
     channels: Mapping[str, np.ndarray],
     device: str = "cpu",
     params: IvrVoiceParams = IvrVoiceParams(),
+    speech: Mapping[str, Sequence[Span]] | None = None,
 ) -> set[int]:
     """Indices of ``utterances`` that open a channel in a voice other than its party's.
 
-    ``channels``: each party's label and the 16 kHz samples of their channel. A channel's opening
+    ``channels``: each party's label and the 16 kHz samples of their channel (``speech``: its VAD
+    regions, when the caller has them; else they are found here). A channel's opening
     is a run of its first utterances that ends before any other party speaks; of the runs long
     enough to judge, the one whose voice is least like the party's afterwards is taken.
     """
@@ -83,7 +86,7 @@ def openings_in_another_voice(
         groups = [
             group for count in openings for group in (spans[:count], _first_seconds(spans[count:], params))
         ]
-        prints = voiceprints(samples, groups, device)
+        prints = voiceprints(samples, groups, device, speech.get(label) if speech else None)
         judged = [
             (opening.similarity(after), count)
             for count, opening, after in zip(openings, prints[::2], prints[1::2], strict=True)
@@ -102,8 +105,10 @@ def opening_voice_alone(
     samples: np.ndarray,
     device: str = "cpu",
     params: IvrVoiceParams = IvrVoiceParams(),
+    speech: Sequence[Span] | None = None,
 ) -> set[int]:
-    """Indices of the ``utterances`` of a mono call (16 kHz ``samples``) whose speaker only opens it,
+    """Indices of the ``utterances`` of a mono call (16 kHz ``samples``, ``speech`` its VAD regions
+    when the caller has them) whose speaker only opens it,
     in a voice unlike every other speaker's: all of them end before anyone else speaks, and none
     comes after. A person who opens a call (an agent's greeting) speaks again once answered."""
     if not utterances:
@@ -122,7 +127,7 @@ def opening_voice_alone(
         label: _first_seconds([(u.start, u.end) for u in others if u.speaker == label], params)
         for label in dict.fromkeys(u.speaker for u in others)
     }
-    opening, *prints = voiceprints(samples, [spans, *voices.values()], device)
+    opening, *prints = voiceprints(samples, [spans, *voices.values()], device, speech)
     judged = [voice for voice in prints if voice.seconds >= params.min_side]
     if opening.seconds < params.min_side or not judged:
         return set()

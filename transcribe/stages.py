@@ -144,11 +144,18 @@ class RecordedVoice:
     def apply(self, call: Call) -> Call:
         device = call.options.device
         if call.channels is None:
-            found = opening_voice_alone(call.utterances, call.tracks[0].samples, device, self.params)
+            mixdown = call.tracks[0]
+            found = opening_voice_alone(call.utterances, mixdown.samples, device, self.params, mixdown.speech)
         else:
-            samples = {track.channel: track.samples for track in call.tracks}
-            signals = {label: samples[channel] for label, channel in call.channels.items()}
-            found = openings_in_another_voice(call.utterances, signals, device, self.params)
+            tracks = {track.channel: track for track in call.tracks}
+            parties = {label: tracks[channel] for label, channel in call.channels.items()}
+            found = openings_in_another_voice(
+                call.utterances,
+                {label: track.samples for label, track in parties.items()},
+                device,
+                self.params,
+                {label: track.speech for label, track in parties.items()},
+            )
         return replace(call, recorded=frozenset(found))
 
 
@@ -177,8 +184,9 @@ class ChannelVoices:
 
     def apply(self, call: Call) -> Call:
         assert call.channels is not None, "a stage of the stereo path"
+        speech = {track.channel: track.speech for track in call.tracks if track.channel is not None}
         utterances, channels = voices_on_channels(
-            call.utterances, call.channels, call.audio.samples, call.options.device, self.params
+            call.utterances, call.channels, call.audio.samples, call.options.device, self.params, speech
         )
         return replace(call, utterances=utterances, channels=channels)
 
