@@ -80,6 +80,24 @@ def zoned_column(title: str, format: str) -> ColumnConfig:
     return st.column_config.DatetimeColumn(f"{title} ({zone})", format=format, timezone=zone)
 
 
+def role_basis(speaker: Speaker) -> str | None:
+    """How a speaker's role was decided, for a reviewer weighing it; None when nothing decided it."""
+    similarity = speaker.agent_similarity
+    voice = f"{similarity:.2f}" if similarity is not None else None
+    if speaker.role_source == "channel":
+        return "Role from the recording's channel"
+    if speaker.role_source == "reviewer":
+        return "Role set by a reviewer"
+    if speaker.role_source == "voice":
+        if speaker.role == "agent":
+            return f"Recognised by voice as the call's agent (similarity {voice})"
+        return f"Not the agent's voice (similarity {voice})" if voice else "Not the agent's voice"
+    if speaker.role_source == "first_speaker":
+        guess = "Role guessed from the order of speaking"
+        return f"{guess}; the agent's voiceprint was not a clear match ({voice})" if voice else guess
+    return None
+
+
 def speaker_color(speaker: Speaker, index: int) -> str:
     if speaker.role in ROLE_COLORS:
         return ROLE_COLORS[speaker.role]

@@ -15,7 +15,7 @@ import streamlit as st
 from review_app import context
 from review_app.audio_links import audio_url, signing_key
 from review_app.config import app_settings
-from review_app.formatting import clock, speaker_names, when
+from review_app.formatting import clock, role_basis, speaker_names, when
 from review_app.player import Marker, SeekRequest, call_player, transcript_payload
 from review_app.safe_text import md, show_error
 from review_app.scoring import score_badge, scoring_panel, status_badge
@@ -283,6 +283,8 @@ with side_column:
                 names = speaker_names(transcript.speakers)
                 for speaker in transcript.speakers:
                     st.markdown(f"**{md(names[speaker.label])}** · {md(speaker.label)}")
+                    if basis := role_basis(speaker):
+                        st.caption(basis)
                     left, right = st.columns(2)
                     role = left.selectbox(
                         "Role",

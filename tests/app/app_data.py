@@ -78,7 +78,10 @@ def hand_transcript(
     """A two-party transcript: turns (agent's, customer's seconds) alternate, words evenly spaced,
     every seventh word with a low confidence. A negative ``gap`` makes each turn start before the
     previous one ends (an interruption)."""
-    speakers = (Speaker("SPEAKER_00", "agent", 0), Speaker("SPEAKER_01", "customer", 1))
+    speakers = (
+        Speaker("SPEAKER_00", "agent", 0, role_source="channel"),
+        Speaker("SPEAKER_01", "customer", 1, role_source="channel"),
+    )
     utterances = []
     step = 1.0 / words_per_second
     start = 0.5

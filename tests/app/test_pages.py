@@ -152,6 +152,8 @@ def test_coach_opens_call_pins_comment_and_is_audited(app_data: AppData) -> None
     assert "### Emma de Vries" in _texts(at)
     assert "Calls" in [t.value for t in at.title]
     assert {m.label for m in at.metric} >= {"Agent talk share", "Silence", "Agent interruptions"}
+    # The speakers' pane says what each role rests on.
+    assert [c.value for c in at.caption].count("Role from the recording's channel") == 2
     [comment] = [t for t in at.text_area if t.label == "Comment"]
     comment.input("Good empathy here")
     [share] = [c for c in at.checkbox if c.label == "Share with the agent of this call"]
