@@ -115,3 +115,32 @@ def test_an_admin_enrols_a_named_speaker_of_a_call(tmp_path: Path) -> None:
     ] == ("(command line)")
     missing = earshot(data_dir, "agent", "voice", "enrol", AGENT, "--call", "1", "--speaker", "S9")
     assert missing.exit_code == 1 and "no speaker 'S9'" in missing.stderr
+
+
+@pytest.mark.slow
+def test_a_reviewers_correction_of_the_agent_enrols_the_corrected_voice(tmp_path: Path) -> None:
+    """A mono call's roles are a guess until a reviewer says who the agent is; then the worker
+    gives that voice to the agent's voiceprint, and a later correction replaces the call's share."""
+    data_dir = tmp_path / "data"
+    mono = mono_call_the_customer_opens(tmp_path)
+    assert earshot(data_dir, "ingest", str(mono)).exit_code == 0
+    assert earshot(data_dir, "worker", "--once", "--no-progress").exit_code == 0
+    speakers = rows(
+        data_dir,
+        "select s.label, s.role, s.role_source, group_concat(u.text, ' ') from speakers s "
+        "join utterances u on u.speaker_id = s.id group by s.id order by min(u.start)",
+    )
+    print(speakers)
+    assert {s[2] for s in speakers} == {"first_speaker"}  # no voiceprint yet: the order of speaking decides
+    assert rows(data_dir, "select count(*) from agent_voiceprints") == [(0,)]
+    # The voice that promises the refund is Sam's, whatever the guess said.
+    [sam] = [s for s in speakers if "refund" in s[3].lower()]
+
+    assert earshot(data_dir, "set-role", "1", sam[0], "agent").exit_code == 0
+    assert earshot(data_dir, "worker", "--once", "--no-progress").exit_code == 0
+
+    ((seconds, calls),) = rows(data_dir, "select seconds, calls from agent_voiceprints")
+    assert calls == 1 and seconds >= 2
+    assert rows(data_dir, f"select role_source from speakers where label = '{sam[0]}'") == [("reviewer",)]
+    enrolled = rows(data_dir, "select username from audit_log where action = 'voiceprint_enrolled'")
+    assert enrolled == [("(worker)",)]
