@@ -2,9 +2,10 @@
 
     .venv/bin/python -m bench.mono_sweep [FOLDER] [--step 2.5] [--set threshold=0.3,0.35,0.4 ...]
 
-Segmentation and CAM++ embeddings are computed once per file (for the given ``--step``, and the
-other embedding parameters at their defaults); each combination of the ``--set`` values then only
-re-clusters and rebuilds the turns, so a grid costs seconds. Prints, per combination, each file's
+Segmentation and CAM++ embeddings are computed once per file and per value of the parameters they
+depend on (``step``, ``silence_from``, ``min_clean_seconds``, ``max_embed_seconds``); every other
+combination of the ``--set`` values only re-clusters and rebuilds the turns, so a clustering grid
+costs seconds. Prints, per combination, each file's
 DER (no collar, overlap scored: missed / false alarm / confusion) and the number of speakers found,
 without the ASR: the diarizer alone, as ``transcribe.diarization.mono.diarize`` gives it before
 words widen the turns. Files without an RTTM show only the speaker count.
@@ -37,6 +38,18 @@ def _value(text: str) -> Any:
     return float(text) if "." in text else int(text)
 
 
+# The parameters that change what is segmented and embedded; the others only re-cluster.
+_FRONT = ("step", "silence_from", "min_clean_seconds", "max_embed_seconds")
+
+
+def _heard(
+    name: str, samples: np.ndarray, reference: Annotation | None, params: mono.MonoDiarizationParams
+) -> tuple[Any, ...]:
+    starts, activity = mono._segment(samples, params, "cpu", no_progress)
+    locals_, features = mono._local_speakers(samples, starts, activity, params)
+    return (name, samples, starts, activity, locals_, campplus.embed(features), reference)
+
+
 def main() -> None:
     raw = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=raw)
@@ -54,18 +67,18 @@ def main() -> None:
         grid[name] = [_value(value) for value in values.split(",")]
     base = replace(mono.DEFAULT_PARAMS, step=args.step)
     files = sorted(path for path in args.folder.iterdir() if path.suffix in AUDIO_SUFFIXES)
-    prepared = []
-    for path in files:
-        samples = decode(path).mono()
-        starts, activity = mono._segment(samples, base, "cpu", no_progress)
-        locals_, features = mono._local_speakers(samples, starts, activity, base)
-        embeddings = campplus.embed(features)
-        rttm = path.with_suffix(".rttm")
-        reference = read_rttm(rttm) if rttm.exists() else None
-        prepared.append((path.name, samples, starts, activity, locals_, embeddings, reference))
+    signals = {path: decode(path).mono() for path in files}
+    references = {
+        path: read_rttm(path.with_suffix(".rttm")) for path in files if path.with_suffix(".rttm").exists()
+    }
+    heard: dict[tuple[Any, ...], list[Any]] = {}  # by the parameters segmentation and embeddings depend on
     regions: dict[str, tuple[tuple[float, float], ...]] = {}
     for values in itertools.product(*grid.values()):
         params = replace(base, **dict(zip(grid, values, strict=True)))
+        front = tuple(getattr(params, name) for name in _FRONT)
+        if front not in heard:
+            heard[front] = [_heard(path.name, signals[path], references.get(path), params) for path in files]
+        prepared = heard[front]
         cells = []
         for name, samples, starts, activity, locals_, embeddings, reference in prepared:
             if not locals_:
