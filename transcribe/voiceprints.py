@@ -20,7 +20,8 @@ from itertools import pairwise
 import numpy as np
 
 from transcribe.diarization import campplus
-from transcribe.speech import Span, speech_regions, union
+from transcribe.intervals import Span, covered, subtract, union
+from transcribe.speech import speech_regions
 from transcribe.types import SAMPLE_RATE, SpeakerTurn, Word
 
 # Runs of words are cut where the words pause this long (in a call, the floor changes hands at
@@ -101,9 +102,9 @@ def speaker_voiceprint(
     overtalk leaves too little, all of its turns are used."""
     own = union((turn.start, turn.end) for turn in turns if turn.speaker == label)
     others = union((turn.start, turn.end) for turn in turns if turn.speaker != label)
-    clean = _without(own, others)
-    spans = clean if _seconds(clean) >= parameters.min_seconds else own
-    if _seconds(spans) < parameters.min_seconds:
+    clean = subtract(own, others)
+    spans = clean if covered(clean) >= parameters.min_seconds else own
+    if covered(spans) < parameters.min_seconds:
         return None
     pieces = _spread(_pieces(spans, parameters), parameters.max_seconds)
     if not pieces:  # only stretches too short to embed
@@ -201,25 +202,6 @@ def _normalised(vector: np.ndarray) -> np.ndarray:
     return (vector / max(float(np.linalg.norm(vector)), 1e-12)).astype(np.float32)
 
 
-def _without(spans: Sequence[Span], holes: Sequence[Span]) -> list[Span]:
-    """``spans`` less every part that ``holes`` (sorted, disjoint) cover."""
-    kept: list[Span] = []
-    for start, end in spans:
-        for hole_start, hole_end in holes:
-            if hole_end <= start or hole_start >= end:
-                continue
-            if hole_start > start:
-                kept.append((start, hole_start))
-            start = max(start, hole_end)
-        if end > start:
-            kept.append((start, end))
-    return kept
-
-
-def _seconds(spans: Sequence[Span]) -> float:
-    return sum(end - start for start, end in spans)
-
-
 def _pieces(spans: Sequence[Span], parameters: VoiceMatchParameters) -> list[Span]:
     """Each span cut into equal pieces of about ``piece`` seconds; pieces under ``min_piece`` go."""
     pieces: list[Span] = []
@@ -232,7 +214,7 @@ def _pieces(spans: Sequence[Span], parameters: VoiceMatchParameters) -> list[Spa
 
 def _spread(pieces: Sequence[Span], max_seconds: float) -> list[Span]:
     """At most ``max_seconds`` of ``pieces``, taken evenly over the call rather than from its start."""
-    total = _seconds(pieces)
+    total = covered(pieces)
     if total <= max_seconds:
         return list(pieces)
     keep = max(1, int(len(pieces) * max_seconds / total))
