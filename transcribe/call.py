@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
@@ -75,8 +75,6 @@ class Call:
     # Utterances (indices) found to be in a recorded voice, which the prompts stage gives the IVR.
     recorded: frozenset[int] = frozenset()
     ivr: Speaker | None = None  # the phone system, when it was heard
-    # Stages that ran, by name, in order (what a bench removed is missing here).
-    ran: tuple[str, ...] = field(default=())
 
 
 class Stage(Protocol):
