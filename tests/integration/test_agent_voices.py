@@ -120,7 +120,7 @@ def test_an_admin_enrols_a_named_speaker_of_a_call(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_a_reviewers_correction_of_the_agent_enrols_the_corrected_voice(tmp_path: Path) -> None:
     """A mono call's roles are a guess until a reviewer says who the agent is; then the worker
-    gives that voice to the agent's voiceprint, and a later correction replaces the call's share."""
+    gives that voice to the agent's voiceprint."""
     data_dir = tmp_path / "data"
     mono = mono_call_the_customer_opens(tmp_path)
     assert earshot(data_dir, "ingest", str(mono)).exit_code == 0
