@@ -2,16 +2,18 @@
 
 A voiceprint is the agent's personal data: enrolling one by hand, listing and removing them is for
 admins (``Permission.MANAGE_VOICEPRINTS``), every change is audited (seconds and calls, never the
-vector), and deleting the agent deletes it (ON DELETE CASCADE). The worker enrols on its own from
-what is known, never from a guess: the agent's channel of a stereo call, or the speaker a reviewer
-made the agent. Storage does no ML: the vectors come from ``transcribe.voiceprints`` through the
-worker or the command line.
+vector), and deleting the agent deletes it (ON DELETE CASCADE). A call that is deleted (retention,
+erasure) leaves the voiceprints it was enrolled into: they are made again from the calls left. The
+worker enrols on its own from what is known, never from a guess: the agent's channel of a stereo
+call, or the speaker a reviewer made the agent. Storage does no ML: the vectors come from
+``transcribe.voiceprints`` through the worker or the command line.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -24,6 +26,7 @@ from storage.agent_links import linked_agent
 from storage.audit import COMMAND_LINE, append_event, record_read
 from storage.audit_subjects import Subject
 from storage.db import Database, read_scope, session_scope
+from storage.deletion import DerivedData, DerivedRemoval, register_derived
 from storage.errors import InvalidValue, NotFound
 from storage.models import Agent, AgentVoiceprint, Recording, Thread, VoiceprintCall, as_utc, utc_now
 from transcribe import types as t
@@ -97,24 +100,13 @@ def enrol_call(
         if earlier is None and voice is None:
             return _enrolled(agent, voiceprint)
         if voiceprint is None:
-            assert voice is not None  # the return above
-            voiceprint = AgentVoiceprint(
-                agent_id=agent.id, vector=[0.0] * len(voice.vector), seconds=0.0, calls=0
-            )
+            voiceprint = AgentVoiceprint(agent_id=agent.id, vector=[], seconds=0.0, calls=0)
             session.add(voiceprint)
             session.flush()
-        total = [value * voiceprint.seconds for value in voiceprint.vector]
-        seconds, calls = voiceprint.seconds, voiceprint.calls
         if earlier is not None:
-            total = [
-                value - share * earlier.seconds for value, share in zip(total, earlier.vector, strict=True)
-            ]
-            seconds, calls = seconds - earlier.seconds, calls - 1
             session.delete(earlier)
             session.flush()  # before the call's new share takes its place in the unique key
         if voice is not None:
-            total = [value + share * voice.seconds for value, share in zip(total, voice.vector, strict=True)]
-            seconds, calls = seconds + voice.seconds, calls + 1
             session.add(
                 VoiceprintCall(
                     voiceprint_id=voiceprint.id,
@@ -130,13 +122,7 @@ def enrol_call(
             "seconds": round(voice.seconds, 1) if voice is not None else 0,
             "replaced": earlier is not None,
         }
-        if calls <= 0:
-            session.delete(voiceprint)
-            voiceprint = None
-        else:
-            voiceprint.vector = [value / seconds for value in total]
-            voiceprint.seconds, voiceprint.calls, voiceprint.updated_at = seconds, calls, utc_now()
-        session.flush()
+        voiceprint = _recomputed(session, voiceprint)
         append_event(
             session, actor, "voiceprint_enrolled", Subject("agent", agent.id), details, username=username
         )
@@ -226,6 +212,45 @@ def _agent(session: Session, name: str) -> Agent:
     if agent is None:
         raise InvalidValue("name the agent")
     return agent
+
+
+def _recomputed(session: Session, voiceprint: AgentVoiceprint) -> AgentVoiceprint | None:
+    """The voiceprint made again from the calls' shares now in it (their seconds-weighted mean);
+    deleted, and None, once no call is left in it."""
+    session.flush()
+    shares = session.scalars(
+        select(VoiceprintCall).where(VoiceprintCall.voiceprint_id == voiceprint.id)
+    ).all()
+    if not shares:
+        session.delete(voiceprint)
+        session.flush()
+        return None
+    seconds = sum(share.seconds for share in shares)
+    voiceprint.vector = [
+        sum(share.vector[index] * share.seconds for share in shares) / seconds
+        for index in range(len(shares[0].vector))
+    ]
+    voiceprint.seconds, voiceprint.calls, voiceprint.updated_at = seconds, len(shares), utc_now()
+    session.flush()
+    return voiceprint
+
+
+def _forget_calls(session: Session, recording_ids: Sequence[int]) -> DerivedRemoval:
+    """When calls are deleted (retention, erasure), what they gave agents' voiceprints leaves them."""
+    shares = session.scalars(
+        select(VoiceprintCall).where(VoiceprintCall.recording_id.in_(recording_ids))
+    ).all()
+    voiceprint_ids = {share.voiceprint_id for share in shares}
+    for share in shares:
+        session.delete(share)
+    for voiceprint_id in sorted(voiceprint_ids):
+        voiceprint = session.get(AgentVoiceprint, voiceprint_id)
+        assert voiceprint is not None  # a share's voiceprint outlives it (ON DELETE CASCADE)
+        _recomputed(session, voiceprint)
+    return DerivedRemoval(rows=len(shares))
+
+
+register_derived(DerivedData("voiceprint shares", _forget_calls))
 
 
 def _enrolled(agent: Agent, voiceprint: AgentVoiceprint | None) -> EnrolledVoice | None:

@@ -96,9 +96,9 @@ class DerivedData:
 _DERIVED: list[DerivedData] = []
 # The modules that register derived data, imported before any deletion: the process that deletes
 # (the command line, the worker, the app) may never have imported them otherwise. A module that
-# stores derived data of a call (redacted copies) calls ``register_derived`` at import and adds its
-# name here.
-DERIVED_DATA_MODULES: tuple[str, ...] = ()
+# stores derived data of a call (redacted copies, voiceprint shares) calls ``register_derived`` at
+# import and adds its name here.
+DERIVED_DATA_MODULES: tuple[str, ...] = ("storage.agent_voices",)
 
 
 def register_derived(derived: DerivedData) -> None:

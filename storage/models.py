@@ -98,8 +98,8 @@ class AgentVoiceprint(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), unique=True)
-    # 192 floats: the seconds-weighted mean of the calls' L2-normalised vectors, itself not
-    # normalised, so that one call's share can be taken out again exactly.
+    # 192 floats: the seconds-weighted mean of its calls' L2-normalised vectors (``VoiceprintCall``),
+    # made again from them whenever a call's share changes or goes.
     vector: Mapped[list[float]] = mapped_column(JSON)
     seconds: Mapped[float] = mapped_column(Float)
     calls: Mapped[int] = mapped_column(Integer)
