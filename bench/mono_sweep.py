@@ -3,7 +3,8 @@
     .venv/bin/python -m bench.mono_sweep [FOLDER] [--step 2.5] [--set threshold=0.3,0.35,0.4 ...]
 
 Segmentation and CAM++ embeddings are computed once per file and per value of the parameters they
-depend on (``step``, ``silence_from``, ``min_clean_seconds``, ``max_embed_seconds``); every other
+depend on (``step``, ``silence_from``, ``quiet_silence_from``, ``min_clean_seconds``,
+``max_embed_seconds``); every other
 combination of the ``--set`` values only re-clusters and rebuilds the turns, so a clustering grid
 costs seconds. Prints, per combination, each file's
 DER (no collar, overlap scored: missed / false alarm / confusion) and the number of speakers found,
@@ -28,7 +29,7 @@ from bench.accuracy import AUDIO_SUFFIXES, DEFAULT_FOLDER
 from bench.scoring import read_rttm
 from transcribe.audio import decode
 from transcribe.diarization import campplus, mono
-from transcribe.speech import speech_regions
+from transcribe.speech import voiced_regions
 from transcribe.types import SAMPLE_RATE, TranscribeOptions, no_progress
 
 
@@ -39,13 +40,17 @@ def _value(text: str) -> Any:
 
 
 # The parameters that change what is segmented and embedded; the others only re-cluster.
-_FRONT = ("step", "silence_from", "min_clean_seconds", "max_embed_seconds")
+_FRONT = ("step", "silence_from", "quiet_silence_from", "min_clean_seconds", "max_embed_seconds")
 
 
 def _heard(
-    name: str, samples: np.ndarray, reference: Annotation | None, params: mono.MonoDiarizationParams
+    name: str,
+    samples: np.ndarray,
+    voiced: tuple[tuple[float, float], ...],
+    reference: Annotation | None,
+    params: mono.MonoDiarizationParams,
 ) -> tuple[Any, ...]:
-    starts, activity = mono._segment(samples, params, "cpu", no_progress)
+    starts, activity = mono._segment(samples, params, "cpu", no_progress, voiced)
     locals_, features = mono._local_speakers(samples, starts, activity, params)
     return (name, samples, starts, activity, locals_, campplus.embed(features), reference)
 
@@ -71,13 +76,15 @@ def main() -> None:
     references = {
         path: read_rttm(path.with_suffix(".rttm")) for path in files if path.with_suffix(".rttm").exists()
     }
+    voiced = {path: voiced_regions(signals[path]) for path in files}
     heard: dict[tuple[Any, ...], list[Any]] = {}  # by the parameters segmentation and embeddings depend on
-    regions: dict[str, tuple[tuple[float, float], ...]] = {}
     for values in itertools.product(*grid.values()):
         params = replace(base, **dict(zip(grid, values, strict=True)))
         front = tuple(getattr(params, name) for name in _FRONT)
         if front not in heard:
-            heard[front] = [_heard(path.name, signals[path], references.get(path), params) for path in files]
+            heard[front] = [
+                _heard(path.name, signals[path], voiced[path], references.get(path), params) for path in files
+            ]
         prepared = heard[front]
         cells = []
         for name, samples, starts, activity, locals_, embeddings, reference in prepared:
@@ -88,8 +95,6 @@ def main() -> None:
             windows = [window for window, _, _ in locals_]
             labels = mono._cluster(embeddings, clean, windows, TranscribeOptions(), params)
             spans = mono._reconstruct(len(samples), starts, activity, locals_, labels, params)
-            if params.within_speech:
-                spans = mono.within(spans, regions.setdefault(name, speech_regions(samples)))
             found = len({label for _, _, label in spans})
             if reference is None:
                 cells.append(f"{name}: {found} spk")

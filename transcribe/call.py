@@ -41,13 +41,15 @@ from transcribe.types import (
 
 @dataclass(frozen=True, eq=False)
 class Track:
-    """One signal the pipeline works on (a channel, or the mixdown) with its speech found once.
+    """One signal the pipeline works on (a channel, or the mixdown) with its speech found once
+    (``transcribe.speech``: ``voiced`` where the VAD hears a voice, ``speech`` that padded).
     ``label``: the party heard on a channel ("S1" for channel 0), "" for the mixdown."""
 
     channel: int | None
     label: str
     samples: np.ndarray
     speech: tuple[Span, ...]
+    voiced: tuple[Span, ...]
 
 
 @dataclass(frozen=True, eq=False)

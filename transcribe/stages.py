@@ -93,7 +93,7 @@ class Diarize:
         else:
             from transcribe.diarization import mono
 
-            turns = mono.diarize(track.samples, call.options, call.hook, segments, track.speech, self.params)
+            turns = mono.diarize(track.samples, call.options, call.hook, segments, track.voiced, self.params)
         return replace(call, turns=turns)
 
 

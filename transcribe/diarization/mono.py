@@ -4,7 +4,8 @@ Built as the field builds it (pyannote's ``SpeakerDiarization`` pipeline, with m
 offline from pinned wheels):
 
 1. pyannote's segmentation-3.0 (``segmentation_model``) hears, in 10 s windows a few seconds apart,
-   which of up to three *local* speakers talk in each 17 ms frame, overlap included.
+   which of up to three *local* speakers talk in each 17 ms frame, overlap included. A frame it
+   doubts where Silero hears no voice either is silence.
 2. Each local speaker of each window gets one CAM++ embedding (``campplus``), taken from the
    filterbank frames where that speaker talks, and alone where enough such frames exist (frames
    of overlap carry two voices).
@@ -34,7 +35,7 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.optimize import linear_sum_assignment
 
 from transcribe.diarization import campplus, label_by_first_appearance, segmentation_model
-from transcribe.speech import Span, speech_regions, union
+from transcribe.speech import Span, union, voiced_regions
 from transcribe.types import SAMPLE_RATE, AsrSegment, ProgressHook, SpeakerTurn, TranscribeOptions, Word
 
 # Whisper times words in 20 ms steps: a word given no duration (start == end) was said within one.
@@ -78,12 +79,6 @@ class MonoDiarizationParams:
     distinct_similarity: float = 0.5
     # Same-speaker turns this close are joined.
     min_gap: float = 0.0
-    # Turns are cut to the VAD's speech regions (Silero, padded 100 ms): the segmentation model
-    # bridges pauses and hears breath at the edges as speech.
-    # Off by default: on the AMI clips Silero misses speech the segmentation hears (DER 11.4 ->
-    # 19.3% on the 3-speaker clip, 29.7 -> 35.3% on EN2002a), while the single voices gain
-    # (16.5 -> 5.3% and 5.1 -> 3.6%, against references whose bounds are themselves a VAD's).
-    within_speech: bool = False
     # A frame is silence when segmentation-3.0 gives "nobody speaks" at least this probability,
     # as well as when that is its most likely class (pyannote's argmax, all there is at 1.0).
     # The model is unsure in the pauses of read speech (0.27-0.41 for "nobody" where the RMS is
@@ -93,6 +88,18 @@ class MonoDiarizationParams:
     # 5.8 -> 6.0% and the synthetic telephone calls lose up to 2.6 points (missed speech: speech
     # through the telephone band is heard less surely). Not the default for a phone product.
     silence_from: float = 1.0
+    # Where the VAD hears no voice (Silero, unpadded: ``Track.voiced``), a frame is silence when
+    # "nobody speaks" has at least this probability: two models in doubt together. That takes the
+    # pauses of read speech out of the turns without the losses above, since speech the
+    # segmentation doubts is speech Silero hears. Measured (``bench.mono_sweep --set
+    # quiet_silence_from=1.0,0.3,0.2,0.1``, raw diarizer DER): librispeech 16.5 -> 5.1 / 2.8 /
+    # 2.1%, librivox 5.1 -> 3.0 / 3.0 / 3.5%, EN2002a 29.7 -> 30.0 / 30.2 / 31.1%, the phone call
+    # 5.8 -> 5.9 / 6.0 / 6.0%, the other AMI clips within 0.3 points. Silero's regions padded
+    # 100 ms (as Whisper gets them) leave that margin in the turns: librispeech 5.3% at 0.2.
+    # (Turns cut to Silero's regions outright took the single voices to 5.3 / 3.6%, but the AMI
+    # clips lost speech Silero misses: 11.4 -> 19.3% on the 3-speaker clip, 29.7 -> 35.3% on
+    # EN2002a.)
+    quiet_silence_from: float = 0.2
 
     @property
     def min_cluster_size(self) -> int:
@@ -109,17 +116,19 @@ def diarize(
     options: TranscribeOptions,
     hook: ProgressHook,
     segments: Sequence[AsrSegment] = (),
-    speech: Sequence[Span] | None = None,
+    voiced: Sequence[Span] | None = None,
     params: MonoDiarizationParams = DEFAULT_PARAMS,
 ) -> tuple[SpeakerTurn, ...]:
     """Speaker turns of a 16 kHz mono float32 signal, labelled "S1", "S2", ... by first speech;
     turns of two speakers overlap where both talk. With the ASR ``segments`` of the signal, every
-    word lies in a turn. ``speech``: the signal's VAD speech regions when the caller has them
-    already (else found here when ``params.within_speech``)."""
+    word lies in a turn. ``voiced``: where the VAD hears a voice (``speech.voiced_regions``), when
+    the caller has it already."""
     samples = np.asarray(samples, dtype=np.float32)
     if not len(samples) or not np.any(samples):
         return ()
-    starts, activity = _segment(samples, params, options.device, hook)
+    if voiced is None and params.quiet_silence_from < 1.0:
+        voiced = voiced_regions(samples)
+    starts, activity = _segment(samples, params, options.device, hook, voiced or ())
     if not activity.any():
         return ()
     locals_, features = _local_speakers(samples, starts, activity, params)
@@ -129,14 +138,16 @@ def diarize(
     clean = np.array([seconds for _, _, seconds in locals_])
     labels = _cluster(embeddings, clean, [chunk for chunk, _, _ in locals_], options, params)
     spans = _reconstruct(len(samples), starts, activity, locals_, labels, params)
-    if params.within_speech:
-        spans = within(spans, speech_regions(samples) if speech is None else speech)
     words = sorted((word for segment in segments for word in segment.words), key=lambda word: word.start)
     return label_by_first_appearance(widened_over_words(spans, words))
 
 
 def _segment(
-    samples: np.ndarray, params: MonoDiarizationParams, device: str, hook: ProgressHook
+    samples: np.ndarray,
+    params: MonoDiarizationParams,
+    device: str,
+    hook: ProgressHook,
+    voiced: Sequence[Span] = (),
 ) -> tuple[list[int], np.ndarray]:
     """(window start samples, (windows, frames, 3) bool activity of each local speaker)."""
     chunk = int(segmentation_model.CHUNK_SECONDS * SAMPLE_RATE)
@@ -156,10 +167,23 @@ def _segment(
             chunks = np.stack([_padded(samples[start : start + chunk], chunk) for start in batch])
             log_probabilities = model(torch.from_numpy(chunks)[:, None, :].to(device)).cpu()
             classes = log_probabilities.argmax(dim=-1)
-            surely_silent = log_probabilities[..., 0].exp() >= params.silence_from
+            silence = log_probabilities[..., 0].exp()
+            surely_silent = silence >= params.silence_from
+            if params.quiet_silence_from < 1.0:
+                quiet = ~torch.from_numpy(_inside(batch, silence.shape[1], voiced))
+                surely_silent |= quiet & (silence >= params.quiet_silence_from)
             out.append(to_locals[torch.where(surely_silent, 0, classes)].numpy() > 0.5)
             hook("diarization", completed=first + len(batch), total=len(starts))
     return starts, np.concatenate(out)
+
+
+def _inside(starts: Sequence[int], n_frames: int, regions: Sequence[Span]) -> np.ndarray:
+    """(windows, frames): whether each frame's centre lies in one of ``regions``."""
+    frame = segmentation_model.PyanNet
+    times = np.asarray(starts)[:, None] / SAMPLE_RATE + np.arange(n_frames) * frame.FRAME_STEP
+    times = times + frame.FRAME_DURATION / 2
+    bounds = np.asarray(union(regions), dtype=float).reshape(-1)
+    return np.searchsorted(bounds, times, side="right") % 2 == 1
 
 
 def _padded(samples: np.ndarray, length: int) -> np.ndarray:
@@ -344,22 +368,6 @@ def _reconstruct(
                 runs.append([start, end])
         spans.extend((float(start), float(end), str(speaker)) for start, end in runs)
     return sorted(spans)
-
-
-def within(
-    spans: Sequence[tuple[float, float, str]], regions: Sequence[Span]
-) -> list[tuple[float, float, str]]:
-    """The parts of ``spans`` inside the sorted, disjoint ``regions``."""
-    regions = union(regions)
-    ends = [end for _, end in regions]
-    kept = []
-    for start, end, label in spans:
-        for low, high in regions[bisect.bisect_right(ends, start) :]:
-            if low >= end:
-                break
-            if min(end, high) > max(start, low):
-                kept.append((max(start, low), min(end, high), label))
-    return sorted(kept)
 
 
 def widened_over_words(

@@ -121,26 +121,27 @@ def test_one_voice_is_one_speaker(recording):
     turns = mono.diarize(samples, TranscribeOptions(), no_progress)
     assert speakers(turns) == {"S1"}
     if recording.with_suffix(".rttm").exists():
-        # Their references' bounds come from a VAD: what is left is false alarm at the edges and
-        # in pauses (5.1% and 16.5% when written), never confusion.
+        # Their references' bounds come from a VAD: what is left is false alarm at the edges (2.8%
+        # and 3.0% when written), never confusion. The goal is 5%; the rest is room for other CPUs.
         der = der_of(recording, turns, len(samples) / 16_000)
-        assert der < 0.25, f"DER {der:.3f}"
+        assert der < 0.07, f"DER {der:.3f}"
 
 
 @pytest.mark.slow
-def test_a_surer_silence_leaves_the_pauses_of_read_speech_out_of_the_turn():
+def test_a_pause_that_neither_model_hears_a_voice_in_is_silence():
+    # segmentation-3.0 alone (its argmax) is unsure in the -60 dBFS pauses of read speech and keeps
+    # them in the turn; Silero hears no voice there, so the default takes them out.
     recording = EVAL / "librispeech_2412-153948-0000_1spk.flac"
     samples = samples_of(recording)
-    argmax = mono.diarize(samples, TranscribeOptions(), no_progress)
-    params = dataclasses.replace(mono.DEFAULT_PARAMS, silence_from=0.3)
-    surer = mono.diarize(samples, TranscribeOptions(), no_progress, params=params)
+    default = mono.diarize(samples, TranscribeOptions(), no_progress)
+    params = dataclasses.replace(mono.DEFAULT_PARAMS, quiet_silence_from=1.0)
+    argmax = mono.diarize(samples, TranscribeOptions(), no_progress, params=params)
 
-    assert speakers(surer) == {"S1"}
-    seconds = [sum(t.end - t.start for t in turns) for turns in (argmax, surer)]
+    assert speakers(default) == {"S1"} and len(default) > len(argmax)
+    seconds = [sum(t.end - t.start for t in turns) for turns in (argmax, default)]
     assert seconds[1] < seconds[0] - 0.5  # the 0.7 s pause and the lead-in are silence
-    # Its reference's bounds come from a VAD, itself off by a few hundred ms.
     duration = len(samples) / 16_000
-    assert der_of(recording, surer, duration) < der_of(recording, argmax, duration) < 0.25
+    assert der_of(recording, default, duration) < der_of(recording, argmax, duration)
 
 
 @pytest.mark.slow
