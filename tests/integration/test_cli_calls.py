@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import random
 import shutil
 import signal
 import sqlite3
@@ -312,6 +313,83 @@ def test_a_killed_worker_leaves_its_job_to_another(database_url: str, tmp_path: 
     assert database_rows(database_url, "select count(*) from transcripts") == [(1,)]
     found = earshot(data_dir, "search", "wizard", "--json", env=env)
     assert found.exit_code == 0 and "wizard" in found.stdout.lower()
+
+
+@pytest.mark.slow
+def test_workers_killed_at_random_lose_and_double_nothing(database_url: str, tmp_path: Path) -> None:
+    """On SQLite and on a PostgreSQL server: two workers, killed at random moments (a seeded draw)
+    and replaced, until the queue is empty. Every call ends with one transcript, its words stored and
+    indexed once. A killed worker's claim is aged past the stale timeout by hand (the shortest
+    allowed is 45 s); a job killed as often as it may be tried fails and is queued again."""
+    data_dir, incoming = tmp_path / "data", tmp_path / "incoming"
+    incoming.mkdir()
+    samples, rate = sf.read(STEREO, dtype="float32")
+    samples = np.tile(samples, (4, 1))  # 20 s: a job long enough to be killed in
+    calls = 4
+    for number in range(calls):  # distinct bytes, the same speech
+        sf.write(incoming / f"call-{number}.wav", samples * (1.0 - 0.02 * number), rate)
+    env = {"EARSHOT_DATABASE_URL": database_url}
+    assert earshot(data_dir, "ingest", str(incoming), env=env).exit_code == 0
+    worker_env = {**os.environ, "EARSHOT_DATA_DIR": str(data_dir), **env}
+
+    def start_worker() -> subprocess.Popen[bytes]:
+        command = [sys.executable, "-m", "earshot", "worker", "--no-progress"]
+        return subprocess.Popen(command, env=worker_env, start_new_session=True, stderr=subprocess.DEVNULL)
+
+    def pending() -> int:
+        unfinished = "select count(*) from jobs where status in ('queued', 'running')"
+        return int(database_rows(database_url, unfinished)[0][0])
+
+    draw = random.Random(16)
+    workers = {worker.pid: worker for worker in (start_worker(), start_worker())}
+    kills, killed_in_a_job = 0, 0
+    try:
+        deadline = time.monotonic() + 300
+        while pending():
+            assert time.monotonic() < deadline, database_rows(database_url, "select * from jobs")
+            claims = database_rows(database_url, "select claimed_by from jobs where status = 'running'")
+            holding = sorted(pid for (claim,) in claims if (pid := int(claim.rsplit(":", 1)[1])) in workers)
+            if kills == 4 or not holding:
+                time.sleep(0.1)
+                continue
+            time.sleep(draw.uniform(0.0, 1.0))  # anywhere in the job: decoding, transcribing, saving
+            victim = workers.pop(draw.choice(holding))
+            os.killpg(victim.pid, signal.SIGKILL)
+            victim.wait()
+            kills += 1
+            db = open_database(database_url, secrets_dir=data_dir / "secrets")
+            try:
+                with session_scope(db) as session:
+                    for job in session.scalars(select(Job).where(Job.claimed_by.endswith(f":{victim.pid}"))):
+                        if job.status == "running" and job.claimed_at is not None:
+                            job.claimed_at = as_utc(job.claimed_at) - timedelta(seconds=601)
+                            killed_in_a_job += 1
+            finally:
+                db.engine.dispose()
+            replacement = start_worker()
+            workers[replacement.pid] = replacement
+    finally:
+        for worker in workers.values():
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+    if database_rows(database_url, "select count(*) from jobs where status = 'failed'")[0][0]:
+        assert "queued again" in earshot(data_dir, "retry", env=env).stdout
+        assert earshot(data_dir, "worker", "--once", "--no-progress", env=env).exit_code == 0
+
+    assert database_rows(database_url, "select distinct status from jobs") == [("done",)]
+    assert killed_in_a_job, "no kill landed inside a job"
+    per_call = database_rows(
+        database_url,
+        "select r.id, count(distinct t.id), count(u.id), count(distinct u.seq) from recordings r "
+        "join transcripts t on t.recording_id = r.id join utterances u on u.transcript_id = t.id "
+        "group by r.id",
+    )
+    assert len(per_call) == calls
+    assert all(transcripts == 1 and said == distinct for _, transcripts, said, distinct in per_call), per_call
+    found = earshot(data_dir, "search", "wizard", "--json", env=env).stdout.splitlines()
+    hits = [json.loads(line) for line in found]
+    assert len({hit["utterance_id"] for hit in hits}) == len(hits)  # each utterance indexed once
+    assert sorted({hit["recording_id"] for hit in hits}) == sorted(row[0] for row in per_call)
 
 
 def test_a_header_only_recording_of_a_call_nobody_answered_is_a_call_with_nothing_to_transcribe(
