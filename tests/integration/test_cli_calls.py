@@ -318,9 +318,10 @@ def test_a_killed_worker_leaves_its_job_to_another(database_url: str, tmp_path: 
 @pytest.mark.slow
 def test_workers_killed_at_random_lose_and_double_nothing(database_url: str, tmp_path: Path) -> None:
     """On SQLite and on a PostgreSQL server: two workers, each killed while it holds a job, at a
-    random point of it (a seeded draw), and replaced, until the queue is empty. Every call ends with one transcript, its words stored and
-    indexed once. A killed worker's claim is aged past the stale timeout by hand (the shortest
-    allowed is 45 s); a job killed as often as it may be tried fails and is queued again."""
+    random point of it (a seeded draw), and replaced, until the queue is empty. Every call ends
+    with one transcript, its words stored and indexed once. A killed worker's claim is aged past
+    the stale timeout by hand (the shortest allowed is 45 s); a job killed as often as it may be
+    tried fails and is queued again."""
     data_dir, incoming = tmp_path / "data", tmp_path / "incoming"
     incoming.mkdir()
     samples, rate = sf.read(STEREO, dtype="float32")
