@@ -30,7 +30,7 @@ from transcribe import audio, pipeline
 from transcribe.models import load_whisper
 from transcribe.redaction.audio import redacted_samples
 from transcribe.redaction.checksums import luhn_valid
-from transcribe.redaction.stage import redact_transcript
+from transcribe.redaction.rehear import redact_call
 from transcribe.redaction.verify import verify_redaction
 from transcribe.types import TranscribeOptions
 
@@ -161,7 +161,8 @@ def run_case(case: Case, folder: Path, cache_dir: Path) -> tuple[bool, int, bool
         redact=("CARD", "CVC", "EXPIRY", "IBAN", "BANK_ACCOUNT", "BSN", "SSN", "PHONE", "EMAIL"),
     )
     heard = pipeline.run(decoded, options, cache_dir=cache_dir)
-    redaction = redact_transcript(replace(heard, options=options))
+    model = load_whisper(model_name, cache_dir, "cpu", "int8")
+    redaction = redact_call(model, decoded.samples, replace(heard, options=options))
     answer = timed[1]
     right = [
         s
@@ -172,7 +173,6 @@ def run_case(case: Case, folder: Path, cache_dir: Path) -> tuple[bool, int, bool
     leaked = False
     if right:
         covered = redacted_samples(decoded.samples, [(s.start, s.end) for s in redaction.spans])
-        model = load_whisper(model_name, cache_dir, "cpu", "int8")
         leaked = any(not check.verified for check in verify_redaction(model, covered, right, options))
     said = " ".join(
         w.text.strip()

@@ -64,13 +64,16 @@ def transcribe(settings: Settings, file: Path, fmt: str, progress: bool, **overr
     the database is not touched."""
     from earshot.progress import ProgressBars
     from transcribe import audio, formats, pipeline
-    from transcribe.redaction.stage import redact_transcript
+    from transcribe.models import load_whisper
+    from transcribe.redaction.rehear import redact_call
 
     options = settings.transcribe_options(**overrides)
     decoded = audio.decode(file, max_seconds=settings.max_audio_seconds)
     with ProgressBars(file.name, enabled=progress) as bars:
         result = pipeline.run(decoded, options, bars, cache_dir=settings.models_dir)
-    click.echo(formats.FORMATS[fmt](redact_transcript(result).transcript, file.stem), nl=False)
+    model = load_whisper(options.model, settings.models_dir, options.device, options.compute_type)
+    redacted = redact_call(model, decoded.samples, result).transcript
+    click.echo(formats.FORMATS[fmt](redacted, file.stem), nl=False)
 
 
 @main.command()

@@ -32,7 +32,8 @@ from storage.errors import TransientStorageError
 from transcribe import audio, pipeline
 from transcribe.models import load_whisper
 from transcribe.redaction.audio import redacted_samples, wav_bytes
-from transcribe.redaction.stage import Redaction, redact_transcript
+from transcribe.redaction.rehear import redact_call
+from transcribe.redaction.stage import Redaction
 from transcribe.redaction.verify import SpanCheck, verify_redaction
 from transcribe.types import Audio, ProgressHook, Transcript
 
@@ -160,7 +161,9 @@ def _transcribe_and_save(
     """Transcribe the job's call, store it with its redacted audio, and enrol its agent's voice
     where the call makes it known; returns the seconds of audio."""
     decoded, heard = _transcribe(db, blobs, settings, job, beat, backoff, report)
-    redaction = redact_transcript(heard)
+    options = heard.options
+    model = load_whisper(options.model, settings.models_dir, options.device, options.compute_type)
+    redaction = redact_call(model, decoded.samples, heard)
     audio_copy, checks = _redacted_audio(blobs, settings, decoded, redaction)
     save = partial(
         services.save_transcript,

@@ -56,6 +56,15 @@ BACKCHANNEL_WORDS = 3
 # mishears a digit (or an IBAN's letters) of a number read out fast, and what is left is still
 # most of it. Fewer than this is a card's last four or a house number.
 CUED_MIN_DIGITS = 8
+# A run of this many digits is a card even with no cue heard and its check failed: ASR drops or
+# mishears a digit of a card read out, and its cue with it ("part number"); no phone number is
+# that long (0031 6 1234 5678 has 13), and missing a card is the costly error.
+CARD_SHAPED_DIGITS = (14, 21)
+# ...unless it was announced as a number of another kind.
+_OTHER_NUMBER = re.compile(
+    r"\b(?:reference|order|invoice|tracking|ticket|case|customer number|contract|"
+    r"referentie|kenmerk|bestel|factuur|klantnummer|dossier)"
+)
 AT_WORDS = frozenset({"at", "@", "apenstaartje", "apestaartje", "apenstaart"})
 DOT_WORDS = frozenset({"dot", "punt", "period"})
 # Words that say "at" in a sentence rather than in an address ("call me at", "look at").
@@ -78,6 +87,12 @@ class SaidWord:
 
     text: str
     stream: str
+
+
+def says_cue(text: str) -> bool:
+    """Whether ``text`` asks for or announces a number redaction looks for ("card", "IBAN", ...)."""
+    lowered = text.lower()
+    return any(pattern.search(lowered) for pattern in _CUE_PATTERNS.values())
 
 
 def find_entities(words: Sequence[SaidWord], options: RedactionOptions) -> tuple[Finding, ...]:
@@ -132,21 +147,31 @@ def _with_turn_breaks(said: Sequence[int], words: Sequence[SaidWord]) -> list[tu
 
 def _in_run(run: CodeRun, lowered: Sequence[str], options: RedactionOptions) -> list[Finding]:
     """Claim the run's characters strongest evidence first: checksums (IBAN, card), then
-    numbers whose cue is near, then phone numbers (valid in a region)."""
+    numbers whose cue is near, then card-length digits, then phone numbers (valid in a region)."""
     claims: list[tuple[EntityType, int, int]] = [*_ibans(run.chars)]
     claims.extend(_iban_shapes(run, claims))
     for start, end in _free_digit_stretches(run.chars, claims):
         claims.extend(_cards(run, start, end))
     for start, end in _free_digit_stretches(run.chars, claims):
-        first = run.owners[start]
-        cue_text = " ".join(lowered[max(0, first - options.context_words) : first]) + " "
         after_card = any(entity == "CARD" and claim_end <= start for entity, _, claim_end in claims)
-        claims.extend(_cued(run.chars, start, end, cue_text, after_card))
+        claims.extend(_cued(run.chars, start, end, _said_before(run, start, lowered, options), after_card))
+    lowest, highest = CARD_SHAPED_DIGITS
+    for start, end in _free_digit_stretches(run.chars, claims):
+        if lowest <= end - start <= highest and not _OTHER_NUMBER.search(
+            _said_before(run, start, lowered, options)
+        ):
+            claims.append(("CARD", start, end))
     if "PHONE" in options.entities:
         for start, end in _free_digit_stretches(run.chars, claims, plus=True):
             if _phone_valid(run.chars[start:end], options.phone_regions):
                 claims.append(("PHONE", start, end))
     return [Finding(entity, run.words_saying(start, end)) for entity, start, end in claims]
+
+
+def _said_before(run: CodeRun, start: int, lowered: Sequence[str], options: RedactionOptions) -> str:
+    """The words said (by anyone) in the ``context_words`` before the run's character ``start``."""
+    first = run.owners[start]
+    return " ".join(lowered[max(0, first - options.context_words) : first]) + " "
 
 
 def _ibans(chars: str) -> list[tuple[EntityType, int, int]]:

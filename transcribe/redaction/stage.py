@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from transcribe.redaction.detect import SaidWord, find_entities
 from transcribe.redaction.entities import EntityType, Finding, RedactionOptions, placeholder
+from transcribe.redaction.spoken import code_runs
 from transcribe.types import Transcript, Utterance, Word
 
 
@@ -36,15 +37,25 @@ class RedactedSpan:
     heard: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class SecondHearing:
+    """An utterance decoded again on its own (``transcribe.redaction.rehear``): its words, in call time."""
+
+    utterance: int
+    words: tuple[Word, ...]
+
+
 @dataclass(frozen=True)
 class Redaction:
     transcript: Transcript  # as kept: placeholders where findings were
     spans: tuple[RedactedSpan, ...]
 
 
-def redact_transcript(heard: Transcript) -> Redaction:
+def redact_transcript(heard: Transcript, again: Sequence[SecondHearing] = ()) -> Redaction:
     """Find every entity the call's options redact in its words, in time order across utterances
-    (a number read out spans Whisper segments), and replace its words."""
+    (a number read out spans Whisper segments), and replace its words. ``again``: second hearings
+    of some utterances; what is found in the call as they have it covers the words of ``heard``
+    said in the same time by the same speaker."""
     options = RedactionOptions(
         entities=frozenset(heard.options.redact), phone_regions=heard.options.phone_regions
     )
@@ -55,8 +66,66 @@ def redact_transcript(heard: Transcript) -> Redaction:
     said = [SaidWord(_word(heard, at).text, heard.utterances[at.utterance].speaker) for at in places]
     languages = (heard.language, *options.languages)
     findings = find_entities(said, replace(options, languages=languages))
-    spans = tuple(_span(heard, [places[i] for i in finding.words], finding) for finding in findings)
-    return Redaction(replace(heard, utterances=_redacted_utterances(heard.utterances, spans)), spans)
+    spans = [_span(heard, [places[i] for i in finding.words], finding) for finding in findings]
+    if again:
+        spans += _found_again(heard, places, again, options, spans)
+    spans.sort(key=lambda span: (span.start, span.words))
+    return Redaction(replace(heard, utterances=_redacted_utterances(heard.utterances, spans)), tuple(spans))
+
+
+def _found_again(
+    heard: Transcript,
+    places: Sequence[WordAt],
+    again: Sequence[SecondHearing],
+    options: RedactionOptions,
+    found: Sequence[RedactedSpan],
+) -> list[RedactedSpan]:
+    """Spans of ``heard`` for what the call says with ``again``'s utterances heard the second way."""
+    reheard = {hearing.utterance for hearing in again}
+    # (speaker, word, heard again) in time order: the call with the second hearings in place.
+    call = [
+        (heard.utterances[at.utterance].speaker, _word(heard, at), False)
+        for at in places
+        if at.utterance not in reheard
+    ]
+    call += [(heard.utterances[h.utterance].speaker, word, True) for h in again for word in h.words]
+    call.sort(key=lambda said: said[1].start)
+    covered = {at for span in found for at in span.words}
+    spans = []
+    for finding in find_entities([SaidWord(word.text, speaker) for speaker, word, _ in call], options):
+        if not any(call[i][2] for i in finding.words):
+            continue  # the first hearing had every word of it
+        speaker = call[finding.words[0]][0]
+        start = min(call[i][1].start for i in finding.words)
+        end = max(call[i][1].end for i in finding.words)
+        own = [at for at in places if heard.utterances[at.utterance].speaker == speaker]
+        inside = [n for n, at in enumerate(own) if _overlaps(_word(heard, at), start, end)]
+        if not inside:
+            continue
+        # The hearings time words a little differently: a number word just outside, in the same
+        # utterance, is the number's.
+        first, last = inside[0], inside[-1]
+        while first > 0 and _same_utterance_code(heard, own[first - 1], own[first], options):
+            first -= 1
+        while last + 1 < len(own) and _same_utterance_code(heard, own[last + 1], own[last], options):
+            last += 1
+        words = [at for at in own[first : last + 1] if at not in covered]
+        if words:
+            spans.append(_span(heard, words, finding))
+            covered.update(words)
+    return spans
+
+
+def _overlaps(word: Word, start: float, end: float) -> bool:
+    return word.start < end and word.end > start
+
+
+def _same_utterance_code(
+    heard: Transcript, word: WordAt, neighbour: WordAt, options: RedactionOptions
+) -> bool:
+    """Whether ``word`` says a digit or code letter in ``neighbour``'s utterance."""
+    said = _word(heard, word).text
+    return word.utterance == neighbour.utterance and bool(code_runs([(0, said)], options.languages))
 
 
 def redact_marked(heard: Transcript, spans: Sequence[RedactedSpan]) -> Transcript:

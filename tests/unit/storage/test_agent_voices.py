@@ -15,7 +15,7 @@ from storage.access import Principal
 from storage.agent_voices import CallVoice, known_agent_speaker
 from storage.blobs import BlobStore
 from storage.db import Database, read_scope, session_scope
-from storage.deletion import DeletionPlan
+from storage.deletion import DeletionPlan, DeletionReport
 from storage.deletion import delete as delete_data
 from storage.errors import NotFound, PermissionDenied
 from storage.models import Agent, AgentVoiceprint, AuditEntry, Job, VoiceprintCall
@@ -163,26 +163,26 @@ def test_only_a_known_agent_teaches_a_voiceprint() -> None:
     assert known_agent_speaker(two_named) is None
 
 
+def _delete_call(db: Database, blobs: BlobStore, recording_id: int) -> DeletionReport:
+    with read_scope(db) as session:
+        thread = session.scalar(
+            select(services.Recording.thread_id).where(services.Recording.id == recording_id)
+        )
+    assert thread is not None
+    plan = DeletionPlan(frozenset({thread}))
+    return delete_data(
+        db, blobs, plan, who=None, purpose="erasure", target="test", dry_run=False, skip_held=False
+    )
+
+
 def test_a_deleted_call_leaves_the_voiceprints_it_was_enrolled_into(
     db: Database, blobs: BlobStore, make_recording: MakeRecording
 ) -> None:
     first, second = _call(db, blobs, make_recording, 1), _call(db, blobs, make_recording, 2)
     agent_voices.enrol_call(db, "Alice", first, CallVoice(_unit(1, 0), 30.0), "channel", actor=None)
     agent_voices.enrol_call(db, "Alice", second, CallVoice(_unit(0, 1), 10.0), "channel", actor=None)
-    with read_scope(db) as session:
-        thread = session.scalar(select(services.Recording.thread_id).where(services.Recording.id == first))
-    assert thread is not None
 
-    report = delete_data(
-        db,
-        blobs,
-        DeletionPlan(frozenset({thread})),
-        who=None,
-        purpose="erasure",
-        target="test",
-        dry_run=False,
-        skip_held=False,
-    )
+    report = _delete_call(db, blobs, first)
 
     assert report.derived["voiceprint shares"] == 1
     [listed] = agent_voices.list_voiceprints(db, actor=None)
@@ -190,18 +190,5 @@ def test_a_deleted_call_leaves_the_voiceprints_it_was_enrolled_into(
     voice = agent_voices.call_agent_voiceprint(db, second)
     assert voice is not None and voice.vector == pytest.approx(_unit(0, 1))
 
-    # The last call that taught it goes: so does the voiceprint.
-    with read_scope(db) as session:
-        thread = session.scalar(select(services.Recording.thread_id).where(services.Recording.id == second))
-    assert thread is not None
-    delete_data(
-        db,
-        blobs,
-        DeletionPlan(frozenset({thread})),
-        who=None,
-        purpose="retention",
-        target="test",
-        dry_run=False,
-        skip_held=True,
-    )
+    _delete_call(db, blobs, second)  # the last call that taught it goes: so does the voiceprint
     assert row_count(db, AgentVoiceprint) == 0 and row_count(db, VoiceprintCall) == 0

@@ -164,3 +164,19 @@ def test_an_before_the_l_of_a_dutch_iban_is_the_letter_n() -> None:
     heard = "Sure, it is an L1 -0 -R -A -B -O -0 -5 -8 -7 -2 -4 -1 -9 -4 -9. Thank you."
     assert said(heard) == [("IBAN", "an L1 -0 -R -A -B -O -0 -5 -8 -7 -2 -4 -1 -9 -4 -9.")]
     assert said("I live in L5 and call 4 times") == []
+
+
+def test_a_card_whose_cue_and_one_digit_asr_lost_is_found_by_its_length() -> None:
+    # "card number" heard as "part number", "five zero four eight" as "time 0 4 8": 15 digits, Luhn
+    # broken, no cue left. Nothing else said in a call is that long; a number announced as another
+    # kind is left alone.
+    assert said("Can I have your part number please sure it in time 0 4 8 7 6 4 7 5 9 3 8 2 4 2 1") == [
+        ("CARD", "0 4 8 7 6 4 7 5 9 3 8 2 4 2 1")
+    ]
+    # "four zero five seven, six zero eight one, ...": the sentence ASR ended after "4 .05." keeps
+    # those three digits apart (a card's first six may be shown, as PCI DSS allows).
+    assert said("Sure, it's in 4 .05. 6 .081. 1 .05. 0 .05. 0 .05. 0 .05.") == [
+        ("CARD", "6 .081. 1 .05. 0 .05. 0 .05. 0 .05.")
+    ]
+    assert said("your tracking number is 0 4 8 7 6 4 7 5 9 3 8 2 4 2 1") == []
+    assert said("I paid 40 in March and 25 in May") == []

@@ -1,12 +1,13 @@
 """The redaction stage on a transcript: redacted words keep their timing and speaker, the type
-is a field of its own, utterance text names each finding once, and what was heard is kept apart."""
+is a field of its own, utterance text names each finding once, what was heard is kept apart, and a
+second hearing of an utterance adds what it finds in the first hearing's time."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
 from transcribe.formats import from_json, to_json, to_txt
-from transcribe.redaction.stage import redact_transcript
+from transcribe.redaction.stage import SecondHearing, redact_transcript
 from transcribe.types import Speaker, TranscribeOptions, Transcript, Utterance, Word
 
 
@@ -78,3 +79,45 @@ def test_what_is_redacted_follows_the_options() -> None:
     nothing = replace(TranscribeOptions(), redact=())
     card = _utterance("S2", 0.0, "four one one one one one one one one one one one one one one one")
     assert redact_transcript(_call(card, options=nothing)).spans == ()
+
+
+def test_a_number_found_only_in_a_second_hearing_covers_the_words_first_heard_in_its_time() -> None:
+    # What tiny.en wrote for a security code read out in a whole call, and what it wrote for the
+    # same answer decoded alone (bench.redaction).
+    heard = _call(
+        _utterance("S1", 0.0, "and what is the security code?"),
+        _utterance("S2", 3.0, "sure it is too high in four."),
+        _utterance("S1", 6.0, "thank you"),
+    )
+    assert redact_transcript(heard).spans == ()
+    alone = _utterance("S2", 3.0, "sure it is 2 9 4.")
+    again = [SecondHearing(1, alone.words)]
+
+    redaction = redact_transcript(heard, again)
+
+    [span] = redaction.spans
+    assert (span.entity, span.speaker) == ("CVC", "S2")
+    # "2 9 4." took 4.2-5.3 s alone, where "too high in" was first heard; "four." just after it
+    # says a digit, so it goes with them.
+    assert span.heard == (" too", " high", " in", " four.")
+    assert redaction.transcript.utterances[1].text == "sure it is [CVC]"
+    assert redaction.transcript.utterances[2] is heard.utterances[2]
+
+
+def test_a_second_hearing_adds_nothing_the_first_found_or_that_is_no_number() -> None:
+    heard = _call(
+        _utterance("S1", 0.0, "what is your membership code"),
+        _utterance("S2", 2.5, "7 7 3 1 2"),
+        _utterance("S1", 4.5, "can I have the card number please"),
+        _utterance("S2", 8.0, "four one one one one one one one one one one one one one one one"),
+        _utterance("S2", 15.0, "and my name is Anna"),
+    )
+    first = redact_transcript(heard)
+    assert [span.entity for span in first.spans] == ["CARD"]
+    again = [
+        # Heard again with a digit lost and a little later: still the card the first hearing found,
+        # and the membership code's digits before it are not taken into it.
+        SecondHearing(3, _utterance("S2", 8.2, "4 1 1 1 1 1 1 1 1 1 1 1 1 1 1").words),
+        SecondHearing(4, _utterance("S2", 15.0, "and my name is Hannah").words),
+    ]
+    assert redact_transcript(heard, again) == first

@@ -1,0 +1,49 @@
+"""The second hearing for redaction, on real audio (flite voices, tiny.en): what may hold a number
+is decoded again on its own, in call time, and nothing else is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from faster_whisper import WhisperModel
+
+from bench.spoken_calls import SpokenLine, write_call
+from transcribe import pipeline
+from transcribe.audio import decode
+from transcribe.redaction.rehear import RehearParams, hear_numbers_again, redact_call
+from transcribe.types import TranscribeOptions
+
+LINES = (
+    SpokenLine(0, "rms", "Good morning, how can I help you?"),
+    SpokenLine(1, "slt", "I would like to pay my bill."),
+    SpokenLine(0, "rms", "Of course. What is the security code on the back of your card?"),
+    SpokenLine(1, "slt", "Seven three seven."),
+)
+
+
+@pytest.mark.slow
+def test_what_may_hold_a_number_is_heard_again_alone_and_nothing_before_it(
+    tmp_path: Path, tiny_en: WhisperModel, models_cache: Path
+) -> None:
+    path = tmp_path / "call.wav"
+    spoken = write_call(path, LINES)
+    call = decode(path)
+    heard = pipeline.run(call, TranscribeOptions(diarization="channels"), cache_dir=models_cache)
+
+    again = hear_numbers_again(tiny_en, call.samples, heard)
+
+    reheard = {hearing.utterance for hearing in again}
+    asked = spoken[2].start - 0.5
+    answer = {
+        i for i, u in enumerate(heard.utterances) if u.speaker == "S2" and u.start >= spoken[3].start - 0.5
+    }
+    assert answer and answer <= reheard
+    assert all(heard.utterances[i].start >= asked for i in reheard)  # the greeting and the bill: no cue
+    pad = RehearParams().pad_s + 0.05
+    for hearing in again:
+        utterance = heard.utterances[hearing.utterance]
+        assert all(utterance.start - pad <= w.start <= w.end <= utterance.end + pad for w in hearing.words)
+
+    redaction = redact_call(tiny_en, call.samples, heard)
+    assert [(span.entity, span.speaker) for span in redaction.spans] == [("CVC", "S2")]
