@@ -76,10 +76,12 @@ def openings_in_another_voice(
         others_start = min((u.start for u in utterances if u.speaker != label), default=float("inf"))
         spans = [(utterances[index].start, utterances[index].end) for index in mine]
         spoken = list(accumulate(end - start for start, end in spans))
+        # Voiced seconds are at most the spans' seconds: openings too short to judge are not embedded.
         openings = [
             count
             for count in range(1, len(mine))
-            if spans[count - 1][1] <= others_start and spoken[count - 1] <= params.max_opening
+            if spans[count - 1][1] <= others_start
+            and params.min_opening <= spoken[count - 1] <= params.max_opening
         ]
         if not openings:
             continue
