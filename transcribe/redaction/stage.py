@@ -64,12 +64,12 @@ def redact_transcript(heard: Transcript, again: Sequence[SecondHearing] = ()) ->
         key=lambda at: (heard.utterances[at.utterance].words[at.word].start, at.utterance, at.word),
     )
     said = [SaidWord(_word(heard, at).text, heard.utterances[at.utterance].speaker) for at in places]
-    languages = (heard.language, *options.languages)
-    findings = find_entities(said, replace(options, languages=languages))
+    options = replace(options, languages=(heard.language, *options.languages))
+    findings = find_entities(said, options)
     spans = [_span(heard, [places[i] for i in finding.words], finding) for finding in findings]
     if again:
         spans += _found_again(heard, places, again, options, spans)
-    spans.sort(key=lambda span: (span.start, span.words))
+    spans.sort(key=lambda span: (span.start, span.end, span.speaker))
     return Redaction(replace(heard, utterances=_redacted_utterances(heard.utterances, spans)), tuple(spans))
 
 
