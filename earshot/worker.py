@@ -21,6 +21,8 @@ from datetime import timedelta
 from functools import partial
 from typing import TypeVar
 
+from faster_whisper import WhisperModel  # type: ignore[import-untyped]
+
 from earshot import voice_enrolment
 from earshot.metrics import WorkerMetrics
 from earshot.settings import JOB_HEARTBEAT_EVERY_S, Settings
@@ -164,7 +166,7 @@ def _transcribe_and_save(
     options = heard.options
     model = load_whisper(options.model, settings.models_dir, options.device, options.compute_type)
     redaction = redact_call(model, decoded.samples, heard)
-    audio_copy, checks = _redacted_audio(blobs, settings, decoded, redaction)
+    audio_copy, checks = _redacted_audio(blobs, model, decoded, redaction)
     save = partial(
         services.save_transcript,
         db,
@@ -272,7 +274,7 @@ def _transcribe(
 
 
 def _redacted_audio(
-    blobs: BlobStore, settings: Settings, decoded: Audio, redaction: Redaction
+    blobs: BlobStore, model: WhisperModel, decoded: Audio, redaction: Redaction
 ) -> tuple[str | None, tuple[SpanCheck, ...]]:
     """The call's redacted copy, stored content-addressed beside the original (which is never
     altered), and what re-transcribing each covered stretch heard; (None, ()) when nothing was
@@ -280,9 +282,7 @@ def _redacted_audio(
     if not redaction.spans:
         return None, ()
     covered = redacted_samples(decoded.samples, [(span.start, span.end) for span in redaction.spans])
-    options = redaction.transcript.options
-    model = load_whisper(options.model, settings.models_dir, options.device, options.compute_type)
-    checks = verify_redaction(model, covered, redaction.spans, options)
+    checks = verify_redaction(model, covered, redaction.spans, redaction.transcript.options)
     return put_bytes(blobs, wav_bytes(covered)).sha256, checks
 
 
