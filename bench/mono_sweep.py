@@ -4,9 +4,8 @@
 
 Segmentation and CAM++ embeddings are computed once per file and per value of the parameters they
 depend on (``step``, ``silence_from``, ``quiet_silence_from``, ``min_clean_seconds``,
-``max_embed_seconds``); every other
-combination of the ``--set`` values only re-clusters and rebuilds the turns, so a clustering grid
-costs seconds. Prints, per combination, each file's
+``max_embed_seconds``); every other combination of the ``--set`` values only re-clusters and
+rebuilds the turns, so a clustering grid costs seconds. Prints, per combination, each file's
 DER (no collar, overlap scored: missed / false alarm / confusion) and the number of speakers found,
 without the ASR: the diarizer alone, as ``transcribe.diarization.mono.diarize`` gives it before
 words widen the turns. Files without an RTTM show only the speaker count.

@@ -11,6 +11,7 @@ check ``"stage.param"`` overrides when they are read (``stage_params``).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ from transcribe.prompts import PromptParams
 from transcribe.repeats import RepeatsParams
 from transcribe.timeline import KeptTurnsParams
 from transcribe.types import (
+    SAMPLE_RATE,
     AsrSegment,
     Audio,
     NonSpeechSpan,
@@ -41,15 +43,21 @@ from transcribe.types import (
 
 @dataclass(frozen=True, eq=False)
 class Track:
-    """One signal the pipeline works on (a channel, or the mixdown) with its speech found once
-    (``transcribe.speech``: ``voiced`` where the VAD hears a voice, ``speech`` that padded).
+    """One signal the pipeline works on (a channel, or the mixdown) with its speech found once:
+    ``voiced``, where the VAD hears a voice (``transcribe.speech.voiced_regions``).
     ``label``: the party heard on a channel ("S1" for channel 0), "" for the mixdown."""
 
     channel: int | None
     label: str
     samples: np.ndarray
-    speech: tuple[Span, ...]
     voiced: tuple[Span, ...]
+
+    @functools.cached_property
+    def speech(self) -> tuple[Span, ...]:
+        """``voiced`` padded as Whisper is given it: the stages that look around words take this."""
+        from transcribe.speech import padded  # faster-whisper's VAD: not for settings, which import this
+
+        return padded(self.voiced, len(self.samples) / SAMPLE_RATE)
 
 
 @dataclass(frozen=True, eq=False)

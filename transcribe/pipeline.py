@@ -22,17 +22,9 @@ from transcribe.diarization import choose_backend
 from transcribe.diarization.channels import distinct_channel_indices
 from transcribe.models import load_whisper
 from transcribe.roles import assign_roles
-from transcribe.speech import padded, voiced_regions
+from transcribe.speech import voiced_regions
 from transcribe.stages import stages_for, voices_in_order
-from transcribe.types import (
-    SAMPLE_RATE,
-    Audio,
-    ProgressHook,
-    Speaker,
-    TranscribeOptions,
-    Transcript,
-    no_progress,
-)
+from transcribe.types import Audio, ProgressHook, Speaker, TranscribeOptions, Transcript, no_progress
 from transcribe.voiceprints import AgentComparison, Voiceprint, compare_with_agent
 
 
@@ -108,5 +100,4 @@ def _compared_with_agent(
 
 
 def _track(channel: int | None, label: str, samples: np.ndarray) -> Track:
-    voiced = voiced_regions(samples)
-    return Track(channel, label, samples, padded(voiced, len(samples) / SAMPLE_RATE), voiced)
+    return Track(channel, label, samples, voiced_regions(samples))
