@@ -193,11 +193,13 @@ def test_a_voice_taking_over_the_agents_line_is_a_speaker_of_its_own(models_cach
     assert "my name is sam" in agent_text and "speaking with sam" in agent_text
     assert "country" not in agent_text and "that is all" not in agent_text
     # The colleague talks from 56.4 s to 67.4 s. The agent's last word before the pause ("telecom?",
-    # half a second) is too little voice to judge by, and on some CPUs and compute types it lands
-    # on the colleague's side of the change: one word at the edge is the tolerance.
+    # half a second) and first word after it are too little voice to judge by, and on some CPUs
+    # and compute types one lands on the colleague's side of the change: one word at each edge is
+    # the tolerance.
     colleague_turns = [turn for turn in transcript.turns if turn.speaker == "S3"]
-    assert colleague_turns and all(turn.end < 70 for turn in colleague_turns)
+    assert colleague_turns
     assert sum(min(turn.end, 55) - turn.start for turn in colleague_turns if turn.start < 55) <= 1.0
+    assert sum(turn.end - max(turn.start, 69) for turn in colleague_turns if turn.end > 69) <= 1.0
 
 
 @pytest.mark.slow
