@@ -21,6 +21,7 @@ from types import ModuleType
 import numpy as np
 import torch
 
+from transcribe.diarization import runtime
 from transcribe.models import ModelError
 from transcribe.types import SAMPLE_RATE
 
@@ -71,8 +72,14 @@ def _network_module() -> ModuleType:
 
 
 @functools.lru_cache(maxsize=2)
-def load(device: str) -> torch.nn.Module:
-    """Loaded once per process and device."""
+def load(device: str) -> runtime.Network:
+    """(batch, frames, 80) float32 -> (batch, 192) embeddings; loaded once per process and device."""
+    example = np.zeros((1, LENGTH_BUCKET, N_MELS), dtype=np.float32)
+    return runtime.network(torch_module(device), example, dynamic_axes=[0, 1], device=device)
+
+
+def torch_module(device: str) -> torch.nn.Module:
+    """The network with its weights, in eval mode on ``device``."""
     model = _network_module().CAMPPlus(feat_dim=N_MELS, embedding_size=EMBEDDING_SIZE)
     model.load_state_dict(torch.load(weights_path(), map_location=device, weights_only=True))
     return model.to(device).eval()
@@ -132,12 +139,11 @@ def embed(features: Sequence[np.ndarray], device: str = "cpu") -> np.ndarray:
     by_length: dict[int, list[int]] = {}
     for index, stretch in enumerate(features):
         by_length.setdefault(-(-len(stretch) // LENGTH_BUCKET) * LENGTH_BUCKET, []).append(index)
-    with torch.inference_mode():
-        for length, same_length in by_length.items():
-            for first in range(0, len(same_length), _BATCH):
-                indices = same_length[first : first + _BATCH]
-                batch = np.stack([_repeated(features[i] - features[i].mean(axis=0), length) for i in indices])
-                out[indices] = model(torch.from_numpy(batch.astype(np.float32)).to(device)).cpu().numpy()
+    for length, same_length in by_length.items():
+        for first in range(0, len(same_length), _BATCH):
+            indices = same_length[first : first + _BATCH]
+            batch = np.stack([_repeated(features[i] - features[i].mean(axis=0), length) for i in indices])
+            out[indices] = model(batch)
     norms = np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
     return out / norms
 

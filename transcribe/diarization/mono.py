@@ -30,7 +30,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.optimize import linear_sum_assignment
 
@@ -155,25 +154,24 @@ def _segment(
     starts = list(range(0, max(len(samples) - chunk, 0) + 1, step))
     if starts[-1] + chunk < len(samples):
         starts.append(len(samples) - chunk)  # the last window flush with the end
-    to_locals = torch.zeros(len(_CLASS_LOCALS), _LOCAL_SPEAKERS)
+    to_locals = np.zeros((len(_CLASS_LOCALS), _LOCAL_SPEAKERS), dtype=bool)
     for index, speakers in enumerate(_CLASS_LOCALS):
-        to_locals[index, list(speakers)] = 1.0
+        to_locals[index, list(speakers)] = True
     model = segmentation_model.load(device)
     hook("diarization", completed=0, total=len(starts))
     out = []
-    with torch.inference_mode():
-        for first in range(0, len(starts), params.segmentation_batch):
-            batch = starts[first : first + params.segmentation_batch]
-            chunks = np.stack([_padded(samples[start : start + chunk], chunk) for start in batch])
-            log_probabilities = model(torch.from_numpy(chunks)[:, None, :].to(device)).cpu()
-            classes = log_probabilities.argmax(dim=-1)
-            silence = log_probabilities[..., 0].exp()
-            surely_silent = silence >= params.silence_from
-            if params.quiet_silence_from < 1.0:
-                quiet = ~torch.from_numpy(_inside(batch, silence.shape[1], voiced))
-                surely_silent |= quiet & (silence >= params.quiet_silence_from)
-            out.append(to_locals[torch.where(surely_silent, 0, classes)].numpy() > 0.5)
-            hook("diarization", completed=first + len(batch), total=len(starts))
+    for first in range(0, len(starts), params.segmentation_batch):
+        batch = starts[first : first + params.segmentation_batch]
+        chunks = np.stack([_padded(samples[start : start + chunk], chunk) for start in batch])
+        log_probabilities = model(chunks[:, None, :])
+        classes = log_probabilities.argmax(axis=-1)
+        silence = np.exp(log_probabilities[..., 0])
+        surely_silent = silence >= params.silence_from
+        if params.quiet_silence_from < 1.0:
+            quiet = ~_inside(batch, silence.shape[1], voiced)
+            surely_silent |= quiet & (silence >= params.quiet_silence_from)
+        out.append(to_locals[np.where(surely_silent, 0, classes)])
+        hook("diarization", completed=first + len(batch), total=len(starts))
     return starts, np.concatenate(out)
 
 

@@ -17,11 +17,13 @@ import importlib.util
 from itertools import pairwise
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
-from asteroid_filterbanks import Encoder, ParamSincFB
+from asteroid_filterbanks import Encoder, ParamSincFB  # type: ignore[import-untyped]
 from torch import nn
 
+from transcribe.diarization import runtime
 from transcribe.models import ModelError
 
 CHUNK_SECONDS = 10.0  # what the model was trained on
@@ -82,8 +84,15 @@ def weights_path() -> Path:
 
 
 @functools.lru_cache(maxsize=2)
-def load(device: str) -> PyanNet:
-    """Loaded once per process and device."""
+def load(device: str) -> runtime.Network:
+    """(batch, 1, samples) float32 -> (batch, frames, 7) log-probabilities; loaded once per process
+    and device."""
+    example = np.zeros((1, 1, int(CHUNK_SECONDS * 16000)), dtype=np.float32)
+    return runtime.network(torch_module(device), example, dynamic_axes=[0], device=device)
+
+
+def torch_module(device: str) -> PyanNet:
+    """The network with its weights, in eval mode on ``device``."""
     payload = torch.load(weights_path(), map_location=device, weights_only=True)
     model = PyanNet()
     model.load_state_dict(payload["state_dict"], strict=True)
