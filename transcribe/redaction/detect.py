@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import phonenumbers
 
+from transcribe.redaction.birth_dates import birth_dates
 from transcribe.redaction.checksums import (
     IBAN_LENGTHS,
     IBAN_MAX,
@@ -99,13 +100,19 @@ def find_entities(words: Sequence[SaidWord], options: RedactionOptions) -> tuple
     """Every enabled entity said in ``words``, each with the indices of the words that said it."""
     lowered = [word.text.strip().lower().strip(_WORD_EDGE) for word in words]
     findings: list[Finding] = []
+    dates: list[Finding] = []
     for stream in dict.fromkeys(word.stream for word in words):
         said = [i for i, word in enumerate(words) if word.stream == stream]
         for run in code_runs(_with_turn_breaks(said, words), options.languages):
             findings.extend(_in_run(run, lowered, options))
         if "EMAIL" in options.entities:
             findings.extend(_emails(said, words, lowered, options.context_words))
+        if "DOB" in options.entities:
+            dates.extend(birth_dates(said, lowered, options.context_words, options.languages))
     findings = _checksummed_across_streams(words, options, findings)
+    # A date of birth's digits are not another number ("05/03/1982" is no phone number).
+    in_dates = {index for date in dates for index in date.words}
+    findings = [f for f in findings if in_dates.isdisjoint(f.words)] + dates
     wanted = [f for f in findings if f.entity in options.entities]
     return tuple(sorted(wanted, key=lambda f: f.words))
 

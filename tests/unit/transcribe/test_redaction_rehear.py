@@ -47,3 +47,25 @@ def test_what_may_hold_a_number_is_heard_again_alone_and_nothing_before_it(
 
     redaction = redact_call(tiny_en, call.samples, heard)
     assert [(span.entity, span.speaker) for span in redaction.spans] == [("CVC", "S2")]
+
+
+@pytest.mark.slow
+def test_a_spoken_date_of_birth_is_redacted_when_configured(
+    tmp_path: Path, tiny_en: WhisperModel, models_cache: Path
+) -> None:
+    path = tmp_path / "call.wav"
+    write_call(
+        path,
+        (
+            SpokenLine(0, "rms", "Before I go on, can you confirm your date of birth?"),
+            SpokenLine(1, "slt", "Yes, it is the fifth of March, nineteen eighty two."),
+        ),
+    )
+    options = TranscribeOptions(diarization="channels", redact=("CARD", "CVC", "DOB"))
+    heard = pipeline.run(decode(path), options, cache_dir=models_cache)
+
+    redaction = redact_call(tiny_en, decode(path).samples, heard)
+
+    assert [(span.entity, span.speaker) for span in redaction.spans] == [("DOB", "S2")]
+    kept = " ".join(u.text for u in redaction.transcript.utterances if u.speaker == "S2").lower()
+    assert "[dob]" in kept and "march" not in kept and "82" not in kept and "eighty" not in kept

@@ -199,3 +199,54 @@ def test_a_message_keeps_its_layout_with_placeholders() -> None:
         ("EXPIRY", "12/27"),
         ("IBAN", "NL91ABNA0417164300"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "date"),
+    [
+        ("my date of birth is the fifth of March 1982 thanks", "fifth of March 1982"),
+        ("date of birth? Yes, March 5th, 1982. Anything else?", "March 5th, 1982."),
+        ("I was born on 05/03/1982 in Utrecht", "05/03/1982"),
+        (
+            "born on the twenty first of may nineteen eighty two, yes",
+            "twenty first of may nineteen eighty two,",
+        ),
+        ("DOB is 3 Feb '75", "3 Feb '75"),
+        (
+            "mijn geboortedatum is vijf maart negentienhonderdtweeëntachtig",
+            "vijf maart negentienhonderdtweeëntachtig",
+        ),
+        ("ik ben geboren op 12 januari 1990 in Utrecht", "12 januari 1990"),
+    ],
+)
+def test_a_date_said_after_a_birth_cue_is_a_date_of_birth(sentence: str, date: str) -> None:
+    assert said(sentence) == [("DOB", date)]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "the technician comes on the fifth of March at nine",  # a date, but no one's birth
+        "may I have your date of birth please",  # "may" with no number beside it
+        "my birthday party is on Saturday",
+        "born in 1982",  # a year alone is no date
+    ],
+)
+def test_what_is_no_date_of_birth_is_left_alone(sentence: str) -> None:
+    assert [entity for entity, _ in said(sentence)] == []
+
+
+def test_the_date_of_birth_asked_for_by_the_other_party_is_found_in_the_answer() -> None:
+    words = [SaidWord(w, "agent") for w in "can you confirm your date of birth".split()]
+    words += [SaidWord(w, "caller") for w in "yes it's 12 January 1990".split()]
+    findings = find_entities(words, EVERYTHING)
+    assert [(f.entity, [words[i].text for i in f.words]) for f in findings] == [
+        ("DOB", ["12", "January", "1990"])
+    ]
+
+
+def test_a_date_of_birth_is_redacted_only_where_configured_and_its_digits_are_no_phone_number() -> None:
+    message = "Date of birth: 06-12-1981, call me on 06 1234 5678"
+    assert redact_text(message, RedactionOptions()).text == message
+    configured = RedactionOptions(entities=frozenset({"DOB", "PHONE"}))
+    assert redact_text(message, configured).text == "Date of birth: [DOB], call me on [PHONE]"
