@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import phonenumbers
 
+from transcribe.redaction.addresses import postal_addresses
 from transcribe.redaction.birth_dates import birth_dates
 from transcribe.redaction.checksums import (
     IBAN_LENGTHS,
@@ -100,7 +101,7 @@ def find_entities(words: Sequence[SaidWord], options: RedactionOptions) -> tuple
     """Every enabled entity said in ``words``, each with the indices of the words that said it."""
     lowered = [word.text.strip().lower().strip(_WORD_EDGE) for word in words]
     findings: list[Finding] = []
-    dates: list[Finding] = []
+    phrases: list[Finding] = []  # dates of birth and postal addresses: numbers among words
     for stream in dict.fromkeys(word.stream for word in words):
         said = [i for i, word in enumerate(words) if word.stream == stream]
         for run in code_runs(_with_turn_breaks(said, words), options.languages):
@@ -108,11 +109,14 @@ def find_entities(words: Sequence[SaidWord], options: RedactionOptions) -> tuple
         if "EMAIL" in options.entities:
             findings.extend(_emails(said, words, lowered, options.context_words))
         if "DOB" in options.entities:
-            dates.extend(birth_dates(said, lowered, options.context_words, options.languages))
+            phrases.extend(birth_dates(said, lowered, options.context_words, options.languages))
+        if "ADDRESS" in options.entities:
+            texts = [word.text for word in words]
+            phrases.extend(postal_addresses(said, texts, lowered, options.context_words))
     findings = _checksummed_across_streams(words, options, findings)
-    # A date of birth's digits are not another number ("05/03/1982" is no phone number).
-    in_dates = {index for date in dates for index in date.words}
-    findings = [f for f in findings if in_dates.isdisjoint(f.words)] + dates
+    # Their digits are not another number ("05/03/1982" is no phone number, "90210" no code).
+    in_phrases = {index for phrase in phrases for index in phrase.words}
+    findings = [f for f in findings if in_phrases.isdisjoint(f.words)] + phrases
     wanted = [f for f in findings if f.entity in options.entities]
     return tuple(sorted(wanted, key=lambda f: f.words))
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-EntityType = Literal["CARD", "CVC", "EXPIRY", "IBAN", "BANK_ACCOUNT", "BSN", "SSN", "PHONE", "EMAIL", "DOB"]
+EntityType = Literal[
+    "CARD", "CVC", "EXPIRY", "IBAN", "BANK_ACCOUNT", "BSN", "SSN", "PHONE", "EMAIL", "DOB", "ADDRESS"
+]  # fmt: skip
 ENTITY_TYPES: tuple[EntityType, ...] = (
-    "CARD", "CVC", "EXPIRY", "IBAN", "BANK_ACCOUNT", "BSN", "SSN", "PHONE", "EMAIL", "DOB",
+    "CARD", "CVC", "EXPIRY", "IBAN", "BANK_ACCOUNT", "BSN", "SSN", "PHONE", "EMAIL", "DOB", "ADDRESS",
 )  # fmt: skip
 # Payment data and national ids are redacted by default (PCI DSS forbids keeping a card's
-# security code at all); phone numbers, e-mail addresses and dates of birth identify the customer
+# security code at all); phone numbers, e-mail and postal addresses and dates of birth identify the customer
 # (agents check identity by them, the history links by them), so redacting them is an
 # organisation's choice.
 DEFAULT_ENTITIES: frozenset[EntityType] = frozenset(

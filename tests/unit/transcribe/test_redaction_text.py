@@ -250,3 +250,38 @@ def test_a_date_of_birth_is_redacted_only_where_configured_and_its_digits_are_no
     assert redact_text(message, RedactionOptions()).text == message
     configured = RedactionOptions(entities=frozenset({"DOB", "PHONE"}))
     assert redact_text(message, configured).text == "Date of birth: [DOB], call me on [PHONE]"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "address"),
+    [
+        ("what is your address? It's 12 Baker Street, London. Thanks", "12 Baker Street, London."),
+        ("my address is Kerkstraat 12, 3511 AB Utrecht, thank you", "Kerkstraat 12, 3511 AB Utrecht,"),
+        ("the postcode is SW1A 1AA yes", "SW1A 1AA"),
+        ("ik woon op de Van Baerlestraat 27 in Amsterdam", "Van Baerlestraat 27"),
+        ("new address: 221b Old Church Road please", "221b Old Church Road"),
+    ],
+)
+def test_a_street_with_its_number_or_a_postcode_said_after_an_address_cue_is_an_address(
+    sentence: str, address: str
+) -> None:
+    assert said(sentence) == [("ADDRESS", address)]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "the shop on 5 High Street was closed",  # a street named in passing, no address asked for
+        "what is your address? By the way, I moved last week",  # no number: no address
+        "my e-mail address is on the way",
+    ],
+)
+def test_a_street_named_in_passing_is_no_address(sentence: str) -> None:
+    assert [entity for entity, _ in said(sentence) if entity == "ADDRESS"] == []
+
+
+def test_an_address_is_redacted_only_where_configured() -> None:
+    message = "Please send it to my new address: Stationsweg 4, 2312 AV Leiden."
+    assert redact_text(message, RedactionOptions()).text == message
+    configured = RedactionOptions(entities=frozenset({"ADDRESS"}))
+    assert redact_text(message, configured).text == "Please send it to my new address: [ADDRESS]."
