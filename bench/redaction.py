@@ -5,13 +5,13 @@ gives away when it is transcribed again.
 
 Each call has an agent asking for one thing and a customer reading it out (flite and espeak-ng
 voices; Debian packages ``flite`` and ``espeak-ng``): a card number, a security code, an IBAN, a
-phone number or an e-mail address, in a speaking style drawn per call (digits one by one, in
-groups of four, with "double" and "oh"), stereo or mono, at 16 or 8 kHz. The embedded models
-transcribe it (tiny.en for English, base for Dutch with --dutch), redaction runs with every type
-on, and a finding counts when its type is right and it lies in the customer's answer. "Leaked"
-counts the findings whose covered stretch, transcribed again, still gives part of the entity
-away (``transcribe.redaction.verify``). Goals: recall >= 99 % on cards, >= 95 % on the other
-numeric types, precision >= 90 %.
+phone number, an e-mail address, a date of birth or a postal address, numbers in a speaking style
+drawn per call (digits one by one, in groups of four, with "double" and "oh"), stereo or mono, at
+16 or 8 kHz. The embedded models transcribe it (tiny.en for English, base for Dutch with
+--dutch), redaction runs with every type on, and a finding counts when its type is right and it
+lies in the customer's answer. "Leaked" counts the findings whose covered stretch, transcribed
+again, still gives part of the entity away (``transcribe.redaction.verify``). Goals: recall
+>= 99 % on cards, >= 95 % on the other numeric types, precision >= 90 %.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from transcribe import audio, pipeline
 from transcribe.models import load_whisper
 from transcribe.redaction.audio import redacted_samples
 from transcribe.redaction.checksums import luhn_valid
+from transcribe.redaction.entities import ENTITY_TYPES
 from transcribe.redaction.rehear import redact_call
 from transcribe.redaction.verify import verify_redaction
 from transcribe.types import TranscribeOptions
@@ -45,6 +46,8 @@ ASK = {
         "IBAN": "What is your IBAN?",
         "PHONE": "On which phone number can we reach you?",
         "EMAIL": "What is your e-mail address?",
+        "DOB": "Can you confirm your date of birth?",
+        "ADDRESS": "And what is your address?",
     },
     "nl": {
         "CARD": "Mag ik uw kaartnummer?",
@@ -52,6 +55,8 @@ ASK = {
         "IBAN": "Wat is uw IBAN?",
         "PHONE": "Op welk telefoonnummer kunnen we u bereiken?",
         "EMAIL": "Wat is uw e-mailadres?",
+        "DOB": "Wat is uw geboortedatum?",
+        "ADDRESS": "En wat is uw adres?",
     },
 }
 ANSWER = {"en": "Sure, it is {}.", "nl": "Ja, dat is {}."}
@@ -59,6 +64,17 @@ VOICES = {"en": (("rms", "slt"), ("kal", "f3"), ("awb", "m3")), "nl": (("nl_m", 
 MODELS = {"en": "tiny.en", "nl": "base"}  # the embedded models: English only, and multilingual
 NAMES = ("jan", "anna", "peter", "sophie", "tom", "emma")
 DOMAINS = ("example", "mailbox", "telecom")
+MONTHS = {
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December"),
+    "nl": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
+           "oktober", "november", "december"),
+}  # fmt: skip
+STREETS = {
+    "en": ("Baker Street", "Church Road", "Mill Lane", "Station Road"),
+    "nl": ("Kerkstraat", "Stationsweg", "Dorpsstraat", "Molenlaan"),
+}
+CITIES = {"en": ("London", "Leeds", "Bristol"), "nl": ("Utrecht", "Leiden", "Delft")}
 
 
 @dataclass(frozen=True)
@@ -84,6 +100,26 @@ def iban_nl(rng: random.Random) -> str:
     account = "".join(rng.choice(string.digits) for _ in range(10))
     rearranged = "".join(str(ord(c) - 55) if c.isalpha() else c for c in bank + account + "NL00")
     return f"NL{98 - int(rearranged) % 97:02d}{bank}{account}"
+
+
+def date_of_birth(language: str, rng: random.Random) -> str:
+    day, month, year = rng.randint(1, 28), rng.choice(MONTHS[language]), rng.randint(1940, 2005)
+    if language == "nl":
+        return f"{day} {month} {year}"
+    return rng.choice((f"the {day}{_suffix(day)} of {month}, {year}", f"{month} {day}{_suffix(day)}, {year}"))
+
+
+def _suffix(day: int) -> str:
+    return "th" if 10 < day < 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+
+
+def address(language: str, rng: random.Random) -> str:
+    number, street, city = rng.randint(1, 250), rng.choice(STREETS[language]), rng.choice(CITIES[language])
+    if language == "nl":
+        letters = "".join(rng.choice(string.ascii_uppercase) for _ in range(2))
+        postcode = f"{rng.randint(1000, 9999)} {letters}"
+        return f"{street} {number}, {postcode} {city}"
+    return f"{number} {street}, {city}"
 
 
 def spoken_digits(value: str, language: str, style: str) -> str:
@@ -116,9 +152,15 @@ def make_case(entity: str, language: str, rng: random.Random) -> Case:
         value = iban_nl(rng)
     elif entity == "PHONE":
         value = "06" + "".join(rng.choice(string.digits) for _ in range(8))
+    elif entity == "DOB":
+        value = date_of_birth(language, rng)
+    elif entity == "ADDRESS":
+        value = address(language, rng)
     else:
         value = f"{rng.choice(NAMES)}.{rng.choice(NAMES)}@{rng.choice(DOMAINS)}.com"
-    if entity == "EMAIL":
+    if entity in ("DOB", "ADDRESS"):
+        spoken = value  # the voices read digits, ordinals and years as people say them
+    elif entity == "EMAIL":
         local, domain = value.split("@")
         dot, at = ("dot", "at") if language == "en" else ("punt", "apenstaartje")
         spoken = f" {dot} ".join(local.split(".")) + f" {at} " + f" {dot} ".join(domain.split("."))
@@ -158,7 +200,7 @@ def run_case(case: Case, folder: Path, cache_dir: Path) -> tuple[bool, int, bool
         model=model_name,
         language=case.language,
         diarization="channels" if case.stereo else "auto",
-        redact=("CARD", "CVC", "EXPIRY", "IBAN", "BANK_ACCOUNT", "BSN", "SSN", "PHONE", "EMAIL"),
+        redact=ENTITY_TYPES,
     )
     heard = pipeline.run(decoded, options, cache_dir=cache_dir)
     model = load_whisper(model_name, cache_dir, "cpu", "int8")
@@ -201,7 +243,7 @@ def main() -> None:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as workdir:
         for language in languages:
-            for entity in ("CARD", "CVC", "IBAN", "PHONE", "EMAIL"):
+            for entity in ("CARD", "CVC", "IBAN", "PHONE", "EMAIL", "DOB", "ADDRESS"):
                 tally = tallies.setdefault((language, entity), Tally())
                 for _ in range(args.calls_per_type):
                     case = make_case(entity, language, rng)

@@ -29,7 +29,7 @@ STREET_WORDS = frozenset(
 )  # fmt: skip
 # Dutch streets are one word: Kerkstraat, Stationsweg, Beethovenlaan.
 _DUTCH_STREET = re.compile(r"[a-zà-ÿ]{3,}(?:straat|weg|laan|plein|gracht|kade|singel|dijk|dreef|steeg)")
-_HOUSE_NUMBER = re.compile(r"\d{1,5}[a-z]?")
+_HOUSE_NUMBER = re.compile(r"\d{1,5}(?:st|nd|rd|th|[a-z])?")  # 12, 221b, and ASR's "178th"
 # Postcodes: Dutch "3511 AB" / "3511AB", British "SW1A 1AA", American "90210" / "90210-1234".
 _POSTCODE_WORD = re.compile(r"\d{4}[a-z]{2}|[a-z]{1,2}\d[a-z\d]?|\d[a-z]{2}|\d{5}(?:-\d{4})?")
 _POSTCODE_LETTERS = re.compile(r"[a-z]{2}")
@@ -58,8 +58,12 @@ def postal_addresses(
         if index in taken or not _anchor(lowered, position, said):
             continue
         first = last = position
-        while position - first < MOST_WORDS_BEFORE and _joins(said, first - 1, first, texts, lowered):
+        # Before the street word, its name as ASR writes it ("147 mil lane", "100 and church
+        # road"): any words, from the house number or capitalised name that starts it.
+        while position - first < MOST_WORDS_BEFORE and _joins(said, first - 1, first, texts, lowered, True):
             first -= 1
+        while first < position and not _starts_address(texts[said[first]], lowered[said[first]]):
+            first += 1
         while last - position < MOST_WORDS_AFTER and _joins(said, last + 1, last, texts, lowered):
             last += 1
         words = said[first : last + 1]
@@ -83,10 +87,17 @@ def _anchor(lowered: Sequence[str], position: int, said: Sequence[int]) -> bool:
 
 
 def _joins(
-    said: Sequence[int], position: int, neighbour: int, texts: Sequence[str], lowered: Sequence[str]
+    said: Sequence[int],
+    position: int,
+    neighbour: int,
+    texts: Sequence[str],
+    lowered: Sequence[str],
+    any_word: bool = False,
 ) -> bool:
     """Whether the speaker's word at ``position`` belongs to the address that reaches the word at
-    ``neighbour`` beside it (no one else's words, and no sentence's end, between)."""
+    ``neighbour`` beside it (no one else's words, and no sentence's end, between): a number, a
+    postcode's piece, a street word or a capitalised name, or with ``any_word`` any word that
+    does not start a sentence."""
     if not 0 <= position < len(said) or abs(said[position] - said[neighbour]) != 1:
         return False
     if texts[min(said[position], said[neighbour])].rstrip().endswith((".", "?", "!")):
@@ -97,8 +108,13 @@ def _joins(
         bool(word)
         and word not in _NOT_NAMES
         and (
-            bool(_HOUSE_NUMBER.fullmatch(word) or _POSTCODE_WORD.fullmatch(word))
+            any_word
+            or bool(_HOUSE_NUMBER.fullmatch(word) or _POSTCODE_WORD.fullmatch(word))
             or word in STREET_WORDS
             or text[:1].isupper()
         )
     )
+
+
+def _starts_address(text: str, word: str) -> bool:
+    return bool(_HOUSE_NUMBER.fullmatch(word)) or text.strip().strip(_WORD_EDGE)[:1].isupper()

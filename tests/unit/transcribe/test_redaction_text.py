@@ -260,6 +260,10 @@ def test_a_date_of_birth_is_redacted_only_where_configured_and_its_digits_are_no
         ("the postcode is SW1A 1AA yes", "SW1A 1AA"),
         ("ik woon op de Van Baerlestraat 27 in Amsterdam", "Van Baerlestraat 27"),
         ("new address: 221b Old Church Road please", "221b Old Church Road"),
+        # As tiny.en wrote flite's "147 Mill Lane, London", "110 Church Road" and "178 Station Road":
+        ("and what is your address? Sure, it is 147 mil lane London.", "147 mil lane London."),
+        ("and what is your address? Sure, it is 100 and church road, bleeds.", "100 and church road,"),
+        ("and what is your address? Sure, it is 178th Station Road, London.", "178th Station Road, London."),
     ],
 )
 def test_a_street_with_its_number_or_a_postcode_said_after_an_address_cue_is_an_address(
@@ -274,6 +278,7 @@ def test_a_street_with_its_number_or_a_postcode_said_after_an_address_cue_is_an_
         "the shop on 5 High Street was closed",  # a street named in passing, no address asked for
         "what is your address? By the way, I moved last week",  # no number: no address
         "my e-mail address is on the way",
+        "what is your address? I live on the main road near 5 shops",
     ],
 )
 def test_a_street_named_in_passing_is_no_address(sentence: str) -> None:
