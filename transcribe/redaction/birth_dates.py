@@ -19,10 +19,9 @@ from text_to_num import text2num  # type: ignore[import-untyped]
 from transcribe.redaction.entities import Finding
 from transcribe.redaction.spoken import READ_LANGUAGES
 
-CUES = (
-    "date of birth", "birth date", "birthdate", "birthday", "born", "dob", "d.o.b",
-    "geboortedatum", "geboren", "geboortedag", "verjaardag",
-)  # fmt: skip
+# Matched at a word's start: "birth" stands in "date of birth", "birthday", "day of birth" and
+# what ASR makes of the question ("your native birth?"); "geboorte" in "geboortedatum".
+CUES = ("birth", "born", "dob", "d.o.b", "geboorte", "geboren", "verjaardag")
 _CUE = re.compile(r"\b(?:" + "|".join(re.escape(cue) for cue in CUES) + ")")
 MONTHS = frozenset(
     {

@@ -290,3 +290,11 @@ def test_an_address_is_redacted_only_where_configured() -> None:
     assert redact_text(message, RedactionOptions()).text == message
     configured = RedactionOptions(entities=frozenset({"ADDRESS"}))
     assert redact_text(message, configured).text == "Please send it to my new address: [ADDRESS]."
+
+
+def test_a_date_of_birth_asked_for_as_asr_heard_the_question_is_found() -> None:
+    # tiny.en on flite's kal and on espeak-ng at 8 kHz: "day of birth", "native birth".
+    for question in ("can you confirm your day of birth?", "can you confirm your native birth?"):
+        assert said(f"{question} Yes, it is the 12th of January, 1972.") == [
+            ("DOB", "12th of January, 1972.")
+        ]
