@@ -166,7 +166,7 @@ def link_request(page: str) -> dict[str, str] | None:
     return query
 
 
-def show_in_address(page: str, **query: int | float | str | None) -> None:
+def show_in_address(page: str, /, **query: int | float | str | None) -> None:
     """Put what ``page`` shows into the address bar (``/call?id=12&t=65``), so that a reload, a
     bookmark or a copied link opens the same place; None leaves a parameter out."""
     wanted = {name: _address_value(value) for name, value in query.items() if value is not None}
