@@ -31,6 +31,8 @@ from storage.errors import InvalidValue
 _PAGE = "views/call_list.py"
 _PAGE_SIZES = (5, 10, 25, 50, 100)
 _SORT_NAMES = {"started": "Start time", "duration": "Duration", "agent": "Agent"}
+_ANY_AGENT = 0  # no agent has id 0; a None option would read as no choice made
+_ANY = "any"
 _RESULT = "call_list.result"  # (what was asked, the page it gave)
 _EMPTY = "call_list.empty"  # "Next call to review" found nothing
 _KEYS = {  # widget key -> its parameter in the address
@@ -58,11 +60,11 @@ def _take_link() -> None:
         return
     state = st.session_state
     state.pop("call_list.asked", None)  # the link's page stands
-    state["call_list.agent"] = int(link["agent"]) if link.get("agent", "").isdigit() else None
+    state["call_list.agent"] = int(link["agent"]) if link.get("agent", "").isdigit() else _ANY_AGENT
     state["call_list.customer"] = link.get("customer", "")
     state["call_list.from"] = _day(link.get("from"))
     state["call_list.to"] = _day(link.get("to"))
-    state["call_list.direction"] = link.get("direction") if link.get("direction") in DIRECTIONS else None
+    state["call_list.direction"] = link["direction"] if link.get("direction") in DIRECTIONS else _ANY
     state["call_list.min"] = _minutes(link.get("min"))
     state["call_list.max"] = _minutes(link.get("max"))
     state["call_list.unscored"] = link.get("unscored") == "1"
@@ -100,11 +102,13 @@ def _filters() -> CallFilters | None:
     low, high = state.get("call_list.min"), state.get("call_list.max")
     try:
         return CallFilters(
-            agent_id=state.get("call_list.agent"),
+            agent_id=state.get("call_list.agent") or None,
             customer=(state.get("call_list.customer") or "").strip() or None,
             started_from=_midnight(first) if first else None,
             started_before=_midnight(last + timedelta(days=1)) if last else None,
-            direction=state.get("call_list.direction"),
+            direction=None
+            if state.get("call_list.direction", _ANY) == _ANY
+            else state["call_list.direction"],
             min_duration=60 * low if low is not None else None,
             max_duration=60 * high if high is not None else None,
             unscored=bool(state.get("call_list.unscored")),
@@ -116,14 +120,14 @@ def _filters() -> CallFilters | None:
 
 def _filter_widgets() -> None:
     agents = {a.id: a.name for a in list_agents(db, who)}
-    if st.session_state.get("call_list.agent") not in (None, *agents):
-        st.session_state["call_list.agent"] = None  # a link's agent that is no more
+    if st.session_state.get("call_list.agent", _ANY_AGENT) not in (_ANY_AGENT, *agents):
+        st.session_state["call_list.agent"] = _ANY_AGENT  # a link's agent that is no more
     zone = display_zone().key
     top = st.columns([1.2, 1.5, 1, 1, 1])
     top[0].selectbox(
         "Agent",
-        [None, *agents],
-        format_func=lambda a: "Any agent" if a is None else agents[a],
+        [_ANY_AGENT, *agents],
+        format_func=lambda a: "Any agent" if a == _ANY_AGENT else agents[a],
         key="call_list.agent",
     )
     top[1].text_input("Customer", key="call_list.customer", placeholder="Name, phone, e-mail or number")
@@ -131,20 +135,17 @@ def _filter_widgets() -> None:
     top[3].date_input("To", value=None, key="call_list.to", help=f"Days in {zone}, this day included")
     top[4].selectbox(
         "Direction",
-        [None, *DIRECTIONS],
-        format_func=lambda d: "Any direction" if d is None else d.title(),
+        [_ANY, *DIRECTIONS],
+        format_func=lambda d: "Any direction" if d == _ANY else d.title(),
         key="call_list.direction",
     )
-    bottom = st.columns([1, 1, 1.2, 1, 1, 0.8])
+    bottom = st.columns(5)
     bottom[0].number_input("Min. minutes", min_value=0.0, value=None, step=1.0, key="call_list.min")
     bottom[1].number_input("Max. minutes", min_value=0.0, value=None, step=1.0, key="call_list.max")
     bottom[2].selectbox("Sort by", CALL_SORTS, format_func=lambda s: _SORT_NAMES[s], key="call_list.sort")
     bottom[3].selectbox("Order", ["Descending", "Ascending"], key="call_list.order")
     st.session_state.setdefault("call_list.size", 25)
     bottom[4].selectbox("Calls a page", _PAGE_SIZES, key="call_list.size")
-    with bottom[5]:
-        st.write("")  # level with the boxes' labels
-        st.toggle("Unscored only", key="call_list.unscored")
 
 
 def _asked(filters: CallFilters) -> tuple[object, ...]:
@@ -237,10 +238,13 @@ def _pager(page: CallListPage, number: int) -> None:
         st.rerun()
 
 
-def _next_to_review(filters: CallFilters) -> None:
-    if not allows(who, Permission.SCORE_CALLS):
-        return
-    if st.button(
+def _actions(filters: CallFilters) -> None:
+    """Only unscored calls, the next call to review and a refresh, in one row above the list."""
+    unscored, pick, refresh, _ = st.columns([1, 1.3, 0.8, 1.9], vertical_alignment="center")
+    unscored.toggle("Unscored only", key="call_list.unscored")
+    if refresh.button("Refresh", icon=":material/refresh:", key="call_list.refresh"):
+        st.session_state.pop(_RESULT, None)
+    if allows(who, Permission.SCORE_CALLS) and pick.button(
         "Next call to review",
         type="primary",
         icon=":material/shuffle:",
@@ -259,13 +263,12 @@ def _next_to_review(filters: CallFilters) -> None:
 _take_link()
 st.title("Call list")
 _filter_widgets()
+st.session_state.setdefault("call_list.unscored", False)
 filters = _filters()
 if filters is None:
     st.stop()
+_actions(filters)
 number = _page_number(_asked(filters))
-_next_to_review(filters)
-if st.button("Refresh", icon=":material/refresh:", key="call_list.refresh"):
-    st.session_state.pop(_RESULT, None)
 try:
     page = _load(filters, number)
 except InvalidValue as error:
