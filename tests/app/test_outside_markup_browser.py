@@ -359,6 +359,9 @@ def test_coach_pages_show_outside_markup_as_text(watch: Watch) -> None:
     watch.every_page("coach")
     _look_up_hostile_customer(watch)
 
+    watch.open("Call list")
+    watch.check("the call list, its rows", "Zcustomer", "Zagent")
+
     watch.open("Calls")
     watch.page.get_by_test_id("stSelectbox").first.click()
     watch.check("the list of calls, open")
