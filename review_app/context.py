@@ -23,6 +23,7 @@ from storage.db import Database, open_database
 from storage.users import principal_is_current
 
 __all__ = [
+    "CALL_LIST_PAGE",
     "CALL_PAGE",
     "CUSTOMER_PAGE",
     "CallRequest",
@@ -47,6 +48,7 @@ __all__ = [
 ]
 
 CALL_PAGE = "views/call.py"
+CALL_LIST_PAGE = "views/call_list.py"
 CUSTOMER_PAGE = "views/customer.py"
 _PRINCIPAL = "principal"
 _CALL_REQUEST = "call_request"

@@ -28,7 +28,7 @@ from storage.call_list import (
 )
 from storage.errors import InvalidValue
 
-_PAGE = "views/call_list.py"
+_PAGE = context.CALL_LIST_PAGE
 _PAGE_SIZES = (5, 10, 25, 50, 100)
 _SORT_NAMES = {"started": "Start time", "duration": "Duration", "agent": "Agent"}
 _ANY_AGENT = 0  # no agent has id 0; a None option would read as no choice made

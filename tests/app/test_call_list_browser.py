@@ -90,6 +90,11 @@ def test_a_coach_filters_pages_and_opens_the_next_call_to_review(page, app_url: 
     links = page.locator(_ROWS).get_by_role("link")
     assert all(re.search(r"/call\?id=\d+$", links.nth(i).get_attribute("href") or "") for i in range(2))
 
+    with page.context.expect_page() as opened:  # a row's link opens its call in a new tab, signed in
+        links.first.click()
+    opened.value.get_by_role("heading", name=re.compile("Customer [37]")).first.wait_for()
+    opened.value.close()
+
     page.get_by_role("button", name="Next call to review").click()
     heading = page.get_by_role("heading", name=re.compile("Customer [37]"))
     heading.first.wait_for()

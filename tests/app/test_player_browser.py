@@ -50,10 +50,17 @@ def page(browser):  # type: ignore[no-untyped-def]
 
 
 def _open_call(page, app_url: str):  # type: ignore[no-untyped-def]
+    """Emma's call, opened from the call list: its row's link, followed in this tab."""
     sign_in(page, app_url, "coach@example.com", PASSWORD)
-    page.get_by_role("link", name="Calls", exact=True).click()
-    page.get_by_test_id("stSelectbox").first.click()
-    page.get_by_role("option", name=re.compile("Emma de Vries")).click()
+    page.get_by_role("link", name="Call list", exact=True).click()
+    customer = page.get_by_role("textbox", name="Customer")
+    customer.fill("Emma de Vries")
+    customer.press("Enter")
+    rows = page.locator("[data-testid='stMarkdown'] table tbody tr")
+    rows.filter(has_text="Emma de Vries").first.wait_for()
+    wait_until_idle(page)
+    assert rows.count() == 1
+    page.goto(rows.get_by_role("link").get_attribute("href"))
     page.get_by_role("heading", name=re.compile("Emma de Vries")).first.wait_for()
     wait_until_idle(page)
     frame = page.frame_locator(_PLAYER)
