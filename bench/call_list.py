@@ -135,7 +135,9 @@ def main() -> None:
         last_month = CallFilters(started_from=month_ago)
         cases: list[tuple[str, Callable[[], object]]] = [
             ("first page (newest 25)", lambda: list_call_page(db, coach)),
+            ("first page, oldest first", lambda: list_call_page(db, coach, descending=False)),
             ("first page by duration", lambda: list_call_page(db, coach, sort="duration")),
+            ("shortest first", lambda: list_call_page(db, coach, sort="duration", descending=False)),
             ("first page by agent", lambda: list_call_page(db, coach, sort="agent", descending=False)),
             ("page 40 (offset 975)", lambda: list_call_page(db, coach, offset=975)),
             ("filtered: agent+inbound+2min+30d+unscored", lambda: list_call_page(db, coach, filtered)),

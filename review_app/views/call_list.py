@@ -255,6 +255,7 @@ def _actions(filters: CallFilters) -> None:
         if chosen is None:
             st.session_state[_EMPTY] = True
         else:
+            st.session_state.pop(_RESULT, None)  # back from scoring it, the list is read again
             context.open_call(chosen.id)
     if st.session_state.pop(_EMPTY, False):
         st.info("No unscored call matches these filters.")
