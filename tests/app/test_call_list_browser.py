@@ -56,7 +56,7 @@ def test_a_coach_filters_pages_and_opens_the_next_call_to_review(page, app_url: 
     sign_in(page, app_url, "coach@example.com", PASSWORD)
     page.get_by_role("link", name="Call list", exact=True).click()
     page.get_by_role("heading", name="Call list").first.wait_for()
-    expect(page.locator(_ROWS)).to_have_count(9)  # every call, on one page of 25
+    expect(page.locator(_ROWS)).to_have_count(9, timeout=_TIMEOUT_MS)  # every call, on one page of 25
     assert "Started (Europe/Amsterdam)" in page.locator("[data-testid='stMarkdown'] table thead").inner_text()
     assert all(re.search(r"\bCE(S)?T\b", row) for row in _rows(page))  # times labelled with the zone
 
@@ -64,13 +64,13 @@ def test_a_coach_filters_pages_and_opens_the_next_call_to_review(page, app_url: 
     customer = page.get_by_role("textbox", name="Customer")
     customer.fill("customer")
     customer.press("Enter")
-    expect(page.locator(_ROWS)).to_have_count(8)
+    expect(page.locator(_ROWS)).to_have_count(8, timeout=_TIMEOUT_MS)
     assert all("Customer" in row and "Alice" in row for row in _rows(page))
     _choose(page, "Calls a page", "5")
-    expect(page.locator(_ROWS)).to_have_count(5)
+    expect(page.locator(_ROWS)).to_have_count(5, timeout=_TIMEOUT_MS)
     first_page = _rows(page)
     page.get_by_role("button", name="Next page").click()
-    expect(page.locator(_ROWS)).to_have_count(3)
+    expect(page.locator(_ROWS)).to_have_count(3, timeout=_TIMEOUT_MS)
     second_page = _rows(page)
     assert not set(first_page) & set(second_page)
     assert page.get_by_role("button", name="Next page").is_disabled()
@@ -78,11 +78,11 @@ def test_a_coach_filters_pages_and_opens_the_next_call_to_review(page, app_url: 
 
     page.reload()  # the address keeps the filters and the page
     page.get_by_role("heading", name="Call list").first.wait_for()
-    expect(page.locator(_ROWS)).to_have_count(3)
+    expect(page.locator(_ROWS)).to_have_count(3, timeout=_TIMEOUT_MS)
     assert _rows(page) == second_page
 
     page.get_by_text("Unscored only").click()
-    expect(page.locator(_ROWS)).to_have_count(2)  # back to the first page, two calls left to score
+    expect(page.locator(_ROWS)).to_have_count(2, timeout=_TIMEOUT_MS)  # page 1 again: two left to score
     unscored = _rows(page)
     assert all("unscored" in row for row in unscored)
     names = {re.search(r"Customer \d", row).group(0) for row in unscored}  # type: ignore[union-attr]

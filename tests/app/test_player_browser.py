@@ -58,7 +58,7 @@ def _open_call(page, app_url: str):  # type: ignore[no-untyped-def]
     customer.fill("Emma de Vries")
     customer.press("Enter")
     rows = page.locator("[data-testid='stMarkdown'] table tbody tr")
-    expect(rows).to_have_count(1)  # the list before the filter holds her call too: wait for the filter
+    expect(rows).to_have_count(1, timeout=_TIMEOUT_MS)  # the unfiltered list holds her call too
     assert "Emma de Vries" in rows.inner_text()
     page.goto(rows.get_by_role("link").get_attribute("href"))
     page.get_by_role("heading", name=re.compile("Emma de Vries")).first.wait_for()
