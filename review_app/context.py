@@ -23,6 +23,7 @@ from storage.db import Database, open_database
 from storage.users import principal_is_current
 
 __all__ = [
+    "CALL_LIST_PAGE",
     "CALL_PAGE",
     "CUSTOMER_PAGE",
     "CallRequest",
@@ -47,6 +48,7 @@ __all__ = [
 ]
 
 CALL_PAGE = "views/call.py"
+CALL_LIST_PAGE = "views/call_list.py"
 CUSTOMER_PAGE = "views/customer.py"
 _PRINCIPAL = "principal"
 _CALL_REQUEST = "call_request"
@@ -166,7 +168,7 @@ def link_request(page: str) -> dict[str, str] | None:
     return query
 
 
-def show_in_address(page: str, **query: int | float | str | None) -> None:
+def show_in_address(page: str, /, **query: int | float | str | None) -> None:
     """Put what ``page`` shows into the address bar (``/call?id=12&t=65``), so that a reload, a
     bookmark or a copied link opens the same place; None leaves a parameter out."""
     wanted = {name: _address_value(value) for name, value in query.items() if value is not None}

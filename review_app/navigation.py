@@ -23,6 +23,7 @@ class PageSpec:
 PAGES = (
     PageSpec("views/customer.py", "Customers", ":material/person_search:", Permission.LOOKUP_CUSTOMERS),
     PageSpec("views/call.py", "Calls", ":material/headphones:", Permission.REPLAY_CALLS),
+    PageSpec("views/call_list.py", "Call list", ":material/format_list_bulleted:", Permission.VIEW_ALL_CALLS),
     PageSpec("views/search.py", "Search", ":material/manage_search:", Permission.SEARCH_ALL),
     PageSpec("views/quality.py", "Quality", ":material/fact_check:", Permission.VIEW_OWN_EVALUATIONS),
     PageSpec("views/audit.py", "Audit log", ":material/policy:", Permission.READ_AUDIT_LOG),

@@ -100,6 +100,7 @@ AuditAction = Literal[
     "voiceprint_enrolled",  # a call's share set, replaced or taken out
     "voiceprint_removed",  # by an admin, whole
     "voiceprints_listed",
+    "calls_listed",  # a page of the call list, or the next call to review: the filters, never the rows
 ]
 AUDIT_ACTIONS: tuple[AuditAction, ...] = get_args(AuditAction)
 

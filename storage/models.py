@@ -179,7 +179,7 @@ class Recording(Base):
     original_name: Mapped[str] = mapped_column(String(500))
     format: Mapped[str] = mapped_column(String(64))
     size_bytes: Mapped[int] = mapped_column(Integer)
-    duration: Mapped[float] = mapped_column(Float)
+    duration: Mapped[float] = mapped_column(Float, index=True)  # the call list sorts and filters on it
     sample_rate: Mapped[int] = mapped_column(Integer)
     channels: Mapped[int] = mapped_column(Integer)
     channel_roles: Mapped[list[str] | None] = mapped_column(JSON)

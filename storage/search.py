@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     FromClause,
     Join,
     Select,
@@ -515,7 +516,7 @@ def _filter_clauses(filters: SearchFilters, started: Any) -> list[ColumnElement[
     """The filters both kinds share; ``started`` is the time a date range applies to."""
     clauses: list[ColumnElement[bool]] = []
     if filters.customer is not None:
-        clauses.append(_customer_clause(filters.customer.strip()))
+        clauses.append(customer_clause(filters.customer.strip()))
     if filters.agent is not None:
         clauses.append(Agent.name.icontains(filters.agent.strip(), autoescape=True))
     if filters.date_from is not None:
@@ -525,15 +526,27 @@ def _filter_clauses(filters: SearchFilters, started: Any) -> list[ColumnElement[
     return clauses
 
 
-def _customer_clause(value: str) -> ColumnElement[bool]:
+def customer_clause(value: str) -> ColumnElement[bool]:
+    """A customer named by ``value`` as ``SearchFilters`` reads it."""
+    return or_(
+        Customer.display_name.icontains(value, autoescape=True),
+        Thread.customer_id.in_(select(Identity.customer_id).where(_identity_clause(value))),
+    )
+
+
+def matching_customers(value: str) -> CompoundSelect[Any]:
+    """The ids of the customers ``value`` names, read as ``customer_clause`` reads it: for a filter
+    that looks conversations up by their customer (``threads.customer_id`` is indexed)."""
+    named = select(Customer.id).where(Customer.display_name.icontains(value, autoescape=True))
+    return named.union(select(Identity.customer_id).where(_identity_clause(value)))
+
+
+def _identity_clause(value: str) -> ColumnElement[bool]:
     identity: ColumnElement[bool] = Identity.value.in_({value, value.lower()})
     digits = "".join(char for char in value if char.isdigit()).lstrip("0")
     if len(digits) >= _MIN_PHONE_DIGITS and not any(char.isalpha() for char in value):
         identity = or_(identity, and_(Identity.kind == "phone", Identity.value.endswith(digits)))
-    return or_(
-        Customer.display_name.icontains(value, autoescape=True),
-        Thread.customer_id.in_(select(Identity.customer_id).where(identity)),
-    )
+    return identity
 
 
 def _day_start(day: date) -> datetime:

@@ -32,7 +32,6 @@ from storage.quality import (
     list_call_comments,
     list_evaluations,
 )
-from storage.services import RecordingSummary
 from transcribe.formats import FORMATS
 from transcribe.metrics import call_metrics
 from transcribe.types import ROLES
@@ -58,37 +57,21 @@ if request is not None:
     st.session_state[_RECENT] = recent[:20]
 
 
-def _label(call: RecordingSummary) -> str:
-    parts = [when(call.started_at), call.customer or "unknown customer", call.agent or "no agent"]
-    return f"#{call.id} · " + " · ".join(parts) + f" · {clock(call.duration)}"
-
-
 def _pick_call() -> int | None:
-    if allows(who, Permission.VIEW_ALL_CALLS):
-        calls = guarded.list_calls(db, who, limit=500)
-        if not calls:
-            st.info("No calls yet. Ingest some with `earshot ingest PATH` and run `earshot worker`.")
-            return None
-        ids = [c.id for c in calls]
-        current = st.session_state.get(_OPEN)
-        choice = st.selectbox(
-            "Call",
-            calls,
-            index=ids.index(current) if current in ids else 0,
-            format_func=_label,
-            label_visibility="collapsed",
-            placeholder="Choose a call",
-        )
-        if choice.id != current:
-            st.session_state[_OPEN] = choice.id
-            st.session_state[_SEEK] = None
-        return choice.id
+    """The call shown. Calls are picked on the Call list (coaches and up), from a customer's history,
+    or by a link; this page holds no list of its own."""
     current = st.session_state.get(_OPEN)
-    if current is None:
-        st.info("Look a customer up on the **Customers** page and open a call from their history.")
-        if st.button("Find a customer", icon=":material/person_search:"):
-            st.switch_page(context.CUSTOMER_PAGE)
-    return current
+    if current is not None:
+        return current
+    if allows(who, Permission.VIEW_ALL_CALLS):
+        st.info("Pick a call on the **Call list**, or let it choose the next call to review.")
+        if st.button("Open the call list", icon=":material/format_list_bulleted:"):
+            st.switch_page(context.CALL_LIST_PAGE)
+        return None
+    st.info("Look a customer up on the **Customers** page and open a call from their history.")
+    if st.button("Find a customer", icon=":material/person_search:"):
+        st.switch_page(context.CUSTOMER_PAGE)
+    return None
 
 
 def _replay(recording_id: int) -> guarded.CallReplay:

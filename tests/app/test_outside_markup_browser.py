@@ -359,10 +359,10 @@ def test_coach_pages_show_outside_markup_as_text(watch: Watch) -> None:
     watch.every_page("coach")
     _look_up_hostile_customer(watch)
 
-    watch.open("Calls")
-    watch.page.get_by_test_id("stSelectbox").first.click()
-    watch.check("the list of calls, open")
-    watch.page.get_by_role("option", name=re.compile("Zagent")).click()
+    watch.open("Call list")
+    watch.check("the call list, its rows", "Zcustomer", "Zagent")
+    row = watch.page.locator("[data-testid='stMarkdown'] table tbody tr").filter(has_text="Zagent").first
+    watch.page.goto(row.get_by_role("link").get_attribute("href"))  # the row's link, in this tab
     watch.page.get_by_role("heading", name=re.compile("Zcustomer")).first.wait_for()
     wait_until_idle(watch.page)
     watch.page.frame_locator("iframe[title*='earshot_player']").locator(".w").first.wait_for()

@@ -63,9 +63,13 @@ def test_menu_follows_the_role() -> None:
         return [p.title for p in pages_for(Principal(1, "x", role, None))]  # type: ignore[arg-type]
 
     assert titles("agent") == ["Customers", "Calls", "Quality"]
-    assert titles("coach") == ["Customers", "Calls", "Quality"]
-    assert titles("compliance") == ["Customers", "Calls", "Search", "Quality", "Audit log", "Compliance"]
-    assert titles("admin") == ["Customers", "Calls", "Search", "Quality", "Audit log", "Compliance", "Admin"]
+    assert titles("coach") == ["Customers", "Calls", "Call list", "Quality"]
+    assert titles("compliance") == [
+        "Customers", "Calls", "Call list", "Search", "Quality", "Audit log", "Compliance"
+    ]  # fmt: skip
+    assert titles("admin") == [
+        "Customers", "Calls", "Call list", "Search", "Quality", "Audit log", "Compliance", "Admin"
+    ]  # fmt: skip
 
 
 def test_agent_navigation_leaves_out_admin_audit_and_search(app_data: AppData) -> None:
@@ -356,3 +360,27 @@ def test_a_password_change_ends_the_session_at_the_next_click(app_data: AppData)
     finally:
         users.set_password(db, "compliance@example.com", PASSWORD, actor=None)
         db.engine.dispose()
+
+
+def test_coach_lists_calls_filters_and_is_audited_once_per_page(app_data: AppData) -> None:
+    started = datetime.now(UTC)
+    at = _open(_signed_in("coach"), "views/call_list.py")
+    assert [t.value for t in at.title] == ["Call list"]
+    table = next(m.value for m in at.markdown if m.value.startswith("| Call |"))
+    assert f"/call?id={app_data.recording_id})" in table
+    assert "Started (" in table  # the column names the time zone the times are in
+    at.toggle(key="call_list.unscored").set_value(True)
+    at.run()
+    assert not at.exception
+    unscored = next(m.value for m in at.markdown if m.value.startswith("| Call |"))
+    rows = unscored.splitlines()[2:]
+    assert rows and all("unscored" in row for row in rows)
+    assert at.query_params.get("unscored") == "1"  # the address holds the filters
+    at.run()  # a rerun reads (and logs) nothing again
+    db, _, _ = open_data(app_data.data_dir)
+    try:
+        admin = _principal(db, "admin@example.com")
+        listed = list_audit(db, admin, username="coach@example.com", since=started)
+    finally:
+        db.engine.dispose()
+    assert [r.action for r in listed].count("calls_listed") == 2

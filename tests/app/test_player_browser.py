@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from review_app.formatting import clock
 from tests.app.app_data import PASSWORD, AppData
@@ -50,10 +51,16 @@ def page(browser):  # type: ignore[no-untyped-def]
 
 
 def _open_call(page, app_url: str):  # type: ignore[no-untyped-def]
+    """Emma's call, opened from the call list: its row's link, followed in this tab."""
     sign_in(page, app_url, "coach@example.com", PASSWORD)
-    page.get_by_role("link", name="Calls", exact=True).click()
-    page.get_by_test_id("stSelectbox").first.click()
-    page.get_by_role("option", name=re.compile("Emma de Vries")).click()
+    page.get_by_role("link", name="Call list", exact=True).click()
+    customer = page.get_by_role("textbox", name="Customer")
+    customer.fill("Emma de Vries")
+    customer.press("Enter")
+    rows = page.locator("[data-testid='stMarkdown'] table tbody tr")
+    expect(rows).to_have_count(1, timeout=_TIMEOUT_MS)  # the unfiltered list holds her call too
+    assert "Emma de Vries" in rows.inner_text()
+    page.goto(rows.get_by_role("link").get_attribute("href"))
     page.get_by_role("heading", name=re.compile("Emma de Vries")).first.wait_for()
     wait_until_idle(page)
     frame = page.frame_locator(_PLAYER)

@@ -1,0 +1,157 @@
+"""The call list and review queue at scale: time to a first page, to a filtered page and to the next
+call to review, on a temporary SQLite database of ``--calls`` calls.
+
+    PYTHONPATH=. .venv/bin/python -m bench.call_list [--calls 100000] [--agents 40] [--runs 30]
+
+The calls are written with bulk inserts (no audio: the list reads rows only): ``--agents`` agents,
+a customer per five calls (with an e-mail identity), calls over the last year, inbound or outbound,
+30 s to 30 min, a fifth of them evaluated. Each figure is the median and p95 of ``--runs`` calls of
+the service (audit write included), in milliseconds. Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert
+
+from storage.access import Principal
+from storage.call_list import CallFilters, list_call_page, next_call_to_review
+from storage.db import Database, open_database, session_scope
+from storage.models import Agent, Customer, Evaluation, Identity, Recording, ScorecardForm, Thread, User
+
+_BATCH = 20_000
+
+
+def build(db: Database, calls: int, agents: int, seed: int = 7) -> None:
+    rng = random.Random(seed)
+    now = datetime.now(UTC)
+    customers = max(1, calls // 5)
+    with session_scope(db) as session:
+        session.execute(insert(User), [{"id": 1, "username": "coach@example.com", "role": "coach"}])
+        session.execute(insert(ScorecardForm), [{"id": 1, "name": "Bench", "version": 1, "created_by": 1}])
+        session.execute(insert(Agent), [{"id": i + 1, "name": f"Agent {i + 1:03d}"} for i in range(agents)])
+        session.execute(
+            insert(Customer), [{"id": i + 1, "display_name": f"Customer {i + 1}"} for i in range(customers)]
+        )
+        session.execute(
+            insert(Identity),
+            [
+                {
+                    "customer_id": i + 1,
+                    "kind": "email",
+                    "value": f"c{i + 1}@example.com",
+                    "raw_value": f"c{i + 1}@example.com",
+                }
+                for i in range(customers)
+            ],
+        )
+    for start in range(0, calls, _BATCH):
+        ids = range(start + 1, min(calls, start + _BATCH) + 1)
+        threads, recordings, evaluations = [], [], []
+        for i in ids:
+            agent = rng.randint(1, agents)
+            threads.append(
+                {
+                    "id": i,
+                    "customer_id": rng.randint(1, customers),
+                    "agent_id": agent,
+                    "channel": "call",
+                    "provider": "earshot",
+                    "provider_id": f"call-{i}",
+                    "direction": rng.choice(("inbound", "outbound")),
+                    "started_at": now - timedelta(seconds=rng.uniform(0, 365 * 86400)),
+                }
+            )
+            recordings.append(
+                {
+                    "id": i,
+                    "thread_id": i,
+                    "sha256": f"{i:064x}",
+                    "original_name": f"call-{i}.wav",
+                    "format": "WAV/PCM_16",
+                    "size_bytes": 1,
+                    "duration": rng.uniform(30, 1800),
+                    "sample_rate": 8000,
+                    "channels": 2,
+                }
+            )
+            if rng.random() < 0.2:
+                evaluations.append(
+                    {
+                        "recording_id": i,
+                        "form_id": 1,
+                        "coach_id": 1,
+                        "agent_id": agent,
+                        "score": rng.uniform(40, 100),
+                        "status": "submitted",
+                    }
+                )
+        with session_scope(db) as session:
+            session.execute(insert(Thread), threads)
+            session.execute(insert(Recording), recordings)
+            if evaluations:
+                session.execute(insert(Evaluation), evaluations)
+
+
+def _timed(runs: int, action: Callable[[], object]) -> tuple[float, float]:
+    action()  # warm the caches once
+    times = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        action()
+        times.append((time.perf_counter() - began) * 1000)
+    times.sort()
+    return statistics.median(times), times[max(0, round(0.95 * len(times)) - 1)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--calls", type=int, default=100_000)
+    parser.add_argument("--agents", type=int, default=40)
+    parser.add_argument("--runs", type=int, default=30)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        db = open_database(f"sqlite:///{Path(folder) / 'earshot.db'}")
+        began = time.perf_counter()
+        build(db, args.calls, args.agents)
+        print(f"built {args.calls} calls, {args.agents} agents in {time.perf_counter() - began:.1f} s")
+        coach = Principal(user_id=1, username="coach@example.com", role="coach", agent_id=None)
+        month_ago = datetime.now(UTC) - timedelta(days=30)
+        filtered = CallFilters(
+            agent_id=3, direction="inbound", min_duration=120, started_from=month_ago, unscored=True
+        )
+        rng = random.Random(1)
+        by_email, by_name = CallFilters(customer="c77@example.com"), CallFilters(customer="Customer 123")
+        last_month = CallFilters(started_from=month_ago)
+        cases: list[tuple[str, Callable[[], object]]] = [
+            ("first page (newest 25)", lambda: list_call_page(db, coach)),
+            ("first page, oldest first", lambda: list_call_page(db, coach, descending=False)),
+            ("first page by duration", lambda: list_call_page(db, coach, sort="duration")),
+            ("shortest first", lambda: list_call_page(db, coach, sort="duration", descending=False)),
+            ("first page by agent", lambda: list_call_page(db, coach, sort="agent", descending=False)),
+            ("page 40 (offset 975)", lambda: list_call_page(db, coach, offset=975)),
+            ("filtered: agent+inbound+2min+30d+unscored", lambda: list_call_page(db, coach, filtered)),
+            ("filtered: customer e-mail", lambda: list_call_page(db, coach, by_email)),
+            ("filtered: customer name part", lambda: list_call_page(db, coach, by_name)),
+            ("next call to review (all)", lambda: next_call_to_review(db, coach, rng=rng)),
+            ("next call to review (30 days)", lambda: next_call_to_review(db, coach, last_month, rng=rng)),
+        ]  # fmt: skip
+        print(f"{'case':45} {'p50 ms':>8} {'p95 ms':>8}")
+        for name, action in cases:
+            p50, p95 = _timed(args.runs, action)
+            print(f"{name:45} {p50:8.1f} {p95:8.1f}")
+        db.engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

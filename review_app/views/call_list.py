@@ -1,0 +1,283 @@
+"""Call list: every call, filtered, sorted and paged, each row a link to the call; and "Next call to
+review", which opens an unscored call drawn fairly per agent (``storage.call_list``).
+
+The filters, sort and page live in the address (``/call_list?agent=3&unscored=1&page=2``), so a
+reload or a shared link shows the same list. A page of calls is read once per set of filters and
+kept in the session: reruns neither read it again nor log it again.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+import streamlit as st
+
+from review_app import context
+from review_app.formatting import clock, display_zone, when
+from review_app.safe_text import md, show_error
+from storage.access import Permission, allows
+from storage.agents_view import list_agents
+from storage.call_list import (
+    CALL_SORTS,
+    DIRECTIONS,
+    CallFilters,
+    CallListPage,
+    CallSort,
+    list_call_page,
+    next_call_to_review,
+)
+from storage.errors import InvalidValue
+
+_PAGE = context.CALL_LIST_PAGE
+_PAGE_SIZES = (5, 10, 25, 50, 100)
+_SORT_NAMES = {"started": "Start time", "duration": "Duration", "agent": "Agent"}
+_ANY_AGENT = 0  # no agent has id 0; a None option would read as no choice made
+_ANY = "any"
+_RESULT = "call_list.result"  # (what was asked, the page it gave)
+_EMPTY = "call_list.empty"  # "Next call to review" found nothing
+_KEYS = {  # widget key -> its parameter in the address
+    "call_list.agent": "agent",
+    "call_list.customer": "customer",
+    "call_list.from": "from",
+    "call_list.to": "to",
+    "call_list.direction": "direction",
+    "call_list.min": "min",
+    "call_list.max": "max",
+    "call_list.unscored": "unscored",
+    "call_list.sort": "sort",
+    "call_list.order": "order",
+    "call_list.size": "size",
+}
+
+who = context.require_page(Permission.VIEW_ALL_CALLS)
+db = context.database()
+
+
+def _take_link() -> None:
+    """Filters a link names (a reload, a bookmark, a shared link) go into the widgets before they show."""
+    link = context.link_request(_PAGE)
+    if link is None:
+        return
+    state = st.session_state
+    state.pop("call_list.asked", None)  # the link's page stands
+    state["call_list.agent"] = int(link["agent"]) if link.get("agent", "").isdigit() else _ANY_AGENT
+    state["call_list.customer"] = link.get("customer", "")
+    state["call_list.from"] = _day(link.get("from"))
+    state["call_list.to"] = _day(link.get("to"))
+    state["call_list.direction"] = link["direction"] if link.get("direction") in DIRECTIONS else _ANY
+    state["call_list.min"] = _minutes(link.get("min"))
+    state["call_list.max"] = _minutes(link.get("max"))
+    state["call_list.unscored"] = link.get("unscored") == "1"
+    state["call_list.sort"] = link.get("sort") if link.get("sort") in CALL_SORTS else "started"
+    state["call_list.order"] = "Ascending" if link.get("order") == "asc" else "Descending"
+    size = int(link["size"]) if link.get("size", "").isdigit() else 25
+    state["call_list.size"] = size if size in _PAGE_SIZES else 25
+    state["call_list.page"] = max(1, int(link["page"])) if link.get("page", "").isdigit() else 1
+
+
+def _day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _minutes(value: str | None) -> float | None:
+    try:
+        minutes = float(value) if value else None
+    except ValueError:
+        return None
+    return minutes if minutes is not None and 0 <= minutes < 10_000 else None
+
+
+def _midnight(day: date) -> datetime:
+    """The start of ``day`` in the organisation's time zone, in which the page shows every time."""
+    return datetime.combine(day, time(), tzinfo=display_zone())
+
+
+def _filters() -> CallFilters | None:
+    """The filters the widgets hold; None (with the reason shown) when they make no sense."""
+    state = st.session_state
+    first, last = state.get("call_list.from"), state.get("call_list.to")
+    low, high = state.get("call_list.min"), state.get("call_list.max")
+    try:
+        return CallFilters(
+            agent_id=state.get("call_list.agent") or None,
+            customer=(state.get("call_list.customer") or "").strip() or None,
+            started_from=_midnight(first) if first else None,
+            started_before=_midnight(last + timedelta(days=1)) if last else None,
+            direction=None
+            if state.get("call_list.direction", _ANY) == _ANY
+            else state["call_list.direction"],
+            min_duration=60 * low if low is not None else None,
+            max_duration=60 * high if high is not None else None,
+            unscored=bool(state.get("call_list.unscored")),
+        )
+    except InvalidValue as error:
+        show_error(error)
+        return None
+
+
+def _filter_widgets() -> None:
+    agents = {a.id: a.name for a in list_agents(db, who)}
+    if st.session_state.get("call_list.agent", _ANY_AGENT) not in (_ANY_AGENT, *agents):
+        st.session_state["call_list.agent"] = _ANY_AGENT  # a link's agent that is no more
+    zone = display_zone().key
+    top = st.columns([1.2, 1.5, 1, 1, 1])
+    top[0].selectbox(
+        "Agent",
+        [_ANY_AGENT, *agents],
+        format_func=lambda a: "Any agent" if a == _ANY_AGENT else agents[a],
+        key="call_list.agent",
+    )
+    top[1].text_input("Customer", key="call_list.customer", placeholder="Name, phone, e-mail or number")
+    top[2].date_input("From", value=None, key="call_list.from", help=f"Days in {zone}")
+    top[3].date_input("To", value=None, key="call_list.to", help=f"Days in {zone}, this day included")
+    top[4].selectbox(
+        "Direction",
+        [_ANY, *DIRECTIONS],
+        format_func=lambda d: "Any direction" if d == _ANY else d.title(),
+        key="call_list.direction",
+    )
+    bottom = st.columns(5)
+    bottom[0].number_input("Min. minutes", min_value=0.0, value=None, step=1.0, key="call_list.min")
+    bottom[1].number_input("Max. minutes", min_value=0.0, value=None, step=1.0, key="call_list.max")
+    bottom[2].selectbox("Sort by", CALL_SORTS, format_func=lambda s: _SORT_NAMES[s], key="call_list.sort")
+    bottom[3].selectbox("Order", ["Descending", "Ascending"], key="call_list.order")
+    st.session_state.setdefault("call_list.size", 25)
+    bottom[4].selectbox("Calls a page", _PAGE_SIZES, key="call_list.size")
+
+
+def _asked(filters: CallFilters) -> tuple[object, ...]:
+    state = st.session_state
+    return (filters, state["call_list.sort"], state["call_list.order"], state["call_list.size"])
+
+
+def _page_number(asked: tuple[object, ...]) -> int:
+    """The page shown: back to the first whenever the filters, sort or size change."""
+    if st.session_state.get("call_list.asked") != asked:
+        if "call_list.asked" in st.session_state:
+            st.session_state["call_list.page"] = 1
+        st.session_state["call_list.asked"] = asked
+    return max(1, int(st.session_state.get("call_list.page", 1)))
+
+
+def _load(filters: CallFilters, number: int) -> CallListPage:
+    state = st.session_state
+    size = int(state["call_list.size"])
+    sort: CallSort = state["call_list.sort"]
+    key = (*_asked(filters), number)
+    kept = state.get(_RESULT)
+    if kept is None or kept[0] != key:
+        page = list_call_page(
+            db,
+            who,
+            filters,
+            sort=sort,
+            descending=state["call_list.order"] == "Descending",
+            limit=size,
+            offset=(number - 1) * size,
+        )
+        kept = state[_RESULT] = (key, page)
+    return kept[1]
+
+
+def _show_in_address(filters: CallFilters, number: int) -> None:
+    state = st.session_state
+    first, last = state.get("call_list.from"), state.get("call_list.to")
+    low, high = state.get("call_list.min"), state.get("call_list.max")
+    context.show_in_address(
+        _PAGE,
+        agent=filters.agent_id,
+        customer=filters.customer,
+        **{"from": first.isoformat() if first else None, "to": last.isoformat() if last else None},
+        direction=filters.direction,
+        min=low,
+        max=high,
+        unscored="1" if filters.unscored else None,
+        sort=None if state["call_list.sort"] == "started" else state["call_list.sort"],
+        order="asc" if state["call_list.order"] == "Ascending" else None,
+        size=None if state["call_list.size"] == 25 else state["call_list.size"],
+        page=number if number > 1 else None,
+    )
+
+
+def _table(page: CallListPage) -> None:
+    """The calls as a table of text: every value from outside escaped, each call a link to it."""
+    zone = display_zone().key
+    lines = [
+        f"| Call | Started ({md(zone)}) | Agent | Customer | Duration | Direction | Evaluations |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for call in page.calls:
+        link = context.address_of(context.CALL_PAGE, id=call.id)
+        cells = [
+            f"[Call {call.id}]({link})",
+            md(when(call.started_at)),
+            md(call.agent or "no agent"),
+            md(call.customer or "unknown customer"),
+            md(clock(call.duration)),
+            md((call.direction or "—").title()),
+            str(call.evaluations) if call.evaluations else ":orange-badge[unscored]",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    st.markdown("\n".join(lines))
+
+
+def _pager(page: CallListPage, number: int) -> None:
+    shown = f"Calls {page.offset + 1}–{page.offset + len(page.calls)}" if page.calls else "No calls"
+    left, middle, right = st.columns([1, 2, 1])
+    if left.button("Previous page", icon=":material/chevron_left:", disabled=number <= 1, width="stretch"):
+        st.session_state["call_list.page"] = number - 1
+        st.rerun()
+    middle.caption(f"{shown} · page {number}" + ("" if page.has_more else " (last)"))
+    if right.button(
+        "Next page", icon=":material/chevron_right:", disabled=not page.has_more, width="stretch"
+    ):
+        st.session_state["call_list.page"] = number + 1
+        st.rerun()
+
+
+def _actions(filters: CallFilters) -> None:
+    """Only unscored calls, the next call to review and a refresh, in one row above the list."""
+    unscored, pick, refresh, _ = st.columns([1, 1.3, 0.8, 1.9], vertical_alignment="center")
+    unscored.toggle("Unscored only", key="call_list.unscored")
+    if refresh.button("Refresh", icon=":material/refresh:", key="call_list.refresh"):
+        st.session_state.pop(_RESULT, None)
+    if allows(who, Permission.SCORE_CALLS) and pick.button(
+        "Next call to review",
+        type="primary",
+        icon=":material/shuffle:",
+        help="An unscored call that matches the filters: from the agent with the fewest scored calls "
+        "in the period, drawn at random among theirs",
+    ):
+        chosen = next_call_to_review(db, who, filters)
+        if chosen is None:
+            st.session_state[_EMPTY] = True
+        else:
+            st.session_state.pop(_RESULT, None)  # back from scoring it, the list is read again
+            context.open_call(chosen.id)
+    if st.session_state.pop(_EMPTY, False):
+        st.info("No unscored call matches these filters.")
+
+
+_take_link()
+st.title("Call list")
+_filter_widgets()
+st.session_state.setdefault("call_list.unscored", False)
+filters = _filters()
+if filters is None:
+    st.stop()
+_actions(filters)
+number = _page_number(_asked(filters))
+try:
+    page = _load(filters, number)
+except InvalidValue as error:
+    show_error(error)
+    st.stop()
+_show_in_address(filters, number)
+if not page.calls and number == 1:
+    st.caption("No calls match these filters.")
+else:
+    _table(page)
+_pager(page, number)
