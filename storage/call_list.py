@@ -21,8 +21,9 @@ from storage.access import Permission, Principal, require
 from storage.audit import record_read
 from storage.db import Database, read_scope
 from storage.errors import InvalidValue
-from storage.models import Agent, Customer, Evaluation, Identity, Recording, Thread, as_utc
+from storage.models import Agent, Customer, Evaluation, Recording, Thread, as_utc
 from storage.search import matching_customers
+from storage.services import first_identity
 
 __all__ = [
     "CALL_SORTS",
@@ -213,14 +214,6 @@ def _matching(filters: CallFilters) -> Select[Any]:
 
 def _details() -> Select[Any]:
     """What a row of the list shows, for the calls a ``where`` names."""
-    first_identity = (
-        select(Identity.value)
-        .where(Identity.customer_id == Customer.id)
-        .order_by(Identity.id)
-        .limit(1)
-        .correlate(Customer)
-        .scalar_subquery()
-    )
     evaluations = (
         select(func.count(Evaluation.id))
         .where(Evaluation.recording_id == Recording.id)
@@ -236,7 +229,7 @@ def _details() -> Select[Any]:
             Thread.agent_id,
             Agent.name.label("agent"),
             Thread.customer_id,
-            func.coalesce(Customer.display_name, first_identity).label("customer"),
+            func.coalesce(Customer.display_name, first_identity()).label("customer"),
             evaluations.label("evaluations"),
         )
         .join(Thread, Thread.id == Recording.thread_id)

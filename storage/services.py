@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, insert, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, func, insert, select
 from sqlalchemy.orm import Session
 
 from recorder.threads import IdentityRef
@@ -544,8 +544,10 @@ def list_recordings(db: Database, limit: int = 100) -> list[RecordingSummary]:
         return _summaries(session, _summary_query().limit(limit))
 
 
-def _summary_query() -> Select[Any]:
-    first_identity = (
+def first_identity() -> ScalarSelect[Any]:
+    """The customer's first identity (a phone number, an e-mail...), for a row of a query that
+    joins ``Customer``: what names a customer who has no name."""
+    return (
         select(Identity.value)
         .where(Identity.customer_id == Customer.id)
         .order_by(Identity.id)
@@ -553,6 +555,9 @@ def _summary_query() -> Select[Any]:
         .correlate(Customer)
         .scalar_subquery()
     )
+
+
+def _summary_query() -> Select[Any]:
     newest_job_status = (
         select(Job.status)
         .where(Job.recording_id == Recording.id, Job.stage == TRANSCRIBE)
@@ -579,7 +584,7 @@ def _summary_query() -> Select[Any]:
             Recording.duration,
             Recording.channels,
             Thread.started_at,
-            func.coalesce(Customer.display_name, first_identity).label("customer"),
+            func.coalesce(Customer.display_name, first_identity()).label("customer"),
             Agent.name.label("agent"),
             newest_job_status.label("job_status"),
             transcribed.label("transcribed"),
