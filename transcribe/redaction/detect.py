@@ -99,7 +99,8 @@ def says_cue(text: str) -> bool:
 
 def find_entities(words: Sequence[SaidWord], options: RedactionOptions) -> tuple[Finding, ...]:
     """Every enabled entity said in ``words``, each with the indices of the words that said it."""
-    lowered = [word.text.strip().lower().strip(_WORD_EDGE) for word in words]
+    texts = [word.text for word in words]
+    lowered = [text.strip().lower().strip(_WORD_EDGE) for text in texts]
     findings: list[Finding] = []
     phrases: list[Finding] = []  # dates of birth and postal addresses: numbers among words
     for stream in dict.fromkeys(word.stream for word in words):
@@ -111,7 +112,6 @@ def find_entities(words: Sequence[SaidWord], options: RedactionOptions) -> tuple
         if "DOB" in options.entities:
             phrases.extend(birth_dates(said, lowered, options.context_words, options.languages))
         if "ADDRESS" in options.entities:
-            texts = [word.text for word in words]
             phrases.extend(postal_addresses(said, texts, lowered, options.context_words))
     findings = _checksummed_across_streams(words, options, findings)
     # Their digits are not another number ("05/03/1982" is no phone number, "90210" no code).
