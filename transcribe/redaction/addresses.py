@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 
 from transcribe.redaction.entities import Finding
+from transcribe.redaction.spoken import EDGE_PUNCTUATION
 
 CUES = (
     "address", "postcode", "post code", "postal code", "zip", "where do you live", "live at",
@@ -42,7 +43,6 @@ _NOT_NAMES = frozenset(
     {"i", "i'm", "it's", "it", "its", "yes", "yeah", "no", "my", "the", "that's", "that", "this",
      "sure", "okay", "ok", "ja", "nee", "mijn", "het", "dat", "is", "we", "our", "ons", "onze"}
 )  # fmt: skip
-_WORD_EDGE = ".,;:!?\"'()[]…"
 MOST_WORDS_BEFORE = 4  # "12 Old Church Street", "Van Baerlestraat" said as two words
 MOST_WORDS_AFTER = 6  # "12, 3511 AB Utrecht", "London SW1A 1AA"
 
@@ -103,7 +103,7 @@ def _joins(
     if texts[min(said[position], said[neighbour])].rstrip().endswith((".", "?", "!")):
         return False  # a sentence ends between them
     index = said[position]
-    word, text = lowered[index], texts[index].strip().strip(_WORD_EDGE)
+    word, text = lowered[index], texts[index].strip().strip(EDGE_PUNCTUATION)
     return (
         bool(word)
         and word not in _NOT_NAMES
@@ -117,4 +117,4 @@ def _joins(
 
 
 def _starts_address(text: str, word: str) -> bool:
-    return bool(_HOUSE_NUMBER.fullmatch(word)) or text.strip().strip(_WORD_EDGE)[:1].isupper()
+    return bool(_HOUSE_NUMBER.fullmatch(word)) or text.strip().strip(EDGE_PUNCTUATION)[:1].isupper()

@@ -27,7 +27,7 @@ from transcribe.redaction.checksums import (
     ssn_shape_valid,
 )
 from transcribe.redaction.entities import EntityType, Finding, RedactionOptions
-from transcribe.redaction.spoken import CodeRun, code_runs
+from transcribe.redaction.spoken import EDGE_PUNCTUATION, CodeRun, code_runs
 
 # Cues, matched at the start of a word in the lower-cased words before a number (English and
 # Dutch); a trailing space asks for the whole word.
@@ -80,7 +80,6 @@ TOP_LEVEL_DOMAINS = frozenset(
 )
 _WRITTEN_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+", re.UNICODE)
 _WRITTEN_DOMAIN = re.compile(r"[\w-]+(\.[\w-]+)*\.([a-z]{2,6})")
-_WORD_EDGE = ".,;:!?\"'()[]…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +99,7 @@ def says_cue(text: str) -> bool:
 def find_entities(words: Sequence[SaidWord], options: RedactionOptions) -> tuple[Finding, ...]:
     """Every enabled entity said in ``words``, each with the indices of the words that said it."""
     texts = [word.text for word in words]
-    lowered = [text.strip().lower().strip(_WORD_EDGE) for text in texts]
+    lowered = [text.strip().lower().strip(EDGE_PUNCTUATION) for text in texts]
     findings: list[Finding] = []
     phrases: list[Finding] = []  # dates of birth and postal addresses: numbers among words
     for stream in dict.fromkeys(word.stream for word in words):

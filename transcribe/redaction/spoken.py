@@ -31,7 +31,8 @@ HOMOPHONES = {"for": "4", "or": "4", "to": "2", "too": "2", "won": "1", "ate": "
 LETTER_N_WORDS = frozenset({"an", "en", "in"})
 # Hesitations inside a number ("four one, uh, one one") that neither break nor join it.
 FILLER_WORDS = frozenset({"uh", "um", "er", "erm", "eh", "ehm", "uhm", "euh", "hm", "hmm", "mm", "ah"})
-_EDGE_PUNCTUATION = ".,;:!?\"'()[]…"
+# Punctuation that edges a word, not part of what it says.
+EDGE_PUNCTUATION = ".,;:!?\"'()[]…"
 _SEPARATORS = re.compile(r"[-/.,]")  # inside a written number: 4111-1111, 03/27, 1.234
 _CODE = re.compile(r"[A-Z0-9]+")
 _DIGITS_WITH_OH = re.compile(r"[oO]+[0-9][0-9oO]*|[0-9]+[oO][0-9oO]*")
@@ -135,7 +136,7 @@ def _homophone(
     """The digit a homophone stands for where only a digit makes sense: between two digits,
     after "double" ("double to nine"), or before it ("too double nine"); and the letter N that
     Whisper writes as "an" before the L of a Dutch IBAN ("an L10 RABO ...")."""
-    word = text.strip().strip(_EDGE_PUNCTUATION).lower()
+    word = text.strip().strip(EDGE_PUNCTUATION).lower()
     if word in LETTER_N_WORDS and after is not None and after[0].kind == "code" and after[0].chars[:1] == "L":
         return (_Piece("code", "N"),)
     digit = HOMOPHONES.get(word)
@@ -173,7 +174,7 @@ def _width(pieces: list[tuple[int, _Piece]], position: int) -> int:
 
 def _pieces(text: str, languages: tuple[str, ...]) -> tuple[_Piece, ...] | None:
     """What one word contributes to a number, or None when it is an ordinary word."""
-    word = text.strip().strip(_EDGE_PUNCTUATION)
+    word = text.strip().strip(EDGE_PUNCTUATION)
     lowered = word.lower()
     if not word:
         return None
