@@ -73,7 +73,9 @@ def test_a_coach_filters_pages_and_opens_the_next_call_to_review(page, app_url: 
     expect(page.locator(_ROWS)).to_have_count(3, timeout=_TIMEOUT_MS)
     second_page = _rows(page)
     assert not set(first_page) & set(second_page)
-    assert page.get_by_role("button", name="Next page").is_disabled()
+    # The table can be drawn before the run reaches the buttons below it: wait for them, not poll once.
+    expect(page.get_by_role("button", name="Next page")).to_be_disabled()
+    wait_until_idle(page)
     assert _query(page) == {"customer": "customer", "size": "5", "page": "2"}
 
     page.reload()  # the address keeps the filters and the page
