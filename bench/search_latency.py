@@ -79,6 +79,8 @@ QUERIES = (
     ("near", "NEAR(refund euros, 5)", SearchFilters()),
     ("filtered", "refund", SearchFilters(speaker_role="customer", agent="agent 7")),
     ("filtered", "fee", SearchFilters(customer="maria", date_from=date(2024, 6, 1))),
+    ("filtered", "refund", SearchFilters(customer="+31610001234")),  # one customer's calls
+    ("filtered", "technician", SearchFilters(date_from=date(2024, 2, 1))),  # a broad filter
     ("rare", "technician thursday", SearchFilters()),
 )
 

@@ -10,6 +10,7 @@ build the indexes used here).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -62,6 +63,12 @@ MAX_LIMIT = 500
 # it ranks, so a first page for a word in 175,000 utterances cost 190 ms; bounded, it costs what
 # this many do (bench/search_latency.py). Deeper pages widen it. PostgreSQL ranks every match.
 RANK_NEWEST = 5000
+# SQLite, filtered search: joining a match to its call and filtering it costs about this many times
+# what gathering one allowed row and probing it does (bench/search_latency.py, 1M utterances: 2.5 µs
+# against 0.25-0.3 µs), so the filters' rows are gathered unless they outnumber the matches by more.
+GATHERED_ROWS_PER_JOINED_MATCH = 8
+# At most this many calls' or threads' ids are handed from the choice to the query as values.
+_PARENT_IDS_HANDED_ON = 500
 # A customer filter with at least this many digits is also read as (part of) a phone number.
 _MIN_PHONE_DIGITS = 6
 CHANNEL_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
@@ -254,9 +261,11 @@ def search_utterances(
         ranked: list[tuple[float, int, int, str]] = []  # (score, 0 call | 1 message, rowid, snippet)
         sources: list[tuple[int, Select[Any], TableClause]] = []  # (0 call | 1 message, query, index)
         if filters.channel in (None, "call"):
-            sources.append((0, _ranked_calls(dialect, expression, filters, wanted), _UTTERANCES_FTS))
+            sources.append((0, _ranked_calls(session, dialect, expression, filters, wanted), _UTTERANCES_FTS))
         if filters.channel != "call" and filters.speaker_role in (None, *_DIRECTION_OF_ROLE):
-            sources.append((1, _ranked_messages(dialect, expression, filters, wanted), _MESSAGES_FTS))
+            sources.append(
+                (1, _ranked_messages(session, dialect, expression, filters, wanted), _MESSAGES_FTS)
+            )
         capped = False
         for kind, query_of_kind, index in sources:
             query_of_kind, capped_here = _newest_only(session, query_of_kind, index, bound)
@@ -339,41 +348,96 @@ def count_matches(db: Database, query: str) -> int:
         return session.execute(counted).scalar_one()
 
 
-def _ranked_calls(dialect: str, expression: str, filters: SearchFilters, wanted: int) -> Select[Any]:
-    clauses = _filter_clauses(filters, started=Thread.started_at)
-    if filters.speaker_role is not None:
-        clauses.append(Speaker.role == filters.speaker_role)
-    if dialect == "sqlite":
-        content = _join_call(_UTTERANCES_FTS.join(Utterance, Utterance.id == _UTTERANCES_FTS.c.rowid))
-        return _ranked_fts5(_UTTERANCES_FTS, content, expression, clauses, wanted)
-    content = _join_call(Utterance.__table__)
-    return _ranked_tsquery(
-        Utterance.id, Utterance.text, "utterances.text_tsv", content, expression, clauses, wanted
+def _ranked_calls(
+    session: Session, dialect: str, expression: str, filters: SearchFilters, wanted: int
+) -> Select[Any]:
+    of_call = _filter_clauses(filters, started=Thread.started_at)
+    of_utterance = [] if filters.speaker_role is None else [Speaker.role == filters.speaker_role]
+    if dialect == "postgresql":
+        content = _join_call(Utterance.__table__)
+        return _ranked_tsquery(
+            Utterance.id,
+            Utterance.text,
+            "utterances.text_tsv",
+            content,
+            expression,
+            of_call + of_utterance,
+            wanted,
+        )
+
+    def utterances_of(calls: Any) -> Select[Any]:
+        allowed = select(Utterance.id).where(Utterance.transcript_id.in_(calls))
+        if of_utterance:
+            allowed = allowed.join(Speaker, Speaker.id == Utterance.speaker_id).where(*of_utterance)
+        return allowed
+
+    narrowing = _Narrowing(
+        joined=_join_call(_UTTERANCES_FTS.join(Utterance, Utterance.id == _UTTERANCES_FTS.c.rowid)),
+        clauses=of_call + of_utterance,
+        parents=select(Transcript.id).join(Recording).join(Thread).where(*of_call) if of_call else None,
+        rows_of=utterances_of,
+        rows_per_parent=_ratio(Utterance.id, Transcript.id),
     )
+    return _ranked_fts5(session, _UTTERANCES_FTS, expression, narrowing, wanted)
 
 
-def _ranked_messages(dialect: str, expression: str, filters: SearchFilters, wanted: int) -> Select[Any]:
-    clauses = _filter_clauses(filters, started=Message.sent_at)
-    if filters.speaker_role is not None:
-        clauses.append(Message.direction == _DIRECTION_OF_ROLE[filters.speaker_role])
+def _ranked_messages(
+    session: Session, dialect: str, expression: str, filters: SearchFilters, wanted: int
+) -> Select[Any]:
+    of_thread = _filter_clauses(filters)
     if filters.channel is not None:
-        clauses.append(Thread.channel == filters.channel)
-    if dialect == "sqlite":
-        content = _join_message(_MESSAGES_FTS.join(Message, Message.id == _MESSAGES_FTS.c.rowid))
-        return _ranked_fts5(_MESSAGES_FTS, content, expression, clauses, wanted)
-    content = _join_message(Message.__table__)
-    return _ranked_tsquery(
-        Message.id, Message.body, "messages.body_tsv", content, expression, clauses, wanted
+        of_thread.append(Thread.channel == filters.channel)
+    of_message = _date_clauses(filters, started=Message.sent_at)
+    if filters.speaker_role is not None:
+        of_message.append(Message.direction == _DIRECTION_OF_ROLE[filters.speaker_role])
+    if dialect == "postgresql":
+        content = _join_message(Message.__table__)
+        return _ranked_tsquery(
+            Message.id, Message.body, "messages.body_tsv", content, expression, of_thread + of_message, wanted
+        )
+    narrowing = _Narrowing(
+        joined=_join_message(_MESSAGES_FTS.join(Message, Message.id == _MESSAGES_FTS.c.rowid)),
+        clauses=of_thread + of_message,
+        parents=select(Thread.id).where(*of_thread) if of_thread else None,
+        rows_of=lambda threads: select(Message.id).where(Message.thread_id.in_(threads), *of_message),
+        rows_per_parent=_ratio(Message.id, Thread.id),
     )
+    return _ranked_fts5(session, _MESSAGES_FTS, expression, narrowing, wanted)
+
+
+@dataclass(frozen=True)
+class _Narrowing:
+    """What the filters allow of one FTS5 index, in the two shapes a query can take: each match
+    joined to its call or thread and filtered (``joined`` and ``clauses``), or the rows the filters
+    allow (``rows_of``) gathered from the calls or threads they pick (``parents``; None when no
+    filter picks them, only rows: a speaker role alone allows half of everything).
+    ``rows_per_parent`` estimates how many rows a call or thread holds."""
+
+    joined: Join
+    clauses: list[ColumnElement[bool]]
+    parents: Select[Any] | None
+    rows_of: Callable[[Any], Select[Any]]  # parents' ids (a query or a list) -> the rows allowed
+    rows_per_parent: Select[Any]
 
 
 def _ranked_fts5(
-    fts: TableClause, content: Join, expression: str, clauses: list[ColumnElement[bool]], wanted: int
+    session: Session, fts: TableClause, expression: str, narrowing: _Narrowing, wanted: int
 ) -> Select[Any]:
     """The best ``wanted`` rows of one FTS5 index by bm25, with their snippets. Without filters the
-    index is ranked alone; the joins to the content are paid only when a filter needs them."""
+    index is ranked alone; with filters, in the shape ``_allowed_rows`` finds cheaper."""
     index: ColumnElement[Any] = literal_column(fts.name)
     score = func.bm25(index)
+    matching = index.match(expression)
+    source: FromClause = fts
+    clauses: list[ColumnElement[bool]] = []
+    if narrowing.clauses:
+        allowed = _allowed_rows(session, fts, matching, narrowing)
+        if allowed is None:
+            source, clauses = narrowing.joined, narrowing.clauses
+        else:
+            # "+ 0": not a plain rowid, so SQLite walks the index and probes the allowed rows
+            # (gathered once) instead of asking FTS5 for each allowed row by rowid (100x slower).
+            clauses = [(fts.c.rowid + 0).in_(allowed)]
     return (
         select(
             fts.c.rowid,
@@ -381,11 +445,39 @@ def _ranked_fts5(
             func.snippet(index, -1, HIGHLIGHT_START, HIGHLIGHT_END, SNIPPET_ELLIPSIS, SNIPPET_WORDS),
             score,
         )
-        .select_from(content if clauses else fts)
-        .where(index.match(expression), *clauses)
+        .select_from(source)
+        .where(matching, *clauses)
         .order_by(score, fts.c.rowid)
         .limit(wanted)
     )
+
+
+def _ratio(rows: InstrumentedAttribute[int], parents: InstrumentedAttribute[int]) -> Select[Any]:
+    """The highest row id over the highest parent id: rows per parent, read from two indexes."""
+    highest_row = select(func.max(rows)).scalar_subquery()
+    return select(highest_row * 1.0 / select(func.max(parents)).scalar_subquery())
+
+
+def _allowed_rows(
+    session: Session, fts: TableClause, matching: ColumnElement[Any], narrowing: _Narrowing
+) -> Select[Any] | None:
+    """The rows the filters allow, when gathering them is cheaper than joining every match to its
+    call or thread; else None. Gathering costs per allowed row, joining per match, about
+    ``GATHERED_ROWS_PER_JOINED_MATCH`` times as much. Counting the matches walks the index (a few
+    ms for 150k); the calls or threads are read no further than that bound, and when few, their
+    ids are handed on so that the filters are not worked out twice."""
+    if narrowing.parents is None:
+        return None
+    matches = session.scalar(select(func.count()).select_from(fts).where(matching)) or 0
+    rows_per_parent = session.scalar(narrowing.rows_per_parent) or 0
+    if not matches or rows_per_parent <= 0:
+        return None  # nothing to rank, either way
+    bound = int(matches * GATHERED_ROWS_PER_JOINED_MATCH / rows_per_parent)
+    parents = session.scalars(narrowing.parents.limit(min(bound, _PARENT_IDS_HANDED_ON) + 1)).all()
+    if len(parents) <= _PARENT_IDS_HANDED_ON:
+        return narrowing.rows_of(parents) if len(parents) <= bound else None
+    counted = session.scalar(select(func.count()).select_from(narrowing.parents.limit(bound + 1).subquery()))
+    return narrowing.rows_of(narrowing.parents) if (counted or 0) <= bound else None
 
 
 # PostgreSQL's text search configuration of migration 0013 (simple + unaccent), and ts_headline's
@@ -493,32 +585,41 @@ def _message_details(session: Session, message_ids: list[int]) -> dict[int, tupl
 
 def _join_call(utterances: FromClause) -> Join:
     """The call around an utterance: its speaker, transcript, recording, thread, customer and agent."""
-    return (
+    return _join_people(
         utterances.join(Speaker.__table__, Speaker.id == Utterance.speaker_id)
         .join(Transcript.__table__, Transcript.id == Utterance.transcript_id)
         .join(Recording.__table__, Recording.id == Transcript.recording_id)
         .join(Thread.__table__, Thread.id == Recording.thread_id)
-        .outerjoin(Customer.__table__, Customer.id == Thread.customer_id)
-        .outerjoin(Agent.__table__, Agent.id == Thread.agent_id)
     )
 
 
 def _join_message(messages: FromClause) -> Join:
     """The conversation around a message: its thread, customer and agent."""
-    return (
-        messages.join(Thread.__table__, Thread.id == Message.thread_id)
-        .outerjoin(Customer.__table__, Customer.id == Thread.customer_id)
-        .outerjoin(Agent.__table__, Agent.id == Thread.agent_id)
+    return _join_people(messages.join(Thread.__table__, Thread.id == Message.thread_id))
+
+
+def _join_people(threads: FromClause) -> Join:
+    """A thread's customer and agent (either may be unknown)."""
+    return threads.outerjoin(Customer.__table__, Customer.id == Thread.customer_id).outerjoin(
+        Agent.__table__, Agent.id == Thread.agent_id
     )
 
 
-def _filter_clauses(filters: SearchFilters, started: Any) -> list[ColumnElement[bool]]:
-    """The filters both kinds share; ``started`` is the time a date range applies to."""
+def _filter_clauses(filters: SearchFilters, started: Any = None) -> list[ColumnElement[bool]]:
+    """The filters both kinds share: customer, agent, and the date range when ``started`` says what
+    time it applies to."""
     clauses: list[ColumnElement[bool]] = []
+    # As ids the threads' indexes serve, so a filter can pick its calls or threads without a join.
     if filters.customer is not None:
-        clauses.append(customer_clause(filters.customer.strip()))
+        clauses.append(Thread.customer_id.in_(matching_customers(filters.customer.strip())))
     if filters.agent is not None:
-        clauses.append(Agent.name.icontains(filters.agent.strip(), autoescape=True))
+        named = select(Agent.id).where(Agent.name.icontains(filters.agent.strip(), autoescape=True))
+        clauses.append(Thread.agent_id.in_(named))
+    return clauses if started is None else clauses + _date_clauses(filters, started)
+
+
+def _date_clauses(filters: SearchFilters, started: Any) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = []
     if filters.date_from is not None:
         clauses.append(started >= _day_start(filters.date_from))
     if filters.date_to is not None:
@@ -526,17 +627,9 @@ def _filter_clauses(filters: SearchFilters, started: Any) -> list[ColumnElement[
     return clauses
 
 
-def customer_clause(value: str) -> ColumnElement[bool]:
-    """A customer named by ``value`` as ``SearchFilters`` reads it."""
-    return or_(
-        Customer.display_name.icontains(value, autoescape=True),
-        Thread.customer_id.in_(select(Identity.customer_id).where(_identity_clause(value))),
-    )
-
-
 def matching_customers(value: str) -> CompoundSelect[Any]:
-    """The ids of the customers ``value`` names, read as ``customer_clause`` reads it: for a filter
-    that looks conversations up by their customer (``threads.customer_id`` is indexed)."""
+    """The ids of the customers ``value`` names, as ``SearchFilters`` reads it: for a filter that
+    looks conversations up by their customer (``threads.customer_id`` is indexed)."""
     named = select(Customer.id).where(Customer.display_name.icontains(value, autoescape=True))
     return named.union(select(Identity.customer_id).where(_identity_clause(value)))
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -12,8 +13,9 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, event, select, text, update
 
+from storage import search
 from storage.db import Database, session_scope
 from storage.errors import InvalidValue
 from storage.models import Agent, Customer, Identity, Recording, Speaker, Thread, Transcript, Utterance
@@ -215,8 +217,46 @@ def test_query_finds_exactly(db: Database, query: str, expected: set[str]) -> No
         (SearchFilters(speaker_role="customer", agent="anna", date_to=date(2024, 3, 31)), {LATE_FEE}),
     ],
 )
-def test_filters_narrow_the_matches(db: Database, filters: SearchFilters, expected: set[str]) -> None:
+@pytest.mark.parametrize(
+    ("rows_per_match", "ids_handed_on"),
+    [(0, 500), (10**6, 500), (10**6, 0)],
+    ids=["matches joined", "allowed rows gathered by ids", "allowed rows gathered by query"],
+)
+def test_filters_narrow_the_matches(
+    db: Database,
+    filters: SearchFilters,
+    expected: set[str],
+    rows_per_match: int,
+    ids_handed_on: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same answer in every shape of a filtered query on SQLite (PostgreSQL has one shape)."""
+    monkeypatch.setattr(search, "GATHERED_ROWS_PER_JOINED_MATCH", rows_per_match)
+    monkeypatch.setattr(search, "_PARENT_IDS_HANDED_ON", ids_handed_on)
     assert _texts(db, "refund", filters) == expected
+
+
+def test_a_filter_that_allows_fewer_rows_than_match_drives_the_query(db: Database) -> None:
+    """John's one call allows fewer utterances than a frequent query matches: those are gathered and
+    the index's matches only look themselves up among them. A broad filter joins every match."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement: str, *_: object) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    frequent = "refund* OR cancel OR fee OR can OR the OR I"
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        narrow = _texts(db, frequent, SearchFilters(customer="John Smith"))
+        narrow_statements, statements[:] = list(statements), []
+        broad = _texts(db, "voucher", SearchFilters(date_from=date(2024, 1, 1)))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert narrow == {CANCEL, DISCOUNT, CANT} and broad == {REFUNDS}
+    if db.engine.dialect.name == "sqlite":
+        gathered = re.compile(r"utterances_fts\.rowid \+ \? IN \(SELECT utterances\.id")
+        assert any(gathered.search(statement) for statement in narrow_statements)
+        assert not any(gathered.search(statement) for statement in statements)
 
 
 def test_names_fold_case_as_far_as_the_backend_can(db: Database) -> None:
@@ -238,7 +278,7 @@ def test_equally_good_matches_come_in_stored_order(database_url: str, tmp_path: 
         hits = search_utterances(db, '"late fee"', SearchFilters()).hits
         assert [hit.score for hit in hits] == sorted(hit.score for hit in hits)
         for better, worse in itertools.pairwise(hits):
-            assert better.score < worse.score or better.utterance_id < worse.utterance_id
+            assert better.score < worse.score or (better.utterance_id or 0) < (worse.utterance_id or 0)
         assert len({hit.score for hit in hits}) < len(hits)  # the ties really happened
     finally:
         db.engine.dispose()
