@@ -1,7 +1,7 @@
 """Call list: every call, filtered, sorted and paged, each row a link to the call; and "Next call to
 review", which opens an unscored call drawn fairly per agent (``storage.call_list``).
 
-The filters, sort and page live in the address (``/call_list?agent=3&unscored=1&page=2``), so a
+The filters, sort and page live in the address (``/call_list?agent=3&team=North&unscored=1&page=2``), so a
 reload or a shared link shows the same list. A page of calls is read once per set of filters and
 kept in the session: reruns neither read it again nor log it again.
 """
@@ -27,6 +27,7 @@ from storage.call_list import (
     next_call_to_review,
 )
 from storage.errors import InvalidValue
+from storage.teams import list_teams
 
 _PAGE = context.CALL_LIST_PAGE
 _PAGE_SIZES = (5, 10, 25, 50, 100)
@@ -37,6 +38,7 @@ _RESULT = "call_list.result"  # (what was asked, the page it gave)
 _EMPTY = "call_list.empty"  # "Next call to review" found nothing
 _KEYS = {  # widget key -> its parameter in the address
     "call_list.agent": "agent",
+    "call_list.team": "team",
     "call_list.customer": "customer",
     "call_list.from": "from",
     "call_list.to": "to",
@@ -61,6 +63,7 @@ def _take_link() -> None:
     state = st.session_state
     state.pop("call_list.asked", None)  # the link's page stands
     state["call_list.agent"] = int(link["agent"]) if link.get("agent", "").isdigit() else _ANY_AGENT
+    state["call_list.team"] = link.get("team") or _ANY
     state["call_list.customer"] = link.get("customer", "")
     state["call_list.from"] = _day(link.get("from"))
     state["call_list.to"] = _day(link.get("to"))
@@ -103,6 +106,7 @@ def _filters() -> CallFilters | None:
     try:
         return CallFilters(
             agent_id=state.get("call_list.agent") or None,
+            team=None if state.get("call_list.team", _ANY) == _ANY else state["call_list.team"],
             customer=(state.get("call_list.customer") or "").strip() or None,
             started_from=_midnight(first) if first else None,
             started_before=_midnight(last + timedelta(days=1)) if last else None,
@@ -120,20 +124,26 @@ def _filters() -> CallFilters | None:
 
 def _filter_widgets() -> None:
     agents = {a.id: a.name for a in list_agents(db, who)}
+    teams = list_teams(db, who)
     if st.session_state.get("call_list.agent", _ANY_AGENT) not in (_ANY_AGENT, *agents):
         st.session_state["call_list.agent"] = _ANY_AGENT  # a link's agent that is no more
+    if st.session_state.get("call_list.team", _ANY) not in (_ANY, *teams):
+        st.session_state["call_list.team"] = _ANY  # a link's team that is no more
     zone = display_zone().key
-    top = st.columns([1.2, 1.5, 1, 1, 1])
+    top = st.columns([1.1, 1, 1.4, 1, 1, 1])
     top[0].selectbox(
         "Agent",
         [_ANY_AGENT, *agents],
         format_func=lambda a: "Any agent" if a == _ANY_AGENT else agents[a],
         key="call_list.agent",
     )
-    top[1].text_input("Customer", key="call_list.customer", placeholder="Name, phone, e-mail or number")
-    top[2].date_input("From", value=None, key="call_list.from", help=f"Days in {zone}")
-    top[3].date_input("To", value=None, key="call_list.to", help=f"Days in {zone}, this day included")
-    top[4].selectbox(
+    top[1].selectbox(
+        "Team", [_ANY, *teams], format_func=lambda t: "Any team" if t == _ANY else t, key="call_list.team"
+    )
+    top[2].text_input("Customer", key="call_list.customer", placeholder="Name, phone, e-mail or number")
+    top[3].date_input("From", value=None, key="call_list.from", help=f"Days in {zone}")
+    top[4].date_input("To", value=None, key="call_list.to", help=f"Days in {zone}, this day included")
+    top[5].selectbox(
         "Direction",
         [_ANY, *DIRECTIONS],
         format_func=lambda d: "Any direction" if d == _ANY else d.title(),
@@ -189,6 +199,7 @@ def _show_in_address(filters: CallFilters, number: int) -> None:
     context.show_in_address(
         _PAGE,
         agent=filters.agent_id,
+        team=filters.team,
         customer=filters.customer,
         **{"from": first.isoformat() if first else None, "to": last.isoformat() if last else None},
         direction=filters.direction,
