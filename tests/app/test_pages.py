@@ -16,6 +16,7 @@ from storage.access import Principal
 from storage.app_sessions import current_principal
 from storage.audit import list_audit
 from storage.quality import list_call_comments, list_evaluations
+from storage.teams import set_agent_team
 from tests.app.app_data import PASSWORD, AppData, open_data
 from tests.app.conftest import APP
 
@@ -63,12 +64,12 @@ def test_menu_follows_the_role() -> None:
         return [p.title for p in pages_for(Principal(1, "x", role, None))]  # type: ignore[arg-type]
 
     assert titles("agent") == ["Customers", "Calls", "Quality"]
-    assert titles("coach") == ["Customers", "Calls", "Call list", "Quality"]
+    assert titles("coach") == ["Customers", "Calls", "Call list", "Quality", "Team"]
     assert titles("compliance") == [
-        "Customers", "Calls", "Call list", "Search", "Quality", "Audit log", "Compliance"
+        "Customers", "Calls", "Call list", "Search", "Quality", "Team", "Audit log", "Compliance"
     ]  # fmt: skip
     assert titles("admin") == [
-        "Customers", "Calls", "Call list", "Search", "Quality", "Audit log", "Compliance", "Admin"
+        "Customers", "Calls", "Call list", "Search", "Quality", "Team", "Audit log", "Compliance", "Admin"
     ]  # fmt: skip
 
 
@@ -79,7 +80,7 @@ def test_agent_navigation_leaves_out_admin_audit_and_search(app_data: AppData) -
             at.switch_page(page)
 
 
-@pytest.mark.parametrize("page", ["admin.py", "audit.py", "search.py"])
+@pytest.mark.parametrize("page", ["admin.py", "audit.py", "search.py", "team.py"])
 def test_page_reached_directly_refuses_the_role(app_data: AppData, page: str) -> None:
     """The pages check the role themselves too (a page opened by its URL), and the services again."""
     at = AppTest.from_file(str(APP.parent / "views" / page), default_timeout=_TIMEOUT)
@@ -384,3 +385,39 @@ def test_coach_lists_calls_filters_and_is_audited_once_per_page(app_data: AppDat
     finally:
         db.engine.dispose()
     assert [r.action for r in listed].count("calls_listed") == 2
+
+
+def test_coach_sees_the_team_sorts_filters_and_is_audited_once_per_choice(app_data: AppData) -> None:
+    started = datetime.now(UTC)
+    db, _, _ = open_data(app_data.data_dir)
+    set_agent_team(db, "Alice", "North", actor=None)
+    try:
+        at = _open(_signed_in("coach"), "views/team.py")
+        assert [t.value for t in at.title] == ["Team"]
+        table = next(m.value for m in at.markdown if m.value.startswith("| Agent |"))
+        heading, _, alice = table.splitlines()
+        assert heading.startswith(
+            "| Agent | Team | Calls | Scored calls | Average score | Agent talk share |"
+        )
+        # The default period is the four weeks up to the latest call: Alice's weekly calls of them.
+        first, last = at.query_params["from"], at.query_params["to"]
+        link = f"/call_list?agent={_principal(db, 'agent@example.com').agent_id}&from={first}&to={last})"
+        assert alice.startswith("| [Alice](") and link in alice and "| North | 4 | 3 |" in alice
+        assert all(cell.strip() for cell in alice.split("|")[1:-1])  # every figure shown, "—" when none
+
+        at.selectbox(key="team.sort").set_value("score")
+        at.selectbox(key="team.order").set_value("Descending")
+        at.selectbox(key="team.team").set_value("North")
+        at.run()
+        assert not at.exception, at.exception
+        assert dict(at.query_params) | {"from": "", "to": ""} == {
+            "team": "North", "from": "", "to": "", "sort": "score", "order": "desc"
+        }  # fmt: skip
+        assert any(m.value.startswith("| Agent |") and "Alice" in m.value for m in at.markdown)
+        at.run()  # a rerun reads (and logs) nothing again
+        admin = _principal(db, "admin@example.com")
+        viewed = [r for r in list_audit(db, admin, username="coach@example.com", since=started)]
+    finally:
+        set_agent_team(db, "Alice", None, actor=None)
+        db.engine.dispose()
+    assert [r.details["team"] for r in viewed if r.action == "team_viewed"] == ["North", None]  # newest first
