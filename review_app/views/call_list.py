@@ -8,12 +8,12 @@ kept in the session: reruns neither read it again nor log it again.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 
 import streamlit as st
 
 from review_app import context
-from review_app.formatting import clock, display_zone, when
+from review_app.formatting import clock, display_zone, linked_day, local_midnight, when
 from review_app.safe_text import md, show_error
 from storage.access import Permission, allows
 from storage.agents_view import list_agents
@@ -65,8 +65,8 @@ def _take_link() -> None:
     state["call_list.agent"] = int(link["agent"]) if link.get("agent", "").isdigit() else _ANY_AGENT
     state["call_list.team"] = link.get("team") or _ANY
     state["call_list.customer"] = link.get("customer", "")
-    state["call_list.from"] = _day(link.get("from"))
-    state["call_list.to"] = _day(link.get("to"))
+    state["call_list.from"] = linked_day(link.get("from"))
+    state["call_list.to"] = linked_day(link.get("to"))
     state["call_list.direction"] = link["direction"] if link.get("direction") in DIRECTIONS else _ANY
     state["call_list.min"] = _minutes(link.get("min"))
     state["call_list.max"] = _minutes(link.get("max"))
@@ -78,24 +78,12 @@ def _take_link() -> None:
     state["call_list.page"] = max(1, int(link["page"])) if link.get("page", "").isdigit() else 1
 
 
-def _day(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 def _minutes(value: str | None) -> float | None:
     try:
         minutes = float(value) if value else None
     except ValueError:
         return None
     return minutes if minutes is not None and 0 <= minutes < 10_000 else None
-
-
-def _midnight(day: date) -> datetime:
-    """The start of ``day`` in the organisation's time zone, in which the page shows every time."""
-    return datetime.combine(day, time(), tzinfo=display_zone())
 
 
 def _filters() -> CallFilters | None:
@@ -108,8 +96,8 @@ def _filters() -> CallFilters | None:
             agent_id=state.get("call_list.agent") or None,
             team=None if state.get("call_list.team", _ANY) == _ANY else state["call_list.team"],
             customer=(state.get("call_list.customer") or "").strip() or None,
-            started_from=_midnight(first) if first else None,
-            started_before=_midnight(last + timedelta(days=1)) if last else None,
+            started_from=local_midnight(first) if first else None,
+            started_before=local_midnight(last + timedelta(days=1)) if last else None,
             direction=None
             if state.get("call_list.direction", _ANY) == _ANY
             else state["call_list.direction"],

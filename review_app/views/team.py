@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import cast
 
 import streamlit as st
 
 from review_app import context
-from review_app.formatting import display_zone
+from review_app.formatting import display_zone, linked_day, local_midnight
 from review_app.safe_text import md, show_error
 from storage.access import Permission
 from storage.agents_view import list_agents
@@ -84,23 +84,11 @@ def _take_link() -> None:
         return
     state = st.session_state
     state["team.team"] = link.get("team") or _ANY
-    first, last = _day(link.get("from")), _day(link.get("to"))
+    first, last = linked_day(link.get("from")), linked_day(link.get("to"))
     if first and last:
         state["team.from"], state["team.to"] = first, last
     state["team.sort"] = link["sort"] if link.get("sort") in _COLUMNS else "agent"
     state["team.order"] = "Descending" if link.get("order") == "desc" else "Ascending"
-
-
-def _day(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
-def _midnight(day: date) -> datetime:
-    """The start of ``day`` in the organisation's time zone, as the call list takes its days."""
-    return datetime.combine(day, time(), tzinfo=display_zone())
 
 
 def _widgets() -> None:
@@ -135,7 +123,7 @@ def _rows() -> list[TeamRow] | None:
     kept = state.get(_RESULT)
     if kept is None or kept[0] != asked:
         try:
-            rows = team_view(db, who, _midnight(first), _midnight(last + timedelta(days=1)), team)
+            rows = team_view(db, who, local_midnight(first), local_midnight(last + timedelta(days=1)), team)
         except InvalidValue as error:
             show_error(error)
             return None

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from recorder.types import CallMetadata
 from storage.teams import set_agent_team
 from tests.app.app_data import PASSWORD, AppData, add_call, open_data
-from tests.app.browser import CHROMIUM, running_app, sign_in, wait_until_idle
+from tests.app.browser import CHROMIUM, choose, running_app, sign_in, wait_until_idle
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: apt-get install chromium (see README)"
@@ -55,12 +55,6 @@ def page(browser):  # type: ignore[no-untyped-def]
     context.close()
 
 
-def _choose(page, label: str, option: str) -> None:  # type: ignore[no-untyped-def]
-    page.get_by_test_id("stSelectbox").filter(has_text=label).click()
-    page.get_by_role("option", name=option, exact=True).click()
-    wait_until_idle(page)
-
-
 def _query(url: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
 
@@ -75,12 +69,12 @@ def test_a_coach_sorts_the_team_filters_it_and_opens_an_agents_calls(page, app_u
     expect(rows.nth(0)).to_contain_text("North")
     expect(rows.nth(1)).to_contain_text("South")
 
-    _choose(page, "Sort by", "Calls")  # fewest first: Bob's two before Alice's four
+    choose(page, "Sort by", "Calls")  # fewest first: Bob's two before Alice's four
     expect(rows.nth(0)).to_contain_text("Bob")
-    _choose(page, "Order", "Descending")
+    choose(page, "Order", "Descending")
     expect(rows.nth(0)).to_contain_text("Alice")
 
-    _choose(page, "Team", "South")
+    choose(page, "Team", "South")
     expect(rows).to_have_count(1, timeout=_TIMEOUT_MS)
     expect(rows.first).to_contain_text("Bob")
     wait_until_idle(page)
