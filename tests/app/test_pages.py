@@ -13,6 +13,7 @@ from review_app.navigation import pages_for
 from review_app.safe_text import md
 from storage import users
 from storage.access import Principal
+from storage.agents_view import list_agents
 from storage.app_sessions import current_principal
 from storage.audit import list_audit
 from storage.quality import list_call_comments, list_evaluations
@@ -232,10 +233,11 @@ def test_a_coach_edits_then_deletes_their_own_comment(app_data: AppData) -> None
 def test_agent_sees_own_evaluations_waiting(app_data: AppData) -> None:
     db, _, _ = open_data(app_data.data_dir)
     try:
-        scores = [e.score for e in list_evaluations(db, _principal(db, "agent@example.com"))]
+        evaluations = list_evaluations(db, _principal(db, "agent@example.com"))
     finally:
         db.engine.dispose()
-    assert len(scores) == 7  # Emma's call and six of the eight weekly calls
+    scores = [e.score for e in evaluations if e.score is not None]
+    assert len(scores) == len(evaluations) == 7  # Emma's call and six of the eight weekly calls
     at = _open(_signed_in("agent"), "views/quality.py")
     assert {m.label: m.value for m in at.metric} == {
         "Evaluations": "7",
@@ -421,3 +423,38 @@ def test_coach_sees_the_team_sorts_filters_and_is_audited_once_per_choice(app_da
         set_agent_team(db, "Alice", None, actor=None)
         db.engine.dispose()
     assert [r.details["team"] for r in viewed if r.action == "team_viewed"] == ["North", None]  # newest first
+
+
+def test_admin_puts_an_agent_in_a_team(app_data: AppData) -> None:
+    at = _open(_signed_in("admin"), "views/admin.py")
+    assert [t.label for t in at.tabs] == ["Users and roles", "Teams", "Settings"]
+    assert at.selectbox(key="team-agent").format_func(at.selectbox(key="team-agent").value) == "Alice"
+    at.text_input(key="team-name").input("North")
+    [save] = [b for b in at.button if b.label == "Save team"]
+    save.click()
+    at.run()
+    assert not at.exception, at.exception
+    db, _, _ = open_data(app_data.data_dir)
+    try:
+        teams = {a.name: a.team for a in list_agents(db, _principal(db, "admin@example.com"))}
+        assert teams["Alice"] == "North"
+    finally:
+        set_agent_team(db, "Alice", None, actor=None)
+        db.engine.dispose()
+
+
+def test_call_list_narrows_to_a_team_and_says_it_in_the_address(app_data: AppData) -> None:
+    db, _, _ = open_data(app_data.data_dir)
+    set_agent_team(db, "Alice", "North", actor=None)
+    try:
+        at = _open(_signed_in("coach"), "views/call_list.py")
+        assert at.selectbox(key="call_list.team").options == ["Any team", "North"]
+        at.selectbox(key="call_list.team").set_value("North")
+        at.run()
+        assert not at.exception, at.exception
+        assert at.query_params.get("team") == "North"
+        table = next(m.value for m in at.markdown if m.value.startswith("| Call |"))
+        assert all("Alice" in row for row in table.splitlines()[2:])
+    finally:
+        set_agent_team(db, "Alice", None, actor=None)
+        db.engine.dispose()

@@ -11,6 +11,7 @@ import pytest
 
 from recorder.types import CallMetadata
 from storage.access import Principal
+from storage.agents_view import list_agents
 from storage.audit import list_audit
 from storage.blobs import BlobStore
 from storage.db import Database
@@ -119,6 +120,11 @@ def test_an_admin_sets_and_clears_a_team(
     assert set_agent_team(db, "bob", "North", actor=people["admin"]) == AgentTeam("Bob", "North")
     assert set_agent_team(db, "Carol", "", actor=None) == AgentTeam("Carol", None)
     assert list_teams(db, people["coach"]) == ["North"]
+    assert [(a.name, a.team) for a in list_agents(db, people["coach"])] == [
+        ("Alice", "North"),
+        ("Bob", "North"),
+        ("Carol", None),
+    ]
     changes = [e for e in list_audit(db, people["admin"]) if e.action == "agent_team_set"]
     assert [(e.username, e.about, e.details["team"], e.details["before"]) for e in changes[:2]] == [
         ("(command line)", "agent Carol", None, "North"),  # newest first
