@@ -18,7 +18,7 @@ from sqlalchemy import Row, Select, func, select, true
 from sqlalchemy.orm import Session
 
 from storage.access import Permission, Principal, allows, require
-from storage.audit import append_event, record_read
+from storage.audit import AuditAction, append_event, record_read
 from storage.db import Database, read_scope, session_scope
 from storage.errors import InvalidValue, NotFound, PermissionDenied
 from storage.limits import (
@@ -432,7 +432,7 @@ def _respond(
             )
         evaluation.status = status
         evaluation.agent_comment = comment.strip() if comment else None
-        action = "evaluation_acknowledged" if status == "acknowledged" else "evaluation_disputed"
+        action: AuditAction = "evaluation_acknowledged" if status == "acknowledged" else "evaluation_disputed"
         append_event(session, principal, action, f"evaluation:{evaluation.id}")
         return _view(session, evaluation)
 
@@ -487,7 +487,7 @@ def _own_draft(session: Session, principal: Principal, evaluation_id: int) -> Ev
     return evaluation
 
 
-def _summary_query() -> Select[Any]:
+def _summary_query() -> Select[*tuple[Any, ...]]:
     return (
         select(
             Evaluation.id,
@@ -756,7 +756,7 @@ def team_view(
     """Every agent (of ``team``, else all) side by side, by name, over the calls that started from
     ``start`` (inclusive) to ``end`` (not): agents without a call in the period are rows too, with
     zeros. Moments need a time zone, as the call list's do, so both count the same calls for the same
-    days. Three statements whatever the number of agents and calls. Audited as ``team_viewed``."""
+    days. Four statements whatever the number of agents and calls. Audited as ``team_viewed``."""
     require(principal, Permission.VIEW_AGENT_OVERVIEWS)
     if team is not None and not team.strip():
         raise InvalidValue("team filter is empty")
