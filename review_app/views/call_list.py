@@ -118,32 +118,32 @@ def _filter_widgets() -> None:
     if st.session_state.get("call_list.team", _ANY) not in (_ANY, *teams):
         st.session_state["call_list.team"] = _ANY  # a link's team that is no more
     zone = display_zone().key
-    top = st.columns([1.1, 1, 1.4, 1, 1, 1])
+    top = st.columns([1.2, 1.5, 1, 1, 1])
     top[0].selectbox(
         "Agent",
         [_ANY_AGENT, *agents],
         format_func=lambda a: "Any agent" if a == _ANY_AGENT else agents[a],
         key="call_list.agent",
     )
-    top[1].selectbox(
-        "Team", [_ANY, *teams], format_func=lambda t: "Any team" if t == _ANY else t, key="call_list.team"
-    )
-    top[2].text_input("Customer", key="call_list.customer", placeholder="Name, phone, e-mail or number")
-    top[3].date_input("From", value=None, key="call_list.from", help=f"Days in {zone}")
-    top[4].date_input("To", value=None, key="call_list.to", help=f"Days in {zone}, this day included")
-    top[5].selectbox(
+    top[1].text_input("Customer", key="call_list.customer", placeholder="Name, phone, e-mail or number")
+    top[2].date_input("From", value=None, key="call_list.from", help=f"Days in {zone}")
+    top[3].date_input("To", value=None, key="call_list.to", help=f"Days in {zone}, this day included")
+    top[4].selectbox(
         "Direction",
         [_ANY, *DIRECTIONS],
         format_func=lambda d: "Any direction" if d == _ANY else d.title(),
         key="call_list.direction",
     )
-    bottom = st.columns(5)
-    bottom[0].number_input("Min. minutes", min_value=0.0, value=None, step=1.0, key="call_list.min")
-    bottom[1].number_input("Max. minutes", min_value=0.0, value=None, step=1.0, key="call_list.max")
-    bottom[2].selectbox("Sort by", CALL_SORTS, format_func=lambda s: _SORT_NAMES[s], key="call_list.sort")
-    bottom[3].selectbox("Order", ["Descending", "Ascending"], key="call_list.order")
+    bottom = st.columns([1.2, 0.9, 0.9, 1, 1, 1])
+    bottom[0].selectbox(
+        "Team", [_ANY, *teams], format_func=lambda t: "Any team" if t == _ANY else t, key="call_list.team"
+    )
+    bottom[1].number_input("Min. minutes", min_value=0.0, value=None, step=1.0, key="call_list.min")
+    bottom[2].number_input("Max. minutes", min_value=0.0, value=None, step=1.0, key="call_list.max")
+    bottom[3].selectbox("Sort by", CALL_SORTS, format_func=lambda s: _SORT_NAMES[s], key="call_list.sort")
+    bottom[4].selectbox("Order", ["Descending", "Ascending"], key="call_list.order")
     st.session_state.setdefault("call_list.size", 25)
-    bottom[4].selectbox("Calls a page", _PAGE_SIZES, key="call_list.size")
+    bottom[5].selectbox("Calls a page", _PAGE_SIZES, key="call_list.size")
 
 
 def _asked(filters: CallFilters) -> tuple[object, ...]:
