@@ -1,12 +1,13 @@
 """The call list and review queue at scale: time to a first page, to a filtered page and to the next
-call to review, on a temporary SQLite database of ``--calls`` calls.
+call to review, and to the team view, on a temporary SQLite database of ``--calls`` calls.
 
     PYTHONPATH=. .venv/bin/python -m bench.call_list [--calls 100000] [--agents 40] [--runs 30]
 
-The calls are written with bulk inserts (no audio: the list reads rows only): ``--agents`` agents,
-a customer per five calls (with an e-mail identity), calls over the last year, inbound or outbound,
-30 s to 30 min, a fifth of them evaluated. Each figure is the median and p95 of ``--runs`` calls of
-the service (audit write included), in milliseconds. Not part of the test suite.
+The calls are written with bulk inserts (no audio, no transcripts: the list reads rows only):
+``--agents`` agents in four teams, a customer per five calls (with an e-mail identity), calls over
+the last year, inbound or outbound, 30 s to 30 min, a fifth of them evaluated. Each figure is the
+median and p95 of ``--runs`` calls of the service (audit write included), in milliseconds. Not part
+of the test suite.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from storage.access import Principal
 from storage.call_list import CallFilters, list_call_page, next_call_to_review
 from storage.db import Database, open_database, session_scope
 from storage.models import Agent, Customer, Evaluation, Identity, Recording, ScorecardForm, Thread, User
+from storage.quality import team_view
 
 _BATCH = 20_000
 
@@ -37,7 +39,10 @@ def build(db: Database, calls: int, agents: int, seed: int = 7) -> None:
     with session_scope(db) as session:
         session.execute(insert(User), [{"id": 1, "username": "coach@example.com", "role": "coach"}])
         session.execute(insert(ScorecardForm), [{"id": 1, "name": "Bench", "version": 1, "created_by": 1}])
-        session.execute(insert(Agent), [{"id": i + 1, "name": f"Agent {i + 1:03d}"} for i in range(agents)])
+        session.execute(
+            insert(Agent),
+            [{"id": i + 1, "name": f"Agent {i + 1:03d}", "team": f"Team {i % 4}"} for i in range(agents)],
+        )
         session.execute(
             insert(Customer), [{"id": i + 1, "display_name": f"Customer {i + 1}"} for i in range(customers)]
         )
@@ -133,6 +138,8 @@ def main() -> None:
         rng = random.Random(1)
         by_email, by_name = CallFilters(customer="c77@example.com"), CallFilters(customer="Customer 123")
         last_month = CallFilters(started_from=month_ago)
+        team, now = CallFilters(team="Team 1"), datetime.now(UTC)
+        year_ago = now - timedelta(days=365)
         cases: list[tuple[str, Callable[[], object]]] = [
             ("first page (newest 25)", lambda: list_call_page(db, coach)),
             ("first page, oldest first", lambda: list_call_page(db, coach, descending=False)),
@@ -143,8 +150,11 @@ def main() -> None:
             ("filtered: agent+inbound+2min+30d+unscored", lambda: list_call_page(db, coach, filtered)),
             ("filtered: customer e-mail", lambda: list_call_page(db, coach, by_email)),
             ("filtered: customer name part", lambda: list_call_page(db, coach, by_name)),
+            ("filtered: team (a quarter of the agents)", lambda: list_call_page(db, coach, team)),
             ("next call to review (all)", lambda: next_call_to_review(db, coach, rng=rng)),
             ("next call to review (30 days)", lambda: next_call_to_review(db, coach, last_month, rng=rng)),
+            ("team view, every agent, 30 days", lambda: team_view(db, coach, month_ago, now)),
+            ("team view, one team, 365 days", lambda: team_view(db, coach, year_ago, now, "Team 1")),
         ]  # fmt: skip
         print(f"{'case':45} {'p50 ms':>8} {'p95 ms':>8}")
         for name, action in cases:

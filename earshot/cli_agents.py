@@ -1,4 +1,5 @@
-"""The agents' voice commands: ``earshot agent voice enrol|remove|list``.
+"""The agents' commands: their team, ``earshot agent team``, and their voiceprints,
+``earshot agent voice enrol|remove|list``.
 
 A voiceprint is the agent's personal data: like ``earshot user``, these are an admin's commands,
 run by whoever holds the database (the audit log names it "(command line)").
@@ -14,7 +15,23 @@ from earshot.settings import Settings
 
 @click.group()
 def agent() -> None:
-    """PBX agents: the voiceprints that recognise them on mono calls."""
+    """PBX agents: their teams, and the voiceprints that recognise them on mono calls."""
+
+
+@agent.command("team")
+@click.argument("name")
+@click.argument("team", required=False)
+@click.option("--clear", is_flag=True, help="Take agent NAME out of their team.")
+@click.pass_obj
+@user_errors
+def team(settings: Settings, name: str, team: str | None, clear: bool) -> None:
+    """Put agent NAME in TEAM (the team view and the call list filter by it)."""
+    from storage.teams import set_agent_team
+
+    if clear == (team is not None):
+        raise click.UsageError("give either a TEAM or --clear")
+    changed = set_agent_team(open_db(settings), name, team, actor=None)
+    click.echo(f"agent {changed.agent}: " + (f"team {changed.team}" if changed.team else "in no team"))
 
 
 @agent.group()

@@ -1,8 +1,9 @@
-"""How the pages write times, channels and speakers, so every page says them the same way."""
+"""How the pages write times, channels and speakers, so every page says them the same way, and read
+the days their links name."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,8 @@ __all__ = [
     "clock",
     "counted",
     "display_zone",
+    "linked_day",
+    "local_midnight",
     "speaker_color",
     "speaker_names",
     "when",
@@ -63,6 +66,19 @@ def display_zone() -> ZoneInfo:
 @cache
 def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
+
+
+def local_midnight(day: date) -> datetime:
+    """The start of ``day`` in the organisation's time zone, in which the pages take the days picked."""
+    return datetime.combine(day, time(), tzinfo=display_zone())
+
+
+def linked_day(value: str | None) -> date | None:
+    """The day a link names (``2026-11-02``); None for none, or for what is no day."""
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 def when(moment: datetime | None) -> str:

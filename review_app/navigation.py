@@ -26,6 +26,7 @@ PAGES = (
     PageSpec("views/call_list.py", "Call list", ":material/format_list_bulleted:", Permission.VIEW_ALL_CALLS),
     PageSpec("views/search.py", "Search", ":material/manage_search:", Permission.SEARCH_ALL),
     PageSpec("views/quality.py", "Quality", ":material/fact_check:", Permission.VIEW_OWN_EVALUATIONS),
+    PageSpec("views/team.py", "Team", ":material/groups:", Permission.VIEW_AGENT_OVERVIEWS),
     PageSpec("views/audit.py", "Audit log", ":material/policy:", Permission.READ_AUDIT_LOG),
     PageSpec("views/compliance.py", "Compliance", ":material/gavel:", Permission.VIEW_COMPLIANCE),
     PageSpec("views/admin.py", "Admin", ":material/admin_panel_settings:", Permission.MANAGE_USERS),

@@ -20,19 +20,22 @@ class AgentRef:
     name: str
     calls: int
     last_call: date | None  # the day (UTC) of the agent's latest call: where an overview starts looking
+    team: str | None
 
 
 def list_agents(db: Database, principal: Principal) -> list[AgentRef]:
-    """Agents by name, with how many calls each has taken and when the latest was."""
+    """Agents by name, with how many calls each has taken, when the latest was, and their team."""
     require(principal, Permission.VIEW_AGENT_OVERVIEWS)
     their_calls = (Thread.agent_id == Agent.id, Thread.channel == "call")
     calls = select(func.count(Thread.id)).where(*their_calls).correlate(Agent).scalar_subquery()
     last = select(func.max(Thread.started_at)).where(*their_calls).correlate(Agent).scalar_subquery()
     with read_scope(db) as session:
         rows = session.execute(
-            select(Agent.id, Agent.name, calls.label("calls"), last.label("last")).order_by(Agent.name)
+            select(Agent.id, Agent.name, Agent.team, calls.label("calls"), last.label("last")).order_by(
+                Agent.name
+            )
         )
         return [
-            AgentRef(row.id, row.name, row.calls, as_utc(row.last).date() if row.last else None)
+            AgentRef(row.id, row.name, row.calls, as_utc(row.last).date() if row.last else None, row.team)
             for row in rows
         ]

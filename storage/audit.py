@@ -101,6 +101,8 @@ AuditAction = Literal[
     "voiceprint_removed",  # by an admin, whole
     "voiceprints_listed",
     "calls_listed",  # a page of the call list, or the next call to review: the filters, never the rows
+    "agent_team_set",  # an admin put an agent in a team, or took them out of one
+    "team_viewed",  # the team view: its period, team and how many agents it showed
 ]
 AUDIT_ACTIONS: tuple[AuditAction, ...] = get_args(AuditAction)
 

@@ -13,6 +13,7 @@ __all__ = [
     "SAVED_SEARCH_NAME_MAX_CHARS",
     "SECTION_TITLE_MAX_CHARS",
     "SPEAKER_NAME_MAX_CHARS",
+    "TEAM_MAX_CHARS",
     "check_length",
 ]
 
@@ -22,6 +23,7 @@ SECTION_TITLE_MAX_CHARS = 200
 QUESTION_MAX_CHARS = 500
 SAVED_SEARCH_NAME_MAX_CHARS = 200
 SPEAKER_NAME_MAX_CHARS = 100
+TEAM_MAX_CHARS = 100  # the name of an agents' team
 
 
 def check_length(what: str, text: str, limit: int) -> None:

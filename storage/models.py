@@ -25,6 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from storage.limits import TEAM_MAX_CHARS
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -87,6 +89,9 @@ class Agent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)  # name or PBX extension as given
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    # The team an admin put the agent in (``storage.teams``): a name, not a table of its own, since a
+    # team has nothing else to it yet. Indexed: the team view and the call list filter on it.
+    team: Mapped[str | None] = mapped_column(String(TEAM_MAX_CHARS), index=True)
 
 
 class AgentVoiceprint(Base):

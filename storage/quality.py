@@ -1,4 +1,5 @@
-"""Quality: scorecard forms, coaches' evaluations of calls, comments pinned to a moment, agent overviews.
+"""Quality: scorecard forms, coaches' evaluations of calls, comments pinned to a moment, agent overviews
+and the team view.
 
 Scoring: each answered question gives a fraction (points / max points; yes 1, no 0); n.a. answers
 and unanswered questions drop out. A section's score is the question-weighted mean of its fractions,
@@ -8,16 +9,16 @@ the call's score the section-weighted mean of the sections that have any scorabl
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal, TypeVar, get_args
 
-from sqlalchemy import Row, Select, func, select
+from sqlalchemy import Row, Select, func, select, true
 from sqlalchemy.orm import Session
 
 from storage.access import Permission, Principal, allows, require
-from storage.audit import append_event
+from storage.audit import AuditAction, append_event, record_read
 from storage.db import Database, read_scope, session_scope
 from storage.errors import InvalidValue, NotFound, PermissionDenied
 from storage.limits import (
@@ -41,6 +42,7 @@ from storage.models import (
     Transcript,
     User,
     Utterance,
+    as_utc,
 )
 from storage.services import _as_utc
 from transcribe.metrics import CallMetrics, SpeechSpan, speech_metrics
@@ -49,6 +51,7 @@ __all__ = [
     "AgentOverview",
     "AnswerInput",
     "COMMENT_VISIBILITIES",
+    "CallFigures",
     "CallCommentView",
     "CommentVisibility",
     "EvaluationStatus",
@@ -58,6 +61,7 @@ __all__ = [
     "QuestionKind",
     "QuestionSpec",
     "SectionSpec",
+    "TeamRow",
     "WeekStats",
     "acknowledge_evaluation",
     "add_call_comment",
@@ -73,6 +77,7 @@ __all__ = [
     "save_answers",
     "start_evaluation",
     "submit_evaluation",
+    "team_view",
 ]
 
 QuestionKind = Literal["points", "yes_no_na"]
@@ -86,6 +91,8 @@ _NOT_APPLICABLE = "na"
 _YES_NO = {"yes": 1.0, "no": 0.0}
 _MAX_OVERVIEW_DAYS = 366
 _T = TypeVar("_T")
+_K = TypeVar("_K")
+_F = TypeVar("_F", bound="CallFigures")
 
 
 # --- forms -------------------------------------------------------------------------------------
@@ -425,7 +432,7 @@ def _respond(
             )
         evaluation.status = status
         evaluation.agent_comment = comment.strip() if comment else None
-        action = "evaluation_acknowledged" if status == "acknowledged" else "evaluation_disputed"
+        action: AuditAction = "evaluation_acknowledged" if status == "acknowledged" else "evaluation_disputed"
         append_event(session, principal, action, f"evaluation:{evaluation.id}")
         return _view(session, evaluation)
 
@@ -480,7 +487,7 @@ def _own_draft(session: Session, principal: Principal, evaluation_id: int) -> Ev
     return evaluation
 
 
-def _summary_query() -> Select[Any]:
+def _summary_query() -> Select[*tuple[Any, ...]]:
     return (
         select(
             Evaluation.id,
@@ -668,20 +675,28 @@ def _comment_view(comment: CallComment, author: str) -> CallCommentView:
     )
 
 
-# --- agent overview ----------------------------------------------------------------------------
+# --- agent overview and team view --------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class WeekStats:
-    week_start: date  # the Monday
-    evaluations: int  # submitted (or answered) in the week
+class CallFigures:
+    """What some of an agent's calls come to. Evaluations count with the call they score, whenever
+    they were submitted; the conversation metrics come from the calls' stored transcripts."""
+
+    evaluations: int  # submitted (or answered), drafts not counted
+    scored_calls: int  # calls with at least one such evaluation
     average_score: float | None
-    calls: int  # calls of the agent that started in the week
+    calls: int  # the agent's calls that started in the period
     transcribed_calls: int  # of which the metrics below are averaged
     talk_ratio: float | None  # mean over transcribed calls with speech
     silence_share: float | None
     agent_interruptions: int
     customer_interruptions: int
+
+
+@dataclass(frozen=True)
+class WeekStats(CallFigures):
+    week_start: date  # the Monday
 
 
 @dataclass(frozen=True)
@@ -693,6 +708,13 @@ class AgentOverview:
     weeks: tuple[WeekStats, ...]  # every week of the range, oldest first, empty weeks included
 
 
+@dataclass(frozen=True)
+class TeamRow(CallFigures):
+    agent_id: int
+    agent: str
+    team: str | None
+
+
 def agent_overview(
     db: Database, principal: Principal, agent_id: int, date_from: date, date_to: date
 ) -> AgentOverview:
@@ -701,65 +723,124 @@ def agent_overview(
     require(principal, Permission.VIEW_AGENT_OVERVIEWS)
     if date_from > date_to:
         raise InvalidValue(f"date range is backwards: from {date_from} is after to {date_to}")
-    if (date_to - date_from).days >= _MAX_OVERVIEW_DAYS:
-        raise InvalidValue(f"an agent overview covers at most {_MAX_OVERVIEW_DAYS} days")
     start = datetime.combine(date_from, time(), UTC)
     end = datetime.combine(date_to + timedelta(days=1), time(), UTC)
-    with read_scope(db) as session:
-        agent = _get(session, Agent, agent_id, "agent")
-        call_time = func.coalesce(Thread.started_at, Recording.ingested_at)
-        # An evaluation counts in the week of the call it scores, not the week it was submitted:
-        # a call of May scored in June is May's work.
-        scores = session.execute(
-            select(call_time.label("at"), Evaluation.score)
-            .join(Recording, Recording.id == Evaluation.recording_id)
-            .join(Thread, Thread.id == Recording.thread_id)
-            .where(
-                Evaluation.agent_id == agent_id,
-                Evaluation.status != "draft",
-                call_time >= start,
-                call_time < end,
-            )
-        ).all()
-        calls = session.execute(
-            select(
-                Recording.id, call_time.label("at"), Transcript.id.label("transcript_id"), Transcript.duration
-            )
-            .join(Thread, Thread.id == Recording.thread_id)
-            .outerjoin(Transcript, Transcript.recording_id == Recording.id)
-            .where(Thread.agent_id == agent_id, call_time >= start, call_time < end)
-        ).all()
-        spans: dict[int, list[SpeechSpan]] = defaultdict(list)
-        transcript_ids = [c.transcript_id for c in calls if c.transcript_id is not None]
-        # Utterance times and roles only: the words are not needed and are most of a transcript.
-        for row in session.execute(
-            select(Utterance.transcript_id, Speaker.role, Utterance.start, Utterance.end)
-            .join(Speaker, Speaker.id == Utterance.speaker_id)
-            .where(Utterance.transcript_id.in_(transcript_ids))
-        ):
-            spans[row.transcript_id].append(SpeechSpan(row.role, row.start, row.end))
-    weeks: dict[date, _WeekAccumulator] = {}
+    _check_period(start, end)
+    weeks: dict[date, _Figures] = {}
     monday = date_from - timedelta(days=date_from.weekday())
     while monday <= date_to:
-        weeks[monday] = _WeekAccumulator()
+        weeks[monday] = _Figures()
         monday += timedelta(days=7)
-    for called_at, score in scores:
-        week = weeks[_monday(called_at)]
-        week.evaluations += 1
-        if score is not None:  # all questions n.a.
-            week.scores.append(score)
-    for call in calls:
-        week = weeks[_monday(call.at)]
-        week.calls += 1
-        if call.transcript_id is not None:
-            week.metrics.append(speech_metrics(call.duration, spans[call.transcript_id]))
+    with read_scope(db) as session:
+        agent = _get(session, Agent, agent_id, "agent")
+        _gather(
+            session,
+            start,
+            end,
+            select(Agent.id).where(Agent.id == agent_id),
+            weeks,
+            lambda _, at: _monday(at),
+        )
     return AgentOverview(
         agent_id=agent.id,
         agent=agent.name,
         date_from=date_from,
         date_to=date_to,
-        weeks=tuple(week.stats(monday) for monday, week in weeks.items()),
+        weeks=tuple(week.into(WeekStats, week_start=monday) for monday, week in weeks.items()),
     )
+
+
+def team_view(
+    db: Database, principal: Principal, start: datetime, end: datetime, team: str | None = None
+) -> list[TeamRow]:
+    """Every agent (of ``team``, else all) side by side, by name, over the calls that started from
+    ``start`` (inclusive) to ``end`` (not): agents without a call in the period are rows too, with
+    zeros. Moments need a time zone, as the call list's do, so both count the same calls for the same
+    days. Four statements whatever the number of agents and calls. Audited as ``team_viewed``."""
+    require(principal, Permission.VIEW_AGENT_OVERVIEWS)
+    if team is not None and not team.strip():
+        raise InvalidValue("team filter is empty")
+    _check_period(start, end)
+    members = select(Agent.id).where(Agent.team == team.strip()) if team is not None else None
+    with read_scope(db) as session:
+        agents = session.execute(
+            select(Agent.id, Agent.name, Agent.team)
+            .where(Agent.id.in_(members) if members is not None else true())
+            .order_by(Agent.name)
+        ).all()
+        figures = {agent.id: _Figures() for agent in agents}
+        _gather(session, start, end, members, figures, lambda agent_id, _: agent_id)
+    rows = [figures[a.id].into(TeamRow, agent_id=a.id, agent=a.name, team=a.team) for a in agents]
+    details = {"from": start.isoformat(), "to": end.isoformat(), "team": team, "agents": len(rows)}
+    record_read(db, principal, "team_viewed", None, details)
+    return rows
+
+
+def _check_period(start: datetime, end: datetime) -> None:
+    if start.tzinfo is None or end.tzinfo is None:
+        raise InvalidValue("a period's start and end need a time zone")
+    if start >= end:
+        raise InvalidValue("the period is empty: it ends before it starts")
+    if end - start > timedelta(days=_MAX_OVERVIEW_DAYS):
+        raise InvalidValue(f"a period covers at most {_MAX_OVERVIEW_DAYS} days")
+
+
+def _gather(
+    session: Session,
+    start: datetime,
+    end: datetime,
+    agents: Select[Any] | None,
+    groups: Mapping[_K, _Figures],
+    group_of: Callable[[int, datetime], _K],
+) -> None:
+    """Add the evaluations and calls that started from ``start`` to ``end`` of ``agents`` (a select
+    of their ids; None: every agent) to ``groups``, each to the group ``group_of(agent id, call
+    time)`` names; one not among ``groups`` is left out."""
+    call_time = func.coalesce(Thread.started_at, Recording.ingested_at)
+    # Compared in UTC: SQLite stores naive UTC, and PostgreSQL compares aware moments as such.
+    in_period = (call_time >= as_utc(start), call_time < as_utc(end))
+    evaluated_by = (Evaluation.agent_id.in_(agents),) if agents is not None else ()
+    taken_by = (Thread.agent_id.in_(agents),) if agents is not None else ()
+    # An evaluation counts with the call it scores, not when it was submitted: a call of May scored
+    # in June is May's work.
+    scores = session.execute(
+        select(Evaluation.agent_id, Evaluation.recording_id, call_time.label("at"), Evaluation.score)
+        .join(Recording, Recording.id == Evaluation.recording_id)
+        .join(Thread, Thread.id == Recording.thread_id)
+        .where(Evaluation.status != "draft", *in_period, *evaluated_by)
+    )
+    for evaluation in scores:
+        scored = groups.get(group_of(evaluation.agent_id, evaluation.at))
+        if scored is not None:
+            scored.add_evaluation(evaluation.recording_id, evaluation.score)
+    # Utterance times and roles only, of the same calls: the words are not needed and are most of a
+    # transcript. Joined, not listed by id, so that a long period stays one statement.
+    spans: dict[int, list[SpeechSpan]] = defaultdict(list)
+    for span in session.execute(
+        select(Utterance.transcript_id, Speaker.role, Utterance.start, Utterance.end)
+        .join(Speaker, Speaker.id == Utterance.speaker_id)
+        .join(Transcript, Transcript.id == Utterance.transcript_id)
+        .join(Recording, Recording.id == Transcript.recording_id)
+        .join(Thread, Thread.id == Recording.thread_id)
+        .where(*in_period, *taken_by)
+    ):
+        spans[span.transcript_id].append(SpeechSpan(span.role, span.start, span.end))
+    calls = session.execute(
+        select(
+            Thread.agent_id, call_time.label("at"), Transcript.id.label("transcript_id"), Transcript.duration
+        )
+        .select_from(Recording)
+        .join(Thread, Thread.id == Recording.thread_id)
+        .outerjoin(Transcript, Transcript.recording_id == Recording.id)
+        .where(*in_period, *taken_by)
+    )
+    for call in calls:
+        taken = groups.get(group_of(call.agent_id, call.at)) if call.agent_id is not None else None
+        if taken is not None:
+            metrics = None
+            if call.transcript_id is not None:
+                metrics = speech_metrics(call.duration, spans[call.transcript_id])
+            taken.add_call(metrics)
 
 
 def _monday(moment: datetime) -> date:
@@ -768,17 +849,34 @@ def _monday(moment: datetime) -> date:
 
 
 @dataclass
-class _WeekAccumulator:
+class _Figures:
+    """``CallFigures`` as they add up."""
+
     evaluations: int = 0
+    scored: set[int] = field(default_factory=set)  # the calls' recording ids
     scores: list[float] = field(default_factory=list)
     calls: int = 0
     metrics: list[CallMetrics] = field(default_factory=list)
 
-    def stats(self, monday: date) -> WeekStats:
+    def add_evaluation(self, recording_id: int, score: float | None) -> None:
+        self.evaluations += 1
+        self.scored.add(recording_id)
+        if score is not None:  # all questions n.a.
+            self.scores.append(score)
+
+    def add_call(self, metrics: CallMetrics | None) -> None:
+        """A call, with its metrics when it has a transcript."""
+        self.calls += 1
+        if metrics is not None:
+            self.metrics.append(metrics)
+
+    def into(self, kind: type[_F], **key: Any) -> _F:
+        """The figures as a ``kind``, which adds ``key``'s fields (the week, the agent) to them."""
         ratios = [m.talk_ratio for m in self.metrics if m.talk_ratio is not None]
-        return WeekStats(
-            week_start=monday,
+        return kind(
+            **key,
             evaluations=self.evaluations,
+            scored_calls=len(self.scored),
             average_score=_mean(self.scores),
             calls=self.calls,
             transcribed_calls=len(self.metrics),

@@ -1,4 +1,4 @@
-"""Admin: accounts and roles, and the settings this app runs with."""
+"""Admin: accounts and roles, agents' teams, and the settings this app runs with."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from review_app.safe_text import md, show_error
 from storage.access import USER_ROLES, Permission
 from storage.agents_view import list_agents
 from storage.errors import InvalidValue, NotFound, PermissionDenied
+from storage.limits import TEAM_MAX_CHARS
+from storage.teams import set_agent_team
 from storage.users import MIN_PASSWORD_LENGTH, create_user, list_users, set_active, set_password, set_role
 
 _ADDED = "admin.added"  # the confirmation of an account just added, shown after the rerun
@@ -30,7 +32,7 @@ who = context.require_page(Permission.MANAGE_USERS)
 db = context.database()
 
 st.title("Admin")
-users_tab, settings_tab = st.tabs(["Users and roles", "Settings"])
+users_tab, teams_tab, settings_tab = st.tabs(["Users and roles", "Teams", "Settings"])
 
 with users_tab:
     people = list_users(db, actor=who)
@@ -126,6 +128,27 @@ with users_tab:
                     show_error(error)
                 else:
                     st.rerun()
+
+with teams_tab:
+    agents = list_agents(db, who)
+    st.dataframe(
+        [{"Agent": a.name, "Team": a.team or "", "Calls": a.calls} for a in agents],
+        hide_index=True,
+        width="stretch",
+    )
+    if agents:
+        with st.form("set-team"):
+            agent = st.selectbox("PBX agent", agents, format_func=lambda a: a.name, key="team-agent")
+            team = st.text_input("Team", max_chars=TEAM_MAX_CHARS, help="Empty: in no team.", key="team-name")
+            if st.form_submit_button("Save team", icon=":material/groups:"):
+                try:
+                    set_agent_team(db, agent.name, team, actor=who)
+                except (InvalidValue, PermissionDenied) as error:
+                    show_error(error)
+                else:
+                    st.rerun()
+    else:
+        st.caption("Agents appear here once a call names them.")
 
 with settings_tab:
     settings = app_settings()

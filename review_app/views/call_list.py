@@ -1,19 +1,19 @@
 """Call list: every call, filtered, sorted and paged, each row a link to the call; and "Next call to
 review", which opens an unscored call drawn fairly per agent (``storage.call_list``).
 
-The filters, sort and page live in the address (``/call_list?agent=3&unscored=1&page=2``), so a
+The filters, sort and page live in the address (``/call_list?agent=3&team=North&unscored=1&page=2``), so a
 reload or a shared link shows the same list. A page of calls is read once per set of filters and
 kept in the session: reruns neither read it again nor log it again.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 
 import streamlit as st
 
 from review_app import context
-from review_app.formatting import clock, display_zone, when
+from review_app.formatting import clock, display_zone, linked_day, local_midnight, when
 from review_app.safe_text import md, show_error
 from storage.access import Permission, allows
 from storage.agents_view import list_agents
@@ -27,6 +27,7 @@ from storage.call_list import (
     next_call_to_review,
 )
 from storage.errors import InvalidValue
+from storage.teams import list_teams
 
 _PAGE = context.CALL_LIST_PAGE
 _PAGE_SIZES = (5, 10, 25, 50, 100)
@@ -37,6 +38,7 @@ _RESULT = "call_list.result"  # (what was asked, the page it gave)
 _EMPTY = "call_list.empty"  # "Next call to review" found nothing
 _KEYS = {  # widget key -> its parameter in the address
     "call_list.agent": "agent",
+    "call_list.team": "team",
     "call_list.customer": "customer",
     "call_list.from": "from",
     "call_list.to": "to",
@@ -61,9 +63,10 @@ def _take_link() -> None:
     state = st.session_state
     state.pop("call_list.asked", None)  # the link's page stands
     state["call_list.agent"] = int(link["agent"]) if link.get("agent", "").isdigit() else _ANY_AGENT
+    state["call_list.team"] = link.get("team") or _ANY
     state["call_list.customer"] = link.get("customer", "")
-    state["call_list.from"] = _day(link.get("from"))
-    state["call_list.to"] = _day(link.get("to"))
+    state["call_list.from"] = linked_day(link.get("from"))
+    state["call_list.to"] = linked_day(link.get("to"))
     state["call_list.direction"] = link["direction"] if link.get("direction") in DIRECTIONS else _ANY
     state["call_list.min"] = _minutes(link.get("min"))
     state["call_list.max"] = _minutes(link.get("max"))
@@ -75,24 +78,12 @@ def _take_link() -> None:
     state["call_list.page"] = max(1, int(link["page"])) if link.get("page", "").isdigit() else 1
 
 
-def _day(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 def _minutes(value: str | None) -> float | None:
     try:
         minutes = float(value) if value else None
     except ValueError:
         return None
     return minutes if minutes is not None and 0 <= minutes < 10_000 else None
-
-
-def _midnight(day: date) -> datetime:
-    """The start of ``day`` in the organisation's time zone, in which the page shows every time."""
-    return datetime.combine(day, time(), tzinfo=display_zone())
 
 
 def _filters() -> CallFilters | None:
@@ -103,9 +94,10 @@ def _filters() -> CallFilters | None:
     try:
         return CallFilters(
             agent_id=state.get("call_list.agent") or None,
+            team=None if state.get("call_list.team", _ANY) == _ANY else state["call_list.team"],
             customer=(state.get("call_list.customer") or "").strip() or None,
-            started_from=_midnight(first) if first else None,
-            started_before=_midnight(last + timedelta(days=1)) if last else None,
+            started_from=local_midnight(first) if first else None,
+            started_before=local_midnight(last + timedelta(days=1)) if last else None,
             direction=None
             if state.get("call_list.direction", _ANY) == _ANY
             else state["call_list.direction"],
@@ -120,8 +112,11 @@ def _filters() -> CallFilters | None:
 
 def _filter_widgets() -> None:
     agents = {a.id: a.name for a in list_agents(db, who)}
+    teams = list_teams(db, who)
     if st.session_state.get("call_list.agent", _ANY_AGENT) not in (_ANY_AGENT, *agents):
         st.session_state["call_list.agent"] = _ANY_AGENT  # a link's agent that is no more
+    if st.session_state.get("call_list.team", _ANY) not in (_ANY, *teams):
+        st.session_state["call_list.team"] = _ANY  # a link's team that is no more
     zone = display_zone().key
     top = st.columns([1.2, 1.5, 1, 1, 1])
     top[0].selectbox(
@@ -139,13 +134,16 @@ def _filter_widgets() -> None:
         format_func=lambda d: "Any direction" if d == _ANY else d.title(),
         key="call_list.direction",
     )
-    bottom = st.columns(5)
-    bottom[0].number_input("Min. minutes", min_value=0.0, value=None, step=1.0, key="call_list.min")
-    bottom[1].number_input("Max. minutes", min_value=0.0, value=None, step=1.0, key="call_list.max")
-    bottom[2].selectbox("Sort by", CALL_SORTS, format_func=lambda s: _SORT_NAMES[s], key="call_list.sort")
-    bottom[3].selectbox("Order", ["Descending", "Ascending"], key="call_list.order")
+    bottom = st.columns([1.2, 0.9, 0.9, 1, 1, 1])
+    bottom[0].selectbox(
+        "Team", [_ANY, *teams], format_func=lambda t: "Any team" if t == _ANY else t, key="call_list.team"
+    )
+    bottom[1].number_input("Min. minutes", min_value=0.0, value=None, step=1.0, key="call_list.min")
+    bottom[2].number_input("Max. minutes", min_value=0.0, value=None, step=1.0, key="call_list.max")
+    bottom[3].selectbox("Sort by", CALL_SORTS, format_func=lambda s: _SORT_NAMES[s], key="call_list.sort")
+    bottom[4].selectbox("Order", ["Descending", "Ascending"], key="call_list.order")
     st.session_state.setdefault("call_list.size", 25)
-    bottom[4].selectbox("Calls a page", _PAGE_SIZES, key="call_list.size")
+    bottom[5].selectbox("Calls a page", _PAGE_SIZES, key="call_list.size")
 
 
 def _asked(filters: CallFilters) -> tuple[object, ...]:
@@ -189,6 +187,7 @@ def _show_in_address(filters: CallFilters, number: int) -> None:
     context.show_in_address(
         _PAGE,
         agent=filters.agent_id,
+        team=filters.team,
         customer=filters.customer,
         **{"from": first.isoformat() if first else None, "to": last.isoformat() if last else None},
         direction=filters.direction,

@@ -87,3 +87,10 @@ def wait_until_idle(page, timeout_ms: float | None = None) -> None:  # type: ign
     """Wait for the current script run to end. Until it does, elements it replaced (such as a player
     keyed by another call) may still be in the page beside their replacements."""
     page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(timeout=timeout_ms)
+
+
+def choose(page, label: str, option: str) -> None:  # type: ignore[no-untyped-def]
+    """Pick ``option`` in the selectbox labelled ``label``, and wait for the run it starts."""
+    page.get_by_test_id("stSelectbox").filter(has_text=label).click()
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_until_idle(page)

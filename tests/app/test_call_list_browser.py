@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.app.app_data import PASSWORD, AppData
-from tests.app.browser import CHROMIUM, running_app, sign_in, wait_until_idle
+from tests.app.browser import CHROMIUM, choose, running_app, sign_in, wait_until_idle
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: apt-get install chromium (see README)"
@@ -46,12 +46,6 @@ def _rows(page) -> list[str]:  # type: ignore[no-untyped-def]
     return [row.inner_text() for row in page.locator(_ROWS).all()]
 
 
-def _choose(page, label: str, option: str) -> None:  # type: ignore[no-untyped-def]
-    page.get_by_test_id("stSelectbox").filter(has_text=label).click()
-    page.get_by_role("option", name=option, exact=True).click()
-    wait_until_idle(page)
-
-
 def test_a_coach_filters_pages_and_opens_the_next_call_to_review(page, app_url: str) -> None:  # type: ignore[no-untyped-def]
     sign_in(page, app_url, "coach@example.com", PASSWORD)
     page.get_by_role("link", name="Call list", exact=True).click()
@@ -66,7 +60,7 @@ def test_a_coach_filters_pages_and_opens_the_next_call_to_review(page, app_url: 
     customer.press("Enter")
     expect(page.locator(_ROWS)).to_have_count(8, timeout=_TIMEOUT_MS)
     assert all("Customer" in row and "Alice" in row for row in _rows(page))
-    _choose(page, "Calls a page", "5")
+    choose(page, "Calls a page", "5")
     expect(page.locator(_ROWS)).to_have_count(5, timeout=_TIMEOUT_MS)
     first_page = _rows(page)
     page.get_by_role("button", name="Next page").click()

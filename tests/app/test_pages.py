@@ -13,9 +13,11 @@ from review_app.navigation import pages_for
 from review_app.safe_text import md
 from storage import users
 from storage.access import Principal
+from storage.agents_view import list_agents
 from storage.app_sessions import current_principal
 from storage.audit import list_audit
 from storage.quality import list_call_comments, list_evaluations
+from storage.teams import set_agent_team
 from tests.app.app_data import PASSWORD, AppData, open_data
 from tests.app.conftest import APP
 
@@ -63,12 +65,12 @@ def test_menu_follows_the_role() -> None:
         return [p.title for p in pages_for(Principal(1, "x", role, None))]  # type: ignore[arg-type]
 
     assert titles("agent") == ["Customers", "Calls", "Quality"]
-    assert titles("coach") == ["Customers", "Calls", "Call list", "Quality"]
+    assert titles("coach") == ["Customers", "Calls", "Call list", "Quality", "Team"]
     assert titles("compliance") == [
-        "Customers", "Calls", "Call list", "Search", "Quality", "Audit log", "Compliance"
+        "Customers", "Calls", "Call list", "Search", "Quality", "Team", "Audit log", "Compliance"
     ]  # fmt: skip
     assert titles("admin") == [
-        "Customers", "Calls", "Call list", "Search", "Quality", "Audit log", "Compliance", "Admin"
+        "Customers", "Calls", "Call list", "Search", "Quality", "Team", "Audit log", "Compliance", "Admin"
     ]  # fmt: skip
 
 
@@ -79,7 +81,7 @@ def test_agent_navigation_leaves_out_admin_audit_and_search(app_data: AppData) -
             at.switch_page(page)
 
 
-@pytest.mark.parametrize("page", ["admin.py", "audit.py", "search.py"])
+@pytest.mark.parametrize("page", ["admin.py", "audit.py", "search.py", "team.py"])
 def test_page_reached_directly_refuses_the_role(app_data: AppData, page: str) -> None:
     """The pages check the role themselves too (a page opened by its URL), and the services again."""
     at = AppTest.from_file(str(APP.parent / "views" / page), default_timeout=_TIMEOUT)
@@ -231,10 +233,11 @@ def test_a_coach_edits_then_deletes_their_own_comment(app_data: AppData) -> None
 def test_agent_sees_own_evaluations_waiting(app_data: AppData) -> None:
     db, _, _ = open_data(app_data.data_dir)
     try:
-        scores = [e.score for e in list_evaluations(db, _principal(db, "agent@example.com"))]
+        evaluations = list_evaluations(db, _principal(db, "agent@example.com"))
     finally:
         db.engine.dispose()
-    assert len(scores) == 7  # Emma's call and six of the eight weekly calls
+    scores = [e.score for e in evaluations if e.score is not None]
+    assert len(scores) == len(evaluations) == 7  # Emma's call and six of the eight weekly calls
     at = _open(_signed_in("agent"), "views/quality.py")
     assert {m.label: m.value for m in at.metric} == {
         "Evaluations": "7",
@@ -384,3 +387,74 @@ def test_coach_lists_calls_filters_and_is_audited_once_per_page(app_data: AppDat
     finally:
         db.engine.dispose()
     assert [r.action for r in listed].count("calls_listed") == 2
+
+
+def test_coach_sees_the_team_sorts_filters_and_is_audited_once_per_choice(app_data: AppData) -> None:
+    started = datetime.now(UTC)
+    db, _, _ = open_data(app_data.data_dir)
+    set_agent_team(db, "Alice", "North", actor=None)
+    try:
+        at = _open(_signed_in("coach"), "views/team.py")
+        assert [t.value for t in at.title] == ["Team"]
+        table = next(m.value for m in at.markdown if m.value.startswith("| Agent |"))
+        heading, _, alice = table.splitlines()
+        assert heading.startswith(
+            "| Agent | Team | Calls | Scored calls | Average score | Agent talk share |"
+        )
+        # The default period is the four weeks up to the latest call: Alice's weekly calls of them.
+        first, last = at.query_params["from"], at.query_params["to"]
+        link = f"/call_list?agent={_principal(db, 'agent@example.com').agent_id}&from={first}&to={last})"
+        assert alice.startswith("| [Alice](") and link in alice and "| North | 4 | 3 |" in alice
+        assert all(cell.strip() for cell in alice.split("|")[1:-1])  # every figure shown, "—" when none
+
+        at.selectbox(key="team.sort").set_value("score")
+        at.selectbox(key="team.order").set_value("Descending")
+        at.selectbox(key="team.team").set_value("North")
+        at.run()
+        assert not at.exception, at.exception
+        assert dict(at.query_params) | {"from": "", "to": ""} == {
+            "team": "North", "from": "", "to": "", "sort": "score", "order": "desc"
+        }  # fmt: skip
+        assert any(m.value.startswith("| Agent |") and "Alice" in m.value for m in at.markdown)
+        at.run()  # a rerun reads (and logs) nothing again
+        admin = _principal(db, "admin@example.com")
+        viewed = [r for r in list_audit(db, admin, username="coach@example.com", since=started)]
+    finally:
+        set_agent_team(db, "Alice", None, actor=None)
+        db.engine.dispose()
+    assert [r.details["team"] for r in viewed if r.action == "team_viewed"] == ["North", None]  # newest first
+
+
+def test_admin_puts_an_agent_in_a_team(app_data: AppData) -> None:
+    at = _open(_signed_in("admin"), "views/admin.py")
+    assert [t.label for t in at.tabs] == ["Users and roles", "Teams", "Settings"]
+    assert at.selectbox(key="team-agent").format_func(at.selectbox(key="team-agent").value) == "Alice"
+    at.text_input(key="team-name").input("North")
+    [save] = [b for b in at.button if b.label == "Save team"]
+    save.click()
+    at.run()
+    assert not at.exception, at.exception
+    db, _, _ = open_data(app_data.data_dir)
+    try:
+        teams = {a.name: a.team for a in list_agents(db, _principal(db, "admin@example.com"))}
+        assert teams["Alice"] == "North"
+    finally:
+        set_agent_team(db, "Alice", None, actor=None)
+        db.engine.dispose()
+
+
+def test_call_list_narrows_to_a_team_and_says_it_in_the_address(app_data: AppData) -> None:
+    db, _, _ = open_data(app_data.data_dir)
+    set_agent_team(db, "Alice", "North", actor=None)
+    try:
+        at = _open(_signed_in("coach"), "views/call_list.py")
+        assert at.selectbox(key="call_list.team").options == ["Any team", "North"]
+        at.selectbox(key="call_list.team").set_value("North")
+        at.run()
+        assert not at.exception, at.exception
+        assert at.query_params.get("team") == "North"
+        table = next(m.value for m in at.markdown if m.value.startswith("| Call |"))
+        assert all("Alice" in row for row in table.splitlines()[2:])
+    finally:
+        set_agent_team(db, "Alice", None, actor=None)
+        db.engine.dispose()

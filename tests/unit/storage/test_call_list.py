@@ -28,6 +28,7 @@ from storage.quality import (
     submit_evaluation,
 )
 from storage.services import ingest_recording
+from storage.teams import set_agent_team
 from tests.unit.storage.conftest import MakeRecording
 
 DAY = datetime(2026, 11, 2, 9, tzinfo=UTC)
@@ -142,6 +143,25 @@ def test_filters_narrow_the_list(db: Database, people: dict[str, Principal], cal
     assert sorted(r.id for r in week) == calls[2:5]
     combined = _all(db, coach, CallFilters(agent_id=alice, direction="inbound", max_duration=200))
     assert sorted(r.id for r in combined) == [calls[0], calls[2]]
+
+
+def test_team_filter_lists_the_calls_of_the_teams_agents(
+    db: Database, people: dict[str, Principal], calls: list[int]
+) -> None:
+    set_agent_team(db, "Alice", "North", actor=None)
+    set_agent_team(db, "Carol", "North", actor=None)
+    set_agent_team(db, "Bob", "South", actor=None)
+    coach = people["coach"]
+    north = _all(db, coach, CallFilters(team="North"))
+    assert sorted(r.id for r in north) == sorted(calls[:4] + calls[6:])
+    assert [r.id for r in _all(db, coach, CallFilters(team="South", direction="inbound"))] == [calls[5]]
+    assert _all(db, coach, CallFilters(team="Nobody")) == []
+    with pytest.raises(InvalidValue, match="team filter is empty"):
+        CallFilters(team=" ")
+    [event] = [
+        e for e in list_audit(db, people["admin"], username="coach@example.com") if e.action == "calls_listed"
+    ][:1]
+    assert event.details["filters"] == {"team": "Nobody"}
 
 
 def test_a_period_in_another_zone_is_the_same_moments(
