@@ -51,7 +51,8 @@ class CallFilters:
     customer's name, any identity exactly, or a phone number by its last digits. ``started_from``
     and ``started_before`` are moments (timezone-aware: the page turns the days a coach picks into
     the organisation's midnights), the first inclusive, the second not. Durations are in seconds,
-    both inclusive. ``unscored``: only calls no coach has started an evaluation of."""
+    both inclusive. ``unscored``: only calls no coach has started an evaluation of. ``disputed``: only
+    calls with an evaluation whose dispute is open (``storage.disputes``)."""
 
     agent_id: int | None = None
     customer: str | None = None
@@ -61,6 +62,7 @@ class CallFilters:
     min_duration: float | None = None
     max_duration: float | None = None
     unscored: bool = False
+    disputed: bool = False
 
     def __post_init__(self) -> None:
         if self.customer is not None and not self.customer.strip():
@@ -99,6 +101,7 @@ class CallRow:
     customer_id: int | None
     customer: str | None  # the customer's name, else their first identity
     evaluations: int  # started (drafts too): 0 is an unscored call
+    disputed: bool = False  # an evaluation of it is disputed and the dispute open
 
 
 @dataclass(frozen=True)
@@ -220,6 +223,7 @@ def _details() -> Select[Any]:
         .correlate(Recording)
         .scalar_subquery()
     )
+    disputed = _open_dispute().correlate(Recording).exists()
     return (
         select(
             Recording.id,
@@ -231,6 +235,7 @@ def _details() -> Select[Any]:
             Thread.customer_id,
             func.coalesce(Customer.display_name, first_identity()).label("customer"),
             evaluations.label("evaluations"),
+            disputed.label("disputed"),
         )
         .join(Thread, Thread.id == Recording.thread_id)
         .outerjoin(Customer, Customer.id == Thread.customer_id)
@@ -252,7 +257,15 @@ def _filter_clauses(filters: CallFilters) -> list[ColumnElement[bool]]:
         clauses.append(Recording.duration <= filters.max_duration)
     if filters.unscored:
         clauses.append(~select(Evaluation.id).where(Evaluation.recording_id == Recording.id).exists())
+    if filters.disputed:
+        clauses.append(_open_dispute().exists())
     return clauses
+
+
+def _open_dispute() -> Select[Any]:
+    return select(Evaluation.id).where(
+        Evaluation.recording_id == Recording.id, Evaluation.status == "disputed"
+    )
 
 
 def _period_clauses(filters: CallFilters) -> list[ColumnElement[bool]]:
@@ -277,6 +290,7 @@ def _rows(session: Session, query: Select[Any]) -> list[CallRow]:
             customer_id=row.customer_id,
             customer=row.customer,
             evaluations=row.evaluations,
+            disputed=bool(row.disputed),
         )
         for row in session.execute(query)
     ]

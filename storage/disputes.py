@@ -4,7 +4,8 @@
 While it is open the agent replies and any coach (anyone who may score calls, not only the evaluator,
 never the disputing agent themself) answers or re-scores the evaluation; a coach then closes it: upheld
 (the score stands) or resolved (after a re-score). Who must act next follows from the last message: the
-agent's dispute or reply waits for a coach, a coach's answer or re-score for the agent. Every step is
+agent's dispute or reply waits for a coach, a coach's answer or re-score for the agent (who are few:
+the waiting lists are read whole, and counted from them). Every step is
 checked against the role here, written to the thread and audited (without its text) in one transaction.
 """
 
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, get_args
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from storage.access import Permission, Principal, allows, require
@@ -41,9 +42,9 @@ __all__ = [
     "OpenDispute",
     "Side",
     "answer_dispute",
-    "count_disputes_waiting",
     "dispute_history",
     "disputes_waiting_for",
+    "open_disputes",
     "reply_to_dispute",
     "rescore_disputed",
     "resolve_dispute",
@@ -83,6 +84,7 @@ class DisputeMessage:
 class OpenDispute:
     evaluation: EvaluationSummary
     waiting_for: Side
+    your_turn: bool  # waiting for the user it was listed for
     last_message_at: datetime
     messages: int
 
@@ -90,48 +92,17 @@ class OpenDispute:
 # --- what waits for whom -------------------------------------------------------------------------
 
 
-def disputes_waiting_for(db: Database, principal: Principal) -> list[OpenDispute]:
-    """The open disputes this user is to act on, the longest waiting first: for a coach those whose
-    last word is the agent's, for an agent the coaches' answers on their own evaluations."""
+def open_disputes(db: Database, principal: Principal) -> list[OpenDispute]:
+    """The open disputes this user takes part in, oldest dispute first: every one for a coach, their
+    own for an agent; ``your_turn`` marks those waiting for this user."""
     require(principal, Permission.VIEW_OWN_EVALUATIONS)
-    last, counts = _last_messages()
-    query = (
-        _summary_query()
-        .add_columns(last.kind.label("last_kind"), last.created_at.label("last_at"), counts.c.messages)
-        .join(counts, counts.c.evaluation_id == Evaluation.id)
-        .join(last, last.id == counts.c.last_id)
-        .where(Evaluation.status == "disputed", _waiting_clause(principal, last))
-        .order_by(last.created_at, Evaluation.id)
-    )
-    with read_scope(db) as session:
-        return [
-            OpenDispute(
-                evaluation=_summary(row),
-                waiting_for="coach" if row.last_kind in _AGENT_KINDS else "agent",
-                last_message_at=as_utc(row.last_at),
-                messages=row.messages,
-            )
-            for row in session.execute(query)
-        ]
-
-
-def count_disputes_waiting(db: Database, principal: Principal) -> int:
-    """How many ``disputes_waiting_for`` lists: the badge beside the Quality page, read on every page."""
-    require(principal, Permission.VIEW_OWN_EVALUATIONS)
-    last, counts = _last_messages()
-    query = (
-        select(func.count())
-        .select_from(Evaluation)
-        .join(counts, counts.c.evaluation_id == Evaluation.id)
-        .join(last, last.id == counts.c.last_id)
-        .where(Evaluation.status == "disputed", _waiting_clause(principal, last))
-    )
-    with read_scope(db) as session:
-        return session.scalar(query) or 0
-
-
-def _last_messages() -> tuple[Any, Any]:
-    """Each thread's last message (an alias to join on ``last_id``) and its message count."""
+    parties: list[ColumnElement[bool]] = []
+    if allows(principal, Permission.SCORE_CALLS):
+        parties.append(true())
+    if principal.agent_id is not None:
+        parties.append(Evaluation.agent_id == principal.agent_id)
+    if not parties:
+        return []
     counts = (
         select(
             EvaluationMessage.evaluation_id,
@@ -141,19 +112,38 @@ def _last_messages() -> tuple[Any, Any]:
         .group_by(EvaluationMessage.evaluation_id)
         .subquery()
     )
-    return aliased(EvaluationMessage), counts
+    last = aliased(EvaluationMessage)
+    query = (
+        _summary_query()
+        .add_columns(last.kind.label("last_kind"), last.created_at.label("last_at"), counts.c.messages)
+        .join(counts, counts.c.evaluation_id == Evaluation.id)
+        .join(last, last.id == counts.c.last_id)
+        .where(Evaluation.status == "disputed", or_(*parties))
+        .order_by(Evaluation.id)
+    )
+    with read_scope(db) as session:
+        rows = session.execute(query).all()
+    disputes = []
+    for row in rows:
+        waiting_for: Side = "coach" if row.last_kind in _AGENT_KINDS else "agent"
+        own = principal.agent_id is not None and row.agent_id == principal.agent_id
+        disputes.append(
+            OpenDispute(
+                evaluation=_summary(row),
+                waiting_for=waiting_for,
+                # A coach's own call is theirs to answer as the agent, never to judge.
+                your_turn=waiting_for == ("agent" if own else "coach"),
+                last_message_at=as_utc(row.last_at),
+                messages=row.messages,
+            )
+        )
+    return disputes
 
 
-def _waiting_clause(principal: Principal, last: Any) -> ColumnElement[bool]:
-    sides: list[ColumnElement[bool]] = []
-    if allows(principal, Permission.SCORE_CALLS):
-        coach_turn = last.kind.in_(_AGENT_KINDS)
-        if principal.agent_id is not None:  # a coach's own call is theirs to answer as the agent
-            coach_turn = and_(coach_turn, Evaluation.agent_id != principal.agent_id)
-        sides.append(coach_turn)
-    if principal.agent_id is not None:
-        sides.append(and_(Evaluation.agent_id == principal.agent_id, last.kind.in_(_COACH_KINDS)))
-    return or_(*sides) if sides else false()
+def disputes_waiting_for(db: Database, principal: Principal) -> list[OpenDispute]:
+    """The open disputes this user is to act on: for a coach those whose last word is the agent's,
+    for an agent the coaches' answers on their own evaluations."""
+    return [dispute for dispute in open_disputes(db, principal) if dispute.your_turn]
 
 
 # --- the exchange --------------------------------------------------------------------------------
