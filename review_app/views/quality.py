@@ -393,8 +393,10 @@ _take_linked_evaluation()
 st.title("Quality")
 disputes = open_disputes(db, who)
 waiting = sum(d.your_turn for d in disputes)
+# Always a container, so the tabs below keep their place (and the tab shown) when the notice goes.
+notice = st.container()
 if waiting:
-    st.warning(
+    notice.warning(
         f"{counted(waiting, 'dispute')} waiting for you: see the Disputes tab.", icon=":material/forum:"
     )
 if coach:
