@@ -4,9 +4,9 @@
 While it is open the agent replies and any coach (anyone who may score calls, not only the evaluator,
 never the disputing agent themself) answers or re-scores the evaluation; a coach then closes it: upheld
 (the score stands) or resolved (after a re-score). Who must act next follows from the last message: the
-agent's dispute or reply waits for a coach, a coach's answer or re-score for the agent (who are few:
-the waiting lists are read whole, and counted from them). Every step is
-checked against the role here, written to the thread and audited (without its text) in one transaction.
+agent's dispute or reply waits for a coach, a coach's answer or re-score for the agent. Open disputes
+are few, so a waiting list is read whole and the menu's count is its length. Every step is checked
+against the role here, written to the thread and audited (without its text) in one transaction.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Select, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, aliased
 from storage.access import Permission, Principal, allows, require
 from storage.audit import AuditAction, append_event
 from storage.db import Database, read_scope, session_scope
-from storage.errors import InvalidValue, PermissionDenied
+from storage.errors import InvalidValue, NotFound, PermissionDenied
 from storage.limits import COMMENT_MAX_CHARS, check_length
 from storage.models import Evaluation, EvaluationMessage, ScorecardForm, User, as_utc
 from storage.quality import (
@@ -53,7 +53,6 @@ __all__ = [
 
 MessageKind = Literal["dispute", "reply", "answer", "rescore", "upheld", "resolved"]
 Side = Literal["agent", "coach"]
-MESSAGE_KINDS: tuple[MessageKind, ...] = get_args(MessageKind)
 _AGENT_KINDS: tuple[MessageKind, ...] = ("dispute", "reply")  # then a coach is to act
 _COACH_KINDS: tuple[MessageKind, ...] = ("answer", "rescore")  # then the agent is to act
 _CLOSED = ("upheld", "resolved")
@@ -103,12 +102,15 @@ def open_disputes(db: Database, principal: Principal) -> list[OpenDispute]:
         parties.append(Evaluation.agent_id == principal.agent_id)
     if not parties:
         return []
-    counts = (
+    disputed = aliased(Evaluation)
+    counts = (  # the open threads only: closed ones are most of them in time
         select(
             EvaluationMessage.evaluation_id,
             func.max(EvaluationMessage.id).label("last_id"),
             func.count().label("messages"),
         )
+        .join(disputed, disputed.id == EvaluationMessage.evaluation_id)
+        .where(disputed.status == "disputed")
         .group_by(EvaluationMessage.evaluation_id)
         .subquery()
     )
@@ -171,17 +173,17 @@ def dispute_history(db: Database, principal: Principal, evaluation_id: int) -> l
 
 def reply_to_dispute(db: Database, principal: Principal, evaluation_id: int, text: str) -> DisputeMessage:
     """The disputing agent's reply; the dispute waits for a coach again."""
-    text = _checked_text(text, f"a reply in the dispute about evaluation {evaluation_id}")
     with session_scope(db) as session:
         evaluation = _open_dispute(session, principal, evaluation_id, "agent", "replied to")
+        text = _checked_text(text, f"a reply in the dispute about evaluation {evaluation_id}")
         return _post(session, principal, evaluation, "reply", text, "dispute_replied")
 
 
 def answer_dispute(db: Database, principal: Principal, evaluation_id: int, text: str) -> DisputeMessage:
     """A coach's answer; the dispute stays open and waits for the agent."""
-    text = _checked_text(text, f"an answer to the dispute about evaluation {evaluation_id}")
     with session_scope(db) as session:
         evaluation = _open_dispute(session, principal, evaluation_id, "coach", "answered")
+        text = _checked_text(text, f"an answer to the dispute about evaluation {evaluation_id}")
         return _post(session, principal, evaluation, "answer", text, "dispute_answered")
 
 
@@ -195,9 +197,9 @@ def rescore_disputed(
     """Change answers of the disputed evaluation and recompute its score, saying why. The thread keeps
     the score before and after and each changed answer; the dispute stays open (waiting for the
     agent) until a coach resolves it."""
-    text = _checked_text(text, f"the reason for re-scoring evaluation {evaluation_id}")
     with session_scope(db) as session:
         evaluation = _open_dispute(session, principal, evaluation_id, "coach", "re-scored")
+        text = _checked_text(text, f"the reason for re-scoring evaluation {evaluation_id}")
         old_score = evaluation.score
         changed = apply_answers(session, evaluation, answers)
         if not changed:
@@ -219,9 +221,9 @@ def rescore_disputed(
 
 def uphold_dispute(db: Database, principal: Principal, evaluation_id: int, text: str) -> DisputeMessage:
     """Close the dispute with the score as it was, saying why."""
-    text = _checked_text(text, f"the reason for upholding evaluation {evaluation_id}")
     with session_scope(db) as session:
         evaluation = _open_dispute(session, principal, evaluation_id, "coach", "upheld")
+        text = _checked_text(text, f"the reason for upholding evaluation {evaluation_id}")
         if _rescored(session, evaluation_id):
             raise InvalidValue(
                 f"evaluation {evaluation_id} was re-scored in this dispute: resolve it rather than uphold"
@@ -234,10 +236,10 @@ def resolve_dispute(
     db: Database, principal: Principal, evaluation_id: int, text: str | None = None
 ) -> DisputeMessage:
     """Close the dispute after a re-score, with an optional closing note."""
-    what = f"the note resolving the dispute about evaluation {evaluation_id}"
-    note = _checked_text(text, what) if text and text.strip() else ""
     with session_scope(db) as session:
         evaluation = _open_dispute(session, principal, evaluation_id, "coach", "resolved")
+        what = f"the note resolving the dispute about evaluation {evaluation_id}"
+        note = _checked_text(text, what) if text and text.strip() else ""
         if not _rescored(session, evaluation_id):
             raise InvalidValue(
                 f"evaluation {evaluation_id} was not re-scored: re-score it first, or uphold its score"
@@ -249,9 +251,12 @@ def resolve_dispute(
 def _open_dispute(
     session: Session, principal: Principal, evaluation_id: int, side: Side, done: str
 ) -> Evaluation:
-    """The evaluation, when ``principal`` may act on its dispute from ``side`` and it is open."""
+    """The evaluation, when ``principal`` may act on its dispute from ``side`` and it is open; its row
+    locked (PostgreSQL), so two coaches closing it at once cannot both see it open."""
     require(principal, Permission.SCORE_CALLS if side == "coach" else Permission.VIEW_OWN_EVALUATIONS)
-    evaluation = _get(session, Evaluation, evaluation_id, "evaluation")
+    evaluation = session.get(Evaluation, evaluation_id, with_for_update=True)
+    if evaluation is None:
+        raise NotFound(f"no evaluation with id {evaluation_id}")
     own = principal.agent_id is not None and evaluation.agent_id == principal.agent_id
     if side == "agent" and not own:
         raise PermissionDenied(f"{principal.username} may only reply to disputes about their own calls")

@@ -23,7 +23,7 @@ from storage.disputes import (
     resolve_dispute,
     uphold_dispute,
 )
-from storage.errors import InvalidValue, PermissionDenied
+from storage.errors import InvalidValue, NotFound, PermissionDenied
 from storage.quality import (
     AnswerInput,
     EvaluationView,
@@ -199,8 +199,9 @@ def test_each_side_acts_only_as_itself(
     coach, agent = people["coach"], people["agent"]
     evaluation_id = evaluation.summary.id
     dispute_evaluation(db, agent, evaluation_id, DISPUTE)
-    # The agent cannot judge: every coach step needs the right to score calls.
+    # The agent cannot judge: every coach step needs the right to score calls (checked first).
     for act in (
+        lambda: answer_dispute(db, agent, evaluation_id, ""),
         lambda: answer_dispute(db, agent, evaluation_id, "I win"),
         lambda: uphold_dispute(db, agent, evaluation_id, "I win"),
         lambda: resolve_dispute(db, agent, evaluation_id),
@@ -224,6 +225,8 @@ def test_each_side_acts_only_as_itself(
     with pytest.raises(PermissionDenied, match="may not judge a dispute about their own call"):
         uphold_dispute(db, coach_alice, evaluation_id, "Fine by me")
     assert _waiting(db, coach_alice) == []
+    with pytest.raises(NotFound, match="no evaluation with id 9999"):
+        answer_dispute(db, coach, 9999, "Hello")
     assert len(dispute_history(db, coach, evaluation_id)) == 1
 
 
