@@ -17,7 +17,7 @@ from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import Session
 
 from storage.access import Permission, Principal, allows, require
-from storage.audit import append_event
+from storage.audit import AuditAction, append_event
 from storage.db import Database, read_scope, session_scope
 from storage.errors import InvalidValue, NotFound, PermissionDenied
 from storage.limits import (
@@ -456,7 +456,7 @@ def _respond(
                     text=evaluation.agent_comment,
                 )
             )
-        action = "evaluation_acknowledged" if status == "acknowledged" else "evaluation_disputed"
+        action: AuditAction = "evaluation_acknowledged" if status == "acknowledged" else "evaluation_disputed"
         append_event(session, principal, action, f"evaluation:{evaluation.id}")
         return _view(session, evaluation)
 
@@ -511,7 +511,7 @@ def _own_draft(session: Session, principal: Principal, evaluation_id: int) -> Ev
     return evaluation
 
 
-def _summary_query() -> Select[Any]:
+def _summary_query() -> Select[*tuple[Any, ...]]:
     return (
         select(
             Evaluation.id,
