@@ -11,10 +11,11 @@ from pathlib import Path
 import streamlit as st
 
 from review_app import context
-from review_app.navigation import PAGES, pages_for
+from review_app.navigation import PAGES, QUALITY_PAGE, PageSpec, pages_for
 from review_app.safe_text import md
 from review_app.session_cookie import forget_in_browser, keep_in_browser
 from storage.access import Principal
+from storage.disputes import disputes_waiting_for
 from storage.errors import SignInFailed
 from storage.users import authenticate, principal_for_oidc
 
@@ -36,10 +37,19 @@ def main() -> None:
     if who is None:
         st.navigation(_sign_in_pages(), position="hidden").run()
         return
-    pages = [st.Page(spec.script, title=spec.title, icon=spec.icon) for spec in pages_for(who)]
+    pages = [st.Page(spec.script, title=_title(spec, who), icon=spec.icon) for spec in pages_for(who)]
     page = st.navigation(pages)
     _sidebar(who)
     page.run()
+
+
+def _title(spec: PageSpec, who: Principal) -> str:
+    """The page's name in the menu; Quality's with how many disputes wait for this user, seen from
+    every page. (The page's address comes from its file, so the count never changes a link.)"""
+    if spec.script != QUALITY_PAGE:
+        return spec.title
+    waiting = len(disputes_waiting_for(context.database(), who))
+    return f"{spec.title} ({waiting})" if waiting else spec.title
 
 
 def _sign_in_pages() -> list[st.Page]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from storage.access import Permission, Principal, allows
 
-__all__ = ["PAGES", "PageSpec", "pages_for"]
+__all__ = ["PAGES", "QUALITY_PAGE", "PageSpec", "pages_for"]
 
 
 @dataclass(frozen=True)
@@ -20,12 +20,13 @@ class PageSpec:
     needs: Permission
 
 
+QUALITY_PAGE = "views/quality.py"  # its menu entry counts the disputes waiting for the user
 PAGES = (
     PageSpec("views/customer.py", "Customers", ":material/person_search:", Permission.LOOKUP_CUSTOMERS),
     PageSpec("views/call.py", "Calls", ":material/headphones:", Permission.REPLAY_CALLS),
     PageSpec("views/call_list.py", "Call list", ":material/format_list_bulleted:", Permission.VIEW_ALL_CALLS),
     PageSpec("views/search.py", "Search", ":material/manage_search:", Permission.SEARCH_ALL),
-    PageSpec("views/quality.py", "Quality", ":material/fact_check:", Permission.VIEW_OWN_EVALUATIONS),
+    PageSpec(QUALITY_PAGE, "Quality", ":material/fact_check:", Permission.VIEW_OWN_EVALUATIONS),
     PageSpec("views/team.py", "Team", ":material/groups:", Permission.VIEW_AGENT_OVERVIEWS),
     PageSpec("views/audit.py", "Audit log", ":material/policy:", Permission.READ_AUDIT_LOG),
     PageSpec("views/compliance.py", "Compliance", ":material/gavel:", Permission.VIEW_COMPLIANCE),

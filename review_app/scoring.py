@@ -14,6 +14,7 @@ from storage.quality import (
     AnswerInput,
     EvaluationView,
     Form,
+    QuestionSpec,
     compute_score,
     get_evaluation,
     list_evaluations,
@@ -23,7 +24,14 @@ from storage.quality import (
     submit_evaluation,
 )
 
-__all__ = ["evaluation_details", "score_badge", "scoring_panel", "status_badge"]
+__all__ = [
+    "answer_inputs",
+    "answer_label",
+    "evaluation_details",
+    "score_badge",
+    "scoring_panel",
+    "status_badge",
+]
 
 _YES_NO_LABELS = {"yes": "Yes", "no": "No", "na": "N/A"}
 _STATUS_LABELS = {
@@ -31,6 +39,8 @@ _STATUS_LABELS = {
     "submitted": ":blue-badge[Awaiting agent]",
     "acknowledged": ":green-badge[Acknowledged]",
     "disputed": ":orange-badge[Disputed]",
+    "upheld": ":violet-badge[Dispute upheld]",
+    "resolved": ":green-badge[Dispute resolved]",
 }
 
 
@@ -80,34 +90,7 @@ def scoring_panel(db: Database, who: Principal, recording_id: int) -> None:
 def _draft_form(db: Database, who: Principal, view: EvaluationView) -> None:
     form = view.form
     prefix = f"eval{view.summary.id}"
-    answers: dict[int, AnswerInput] = {}
-    for section in form.sections:
-        st.markdown(
-            f"**{md(section.title)}**" + (f" · weight {section.weight:g}" if section.weight != 1 else "")
-        )
-        for question in section.questions:
-            assert question.id is not None
-            stored = view.answers.get(question.id)
-            if question.kind == "yes_no_na":
-                value = st.segmented_control(
-                    md(question.text),
-                    list(_YES_NO_LABELS),
-                    format_func=_YES_NO_LABELS.__getitem__,
-                    default=stored.value if stored else None,
-                    key=f"{prefix}q{question.id}",
-                )
-            else:
-                points = st.number_input(
-                    md(f"{question.text} (0–{question.max_points:g} points)"),
-                    min_value=0.0,
-                    max_value=float(question.max_points),
-                    step=1.0,
-                    value=float(stored.value) if stored and stored.value != "na" else None,
-                    key=f"{prefix}q{question.id}",
-                )
-                value = None if points is None else f"{points:g}"
-            if value is not None:
-                answers[question.id] = AnswerInput(value, stored.comment if stored else None)
+    answers = answer_inputs(view, prefix)
     score = compute_score(form, {qid: a.value for qid, a in answers.items()})
     total = sum(len(s.questions) for s in form.sections)
     st.markdown(f"Score so far: {score_badge(score)} · {len(answers)} of {total} answered")
@@ -139,6 +122,49 @@ def _save(
         st.rerun()
 
 
+def answer_inputs(view: EvaluationView, prefix: str) -> dict[int, AnswerInput]:
+    """A widget per question, each starting at the stored answer; what they hold, by question id
+    (unanswered questions left out). ``prefix`` keys the widgets, one set per evaluation and place."""
+    answers: dict[int, AnswerInput] = {}
+    for section in view.form.sections:
+        st.markdown(
+            f"**{md(section.title)}**" + (f" · weight {section.weight:g}" if section.weight != 1 else "")
+        )
+        for question in section.questions:
+            assert question.id is not None
+            stored = view.answers.get(question.id)
+            if question.kind == "yes_no_na":
+                value = st.segmented_control(
+                    md(question.text),
+                    list(_YES_NO_LABELS),
+                    format_func=_YES_NO_LABELS.__getitem__,
+                    default=stored.value if stored else None,
+                    key=f"{prefix}q{question.id}",
+                )
+            else:
+                points = st.number_input(
+                    md(f"{question.text} (0–{question.max_points:g} points)"),
+                    min_value=0.0,
+                    max_value=float(question.max_points),
+                    step=1.0,
+                    value=float(stored.value) if stored and stored.value != "na" else None,
+                    key=f"{prefix}q{question.id}",
+                )
+                value = None if points is None else f"{points:g}"
+            if value is not None:
+                answers[question.id] = AnswerInput(value, stored.comment if stored else None)
+    return answers
+
+
+def answer_label(question: QuestionSpec, value: str | None) -> str:
+    """An answer as it reads: "Yes", "N/A", "3 / 5"; "—" for none."""
+    if value is None:
+        return "—"
+    if question.kind == "yes_no_na" or value == "na":
+        return _YES_NO_LABELS.get(value, value)
+    return f"{value} / {question.max_points:g}"
+
+
 def evaluation_details(view: EvaluationView) -> None:
     """An evaluation as the agent and the coach read it: score, status, every answer."""
     summary = view.summary
@@ -148,7 +174,7 @@ def evaluation_details(view: EvaluationView) -> None:
         f"submitted {md(when(summary.submitted_at))}"
     )
     _answers_table(view.form, view)
-    if summary.agent_comment:
+    if summary.agent_comment and summary.status == "acknowledged":  # a dispute's is in its history
         st.markdown("**Agent's comment:**")
         st.text(summary.agent_comment)
 
@@ -158,10 +184,6 @@ def _answers_table(form: Form, view: EvaluationView) -> None:
     for section in form.sections:
         for question in section.questions:
             answer = view.answers.get(question.id) if question.id is not None else None
-            value = answer.value if answer else "—"
-            if question.kind == "yes_no_na" and answer:
-                value = _YES_NO_LABELS.get(answer.value, answer.value)
-            elif answer and answer.value != "na":
-                value = f"{answer.value} / {question.max_points:g}"
+            value = answer_label(question, answer.value if answer else None)
             rows.append({"Section": section.title, "Question": question.text, "Answer": value})
     st.dataframe(rows, hide_index=True, width="stretch")

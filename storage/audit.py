@@ -71,6 +71,12 @@ AuditAction = Literal[
     "evaluation_submitted",
     "evaluation_acknowledged",
     "evaluation_disputed",
+    # A dispute's steps (``storage.disputes``): the message's id and the status, never its text.
+    "dispute_answered",
+    "dispute_replied",
+    "evaluation_rescored",  # with the score before and after and the questions changed
+    "dispute_upheld",
+    "dispute_resolved",
     "comment_added",
     "comment_edited",  # by its author: where and to whom, never the text
     "comment_deleted",

@@ -53,7 +53,8 @@ class CallFilters:
     and ``started_before`` are moments (timezone-aware: the page turns the days a coach picks into
     the organisation's midnights), the first inclusive, the second not. Durations are in seconds,
     both inclusive. ``unscored``: only calls no coach has started an evaluation of. ``team``: calls
-    of the agents now in that team (``storage.teams``)."""
+    of the agents now in that team (``storage.teams``). ``disputed``: only calls with an evaluation
+    whose dispute is open (``storage.disputes``)."""
 
     agent_id: int | None = None
     team: str | None = None
@@ -64,6 +65,7 @@ class CallFilters:
     min_duration: float | None = None
     max_duration: float | None = None
     unscored: bool = False
+    disputed: bool = False
 
     def __post_init__(self) -> None:
         if self.customer is not None and not self.customer.strip():
@@ -104,6 +106,7 @@ class CallRow:
     customer_id: int | None
     customer: str | None  # the customer's name, else their first identity
     evaluations: int  # started (drafts too): 0 is an unscored call
+    disputed: bool = False  # an evaluation of it is disputed and the dispute open
 
 
 @dataclass(frozen=True)
@@ -225,6 +228,7 @@ def _details() -> Select[Any]:
         .correlate(Recording)
         .scalar_subquery()
     )
+    disputed = _open_dispute().correlate(Recording).exists()
     return (
         select(
             Recording.id,
@@ -236,6 +240,7 @@ def _details() -> Select[Any]:
             Thread.customer_id,
             func.coalesce(Customer.display_name, first_identity()).label("customer"),
             evaluations.label("evaluations"),
+            disputed.label("disputed"),
         )
         .join(Thread, Thread.id == Recording.thread_id)
         .outerjoin(Customer, Customer.id == Thread.customer_id)
@@ -262,7 +267,15 @@ def _filter_clauses(filters: CallFilters) -> list[ColumnElement[bool]]:
         clauses.append(Recording.duration <= filters.max_duration)
     if filters.unscored:
         clauses.append(~select(Evaluation.id).where(Evaluation.recording_id == Recording.id).exists())
+    if filters.disputed:
+        clauses.append(_open_dispute().exists())
     return clauses
+
+
+def _open_dispute() -> Select[Any]:
+    return select(Evaluation.id).where(
+        Evaluation.recording_id == Recording.id, Evaluation.status == "disputed"
+    )
 
 
 def _period_clauses(filters: CallFilters) -> list[ColumnElement[bool]]:
@@ -287,6 +300,7 @@ def _rows(session: Session, query: Select[Any]) -> list[CallRow]:
             customer_id=row.customer_id,
             customer=row.customer,
             evaluations=row.evaluations,
+            disputed=bool(row.disputed),
         )
         for row in session.execute(query)
     ]

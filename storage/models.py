@@ -492,8 +492,9 @@ class Evaluation(Base):
     coach_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), index=True)
     score: Mapped[float | None] = mapped_column(Float)  # 0..100; None while nothing is scorable
-    status: Mapped[str] = mapped_column(String(16))  # draft | submitted | acknowledged | disputed
-    agent_comment: Mapped[str | None] = mapped_column(Text)
+    # draft | submitted | acknowledged | disputed (open) | upheld | resolved (closed disputes)
+    status: Mapped[str] = mapped_column(String(16))
+    agent_comment: Mapped[str | None] = mapped_column(Text)  # with the answer; a dispute's first message
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     submitted_at: Mapped[datetime | None] = mapped_column()
 
@@ -513,6 +514,25 @@ class EvaluationAnswer(Base):
     comment: Mapped[str | None] = mapped_column(Text)
 
     evaluation: Mapped[Evaluation] = relationship(back_populates="answers")
+
+
+class EvaluationMessage(Base):
+    """One step of a dispute about an evaluation, in the order written: the agent's dispute and
+    replies, the coaches' answers, re-scores (with the score before and after) and the closing."""
+
+    __tablename__ = "evaluation_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id", ondelete="CASCADE"), index=True)
+    # None only for disputes older than the thread whose agent had no linked account (migration 0017).
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # dispute | reply | answer | rescore | upheld | resolved
+    text: Mapped[str] = mapped_column(Text)
+    old_score: Mapped[float | None] = mapped_column(Float)  # a re-score's score before and after
+    new_score: Mapped[float | None] = mapped_column(Float)
+    # A re-score's changed answers: {question id: [before, after]}.
+    changes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
 class CallComment(Base):

@@ -33,6 +33,7 @@ from storage.models import (
     CallComment,
     Evaluation,
     EvaluationAnswer,
+    EvaluationMessage,
     Recording,
     ScorecardForm,
     ScorecardQuestion,
@@ -52,6 +53,7 @@ __all__ = [
     "AnswerInput",
     "COMMENT_VISIBILITIES",
     "CallFigures",
+    "EVALUATION_STATUSES",
     "CallCommentView",
     "CommentVisibility",
     "EvaluationStatus",
@@ -66,6 +68,7 @@ __all__ = [
     "acknowledge_evaluation",
     "add_call_comment",
     "agent_overview",
+    "apply_answers",
     "compute_score",
     "create_form",
     "dispute_evaluation",
@@ -85,7 +88,10 @@ QuestionKind = Literal["points", "yes_no_na"]
 # who took the call ("agent"). Coaching notes are candid; sharing one with the agent is a choice.
 CommentVisibility = Literal["coaches", "agent"]
 COMMENT_VISIBILITIES: tuple[CommentVisibility, ...] = get_args(CommentVisibility)
-EvaluationStatus = Literal["draft", "submitted", "acknowledged", "disputed"]
+# "disputed": the agent disputed it and the dispute is open; "upheld" and "resolved" close it with
+# the score kept or changed (``storage.disputes``).
+EvaluationStatus = Literal["draft", "submitted", "acknowledged", "disputed", "upheld", "resolved"]
+EVALUATION_STATUSES: tuple[EvaluationStatus, ...] = get_args(EvaluationStatus)
 _QUESTION_KINDS: tuple[QuestionKind, ...] = get_args(QuestionKind)
 _NOT_APPLICABLE = "na"
 _YES_NO = {"yes": 1.0, "no": 0.0}
@@ -349,28 +355,44 @@ def save_answers(
     """Set the given answers of a draft (others stay as they were) and recompute its score."""
     with session_scope(db) as session:
         evaluation = _own_draft(session, principal, evaluation_id)
-        form = _form(session.get_one(ScorecardForm, evaluation.form_id))
-        stored = {answer.question_id: answer for answer in evaluation.answers}
-        for question_id, answer in answers.items():
-            question = form.question(question_id)
-            if answer.comment:
-                check_length(f"the comment on question {question.text!r}", answer.comment, COMMENT_MAX_CHARS)
-            value = answer.value.strip().lower()
-            if value != _NOT_APPLICABLE:
-                _fraction(question, value)  # validates before anything changes
-            row = stored.get(question_id)
-            if row is None:
-                row = EvaluationAnswer(question_id=question_id, value=value, comment=answer.comment)
-                evaluation.answers.append(row)
-                stored[question_id] = row
-            else:
-                row.value, row.comment = value, answer.comment
-        evaluation.score = compute_score(form, {qid: row.value for qid, row in stored.items()})
+        apply_answers(session, evaluation, answers)
         append_event(
             session, principal, "evaluation_saved", f"evaluation:{evaluation.id}", {"answers": len(answers)}
         )
         session.flush()
         return _view(session, evaluation)
+
+
+def apply_answers(
+    session: Session, evaluation: Evaluation, answers: Mapping[int, AnswerInput]
+) -> dict[int, tuple[str | None, str]]:
+    """Set the given answers (others stay as they were), all validated before any changes, and
+    recompute the score; returns the values that changed, by question id: (before, after)."""
+    form = _form(session.get_one(ScorecardForm, evaluation.form_id))
+    values: dict[int, str] = {}
+    for question_id, answer in answers.items():
+        question = form.question(question_id)
+        if answer.comment:
+            check_length(f"the comment on question {question.text!r}", answer.comment, COMMENT_MAX_CHARS)
+        value = answer.value.strip().lower()
+        if value != _NOT_APPLICABLE:
+            _fraction(question, value)
+        values[question_id] = value
+    stored = {answer.question_id: answer for answer in evaluation.answers}
+    changed: dict[int, tuple[str | None, str]] = {}
+    for question_id, value in values.items():
+        row = stored.get(question_id)
+        if row is None or row.value != value:
+            changed[question_id] = (row.value if row else None, value)
+        comment = answers[question_id].comment
+        if row is None:
+            row = EvaluationAnswer(question_id=question_id, value=value, comment=comment)
+            evaluation.answers.append(row)
+            stored[question_id] = row
+        else:
+            row.value, row.comment = value, comment
+    evaluation.score = compute_score(form, {qid: row.value for qid, row in stored.items()})
+    return changed
 
 
 def submit_evaluation(db: Database, principal: Principal, evaluation_id: int) -> EvaluationView:
@@ -432,6 +454,15 @@ def _respond(
             )
         evaluation.status = status
         evaluation.agent_comment = comment.strip() if comment else None
+        if status == "disputed":  # opens the dispute's thread (``storage.disputes``)
+            session.add(
+                EvaluationMessage(
+                    evaluation_id=evaluation.id,
+                    author_id=principal.user_id,
+                    kind="dispute",
+                    text=evaluation.agent_comment,
+                )
+            )
         action: AuditAction = "evaluation_acknowledged" if status == "acknowledged" else "evaluation_disputed"
         append_event(session, principal, action, f"evaluation:{evaluation.id}")
         return _view(session, evaluation)

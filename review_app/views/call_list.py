@@ -46,6 +46,7 @@ _KEYS = {  # widget key -> its parameter in the address
     "call_list.min": "min",
     "call_list.max": "max",
     "call_list.unscored": "unscored",
+    "call_list.disputed": "disputed",
     "call_list.sort": "sort",
     "call_list.order": "order",
     "call_list.size": "size",
@@ -71,6 +72,7 @@ def _take_link() -> None:
     state["call_list.min"] = _minutes(link.get("min"))
     state["call_list.max"] = _minutes(link.get("max"))
     state["call_list.unscored"] = link.get("unscored") == "1"
+    state["call_list.disputed"] = link.get("disputed") == "1"
     state["call_list.sort"] = link.get("sort") if link.get("sort") in CALL_SORTS else "started"
     state["call_list.order"] = "Ascending" if link.get("order") == "asc" else "Descending"
     size = int(link["size"]) if link.get("size", "").isdigit() else 25
@@ -104,6 +106,7 @@ def _filters() -> CallFilters | None:
             min_duration=60 * low if low is not None else None,
             max_duration=60 * high if high is not None else None,
             unscored=bool(state.get("call_list.unscored")),
+            disputed=bool(state.get("call_list.disputed")),
         )
     except InvalidValue as error:
         show_error(error)
@@ -194,6 +197,7 @@ def _show_in_address(filters: CallFilters, number: int) -> None:
         min=low,
         max=high,
         unscored="1" if filters.unscored else None,
+        disputed="1" if filters.disputed else None,
         sort=None if state["call_list.sort"] == "started" else state["call_list.sort"],
         order="asc" if state["call_list.order"] == "Ascending" else None,
         size=None if state["call_list.size"] == 25 else state["call_list.size"],
@@ -217,7 +221,8 @@ def _table(page: CallListPage) -> None:
             md(call.customer or "unknown customer"),
             md(clock(call.duration)),
             md((call.direction or "—").title()),
-            str(call.evaluations) if call.evaluations else ":orange-badge[unscored]",
+            (str(call.evaluations) if call.evaluations else ":orange-badge[unscored]")
+            + (" :red-badge[disputed]" if call.disputed else ""),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     st.markdown("\n".join(lines))
@@ -238,9 +243,10 @@ def _pager(page: CallListPage, number: int) -> None:
 
 
 def _actions(filters: CallFilters) -> None:
-    """Only unscored calls, the next call to review and a refresh, in one row above the list."""
-    unscored, pick, refresh, _ = st.columns([1, 1.3, 0.8, 1.9], vertical_alignment="center")
+    """Only unscored or disputed calls, the next call to review and a refresh, in one row above the list."""
+    unscored, disputed, pick, refresh, _ = st.columns([1, 1, 1.3, 0.8, 0.9], vertical_alignment="center")
     unscored.toggle("Unscored only", key="call_list.unscored")
+    disputed.toggle("Disputed only", key="call_list.disputed", help="Calls with an open dispute")
     if refresh.button("Refresh", icon=":material/refresh:", key="call_list.refresh"):
         st.session_state.pop(_RESULT, None)
     if allows(who, Permission.SCORE_CALLS) and pick.button(
@@ -264,6 +270,7 @@ _take_link()
 st.title("Call list")
 _filter_widgets()
 st.session_state.setdefault("call_list.unscored", False)
+st.session_state.setdefault("call_list.disputed", False)
 filters = _filters()
 if filters is None:
     st.stop()

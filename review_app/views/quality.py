@@ -10,14 +10,17 @@ import pandas as pd
 import streamlit as st
 
 from review_app import context
+from review_app.dispute_panel import CLOSED_KEY, dispute_section
 from review_app.formatting import counted, zoned_column
 from review_app.safe_text import md, show_error
 from review_app.scoring import evaluation_details
 from storage.access import Permission, allows
 from storage.agents_view import list_agents
+from storage.disputes import OpenDispute, open_disputes
 from storage.errors import InvalidValue, PermissionDenied
 from storage.limits import COMMENT_MAX_CHARS, FORM_NAME_MAX_CHARS
 from storage.quality import (
+    EVALUATION_STATUSES,
     EvaluationSummary,
     QuestionSpec,
     SectionSpec,
@@ -119,19 +122,22 @@ def _evaluation_list(evaluations: list[EvaluationSummary], key: str) -> Evaluati
     return evaluations[rows[0]] if rows else None
 
 
-def _evaluation_panel(summary: EvaluationSummary) -> None:
+def _evaluation_panel(summary: EvaluationSummary, where: str) -> None:
+    """One evaluation with what its reader may do: replay the call, answer it, take part in its
+    dispute. ``where`` keys the widgets: the same evaluation may show in two tabs."""
     view = get_evaluation(db, who, summary.id)
     with st.container(border=True):
         evaluation_details(view)
         if summary.recording_id is None:
             st.caption(f"The call was deleted on {summary.call_deleted_at:%Y-%m-%d}; its evaluation is kept.")
-        elif st.button("Replay this call", icon=":material/headphones:", key=f"replay-{summary.id}"):
+        elif st.button("Replay this call", icon=":material/headphones:", key=f"{where}-replay-{summary.id}"):
             context.open_call(summary.recording_id, 0.0)
+        dispute_section(db, who, view, where)
         own = who.agent_id is not None and who.agent_id == summary.agent_id
         if own and summary.status == "submitted":
             comment = st.text_area(
                 "Your comment",
-                key=f"answer-{summary.id}",
+                key=f"{where}-answer-{summary.id}",
                 placeholder="Optional when acknowledging",
                 max_chars=COMMENT_MAX_CHARS,
             )
@@ -165,13 +171,11 @@ def _my_evaluations() -> None:
     cols[2].metric("Waiting for your answer", waiting)
     chosen = _chosen(evaluations, "my-evaluations")
     if chosen is not None:
-        _evaluation_panel(chosen)
+        _evaluation_panel(chosen, "mine")
 
 
 def _all_evaluations() -> None:
-    status = st.segmented_control(
-        "Status", ["draft", "submitted", "acknowledged", "disputed"], format_func=str.title, key="eval-status"
-    )
+    status = st.segmented_control("Status", EVALUATION_STATUSES, format_func=str.title, key="eval-status")
     evaluations = list_evaluations(db, who, status=status)
     if not evaluations:
         st.caption(
@@ -182,7 +186,47 @@ def _all_evaluations() -> None:
         return
     chosen = _chosen(evaluations, "all-evaluations")
     if chosen is not None:
-        _evaluation_panel(chosen)
+        _evaluation_panel(chosen, "all")
+
+
+def _disputes(disputes: list[OpenDispute]) -> None:
+    """Every open dispute the user takes part in, those waiting for them marked; one picked opens
+    with its exchange and the steps they may take."""
+    if not disputes:
+        st.caption("No open disputes." if coach else "None of your evaluations is disputed and open.")
+        return
+    other_side = {"coach": "a coach", "agent": "the agent"}
+    selection = st.dataframe(
+        [
+            {
+                "Waiting for": "you" if d.your_turn else other_side[d.waiting_for],
+                "Call": d.evaluation.recording_id,
+                "Agent": d.evaluation.agent,
+                "Scorecard": d.evaluation.form_name,
+                "Score": d.evaluation.score,
+                "Coach": d.evaluation.coach,
+                "Messages": d.messages,
+                "Last message": d.last_message_at,
+            }
+            for d in disputes
+        ],
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
+        column_config={
+            "Score": st.column_config.ProgressColumn("Score", min_value=0, max_value=100, format="%.0f"),
+            "Last message": zoned_column("Last message", "D MMM YYYY, HH:mm"),
+        },
+        # Sorted by evaluation, a row keeps its place while the exchange goes on; a closed dispute
+        # leaves the list, and a new key starts it unselected rather than on the next row.
+        key=f"disputes-{st.session_state.get(CLOSED_KEY, 0)}",
+    )
+    rows = selection.selection.rows if selection else []
+    if rows and rows[0] < len(disputes):
+        _evaluation_panel(disputes[rows[0]].evaluation, "disputes")
+    else:
+        st.caption("Pick a dispute to read the exchange and answer it.")
 
 
 def _overview() -> None:
@@ -347,14 +391,30 @@ def _sections(rows: list[dict[str, object]]) -> list[SectionSpec]:
 
 _take_linked_evaluation()
 st.title("Quality")
+disputes = open_disputes(db, who)
+waiting = sum(d.your_turn for d in disputes)
+# Always a container, so the tabs below keep their place (and the tab shown) when the notice goes.
+notice = st.container()
+if waiting:
+    notice.warning(
+        f"{counted(waiting, 'dispute')} waiting for you: see the Disputes tab.", icon=":material/forum:"
+    )
 if coach:
-    evaluations_tab, overview_tab, forms_tab = st.tabs(["Evaluations", "Agent overview", "Scorecards"])
+    evaluations_tab, disputes_tab, overview_tab, forms_tab = st.tabs(
+        ["Evaluations", "Disputes", "Agent overview", "Scorecards"]
+    )
     with evaluations_tab:
         _all_evaluations()
+    with disputes_tab:
+        _disputes(disputes)
     with overview_tab:
         _overview()
     with forms_tab:
         _forms()
 else:
     st.caption("Evaluations of your calls. Acknowledge them, or dispute them with a comment.")
-    _my_evaluations()
+    mine_tab, disputes_tab = st.tabs(["My evaluations", "Disputes"])
+    with mine_tab:
+        _my_evaluations()
+    with disputes_tab:
+        _disputes(disputes)

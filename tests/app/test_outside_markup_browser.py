@@ -270,7 +270,8 @@ class Watch:
                 self.check(f"{role}'s {page.title} page")
 
     def open(self, title: str) -> None:
-        self.page.get_by_role("link", name=title, exact=True).click()
+        # Quality's entry counts the disputes waiting for the user: "Quality (1)".
+        self.page.get_by_role("link", name=re.compile(rf"^{re.escape(title)}( \(\d+\))?$")).click()
         self.page.get_by_role("heading", name=title, exact=True).first.wait_for()
         wait_until_idle(self.page)
 
@@ -350,7 +351,7 @@ def test_agent_pages_show_outside_markup_as_text(watch: Watch) -> None:
 
     watch.open("Quality")
     _select_first_row(watch, watch.page.get_by_test_id("stDataFrame").first)
-    watch.page.get_by_text("Agent's comment").wait_for()
+    watch.page.get_by_text("Dispute history").first.wait_for()
     watch.check("agent's disputed evaluation", "Zdispute", "Zform")
 
 
@@ -383,7 +384,7 @@ def test_coach_pages_show_outside_markup_as_text(watch: Watch) -> None:
     watch.page.get_by_test_id("stButtonGroup").get_by_text("Disputed", exact=True).click()
     wait_until_idle(watch.page)
     _select_first_row(watch, watch.page.get_by_test_id("stDataFrame").first)
-    watch.page.get_by_text("Agent's comment").wait_for()
+    watch.page.get_by_text("Dispute history").first.wait_for()
     watch.check("coach reads the dispute", "Zdispute", "Zform")
     watch.page.get_by_role("tab", name="Scorecards").click()
     watch.page.get_by_test_id("stExpander").filter(has_text="Zform").locator("summary").click()

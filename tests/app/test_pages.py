@@ -248,7 +248,7 @@ def test_agent_sees_own_evaluations_waiting(app_data: AppData) -> None:
 
 def test_coach_quality_overview_and_forms(app_data: AppData) -> None:
     at = _open(_signed_in("coach"), "views/quality.py")
-    assert [t.label for t in at.tabs] == ["Evaluations", "Agent overview", "Scorecards"]
+    assert [t.label for t in at.tabs] == ["Evaluations", "Disputes", "Agent overview", "Scorecards"]
     assert "Create scorecard" not in [b.label for b in at.button]  # defining forms is for admins
     admin = _open(_signed_in("admin"), "views/quality.py")
     assert "Create scorecard" in [b.label for b in admin.button]
@@ -387,6 +387,11 @@ def test_coach_lists_calls_filters_and_is_audited_once_per_page(app_data: AppDat
     finally:
         db.engine.dispose()
     assert [r.action for r in listed].count("calls_listed") == 2
+
+    at.toggle(key="call_list.disputed").set_value(True)
+    at.run()
+    assert "No calls match these filters." in [c.value for c in at.caption]  # no dispute in this data
+    assert at.query_params.get("disputed") == "1"
 
 
 def test_coach_sees_the_team_sorts_filters_and_is_audited_once_per_choice(app_data: AppData) -> None:

@@ -6,10 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from alembic import command
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session
 
 from storage.db import alembic_config, create_storage_engine, open_database
-from storage.models import Base
+from storage.models import Agent, Base, Evaluation, EvaluationMessage, ScorecardForm, User
 
 
 def test_upgrade_check_downgrade_on_a_fresh_database(empty_database_url: str, tmp_path: Path) -> None:
@@ -64,3 +65,54 @@ def test_foreign_keys_are_enforced_again_after_the_migrations(tmp_path: Path) ->
                 assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     finally:
         db.engine.dispose()
+
+
+def test_open_disputes_carry_their_agent_comment_into_the_thread(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    """0017: a dispute written before the thread existed becomes its first message, by the account
+    linked to the agent when there is one."""
+    (tmp_path / "data").mkdir()
+    engine = create_storage_engine(empty_database_url)
+    try:
+        with engine.connect() as connection:
+            config = alembic_config(connection)
+            command.upgrade(config, "0016")
+            connection.commit()
+            with Session(connection) as session:
+                alice, bob = Agent(name="Alice"), Agent(name="Bob")
+                coach = User(username="coach@example.com", role="coach")
+                session.add_all([alice, bob, coach])
+                session.flush()
+                session.add(User(username="alice@example.com", role="agent", agent_id=alice.id))
+                form = ScorecardForm(name="Call", version=1, created_by=coach.id)
+                session.add(form)
+                session.flush()
+                for agent, status, comment in [
+                    (alice, "disputed", "Not fair"),
+                    (bob, "disputed", "Bob has no account"),
+                    (alice, "acknowledged", "Thanks"),
+                ]:
+                    session.add(
+                        Evaluation(
+                            form_id=form.id,
+                            coach_id=coach.id,
+                            agent_id=agent.id,
+                            status=status,
+                            agent_comment=comment,
+                        )
+                    )
+                session.commit()
+            command.upgrade(config, "head")
+            connection.commit()
+            rows = connection.execute(
+                select(User.username, EvaluationMessage.kind, EvaluationMessage.text)
+                .outerjoin(User, User.id == EvaluationMessage.author_id)
+                .order_by(EvaluationMessage.id)
+            ).all()
+            assert [tuple(row) for row in rows] == [
+                ("alice@example.com", "dispute", "Not fair"),
+                (None, "dispute", "Bob has no account"),
+            ]
+    finally:
+        engine.dispose()

@@ -16,6 +16,7 @@ from storage.audit import list_audit
 from storage.blobs import BlobStore
 from storage.call_list import CallFilters, CallRow, list_call_page, next_call_to_review
 from storage.db import Database, session_scope
+from storage.disputes import uphold_dispute
 from storage.errors import InvalidValue, PermissionDenied
 from storage.models import Recording
 from storage.quality import (
@@ -23,6 +24,8 @@ from storage.quality import (
     QuestionSpec,
     SectionSpec,
     create_form,
+    dispute_evaluation,
+    list_evaluations,
     save_answers,
     start_evaluation,
     submit_evaluation,
@@ -202,6 +205,22 @@ def test_unscored_leaves_out_every_evaluated_call(
     assert sorted(r.id for r in rows) == sorted(set(calls) - {calls[0], calls[1], calls[4]})
     assert all(r.evaluations == 0 for r in rows)
     assert {r.id: r.evaluations for r in _all(db, people["coach"])}[calls[0]] == 1
+
+
+def test_disputed_keeps_the_calls_whose_dispute_is_open(
+    db: Database, people: dict[str, Principal], calls: list[int]
+) -> None:
+    _score(db, people, calls[:3])  # Alice's calls, whose agent is the agent account
+    evaluation = {e.recording_id: e.id for e in list_evaluations(db, people["agent"])}
+    for call in calls[:2]:
+        dispute_evaluation(db, people["agent"], evaluation[call], "Not fair")
+    uphold_dispute(db, people["coach"], evaluation[calls[1]], "The score stands")  # closed
+    rows = _all(db, people["coach"], CallFilters(disputed=True))
+    assert [(r.id, r.disputed) for r in rows] == [(calls[0], True)]
+    assert [r.id for r in _all(db, people["coach"]) if r.disputed] == [calls[0]]
+    assert (
+        _all(db, people["coach"], CallFilters(disputed=True, unscored=True)) == []
+    )  # a disputed call is scored
 
 
 @pytest.mark.parametrize(
