@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from alembic import command
-from sqlalchemy import inspect, select
+from sqlalchemy import insert, inspect, select
 from sqlalchemy.orm import Session
 
 from storage.db import alembic_config, create_storage_engine, open_database
@@ -79,12 +79,18 @@ def test_open_disputes_carry_their_agent_comment_into_the_thread(
             config = alembic_config(connection)
             command.upgrade(config, "0016")
             connection.commit()
+            # Agents through Core with the columns of 0016: the model has columns of later migrations.
+            alice, bob = (
+                connection.execute(
+                    insert(Agent.__table__).values(name=name).returning(Agent.__table__.c.id)
+                ).scalar_one()
+                for name in ("Alice", "Bob")
+            )
             with Session(connection) as session:
-                alice, bob = Agent(name="Alice"), Agent(name="Bob")
                 coach = User(username="coach@example.com", role="coach")
-                session.add_all([alice, bob, coach])
+                session.add(coach)
                 session.flush()
-                session.add(User(username="alice@example.com", role="agent", agent_id=alice.id))
+                session.add(User(username="alice@example.com", role="agent", agent_id=alice))
                 form = ScorecardForm(name="Call", version=1, created_by=coach.id)
                 session.add(form)
                 session.flush()
@@ -97,7 +103,7 @@ def test_open_disputes_carry_their_agent_comment_into_the_thread(
                         Evaluation(
                             form_id=form.id,
                             coach_id=coach.id,
-                            agent_id=agent.id,
+                            agent_id=agent,
                             status=status,
                             agent_comment=comment,
                         )
