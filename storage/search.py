@@ -59,9 +59,10 @@ HIGHLIGHT_END = "\x03"
 SNIPPET_ELLIPSIS = "…"
 SNIPPET_WORDS = 16
 MAX_LIMIT = 500
-# SQLite ranks at most this many matches per index, the most recently stored: bm25 scores every row
-# it ranks, so a first page for a word in 175,000 utterances cost 190 ms; bounded, it costs what
-# this many do (bench/search_latency.py). Deeper pages widen it. PostgreSQL ranks every match.
+# An unfiltered query ranks at most this many matches per index, the most recently stored: bm25 and
+# ts_rank score every row they rank, so a first page for a word in 175,000 utterances cost 190 ms
+# on SQLite and 400-980 ms on PostgreSQL; bounded, it costs what this many do
+# (bench/search_latency.py). Deeper pages widen it.
 RANK_NEWEST = 5000
 # SQLite, filtered search: joining a match to its call and filtering it costs about this many times
 # what gathering one allowed row and probing it does (bench/search_latency.py, 1M utterances: 2.5 µs
@@ -240,9 +241,9 @@ def search_utterances(
     use the same tokenizer, so one compiled expression serves both and their bm25 scales agree
     (the corpus statistics differ per index, so a score is comparable, not identical).
 
-    On SQLite, an unfiltered query that matches more than ``rank_newest`` rows of an index is
-    ranked among the ``rank_newest`` most recently stored of them (``SearchPage.ranked_newest`` says
-    so), so that a first page does not cost in proportion to every match.
+    An unfiltered query that matches more than ``rank_newest`` rows of an index is ranked among the
+    ``rank_newest`` most recently stored of them (``SearchPage.ranked_newest`` says so), so that a
+    first page does not cost in proportion to every match.
     """
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidValue(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
@@ -256,22 +257,18 @@ def search_utterances(
     wanted = offset + limit + 1  # one more than asked tells whether another page exists
     # Unfiltered only: with a filter, finding the bound means joining every match to the call around
     # it, which costs as much as ranking them (measured: the filtered queries got 1.6x slower).
-    bound = max(rank_newest, wanted) if dialect == "sqlite" and not filters.narrows() else None
+    bound = None if filters.narrows() else max(rank_newest, wanted)
     with read_scope(db) as session:  # one transaction: every statement sees the same snapshot
         ranked: list[tuple[float, int, int, str]] = []  # (score, 0 call | 1 message, rowid, snippet)
-        sources: list[tuple[int, Select[Any], TableClause]] = []  # (0 call | 1 message, query, index)
+        sources: list[tuple[int, _Ranked]] = []  # (0 call | 1 message, its ranking)
         if filters.channel in (None, "call"):
-            sources.append((0, _ranked_calls(session, dialect, expression, filters, wanted), _UTTERANCES_FTS))
+            sources.append((0, _ranked_calls(session, dialect, expression, filters, wanted, bound)))
         if filters.channel != "call" and filters.speaker_role in (None, *_DIRECTION_OF_ROLE):
-            sources.append(
-                (1, _ranked_messages(session, dialect, expression, filters, wanted), _MESSAGES_FTS)
-            )
-        capped = False
-        for kind, query_of_kind, index in sources:
-            query_of_kind, capped_here = _newest_only(session, query_of_kind, index, bound)
-            capped |= capped_here
+            sources.append((1, _ranked_messages(session, dialect, expression, filters, wanted, bound)))
+        capped = any(ranking.capped for _, ranking in sources)
+        for kind, ranking in sources:
             ranked += [
-                (score, kind, rowid, snippet) for rowid, snippet, score in session.execute(query_of_kind)
+                (score, kind, rowid, snippet) for rowid, snippet, score in session.execute(ranking.query)
             ]
         ranked.sort(key=lambda row: row[:3])
         page = ranked[offset : offset + limit]
@@ -289,20 +286,22 @@ def search_utterances(
     )
 
 
-def _newest_only(
-    session: Session, ranked: Select[Any], fts: TableClause, bound: int | None
-) -> tuple[Select[Any], bool]:
-    """``ranked`` narrowed to its ``bound`` most recently stored matches, and whether that left any
-    out. The FTS5 index walks its matches newest first and stops at the bound, so finding where it
-    falls costs what ``bound`` rows cost; the ranking then starts from there (a rowid range, which
-    FTS5 serves from its index)."""
+@dataclass(frozen=True)
+class _Ranked:
+    """One index's ranking query, and whether it was bounded to the newest matches with more left out."""
+
+    query: Select[Any]
+    capped: bool
+
+
+def _newest_floor(session: Session, matches: Select[Any], key: Any, bound: int | None) -> int | None:
+    """The key below the ``bound`` most recently stored of ``matches``, or None when there are no
+    more than that (or no bound). Both engines walk their matches newest first and stop at the bound
+    (FTS5 in rowid order; PostgreSQL down the primary key), so finding it costs what ``bound`` rows
+    cost; the ranking then starts from there (a key range)."""
     if bound is None:
-        return ranked, False
-    matches = ranked.with_only_columns(fts.c.rowid).order_by(None).limit(None)
-    floor = session.scalar(matches.order_by(fts.c.rowid.desc()).offset(bound).limit(1))
-    if floor is None:
-        return ranked, False
-    return ranked.where(fts.c.rowid > floor), True
+        return None
+    return session.scalar(matches.order_by(None).limit(None).order_by(key.desc()).offset(bound).limit(1))
 
 
 def threads_matching(session: Session, query: str, filters: SearchFilters) -> set[int]:
@@ -349,13 +348,14 @@ def count_matches(db: Database, query: str) -> int:
 
 
 def _ranked_calls(
-    session: Session, dialect: str, expression: str, filters: SearchFilters, wanted: int
-) -> Select[Any]:
+    session: Session, dialect: str, expression: str, filters: SearchFilters, wanted: int, bound: int | None
+) -> _Ranked:
     of_call = _filter_clauses(filters, started=Thread.started_at)
     of_utterance = [] if filters.speaker_role is None else [Speaker.role == filters.speaker_role]
     if dialect == "postgresql":
         content = _join_call(Utterance.__table__)
         return _ranked_tsquery(
+            session,
             Utterance.id,
             Utterance.text,
             "utterances.text_tsv",
@@ -363,6 +363,7 @@ def _ranked_calls(
             expression,
             of_call + of_utterance,
             wanted,
+            bound,
         )
 
     def utterances_of(calls: Any) -> Select[Any]:
@@ -378,12 +379,12 @@ def _ranked_calls(
         rows_of=utterances_of,
         rows_per_parent=_ratio(Utterance.id, Transcript.id),
     )
-    return _ranked_fts5(session, _UTTERANCES_FTS, expression, narrowing, wanted)
+    return _ranked_fts5(session, _UTTERANCES_FTS, expression, narrowing, wanted, bound)
 
 
 def _ranked_messages(
-    session: Session, dialect: str, expression: str, filters: SearchFilters, wanted: int
-) -> Select[Any]:
+    session: Session, dialect: str, expression: str, filters: SearchFilters, wanted: int, bound: int | None
+) -> _Ranked:
     of_thread = _filter_clauses(filters)
     if filters.channel is not None:
         of_thread.append(Thread.channel == filters.channel)
@@ -392,8 +393,17 @@ def _ranked_messages(
         of_message.append(Message.direction == _DIRECTION_OF_ROLE[filters.speaker_role])
     if dialect == "postgresql":
         content = _join_message(Message.__table__)
+        clauses = of_thread + of_message
         return _ranked_tsquery(
-            Message.id, Message.body, "messages.body_tsv", content, expression, of_thread + of_message, wanted
+            session,
+            Message.id,
+            Message.body,
+            "messages.body_tsv",
+            content,
+            expression,
+            clauses,
+            wanted,
+            bound,
         )
     narrowing = _Narrowing(
         joined=_join_message(_MESSAGES_FTS.join(Message, Message.id == _MESSAGES_FTS.c.rowid)),
@@ -402,7 +412,7 @@ def _ranked_messages(
         rows_of=lambda threads: select(Message.id).where(Message.thread_id.in_(threads), *of_message),
         rows_per_parent=_ratio(Message.id, Thread.id),
     )
-    return _ranked_fts5(session, _MESSAGES_FTS, expression, narrowing, wanted)
+    return _ranked_fts5(session, _MESSAGES_FTS, expression, narrowing, wanted, bound)
 
 
 @dataclass(frozen=True)
@@ -421,8 +431,8 @@ class _Narrowing:
 
 
 def _ranked_fts5(
-    session: Session, fts: TableClause, expression: str, narrowing: _Narrowing, wanted: int
-) -> Select[Any]:
+    session: Session, fts: TableClause, expression: str, narrowing: _Narrowing, wanted: int, bound: int | None
+) -> _Ranked:
     """The best ``wanted`` rows of one FTS5 index by bm25, with their snippets. Without filters the
     index is ranked alone; with filters, in the shape ``_allowed_rows`` finds cheaper."""
     index: ColumnElement[Any] = literal_column(fts.name)
@@ -438,7 +448,12 @@ def _ranked_fts5(
             # "+ 0": not a plain rowid, so SQLite walks the index and probes the allowed rows
             # (gathered once) instead of asking FTS5 for each allowed row by rowid (100x slower).
             clauses = [(fts.c.rowid + 0).in_(allowed)]
-    return (
+    floor = _newest_floor(
+        session, select(fts.c.rowid).select_from(source).where(matching, *clauses), fts.c.rowid, bound
+    )
+    if floor is not None:
+        clauses = [*clauses, fts.c.rowid > floor]
+    query = (
         select(
             fts.c.rowid,
             # -1: from the column that matched (a message's body or the text it quotes)
@@ -450,6 +465,7 @@ def _ranked_fts5(
         .order_by(score, fts.c.rowid)
         .limit(wanted)
     )
+    return _Ranked(query, capped=floor is not None)
 
 
 def _ratio(rows: InstrumentedAttribute[int], parents: InstrumentedAttribute[int]) -> Select[Any]:
@@ -492,6 +508,7 @@ _HEADLINE = (
 
 
 def _ranked_tsquery(
+    session: Session,
     key: InstrumentedAttribute[int],
     text: InstrumentedAttribute[str],
     vector_column: str,
@@ -499,17 +516,23 @@ def _ranked_tsquery(
     expression: str,
     clauses: list[ColumnElement[bool]],
     wanted: int,
-) -> Select[Any]:
+    bound: int | None,
+) -> _Ranked:
     """The best ``wanted`` rows of one table by ts_rank over its stored ``tsvector`` (GIN-indexed,
     migration 0013), with ts_headline snippets. The score is negated so that, as with bm25, lower is
     better."""
     vector: ColumnElement[Any] = literal_column(vector_column)
     query = func.to_tsquery(_TS_CONFIG, expression)
+    matching = vector.bool_op("@@")(query)
+    source = content if clauses else key.class_
+    floor = _newest_floor(session, select(key).select_from(source).where(matching, *clauses), key, bound)
+    if floor is not None:
+        clauses = [*clauses, key > floor]
     score = (-func.ts_rank(vector, query)).label("score")
     best = (
         select(key.label("key"), score)
-        .select_from(content if clauses else key.class_)
-        .where(vector.bool_op("@@")(query), *clauses)
+        .select_from(source)
+        .where(matching, *clauses)
         .order_by(score, key)
         .limit(wanted)
         .subquery()
@@ -517,11 +540,12 @@ def _ranked_tsquery(
     # The headline is made for the best rows only, once they are known: asked for beside the rank,
     # PostgreSQL carried every match's text through the sort (7 times slower at 7k matches).
     snippet = func.ts_headline(_TS_CONFIG, text, query, _HEADLINE)
-    return (
+    ranked = (
         select(best.c.key, snippet, best.c.score)
         .join_from(best, key.class_, key == best.c.key)
         .order_by(best.c.score, best.c.key)
     )
+    return _Ranked(ranked, capped=floor is not None)
 
 
 def _call_details(session: Session, utterance_ids: list[int]) -> dict[int, tuple[Any, ...]]:
