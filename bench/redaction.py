@@ -31,7 +31,7 @@ from transcribe.models import load_whisper
 from transcribe.redaction.audio import redacted_samples
 from transcribe.redaction.checksums import luhn_valid
 from transcribe.redaction.entities import ENTITY_TYPES
-from transcribe.redaction.rehear import redact_call
+from transcribe.redaction.rehear import RehearParams, redact_call
 from transcribe.redaction.verify import verify_redaction
 from transcribe.types import TranscribeOptions
 
@@ -185,7 +185,7 @@ class Tally:
     leaked: int = 0
 
 
-def run_case(case: Case, folder: Path, cache_dir: Path) -> tuple[bool, int, bool, str]:
+def run_case(case: Case, folder: Path, cache_dir: Path, rehear: RehearParams) -> tuple[bool, int, bool, str]:
     """(found, false findings, leaked, what ASR heard of the answer) for one call."""
     lines = (
         SpokenLine(0, case.voices[0], ASK[case.language][case.entity]),
@@ -204,7 +204,7 @@ def run_case(case: Case, folder: Path, cache_dir: Path) -> tuple[bool, int, bool
     )
     heard = pipeline.run(decoded, options, cache_dir=cache_dir)
     model = load_whisper(model_name, cache_dir, "cpu", "int8")
-    redaction = redact_call(model, decoded.samples, replace(heard, options=options))
+    redaction = redact_call(model, decoded.samples, replace(heard, options=options), rehear)
     answer = timed[1]
     right = [
         s
@@ -235,7 +235,13 @@ def main() -> None:
     parser.add_argument(
         "--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "earshot-bench-models"
     )
+    parser.add_argument(
+        "--rehear-prompt",
+        default=RehearParams.prompt,
+        help="the second hearing's prompt (RehearParams.prompt); an empty one: none",
+    )
     args = parser.parse_args()
+    rehear = RehearParams(prompt=args.rehear_prompt or None)
     rng = random.Random(args.seed)
     languages = ("en", "nl") if args.dutch else ("en",)
     tallies: dict[tuple[str, str], Tally] = {}
@@ -247,7 +253,7 @@ def main() -> None:
                 tally = tallies.setdefault((language, entity), Tally())
                 for _ in range(args.calls_per_type):
                     case = make_case(entity, language, rng)
-                    found, false, leaked, said = run_case(case, Path(workdir), args.cache_dir)
+                    found, false, leaked, said = run_case(case, Path(workdir), args.cache_dir, rehear)
                     conditions[f"{'stereo' if case.stereo else 'mono'} {case.rate // 1000} kHz"] += 1
                     tally.calls += 1
                     tally.found += found

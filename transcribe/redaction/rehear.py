@@ -36,12 +36,18 @@ class RehearParams:
     after_cue_s: float = 20.0
     # Audio either side of the utterance, for the edges of its first and last words.
     pad_s: float = 0.3
+    # Text Whisper is given as what came before the stretch (faster-whisper's ``hotwords`` prompt):
+    # numbers written as digits there make it write the numbers it hears as digits, not as words
+    # it half-hears. None: no prompt.
+    prompt: str | None = None
 
 
-def redact_call(model: WhisperModel, samples: np.ndarray, heard: Transcript) -> Redaction:
+def redact_call(
+    model: WhisperModel, samples: np.ndarray, heard: Transcript, params: RehearParams = RehearParams()
+) -> Redaction:
     """``heard`` redacted as its options say, numbers heard twice; ``samples``: the call's audio,
     (channels, frames) at 16 kHz, as it was transcribed."""
-    again = hear_numbers_again(model, samples, heard) if heard.options.redact else ()
+    again = hear_numbers_again(model, samples, heard, params) if heard.options.redact else ()
     return redact_transcript(heard, again)
 
 
@@ -49,7 +55,7 @@ def hear_numbers_again(
     model: WhisperModel, samples: np.ndarray, heard: Transcript, params: RehearParams = RehearParams()
 ) -> tuple[SecondHearing, ...]:
     """A second hearing of each utterance of ``heard`` that may hold a number."""
-    options = replace(heard.options, vad_filter=False, hotwords=None)
+    options = replace(heard.options, vad_filter=False, hotwords=params.prompt)
     languages = (heard.language, *RedactionOptions().languages)
     channel_of = {speaker.label: speaker.channel for speaker in heard.speakers}
     cues = [u for u in heard.utterances if says_cue(u.text)]
