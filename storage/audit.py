@@ -87,6 +87,7 @@ AuditAction = Literal[
     "history_viewed",  # one customer's conversations (and, on the command line, their transcripts)
     "thread_read",  # the messages of one chat or e-mail thread
     "audio_fetched",  # a call's audio bytes were served
+    "audio_exported",  # a call's audio as a file: which copy (redacted, or original when none was)
     # Compliance (``storage.holds``, ``storage.retention``, ``storage.deletion``): counts, never content.
     "hold_placed",
     "hold_release_requested",
@@ -99,6 +100,7 @@ AuditAction = Literal[
     "original_audio_fetched",  # a call's original audio, not its redacted copy
     "unredacted_transcript_viewed",  # a transcript with what redaction replaced
     "unredacted_export",  # a transcript exported with what redaction replaced
+    "original_audio_exported",  # a call's original audio exported as a file
     # A reviewer's corrections to redaction (types and word counts, never the words):
     "redaction_marked",  # a missed span redacted
     "redaction_unmarked",  # a false finding shown again (needs the unredacted grant and a reason)

@@ -42,6 +42,9 @@ _REPLAYS = "call.replays"  # recording id -> CallReplay
 _LINKS = "call.links"  # recording id -> (audio url, issued at)
 _RECENT = "call.recent"  # recording ids opened in this session, newest first
 _PIN = "call.pin"  # (recording id, where playback was when the coach began a comment)
+_AUDIO_EXPORT = (
+    "call.audio_export"  # (recording id, AudioExport, its bytes, original asked) prepared for the download
+)
 _COMMENT_LABEL = "Comment"  # fixed: the player watches the box by it, and the box keeps its text
 
 who = context.require_page(Permission.REPLAY_CALLS)
@@ -124,6 +127,53 @@ def _own_comment_controls(db: Database, who: Principal, comment: CallCommentView
                 st.rerun()
 
 
+def _audio_export(recording_id: int) -> None:
+    """The call's audio as a file: the redacted copy unless the user holds the unredacted grant,
+    asks for the original and says why. Prepared on a click (that is the audited export) and kept
+    for the download, so reruns neither read the file again nor log it again."""
+    st.markdown("**Audio**")
+    reason = None
+    if allows(who, Permission.READ_UNREDACTED) and st.checkbox(
+        "Original audio, not the redacted copy", key="audio-export-original"
+    ):
+        reason = st.text_input(
+            "Why the original is needed",
+            placeholder="A case or ticket number and why",
+            key="audio-export-reason",
+        )
+    if st.button("Prepare audio", icon=":material/graphic_eq:"):
+        try:
+            export = guarded.export_audio(
+                db, who, recording_id, context.blob_store(), unredacted_reason=reason
+            )
+        except (InvalidValue, NotFound, PermissionDenied) as error:
+            st.session_state.pop(_AUDIO_EXPORT, None)  # never offer an earlier copy under a refusal
+            show_error(error)
+        else:
+            st.session_state[_AUDIO_EXPORT] = (
+                recording_id,
+                export,
+                export.path.read_bytes(),
+                reason is not None,
+            )
+    prepared = st.session_state.get(_AUDIO_EXPORT)
+    if prepared and prepared[0] == recording_id:
+        _, export, data, asked_for_original = prepared
+        if export.copy == "redacted":
+            st.caption("The redacted copy: a tone covers what redaction found.")
+        elif asked_for_original:
+            st.caption("The original audio, as recorded; your reason is in the audit log.")
+        else:
+            st.caption("Nothing in this call was redacted: this is the audio as recorded.")
+        st.download_button(
+            f"Download {export.file_name}",
+            data,
+            file_name=export.file_name,
+            icon=":material/file_download:",
+            key="audio-export-download",
+        )
+
+
 st.title("Calls")
 recording_id = _pick_call()
 if recording_id is None:
@@ -198,7 +248,7 @@ with side_column:
         tabs.append("Evaluations")
     if allows(who, Permission.COMMENT_CALLS) and transcript is not None:
         tabs.append("Speakers")
-    if allows(who, Permission.EXPORT) and transcript is not None:
+    if allows(who, Permission.EXPORT):
         tabs.append("Export")
     panes = dict(zip(tabs, st.tabs(tabs), strict=True))
 
@@ -298,18 +348,21 @@ with side_column:
 
     if "Export" in panes:
         with panes["Export"]:
-            fmt = st.selectbox("Format", list(FORMATS), key="export-format")
-            if st.button("Prepare export", icon=":material/download:"):
-                st.session_state["call.export"] = (
-                    recording_id,
-                    fmt,
-                    guarded.export_transcript(db, who, recording_id, fmt),
-                )
-            prepared = st.session_state.get("call.export")
-            if prepared and prepared[0] == recording_id:
-                st.download_button(
-                    f"Download .{prepared[1]}",
-                    prepared[2],
-                    file_name=f"call-{recording_id}.{prepared[1]}",
-                    icon=":material/file_download:",
-                )
+            if transcript is not None:
+                st.markdown("**Transcript**")
+                fmt = st.selectbox("Format", list(FORMATS), key="export-format")
+                if st.button("Prepare export", icon=":material/download:"):
+                    st.session_state["call.export"] = (
+                        recording_id,
+                        fmt,
+                        guarded.export_transcript(db, who, recording_id, fmt),
+                    )
+                prepared = st.session_state.get("call.export")
+                if prepared and prepared[0] == recording_id:
+                    st.download_button(
+                        f"Download .{prepared[1]}",
+                        prepared[2],
+                        file_name=f"call-{recording_id}.{prepared[1]}",
+                        icon=":material/file_download:",
+                    )
+            _audio_export(recording_id)
