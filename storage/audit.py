@@ -109,6 +109,7 @@ AuditAction = Literal[
     "voiceprint_removed",  # by an admin, whole
     "voiceprints_listed",
     "calls_listed",  # a page of the call list, or the next call to review: the filters, never the rows
+    "call_assigned",  # a call given to a coach to review (or taken back): the coach before and after
     "agent_team_set",  # an admin put an agent in a team, or took them out of one
     "team_viewed",  # the team view: its period, team and how many agents it showed
 ]

@@ -21,6 +21,7 @@ from review_app.safe_text import md, show_error
 from review_app.scoring import score_badge, scoring_panel, status_badge
 from storage import guarded
 from storage.access import Permission, Principal, allows
+from storage.assignments import assign_call, call_assignee, list_reviewers
 from storage.db import Database
 from storage.errors import InvalidValue, NotFound, PermissionDenied
 from storage.limits import COMMENT_MAX_CHARS, SPEAKER_NAME_MAX_CHARS
@@ -122,6 +123,30 @@ def _own_comment_controls(db: Database, who: Principal, comment: CallCommentView
             try:
                 delete_call_comment(db, who, comment.id)
             except (PermissionDenied, NotFound) as error:
+                show_error(error)
+            else:
+                st.rerun()
+
+
+def _assignment(recording_id: int) -> None:
+    """Who reviews this call: a coach gives it to a coach (or to nobody); "Next call to review"
+    offers a coach their own calls first."""
+    assignee = call_assignee(db, who, recording_id)
+    label = f"Assigned to {assignee.username}" if assignee else "Assign to a coach"
+    with player_column.popover(label, icon=":material/assignment_ind:"):
+        reviewers = {r.user_id: r.username for r in list_reviewers(db, who)}
+        choices: list[int | None] = [None, *reviewers]
+        chosen = st.selectbox(
+            "Coach",
+            choices,
+            index=choices.index(assignee.user_id) if assignee and assignee.user_id in reviewers else 0,
+            format_func=lambda user_id: "Nobody" if user_id is None else reviewers[user_id],
+            key=f"assignee-{recording_id}",
+        )
+        if st.button("Save assignment", icon=":material/save:", key=f"assign-{recording_id}"):
+            try:
+                assign_call(db, who, recording_id, chosen)
+            except (InvalidValue, NotFound, PermissionDenied) as error:
                 show_error(error)
             else:
                 st.rerun()
@@ -239,6 +264,9 @@ context.show_in_address(context.CALL_PAGE, id=recording_id, t=round(seek.at, 1) 
 with player_column.popover("Link to this moment", icon=":material/link:"):
     st.caption(f"Opens this call at {clock(position)} for anyone allowed to replay it, after sign-in.")
     st.code(context.address_of(context.CALL_PAGE, id=recording_id, t=round(position, 1)), language=None)
+
+if allows(who, Permission.SCORE_CALLS):
+    _assignment(recording_id)
 
 with side_column:
     tabs = ["Comments"]

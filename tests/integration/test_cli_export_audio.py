@@ -11,12 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from storage import services
-from storage.blobs import LocalBlobStore, put_bytes
+from storage.blobs import LocalBlobStore
 from storage.db import open_database
 from tests.cli import earshot
-from tests.unit.storage.test_storage_services import _transcript
-from transcribe.redaction.stage import RedactedSpan, WordAt
+from tests.unit.storage.test_audio_export import save_redacted_transcript
 
 COPY = b"RIFF the redacted copy"
 
@@ -33,9 +31,7 @@ def _redacted_call(data_dir: Path, tmp_path: Path) -> Path:
         audio.writeframes((8000 * np.sin(np.arange(16000) / 8)).astype("<i2").tobytes())
     assert earshot(data_dir, "ingest", str(incoming)).exit_code == 0
     db = open_database(f"sqlite:///{data_dir / 'earshot.db'}")
-    copy = put_bytes(LocalBlobStore(data_dir / "audio"), COPY).sha256
-    span = RedactedSpan("CARD", "SPEAKER_01", 2.0, 2.55, (WordAt(1, 0), WordAt(1, 1)), ("4519", "9619"))
-    services.save_transcript(db, 1, _transcript(), [span], redacted_audio_sha256=copy, verified=[True])
+    save_redacted_transcript(db, LocalBlobStore(data_dir / "audio"), 1, verified=True, copy=COPY)
     db.engine.dispose()
     return call
 

@@ -21,19 +21,31 @@ from transcribe.redaction.stage import RedactedSpan, WordAt
 REASON = "case 4711: the customer disputes the payment"
 
 
+def save_redacted_transcript(
+    db: Database,
+    blobs: BlobStore,
+    recording_id: int,
+    *,
+    verified: bool,
+    copy: bytes = b"RIFF a redacted copy",
+) -> None:
+    """A transcript for the call with one redacted span, ``copy`` stored as its redacted audio and
+    the span's verification as given (False: the call is flagged for review)."""
+    span = RedactedSpan("CARD", "SPEAKER_01", 2.0, 2.55, (WordAt(1, 0), WordAt(1, 1)), ("4519", "9619"))
+    sha256 = put_bytes(blobs, copy).sha256
+    services.save_transcript(
+        db, recording_id, _transcript(), [span], redacted_audio_sha256=sha256, verified=[verified]
+    )
+
+
 def _call(
     db: Database, blobs: BlobStore, make_recording: MakeRecording, *, redacted: bool, verified: bool
 ) -> int:
     recording_id = services.ingest_recording(db, make_recording(), blobs, "NL").recording_id
-    transcript = _transcript()
-    if not redacted:
-        services.save_transcript(db, recording_id, transcript)
-        return recording_id
-    span = RedactedSpan("CARD", "SPEAKER_01", 2.0, 2.55, (WordAt(1, 0), WordAt(1, 1)), ("4519", "9619"))
-    copy = put_bytes(blobs, b"RIFF a redacted copy").sha256
-    services.save_transcript(
-        db, recording_id, transcript, [span], redacted_audio_sha256=copy, verified=[verified]
-    )
+    if redacted:
+        save_redacted_transcript(db, blobs, recording_id, verified=verified)
+    else:
+        services.save_transcript(db, recording_id, _transcript())
     return recording_id
 
 
