@@ -110,6 +110,12 @@ AuditAction = Literal[
     "voiceprints_listed",
     "calls_listed",  # a page of the call list, or the next call to review: the filters, never the rows
     "call_assigned",  # a call given to a coach to review (or taken back): the coach before and after
+    # Customer merges (``storage.merge_review``): ids and counts; the evidence stays in its row.
+    "merge_suggestions_listed",  # the pending suggestions with their evidence were shown
+    "customer_merges_listed",  # the merges that stand, with both customers' names
+    "customers_merged",  # by hand or by accepting a suggestion
+    "merge_suggestion_rejected",
+    "customer_merge_undone",
     "agent_team_set",  # an admin put an agent in a team, or took them out of one
     "team_viewed",  # the team view: its period, team and how many agents it showed
 ]
