@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from recorder.threads import IdentityRef
@@ -303,13 +303,13 @@ def find_customers(db: Database, text: str, default_region: str, limit: int = 20
     found: dict[int, str] = {}
     with read_scope(db) as session:
         for matched_by, condition in _lookups(text, default_region):
-            ids = session.scalars(
+            matches = session.scalars(
                 select(Customer.id)
                 .where(condition, Customer.id.not_in(_merged_away()))
                 .order_by(Customer.id)
                 .limit(limit)
             )
-            for customer_id in ids:
+            for customer_id in matches:
                 found.setdefault(customer_id, matched_by)
             if len(found) >= limit:
                 break
@@ -515,13 +515,9 @@ def _merge(
 
 def _move(session: Session, identity_ids: Sequence[int], thread_ids: Sequence[int], customer_id: int) -> None:
     if identity_ids:
-        session.execute(
-            Identity.__table__.update().where(Identity.id.in_(identity_ids)).values(customer_id=customer_id)
-        )
+        session.execute(update(Identity).where(Identity.id.in_(identity_ids)).values(customer_id=customer_id))
     if thread_ids:
-        session.execute(
-            Thread.__table__.update().where(Thread.id.in_(thread_ids)).values(customer_id=customer_id)
-        )
+        session.execute(update(Thread).where(Thread.id.in_(thread_ids)).values(customer_id=customer_id))
 
 
 def _merge_record(row: CustomerMerge) -> MergeRecord:
