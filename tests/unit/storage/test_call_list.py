@@ -18,6 +18,7 @@ from storage.blobs import BlobStore
 from storage.call_list import CallFilters, CallRow, list_call_page, next_call_to_review
 from storage.db import Database, session_scope
 from storage.disputes import uphold_dispute
+from storage.erasure import erase_customer
 from storage.errors import InvalidValue, NotFound, PermissionDenied
 from storage.models import Recording
 from storage.quality import (
@@ -393,3 +394,15 @@ def test_next_call_offers_a_coach_their_assigned_calls_first_and_leaves_others_a
         e for e in list_audit(db, admin, username="coach@example.com") if "next_to_review" in e.details
     ]
     assert [e.details["assigned"] for e in reversed(entries)][:4] == [True, True, True, True]
+
+
+def test_erasing_a_customer_takes_their_calls_assignments_with_them(
+    db: Database, blobs: BlobStore, people: dict[str, Principal], calls: list[int]
+) -> None:
+    coach = people["coach"]
+    assign_call(db, coach, calls[5], coach.user_id)  # Sara Jansen's only call
+    assign_call(db, coach, calls[1], coach.user_id)
+    sara = next(r.customer_id for r in _all(db, coach) if r.id == calls[5])
+    assert sara is not None
+    erase_customer(db, blobs, None, sara, dry_run=False)
+    assert [r.id for r in _all(db, coach, CallFilters(assigned_to=coach.user_id))] == [calls[1]]
