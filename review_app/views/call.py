@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from dataclasses import dataclass
 
 import streamlit as st
 
@@ -43,9 +44,7 @@ _REPLAYS = "call.replays"  # recording id -> CallReplay
 _LINKS = "call.links"  # recording id -> (audio url, issued at)
 _RECENT = "call.recent"  # recording ids opened in this session, newest first
 _PIN = "call.pin"  # (recording id, where playback was when the coach began a comment)
-_AUDIO_EXPORT = (
-    "call.audio_export"  # (recording id, AudioExport, its bytes, original asked) prepared for the download
-)
+_AUDIO_EXPORT = "call.audio_export"  # the PreparedAudio of the last "Prepare audio"
 _COMMENT_LABEL = "Comment"  # fixed: the player watches the box by it, and the box keeps its text
 
 who = context.require_page(Permission.REPLAY_CALLS)
@@ -132,7 +131,7 @@ def _assignment(recording_id: int) -> None:
     """Who reviews this call: a coach gives it to a coach (or to nobody); "Next call to review"
     offers a coach their own calls first."""
     assignee = call_assignee(db, who, recording_id)
-    label = f"Assigned to {assignee.username}" if assignee else "Assign to a coach"
+    label = f"Assigned to {md(assignee.username)}" if assignee else "Assign to a coach"
     with player_column.popover(label, icon=":material/assignment_ind:"):
         reviewers = {r.user_id: r.username for r in list_reviewers(db, who)}
         choices: list[int | None] = [None, *reviewers]
@@ -150,6 +149,16 @@ def _assignment(recording_id: int) -> None:
                 show_error(error)
             else:
                 st.rerun()
+
+
+@dataclass(frozen=True)
+class PreparedAudio:
+    """An audio export made (and audited) by a click, kept for its download button."""
+
+    recording_id: int
+    export: guarded.AudioExport
+    data: bytes
+    asked_for_original: bool
 
 
 def _audio_export(recording_id: int) -> None:
@@ -175,24 +184,20 @@ def _audio_export(recording_id: int) -> None:
             st.session_state.pop(_AUDIO_EXPORT, None)  # never offer an earlier copy under a refusal
             show_error(error)
         else:
-            st.session_state[_AUDIO_EXPORT] = (
-                recording_id,
-                export,
-                export.path.read_bytes(),
-                reason is not None,
-            )
-    prepared = st.session_state.get(_AUDIO_EXPORT)
-    if prepared and prepared[0] == recording_id:
-        _, export, data, asked_for_original = prepared
+            data = export.path.read_bytes()
+            st.session_state[_AUDIO_EXPORT] = PreparedAudio(recording_id, export, data, reason is not None)
+    prepared: PreparedAudio | None = st.session_state.get(_AUDIO_EXPORT)
+    if prepared is not None and prepared.recording_id == recording_id:
+        export = prepared.export
         if export.copy == "redacted":
             st.caption("The redacted copy: a tone covers what redaction found.")
-        elif asked_for_original:
+        elif prepared.asked_for_original:
             st.caption("The original audio, as recorded; your reason is in the audit log.")
         else:
             st.caption("Nothing in this call was redacted: this is the audio as recorded.")
         st.download_button(
             f"Download {export.file_name}",
-            data,
+            prepared.data,
             file_name=export.file_name,
             icon=":material/file_download:",
             key="audio-export-download",
