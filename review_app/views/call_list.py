@@ -264,7 +264,8 @@ def _actions(filters: CallFilters) -> None:
     flagged.toggle(
         "Flagged only",
         key="call_list.flagged",
-        help="Calls flagged for review: their redacted audio may still give away what was redacted",
+        help="Calls flagged for review: their redacted audio may still give away what was redacted, "
+        "so only compliance and admins open them until reviewed",
     )
     mine.toggle("Assigned to me", key="call_list.mine")
     if refresh.button("Refresh", icon=":material/refresh:", key="call_list.refresh"):
