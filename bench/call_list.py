@@ -5,9 +5,10 @@ call to review, and to the team view, on a temporary SQLite database of ``--call
 
 The calls are written with bulk inserts (no audio, no transcripts: the list reads rows only):
 ``--agents`` agents in four teams, a customer per five calls (with an e-mail identity), calls over
-the last year, inbound or outbound, 30 s to 30 min, a fifth of them evaluated. Each figure is the
-median and p95 of ``--runs`` calls of the service (audit write included), in milliseconds. Not part
-of the test suite.
+the last year, inbound or outbound, 30 s to 30 min, a fifth of them evaluated, one in 2000 flagged
+for review (its redaction failed verification) and one in 500 assigned to the first of two coaches.
+Each figure is the median and p95 of ``--runs`` calls of the service (audit write included), in
+milliseconds. Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -26,7 +27,19 @@ from sqlalchemy import insert
 from storage.access import Principal
 from storage.call_list import CallFilters, list_call_page, next_call_to_review
 from storage.db import Database, open_database, session_scope
-from storage.models import Agent, Customer, Evaluation, Identity, Recording, ScorecardForm, Thread, User
+from storage.models import (
+    Agent,
+    CallAssignment,
+    Customer,
+    Evaluation,
+    Identity,
+    Recording,
+    RedactedSpan,
+    ScorecardForm,
+    Thread,
+    Transcript,
+    User,
+)
 from storage.quality import team_view
 
 _BATCH = 20_000
@@ -37,7 +50,13 @@ def build(db: Database, calls: int, agents: int, seed: int = 7) -> None:
     now = datetime.now(UTC)
     customers = max(1, calls // 5)
     with session_scope(db) as session:
-        session.execute(insert(User), [{"id": 1, "username": "coach@example.com", "role": "coach"}])
+        session.execute(
+            insert(User),
+            [
+                {"id": 1, "username": "coach@example.com", "role": "coach"},
+                {"id": 2, "username": "coach2@example.com", "role": "coach"},
+            ],
+        )
         session.execute(insert(ScorecardForm), [{"id": 1, "name": "Bench", "version": 1, "created_by": 1}])
         session.execute(
             insert(Agent),
@@ -99,11 +118,33 @@ def build(db: Database, calls: int, agents: int, seed: int = 7) -> None:
                         "status": "submitted",
                     }
                 )
+        flagged = [i for i in ids if i % 2000 == 0]
+        transcripts = [
+            {"id": i, "recording_id": i, "language": "en", "duration": 1.0, "options": {}, "models": {}}
+            for i in flagged
+        ]
+        spans = [
+            {
+                "transcript_id": i,
+                "entity": "CARD",
+                "speaker": "SPEAKER_01",
+                "start": 0.0,
+                "end": 1.0,
+                "words": [[0, 0]],
+                "heard": ["4519"],
+                "verified": False,
+            }
+            for i in flagged
+        ]
+        assigned = [{"recording_id": i, "coach_id": 1, "assigned_by": 1} for i in ids if i % 500 == 7]
         with session_scope(db) as session:
             session.execute(insert(Thread), threads)
             session.execute(insert(Recording), recordings)
             if evaluations:
                 session.execute(insert(Evaluation), evaluations)
+            for model, rows in ((Transcript, transcripts), (RedactedSpan, spans), (CallAssignment, assigned)):
+                if rows:
+                    session.execute(insert(model), rows)
 
 
 def _timed(runs: int, action: Callable[[], object]) -> tuple[float, float]:
@@ -131,6 +172,7 @@ def main() -> None:
         build(db, args.calls, args.agents)
         print(f"built {args.calls} calls, {args.agents} agents in {time.perf_counter() - began:.1f} s")
         coach = Principal(user_id=1, username="coach@example.com", role="coach", agent_id=None)
+        other = Principal(user_id=2, username="coach2@example.com", role="coach", agent_id=None)
         month_ago = datetime.now(UTC) - timedelta(days=30)
         filtered = CallFilters(
             agent_id=3, direction="inbound", min_duration=120, started_from=month_ago, unscored=True
@@ -139,6 +181,7 @@ def main() -> None:
         by_email, by_name = CallFilters(customer="c77@example.com"), CallFilters(customer="Customer 123")
         last_month = CallFilters(started_from=month_ago)
         team, now = CallFilters(team="Team 1"), datetime.now(UTC)
+        flagged, mine = CallFilters(flagged=True), CallFilters(assigned_to=coach.user_id)
         year_ago = now - timedelta(days=365)
         cases: list[tuple[str, Callable[[], object]]] = [
             ("first page (newest 25)", lambda: list_call_page(db, coach)),
@@ -151,8 +194,12 @@ def main() -> None:
             ("filtered: customer e-mail", lambda: list_call_page(db, coach, by_email)),
             ("filtered: customer name part", lambda: list_call_page(db, coach, by_name)),
             ("filtered: team (a quarter of the agents)", lambda: list_call_page(db, coach, team)),
-            ("next call to review (all)", lambda: next_call_to_review(db, coach, rng=rng)),
+            ("filtered: flagged only (1 in 2000)", lambda: list_call_page(db, coach, flagged)),
+            ("filtered: assigned to me (1 in 500)", lambda: list_call_page(db, coach, mine)),
+            ("next call to review (all; own calls first)", lambda: next_call_to_review(db, coach, rng=rng)),
             ("next call to review (30 days)", lambda: next_call_to_review(db, coach, last_month, rng=rng)),
+            ("next call, a coach with none assigned", lambda: next_call_to_review(db, other, rng=rng)),
+            ("next call, same, 30 days", lambda: next_call_to_review(db, other, last_month, rng=rng)),
             ("team view, every agent, 30 days", lambda: team_view(db, coach, month_ago, now)),
             ("team view, one team, 365 days", lambda: team_view(db, coach, year_ago, now, "Team 1")),
         ]  # fmt: skip

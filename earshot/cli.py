@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from dataclasses import asdict
 from datetime import date
@@ -243,10 +244,7 @@ def export(
     RECORDING: call id, SHA-256 (or 8+ character prefix) or file name."""
     from storage import guarded, services
 
-    if unredacted and reason is None:
-        raise UserError("--unredacted needs --reason: why it is needed is kept in the audit log")
-    if reason is not None and not unredacted:
-        raise UserError("--reason goes with --unredacted")
+    _check_unredacted(unredacted, reason)
     db = open_db(settings)
     recording_id = services.find_recording(db, recording).id
     text = guarded.export_transcript(db, None, recording_id, fmt, unredacted_reason=reason)
@@ -254,6 +252,42 @@ def export(
         click.echo(text, nl=False)
     else:
         output.write_text(text, encoding="utf-8")
+
+
+def _check_unredacted(unredacted: bool, reason: str | None) -> None:
+    if unredacted and reason is None:
+        raise UserError("--unredacted needs --reason: why it is needed is kept in the audit log")
+    if reason is not None and not unredacted:
+        raise UserError("--reason goes with --unredacted")
+
+
+@main.command("export-audio")
+@click.argument("recording")
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="Write to this file or folder (default: here)."
+)
+@click.option(
+    "--unredacted", is_flag=True, help="The original audio, not the redacted copy (needs --reason)."
+)
+@click.option("--reason", help="Why the original is needed (a case number and why); audited.")
+@click.pass_obj
+@user_errors
+def export_audio(
+    settings: Settings, recording: str, output: Path | None, unredacted: bool, reason: str | None
+) -> None:
+    """Export a call's audio: the redacted copy when redaction covered anything; audited.
+    RECORDING: call id, SHA-256 (or 8+ character prefix) or file name."""
+    from storage import guarded, services
+
+    _check_unredacted(unredacted, reason)
+    db = open_db(settings)
+    recording_id = services.find_recording(db, recording).id
+    export = guarded.export_audio(db, None, recording_id, settings.blob_store(), unredacted_reason=reason)
+    target = output or Path(export.file_name)
+    if target.is_dir():
+        target = target / export.file_name
+    shutil.copyfile(export.path, target)
+    click.echo(f"{target}: the {export.copy} audio of call {recording_id}", err=True)
 
 
 @main.command()

@@ -116,10 +116,10 @@ def customer_show(settings: Settings, who: str) -> None:
 @click.pass_obj
 @user_errors
 def customer_merge(settings: Settings, survivor: int, other: int, by: str) -> None:
-    """Merge customer OTHER into SURVIVOR: every identity, call and thread follows (undoable)."""
-    from storage.customers import merge_customers
+    """Merge customer OTHER into SURVIVOR: every identity, call and thread follows (undoable; audited)."""
+    from storage.merge_review import merge_by_hand
 
-    record = merge_customers(open_db(settings), survivor, other, by)
+    record = merge_by_hand(open_db(settings), None, survivor, other, by=by)
     click.echo(
         f"merge {record.id}: customer {other} into {survivor} ({len(record.identity_ids)} identities, "
         f"{len(record.thread_ids)} conversations); undo with `earshot customer undo-merge {record.id}`"
@@ -131,10 +131,10 @@ def customer_merge(settings: Settings, survivor: int, other: int, by: str) -> No
 @click.pass_obj
 @user_errors
 def customer_undo_merge(settings: Settings, merge_id: int) -> None:
-    """Give the merged customer back exactly what the merge moved."""
-    from storage.customers import undo_merge
+    """Give the merged customer back exactly what the merge moved (audited)."""
+    from storage.merge_review import undo_customer_merge
 
-    record = undo_merge(open_db(settings), merge_id)
+    record = undo_customer_merge(open_db(settings), None, merge_id)
     click.echo(f"merge {merge_id} undone: customer {record.merged_id} is separate from {record.survivor_id}")
 
 
@@ -159,18 +159,19 @@ def customer_split(settings: Settings, customer_id: int, identity_ids: tuple[int
 @click.pass_obj
 @user_errors
 def customer_suggestions(settings: Settings, accept_id: int | None, reject_id: int | None, by: str) -> None:
-    """List pending merge suggestions, or accept or reject one."""
-    from storage.customers import list_merge_suggestions, resolve_suggestion
+    """List pending merge suggestions, or accept or reject one (audited)."""
+    from storage.merge_review import decide_suggestion, pending_suggestions
 
     if accept_id is not None and reject_id is not None:
         raise UserError("give --accept or --reject, not both")
     db = open_db(settings)
     if accept_id is None and reject_id is None:
-        for s in list_merge_suggestions(db):
+        for review in pending_suggestions(db, None):
+            s = review.suggestion
             click.echo(f"suggestion {s.id}: customers {s.customer_a} and {s.customer_b}: {s.reason}")
         return
     chosen = accept_id if accept_id is not None else reject_id
-    outcome = resolve_suggestion(db, chosen, accept=accept_id is not None, by=by)  # type: ignore[arg-type]
+    outcome = decide_suggestion(db, None, chosen, accept=accept_id is not None, by=by)  # type: ignore[arg-type]
     done = f" as merge {outcome.merge.id}" if outcome.merge else ""
     click.echo(f"suggestion {chosen} {outcome.suggestion.status}{done}")
 

@@ -46,6 +46,8 @@ class Permission(StrEnum):
     MANAGE_COMPLIANCE = "manage_compliance"  # decide retention, place and release holds, erase customers
     # Original audio and what redaction replaced in a transcript, each read with a reason.
     READ_UNREDACTED = "read_unredacted"
+    # Review merge suggestions (their evidence names identities), merge customers and undo merges.
+    MERGE_CUSTOMERS = "merge_customers"
 
 
 _AGENT = frozenset({Permission.LOOKUP_CUSTOMERS, Permission.REPLAY_CALLS, Permission.VIEW_OWN_EVALUATIONS})
@@ -62,6 +64,7 @@ _COMPLIANCE = _COACH | {
     Permission.VIEW_COMPLIANCE,
     Permission.MANAGE_COMPLIANCE,
     Permission.READ_UNREDACTED,
+    Permission.MERGE_CUSTOMERS,
 }
 # Admins run the system but do not decide what is deleted or held: they see policies and holds only.
 _ADMIN = (_COMPLIANCE - {Permission.MANAGE_COMPLIANCE}) | {

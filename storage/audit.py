@@ -87,6 +87,7 @@ AuditAction = Literal[
     "history_viewed",  # one customer's conversations (and, on the command line, their transcripts)
     "thread_read",  # the messages of one chat or e-mail thread
     "audio_fetched",  # a call's audio bytes were served
+    "audio_exported",  # a call's audio as a file: which copy (redacted, or original when none was)
     # Compliance (``storage.holds``, ``storage.retention``, ``storage.deletion``): counts, never content.
     "hold_placed",
     "hold_release_requested",
@@ -99,6 +100,7 @@ AuditAction = Literal[
     "original_audio_fetched",  # a call's original audio, not its redacted copy
     "unredacted_transcript_viewed",  # a transcript with what redaction replaced
     "unredacted_export",  # a transcript exported with what redaction replaced
+    "original_audio_exported",  # a call's original audio exported as a file
     # A reviewer's corrections to redaction (types and word counts, never the words):
     "redaction_marked",  # a missed span redacted
     "redaction_unmarked",  # a false finding shown again (needs the unredacted grant and a reason)
@@ -107,6 +109,13 @@ AuditAction = Literal[
     "voiceprint_removed",  # by an admin, whole
     "voiceprints_listed",
     "calls_listed",  # a page of the call list, or the next call to review: the filters, never the rows
+    "call_assigned",  # a call given to a coach to review (or taken back): the coach before and after
+    # Customer merges (``storage.merge_review``): ids and counts; the evidence stays in its row.
+    "merge_suggestions_listed",  # the pending suggestions with their evidence were shown
+    "customer_merges_listed",  # the merges that stand, with both customers' names
+    "customers_merged",  # by hand or by accepting a suggestion
+    "merge_suggestion_rejected",
+    "customer_merge_undone",
     "agent_team_set",  # an admin put an agent in a team, or took them out of one
     "team_viewed",  # the team view: its period, team and how many agents it showed
 ]

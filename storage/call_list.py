@@ -22,7 +22,18 @@ from storage.access import Permission, Principal, require
 from storage.audit import record_read
 from storage.db import Database, read_scope
 from storage.errors import InvalidValue
-from storage.models import Agent, Customer, Evaluation, Recording, Thread, as_utc
+from storage.models import (
+    Agent,
+    CallAssignment,
+    Customer,
+    Evaluation,
+    Recording,
+    RedactedSpan,
+    Thread,
+    Transcript,
+    User,
+    as_utc,
+)
 from storage.search import matching_customers
 from storage.services import first_identity
 
@@ -54,7 +65,9 @@ class CallFilters:
     the organisation's midnights), the first inclusive, the second not. Durations are in seconds,
     both inclusive. ``unscored``: only calls no coach has started an evaluation of. ``team``: calls
     of the agents now in that team (``storage.teams``). ``disputed``: only calls with an evaluation
-    whose dispute is open (``storage.disputes``)."""
+    whose dispute is open (``storage.disputes``). ``flagged``: only calls flagged for review, whose
+    redacted audio still gave away part of what was redacted. ``assigned_to``: only the calls
+    assigned to this user (``storage.assignments``)."""
 
     agent_id: int | None = None
     team: str | None = None
@@ -66,6 +79,8 @@ class CallFilters:
     max_duration: float | None = None
     unscored: bool = False
     disputed: bool = False
+    flagged: bool = False
+    assigned_to: int | None = None
 
     def __post_init__(self) -> None:
         if self.customer is not None and not self.customer.strip():
@@ -107,6 +122,8 @@ class CallRow:
     customer: str | None  # the customer's name, else their first identity
     evaluations: int  # started (drafts too): 0 is an unscored call
     disputed: bool = False  # an evaluation of it is disputed and the dispute open
+    flagged: bool = False  # flagged for review: its redaction failed verification
+    assignee: str | None = None  # the coach it is assigned to, by username
 
 
 @dataclass(frozen=True)
@@ -168,49 +185,66 @@ def list_call_page(
 def next_call_to_review(
     db: Database, who: Principal, filters: CallFilters = CallFilters(), rng: random.Random | None = None
 ) -> CallRow | None:
-    """An unscored call for a coach to score, drawn so that reviews spread fairly: among the agents
-    with an unscored call that matches ``filters``, the one with the fewest scored calls (submitted
-    evaluations, drafts not counted) started in the filters' period goes first (a tie is drawn at
-    random), then one of that agent's unscored calls at random. Calls that name no agent are not
-    drawn. None when no call is left to review. Audited as ``calls_listed``."""
+    """An unscored call for a coach to score. The calls assigned to this coach that match
+    ``filters`` come first, the earliest call first: someone chose them for this coach. Otherwise one
+    is drawn so that reviews spread fairly, leaving out calls assigned to other coaches: among the
+    agents with an unscored call that matches ``filters``, the one with the fewest scored calls
+    (submitted evaluations, drafts not counted) started in the filters' period goes first (a tie is
+    drawn at random), then one of that agent's unscored calls at random. Calls that name no agent
+    are not drawn. None when no call is left to review. Audited as ``calls_listed``."""
     require(who, Permission.SCORE_CALLS)
     rng = rng or random.Random()
     unscored = replace(filters, unscored=True)
     with read_scope(db) as session:
-        # Grouped by ``agent_id + 0`` and agentless calls dropped here, not in SQL: either on the
-        # column would lead SQLite to walk the agent index, every call, rather than the period's.
-        agent = (Thread.agent_id + 0).label("agent")
-        counts = session.execute(_matching(unscored).with_only_columns(agent, func.count()).group_by(agent))
-        waiting = {row.agent: row[1] for row in counts if row.agent is not None}
-        chosen = None
-        if waiting:
-            in_period = [*_period_clauses(filters)]
-            scored_agent = (Thread.agent_id + 0).label("agent")
-            scored = {
-                row.agent: row[1]
-                for row in session.execute(
-                    select(scored_agent, func.count(func.distinct(Evaluation.recording_id)))
-                    .join(Recording, Recording.id == Evaluation.recording_id)
-                    .join(Thread, Thread.id == Recording.thread_id)
-                    .where(Evaluation.status != "draft", *in_period)
-                    .group_by(scored_agent)
-                )
-            }
-            fewest = min(scored.get(agent, 0) for agent in waiting)
-            agent_id = rng.choice(sorted(a for a in waiting if scored.get(a, 0) == fewest))
-            pick = rng.randrange(waiting[agent_id])
-            picked = session.scalar(
-                _matching(unscored)
-                .where(Thread.agent_id == agent_id)
-                .order_by(Thread.id)
-                .offset(pick)
-                .limit(1)
-            )
-            rows = _rows(session, _details().where(Recording.id == picked)) if picked is not None else []
-            chosen = rows[0] if rows else None  # none when a call was scored meanwhile
-    details = {"filters": filters.audit_details(), "next_to_review": chosen.id if chosen else None}
+        picked = session.scalar(
+            _matching(replace(unscored, assigned_to=who.user_id))
+            .order_by(Thread.started_at.asc().nulls_last(), Recording.id)
+            .limit(1)
+        )
+        assigned = picked is not None
+        if picked is None:
+            picked = _fair_draw(session, filters, rng)
+        rows = _rows(session, _details().where(Recording.id == picked)) if picked is not None else []
+        chosen = rows[0] if rows else None  # none when a call was scored meanwhile
+    details = {
+        "filters": filters.audit_details(),
+        "next_to_review": chosen.id if chosen else None,
+        "assigned": assigned,
+    }
     record_read(db, who, "calls_listed", None, details)
     return chosen
+
+
+def _fair_draw(session: Session, filters: CallFilters, rng: random.Random) -> int | None:
+    """The fair draw of ``next_call_to_review`` among the unscored calls nobody is assigned."""
+    # NOT IN reads the (few) assigned calls once rather than looking each call up.
+    assigned = select(CallAssignment.recording_id)
+    unassigned = _matching(replace(filters, unscored=True)).where(Recording.id.not_in(assigned))
+    # Grouped by ``agent_id + 0`` and agentless calls dropped here, not in SQL: either on the
+    # column would lead SQLite to walk the agent index, every call, rather than the period's.
+    agent = (Thread.agent_id + 0).label("agent")
+    counts = session.execute(unassigned.with_only_columns(agent, func.count()).group_by(agent))
+    waiting = {row.agent: row[1] for row in counts if row.agent is not None}
+    if not waiting:
+        return None
+    in_period = [*_period_clauses(filters)]
+    scored_agent = (Thread.agent_id + 0).label("agent")
+    scored = {
+        row.agent: row[1]
+        for row in session.execute(
+            select(scored_agent, func.count(func.distinct(Evaluation.recording_id)))
+            .join(Recording, Recording.id == Evaluation.recording_id)
+            .join(Thread, Thread.id == Recording.thread_id)
+            .where(Evaluation.status != "draft", *in_period)
+            .group_by(scored_agent)
+        )
+    }
+    fewest = min(scored.get(agent, 0) for agent in waiting)
+    agent_id = rng.choice(sorted(a for a in waiting if scored.get(a, 0) == fewest))
+    pick = rng.randrange(waiting[agent_id])
+    return session.scalar(
+        unassigned.where(Thread.agent_id == agent_id).order_by(Thread.id).offset(pick).limit(1)
+    )
 
 
 def _matching(filters: CallFilters) -> Select[Any]:
@@ -229,6 +263,7 @@ def _details() -> Select[Any]:
         .scalar_subquery()
     )
     disputed = _open_dispute().correlate(Recording).exists()
+    flagged = _failed_verification().correlate(Recording).exists()
     return (
         select(
             Recording.id,
@@ -241,10 +276,14 @@ def _details() -> Select[Any]:
             func.coalesce(Customer.display_name, first_identity()).label("customer"),
             evaluations.label("evaluations"),
             disputed.label("disputed"),
+            flagged.label("flagged"),
+            User.username.label("assignee"),
         )
         .join(Thread, Thread.id == Recording.thread_id)
         .outerjoin(Customer, Customer.id == Thread.customer_id)
         .outerjoin(Agent, Agent.id == Thread.agent_id)
+        .outerjoin(CallAssignment, CallAssignment.recording_id == Recording.id)
+        .outerjoin(User, User.id == CallAssignment.coach_id)
     )
 
 
@@ -269,7 +308,28 @@ def _filter_clauses(filters: CallFilters) -> list[ColumnElement[bool]]:
         clauses.append(~select(Evaluation.id).where(Evaluation.recording_id == Recording.id).exists())
     if filters.disputed:
         clauses.append(_open_dispute().exists())
+    # The flagged and one coach's calls are few: IN reads that small set once, where EXISTS would
+    # look it up again for every call the order's index walks past.
+    if filters.flagged:
+        flagged = (
+            select(Transcript.recording_id)
+            .join(RedactedSpan, RedactedSpan.transcript_id == Transcript.id)
+            .where(RedactedSpan.verified.is_(False))
+        )
+        clauses.append(Recording.id.in_(flagged))
+    if filters.assigned_to is not None:
+        assigned = select(CallAssignment.recording_id).where(CallAssignment.coach_id == filters.assigned_to)
+        clauses.append(Recording.id.in_(assigned))
     return clauses
+
+
+def _failed_verification() -> Select[Any]:
+    """A span of the call's redaction still heard in its redacted audio: ``ServedAudio.flagged``."""
+    return (
+        select(RedactedSpan.id)
+        .join(Transcript, Transcript.id == RedactedSpan.transcript_id)
+        .where(Transcript.recording_id == Recording.id, RedactedSpan.verified.is_(False))
+    )
 
 
 def _open_dispute() -> Select[Any]:
@@ -301,6 +361,8 @@ def _rows(session: Session, query: Select[Any]) -> list[CallRow]:
             customer=row.customer,
             evaluations=row.evaluations,
             disputed=bool(row.disputed),
+            flagged=bool(row.flagged),
+            assignee=row.assignee,
         )
         for row in session.execute(query)
     ]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from recorder.threads import IdentityRef
@@ -56,12 +56,16 @@ __all__ = [
     "find_customers",
     "link_thread_customer",
     "list_merge_suggestions",
+    "list_merges",
     "merge_customers",
+    "merge_customers_in",
     "normalize_identities",
     "resolve_customer",
     "resolve_suggestion",
+    "resolve_suggestion_in",
     "split_customer",
     "undo_merge",
+    "undo_merge_in",
 ]
 
 _MIN_PHONE_DIGITS = 6  # fewer trailing digits than this match too many numbers to mean anything
@@ -299,13 +303,13 @@ def find_customers(db: Database, text: str, default_region: str, limit: int = 20
     found: dict[int, str] = {}
     with read_scope(db) as session:
         for matched_by, condition in _lookups(text, default_region):
-            ids = session.scalars(
+            matches = session.scalars(
                 select(Customer.id)
                 .where(condition, Customer.id.not_in(_merged_away()))
                 .order_by(Customer.id)
                 .limit(limit)
             )
-            for customer_id in ids:
+            for customer_id in matches:
                 found.setdefault(customer_id, matched_by)
             if len(found) >= limit:
                 break
@@ -453,7 +457,12 @@ def _standing_merge_of(session: Session, merged_id: int) -> CustomerMerge | None
 def merge_customers(db: Database, survivor_id: int, merged_id: int, by: str) -> MergeRecord:
     """Move every identity and thread (calls included) of ``merged_id`` to ``survivor_id``, recorded."""
     with session_scope(db) as session:
-        return _merge(session, survivor_id, merged_id, by, suggestion_ids=())
+        return merge_customers_in(session, survivor_id, merged_id, by)
+
+
+def merge_customers_in(session: Session, survivor_id: int, merged_id: int, by: str) -> MergeRecord:
+    """``merge_customers`` inside the caller's write transaction."""
+    return _merge(session, survivor_id, merged_id, by, suggestion_ids=())
 
 
 def _merge(
@@ -506,13 +515,9 @@ def _merge(
 
 def _move(session: Session, identity_ids: Sequence[int], thread_ids: Sequence[int], customer_id: int) -> None:
     if identity_ids:
-        session.execute(
-            Identity.__table__.update().where(Identity.id.in_(identity_ids)).values(customer_id=customer_id)
-        )
+        session.execute(update(Identity).where(Identity.id.in_(identity_ids)).values(customer_id=customer_id))
     if thread_ids:
-        session.execute(
-            Thread.__table__.update().where(Thread.id.in_(thread_ids)).values(customer_id=customer_id)
-        )
+        session.execute(update(Thread).where(Thread.id.in_(thread_ids)).values(customer_id=customer_id))
 
 
 def _merge_record(row: CustomerMerge) -> MergeRecord:
@@ -528,6 +533,18 @@ def _merge_record(row: CustomerMerge) -> MergeRecord:
     )
 
 
+def list_merges(db: Database, limit: int = 20) -> list[MergeRecord]:
+    """The merges that stand (not undone), newest first: what a reviewer may still undo."""
+    with read_scope(db) as session:
+        rows = session.scalars(
+            select(CustomerMerge)
+            .where(CustomerMerge.undone_at.is_(None))
+            .order_by(CustomerMerge.id.desc())
+            .limit(limit)
+        )
+        return [_merge_record(row) for row in rows]
+
+
 def undo_merge(db: Database, merge_id: int) -> MergeRecord:
     """The exact inverse of a merge: the same identities and threads go back to the same customer.
 
@@ -536,51 +553,54 @@ def undo_merge(db: Database, merge_id: int) -> MergeRecord:
     identity or thread has since been moved elsewhere or deleted.
     """
     with session_scope(db) as session:
-        row = session.get(CustomerMerge, merge_id)
-        if row is None:
-            raise NotFound(f"no customer merge with id {merge_id}")
-        if row.undone_at is not None:
-            raise CustomerChangeRefused(
-                f"merge {merge_id} was already undone at {as_utc(row.undone_at):%Y-%m-%d %H:%M}"
-            )
-        later = session.scalar(
-            select(CustomerMerge)
-            .where(
-                CustomerMerge.id > merge_id,
-                CustomerMerge.undone_at.is_(None),
-                or_(
-                    CustomerMerge.survivor_id.in_((row.survivor_id, row.merged_id)),
-                    CustomerMerge.merged_id.in_((row.survivor_id, row.merged_id)),
-                ),
-            )
-            .order_by(CustomerMerge.id.desc())
+        return undo_merge_in(session, merge_id)
+
+
+def undo_merge_in(session: Session, merge_id: int) -> MergeRecord:
+    """``undo_merge`` inside the caller's write transaction (``storage.merge_review`` audits it there)."""
+    row = session.get(CustomerMerge, merge_id)
+    if row is None:
+        raise NotFound(f"no customer merge with id {merge_id}")
+    if row.undone_at is not None:
+        raise CustomerChangeRefused(
+            f"merge {merge_id} was already undone at {as_utc(row.undone_at):%Y-%m-%d %H:%M}"
         )
-        if later is not None:
-            raise CustomerChangeRefused(
-                f"cannot undo merge {merge_id}: merge {later.id} (customer {later.merged_id} into "
-                f"{later.survivor_id}) came later and involves the same customers; undo {later.id} first"
-            )
-        identity_ids: list[int] = row.undo["identity_ids"]
-        thread_ids: list[int] = row.undo["thread_ids"]
-        _require_still_with(session, Identity, identity_ids, row.survivor_id, merge_id, "identity")
-        _require_still_with(session, Thread, thread_ids, row.survivor_id, merge_id, "thread")
-        arrived = [
-            t
-            for t in _threads_linked_only_through(session, row.survivor_id, identity_ids)
-            if t not in thread_ids
-        ]
-        _move(session, identity_ids, thread_ids + arrived, row.merged_id)
-        if row.undo["display_name_taken"]:
-            survivor = session.get_one(Customer, row.survivor_id)
-            survivor.display_name = None
-        suggestions = session.scalars(
-            select(MergeSuggestion).where(MergeSuggestion.id.in_(row.undo["suggestion_ids"]))
+    later = session.scalar(
+        select(CustomerMerge)
+        .where(
+            CustomerMerge.id > merge_id,
+            CustomerMerge.undone_at.is_(None),
+            or_(
+                CustomerMerge.survivor_id.in_((row.survivor_id, row.merged_id)),
+                CustomerMerge.merged_id.in_((row.survivor_id, row.merged_id)),
+            ),
         )
-        for suggestion in suggestions:
-            suggestion.status, suggestion.resolved_at = "pending", None
-        row.undone_at = utc_now()
-        session.flush()
-        return _merge_record(row)
+        .order_by(CustomerMerge.id.desc())
+    )
+    if later is not None:
+        raise CustomerChangeRefused(
+            f"cannot undo merge {merge_id}: merge {later.id} (customer {later.merged_id} into "
+            f"{later.survivor_id}) came later and involves the same customers; undo {later.id} first"
+        )
+    identity_ids: list[int] = row.undo["identity_ids"]
+    thread_ids: list[int] = row.undo["thread_ids"]
+    _require_still_with(session, Identity, identity_ids, row.survivor_id, merge_id, "identity")
+    _require_still_with(session, Thread, thread_ids, row.survivor_id, merge_id, "thread")
+    arrived = [
+        t for t in _threads_linked_only_through(session, row.survivor_id, identity_ids) if t not in thread_ids
+    ]
+    _move(session, identity_ids, thread_ids + arrived, row.merged_id)
+    if row.undo["display_name_taken"]:
+        survivor = session.get_one(Customer, row.survivor_id)
+        survivor.display_name = None
+    suggestions = session.scalars(
+        select(MergeSuggestion).where(MergeSuggestion.id.in_(row.undo["suggestion_ids"]))
+    )
+    for suggestion in suggestions:
+        suggestion.status, suggestion.resolved_at = "pending", None
+    row.undone_at = utc_now()
+    session.flush()
+    return _merge_record(row)
 
 
 def _require_still_with(
@@ -665,19 +685,24 @@ def list_merge_suggestions(db: Database, status: SuggestionStatus = "pending") -
 def resolve_suggestion(db: Database, suggestion_id: int, accept: bool, by: str) -> SuggestionOutcome:
     """Accept (merge the newer customer into the older one) or reject a pending suggestion."""
     with session_scope(db) as session:
-        row = session.get(MergeSuggestion, suggestion_id)
-        if row is None:
-            raise NotFound(f"no merge suggestion with id {suggestion_id}")
-        if row.status != "pending":
-            raise CustomerChangeRefused(f"merge suggestion {suggestion_id} was already {row.status}")
-        merge = None
-        if accept:
-            merge = _merge(session, row.customer_a, row.customer_b, by, suggestion_ids=(suggestion_id,))
-        else:
-            row.status, row.resolved_at = "rejected", utc_now()
-        session.flush()
-        session.refresh(row)
-        return SuggestionOutcome(_suggestion_view(row), merge)
+        return resolve_suggestion_in(session, suggestion_id, accept, by)
+
+
+def resolve_suggestion_in(session: Session, suggestion_id: int, accept: bool, by: str) -> SuggestionOutcome:
+    """``resolve_suggestion`` inside the caller's write transaction."""
+    row = session.get(MergeSuggestion, suggestion_id)
+    if row is None:
+        raise NotFound(f"no merge suggestion with id {suggestion_id}")
+    if row.status != "pending":
+        raise CustomerChangeRefused(f"merge suggestion {suggestion_id} was already {row.status}")
+    merge = None
+    if accept:
+        merge = _merge(session, row.customer_a, row.customer_b, by, suggestion_ids=(suggestion_id,))
+    else:
+        row.status, row.resolved_at = "rejected", utc_now()
+    session.flush()
+    session.refresh(row)
+    return SuggestionOutcome(_suggestion_view(row), merge)
 
 
 def _suggestion_view(row: MergeSuggestion) -> SuggestionView:

@@ -36,6 +36,7 @@ from storage.db import Database, read_scope, session_scope
 from storage.errors import PermissionDenied
 from storage.holds import Coverage, covering_holds
 from storage.models import (
+    CallAssignment,
     CallComment,
     Customer,
     CustomerMerge,
@@ -322,6 +323,7 @@ def _delete_conversations(
     for statement in (
         delete_rows(CallComment).where(CallComment.recording_id.in_(recording_ids)),
         delete_rows(Job).where(Job.recording_id.in_(recording_ids)),
+        delete_rows(CallAssignment).where(CallAssignment.recording_id.in_(recording_ids)),
         delete_rows(Recording).where(Recording.id.in_(recording_ids)),
         delete_rows(MessageAttachment).where(MessageAttachment.message_id.in_(message_ids)),
         delete_rows(Message).where(Message.thread_id.in_(thread_ids)),

@@ -16,6 +16,7 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 from sqlalchemy import select
 
@@ -44,9 +45,11 @@ from transcribe.redaction.stage import WordAt
 from transcribe.types import Role, Transcript
 
 __all__ = [
+    "AudioExport",
     "CallAudio",
     "CallReplay",
     "correct_speaker",
+    "export_audio",
     "export_transcript",
     "fetch_audio",
     "fetch_original_audio",
@@ -277,6 +280,51 @@ def export_transcript(
     details = {"format": fmt, "characters": len(text), "reason": reason}
     record_read(db, who, "unredacted_export", subject, details)
     return text
+
+
+AudioCopy = Literal["redacted", "original"]
+
+
+@dataclass(frozen=True)
+class AudioExport:
+    path: Path  # read it, never write it
+    file_name: str  # for the download: the call and which copy it is
+    copy: AudioCopy  # "original" too for a call in which redaction found nothing
+    sha256: str
+
+
+def export_audio(
+    db: Database,
+    who: Principal | None,
+    recording_id: int,
+    blobs: BlobStore,
+    *,
+    unredacted_reason: str | None = None,
+) -> AudioExport:
+    """A call's audio as a file, for compliance: the redacted copy when redaction covered anything,
+    audited as ``audio_exported``; with ``unredacted_reason`` the original, which needs the
+    unredacted grant too and is audited as ``original_audio_exported`` with the reason. Both name
+    the copy handed over. ``who`` None: the command line."""
+    require_unless_command_line(who, Permission.EXPORT)
+    recording = find_recording(db, str(recording_id))
+    subject = Subject("recording", recording_id)
+    if unredacted_reason is None:
+        served = served_audio(db, recording_id, blobs)
+        if who is not None:
+            _refuse_flagged(who, recording_id, served)
+        copy: AudioCopy = "redacted" if served.redacted else "original"
+        # The redacted copy is always rendered as WAV; an unredacted call keeps its own format.
+        suffix = ".wav" if served.redacted else Path(recording.original_name).suffix
+        export = AudioExport(served.path, f"call-{recording_id}-{copy}{suffix}", copy, served.sha256)
+        record_read(db, who, "audio_exported", subject, {"copy": copy, "sha256": served.sha256})
+        return export
+    reason = _unredacted_reason(who, unredacted_reason)
+    path = recording_audio_path(db, recording_id, blobs)
+    suffix = Path(recording.original_name).suffix
+    export = AudioExport(path, f"call-{recording_id}-original{suffix}", "original", recording.sha256)
+    details = {"copy": "original", "sha256": recording.sha256, "reason": reason}
+    record_read(db, who, "original_audio_exported", subject, details)
+    return export
 
 
 def _customer_filter(db: Database, customer_id: int) -> str:

@@ -202,6 +202,20 @@ class Recording(Base):
     jobs: Mapped[list[Job]] = relationship(back_populates="recording", cascade="all, delete-orphan")
 
 
+class CallAssignment(Base):
+    """A call given to a coach to review (``storage.assignments``): at most one coach a call, and
+    "next call to review" offers a coach their own first and leaves other coaches' alone."""
+
+    __tablename__ = "call_assignments"
+
+    recording_id: Mapped[int] = mapped_column(
+        ForeignKey("recordings.id", ondelete="CASCADE"), primary_key=True
+    )
+    coach_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    assigned_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the command line
+    assigned_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
 class Transcript(Base):
     """The current transcript of a recording; re-transcribing replaces it whole."""
 

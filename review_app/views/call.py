@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from dataclasses import dataclass
 
 import streamlit as st
 
@@ -21,6 +22,7 @@ from review_app.safe_text import md, show_error
 from review_app.scoring import score_badge, scoring_panel, status_badge
 from storage import guarded
 from storage.access import Permission, Principal, allows
+from storage.assignments import assign_call, call_assignee, list_reviewers
 from storage.db import Database
 from storage.errors import InvalidValue, NotFound, PermissionDenied
 from storage.limits import COMMENT_MAX_CHARS, SPEAKER_NAME_MAX_CHARS
@@ -42,6 +44,7 @@ _REPLAYS = "call.replays"  # recording id -> CallReplay
 _LINKS = "call.links"  # recording id -> (audio url, issued at)
 _RECENT = "call.recent"  # recording ids opened in this session, newest first
 _PIN = "call.pin"  # (recording id, where playback was when the coach began a comment)
+_AUDIO_EXPORT = "call.audio_export"  # the PreparedAudio of the last "Prepare audio"
 _COMMENT_LABEL = "Comment"  # fixed: the player watches the box by it, and the box keeps its text
 
 who = context.require_page(Permission.REPLAY_CALLS)
@@ -124,6 +127,83 @@ def _own_comment_controls(db: Database, who: Principal, comment: CallCommentView
                 st.rerun()
 
 
+def _assignment(recording_id: int) -> None:
+    """Who reviews this call: a coach gives it to a coach (or to nobody); "Next call to review"
+    offers a coach their own calls first."""
+    assignee = call_assignee(db, who, recording_id)
+    label = f"Assigned to {md(assignee.username)}" if assignee else "Assign to a coach"
+    with player_column.popover(label, icon=":material/assignment_ind:"):
+        reviewers = {r.user_id: r.username for r in list_reviewers(db, who)}
+        choices: list[int | None] = [None, *reviewers]
+        chosen = st.selectbox(
+            "Coach",
+            choices,
+            index=choices.index(assignee.user_id) if assignee and assignee.user_id in reviewers else 0,
+            format_func=lambda user_id: "Nobody" if user_id is None else reviewers[user_id],
+            key=f"assignee-{recording_id}",
+        )
+        if st.button("Save assignment", icon=":material/save:", key=f"assign-{recording_id}"):
+            try:
+                assign_call(db, who, recording_id, chosen)
+            except (InvalidValue, NotFound, PermissionDenied) as error:
+                show_error(error)
+            else:
+                st.rerun()
+
+
+@dataclass(frozen=True)
+class PreparedAudio:
+    """An audio export made (and audited) by a click, kept for its download button."""
+
+    recording_id: int
+    export: guarded.AudioExport
+    data: bytes
+    asked_for_original: bool
+
+
+def _audio_export(recording_id: int) -> None:
+    """The call's audio as a file: the redacted copy unless the user holds the unredacted grant,
+    asks for the original and says why. Prepared on a click (that is the audited export) and kept
+    for the download, so reruns neither read the file again nor log it again."""
+    st.markdown("**Audio**")
+    reason = None
+    if allows(who, Permission.READ_UNREDACTED) and st.checkbox(
+        "Original audio, not the redacted copy", key="audio-export-original"
+    ):
+        reason = st.text_input(
+            "Why the original is needed",
+            placeholder="A case or ticket number and why",
+            key="audio-export-reason",
+        )
+    if st.button("Prepare audio", icon=":material/graphic_eq:"):
+        try:
+            export = guarded.export_audio(
+                db, who, recording_id, context.blob_store(), unredacted_reason=reason
+            )
+        except (InvalidValue, NotFound, PermissionDenied) as error:
+            st.session_state.pop(_AUDIO_EXPORT, None)  # never offer an earlier copy under a refusal
+            show_error(error)
+        else:
+            data = export.path.read_bytes()
+            st.session_state[_AUDIO_EXPORT] = PreparedAudio(recording_id, export, data, reason is not None)
+    prepared: PreparedAudio | None = st.session_state.get(_AUDIO_EXPORT)
+    if prepared is not None and prepared.recording_id == recording_id:
+        export = prepared.export
+        if export.copy == "redacted":
+            st.caption("The redacted copy: a tone covers what redaction found.")
+        elif prepared.asked_for_original:
+            st.caption("The original audio, as recorded; your reason is in the audit log.")
+        else:
+            st.caption("Nothing in this call was redacted: this is the audio as recorded.")
+        st.download_button(
+            f"Download {export.file_name}",
+            prepared.data,
+            file_name=export.file_name,
+            icon=":material/file_download:",
+            key="audio-export-download",
+        )
+
+
 st.title("Calls")
 recording_id = _pick_call()
 if recording_id is None:
@@ -190,6 +270,9 @@ with player_column.popover("Link to this moment", icon=":material/link:"):
     st.caption(f"Opens this call at {clock(position)} for anyone allowed to replay it, after sign-in.")
     st.code(context.address_of(context.CALL_PAGE, id=recording_id, t=round(position, 1)), language=None)
 
+if allows(who, Permission.SCORE_CALLS):
+    _assignment(recording_id)
+
 with side_column:
     tabs = ["Comments"]
     if allows(who, Permission.SCORE_CALLS):
@@ -198,7 +281,7 @@ with side_column:
         tabs.append("Evaluations")
     if allows(who, Permission.COMMENT_CALLS) and transcript is not None:
         tabs.append("Speakers")
-    if allows(who, Permission.EXPORT) and transcript is not None:
+    if allows(who, Permission.EXPORT):
         tabs.append("Export")
     panes = dict(zip(tabs, st.tabs(tabs), strict=True))
 
@@ -298,18 +381,21 @@ with side_column:
 
     if "Export" in panes:
         with panes["Export"]:
-            fmt = st.selectbox("Format", list(FORMATS), key="export-format")
-            if st.button("Prepare export", icon=":material/download:"):
-                st.session_state["call.export"] = (
-                    recording_id,
-                    fmt,
-                    guarded.export_transcript(db, who, recording_id, fmt),
-                )
-            prepared = st.session_state.get("call.export")
-            if prepared and prepared[0] == recording_id:
-                st.download_button(
-                    f"Download .{prepared[1]}",
-                    prepared[2],
-                    file_name=f"call-{recording_id}.{prepared[1]}",
-                    icon=":material/file_download:",
-                )
+            if transcript is not None:
+                st.markdown("**Transcript**")
+                fmt = st.selectbox("Format", list(FORMATS), key="export-format")
+                if st.button("Prepare export", icon=":material/download:"):
+                    st.session_state["call.export"] = (
+                        recording_id,
+                        fmt,
+                        guarded.export_transcript(db, who, recording_id, fmt),
+                    )
+                prepared = st.session_state.get("call.export")
+                if prepared and prepared[0] == recording_id:
+                    st.download_button(
+                        f"Download .{prepared[1]}",
+                        prepared[2],
+                        file_name=f"call-{recording_id}.{prepared[1]}",
+                        icon=":material/file_download:",
+                    )
+            _audio_export(recording_id)

@@ -47,6 +47,8 @@ _KEYS = {  # widget key -> its parameter in the address
     "call_list.max": "max",
     "call_list.unscored": "unscored",
     "call_list.disputed": "disputed",
+    "call_list.flagged": "flagged",
+    "call_list.mine": "mine",
     "call_list.sort": "sort",
     "call_list.order": "order",
     "call_list.size": "size",
@@ -73,6 +75,8 @@ def _take_link() -> None:
     state["call_list.max"] = _minutes(link.get("max"))
     state["call_list.unscored"] = link.get("unscored") == "1"
     state["call_list.disputed"] = link.get("disputed") == "1"
+    state["call_list.flagged"] = link.get("flagged") == "1"
+    state["call_list.mine"] = link.get("mine") == "1"
     state["call_list.sort"] = link.get("sort") if link.get("sort") in CALL_SORTS else "started"
     state["call_list.order"] = "Ascending" if link.get("order") == "asc" else "Descending"
     size = int(link["size"]) if link.get("size", "").isdigit() else 25
@@ -107,6 +111,8 @@ def _filters() -> CallFilters | None:
             max_duration=60 * high if high is not None else None,
             unscored=bool(state.get("call_list.unscored")),
             disputed=bool(state.get("call_list.disputed")),
+            flagged=bool(state.get("call_list.flagged")),
+            assigned_to=who.user_id if state.get("call_list.mine") else None,
         )
     except InvalidValue as error:
         show_error(error)
@@ -198,6 +204,8 @@ def _show_in_address(filters: CallFilters, number: int) -> None:
         max=high,
         unscored="1" if filters.unscored else None,
         disputed="1" if filters.disputed else None,
+        flagged="1" if filters.flagged else None,
+        mine="1" if filters.assigned_to is not None else None,
         sort=None if state["call_list.sort"] == "started" else state["call_list.sort"],
         order="asc" if state["call_list.order"] == "Ascending" else None,
         size=None if state["call_list.size"] == 25 else state["call_list.size"],
@@ -209,8 +217,9 @@ def _table(page: CallListPage) -> None:
     """The calls as a table of text: every value from outside escaped, each call a link to it."""
     zone = display_zone().key
     lines = [
-        f"| Call | Started ({md(zone)}) | Agent | Customer | Duration | Direction | Evaluations |",
-        "|---|---|---|---|---|---|---|",
+        f"| Call | Started ({md(zone)}) | Agent | Customer | Duration | Direction | Evaluations "
+        "| Assigned to |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for call in page.calls:
         link = context.address_of(context.CALL_PAGE, id=call.id)
@@ -222,7 +231,9 @@ def _table(page: CallListPage) -> None:
             md(clock(call.duration)),
             md((call.direction or "—").title()),
             (str(call.evaluations) if call.evaluations else ":orange-badge[unscored]")
-            + (" :red-badge[disputed]" if call.disputed else ""),
+            + (" :red-badge[disputed]" if call.disputed else "")
+            + (" :violet-badge[flagged]" if call.flagged else ""),
+            md(call.assignee or "—"),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     st.markdown("\n".join(lines))
@@ -243,18 +254,28 @@ def _pager(page: CallListPage, number: int) -> None:
 
 
 def _actions(filters: CallFilters) -> None:
-    """Only unscored or disputed calls, the next call to review and a refresh, in one row above the list."""
-    unscored, disputed, pick, refresh, _ = st.columns([1, 1, 1.3, 0.8, 0.9], vertical_alignment="center")
+    """Only unscored, disputed, flagged or one's own calls, the next call to review and a refresh, in
+    one row above the list."""
+    unscored, disputed, flagged, mine, pick, refresh = st.columns(
+        [1, 1, 1, 1.1, 1.3, 0.8], vertical_alignment="center"
+    )
     unscored.toggle("Unscored only", key="call_list.unscored")
     disputed.toggle("Disputed only", key="call_list.disputed", help="Calls with an open dispute")
+    flagged.toggle(
+        "Flagged only",
+        key="call_list.flagged",
+        help="Calls flagged for review: their redacted audio may still give away what was redacted, "
+        "so only compliance and admins open them until reviewed",
+    )
+    mine.toggle("Assigned to me", key="call_list.mine")
     if refresh.button("Refresh", icon=":material/refresh:", key="call_list.refresh"):
         st.session_state.pop(_RESULT, None)
     if allows(who, Permission.SCORE_CALLS) and pick.button(
         "Next call to review",
         type="primary",
         icon=":material/shuffle:",
-        help="An unscored call that matches the filters: from the agent with the fewest scored calls "
-        "in the period, drawn at random among theirs",
+        help="An unscored call that matches the filters: one assigned to you first; else from the agent "
+        "with the fewest scored calls in the period, drawn at random among theirs",
     ):
         chosen = next_call_to_review(db, who, filters)
         if chosen is None:
@@ -271,6 +292,8 @@ st.title("Call list")
 _filter_widgets()
 st.session_state.setdefault("call_list.unscored", False)
 st.session_state.setdefault("call_list.disputed", False)
+st.session_state.setdefault("call_list.flagged", False)
+st.session_state.setdefault("call_list.mine", False)
 filters = _filters()
 if filters is None:
     st.stop()

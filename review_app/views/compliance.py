@@ -1,6 +1,7 @@
-"""Compliance: legal holds (a release takes a second compliance user), retention policies, and a
-customer's erasure with a dry-run preview and a typed confirmation. Admins see holds and policies;
-only compliance users change them, which the services enforce. Every action is audited there.
+"""Compliance: legal holds (a release takes a second compliance user), retention policies, a
+customer's erasure with a dry-run preview and a typed confirmation, and customer merges
+(``review_app.merge_panel``). Admins see holds and policies, only compliance users change them,
+which the services enforce; both merge customers. Every action is audited there.
 
 What users typed (a hold's reason, a query) is shown in tables and as plain text, never as markup.
 """
@@ -13,6 +14,7 @@ import streamlit as st
 
 from review_app import context
 from review_app.config import app_settings
+from review_app.merge_panel import merge_panel
 from storage.access import Permission, allows
 from storage.customers import resolve_customer
 from storage.deletion import DeletionReport
@@ -90,7 +92,11 @@ blobs = context.blob_store()
 st.title("Compliance")
 if not manage:
     st.caption("You see holds and policies; compliance users place holds, set policies and erase.")
-tabs = st.tabs(["Legal holds", "Retention", "Erasure"] if manage else ["Legal holds", "Retention"])
+merges = allows(who, Permission.MERGE_CUSTOMERS)
+names = (
+    ["Legal holds", "Retention"] + (["Erasure"] if manage else []) + (["Customer merges"] if merges else [])
+)
+tabs = st.tabs(names)
 
 with tabs[0]:
     show_ended = st.checkbox("Show released and ended holds", key="holds.ended")
@@ -243,8 +249,12 @@ with tabs[1]:
                 remove_policy(db, who, removable.id)  # type: ignore[union-attr]
                 st.rerun()
 
+if merges:
+    with tabs[names.index("Customer merges")]:
+        merge_panel(db, who)
+
 if manage:
-    with tabs[2]:
+    with tabs[names.index("Erasure")]:
         st.caption(
             "Erasing a customer (GDPR art. 17) deletes every call, audio file, transcript, message, "
             "conversation and identity of theirs, for good. A legal hold over any of it refuses the "

@@ -8,10 +8,15 @@ from __future__ import annotations
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
+from recorder.threads import IdentityRef
+from review_app.safe_text import md
 from storage import users
+from storage.merge_review import pending_suggestions
 from storage.models import AuditEntry, Customer, LegalHold
+from storage.threads_import import ImportBatch, import_threads
 from tests.app.app_data import PASSWORD, AppData, open_data
 from tests.app.test_pages import _open, _signed_in
+from tests.integration.test_customer_history import _chat
 
 PAGE = "views/compliance.py"
 
@@ -98,7 +103,7 @@ def test_a_hold_stops_the_erasure_until_a_second_compliance_user_approves_its_re
 
 def test_admins_see_holds_and_policies_but_no_controls(app_data: AppData) -> None:
     at = _as("admin")
-    assert [t.label for t in at.tabs] == ["Legal holds", "Retention"]
+    assert [t.label for t in at.tabs] == ["Legal holds", "Retention", "Customer merges"]
     assert not [b for b in at.button if b.key in ("hold.ask", "hold.approve", "erase.go", "retention.apply")]
     assert "compliance users place holds" in " ".join(c.value for c in at.caption)
 
@@ -123,3 +128,45 @@ def test_compliance_sets_a_policy_previews_and_applies_it_after_confirming(app_d
     at.run()
     _click(at, "retention.apply")
     assert f"Retention applied: 0 conversation(s) deleted, audio of {would} call(s) deleted." in _texts(at)
+
+
+def add_merge_suggestion(data_dir: object) -> int:
+    """Two new customers (a phone's, an e-mail's) and a chat naming both: a pending suggestion."""
+    db, _, _ = open_data(data_dir)  # type: ignore[arg-type]
+    try:
+        phone, email = IdentityRef("phone", "+31 6 22223333"), IdentityRef("email", "dup*e@example.org")
+        import_threads(db, ImportBatch((_chat("merge-a", [phone]), _chat("merge-b", [email])), ()), "NL")
+        import_threads(db, ImportBatch((_chat("merge-c", [email, phone]),), ()), "NL")
+        [review] = [r for r in pending_suggestions(db, None) if "dup*e@example.org" in r.suggestion.reason]
+        return review.suggestion.id
+    finally:
+        db.engine.dispose()
+
+
+def test_compliance_accepts_a_merge_suggestion_and_undoes_the_merge(app_data: AppData) -> None:
+    suggestion = add_merge_suggestion(app_data.data_dir)
+    at = _as("compliance")
+    assert "Customer merges" in [t.label for t in at.tabs]
+    shown = [m.value for m in at.markdown]
+    assert any(v.startswith(f"**Suggestion {suggestion}**") for v in shown)
+    # The importer's reason as plain text; the e-mail's "*" escaped wherever it is Markdown.
+    assert any("dup*e@example.org" in t.value for t in at.text)
+    assert any(md("dup*e@example.org") in c.value for c in at.caption)
+    _click(at, f"suggestion.accept.{suggestion}")
+    assert f"Suggestion {suggestion} accepted: merged." in _texts(at)
+    [undo] = [str(b.key) for b in at.button if b.key and b.key.startswith("merge.undo.")]
+    merge_id = int(undo.rsplit(".", 1)[1])
+    assert not [b for b in at.button if b.key == f"suggestion.accept.{suggestion}"]
+    _click(at, undo)
+    assert any(t.startswith(f"Merge {merge_id} undone") for t in _texts(at))
+    assert [b for b in at.button if b.key == f"suggestion.accept.{suggestion}"]  # pending again
+    db, _, _ = open_data(app_data.data_dir)
+    with db.sessionmaker() as session:
+        actions = [
+            a
+            for (a,) in session.execute(
+                select(AuditEntry.action).where(AuditEntry.username == "compliance@example.com")
+            )
+        ]
+    db.engine.dispose()
+    assert {"merge_suggestions_listed", "customers_merged", "customer_merge_undone"} <= set(actions)

@@ -120,6 +120,7 @@ def hostile_data(app_data: AppData, tmp_path_factory: pytest.TempPathFactory) ->
         recording_id = _ingest_call(db, blobs, folder)  # first: the customer gets the PBX's name
         _import_email(db, folder)
         _import_chat(db, folder)
+        _import_merge_suggestion(db, folder)
         admin = authenticate(db, "admin@example.com", PASSWORD)
         coach = authenticate(db, "coach@example.com", PASSWORD)
         agent = authenticate(db, "agent@example.com", PASSWORD)
@@ -203,6 +204,26 @@ def _import_chat(db, folder: Path) -> None:  # type: ignore[no-untyped-def]
         ],
     }
     path = folder / "chats.json"
+    path.write_text(json.dumps({"conversations": [conversation]}), encoding="utf-8")
+    import_threads(db, read_chat([path], "generic"), "NL")
+
+
+def _import_merge_suggestion(db, folder: Path) -> None:  # type: ignore[no-untyped-def]
+    """A chat naming the hostile customer's e-mail and Emma's phone: a merge suggestion between the
+    two, which the Compliance page lists with both names and the importer's reason."""
+    conversation = {
+        "id": "hostile-chat-2",
+        "customer": {"email": _HOSTILE_EMAIL, "phone": "+31 6 12345678"},
+        "messages": [
+            {
+                "id": "1",
+                "direction": "inbound",
+                "sent_at": "2024-05-23T10:00:00+00:00",
+                "text": "Same person?",
+            }
+        ],
+    }
+    path = folder / "merge.json"
     path.write_text(json.dumps({"conversations": [conversation]}), encoding="utf-8")
     import_threads(db, read_chat([path], "generic"), "NL")
 
@@ -395,6 +416,10 @@ def test_compliance_pages_show_outside_markup_as_text(watch: Watch) -> None:
     sign_in(watch.page, watch.app_url, _USERNAME, PASSWORD)
     watch.check("signed in under a hostile username", literal=(_USERNAME,))
     watch.every_page("compliance")
+    watch.open("Compliance")
+    watch.page.get_by_role("tab", name="Customer merges").click()
+    watch.page.get_by_text(re.compile(r"^Suggestion \d+: customer")).first.wait_for()
+    watch.check("merge suggestions", "Zcustomer", literal=("Emma de Vries", _HOSTILE_EMAIL))
     watch.open("Search")
     watch.page.get_by_role("button", name=re.compile("Zsaved")).click()
     _open_buttons(watch).first.wait_for()

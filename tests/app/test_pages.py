@@ -15,6 +15,7 @@ from storage import users
 from storage.access import Principal
 from storage.agents_view import list_agents
 from storage.app_sessions import current_principal
+from storage.assignments import Reviewer, assign_call, call_assignee
 from storage.audit import list_audit
 from storage.quality import list_call_comments, list_evaluations
 from storage.teams import set_agent_team
@@ -462,4 +463,47 @@ def test_call_list_narrows_to_a_team_and_says_it_in_the_address(app_data: AppDat
         assert all("Alice" in row for row in table.splitlines()[2:])
     finally:
         set_agent_team(db, "Alice", None, actor=None)
+        db.engine.dispose()
+
+
+def test_a_coach_assigns_a_call_and_lists_their_own_and_the_flagged(app_data: AppData) -> None:
+    at = _signed_in("coach")
+    at.session_state["call_request"] = CallRequest(app_data.recording_id, None, 1)
+    _open(at, "views/call.py")
+    picker = at.selectbox(key=f"assignee-{app_data.recording_id}")
+    # Accounts that may score, never agents (another test of this module adds a user).
+    assert picker.options[0] == "Nobody" and "agent@example.com" not in picker.options
+    assert {"admin@example.com", "coach@example.com", "compliance@example.com"} <= set(picker.options)
+    picker.set_value(at.session_state["principal"].user_id)
+    at.button(key=f"assign-{app_data.recording_id}").click()
+    at.run()
+    assert not at.exception, at.exception
+    db, _, _ = open_data(app_data.data_dir)
+    try:
+        coach = _principal(db, "coach@example.com")
+        assert call_assignee(db, coach, app_data.recording_id) == Reviewer(coach.user_id, coach.username)
+
+        _open(at, "views/call_list.py")
+        at.toggle(key="call_list.mine").set_value(True)
+        at.run()
+        assert not at.exception, at.exception
+        assert at.query_params.get("mine") == "1"
+        table = next(m.value for m in at.markdown if m.value.startswith("| Call |"))
+        assert table.splitlines()[0].endswith("| Assigned to |")
+        [row] = table.splitlines()[2:]
+        assert f"/call?id={app_data.recording_id})" in row and row.endswith(f"| {md('coach@example.com')} |")
+
+        at.toggle(key="call_list.mine").set_value(False)
+        at.toggle(key="call_list.flagged").set_value(True)
+        at.run()
+        assert "No calls match these filters." in [c.value for c in at.caption]  # nothing flagged here
+        assert at.query_params.get("flagged") == "1" and "mine" not in at.query_params
+        assigned = [
+            r.details
+            for r in list_audit(db, _principal(db, "admin@example.com"))
+            if r.action == "call_assigned"
+        ]
+        assert assigned[0]["coach"] == "coach@example.com"
+    finally:
+        assign_call(db, coach, app_data.recording_id, None)
         db.engine.dispose()

@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
 from argon2 import PasswordHasher
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from storage import guarded, services, users
 from storage.app_sessions import current_principal
 from storage.db import read_scope
 from storage.errors import PermissionDenied
-from storage.models import AppSession, User
+from storage.models import AppSession, AuditEntry, User
 from storage.redaction_corrections import mark_span
 from tests.app.app_data import PASSWORD, AppData, build_app_data, open_data
 from tests.app.browser import CHROMIUM, running_app, sign_in, wait_until_idle
@@ -116,3 +118,58 @@ def test_the_agents_player_plays_the_redacted_copy_and_the_original_is_refused(
             guarded.fetch_original_audio(db, agent, data.recording_id, blobs, "I would like to hear it")
     finally:
         db.engine.dispose()
+
+
+def test_compliance_downloads_the_redacted_copy_and_with_a_reason_the_original(
+    page, app_url: str, redacted_call
+) -> None:  # type: ignore[no-untyped-def]
+    data, copy_sha = redacted_call
+    sign_in(page, app_url, "compliance@example.com", PASSWORD)
+    page.goto(f"{app_url}/call?id={data.recording_id}")
+    page.get_by_role("heading", name="Emma de Vries").first.wait_for()
+    wait_until_idle(page)
+    page.get_by_role("tab", name="Export").click()
+
+    redacted = _prepare_and_download(page, f"call-{data.recording_id}-redacted.wav")
+    assert hashlib.sha256(redacted).hexdigest() == copy_sha
+
+    page.get_by_text("Original audio, not the redacted copy").click()
+    wait_until_idle(page)
+    page.get_by_role("textbox", name="Why the original is needed").fill("case 31: the court asks for it")
+    page.get_by_role("textbox", name="Why the original is needed").press("Enter")
+    wait_until_idle(page)
+    unredacted = _prepare_and_download(page, f"call-{data.recording_id}-original.wav")
+    db, blobs, _ = open_data(data.data_dir)
+    try:
+        stored = services.recording_audio_path(db, data.recording_id, blobs).read_bytes()
+        with read_scope(db) as session:
+            reasons = [
+                (action, details.get("reason"))
+                for action, details in session.execute(
+                    select(AuditEntry.action, AuditEntry.details)
+                    .where(AuditEntry.username == "compliance@example.com")
+                    .order_by(AuditEntry.id.desc())
+                )
+                if action.endswith("audio_exported")
+            ]
+    finally:
+        db.engine.dispose()
+    assert unredacted == stored
+    assert reasons == [
+        ("original_audio_exported", "case 31: the court asks for it"),
+        ("audio_exported", None),
+    ]  # newest first: each export once, whatever the reruns
+
+
+def _prepare_and_download(page, file_name: str) -> bytes:  # type: ignore[no-untyped-def]
+    """Click "Prepare audio", then the download it offers (named ``file_name``): the file's bytes."""
+    page.get_by_role("button", name="Prepare audio").click()
+    wait_until_idle(page)
+    button = page.get_by_role("button", name=f"Download {file_name}")
+    expect(button).to_be_visible(timeout=60_000)
+    with page.expect_download() as download:
+        button.click()
+    assert download.value.suggested_filename == file_name
+    data = Path(download.value.path()).read_bytes()
+    wait_until_idle(page)
+    return data

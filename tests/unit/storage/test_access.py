@@ -28,6 +28,7 @@ EXPECTED: dict[str, set[str]] = {
         "view_compliance",
         "manage_compliance",
         "read_unredacted",
+        "merge_customers",
     },
     "admin": {"manage_users", "manage_settings", "manage_voiceprints"},
 }

@@ -12,12 +12,14 @@ from sqlalchemy import update
 
 from recorder.types import CallMetadata
 from storage.access import Principal
+from storage.assignments import Reviewer, assign_call, list_reviewers
 from storage.audit import list_audit
 from storage.blobs import BlobStore
 from storage.call_list import CallFilters, CallRow, list_call_page, next_call_to_review
 from storage.db import Database, session_scope
 from storage.disputes import uphold_dispute
-from storage.errors import InvalidValue, PermissionDenied
+from storage.erasure import erase_customer
+from storage.errors import InvalidValue, NotFound, PermissionDenied
 from storage.models import Recording
 from storage.quality import (
     AnswerInput,
@@ -33,6 +35,7 @@ from storage.quality import (
 from storage.services import ingest_recording
 from storage.teams import set_agent_team
 from tests.unit.storage.conftest import MakeRecording
+from tests.unit.storage.test_audio_export import save_redacted_transcript
 
 DAY = datetime(2026, 11, 2, 9, tzinfo=UTC)
 # (agent, customer, e-mail, phone, direction, day offset, duration in seconds)
@@ -308,3 +311,98 @@ def test_nothing_left_to_review(db: Database, people: dict[str, Principal], call
     _score(db, people, calls)
     assert next_call_to_review(db, people["coach"], rng=random.Random(0)) is None
     assert list_call_page(db, people["coach"], CallFilters(unscored=True)).calls == ()
+
+
+def test_flagged_keeps_the_calls_whose_redaction_failed_verification(
+    db: Database, blobs: BlobStore, people: dict[str, Principal], calls: list[int]
+) -> None:
+    save_redacted_transcript(db, blobs, calls[2], verified=False)
+    save_redacted_transcript(db, blobs, calls[3], verified=True, copy=b"another copy")
+    assert [r.id for r in _all(db, people["coach"]) if r.flagged] == [calls[2]]
+    rows = _all(db, people["coach"], CallFilters(flagged=True))
+    assert [(r.id, r.flagged) for r in rows] == [(calls[2], True)]
+    newest = next(
+        e for e in list_audit(db, people["admin"], username="coach@example.com") if "calls" in e.details
+    )
+    assert newest.details["filters"] == {"flagged": True}
+
+
+def test_a_coach_assigns_a_call_and_the_list_shows_and_filters_it(
+    db: Database, people: dict[str, Principal], calls: list[int]
+) -> None:
+    coach, admin = people["coach"], people["admin"]
+    assert [r.username for r in list_reviewers(db, coach)] == [
+        "admin@example.com",
+        "coach@example.com",
+        "compliance@example.com",
+    ]
+    with pytest.raises(PermissionDenied):
+        assign_call(db, people["agent"], calls[0], coach.user_id)
+    with pytest.raises(PermissionDenied):
+        list_reviewers(db, people["agent"])
+    with pytest.raises(InvalidValue, match="may score calls"):
+        assign_call(db, coach, calls[0], people["agent"].user_id)  # agents do not review
+    with pytest.raises(NotFound):
+        assign_call(db, coach, 9999, coach.user_id)
+
+    assert assign_call(db, admin, calls[1], coach.user_id) == Reviewer(coach.user_id, "coach@example.com")
+    assign_call(db, coach, calls[5], coach.user_id)
+    assign_call(db, coach, calls[6], admin.user_id)
+    mine = _all(db, coach, CallFilters(assigned_to=coach.user_id))
+    assert [(r.id, r.assignee) for r in mine] == [
+        (calls[5], "coach@example.com"),
+        (calls[1], "coach@example.com"),
+    ]
+    assert {r.id: r.assignee for r in _all(db, coach)}[calls[6]] == "admin@example.com"
+
+    assert assign_call(db, coach, calls[6], coach.user_id) is not None  # handed over
+    assert assign_call(db, coach, calls[5], None) is None  # taken back
+    assert [r.id for r in _all(db, coach, CallFilters(assigned_to=coach.user_id))] == [calls[6], calls[1]]
+    assigned = [
+        (e.username, e.target, e.details["coach"], e.details["before"])
+        for e in reversed(list_audit(db, admin))
+        if e.action == "call_assigned"
+    ]
+    assert assigned == [
+        ("admin@example.com", f"recording:{calls[1]}", "coach@example.com", None),
+        ("coach@example.com", f"recording:{calls[5]}", "coach@example.com", None),
+        ("coach@example.com", f"recording:{calls[6]}", "admin@example.com", None),
+        ("coach@example.com", f"recording:{calls[6]}", "coach@example.com", "admin@example.com"),
+        ("coach@example.com", f"recording:{calls[5]}", None, "coach@example.com"),
+    ]
+
+
+def test_next_call_offers_a_coach_their_assigned_calls_first_and_leaves_others_alone(
+    db: Database, people: dict[str, Principal], calls: list[int]
+) -> None:
+    coach, admin = people["coach"], people["admin"]
+    assign_call(db, admin, calls[4], coach.user_id)
+    assign_call(db, admin, calls[2], coach.user_id)
+    assign_call(db, admin, calls[7], admin.user_id)
+    # Carol has the fewest scored calls, yet the coach's own come first, the earliest call first.
+    _score(db, people, [calls[0], calls[1]])
+    picks = [next_call_to_review(db, coach, rng=random.Random(s)) for s in range(3)]
+    assert {p.id for p in picks if p} == {calls[2]}
+    _score(db, people, [calls[2]])
+    assert next_call_to_review(db, coach, rng=random.Random(0)).id == calls[4]  # type: ignore[union-attr]
+    _score(db, people, [calls[4]])
+    # None of the coach's own left: the fair draw, without the call assigned to the admin.
+    drawn = {next_call_to_review(db, coach, rng=random.Random(s)).id for s in range(30)}  # type: ignore[union-attr]
+    assert drawn == {calls[6]}  # Carol's only unassigned call
+    assert next_call_to_review(db, admin, rng=random.Random(0)).id == calls[7]  # type: ignore[union-attr]
+    entries = [
+        e for e in list_audit(db, admin, username="coach@example.com") if "next_to_review" in e.details
+    ]
+    assert [e.details["assigned"] for e in reversed(entries)][:4] == [True, True, True, True]
+
+
+def test_erasing_a_customer_takes_their_calls_assignments_with_them(
+    db: Database, blobs: BlobStore, people: dict[str, Principal], calls: list[int]
+) -> None:
+    coach = people["coach"]
+    assign_call(db, coach, calls[5], coach.user_id)  # Sara Jansen's only call
+    assign_call(db, coach, calls[1], coach.user_id)
+    sara = next(r.customer_id for r in _all(db, coach) if r.id == calls[5])
+    assert sara is not None
+    erase_customer(db, blobs, None, sara, dry_run=False)
+    assert [r.id for r in _all(db, coach, CallFilters(assigned_to=coach.user_id))] == [calls[1]]
