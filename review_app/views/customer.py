@@ -7,17 +7,23 @@ each turn's time opening the player at that moment.
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Concatenate, ParamSpec, TypeVar
 
 import streamlit as st
 
 from review_app import context
 from review_app.config import app_settings
-from review_app.formatting import channel_name, clock, counted, speaker_names, when, zoned_column
+from review_app.formatting import (
+    channel_name,
+    clock,
+    counted,
+    speaker_names,
+    speaker_turns,
+    when,
+    zoned_column,
+)
 from review_app.hits import show_hits
 from review_app.safe_text import md, show_error
 from storage import guarded
@@ -138,31 +144,12 @@ except NotFound as error:
     st.stop()
 
 
-@dataclass(frozen=True)
-class _Turn:
-    """Consecutive utterances of one speaker, read as one message."""
-
-    speaker: str
-    start: float
-    text: str
-
-
-def _turns(transcript: Transcript) -> list[_Turn]:
-    turns: list[_Turn] = []
-    for u in transcript.utterances:
-        if turns and turns[-1].speaker == u.speaker:
-            turns[-1] = dataclasses.replace(turns[-1], text=f"{turns[-1].text} {u.text}")
-        else:
-            turns.append(_Turn(u.speaker, u.start, u.text))
-    return turns
-
-
 def _call_turns(transcript: Transcript, recording_id: int, place: str) -> None:
     """A call's transcript as a conversation, turn by turn like a chat; a turn's time opens the call
     there. Long calls show their first turns until asked for all: each turn is a few widgets."""
     names = speaker_names(transcript.speakers)
     roles = {s.label: s.role for s in transcript.speakers}
-    turns = _turns(transcript)
+    turns = speaker_turns(transcript)
     everything = f"{place}-all-turns-{recording_id}"
     shown = turns if st.session_state.get(everything) else turns[:_TURNS_SHOWN]
     st.caption("Choose a turn's time to open the call at that moment.")

@@ -14,9 +14,9 @@ import pytest
 from playwright.sync_api import expect
 
 from recorder.types import CallMetadata
-from review_app.formatting import clock
+from review_app.formatting import clock, speaker_turns
 from review_app.player import JUMP_SECONDS, SKIP_SILENCES_OVER
-from tests.app.app_data import PASSWORD, AppData, add_call, open_data
+from tests.app.app_data import PASSWORD, AppData, add_call, customer_of, open_data
 from tests.app.browser import CHROMIUM, running_app, sign_in, wait_until_idle
 from transcribe.types import Transcript
 
@@ -28,7 +28,7 @@ _PLAYER = "iframe[title*='earshot_player']"
 _TIMEOUT_MS = 60_000
 _CURRENT_TIME = """a => new Promise(r => { const t = setInterval(() => {
     if (a.readyState >= 1) { clearInterval(t); r(a.currentTime); } }, 100); })"""
-_LONG_CALL_SECONDS = 180.0
+_LONG_CALL_SECONDS = 400.0
 _PAUSE = SKIP_SILENCES_OVER + 1.0  # between turns of the long call: silences the player skips
 NOAH = CallMetadata(
     customer_name="Noah Jansen",
@@ -41,7 +41,8 @@ NOAH = CallMetadata(
 
 @pytest.fixture(scope="module")
 def long_call(app_data: AppData) -> tuple[int, Transcript]:
-    """Three minutes, a pause of ``_PAUSE`` seconds between the turns: more lines than a screen holds."""
+    """Minutes, a pause of ``_PAUSE`` seconds between the turns: more lines than a screen holds, more
+    turns than the customer history shows at first."""
     db, blobs, _ = open_data(app_data.data_dir)
     try:
         return add_call(
@@ -90,6 +91,34 @@ def test_a_call_in_the_history_reads_as_turns_that_open_the_call(
     audio = page.frame_locator(_PLAYER).locator("audio")
     assert abs(audio.evaluate(_CURRENT_TIME) - turn.start) < 0.2
     assert re.search(rf"/call\?id={app_data.recording_id}&t=", page.url)
+
+
+def test_a_long_call_in_the_history_shows_its_first_turns_then_all(
+    page, app_url: str, app_data: AppData, long_call
+) -> None:  # type: ignore[no-untyped-def]
+    recording_id, transcript = long_call
+    db, _, _ = open_data(app_data.data_dir)
+    try:
+        customer_id = customer_of(db, recording_id)
+    finally:
+        db.engine.dispose()
+    turns = speaker_turns(transcript)
+    sign_in(page, app_url, "coach@example.com", PASSWORD)
+    page.goto(f"{app_url}/?id={customer_id}")
+    page.get_by_role("heading", name="Noah Jansen").first.wait_for()
+    wait_until_idle(page)
+    box = page.get_by_test_id("stDataFrame").first.bounding_box()
+    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)  # the only row: the call
+    more = page.get_by_role("button", name=f"Show all {len(turns)} turns")
+    more.wait_for()
+    wait_until_idle(page)
+    bubbles = page.get_by_test_id("stChatMessage")
+    shown = bubbles.count()
+    assert 0 < shown < len(turns)
+    more.click()
+    expect(bubbles).to_have_count(len(turns), timeout=_TIMEOUT_MS)
+    expect(bubbles.last).to_contain_text(turns[-1].text)
+    expect(more).to_have_count(0)
 
 
 def _open_call(page, app_url: str, recording_id: int, at: float):  # type: ignore[no-untyped-def]
@@ -190,7 +219,7 @@ def test_speaker_lanes_show_who_speaks_when_and_seek(page, app_url: str, long_ca
     box = customer_lane.bounding_box()
     customer_lane.click(position={"x": box["width"] * 0.75, "y": box["height"] / 2})
     at = frame.locator("audio").evaluate("a => a.currentTime")
-    assert abs(at - 0.75 * _LONG_CALL_SECONDS) < 0.5
+    assert abs(at - 0.75 * _LONG_CALL_SECONDS) < 2 * _LONG_CALL_SECONDS / box["width"]  # within 2 px
     playhead = frame.locator("#playhead").evaluate("p => parseFloat(p.style.left)")
     assert abs(playhead - 75) < 0.5
 
