@@ -1,6 +1,6 @@
 """The player made for coaching and calls read like chats, in a real browser (Debian chromium driven by
 playwright) against a real ``earshot app`` server: keys pressed on the page (not in the player) drive
-it, speaker lanes show who speaks when and seek, long silences are skipped, a laptop screen shows a
+it, volume and mute work, speaker lanes show who speaks when and seek, long silences are skipped, a laptop screen shows a
 dozen transcript lines with the player whole in view, and a call in the customer history reads as
 speaker turns whose times open the call there."""
 
@@ -179,6 +179,13 @@ def test_keys_pressed_on_the_page_drive_the_player(page, app_url: str, long_call
     expect(mute).to_have_attribute("aria-pressed", "true")
     page.keyboard.press("m")
     expect(audio).to_have_js_property("muted", False)
+    frame.locator("#volume").fill("0.3")
+    expect(audio).to_have_js_property("volume", 0.3)
+    mute.click()
+    expect(audio).to_have_js_property("muted", True)
+    mute.click()
+    expect(audio).to_have_js_property("muted", False)
+    _focus_page(page)
 
     # Keys typed into a text box are text, not shortcuts.
     position = audio.evaluate("a => a.currentTime")
