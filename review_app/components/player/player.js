@@ -576,7 +576,8 @@
   /** A key pressed on the page (``inFrame`` false) or in the player. Space and the arrows act only in
    * the player: on the page they scroll it. */
   function shortcut(event, inFrame) {
-    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || typedInto(event.target)) return;
+    if (event.defaultPrevented || event.isComposing || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (typedInto(event.target)) return;
     let key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
     // Shift with the keys that carry < and > on a US keyboard, whatever the layout makes of them.
     if (event.shiftKey && event.code === "Period") key = ">";
@@ -588,7 +589,9 @@
     else if (key === ">") stepSpeed(1);
     else if (key === "<") stepSpeed(-1);
     else if (key === "m") toggleMute();
-    else if (key === "c" && commentHere()) { /* the box has the focus now */ }
+    else if (key === "c") {
+      if (!commentHere()) return; // no comment box on this page (a role that cannot comment)
+    }
     else if (inFrame && !control && key === " ") togglePlay();
     else if (inFrame && !control && key === "ArrowLeft") seekTo(currentTime() - SKIP_SECONDS, true);
     else if (inFrame && !control && key === "ArrowRight") seekTo(currentTime() + SKIP_SECONDS, true);
