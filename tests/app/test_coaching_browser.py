@@ -206,6 +206,17 @@ def test_keys_pressed_on_the_page_drive_the_player(page, app_url: str, long_call
     expect(box).to_have_value("")
     expect(page.get_by_text(f"Comment at {clock(position)}")).to_be_visible()
 
+    # On another page the keys are the page's again: nothing of the gone player swallows them.
+    wait_until_idle(page)
+    page.get_by_role("link", name="Customers", exact=True).click()
+    page.get_by_role("heading", name="Customers").first.wait_for()
+    wait_until_idle(page)
+    expect(page.locator(_PLAYER)).to_have_count(0)
+    page.evaluate("() => { window.seenKeys = []; addEventListener('keydown', e => seenKeys.push(e.key)); }")
+    page.get_by_role("heading", name="Customers").first.click()
+    page.keyboard.press("k")
+    assert page.evaluate("window.seenKeys") == ["k"]
+
 
 def test_speaker_lanes_show_who_speaks_when_and_seek(page, app_url: str, long_call) -> None:  # type: ignore[no-untyped-def]
     recording_id, transcript = long_call
