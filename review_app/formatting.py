@@ -3,6 +3,7 @@ the days their links name."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -12,10 +13,11 @@ from streamlit.elements.lib.column_types import ColumnConfig
 
 from review_app.config import app_settings
 from transcribe.formats import speaker_display_names as speaker_names
-from transcribe.types import Speaker
+from transcribe.types import Speaker, Transcript
 
 __all__ = [
     "ROLE_COLORS",
+    "Turn",
     "channel_name",
     "clock",
     "counted",
@@ -24,6 +26,7 @@ __all__ = [
     "local_midnight",
     "speaker_color",
     "speaker_names",
+    "speaker_turns",
     "when",
     "zoned_column",
 ]
@@ -118,3 +121,23 @@ def speaker_color(speaker: Speaker, index: int) -> str:
     if speaker.role in ROLE_COLORS:
         return ROLE_COLORS[speaker.role]
     return _UNKNOWN_ROLE_COLORS[index % len(_UNKNOWN_ROLE_COLORS)]
+
+
+@dataclass(frozen=True)
+class Turn:
+    """Consecutive utterances of one speaker, read as one message."""
+
+    speaker: str  # the speaker's label
+    start: float
+    text: str
+
+
+def speaker_turns(transcript: Transcript) -> list[Turn]:
+    """A call as a conversation: one turn per run of one speaker's utterances, in call order."""
+    turns: list[Turn] = []
+    for u in transcript.utterances:
+        if turns and turns[-1].speaker == u.speaker:
+            turns[-1] = Turn(u.speaker, turns[-1].start, f"{turns[-1].text} {u.text}")
+        else:
+            turns.append(Turn(u.speaker, u.start, u.text))
+    return turns

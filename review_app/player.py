@@ -17,7 +17,21 @@ import streamlit.components.v1 as components
 from review_app.formatting import speaker_color, speaker_names
 from transcribe.types import Transcript
 
-__all__ = ["Marker", "PlayerEvent", "SeekRequest", "call_player", "transcript_payload"]
+__all__ = [
+    "JUMP_SECONDS",
+    "SKIP_SILENCES_OVER",
+    "Marker",
+    "PlayerEvent",
+    "SeekRequest",
+    "call_player",
+    "transcript_payload",
+]
+
+JUMP_SECONDS = 10.0  # J and L: back and forward
+# "Skip silences" jumps over pauses longer than this: a turn's own breaths (under a second) stay,
+# a hold or the agent typing goes.
+SKIP_SILENCES_OVER = 2.0
+MIN_HEIGHT = 420  # fitted to the window, the player is never shorter than this
 
 _COMPONENT = components.declare_component(
     "earshot_player", path=str(Path(__file__).parent / "components" / "player")
@@ -82,7 +96,10 @@ def call_player(
     markers: Sequence[Marker] = (),
     seek: SeekRequest | None = None,
     comment_label: str | None = None,
-    height: int = 620,
+    height: int | None = None,
+    fit_margin: int = 0,
+    jump_seconds: float = JUMP_SECONDS,
+    skip_silences_over: float = SKIP_SILENCES_OVER,
     key: str,
 ) -> PlayerEvent | None:
     """Show the player; returns the last position it reported, or None before it reported any.
@@ -92,7 +109,11 @@ def call_player(
     ``audio_seconds_left``: how long ``audio_url`` works; the player reports the event ``refresh``
     (a rerun) when four fifths of that have passed, and when a load fails, so the page can hand it a
     fresh link, which it takes without losing its place. ``comment_label``: the label of the page's
-    comment box; the player reports ``typing`` with the position when that box gets the focus.
+    comment box; the player reports ``typing`` with the position when that box gets the focus, and
+    its key C moves there. ``height``: fixed, in pixels; None fits the player to the rest of the
+    window below it less ``fit_margin`` (what the page shows under it), at least ``MIN_HEIGHT``, so
+    the transcript is the one thing that scrolls. The keys J/K/L, < > (speed), M (mute) and C work
+    anywhere on the page but in text boxes.
     """
     value = _COMPONENT(
         audio_url=audio_url,
@@ -101,6 +122,10 @@ def call_player(
         key=key,
         default=None,
         height=height,
+        min_height=MIN_HEIGHT,
+        fit_margin=fit_margin,
+        jump_seconds=jump_seconds,
+        skip_silences_over=skip_silences_over,
         markers=[{"t": m.at, "label": m.label} for m in markers],
         seek={"t": seek.at, "n": seek.serial} if seek is not None else None,
         comment_label=comment_label,

@@ -46,6 +46,7 @@ _RECENT = "call.recent"  # recording ids opened in this session, newest first
 _PIN = "call.pin"  # (recording id, where playback was when the coach began a comment)
 _AUDIO_EXPORT = "call.audio_export"  # the PreparedAudio of the last "Prepare audio"
 _COMMENT_LABEL = "Comment"  # fixed: the player watches the box by it, and the box keeps its text
+_BELOW_PLAYER = 16  # pixels the player leaves free under it, above the window's edge
 
 who = context.require_page(Permission.REPLAY_CALLS)
 db = context.database()
@@ -218,22 +219,25 @@ call = replay.recording
 transcript = replay.transcript
 
 st.markdown(f"### {md(call.customer or 'Unknown customer')} :gray[with {md(call.agent or 'no agent')}]")
+figures = ""
+if transcript is not None:
+    # On the caption's line, not as metric tiles: on a laptop screen the height goes to the transcript.
+    metrics = call_metrics(transcript)
+    talk = f"{metrics.talk_ratio:.0%}" if metrics.talk_ratio is not None else "—"
+    figures = (
+        f" · Agent talk share **{talk}** · Silence **{metrics.silence_share:.0%}** · Interruptions: "
+        f"agent **{metrics.agent_interruptions}**, customer **{metrics.customer_interruptions}**"
+    )
 st.caption(
     md(
         f"{when(call.started_at)} · {clock(call.duration)} · {call.original_name} · "
         + (f"transcribed automatically ({transcript.language})" if transcript else "")
         + ("" if transcript else f"not transcribed yet ({call.job_status or 'no job'})")
-    ),
+    )
+    + figures,
     # The models mean something to whoever runs Earshot, nothing to a coach: a tooltip, not the caption.
     help=md("Models: " + ", ".join(f"{k} {v}" for k, v in transcript.models.items())) if transcript else None,
 )
-if transcript is not None:
-    metrics = call_metrics(transcript)
-    cols = st.columns(4)
-    cols[0].metric("Agent talk share", f"{metrics.talk_ratio:.0%}" if metrics.talk_ratio is not None else "—")
-    cols[1].metric("Silence", f"{metrics.silence_share:.0%}")
-    cols[2].metric("Agent interruptions", metrics.agent_interruptions)
-    cols[3].metric("Customer interruptions", metrics.customer_interruptions)
 
 comments = list_call_comments(db, who, recording_id)
 player_column, side_column = st.columns([2.3, 1], gap="medium")
@@ -257,6 +261,7 @@ with player_column:
         markers=[Marker(c.at_seconds, c.text[:60]) for c in comments],
         seek=st.session_state.get(_SEEK),
         comment_label=_COMMENT_LABEL if allows(who, Permission.COMMENT_CALLS) else None,
+        fit_margin=_BELOW_PLAYER,
         key=f"player-{recording_id}",
     )
 seek = st.session_state.get(_SEEK)
@@ -266,14 +271,15 @@ if event is not None and event.event == "typing":
 pinned = st.session_state.get(_PIN)
 pin_at = pinned[1] if pinned is not None and pinned[0] == recording_id else position
 context.show_in_address(context.CALL_PAGE, id=recording_id, t=round(seek.at, 1) if seek else None)
-with player_column.popover("Link to this moment", icon=":material/link:"):
-    st.caption(f"Opens this call at {clock(position)} for anyone allowed to replay it, after sign-in.")
-    st.code(context.address_of(context.CALL_PAGE, id=recording_id, t=round(position, 1)), language=None)
 
 if allows(who, Permission.SCORE_CALLS):
     _assignment(recording_id)
 
 with side_column:
+    # Here, not under the player: the player takes the window's height down to its bottom edge.
+    with st.popover("Link to this moment", icon=":material/link:"):
+        st.caption(f"Opens this call at {clock(position)} for anyone allowed to replay it, after sign-in.")
+        st.code(context.address_of(context.CALL_PAGE, id=recording_id, t=round(position, 1)), language=None)
     tabs = ["Comments"]
     if allows(who, Permission.SCORE_CALLS):
         tabs.append("Scorecard")

@@ -1,8 +1,8 @@
 """Customers: look someone up by whatever is at hand and read their whole history on every channel.
 
 The timeline is one table (one widget, however long the history); choosing a row shows that
-conversation below: a chat or e-mail thread as messages, a call as its transcript, from which a
-click opens the player at that moment.
+conversation below: a chat or e-mail thread as messages, a call as its speakers' turns like a chat,
+each turn's time opening the player at that moment.
 """
 
 from __future__ import annotations
@@ -15,7 +15,15 @@ import streamlit as st
 
 from review_app import context
 from review_app.config import app_settings
-from review_app.formatting import channel_name, clock, counted, speaker_names, when, zoned_column
+from review_app.formatting import (
+    channel_name,
+    clock,
+    counted,
+    speaker_names,
+    speaker_turns,
+    when,
+    zoned_column,
+)
 from review_app.hits import show_hits
 from review_app.safe_text import md, show_error
 from storage import guarded
@@ -32,10 +40,17 @@ from storage.db import Database
 from storage.errors import InvalidValue, NotFound
 from storage.query import QueryError
 from storage.search import SearchFilters
+from transcribe.types import Transcript
 
 _SELECTED = "customer.id"
 _KEPT = "customer.kept"  # what this page read, by service and arguments
 _OPENED_THREAD = "customer.thread"  # a conversation another page opened (a search hit)
+# Rows tall enough for the grid to wrap a cell's text (it wraps above 4 rem): "About" reads whole,
+# not cut at the column's edge.
+_TIMELINE_ROW = 72
+_TIMELINE_HEADER = 38
+_TIMELINE_MAX_HEIGHT = 560
+_TURNS_SHOWN = 40  # a call's first turns in the history; the rest on request
 _CHANNEL_ICONS = {"call": ":material/call:", "chat": ":material/chat:", "email": ":material/mail:"}
 _TILE_LABELS = {"call": "Calls", "chat": "Chats", "email": "E-mail threads"}
 _IDENTITY_LABELS = {
@@ -129,8 +144,42 @@ except NotFound as error:
     st.stop()
 
 
+def _call_turns(transcript: Transcript, recording_id: int, place: str) -> None:
+    """A call's transcript as a conversation, turn by turn like a chat; a turn's time opens the call
+    there. Long calls show their first turns until asked for all: each turn is a few widgets."""
+    names = speaker_names(transcript.speakers)
+    roles = {s.label: s.role for s in transcript.speakers}
+    turns = speaker_turns(transcript)
+    everything = f"{place}-all-turns-{recording_id}"
+    shown = turns if st.session_state.get(everything) else turns[:_TURNS_SHOWN]
+    st.caption("Choose a turn's time to open the call at that moment.")
+    for index, turn in enumerate(shown):
+        customer = roles.get(turn.speaker) == "customer"
+        with st.chat_message(
+            "user" if customer else "assistant",
+            avatar=":material/person:" if customer else ":material/support_agent:",
+        ):
+            name, moment = st.columns([4, 1], vertical_alignment="center")
+            name.caption(md(names[turn.speaker]))
+            if moment.button(
+                clock(turn.start),
+                key=f"{place}-turn-{recording_id}-{index}",
+                icon=":material/play_arrow:",
+                type="tertiary",
+                help=f"Open the call at {clock(turn.start)}",
+            ):
+                context.open_call(recording_id, turn.start)
+            st.text(turn.text)
+    if len(shown) < len(turns):
+        if st.button(
+            f"Show all {len(turns)} turns", key=f"{place}-more-{recording_id}", icon=":material/expand_more:"
+        ):
+            st.session_state[everything] = True
+            st.rerun()
+
+
 def _conversation(item: TimelineItem, place: str) -> None:
-    """One conversation of the timeline: a call's transcript (a line opens the player there) or a
+    """One conversation of the timeline: a call's transcript (a turn opens the player there) or a
     chat's or e-mail thread's messages."""
     st.markdown(
         "#### "
@@ -153,23 +202,7 @@ def _conversation(item: TimelineItem, place: str) -> None:
         if transcript is None:
             st.caption("This call is not transcribed yet.")
         else:
-            names = speaker_names(transcript.speakers)
-            st.caption("Choose a line to open the call at that moment.")
-            lines = st.dataframe(
-                [
-                    {"At": clock(u.start), "Who": names[u.speaker], "Said": u.text}
-                    for u in transcript.utterances
-                ],
-                hide_index=True,
-                width="stretch",
-                height=320,
-                on_select="rerun",
-                selection_mode="single-row",
-                column_config={"Said": st.column_config.TextColumn("Said", width="large")},
-                key=f"{place}-lines-{item.recording_id}",
-            )
-            if lines and lines.selection.rows:
-                context.open_call(item.recording_id, transcript.utterances[lines.selection.rows[0]].start)
+            _call_turns(transcript, item.recording_id, place)
     else:
         for message in _kept(thread_messages, item.thread_id):
             inbound = message.direction == "inbound"
@@ -248,12 +281,17 @@ with history:
         ],
         hide_index=True,
         width="stretch",
-        height=min(420, 38 + 35 * max(1, len(items))),
+        height=min(_TIMELINE_MAX_HEIGHT, _TIMELINE_HEADER + _TIMELINE_ROW * max(1, len(items))),
+        row_height=_TIMELINE_ROW,
         on_select="rerun",
         selection_mode="single-row",
         column_config={
             "When": zoned_column("When", "D MMM YYYY, HH:mm"),
+            "Channel": st.column_config.TextColumn("Channel", width="small"),
+            "Direction": st.column_config.TextColumn("Direction", width="small"),
+            "Agent": st.column_config.TextColumn("Agent", width="small"),
             "About": st.column_config.TextColumn("About", width="large"),
+            "Length": st.column_config.TextColumn("Length", width="small"),
         },
         key=f"timeline-{customer_id}",
     )

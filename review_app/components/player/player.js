@@ -6,13 +6,17 @@
  * An hour-long call has ~10k words. The transcript is rendered once per transcript as plain DOM,
  * clicks are handled by one delegated listener, and playback moves the highlight by a binary search
  * over word start times, touching at most two words and two utterances per animation frame.
+ *
+ * Coaches drive it from the keyboard without clicking into it first: the frame is served from the
+ * page's origin, so it listens on the page's window too, and lets go of it when the frame goes.
  */
 "use strict";
 (function () {
   const LOW_CONFIDENCE = 0.5; // words the recogniser was unsure of get a dotted underline
   const WORD_GAP = 0.35; // keep a word lit this long after it ends, so short pauses do not flicker
   const UTTERANCE_GAP = 1.0;
-  const SKIP_SECONDS = 5;
+  const SKIP_SECONDS = 5; // the arrow keys and the ±5 buttons
+  const SILENCE_LEAD_IN = 0.2; // land this long before the next words when skipping a silence
   const SEEK_REPORT_DELAY_MS = 600;
   const USER_SCROLL_PAUSE_MS = 5000;
   // Ask the page for a fresh audio link when this share of the current one's life has passed: early
@@ -23,13 +27,30 @@
   const player = document.getElementById("player");
   const transcriptEl = document.getElementById("transcript");
   const strip = document.getElementById("strip");
+  const lanesEl = document.getElementById("lanes");
+  const playedEl = document.getElementById("played");
+  const playheadEl = document.getElementById("playhead");
+  const muteEl = document.getElementById("mute");
+  const volumeEl = document.getElementById("volume");
+  const skipEl = document.getElementById("skip");
+  const keysEl = document.getElementById("keys");
   const legend = document.getElementById("legend");
   const clock = document.getElementById("clock");
   const statusEl = document.getElementById("status");
   const speedEl = document.getElementById("speed");
   const followEl = document.getElementById("follow");
+  const speeds = Array.from(speedEl.options, function (option) { return Number(option.value); });
 
-  let shown = { key: null, url: null, seek: null, height: 0 };
+  // The page around this frame, where it is reachable (same origin); null where it is not.
+  const host = (function () {
+    try {
+      return window.parent !== window && window.parent.document ? window.parent : null;
+    } catch (error) {
+      return null;
+    }
+  })();
+
+  let shown = { key: null, url: null, seek: null, height: 0, lanes: null };
   let duration = 0;
   let speakers = [];
   let utterances = [];
@@ -48,7 +69,11 @@
   let reportCount = 0;
   let seekReportTimer = 0;
   let userScrollUntil = 0;
-  let stripLayer = null;
+  let jumpSeconds = 0; // J and L, as the page declares them
+  let silenceOver = 0; // skip gaps between utterances longer than this many seconds
+  let silences = []; // [from, to] pairs, in call order
+  let silenceStarts = new Float64Array(0);
+  let fit = { margin: 0, min: 0 };
   let lastClockText = "";
   let linkRefreshTimer = 0;
   let refreshAskedFor = null; // the audio URL a failed load already asked a fresh link for
@@ -74,36 +99,70 @@
   // The comment box is in the page around this frame. When the coach starts writing, report where
   // playback is, so the comment is pinned at that moment, not where playback was last paused.
   let commentLabel = null;
-  try {
-    window.parent.document.addEventListener("focusin", function (event) {
-      const box = event.target;
-      if (commentLabel && box && box.tagName === "TEXTAREA" && box.getAttribute("aria-label") === commentLabel) {
-        report("typing");
-      }
-    });
-  } catch (error) {
-    // A page served from another origin than this frame: comments keep the last reported position.
+
+  function commentBox() {
+    if (!host || !commentLabel) return null;
+    for (const box of host.document.querySelectorAll("textarea")) {
+      if (box.getAttribute("aria-label") === commentLabel) return box;
+    }
+    return null;
+  }
+
+  function onPageFocus(event) {
+    if (!attached()) return detach();
+    if (event.target === commentBox()) report("typing");
+  }
+
+  function onPageKey(event) {
+    if (!attached()) return detach();
+    shortcut(event, false);
+  }
+
+  function onPageResize() {
+    if (!attached()) return detach();
+    fitHeight();
+  }
+
+  /** Whether this frame is still in the page: a rerun that drops the player removes it. */
+  function attached() {
+    return Boolean(window.frameElement && window.frameElement.isConnected);
+  }
+
+  function detach() {
+    if (!host) return;
+    host.removeEventListener("keydown", onPageKey, true);
+    host.removeEventListener("resize", onPageResize);
+    host.document.removeEventListener("focusin", onPageFocus);
+  }
+
+  if (host) {
+    // Capture on the window: the page's own key handlers (Streamlit's) must not see a shortcut too.
+    host.addEventListener("keydown", onPageKey, true);
+    host.addEventListener("resize", onPageResize);
+    host.document.addEventListener("focusin", onPageFocus);
+    window.addEventListener("pagehide", detach);
   }
 
   function render(args) {
     commentLabel = args.comment_label || null;
-    const height = args.height || 620;
-    if (height !== shown.height) {
-      player.style.height = height + "px";
-      post("streamlit:setFrameHeight", { height: height + 2 });
-      shown.height = height;
-      stripLayer = null;
-    }
+    jumpSeconds = args.jump_seconds || jumpSeconds;
+    fit = { margin: args.fit_margin || 0, min: args.min_height || 0 };
+    fitHeight(args.height);
     duration = args.duration || 0;
-    if (args.transcript_key !== shown.key) {
-      speakers = args.speakers || [];
-      utterances = args.utterances || [];
-      buildTranscript();
-      shown.key = args.transcript_key;
+    if (args.transcript_key !== shown.key || args.skip_silences_over !== silenceOver) {
+      if (args.transcript_key !== shown.key) {
+        speakers = args.speakers || [];
+        utterances = args.utterances || [];
+        buildTranscript();
+        shown.key = args.transcript_key;
+      }
+      silenceOver = args.skip_silences_over || 0;
+      findSilences();
     }
     markers = args.markers || [];
     buildLegend();
-    stripLayer = null;
+    buildLanes();
+    buildKeys();
     if (args.audio_url && args.audio_url !== shown.url) {
       statusEl.hidden = true;
       if (shown.url !== null) {
@@ -126,7 +185,39 @@
       shown.seek = seek.n;
       seekTo(seek.t, false);
     }
-    drawStrip();
+    movePlayhead(currentTime());
+    // What is above the frame may still be laid out after this message: measure again then.
+    if (host) host.requestAnimationFrame(function () { fitHeight(); });
+  }
+
+  /** A fixed height, else the rest of the window below the frame less ``fit.margin`` (what the page
+   * shows under the player), so the transcript scrolls inside the player and the page need not. */
+  let fixedHeight = 0;
+  function fitHeight(requested) {
+    if (requested !== undefined) fixedHeight = requested || 0;
+    let height = fixedHeight;
+    if (!height && host && attached()) {
+      const frame = window.frameElement;
+      const scroller = scrollingAncestor(frame);
+      const view = scroller ? scroller.getBoundingClientRect() : { top: 0 };
+      const top = frame.getBoundingClientRect().top - view.top + (scroller ? scroller.scrollTop : 0);
+      const visible = scroller ? scroller.clientHeight : host.innerHeight;
+      height = Math.max(fit.min, Math.floor(visible - top - fit.margin));
+    }
+    height = height || fit.min || 620;
+    if (height !== shown.height) {
+      player.style.height = height + "px";
+      post("streamlit:setFrameHeight", { height: height + 2 });
+      shown.height = height;
+    }
+  }
+
+  function scrollingAncestor(el) {
+    for (let node = el.parentElement; node; node = node.parentElement) {
+      const overflow = host.getComputedStyle(node).overflowY;
+      if ((overflow === "auto" || overflow === "scroll") && node.clientHeight > 0) return node;
+    }
+    return null;
   }
 
   // --- transcript ------------------------------------------------------------------------------
@@ -217,6 +308,83 @@
     legend.replaceChildren(...items);
   }
 
+  /** One lane per speaker across the call's length, a block per utterance, comments as pins. */
+  function buildLanes() {
+    const end = totalDuration();
+    const key = [shown.key, end, markers.map(function (m) { return m.t; }).join(",")].join("|");
+    if (key === shown.lanes) return;
+    shown.lanes = key;
+    const lanes = speakers.map(function (s, i) {
+      const lane = element("div", "lane");
+      lane.dataset.speaker = i;
+      lane.title = s.name;
+      lane.style.setProperty("--c", s.color);
+      return lane;
+    });
+    if (end > 0) {
+      for (const u of utterances) {
+        const lane = lanes[u[0]];
+        if (!lane) continue;
+        const turn = element("div", "turn");
+        turn.style.left = percent(u[1], end);
+        turn.style.width = percent(u[2] - u[1], end);
+        lane.append(turn);
+      }
+    }
+    const pins = end > 0 ? markers.map(function (marker) {
+      const pin = element("div", "pin");
+      pin.style.left = percent(marker.t, end);
+      pin.title = formatTime(marker.t) + " " + marker.label;
+      return pin;
+    }) : [];
+    lanesEl.replaceChildren(...lanes, ...pins);
+  }
+
+  function percent(value, whole) {
+    return (Math.max(0, Math.min(1, value / whole)) * 100).toFixed(3) + "%";
+  }
+
+  function buildKeys() {
+    const keys = [
+      ["J", "\u2212" + jumpSeconds + " s"], ["K", "play/pause"], ["L", "+" + jumpSeconds + " s"],
+      ["<", null], [">", "speed"], ["M", "mute"],
+    ];
+    if (commentLabel) keys.push(["C", "comment here"]);
+    const parts = [];
+    for (const [key, what] of keys) {
+      parts.push(parts.length ? " " : "", element("kbd", "", key));
+      if (what) parts.push("\u00a0" + what);
+    }
+    keysEl.replaceChildren(...parts);
+  }
+
+  /** The gaps in which nobody speaks longer than ``silenceOver``, overlapping turns merged. */
+  function findSilences() {
+    silences = [];
+    let spokenUntil = 0;
+    for (let i = 0; i < utterances.length; i++) {
+      const start = utterances[i][1];
+      if (silenceOver > 0 && start - spokenUntil > silenceOver) silences.push([spokenUntil, start]);
+      spokenUntil = Math.max(spokenUntil, utterances[i][2]);
+    }
+    silenceStarts = Float64Array.from(silences, function (gap) { return gap[0]; });
+    skipEl.disabled = silenceOver <= 0;
+    skipEl.parentElement.title = silenceOver > 0
+      ? "Jump over pauses longer than " + silenceOver + " s (" + silences.length + " in this call)"
+      : "";
+  }
+
+  /** Past the silence playback is in, when skipping is on; true if it jumped. */
+  function skipSilence(t) {
+    if (!skipEl.checked || audio.paused) return false;
+    const i = lastAtOrBefore(silenceStarts, t);
+    if (i < 0) return false;
+    const to = silences[i][1] - SILENCE_LEAD_IN;
+    if (t >= to) return false;
+    audio.currentTime = to;
+    return true;
+  }
+
   /** The index of the last value <= t in a sorted array, or -1. */
   function lastAtOrBefore(values, t) {
     let lo = 0;
@@ -289,7 +457,7 @@
     else pendingSeek = target;
     userScrollUntil = 0;
     highlight(target);
-    drawStrip(target);
+    movePlayhead(target);
     updateClock(target);
     if (byUser) {
       clearTimeout(seekReportTimer);
@@ -310,9 +478,10 @@
   }
 
   function onFrame() {
+    if (pendingSeek === null && skipSilence(audio.currentTime)) return onFrame();
     const t = currentTime(); // while a fresh link loads, the place it will resume from
     highlight(t);
-    drawStrip(t);
+    movePlayhead(t);
     updateClock(t);
     frameRequest = audio.paused ? 0 : requestAnimationFrame(onFrame);
   }
@@ -322,8 +491,8 @@
       audio.currentTime = pendingSeek;
       pendingSeek = null;
     }
-    stripLayer = null;
-    drawStrip();
+    buildLanes();
+    movePlayhead(audio.currentTime);
     updateClock(audio.currentTime);
   });
   audio.addEventListener("play", function () {
@@ -336,7 +505,8 @@
     report("pause");
   });
   audio.addEventListener("timeupdate", function () {
-    if (audio.paused) onFrame();
+    // Playing, animation frames draw; a background tab gets none, but silences are still skipped.
+    if (audio.paused || document.hidden) onFrame();
   });
   audio.addEventListener("error", function () {
     statusEl.textContent = "The audio could not be loaded. Reopen the call; if it keeps failing, the recording may be missing.";
@@ -356,83 +526,113 @@
     else audio.pause();
   }
 
+  function setSpeed(rate) {
+    speedEl.value = String(rate);
+    // The default rate too: a fresh audio link (a new src) resets the rate to it.
+    audio.defaultPlaybackRate = rate;
+    audio.playbackRate = rate;
+  }
+
+  function stepSpeed(steps) {
+    const now = speeds.indexOf(Number(speedEl.value));
+    setSpeed(speeds[Math.max(0, Math.min(speeds.length - 1, now + steps))]);
+  }
+
+  function toggleMute() {
+    audio.muted = !audio.muted;
+    if (!audio.muted && audio.volume === 0) audio.volume = 1; // muted by sliding to 0: back to full
+  }
+
+  /** Move to the page's comment box, showing its tab if another tab is open; the box's focus
+   * reports the position, which pins the comment here. */
+  function commentHere() {
+    const box = commentBox();
+    if (!box) return false;
+    if (!box.getClientRects().length) {
+      // In a tab not shown: Streamlit keeps hidden panels (stTabPanel) in the tabs' order.
+      const panel = box.closest("[data-testid='stTabPanel']");
+      const tabs = panel && panel.closest("[data-testid='stTabs']");
+      if (tabs) {
+        const panels = Array.from(tabs.querySelectorAll("[data-testid='stTabPanel']")).filter(function (p) {
+          return p.closest("[data-testid='stTabs']") === tabs;
+        });
+        const tab = tabs.querySelectorAll("[role='tab']")[panels.indexOf(panel)];
+        if (tab) tab.click();
+      }
+      host.requestAnimationFrame(function () { box.focus(); });
+    } else {
+      box.focus();
+    }
+    return true;
+  }
+
+  /** Text the user types into: a shortcut there would eat a letter. */
+  function typedInto(target) {
+    if (!target || !target.tagName) return false;
+    if (target.isContentEditable || target.tagName === "TEXTAREA" || target.tagName === "SELECT") return true;
+    return target.tagName === "INPUT" && !["checkbox", "radio", "range", "button", "submit"].includes(target.type);
+  }
+
+  /** A key pressed on the page (``inFrame`` false) or in the player. Space and the arrows act only in
+   * the player: on the page they scroll it. */
+  function shortcut(event, inFrame) {
+    if (event.defaultPrevented || event.isComposing || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (typedInto(event.target)) return;
+    let key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
+    // Shift with the keys that carry < and > on a US keyboard, whatever the layout makes of them.
+    if (event.shiftKey && event.code === "Period") key = ">";
+    if (event.shiftKey && event.code === "Comma") key = "<";
+    const control = inFrame && event.target.tagName === "INPUT";
+    if (key === "j") seekTo(currentTime() - jumpSeconds, true);
+    else if (key === "k") togglePlay();
+    else if (key === "l") seekTo(currentTime() + jumpSeconds, true);
+    else if (key === ">") stepSpeed(1);
+    else if (key === "<") stepSpeed(-1);
+    else if (key === "m") toggleMute();
+    else if (key === "c") {
+      if (!commentHere()) return; // no comment box on this page (a role that cannot comment)
+    }
+    else if (inFrame && !control && key === " ") togglePlay();
+    else if (inFrame && !control && key === "ArrowLeft") seekTo(currentTime() - SKIP_SECONDS, true);
+    else if (inFrame && !control && key === "ArrowRight") seekTo(currentTime() + SKIP_SECONDS, true);
+    else return;
+    event.preventDefault();
+    event.stopPropagation();
+  }
+
   document.getElementById("play").addEventListener("click", togglePlay);
   document.getElementById("back").addEventListener("click", function () { seekTo(currentTime() - SKIP_SECONDS, true); });
   document.getElementById("forward").addEventListener("click", function () { seekTo(currentTime() + SKIP_SECONDS, true); });
-  speedEl.addEventListener("change", function () { audio.playbackRate = Number(speedEl.value); });
+  speedEl.addEventListener("change", function () { setSpeed(Number(speedEl.value)); });
+  muteEl.addEventListener("click", toggleMute);
+  volumeEl.addEventListener("input", function () {
+    audio.volume = Number(volumeEl.value);
+    audio.muted = audio.volume === 0;
+  });
+  audio.addEventListener("volumechange", function () {
+    player.classList.toggle("muted", audio.muted);
+    muteEl.setAttribute("aria-pressed", String(audio.muted));
+    muteEl.setAttribute("aria-label", audio.muted ? "Unmute" : "Mute");
+    muteEl.title = (audio.muted ? "Unmute" : "Mute") + " (M)";
+    volumeEl.value = String(audio.muted ? 0 : audio.volume);
+  });
+  skipEl.addEventListener("change", function () { if (!audio.paused) onFrame(); });
   followEl.addEventListener("change", function () {
     userScrollUntil = 0;
     if (activeWord >= 0) follow(wordEls[activeWord]);
   });
-  player.addEventListener("keydown", function (event) {
-    if (event.target.tagName === "SELECT" || event.target.tagName === "INPUT") return;
-    if (event.key === " ") togglePlay();
-    else if (event.key === "ArrowLeft") seekTo(currentTime() - SKIP_SECONDS, true);
-    else if (event.key === "ArrowRight") seekTo(currentTime() + SKIP_SECONDS, true);
-    else return;
-    event.preventDefault();
-  });
+  document.addEventListener("keydown", function (event) { shortcut(event, true); });
 
-  // --- speaker timeline strip ------------------------------------------------------------------
+  // --- speaker lanes ---------------------------------------------------------------------------
 
-  function drawStripLayer(width, height, ratio) {
-    const layer = document.createElement("canvas");
-    layer.width = width * ratio;
-    layer.height = height * ratio;
-    const ctx = layer.getContext("2d");
-    ctx.scale(ratio, ratio);
+  let lastPlayhead = "";
+  function movePlayhead(t) {
     const end = totalDuration();
-    const lanes = Math.max(1, speakers.length);
-    const top = 8;
-    const laneHeight = (height - top) / lanes;
-    ctx.fillStyle = "#f1f3f6";
-    ctx.fillRect(0, top, width, height - top);
-    if (end > 0) {
-      for (const u of utterances) {
-        const speaker = speakers[u[0]];
-        ctx.fillStyle = speaker ? speaker.color : "#6b7280";
-        const x = (u[1] / end) * width;
-        const w = Math.max(1, ((u[2] - u[1]) / end) * width);
-        ctx.fillRect(x, top + u[0] * laneHeight + 2, w, laneHeight - 4);
-      }
-      ctx.fillStyle = "#e4572e";
-      for (const marker of markers) {
-        const x = (marker.t / end) * width;
-        ctx.beginPath();
-        ctx.moveTo(x - 5, 0);
-        ctx.lineTo(x + 5, 0);
-        ctx.lineTo(x, 7);
-        ctx.closePath();
-        ctx.fill();
-        ctx.fillRect(x - 0.5, top, 1, height - top);
-      }
-    }
-    return layer;
-  }
-
-  function drawStrip(at) {
-    const ratio = window.devicePixelRatio || 1;
-    const width = strip.clientWidth;
-    const height = strip.clientHeight;
-    if (!width || !height) return;
-    if (strip.width !== Math.round(width * ratio) || strip.height !== Math.round(height * ratio)) {
-      strip.width = Math.round(width * ratio);
-      strip.height = Math.round(height * ratio);
-      stripLayer = null;
-    }
-    if (!stripLayer) stripLayer = drawStripLayer(width, height, ratio);
-    const ctx = strip.getContext("2d");
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, strip.width, strip.height);
-    ctx.drawImage(stripLayer, 0, 0);
-    const end = totalDuration();
-    if (!end) return;
-    const t = at === undefined ? currentTime() : at;
-    const x = (t / end) * width * ratio;
-    ctx.fillStyle = "rgba(31, 36, 48, 0.10)";
-    ctx.fillRect(0, 8 * ratio, x, strip.height - 8 * ratio);
-    ctx.fillStyle = "#1f2430";
-    ctx.fillRect(x - ratio, 0, 2 * ratio, strip.height);
+    const at = end ? percent(t, end) : "0%";
+    if (at === lastPlayhead) return;
+    lastPlayhead = at;
+    playheadEl.style.left = at;
+    playedEl.style.width = at;
   }
 
   function stripTime(event) {
@@ -442,7 +642,6 @@
 
   strip.addEventListener("click", function (event) { seekTo(stripTime(event), true); });
   strip.addEventListener("mousemove", function (event) { strip.title = "Jump to " + formatTime(stripTime(event)); });
-  window.addEventListener("resize", function () { stripLayer = null; drawStrip(); });
 
   post("streamlit:componentReady", { apiVersion: 1 });
 })();
