@@ -223,6 +223,9 @@ def test_a_comment_is_pinned_where_writing_began(context, app_url: str, app_data
     frame.locator("#play").click()
     page.wait_for_timeout(2500)  # playing: no pause or seek has told the page where playback is
     box = page.get_by_role("textbox", name="Comment")
+    # Where playback was just before and just after the click that starts the writing: under load
+    # reading the time back can take a while, so the pin is checked between the two.
+    before = audio.evaluate("a => a.currentTime")
     box.click()
     began = audio.evaluate("a => a.currentTime")
     page.get_by_text(re.compile(r"Comment at 0:0[7-8]")).wait_for()
@@ -240,7 +243,7 @@ def test_a_comment_is_pinned_where_writing_began(context, app_url: str, app_data
             ).one()
     finally:
         db.engine.dispose()
-    assert abs(pinned - began) < 0.5
+    assert before - 0.25 <= pinned <= began + 0.25  # not where the comment was pinned, 2 s on
 
 
 def test_comment_times_show_whole_in_call_order(context, app_url: str, app_data: AppData) -> None:  # type: ignore[no-untyped-def]
