@@ -90,7 +90,8 @@ def import_chat(settings: Settings, paths: tuple[Path, ...], fmt: str, zone_name
 
 @click.group()
 def customer() -> None:
-    """Look customers up, merge and split them, review merge suggestions, and erase a customer."""
+    """Look customers up and who knows them, merge and split them, review merge suggestions, and erase
+    a customer."""
 
 
 @customer.command("show")
@@ -107,6 +108,43 @@ def customer_show(settings: Settings, who: str) -> None:
     click.echo(f"customer {detail.id}: {detail.display_name or '(no name)'}")
     for identity in detail.identities:
         click.echo(f"  identity {identity.id:>5}  {identity.kind:<16} {identity.value}")
+
+
+@customer.command("agents")
+@click.argument("who")
+@click.option("--json", "as_json", is_flag=True, help="A JSON array, for a phone system's routing.")
+@click.pass_obj
+@user_errors
+def customer_agents(settings: Settings, who: str, as_json: bool) -> None:
+    """The agents who know a customer: conversations each handled, the last one and on which channels,
+    the most recent first (audited). WHO: id, phone (any format), e-mail, customer number or name."""
+    from storage.customer_agents import agents_of_customer
+    from storage.customers import resolve_customer
+
+    db = open_db(settings)
+    found = agents_of_customer(db, None, resolve_customer(db, who, settings.default_region))
+    if as_json:
+        routing = [
+            {
+                "agent": a.name,
+                "agent_id": a.agent_id,
+                "team": a.team,
+                "contacts": a.contacts,
+                "last_contact": a.last_contact.isoformat() if a.last_contact else None,
+                "channels": dict(a.channels),
+            }
+            for a in found
+        ]
+        click.echo(json.dumps(routing, ensure_ascii=False, indent=1))
+        return
+    if not found:
+        click.echo("no agent has handled this customer yet")
+        return
+    click.echo(f"{'agent':<24} {'contacts':>8}  {'last contact (UTC)':<18}  channels")
+    for a in found:
+        last = a.last_contact.strftime("%Y-%m-%d %H:%M") if a.last_contact else "-"
+        channels = ", ".join(f"{name} {count}" for name, count in a.channels)
+        click.echo(f"{a.name:<24} {a.contacts:>8}  {last:<18}  {channels}")
 
 
 @customer.command("merge")

@@ -118,6 +118,7 @@ AuditAction = Literal[
     "customer_merge_undone",
     "agent_team_set",  # an admin put an agent in a team, or took them out of one
     "team_viewed",  # the team view: its period, team and how many agents it showed
+    "customer_agents_viewed",  # who knows a customer: the agents' ids, never their conversations
 ]
 AUDIT_ACTIONS: tuple[AuditAction, ...] = get_args(AuditAction)
 

@@ -60,6 +60,7 @@ __all__ = [
     "merge_customers",
     "merge_customers_in",
     "normalize_identities",
+    "require_customer",
     "resolve_customer",
     "resolve_suggestion",
     "resolve_suggestion_in",
@@ -422,7 +423,7 @@ def resolve_customer(db: Database, ref: str, default_region: str) -> int:
 
 def customer_detail(db: Database, customer_id: int) -> CustomerDetail:
     with read_scope(db) as session:
-        customer = _require_customer(session, customer_id)
+        customer = require_customer(session, customer_id)
         return CustomerDetail(
             id=customer.id,
             display_name=customer.display_name,
@@ -431,7 +432,7 @@ def customer_detail(db: Database, customer_id: int) -> CustomerDetail:
         )
 
 
-def _require_customer(session: Session, customer_id: int) -> Customer:
+def require_customer(session: Session, customer_id: int) -> Customer:
     """The customer, refusing one that was merged into another (its history lives there now)."""
     customer = session.get(Customer, customer_id)
     if customer is None:
@@ -470,8 +471,8 @@ def _merge(
 ) -> MergeRecord:
     if survivor_id == merged_id:
         raise CustomerChangeRefused(f"customer {survivor_id} cannot be merged with itself")
-    survivor = _require_customer(session, survivor_id)
-    merged = _require_customer(session, merged_id)
+    survivor = require_customer(session, survivor_id)
+    merged = require_customer(session, merged_id)
     identity_ids = list(
         session.scalars(select(Identity.id).where(Identity.customer_id == merged_id).order_by(Identity.id))
     )
@@ -648,7 +649,7 @@ def split_customer(db: Database, customer_id: int, identity_ids: Sequence[int]) 
     if not chosen:
         raise InvalidValue(f"name the identities of customer {customer_id} to split off")
     with session_scope(db) as session:
-        _require_customer(session, customer_id)
+        require_customer(session, customer_id)
         own = set(session.scalars(select(Identity.id).where(Identity.customer_id == customer_id)))
         foreign = [i for i in chosen if i not in own]
         if foreign:

@@ -28,6 +28,7 @@ from review_app.hits import show_hits
 from review_app.safe_text import md, show_error
 from storage import guarded
 from storage.access import Permission, Principal
+from storage.customer_agents import agents_of_customer
 from storage.customers_view import (
     CustomerMatch,
     TimelineItem,
@@ -139,6 +140,7 @@ if customer_id is None:
 try:
     profile = _kept(customer_profile, customer_id)
     timeline = _kept(customer_timeline, customer_id)
+    known_by = _kept(agents_of_customer, customer_id)
 except NotFound as error:
     show_error(error)
     st.stop()
@@ -248,7 +250,7 @@ if opened_item is not None:
             st.rerun()
         _conversation(opened_item, "opened")
 
-history, search_tab = st.tabs(["History", "Search this history"])
+history, known_tab, search_tab = st.tabs(["History", "Who knows this customer", "Search this history"])
 
 with history:
     channels = sorted({item.channel for item in timeline})
@@ -302,6 +304,31 @@ with history:
         st.caption("Choose a conversation to read it here.")
     else:
         _conversation(items[rows[0]], "selected")
+
+# Who knows this customer: the agents who handled them, the most recent first; a table, so every
+# cell is text, never markup. A tab after the history: the timeline stays the page's first table.
+with known_tab:
+    if not known_by:
+        st.caption("No agent has handled this customer's conversations yet.")
+    else:
+        st.dataframe(
+            [
+                {
+                    "Agent": agent.name + (f" ({agent.team})" if agent.team else ""),
+                    "Contacts": agent.contacts,
+                    "Last contact": agent.last_contact,
+                    "Channels": ", ".join(f"{channel_name(c)} {n}" for c, n in agent.channels),
+                }
+                for agent in known_by
+            ],
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "Last contact": zoned_column("Last contact", "D MMM YYYY, HH:mm"),
+                "Contacts": st.column_config.NumberColumn("Contacts", width="small"),
+            },
+            key=f"known-by-{customer_id}",
+        )
 
 with search_tab:
     with st.form(f"customer-search-{customer_id}", border=False):

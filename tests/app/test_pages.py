@@ -136,7 +136,21 @@ def test_customer_page_audits_each_read_once_however_often_it_reruns(app_data: A
         ("customer_looked_up", "Emma de Vries"),
         ("customer_viewed", "Emma de Vries"),
         ("history_viewed", "Emma de Vries"),
+        ("customer_agents_viewed", "Emma de Vries"),
     ]
+
+
+def test_customer_page_shows_who_knows_the_customer(app_data: AppData) -> None:
+    at = _signed_in("agent")
+    at.text_input(key="customer.query").input("C-1001")
+    at.run()
+    assert "Who knows this customer" in [t.label for t in at.tabs]
+    # The timeline stays the first table; the chats and e-mails no agent took name no one.
+    [known] = [d.value for d in at.dataframe if "Contacts" in d.value.columns]
+    assert [tuple(row) for row in known[["Agent", "Contacts", "Channels"]].itertuples(index=False)] == [
+        ("Alice", 1, "Call 1")
+    ]
+    assert known["Last contact"].iloc[0] == datetime(2024, 5, 6, 9, 30, tzinfo=UTC)
 
 
 def test_agent_searches_inside_one_customer(app_data: AppData) -> None:
