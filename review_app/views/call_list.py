@@ -36,23 +36,6 @@ _ANY_AGENT = 0  # no agent has id 0; a None option would read as no choice made
 _ANY = "any"
 _RESULT = "call_list.result"  # (what was asked, the page it gave)
 _EMPTY = "call_list.empty"  # "Next call to review" found nothing
-_KEYS = {  # widget key -> its parameter in the address
-    "call_list.agent": "agent",
-    "call_list.team": "team",
-    "call_list.customer": "customer",
-    "call_list.from": "from",
-    "call_list.to": "to",
-    "call_list.direction": "direction",
-    "call_list.min": "min",
-    "call_list.max": "max",
-    "call_list.unscored": "unscored",
-    "call_list.disputed": "disputed",
-    "call_list.flagged": "flagged",
-    "call_list.mine": "mine",
-    "call_list.sort": "sort",
-    "call_list.order": "order",
-    "call_list.size": "size",
-}
 
 who = context.require_page(Permission.VIEW_ALL_CALLS)
 db = context.database()
