@@ -20,11 +20,20 @@ from sqlalchemy import select
 
 from recorder.types import CallMetadata, Recording
 from storage import jobs, services, users
-from storage.access import USER_ROLES
+from storage.access import USER_ROLES, Principal
 from storage.blobs import BlobStore, LocalBlobStore
 from storage.db import Database, open_database, read_scope, session_scope
 from storage.models import Message, Thread
 from storage.models import Recording as RecordingRow
+from storage.quality import (
+    AnswerInput,
+    QuestionSpec,
+    SectionSpec,
+    create_form,
+    save_answers,
+    start_evaluation,
+    submit_evaluation,
+)
 from transcribe.types import AudioInfo, Speaker, TranscribeOptions, Transcript, Utterance, Word
 
 PASSWORD = "correct horse battery"
@@ -263,3 +272,39 @@ def customer_of(db: Database, recording_id: int) -> int:
             .join(RecordingRow, RecordingRow.thread_id == Thread.id)
             .where(RecordingRow.id == recording_id)
         ).one()
+
+
+def add_evaluations(data: AppData) -> None:
+    """A scorecard form; Emma's call scored yes / no / n.a. by the coach; eight weekly calls of Alice
+    (``add_recent_calls``), all but weeks 3 and 7 scored."""
+    db, blobs, _ = open_data(data.data_dir)
+    try:
+        admin = users.authenticate(db, "admin@example.com", PASSWORD)
+        coach = users.authenticate(db, "coach@example.com", PASSWORD)
+        form = create_form(
+            db,
+            admin,
+            "Customer call",
+            [
+                SectionSpec("Opening", (QuestionSpec("Greets by name"), QuestionSpec("Verifies identity"))),
+                SectionSpec("Resolution", (QuestionSpec("Solves the problem", "points", max_points=5),), 2),
+            ],
+        )
+        _evaluate(db, coach, data.recording_id, form.id, ("yes", "no", "na"))
+        for week, recording_id in enumerate(add_recent_calls(db, blobs, data.data_dir / "incoming", 8)):
+            if week % 4 != 3:  # some weeks without an evaluation
+                values = ("yes", "yes" if week % 2 else "no", str(2 + week % 4))
+                _evaluate(db, coach, recording_id, form.id, values)
+    finally:
+        db.engine.dispose()
+
+
+def _evaluate(
+    db: Database, coach: Principal, recording_id: int, form_id: int, values: tuple[str, ...]
+) -> None:
+    view = start_evaluation(db, coach, recording_id, form_id)
+    questions = [q.id for section in view.form.sections for q in section.questions]
+    save_answers(
+        db, coach, view.summary.id, {q: AnswerInput(v) for q, v in zip(questions, values, strict=True)}
+    )
+    submit_evaluation(db, coach, view.summary.id)
