@@ -242,10 +242,11 @@ def _actions(filters: CallFilters) -> None:
     unscored, disputed, flagged, mine, pick, refresh = st.columns(
         [1, 1, 1, 1.1, 1.3, 0.8], vertical_alignment="center"
     )
-    unscored.toggle("Unscored only", key="call_list.unscored")
-    disputed.toggle("Disputed only", key="call_list.disputed", help="Calls with an open dispute")
+    # Short labels: at 1366 px a longer one is cut beside its help icon ("Disputed …").
+    unscored.toggle("Unscored", key="call_list.unscored", help="Calls no coach has started scoring")
+    disputed.toggle("Disputed", key="call_list.disputed", help="Calls with an open dispute")
     flagged.toggle(
-        "Flagged only",
+        "Flagged",
         key="call_list.flagged",
         help="Calls flagged for review: their redacted audio may still give away what was redacted, "
         "so only compliance and admins open them until reviewed",

@@ -77,7 +77,7 @@ def test_a_coach_filters_pages_and_opens_the_next_call_to_review(page, app_url: 
     expect(page.locator(_ROWS)).to_have_count(3, timeout=_TIMEOUT_MS)
     assert _rows(page) == second_page
 
-    page.get_by_text("Unscored only").click()
+    page.get_by_text("Unscored", exact=True).click()
     expect(page.locator(_ROWS)).to_have_count(2, timeout=_TIMEOUT_MS)  # page 1 again: two left to score
     unscored = _rows(page)
     assert all("unscored" in row for row in unscored)
