@@ -137,7 +137,9 @@ with main:
         )
         with help_column.popover("", icon=":material/help:"):
             st.markdown(_SYNTAX_HELP)
-        channel, role, agent, customer, dates = st.columns([1, 1, 1.3, 1.3, 1.6])
+        # Two rows: five in one were cut to "Choos" and "anyon" at 1366 px beside the saved searches.
+        channel, role, dates = st.columns([1, 1, 1.6])
+        agent, customer = st.columns([1, 1.6])
         channel.selectbox(
             "Channel",
             [None, *channels],

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from review_app.session_cookie import COOKIE
@@ -154,8 +155,8 @@ def test_a_search_link_runs_again_with_its_filters_on_any_channel(context, app_u
     assert page.get_by_text("Results 1–2 for refund").count() == 1  # the WhatsApp thread's two messages
     channel = page.get_by_test_id("stSelectbox").first
     channel.click()
-    options = page.get_by_role("option").all_inner_texts()
-    assert options == ["all", "Call", "Chat", "E-mail", "WhatsApp"]
+    # The list is drawn as it opens: wait for every option, not read what is there at once.
+    expect(page.get_by_role("option")).to_have_text(["all", "Call", "Chat", "E-mail", "WhatsApp"])
     page.get_by_role("option", name="Chat", exact=True).click()
     page.get_by_role("button", name="Search", exact=True).click()
     page.get_by_text("Results 1–").first.wait_for()
