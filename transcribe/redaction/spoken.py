@@ -180,6 +180,8 @@ def _pieces(text: str, languages: tuple[str, ...]) -> tuple[_Piece, ...] | None:
         return None
     if lowered in FILLER_WORDS or lowered in DASHES:
         return (_Piece("filler"),)
+    # Whisper writes numbers read out one by one as "4 -9 -double -4 -0": a dash joins a word to them.
+    lowered = lowered.strip("-")
     if lowered in PLUS_WORDS:
         return (_Piece("plus", "+"),)
     if lowered in REPEAT_WORDS:

@@ -180,3 +180,9 @@ def test_a_card_whose_cue_and_one_digit_asr_lost_is_found_by_its_length() -> Non
     ]
     assert said("your tracking number is 0 4 8 7 6 4 7 5 9 3 8 2 4 2 1") == []
     assert said("I paid 40 in March and 25 in May") == []
+
+
+def test_a_dash_before_a_number_word_joins_it_to_the_digits() -> None:
+    # "four nine double four, one oh five oh, six one double three, oh seven six five" (tiny.en).
+    heard = "Sure, it is 4 -9 -double -4 -105 -0 -6 -1 -double -3 -0 -7 -6 -5."
+    assert said(heard) == [("CARD", "4 -9 -double -4 -105 -0 -6 -1 -double -3 -0 -7 -6 -5.")]
