@@ -75,12 +75,14 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log_path: Path) ->
 
 
 def sign_in(page, base_url: str, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
-    """Open the app and sign in through its form; returns once the first page has rendered."""
+    """Open the app and sign in through its form; returns once the first page's run has ended (what
+    is typed into a page still running can be reset by it)."""
     page.goto(base_url)
     page.get_by_role("textbox", name="Username").fill(username)
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_text(f"Signed in as {username}").wait_for(timeout=30_000)
+    wait_until_idle(page)
 
 
 def wait_until_idle(page, timeout_ms: float | None = None) -> None:  # type: ignore[no-untyped-def]

@@ -191,6 +191,7 @@ def test_a_lookup_that_finds_no_one_shows_no_one(context, app_url: str, app_data
     sign_in(page, app_url, "coach@example.com", PASSWORD)
     page.goto(f"{app_url}/?id={app_data.customer_id}")  # the first page answers at /
     page.get_by_role("heading", name="Emma de Vries").first.wait_for()
+    wait_until_idle(page)
     lookup = page.get_by_placeholder("Phone number in any format")
     lookup.fill("nobody-at-all@example.org")
     lookup.press("Enter")
@@ -286,6 +287,7 @@ def test_a_search_that_fails_leaves_no_old_results_and_says_why(context, app_url
     sign_in(page, app_url, "compliance@example.com", PASSWORD)
     page.goto(f"{app_url}/search?q=refund")
     page.get_by_text("Results 1–").first.wait_for()
+    wait_until_idle(page)
     query = page.get_by_label("Search every call, chat and e-mail")
     query.fill("refund NEAR euros")
     page.get_by_role("button", name="Search", exact=True).click()

@@ -54,6 +54,9 @@ def _open_call(page, app_url: str):  # type: ignore[no-untyped-def]
     """Emma's call, opened from the call list: its row's link, followed in this tab."""
     sign_in(page, app_url, "coach@example.com", PASSWORD)
     page.get_by_role("link", name="Call list", exact=True).click()
+    # The page's first run puts its address's filters into the widgets: typing before it ends is lost.
+    page.get_by_role("heading", name="Call list").first.wait_for()
+    wait_until_idle(page)
     customer = page.get_by_role("textbox", name="Customer")
     customer.fill("Emma de Vries")
     customer.press("Enter")
