@@ -1,5 +1,5 @@
-"""Screenshots of every page of the review app, at 1366×768 (a laptop) and 390×844 (a phone, device
-scale 1), into ``docs/screenshots/<size>/<page>.png``:
+"""Screenshots of every page of the review app, at 1366×768 (a laptop), 390×844 (a phone, device
+scale 1) and 1366×768 in the browser's dark colour scheme, into ``docs/screenshots/<screen>/<page>.png``:
 
     .venv/bin/python -m docs.take_screenshots
 
@@ -17,9 +17,10 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 from argon2 import PasswordHasher
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
 
 from storage import users
 from storage.quality import dispute_evaluation, list_evaluations
@@ -28,7 +29,13 @@ from tests.app.browser import CHROMIUM, CHROMIUM_ARGS, running_app, sign_in, wai
 from tests.app.test_compliance_page import add_merge_suggestion
 
 OUT = Path(__file__).resolve().parent / "screenshots"
-SIZES = {"1366x768": {"width": 1366, "height": 768}, "390x844": {"width": 390, "height": 844}}
+LAPTOP: ViewportSize = {"width": 1366, "height": 768}
+# Folder: (viewport, the browser's colour scheme; the app follows it).
+SCREENS: dict[str, tuple[ViewportSize, Literal["light", "dark"]]] = {
+    "1366x768": (LAPTOP, "light"),
+    "390x844": ({"width": 390, "height": 844}, "light"),
+    "1366x768-dark": (LAPTOP, "dark"),
+}
 _PLAYER = "iframe[title*='earshot_player']"
 _TIMEOUT_MS = 120_000
 _PLACEHOLDERS = "[data-testid='stSkeleton'], [data-testid='stSkeletonElement']"
@@ -154,6 +161,7 @@ def _save(page: Page, path: Path) -> None:
     wait_until_idle(page)
     # Widgets whose code loads lazily show a grey placeholder until it has come.
     expect(page.locator(_PLACEHOLDERS)).to_have_count(0)
+    assert page.viewport_size is not None
     page.mouse.move(page.viewport_size["width"] - 1, 0)  # over the empty header: nothing hovered
     page.evaluate(_SETTLED)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -161,8 +169,8 @@ def _save(page: Page, path: Path) -> None:
     print(path.relative_to(OUT.parents[1]))
 
 
-def _new_page(browser: Browser, viewport: dict[str, int]) -> Page:
-    context = browser.new_context(viewport=viewport, device_scale_factor=1)  # type: ignore[arg-type]
+def _new_page(browser: Browser, viewport: ViewportSize) -> Page:
+    context = browser.new_context(viewport=viewport, device_scale_factor=1)
     context.set_default_timeout(_TIMEOUT_MS)
     return context.new_page()
 
@@ -174,21 +182,23 @@ def main() -> None:
         with running_app(data.env(), Path(tmp) / "streamlit.log") as url, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             try:
-                for size, viewport in SIZES.items():
+                for screen, (viewport, scheme) in SCREENS.items():
                     page = _new_page(browser, viewport)
+                    page.emulate_media(color_scheme=scheme)
                     page.goto(url)
                     page.get_by_role("button", name="Sign in", exact=True).wait_for()
-                    _save(page, OUT / size / "sign_in.png")
+                    _save(page, OUT / screen / "sign_in.png")
                     page.context.close()
                 for role, pages in shots(data, suggestion).items():
                     # Signed in on the laptop's screen: a phone's hides the sidebar that says so.
-                    page = _new_page(browser, SIZES["1366x768"])
+                    page = _new_page(browser, LAPTOP)
                     sign_in(page, url, f"{role}@example.com", PASSWORD)
-                    for size, viewport in SIZES.items():
+                    for screen, (viewport, scheme) in SCREENS.items():
                         page.set_viewport_size(viewport)
+                        page.emulate_media(color_scheme=scheme)
                         for name, open_page in pages.items():
                             open_page(page, url)
-                            _save(page, OUT / size / f"{name}.png")
+                            _save(page, OUT / screen / f"{name}.png")
                     page.context.close()
             finally:
                 browser.close()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from review_app import context
+from review_app import context, stylesheet
 from review_app.navigation import PAGES, QUALITY_PAGE, PageSpec, pages_for
 from review_app.safe_text import md
 from review_app.session_cookie import forget_in_browser, keep_in_browser
@@ -21,6 +21,7 @@ from storage.users import authenticate, principal_for_oidc
 
 # Shipped with the app: a ":material/..." page icon makes the browser fetch the favicon from a font CDN.
 _ICON = Path(__file__).with_name("icon.png")
+_WORDMARK = Path(__file__).with_name("wordmark.svg")
 _ROLE_LABELS = {
     "agent": "Agent",
     "coach": "Quality coach",
@@ -31,6 +32,9 @@ _ROLE_LABELS = {
 
 def main() -> None:
     st.set_page_config(page_title="Earshot", page_icon=str(_ICON), layout="wide")
+    stylesheet.apply()
+    # The brand above the navigation; the icon alone in the header when the sidebar is closed.
+    st.logo(str(_WORDMARK), icon_image=str(_ICON), size="large")
     who = context.signed_in()
     if who is None and _oidc_configured() and st.user.is_logged_in:
         who = _oidc_principal()
@@ -64,7 +68,6 @@ def _sign_in_pages() -> list[st.Page]:
 
 def _sidebar(who: Principal) -> None:
     with st.sidebar:
-        st.markdown("### :material/graphic_eq: Earshot")
         st.caption(f"Signed in as **{md(who.username)}**  \n{_ROLE_LABELS[who.role]}")
         if st.button("Sign out", icon=":material/logout:", key="sign_out"):
             context.sign_out()

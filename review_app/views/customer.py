@@ -54,6 +54,7 @@ _TIMELINE_MAX_HEIGHT = 560
 _TURNS_SHOWN = 40  # a call's first turns in the history; the rest on request
 _CHANNEL_ICONS = {"call": ":material/call:", "chat": ":material/chat:", "email": ":material/mail:"}
 _TILE_LABELS = {"call": "Calls", "chat": "Chats", "email": "E-mail threads"}
+_TILE_WIDTH = 150  # px: "E-mail threads" and a four-digit count
 _IDENTITY_LABELS = {
     "phone": "Phone",
     "email": "E-mail",
@@ -233,10 +234,11 @@ st.markdown(
 # Calls, chats and e-mails always, then every other channel this customer used (WhatsApp, SMS...).
 counts = Counter(item.channel for item in timeline)
 tiles = [*_TILE_LABELS, *sorted(set(counts) - set(_TILE_LABELS))]
-stats = st.columns(len(tiles) + 1)
-for tile, channel in zip(stats, tiles, strict=False):
-    tile.metric(_TILE_LABELS.get(channel) or md(channel_name(channel)), counts[channel])
-stats[-1].metric("Last contact", when(timeline[0].at).split(",")[0] if timeline else "—")
+# Fixed-width tiles in a row that wraps: side by side on a laptop, two a row on a phone.
+with st.container(horizontal=True, gap="medium"):
+    for channel in tiles:
+        st.metric(_TILE_LABELS.get(channel) or md(channel_name(channel)), counts[channel], width=_TILE_WIDTH)
+    st.metric("Last contact", when(timeline[0].at).split(",")[0] if timeline else "—", width="content")
 
 opened = st.session_state.get(_OPENED_THREAD)
 opened_item = next((item for item in timeline if item.thread_id == opened), None)
