@@ -30,6 +30,10 @@ _WHITESPACE = re.compile(r"\s+")
 # are read; an invisible word joiner there keeps them text. (A bare "a@b.c" still becomes a mailto:
 # link, which leaves the browser for nobody's host; a joiner would break copying e-mail addresses.)
 _AUTOLINK_STARTS = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)", re.IGNORECASE)
+# GFM's mailto: links take only letters, digits and ._+- before the "@", so "dup*e@example.org" (a
+# valid address) would link "e@example.org", somebody else's: a joiner before such an "@" keeps the
+# whole address text.
+_CUT_EMAIL_LINK = re.compile(r"[^\s@]*[^\s@\w.+-][\w.+-]*(?=@\w)", re.ASCII)
 _WORD_JOINER = "\u2060"
 _HIGHLIGHTS = re.compile(f"[{HIGHLIGHT_START}{HIGHLIGHT_END}]")
 
@@ -52,7 +56,8 @@ def snippet_md(snippet: str) -> str:
 
 def _escape(text: str) -> str:
     one_line = _WHITESPACE.sub(" ", text)
-    return _AUTOLINK_STARTS.sub(_WORD_JOINER, one_line).translate(_ESCAPED)
+    unlinked = _CUT_EMAIL_LINK.sub(lambda local_part: local_part[0] + _WORD_JOINER, one_line)
+    return _AUTOLINK_STARTS.sub(_WORD_JOINER, unlinked).translate(_ESCAPED)
 
 
 def show_error(error: Exception) -> None:

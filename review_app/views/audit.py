@@ -78,6 +78,13 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     height=520,
-    column_config={"When": zoned_column("When", "D MMM YYYY, HH:mm:ss")},
+    # Who, what and on whom read whole at 1366 px; the JSON details take the rest (hover shows all).
+    column_config={
+        "#": st.column_config.NumberColumn("#", width=56),
+        "When": zoned_column("When", "D MMM YYYY, HH:mm:ss"),
+        "Target": st.column_config.TextColumn("Target", width=120),
+        "About": st.column_config.TextColumn("About", width=240),
+        "Hash": st.column_config.TextColumn("Hash", width=110),
+    },
 )
 st.caption(f"Newest first; showing {len(records)} rows (at most 500; narrow the filters to see older ones).")

@@ -69,6 +69,26 @@ def _state(hold: HoldView) -> str:
     return "standing"
 
 
+def _holds_table(holds: list[HoldView]) -> None:
+    st.dataframe(
+        [
+            {
+                "Hold": h.id,
+                "Covers": h.covers,
+                "Reason": h.reason,
+                "Until": h.until.isoformat() if h.until else "until released",
+                "Placed by": h.placed_by,
+                "Placed": h.placed_at,
+                "State": _state(h),
+            }
+            for h in holds
+        ],
+        hide_index=True,
+        width="stretch",
+        column_config={"Placed": st.column_config.DatetimeColumn("Placed", format="D MMM YYYY")},
+    )
+
+
 def _counts(report: DeletionReport) -> list[dict[str, object]]:
     rows = {
         "Conversations (calls, chats, e-mails)": report.conversations,
@@ -101,35 +121,33 @@ tabs = st.tabs(names)
 with tabs[0]:
     show_ended = st.checkbox("Show released and ended holds", key="holds.ended")
     holds = list_holds(db, who, include_ended=show_ended)
-    st.dataframe(
-        [
-            {
-                "Hold": h.id,
-                "Covers": h.covers,
-                "Reason": h.reason,
-                "Until": h.until.isoformat() if h.until else "until released",
-                "Placed by": h.placed_by,
-                "Placed": h.placed_at,
-                "State": _state(h),
-            }
-            for h in holds
-        ],
-        hide_index=True,
-        width="stretch",
-        column_config={"Placed": st.column_config.DatetimeColumn("Placed", format="D MMM YYYY")},
-    )
+    if not holds:
+        st.caption("No holds ever placed." if show_ended else "No holds stand.")
+    else:
+        _holds_table(holds)
     if manage:
         place_column, release_column = st.columns(2, gap="large")
-        with place_column, st.form("place-hold", clear_on_submit=True):
+        with place_column:
             st.markdown("**Place a hold**")
-            kind = st.radio("Hold", list(_HOLD_KINDS), format_func=_HOLD_KINDS.__getitem__, key="hold.kind")
-            customer_ref = st.text_input(
-                "Customer: id, phone, e-mail or customer number", key="hold.customer"
+            # Outside the form, so that the form asks only for what this kind of hold needs.
+            kind = st.radio(
+                "Hold",
+                list(_HOLD_KINDS),
+                format_func=_HOLD_KINDS.__getitem__,
+                horizontal=True,
+                key="hold.kind",
             )
-            call_id = st.number_input("Call id", min_value=0, step=1, key="hold.call")
-            query = st.text_input("Search query (covers what matches now and later)", key="hold.query")
-            first_day = st.date_input("Search from (optional)", value=None, key="hold.from")
-            last_day = st.date_input("Search to (optional)", value=None, key="hold.to")
+        with place_column, st.form("place-hold", clear_on_submit=True):
+            if kind == "customer":
+                customer_ref = st.text_input(
+                    "Customer: id, phone, e-mail or customer number", key="hold.customer"
+                )
+            elif kind == "call":
+                call_id = st.number_input("Call id", min_value=1, step=1, value=None, key="hold.call")
+            else:
+                query = st.text_input("Search query (covers what matches now and later)", key="hold.query")
+                first_day = st.date_input("Search from (optional)", value=None, key="hold.from")
+                last_day = st.date_input("Search to (optional)", value=None, key="hold.to")
             reason = st.text_input("Reason (the matter or case)", key="hold.reason")
             until = st.date_input("Last day (optional: else until released)", value=None, key="hold.until")
             if st.form_submit_button("Place hold", type="primary", icon=":material/gavel:"):
@@ -140,6 +158,8 @@ with tabs[0]:
                             "customer", customer_id=resolve_customer(db, customer_ref, region)
                         )
                     elif kind == "call":
+                        if call_id is None:
+                            raise ValueError("say which call: its id")
                         target = HoldTarget("call", recording_id=find_recording(db, str(int(call_id))).id)
                     else:
                         target = HoldTarget(

@@ -101,6 +101,25 @@ def test_a_hold_stops_the_erasure_until_a_second_compliance_user_approves_its_re
     db.engine.dispose()
 
 
+def test_the_hold_form_asks_only_what_its_kind_needs(app_data: AppData) -> None:
+    db, _, _ = open_data(app_data.data_dir)
+    holds_before = db.engine.connect().execute(select(LegalHold.id)).scalars().all()
+    at = _as("compliance")
+    assert "No holds stand." in [c.value for c in at.caption]  # no empty grid
+    inputs = {w.key for w in (*at.text_input, *at.number_input, *at.date_input)}
+    assert "hold.customer" in inputs and not {"hold.call", "hold.query", "hold.from"} & inputs
+
+    at.radio(key="hold.kind").set_value("call")
+    at.run()
+    assert at.number_input(key="hold.call").value is None  # not a made-up call 0
+    assert "hold.customer" not in {w.key for w in at.text_input}
+    at.text_input(key="hold.reason").input("Case 8")
+    _click(at, "FormSubmitter:place-hold-Place hold")
+    assert "Placing the hold was refused." in _texts(at)  # no call named: said, nothing placed
+    assert db.engine.connect().execute(select(LegalHold.id)).scalars().all() == holds_before
+    db.engine.dispose()
+
+
 def test_admins_see_holds_and_policies_but_no_controls(app_data: AppData) -> None:
     at = _as("admin")
     assert [t.label for t in at.tabs] == ["Legal holds", "Retention", "Customer merges"]

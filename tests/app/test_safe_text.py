@@ -19,6 +19,14 @@ def test_markdown_syntax_is_escaped_and_names_stay_on_one_line() -> None:
     assert md("see www.e.example") == "see www\u2060\\.e\\.example"  # no bare link either
 
 
+def test_an_address_a_mail_link_would_cut_stays_whole_text() -> None:
+    # GFM would link only "e@example.org" (somebody else's) in this valid address: not linked at all.
+    assert md("dup*e@example.org") == "dup\\*e\u2060\\@example\\.org"
+    assert md("write to dup*e@example.org today").count("\u2060") == 1
+    # A plain address stays as it was typed (copying it must give the address).
+    assert md("emma.de-vries+billing@example.com") == "emma\\.de\\-vries\\+billing\\@example\\.com"
+
+
 def test_snippets_highlight_the_matches_and_escape_the_rest() -> None:
     snippet = f"my {HIGHLIGHT_START}refund{HIGHLIGHT_END}, <img src=x> {HIGHLIGHT_START}*now*{HIGHLIGHT_END}"
     assert snippet_md(snippet) == (
