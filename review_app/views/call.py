@@ -46,7 +46,8 @@ _RECENT = "call.recent"  # recording ids opened in this session, newest first
 _PIN = "call.pin"  # (recording id, where playback was when the coach began a comment)
 _AUDIO_EXPORT = "call.audio_export"  # the PreparedAudio of the last "Prepare audio"
 _COMMENT_LABEL = "Comment"  # fixed: the player watches the box by it, and the box keeps its text
-_BELOW_PLAYER = 16  # pixels the player leaves free under it, above the window's edge
+# px under the player: its frame's container (~10) and the page's bottom padding (16, theme.css)
+_BELOW_PLAYER = 28
 
 who = context.require_page(Permission.REPLAY_CALLS)
 db = context.database()
@@ -133,7 +134,7 @@ def _assignment(recording_id: int) -> None:
     offers a coach their own calls first."""
     assignee = call_assignee(db, who, recording_id)
     label = f"Assigned to {md(assignee.username)}" if assignee else "Assign to a coach"
-    with player_column.popover(label, icon=":material/assignment_ind:"):
+    with st.popover(label, icon=":material/assignment_ind:"):
         reviewers = {r.user_id: r.username for r in list_reviewers(db, who)}
         choices: list[int | None] = [None, *reviewers]
         chosen = st.selectbox(
@@ -272,14 +273,18 @@ pinned = st.session_state.get(_PIN)
 pin_at = pinned[1] if pinned is not None and pinned[0] == recording_id else position
 context.show_in_address(context.CALL_PAGE, id=recording_id, t=round(seek.at, 1) if seek else None)
 
-if allows(who, Permission.SCORE_CALLS):
-    _assignment(recording_id)
-
 with side_column:
-    # Here, not under the player: the player takes the window's height down to its bottom edge.
-    with st.popover("Link to this moment", icon=":material/link:"):
-        st.caption(f"Opens this call at {clock(position)} for anyone allowed to replay it, after sign-in.")
-        st.code(context.address_of(context.CALL_PAGE, id=recording_id, t=round(position, 1)), language=None)
+    # Here, not under the player: the player takes the window's height down to its bottom edge, so
+    # anything under it would make the page scroll as well as the transcript.
+    with st.container(horizontal=True):
+        with st.popover("Link to this moment", icon=":material/link:"):
+            st.caption(
+                f"Opens this call at {clock(position)} for anyone allowed to replay it, after sign-in."
+            )
+            link = context.address_of(context.CALL_PAGE, id=recording_id, t=round(position, 1))
+            st.code(link, language=None)
+        if allows(who, Permission.SCORE_CALLS):
+            _assignment(recording_id)
     tabs = ["Comments"]
     if allows(who, Permission.SCORE_CALLS):
         tabs.append("Scorecard")

@@ -281,3 +281,5 @@ def test_a_laptop_screen_shows_a_dozen_lines_and_the_whole_player(page, app_url:
     assert measured["lines"] >= 12, measured
     assert measured["frameBottom"] <= measured["window"], measured  # no page scrolling to reach it
     assert measured["scrolls"] and not measured["frameScrolls"], measured  # the transcript scrolls, alone
+    main = page.get_by_test_id("stMain").evaluate("m => m.scrollHeight - m.clientHeight")
+    assert main <= 1, main  # and the page does not scroll as well: one scrollbar
