@@ -148,7 +148,11 @@ def add_rule(db: Database, who: Principal | None, label_set: str, label: str, qu
         session.add(row)
         session.flush()
         append_event(
-            session, who, "contact_rule_added", None, {"rule": row.id, checked_set: found.name, "query": query}
+            session,
+            who,
+            "contact_rule_added",
+            None,
+            {"rule": row.id, checked_set: found.name, "query": query},
         )
         return _rule(row, found)
 
@@ -182,19 +186,19 @@ def label_counts(db: Database, who: Principal | None) -> list[LabelCount]:
     """Every label with how many conversations people gave it and how many rules suggest it."""
     require_unless_command_line(who, Permission.MANAGE_SETTINGS)
     with read_scope(db) as session:
-        labelled: dict[int, int] = {}
+        labelled: dict[int | None, int] = {}
         for column in (ContactLabelling.reason_id, ContactLabelling.outcome_id):
             for label_id, count in session.execute(
                 select(column, func.count()).where(column.is_not(None)).group_by(column)
             ):
                 labelled[label_id] = count
         rules = dict(
-            session.execute(select(ContactRule.label_id, func.count()).group_by(ContactRule.label_id)).tuples()
+            session.execute(
+                select(ContactRule.label_id, func.count()).group_by(ContactRule.label_id)
+            ).tuples()
         )
         labels = session.scalars(select(ContactLabel).order_by(ContactLabel.label_set, ContactLabel.name))
-        return [
-            LabelCount(_as_label(row), labelled.get(row.id, 0), rules.get(row.id, 0)) for row in labels
-        ]
+        return [LabelCount(_as_label(row), labelled.get(row.id, 0), rules.get(row.id, 0)) for row in labels]
 
 
 def matching_rules(session: Session, thread_id: int) -> list[RuleMatch]:
@@ -315,7 +319,12 @@ def record_model(
         who,
         "reason_model_trained",
         None,
-        {"label_set": label_set, "version": version, "accuracy": round(accuracy, 4), "labels": dict(label_counts)},
+        {
+            "label_set": label_set,
+            "version": version,
+            "accuracy": round(accuracy, 4),
+            "labels": dict(label_counts),
+        },
     )
     return _model(row)
 

@@ -36,7 +36,10 @@ def upgrade() -> None:
         sa.Column("created_by", sa.String(length=320), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["label_id"], ["contact_labels.id"], name="fk_contact_rules_label_id_contact_labels", ondelete="CASCADE"
+            ["label_id"],
+            ["contact_labels.id"],
+            name="fk_contact_rules_label_id_contact_labels",
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name="pk_contact_rules"),
     )
