@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.access import Permission, Principal, require_unless_command_line
-from storage.audit import acting_name, append_event
+from storage.audit import COMMAND_LINE, AuditAction, acting_name, append_event
 from storage.audit_subjects import Subject
 from storage.db import Database, read_scope, session_scope
 from storage.errors import InvalidValue, NotFound
@@ -51,6 +51,7 @@ __all__ = [
     "Rule",
     "RuleMatch",
     "add_rule",
+    "call_conversation",
     "conversation_text",
     "define_label",
     "label_conversation",
@@ -147,7 +148,7 @@ def add_rule(db: Database, who: Principal | None, label_set: str, label: str, qu
         row = ContactRule(label_id=found.id, query=query, created_by=acting_name(who))
         session.add(row)
         session.flush()
-        append_event(
+        _audit(
             session,
             who,
             "contact_rule_added",
@@ -172,7 +173,7 @@ def remove_rule(db: Database, who: Principal | None, rule_id: int) -> Rule:
             raise NotFound(f"no contact reason rule with id {rule_id}")
         removed = _rule(row, _as_label(session.get_one(ContactLabel, row.label_id)))
         session.delete(row)
-        append_event(
+        _audit(
             session,
             who,
             "contact_rule_removed",
@@ -193,9 +194,9 @@ def label_counts(db: Database, who: Principal | None) -> list[LabelCount]:
             ):
                 labelled[label_id] = count
         rules = dict(
-            session.execute(
-                select(ContactRule.label_id, func.count()).group_by(ContactRule.label_id)
-            ).tuples()
+            session.execute(select(ContactRule.label_id, func.count()).group_by(ContactRule.label_id))
+            .tuples()
+            .all()  # a list: dict() would read a Result's keys() as a mapping's
         )
         labels = session.scalars(select(ContactLabel).order_by(ContactLabel.label_set, ContactLabel.name))
         return [LabelCount(_as_label(row), labelled.get(row.id, 0), rules.get(row.id, 0)) for row in labels]
@@ -262,7 +263,7 @@ def label_conversation(
         row.labelled_at = utc_now()
         session.add(row)
         session.flush()
-        append_event(session, who, "contact_labelled", Subject("thread", thread_id), chosen)
+        _audit(session, who, "contact_labelled", Subject("thread", thread_id), chosen)
         return _labelling(session, row)
 
 
@@ -314,7 +315,7 @@ def record_model(
     )
     session.add(row)
     session.flush()
-    append_event(
+    _audit(
         session,
         who,
         "reason_model_trained",
@@ -344,6 +345,17 @@ def latest_models(session: Session) -> dict[LabelSet, ModelVersion]:
     return {model.label_set: model for model in map(_model, rows)}
 
 
+def _audit(
+    session: Session,
+    who: Principal | None,
+    action: AuditAction,
+    subject: Subject | None,
+    details: dict[str, Any],
+) -> None:
+    """A change's audit row in its own transaction; the command line is named as such."""
+    append_event(session, who, action, subject, details, username=COMMAND_LINE)
+
+
 def _checked_set(label_set: str) -> LabelSet:
     if label_set not in LABEL_SETS:
         raise InvalidValue(f"label set {label_set!r} is not one of {', '.join(LABEL_SETS)}")
@@ -369,7 +381,7 @@ def _label(session: Session, who: Principal | None, label_set: str, name: str, *
         row = ContactLabel(label_set=label_set, name=name)
         session.add(row)
         session.flush()
-        append_event(session, who, "contact_label_defined", None, {label_set: name})
+        _audit(session, who, "contact_label_defined", None, {label_set: name})
     return _as_label(row)
 
 
@@ -417,3 +429,9 @@ def _model(row: ReasonModel) -> ModelVersion:
         trained_by=row.trained_by,
         trained_at=as_utc(row.trained_at),
     )
+
+
+def call_conversation(db: Database, recording_id: int) -> int:
+    """The conversation (thread) id of a call, so a call named by its file can be labelled."""
+    with read_scope(db) as session:
+        return session.get_one(Recording, recording_id).thread_id
