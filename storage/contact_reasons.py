@@ -390,7 +390,7 @@ def _rules(session: Session) -> list[Rule]:
         select(ContactRule, ContactLabel)
         .join(ContactLabel, ContactLabel.id == ContactRule.label_id)
         .order_by(ContactLabel.label_set, ContactLabel.name, ContactRule.id)
-    ).tuples()
+    ).all()
     return [_rule(rule, _as_label(label)) for rule, label in rows]
 
 
