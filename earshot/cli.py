@@ -418,6 +418,9 @@ def demo(settings: Settings, samples: Path, open_app: bool, host: str, port: int
         f"data in {settings.data_dir}",
         err=True,
     )
+    from earshot.reason_demo import seed_demo_reasons
+
+    click.echo(f"demo: {seed_demo_reasons(db, settings)} conversation(s) given a contact reason", err=True)
     _ensure_demo_account(db)
     db.engine.dispose()
     if open_app:

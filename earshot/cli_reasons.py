@@ -141,9 +141,7 @@ def label(settings: Settings, conversation: str, reason: str | None, outcome: st
 
     db = open_db(settings)
     thread_id = _conversation(db, conversation)
-    shown: dict[str, str | None] = {
-        s.label_set: s.label for s in suggest_for(db, settings, None, thread_id).values()
-    }
+    shown = {s.label_set: s.label for s in suggest_for(db, settings, None, thread_id).values()}
     done = label_conversation(db, None, thread_id, reason=reason, outcome=outcome, suggested=shown)
     click.echo(f"conversation {thread_id}: reason {done.reason or '-'}, outcome {done.outcome or '-'}")
 

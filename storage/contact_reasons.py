@@ -235,7 +235,7 @@ def label_conversation(
     *,
     reason: str | None = None,
     outcome: str | None = None,
-    suggested: Mapping[str, str | None] | None = None,
+    suggested: Mapping[LabelSet, str] | None = None,
 ) -> Labelling:
     """A person's reason and/or outcome for a conversation (accepting a suggestion or correcting it);
     a set not given keeps what was chosen before. ``suggested``: what was shown to them, by set.
@@ -249,7 +249,8 @@ def label_conversation(
             raise NotFound(f"no conversation with id {thread_id}")
         row = session.get(ContactLabelling, thread_id) or ContactLabelling(thread_id=thread_id)
         chosen: dict[str, Any] = {}
-        for label_set, name in (("reason", reason), ("outcome", outcome)):
+        given: tuple[tuple[LabelSet, str | None], ...] = (("reason", reason), ("outcome", outcome))
+        for label_set, name in given:
             if name is None:
                 continue
             label = _label(session, who, label_set, name, create=False)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from earshot.reason_classifier import NotEnoughLabels
 from earshot.reason_classifier import train as train_model
+from earshot.reason_demo import DEMO_RULES, seed_demo_reasons
 from earshot.reason_suggestions import suggest
 from earshot.settings import Settings
 from recorder.chat_import import read_chat
@@ -94,7 +95,7 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data", database_url="unused", reasons_min_per_label=3)
 
 
-DEMO_RULES = [
+RULES = [
     ("reason", "billing", '"charged twice" OR "double charge" OR refund*'),
     ("reason", "technical fault", "NEAR(internet down, 3) OR outage OR fault"),
     ("outcome", "resolved", '"works again" OR (arrived -"not seen")'),
@@ -102,8 +103,8 @@ DEMO_RULES = [
 ]
 
 
-def add_demo_rules(db: Database, admin: Principal) -> None:
-    for label_set, label, query in DEMO_RULES:
+def add_rules(db: Database, admin: Principal) -> None:
+    for label_set, label, query in RULES:
         reasons.add_rule(db, admin, label_set, label, query)
 
 
@@ -114,7 +115,7 @@ def labels_of(db: Database, settings: Settings, who: Principal, thread_id: int) 
 def test_rules_suggest_from_the_real_conversations(
     db: Database, demo: dict[str, int], people: dict[str, Principal], settings: Settings
 ) -> None:
-    add_demo_rules(db, people["admin"])
+    add_rules(db, people["admin"])
     agent = people["agent"]
     assert labels_of(db, settings, agent, demo["double charge call"]) == {"reason": ("billing", "rule")}
     # The callback promises to send a confirmation: a follow-up; the refund makes it billing.
@@ -188,7 +189,7 @@ def test_labels_are_the_defined_ones_and_keep_what_was_suggested(
     db: Database, demo: dict[str, int], people: dict[str, Principal]
 ) -> None:
     admin, coach = people["admin"], people["coach"]
-    add_demo_rules(db, admin)
+    add_rules(db, admin)
     thread = demo["refund callback"]
     with pytest.raises(InvalidValue, match="'cancellation' is not a defined reason; defined: billing"):
         reasons.label_conversation(db, coach, thread, reason="cancellation")
@@ -292,7 +293,7 @@ def test_the_model_takes_over_once_trained_with_its_accuracy_and_a_private_file(
 def test_a_suggestion_is_an_audited_read(
     db: Database, demo: dict[str, int], people: dict[str, Principal], settings: Settings
 ) -> None:
-    add_demo_rules(db, people["admin"])
+    add_rules(db, people["admin"])
     suggest(db, settings, people["agent"], demo["chat thread"])
     with read_scope(db) as session:
         [entry] = session.scalars(
@@ -302,3 +303,15 @@ def test_a_suggestion_is_an_audited_read(
     assert entry.details["reason"]["label"] == "billing"
     with pytest.raises(NotFound):
         suggest(db, settings, people["agent"], 10_000)
+
+
+def test_the_demo_writes_its_rules_once_and_labels_its_chats_and_e_mails(
+    db: Database, demo: dict[str, int], people: dict[str, Principal], settings: Settings
+) -> None:
+    assert seed_demo_reasons(db, settings) == 3  # the e-mail, the chat and the WhatsApp
+    assert seed_demo_reasons(db, settings) == 0  # run again: nothing new, no rule twice
+    assert len(reasons.list_rules(db, None)) == len(DEMO_RULES)
+    chat = reasons.labelling_of(db, None, demo["chat thread"])
+    assert chat is not None and (chat.reason, chat.outcome) == ("billing", "resolved")
+    assert reasons.labelling_of(db, None, demo["double charge call"]) is None  # left for a person
+    assert suggest(db, settings, people["coach"], demo["double charge call"])["reason"].label == "billing"
