@@ -193,11 +193,12 @@ def label_counts(db: Database, who: Principal | None) -> list[LabelCount]:
                 select(column, func.count()).where(column.is_not(None)).group_by(column)
             ):
                 labelled[label_id] = count
-        rules = dict(
-            session.execute(select(ContactRule.label_id, func.count()).group_by(ContactRule.label_id))
-            .tuples()
-            .all()  # a list: dict() would read a Result's keys() as a mapping's
-        )
+        rules = {
+            label_id: count
+            for label_id, count in session.execute(
+                select(ContactRule.label_id, func.count()).group_by(ContactRule.label_id)
+            )
+        }
         labels = session.scalars(select(ContactLabel).order_by(ContactLabel.label_set, ContactLabel.name))
         return [LabelCount(_as_label(row), labelled.get(row.id, 0), rules.get(row.id, 0)) for row in labels]
 
