@@ -54,6 +54,7 @@ __all__ = [
     "call_conversation",
     "conversation_text",
     "define_label",
+    "defined_labels",
     "label_conversation",
     "label_counts",
     "labelled_examples",
@@ -181,6 +182,16 @@ def remove_rule(db: Database, who: Principal | None, rule_id: int) -> Rule:
             {"rule": rule_id, removed.label.label_set: removed.label.name, "query": removed.query},
         )
         return removed
+
+
+def defined_labels(db: Database, who: Principal | None) -> dict[LabelSet, list[str]]:
+    """Each label set's labels by name: what a person may choose when labelling a conversation."""
+    require_unless_command_line(who, Permission.LABEL_CONTACTS)
+    with read_scope(db) as session:
+        found: dict[LabelSet, list[str]] = {label_set: [] for label_set in LABEL_SETS}
+        for row in session.scalars(select(ContactLabel).order_by(ContactLabel.name)):
+            found[_checked_set(row.label_set)].append(row.name)
+        return found
 
 
 def label_counts(db: Database, who: Principal | None) -> list[LabelCount]:
