@@ -24,7 +24,7 @@ from sklearn.pipeline import Pipeline, make_pipeline  # type: ignore[import-unty
 from earshot.settings import Settings
 from storage.access import Permission, Principal, require_unless_command_line
 from storage.contact_reasons import LabelSet, ModelVersion, labelled_examples, record_model
-from storage.db import Database, session_scope
+from storage.db import Database, read_scope, session_scope
 from storage.private_files import make_private_file, make_private_folder
 
 __all__ = ["NotEnoughLabels", "Prediction", "TrainingOptions", "fit", "predict", "train"]
@@ -95,13 +95,12 @@ def train(
     """Train ``label_set``'s next version on every accepted label and keep it with its accuracy."""
     require_unless_command_line(who, Permission.MANAGE_SETTINGS)
     options = options or TrainingOptions(min_per_label=settings.reasons_min_per_label)
+    with read_scope(db) as session:
+        examples = labelled_examples(session, label_set)
+    # Fitted outside the write transaction: cross-validation takes a while, writers must not wait.
+    fitted = fit(examples, options)
+    folder = make_private_folder(settings.reasons_dir)
     with session_scope(db) as session:
-        fitted = fit(labelled_examples(session, label_set), options)
-        folder = make_private_folder(settings.reasons_dir)
-
-        def file_name_of(version: int) -> str:
-            return f"{label_set}-v{version}.pickle"
-
         version = record_model(
             session,
             who,
@@ -109,7 +108,7 @@ def train(
             accuracy=fitted.accuracy,
             folds=fitted.folds,
             label_counts=fitted.label_counts,
-            file_name_of=file_name_of,
+            file_name_of=lambda number: f"{label_set}-v{number}.pickle",
         )
         # Written before the row commits: a version row always has its file.
         path = make_private_file(folder / version.file_name)

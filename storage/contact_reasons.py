@@ -11,7 +11,7 @@ only its version row is kept here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, get_args
@@ -309,7 +309,7 @@ def record_model(
     accuracy: float,
     folds: int,
     label_counts: Mapping[str, int],
-    file_name_of: Any,
+    file_name_of: Callable[[int], str],
 ) -> ModelVersion:
     """A new version row for ``label_set`` inside the caller's transaction (which writes the file
     ``file_name_of(version)`` names before committing), audited with its accuracy."""
