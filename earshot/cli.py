@@ -12,7 +12,7 @@ from typing import Literal, NoReturn
 
 import click
 
-from earshot import cli_agents, cli_compliance, cli_history
+from earshot import cli_agents, cli_compliance, cli_history, cli_reasons
 from earshot.cli_common import UserError, clock, open_db, user_errors
 from earshot.settings import Settings, SettingsError, load_settings
 from storage.access import USER_ROLES, UserRole  # pure rules: cheap, unlike the rest of storage
@@ -418,6 +418,9 @@ def demo(settings: Settings, samples: Path, open_app: bool, host: str, port: int
         f"data in {settings.data_dir}",
         err=True,
     )
+    from earshot.reason_demo import seed_demo_reasons
+
+    click.echo(f"demo: {seed_demo_reasons(db, settings)} conversation(s) given a contact reason", err=True)
     _ensure_demo_account(db)
     db.engine.dispose()
     if open_app:
@@ -717,6 +720,7 @@ def _day(value) -> date | None:
 for command in (cli_history.import_email, cli_history.import_chat, cli_history.customer, cli_history.history):
     main.add_command(command)
 main.add_command(cli_agents.agent)
+main.add_command(cli_reasons.reasons)
 main.add_command(cli_compliance.hold)
 main.add_command(cli_compliance.retention)
 cli_history.customer.add_command(cli_compliance.customer_erase)

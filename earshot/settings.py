@@ -85,6 +85,9 @@ class Settings:
     # table ``[pipeline]`` of "stage.param" = value (or ``[pipeline.stage]`` tables), or
     # EARSHOT_PIPELINE="stage.param=value,..." (``transcribe.stages`` lists stages and parameters).
     pipeline: tuple[tuple[str, Any], ...] = ()
+    # Conversations people must have labelled with a contact reason (or outcome) before that label
+    # takes part in training (`earshot reasons train`); at least two labels must reach it.
+    reasons_min_per_label: int = 5
 
     @property
     def models_dir(self) -> Path:
@@ -110,6 +113,11 @@ class Settings:
     def playback_dir(self) -> Path:
         """Copies of calls the browser cannot play as stored, converted once (``review_app.playback``)."""
         return self.data_dir / "playback"
+
+    @property
+    def reasons_dir(self) -> Path:
+        """Trained contact reason and outcome models (``earshot.reason_classifier``), owner-only."""
+        return self.data_dir / "reasons"
 
     @property
     def secrets_dir(self) -> Path:
@@ -356,4 +364,5 @@ _COERCE = {
     "redact": _entity_types,
     "audio_storage": lambda value: checked_location(str(value)) if value not in ("", None) else None,
     "pipeline": _pipeline,
+    "reasons_min_per_label": int,
 }

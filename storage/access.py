@@ -48,9 +48,18 @@ class Permission(StrEnum):
     READ_UNREDACTED = "read_unredacted"
     # Review merge suggestions (their evidence names identities), merge customers and undo merges.
     MERGE_CUSTOMERS = "merge_customers"
+    # Accept or correct a conversation's suggested contact reason and outcome.
+    LABEL_CONTACTS = "label_contacts"
 
 
-_AGENT = frozenset({Permission.LOOKUP_CUSTOMERS, Permission.REPLAY_CALLS, Permission.VIEW_OWN_EVALUATIONS})
+_AGENT = frozenset(
+    {
+        Permission.LOOKUP_CUSTOMERS,
+        Permission.REPLAY_CALLS,
+        Permission.VIEW_OWN_EVALUATIONS,
+        Permission.LABEL_CONTACTS,
+    }
+)
 _COACH = _AGENT | {
     Permission.VIEW_ALL_CALLS,
     Permission.SCORE_CALLS,

@@ -119,6 +119,13 @@ AuditAction = Literal[
     "agent_team_set",  # an admin put an agent in a team, or took them out of one
     "team_viewed",  # the team view: its period, team and how many agents it showed
     "customer_agents_viewed",  # who knows a customer: the agents' ids, never their conversations
+    # Contact reasons (``storage.contact_reasons``): labels and rules by name, never a conversation.
+    "contact_label_defined",
+    "contact_rule_added",
+    "contact_rule_removed",
+    "contact_labelled",  # a person accepted or corrected a conversation's reason and outcome
+    "contact_reasons_suggested",  # what was suggested for a conversation, and by which rule or model
+    "reason_model_trained",  # the version, its accuracy and the label counts
 ]
 AUDIT_ACTIONS: tuple[AuditAction, ...] = get_args(AuditAction)
 

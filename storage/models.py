@@ -675,3 +675,63 @@ class RetentionPolicy(Base):
     delete: Mapped[str] = mapped_column(String(16))  # everything | audio
     set_by: Mapped[str] = mapped_column(String(320))
     set_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class ContactLabel(Base):
+    """One label an admin defined in one of the two label sets, ``reason`` (billing, cancellation...)
+    or ``outcome`` (resolved, escalated...), for ``storage.contact_reasons``."""
+
+    __tablename__ = "contact_labels"
+    __table_args__ = (UniqueConstraint("label_set", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label_set: Mapped[str] = mapped_column(String(16))  # reason | outcome
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class ContactRule(Base):
+    """An admin's rule: a conversation that the search ``query`` matches suggests ``label``."""
+
+    __tablename__ = "contact_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label_id: Mapped[int] = mapped_column(ForeignKey("contact_labels.id", ondelete="CASCADE"), index=True)
+    query: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class ContactLabelling(Base):
+    """The reason and outcome a person accepted or chose for one conversation: what trains the model
+    and what figures count. ``suggested_*`` keep what was suggested then, so corrections can be told
+    from acceptances."""
+
+    __tablename__ = "contact_labellings"
+
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"), primary_key=True)
+    reason_id: Mapped[int | None] = mapped_column(ForeignKey("contact_labels.id"), index=True)
+    outcome_id: Mapped[int | None] = mapped_column(ForeignKey("contact_labels.id"), index=True)
+    suggested_reason_id: Mapped[int | None] = mapped_column(ForeignKey("contact_labels.id"))
+    suggested_outcome_id: Mapped[int | None] = mapped_column(ForeignKey("contact_labels.id"))
+    labelled_by: Mapped[str] = mapped_column(String(320))
+    labelled_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class ReasonModel(Base):
+    """One trained version of a label set's classifier; the model itself is a file in the data folder
+    (``earshot.reason_classifier``), this row its measured accuracy and what it was trained on."""
+
+    __tablename__ = "reason_models"
+    __table_args__ = (UniqueConstraint("label_set", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label_set: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer)
+    accuracy: Mapped[float] = mapped_column(Float)  # mean cross-validated accuracy
+    folds: Mapped[int] = mapped_column(Integer)
+    examples: Mapped[int] = mapped_column(Integer)
+    label_counts: Mapped[dict[str, Any]] = mapped_column(JSON)  # {label name: labelled conversations}
+    file_name: Mapped[str] = mapped_column(String(200))  # inside the data folder's reasons/
+    trained_by: Mapped[str] = mapped_column(String(320))
+    trained_at: Mapped[datetime] = mapped_column(default=utc_now)

@@ -10,7 +10,7 @@ build the indexes used here).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -304,10 +304,14 @@ def _newest_floor(session: Session, matches: Select[Any], key: Any, bound: int |
     return session.scalar(matches.order_by(None).limit(None).order_by(key.desc()).offset(bound).limit(1))
 
 
-def threads_matching(session: Session, query: str, filters: SearchFilters) -> set[int]:
+def threads_matching(
+    session: Session, query: str, filters: SearchFilters, within: Collection[int] | None = None
+) -> set[int]:
     """Every thread (a call's or a chat's or e-mail's) with an utterance or message that ``query``
-    matches within ``filters``: what a legal hold placed by query covers at the moment of asking."""
+    matches within ``filters``: what a legal hold placed by query covers at the moment of asking.
+    ``within``: only these threads are looked at (a contact reason rule asks about one)."""
     tree = parse_query(query)
+    only = [] if within is None else [Thread.id.in_(list(within))]
     if session.get_bind().dialect.name == "sqlite":
         expression = compile_fts5(tree)
         said = literal_column(_UTTERANCES_FTS.name).match(expression)
@@ -322,12 +326,12 @@ def threads_matching(session: Session, query: str, filters: SearchFilters) -> se
     calls = (
         select(Thread.id)
         .select_from(utterances)
-        .where(said, *_filter_clauses(filters, started=Thread.started_at))
+        .where(said, *_filter_clauses(filters, started=Thread.started_at), *only)
     )
     conversations = (
         select(Thread.id)
         .select_from(messages)
-        .where(written, *_filter_clauses(filters, started=Message.sent_at))
+        .where(written, *_filter_clauses(filters, started=Message.sent_at), *only)
     )
     return set(session.scalars(calls)) | set(session.scalars(conversations))
 

@@ -1,4 +1,4 @@
-"""Admin: accounts and roles, agents' teams, and the settings this app runs with."""
+"""Admin: accounts and roles, agents' teams, contact reasons, and the settings this app runs with."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import streamlit as st
 from review_app import context
 from review_app.config import app_settings
 from review_app.formatting import zoned_column
+from review_app.reasons_admin import reasons_admin
 from review_app.safe_text import md, show_error
 from storage.access import USER_ROLES, Permission
 from storage.agents_view import list_agents
@@ -32,7 +33,9 @@ who = context.require_page(Permission.MANAGE_USERS)
 db = context.database()
 
 st.title("Admin")
-users_tab, teams_tab, settings_tab = st.tabs(["Users and roles", "Teams", "Settings"])
+users_tab, teams_tab, reasons_tab, settings_tab = st.tabs(
+    ["Users and roles", "Teams", "Contact reasons", "Settings"]
+)
 
 with users_tab:
     people = list_users(db, actor=who)
@@ -149,6 +152,9 @@ with teams_tab:
                     st.rerun()
     else:
         st.caption("Agents appear here once a call names them.")
+
+with reasons_tab:
+    reasons_admin(db, who)
 
 with settings_tab:
     settings = app_settings()

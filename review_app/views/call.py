@@ -18,11 +18,13 @@ from review_app.audio_links import audio_url, signing_key
 from review_app.config import app_settings
 from review_app.formatting import clock, role_basis, speaker_names, when
 from review_app.player import Marker, SeekRequest, call_player, transcript_payload
+from review_app.reasons_panel import contact_reasons_panel
 from review_app.safe_text import md, show_error
 from review_app.scoring import score_badge, scoring_panel, status_badge
 from storage import guarded
 from storage.access import Permission, Principal, allows
 from storage.assignments import assign_call, call_assignee, list_reviewers
+from storage.contact_reasons import call_conversation
 from storage.db import Database
 from storage.errors import InvalidValue, NotFound, PermissionDenied
 from storage.limits import COMMENT_MAX_CHARS, SPEAKER_NAME_MAX_CHARS
@@ -294,6 +296,8 @@ with side_column:
         tabs.append("Speakers")
     if allows(who, Permission.EXPORT):
         tabs.append("Export")
+    if allows(who, Permission.LOOKUP_CUSTOMERS):
+        tabs.append("Reason")
     panes = dict(zip(tabs, st.tabs(tabs), strict=True))
 
     with panes["Comments"]:
@@ -410,3 +414,7 @@ with side_column:
                         icon=":material/file_download:",
                     )
             _audio_export(recording_id)
+
+    if "Reason" in panes:
+        with panes["Reason"]:
+            contact_reasons_panel(db, who, call_conversation(db, recording_id), "call")

@@ -25,6 +25,7 @@ from review_app.formatting import (
     zoned_column,
 )
 from review_app.hits import show_hits
+from review_app.reasons_panel import contact_reasons_panel
 from review_app.safe_text import md, show_error
 from storage import guarded
 from storage.access import Permission, Principal
@@ -220,6 +221,7 @@ def _conversation(item: TimelineItem, place: str) -> None:
                 if message.quoted:
                     with st.expander("Quoted text"):
                         st.text(message.quoted)
+    contact_reasons_panel(db, who, item.thread_id, place)
 
 
 st.divider()

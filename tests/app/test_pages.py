@@ -448,7 +448,7 @@ def test_coach_sees_the_team_sorts_filters_and_is_audited_once_per_choice(app_da
 
 def test_admin_puts_an_agent_in_a_team(app_data: AppData) -> None:
     at = _open(_signed_in("admin"), "views/admin.py")
-    assert [t.label for t in at.tabs] == ["Users and roles", "Teams", "Settings"]
+    assert [t.label for t in at.tabs] == ["Users and roles", "Teams", "Contact reasons", "Settings"]
     assert at.selectbox(key="team-agent").format_func(at.selectbox(key="team-agent").value) == "Alice"
     at.text_input(key="team-name").input("North")
     [save] = [b for b in at.button if b.label == "Save team"]

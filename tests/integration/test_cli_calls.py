@@ -109,6 +109,18 @@ def test_demo_leaves_an_admin_account_to_sign_in_with(demo_data: Path) -> None:
 
 
 @pytest.mark.slow
+def test_the_demo_suggests_contact_reasons_from_what_was_heard(demo_data: Path) -> None:
+    """The demo's rules on the double-charge call as the model transcribed it; its chats and e-mails
+    labelled with their suggestions."""
+    call = earshot(demo_data, "reasons", "suggest", "2024-05-06_double_charge.wav")
+    assert call.exit_code == 0, call.stderr
+    assert call.stdout.splitlines()[0].startswith("reason: billing (by rule 1:")
+    labels = earshot(demo_data, "reasons", "labels")
+    billing = [line.split() for line in labels.stdout.splitlines() if line.startswith("reason   billing")]
+    assert len(billing) == 1 and int(billing[0][2]) >= 2  # the chat and the e-mail, at least
+
+
+@pytest.mark.slow
 def test_ingest_is_idempotent_and_links_calls_to_one_customer(demo_data: Path) -> None:
     calls = len(list(SAMPLE_AUDIO.glob("*.json")))
     assert rows(demo_data, "select count(*) from recordings") == [(calls,)]

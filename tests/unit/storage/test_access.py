@@ -19,7 +19,7 @@ from tests.unit.storage.conftest import PASSWORD, dump_database
 
 # The table, written out once more by hand so a change to ROLE_PERMISSIONS must be deliberate.
 EXPECTED: dict[str, set[str]] = {
-    "agent": {"lookup_customers", "replay_calls", "view_own_evaluations"},
+    "agent": {"lookup_customers", "replay_calls", "view_own_evaluations", "label_contacts"},
     "coach": {"view_all_calls", "score_calls", "comment_calls", "view_agent_overviews"},
     "compliance": {
         "search_all",
