@@ -1,0 +1,97 @@
+"""The player's waveform: a fixed number of min/max buckets of the audio the player serves.
+
+Peaks are computed on the server from the file the audio route sends (the redacted copy when
+redaction replaced anything, converted for the browser where needed), so the waveform shows what the
+reviewer hears, tone and all. A fixed bucket count makes an hour-long call cost the browser what a
+minute does. Peaks are derived data: they are kept in this process's memory only, by the served file's
+SHA-256, so erasing or expiring the audio leaves no copy of them on disk.
+
+Stereo calls keep one row per channel: phone systems record each side on its own channel, and a mix
+would hide who is loud when; the player draws the first channel above the centre line and the second
+below it, in the same height as one. More channels than ``rows_up_to`` are mixed into one row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soundfile as sf  # type: ignore[import-untyped]
+
+from review_app.playback import PlaybackError, playable_audio
+
+__all__ = ["Waveform", "WaveformSettings", "peaks", "served_waveform"]
+
+
+@dataclass(frozen=True)
+class WaveformSettings:
+    buckets: int = 800  # the strip is at most ~1000 px wide: about a bucket per pixel, for any length
+    rows_up_to: int = 2  # channels kept apart; a file with more is mixed into one row
+    block_frames: int = 1 << 18  # read this many frames at a time: memory stays flat for an hour
+    cached_files: int = 64  # calls whose peaks this process keeps (each ~13 KB)
+
+
+@dataclass(frozen=True)
+class Waveform:
+    """``lows[row][i]`` and ``highs[row][i]``: the lowest and highest sample in bucket ``i`` of a row
+    (a channel, or the mix), in [-1, 1]; 0 and 0 in silence. Buckets split the frames evenly."""
+
+    lows: tuple[tuple[float, ...], ...]
+    highs: tuple[tuple[float, ...], ...]
+
+    def payload(self) -> dict[str, Any]:
+        """The compact shape the player reads: per row, ``[lows, highs]`` rounded to 1/1000."""
+        return {
+            "rows": [
+                [[round(v, 3) for v in low], [round(v, 3) for v in high]]
+                for low, high in zip(self.lows, self.highs, strict=True)
+            ]
+        }
+
+
+def peaks(path: Path, settings: WaveformSettings = WaveformSettings()) -> Waveform:
+    """Min/max peaks of the audio at ``path`` (any format libsndfile reads), read block by block.
+    Raises ``sf.LibsndfileError`` for a file it cannot read."""
+    buckets = settings.buckets
+    with sf.SoundFile(path) as reader:
+        frames = reader.frames
+        rows = reader.channels if reader.channels <= settings.rows_up_to else 1
+        lows = np.zeros((rows, buckets), dtype=np.float32)
+        highs = np.zeros((rows, buckets), dtype=np.float32)
+        start = 0
+        for block in reader.blocks(blocksize=settings.block_frames, dtype="float32", always_2d=True):
+            if rows != block.shape[1]:
+                block = block.mean(axis=1, keepdims=True)
+            # Frame f belongs to bucket f * buckets // frames: every frame in exactly one bucket, and
+            # a file shorter than ``buckets`` frames leaves some buckets empty (silent).
+            owner = (np.arange(start, start + len(block), dtype=np.int64) * buckets) // max(frames, 1)
+            cuts = np.concatenate(([0], np.flatnonzero(np.diff(owner)) + 1))
+            touched = owner[cuts]
+            lows[:, touched] = np.minimum(lows[:, touched], np.minimum.reduceat(block, cuts, axis=0).T)
+            highs[:, touched] = np.maximum(highs[:, touched], np.maximum.reduceat(block, cuts, axis=0).T)
+            start += len(block)
+    np.clip(lows, -1.0, 1.0, out=lows)  # float files may overshoot full scale
+    np.clip(highs, -1.0, 1.0, out=highs)
+    return Waveform(
+        lows=tuple(tuple(row.tolist()) for row in lows),
+        highs=tuple(tuple(row.tolist()) for row in highs),
+    )
+
+
+def served_waveform(
+    source: Path, sha256: str, playback_dir: Path, settings: WaveformSettings = WaveformSettings()
+) -> Waveform | None:
+    """The waveform of what the audio route serves for the stored file ``source`` (``sha256``), or
+    None when it cannot be read: the player then shows the speaker lanes alone."""
+    try:
+        return _cached(sha256, source, playback_dir, settings)
+    except (PlaybackError, sf.LibsndfileError, OSError):
+        return None
+
+
+@lru_cache(maxsize=WaveformSettings().cached_files)
+def _cached(sha256: str, source: Path, playback_dir: Path, settings: WaveformSettings) -> Waveform:
+    return peaks(playable_audio(source, sha256, playback_dir).path, settings)
