@@ -50,6 +50,15 @@ def test_a_long_file_gets_the_same_bucket_count_and_a_block_boundary_changes_not
     assert np.allclose(wave.lows[0], expected.min(axis=1))
     # Blocks that do not line up with the buckets give the same peaks.
     assert peaks(path, WaveformSettings(buckets=800, block_frames=7777)) == wave
+    # 16-bit, a length that does not split evenly: each frame in bucket frame * buckets // frames.
+    uneven = _write(tmp_path / "uneven.wav", audio[: 600 * _RATE - 4321])
+    samples = sf.read(uneven, dtype="float32")[0]
+    owner = np.arange(len(samples)) * 800 // len(samples)
+    highs, lows = np.zeros(800, np.float32), np.zeros(800, np.float32)
+    np.maximum.at(highs, owner, samples)
+    np.minimum.at(lows, owner, samples)
+    got = peaks(uneven, WaveformSettings(buckets=800, block_frames=7777))
+    assert np.allclose(got.highs[0], highs, atol=1e-6) and np.allclose(got.lows[0], lows, atol=1e-6)
     short = peaks(_write(tmp_path / "short.wav", _tone(0.01, 0.5)), settings)  # 80 frames
     assert len(short.highs[0]) == 800 and max(short.highs[0]) > 0.4
 
