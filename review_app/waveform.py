@@ -4,7 +4,8 @@ Peaks are computed on the server from the file the audio route sends (the redact
 redaction replaced anything, converted for the browser where needed), so the waveform shows what the
 reviewer hears, tone and all. A fixed bucket count makes an hour-long call cost the browser what a
 minute does. Peaks are derived data: they are kept in this process's memory only, by the served file's
-SHA-256, so erasing or expiring the audio leaves no copy of them on disk.
+SHA-256, so erasing or expiring the audio leaves no copy of them on disk. They are computed in a
+background thread, so a long call's first opening waits for them a bounded time.
 
 Stereo calls keep one row per channel: phone systems record each side on its own channel, and a mix
 would hide who is loud when; the player draws the first channel above the centre line and the second
@@ -13,8 +14,10 @@ below it, in the same height as one. More channels than ``rows_up_to`` are mixed
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +39,9 @@ class WaveformSettings:
     rows_up_to: int = 2  # channels kept apart; a file with more is mixed into one row
     block_frames: int = 1 << 18  # read this many frames at a time: memory stays flat for an hour
     cached_files: int = 64  # calls whose peaks this process keeps (each ~13 KB)
+    # How long a page waits for peaks not computed yet. A phone call's take a fraction of a second;
+    # an hour of Opus takes tens of seconds to decode, and must not hold the page that long.
+    wait_seconds: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -99,13 +105,26 @@ def served_waveform(
     source: Path, sha256: str, playback_dir: Path, settings: WaveformSettings = WaveformSettings()
 ) -> Waveform | None:
     """The waveform of what the audio route serves for the stored file ``source`` (``sha256``), or
-    None when it cannot be read: the player then shows the speaker lanes alone."""
+    None when it cannot be read or is not ready within ``settings.wait_seconds``: the player then
+    shows the speaker lanes alone, and the waveform at a later rerun (a pause, a seek)."""
+    with _computed_guard:
+        future = _computed.pop(sha256, None)
+        if future is None or (future.done() and future.exception() is not None):
+            future = _pool.submit(_served_peaks, source, sha256, playback_dir, settings)
+        _computed[sha256] = future  # the most recently asked for last
+        while len(_computed) > settings.cached_files:
+            _computed.popitem(last=False)
     try:
-        return _cached(sha256, source, playback_dir, settings)
-    except (PlaybackError, sf.LibsndfileError, OSError):
+        return future.result(timeout=settings.wait_seconds)
+    except (TimeoutError, PlaybackError, sf.LibsndfileError, OSError):
         return None
 
 
-@lru_cache(maxsize=WaveformSettings().cached_files)
-def _cached(sha256: str, source: Path, playback_dir: Path, settings: WaveformSettings) -> Waveform:
+def _served_peaks(source: Path, sha256: str, playback_dir: Path, settings: WaveformSettings) -> Waveform:
     return peaks(playable_audio(source, sha256, playback_dir).path, settings)
+
+
+# One call's peaks at a time, off the page's run; each kept by the served file's SHA-256.
+_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="waveform")
+_computed: OrderedDict[str, Future[Waveform]] = OrderedDict()
+_computed_guard = threading.Lock()
