@@ -15,6 +15,7 @@ from typing import Any
 import streamlit.components.v1 as components
 
 from review_app.formatting import speaker_color, speaker_names
+from review_app.waveform import Waveform
 from transcribe.types import Transcript
 
 __all__ = [
@@ -94,6 +95,7 @@ def call_player(
     payload: dict[str, Any],
     payload_key: str,
     markers: Sequence[Marker] = (),
+    waveform: Waveform | None = None,
     seek: SeekRequest | None = None,
     comment_label: str | None = None,
     height: int | None = None,
@@ -112,8 +114,10 @@ def call_player(
     comment box; the player reports ``typing`` with the position when that box gets the focus, and
     its key C moves there. ``height``: fixed, in pixels; None fits the player to the rest of the
     window below it less ``fit_margin`` (what the page shows under it), at least ``MIN_HEIGHT``, so
-    the transcript is the one thing that scrolls. The keys J/K/L, < > (speed), M (mute) and C work
-    anywhere on the page but in text boxes.
+    the transcript is the one thing that scrolls. ``waveform``: the peaks of the audio at
+    ``audio_url``, drawn above the speaker lanes; None shows the lanes alone. The keys J/K/L, < >
+    (speed), M (mute) and C work anywhere on the page but in text boxes. The player's colours follow
+    the app's light or dark theme.
     """
     value = _COMPONENT(
         audio_url=audio_url,
@@ -127,6 +131,7 @@ def call_player(
         jump_seconds=jump_seconds,
         skip_silences_over=skip_silences_over,
         markers=[{"t": m.at, "label": m.label} for m in markers],
+        waveform=waveform.payload() if waveform is not None else None,
         seek={"t": seek.at, "n": seek.serial} if seek is not None else None,
         comment_label=comment_label,
         transcript_key=payload_key,

@@ -74,6 +74,7 @@ _NARROWEST_IDENTITY = ("customer_number", "email", "phone", "chat_handle")
 class CallReplay:
     recording: RecordingSummary
     audio_path: Path  # the redacted copy (or the original when nothing was redacted); read only
+    audio_sha256: str  # of the file at audio_path
     transcript: Transcript | None  # None until the call is transcribed
 
 
@@ -90,7 +91,9 @@ def replay_call(db: Database, principal: Principal, recording_id: int, blobs: Bl
         append_event(session, principal, "call_played", target)
         if transcript is not None:
             append_event(session, principal, "transcript_viewed", target)
-    return CallReplay(recording=recording, audio_path=audio_path, transcript=transcript)
+    return CallReplay(
+        recording=recording, audio_path=audio_path, audio_sha256=served.sha256, transcript=transcript
+    )
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from review_app.player import Marker, SeekRequest, call_player, transcript_paylo
 from review_app.reasons_panel import contact_reasons_panel
 from review_app.safe_text import md, show_error
 from review_app.scoring import score_badge, scoring_panel, status_badge
+from review_app.waveform import served_waveform
 from storage import guarded
 from storage.access import Permission, Principal, allows
 from storage.assignments import assign_call, call_assignee, list_reviewers
@@ -262,6 +263,7 @@ with player_column:
         payload=payload_cache["payload"],
         payload_key=payload_key,
         markers=[Marker(c.at_seconds, c.text[:60]) for c in comments],
+        waveform=served_waveform(replay.audio_path, replay.audio_sha256, app_settings().playback_dir),
         seek=st.session_state.get(_SEEK),
         comment_label=_COMMENT_LABEL if allows(who, Permission.COMMENT_CALLS) else None,
         fit_margin=_BELOW_PLAYER,

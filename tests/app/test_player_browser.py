@@ -5,6 +5,7 @@ answers range requests and refuses altered links; and a screenshot of each page 
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import urllib.error
@@ -16,6 +17,7 @@ import pytest
 from playwright.sync_api import expect
 
 from review_app.formatting import clock
+from review_app.waveform import WaveformSettings
 from tests.app.app_data import PASSWORD, AppData
 from tests.app.browser import CHROMIUM, running_app, sign_in, wait_until_idle
 
@@ -26,6 +28,23 @@ pytestmark = pytest.mark.skipif(
 _PLAYER = "iframe[title*='earshot_player']"
 _TIMEOUT_MS = 60_000
 _SHORT_LINK_S = 15
+# Streamlit's own options, as environment variables: dark base and colours over the app's light ones.
+_DARK_THEME = {
+    "STREAMLIT_THEME_BASE": "dark",
+    "STREAMLIT_THEME_BACKGROUND_COLOR": "#0e1117",
+    "STREAMLIT_THEME_SECONDARY_BACKGROUND_COLOR": "#262730",
+    "STREAMLIT_THEME_TEXT_COLOR": "#fafafa",
+}
+# Per pixel column of the waveform: how many pixels are drawn above and below its centre line.
+_COLUMN_INK = """(c, fraction) => {
+    const x = Math.min(c.width - 1, Math.floor(fraction * c.width));
+    const data = c.getContext('2d').getImageData(x, 0, 1, c.height).data;
+    let above = 0, below = 0;
+    for (let y = 0; y < c.height; y++) {
+        if (data[4 * y + 3] > 64) { if (y < c.height / 2) above++; else below++; }
+    }
+    return [above, below, c.height / 2];
+}"""
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +57,14 @@ def app_url(app_data: AppData, tmp_path_factory: pytest.TempPathFactory) -> Iter
 def short_link_app_url(app_data: AppData, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A second server on the same data whose audio links live seconds, not minutes."""
     env = {**app_data.env(), "EARSHOT_AUDIO_LINK_SECONDS": str(_SHORT_LINK_S)}
+    with running_app(env, tmp_path_factory.mktemp("server") / "streamlit.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def dark_app_url(app_data: AppData, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A third server on the same data whose app runs in Streamlit's dark theme."""
+    env = {**app_data.env(), **_DARK_THEME}
     with running_app(env, tmp_path_factory.mktemp("server") / "streamlit.log") as url:
         yield url
 
@@ -115,6 +142,67 @@ def test_click_seeks_to_the_word_and_the_highlight_follows(page, app_url: str, a
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(altered, timeout=30)
     assert refused.value.code == 403
+
+
+def test_the_waveform_shows_each_side_and_seeks(page, app_url: str, app_data: AppData) -> None:  # type: ignore[no-untyped-def]
+    transcript = app_data.transcript
+    frame = _open_call(page, app_url)
+    wave = frame.locator("#wave")
+    expect(wave).to_have_attribute("data-buckets", str(WaveformSettings().buckets))
+    assert wave.get_attribute("data-rows") == "2"  # the stereo call: one side above, one below
+    turns = [u for u in transcript.utterances if u.end - u.start > 1.0]
+    assert len(turns) >= 4
+    for turn in turns:
+        above, below, half = wave.evaluate(_COLUMN_INK, (turn.start + turn.end) / 2 / transcript.duration)
+        # The agent's channel is drawn above the line, the customer's below; the other side is quiet.
+        loud, quiet = (above, below) if turn.speaker == "SPEAKER_00" else (below, above)
+        assert loud >= 0.6 * half and quiet <= 3, (turn, above, below)
+    gaps = [(a.end, b.start) for a, b in itertools.pairwise(transcript.utterances) if b.start - a.end > 0.4]
+    assert gaps
+    for start, end in gaps:
+        above, below, _ = wave.evaluate(_COLUMN_INK, (start + end) / 2 / transcript.duration)
+        assert above + below <= 4, (start, end, above, below)
+
+    audio = frame.locator("audio")
+    audio.evaluate("a => new Promise(r => a.readyState >= 1 ? r() : a.addEventListener('loadedmetadata', r))")
+    box = wave.bounding_box()
+    wave.click(position={"x": box["width"] * 0.25, "y": box["height"] / 2})
+    assert abs(audio.evaluate("a => a.currentTime") - transcript.duration * 0.25) < 0.5
+    expect(frame.locator("#played")).not_to_have_css("width", "0px")
+
+
+def _luminance(css_color: str) -> float:
+    """Of a computed colour: ``rgb(r, g, b)`` in 0-255, or ``color(srgb r g b)`` (a color-mix) in 0-1."""
+    r, g, b = (float(v) for v in re.findall(r"[\d.]+", css_color.removeprefix("color(srgb"))[:3])
+    scale = 1 if css_color.startswith("color(") else 255
+    return (0.2126 * r + 0.7152 * g + 0.0722 * b) / scale
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_the_player_follows_the_apps_theme(browser, app_url: str, dark_app_url: str, theme: str) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, color_scheme=theme)
+    context.set_default_timeout(_TIMEOUT_MS)
+    try:
+        frame = _open_call(context.new_page(), dark_app_url if theme == "dark" else app_url)
+        page = context.pages[0]
+        app_background = page.locator("[data-testid='stApp']").evaluate(
+            "e => getComputedStyle(e).backgroundColor"
+        )
+        player = frame.locator("#player")
+        expect(player).to_have_css("background-color", app_background)  # the theme arrives with a render
+        text, wave = player.evaluate(
+            """p => [getComputedStyle(p).color, getComputedStyle(p.querySelector('#wave')).color]"""
+        )
+        if theme == "dark":
+            assert _luminance(app_background) < 0.2 and _luminance(text) > 0.8
+            assert frame.locator("html").get_attribute("data-theme") == "dark"
+        else:
+            assert _luminance(app_background) > 0.9 and _luminance(text) < 0.3
+        # The waveform is drawn between the text and the background, whichever way round they are.
+        assert min(_luminance(text), _luminance(app_background)) < _luminance(wave)
+        assert _luminance(wave) < max(_luminance(text), _luminance(app_background))
+    finally:
+        context.close()
 
 
 def test_playback_outlives_its_audio_link(page, short_link_app_url: str, app_data: AppData) -> None:  # type: ignore[no-untyped-def]

@@ -15,6 +15,7 @@ from argon2 import PasswordHasher
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from review_app.waveform import served_waveform
 from storage import guarded, services, users
 from storage.app_sessions import current_principal
 from storage.db import read_scope
@@ -114,6 +115,14 @@ def test_the_agents_player_plays_the_redacted_copy_and_the_original_is_refused(
             )
         agent = current_principal(db, session_id)
         assert agent is not None and agent.role == "agent"
+        # The player's waveform is drawn from what it plays: the redacted copy, not the original.
+        replay = guarded.replay_call(db, agent, data.recording_id, blobs)
+        assert replay.audio_sha256 == copy_sha
+        playback = data.data_dir / "playback"
+        drawn = served_waveform(replay.audio_path, replay.audio_sha256, playback)
+        assert drawn is not None and drawn != served_waveform(
+            original, hashlib.sha256(original.read_bytes()).hexdigest(), playback
+        )
         with pytest.raises(PermissionDenied, match="read unredacted"):
             guarded.fetch_original_audio(db, agent, data.recording_id, blobs, "I would like to hear it")
     finally:

@@ -30,6 +30,8 @@
   const lanesEl = document.getElementById("lanes");
   const playedEl = document.getElementById("played");
   const playheadEl = document.getElementById("playhead");
+  const waveEl = document.getElementById("wave");
+  const wavePlayedEl = document.getElementById("wave-played");
   const muteEl = document.getElementById("mute");
   const volumeEl = document.getElementById("volume");
   const skipEl = document.getElementById("skip");
@@ -51,6 +53,7 @@
   })();
 
   let shown = { key: null, url: null, seek: null, height: 0, lanes: null };
+  let waveRows = []; // per row (a channel, or the mix): [lows, highs], a fixed number of buckets
   let duration = 0;
   let speakers = [];
   let utterances = [];
@@ -78,6 +81,32 @@
   let linkRefreshTimer = 0;
   let refreshAskedFor = null; // the audio URL a failed load already asked a fresh link for
 
+  // --- theme -----------------------------------------------------------------------------------
+
+  /** The app's light or dark theme, as Streamlit sends it with each render: the player's base
+   * colours and font follow it, and player.css derives the rest (or picks its dark variant). */
+  let shownTheme = "";
+  function applyTheme(theme) {
+    if (!theme) return;
+    const key = JSON.stringify(theme);
+    if (key === shownTheme) return;
+    shownTheme = key;
+    const root = document.documentElement;
+    const values = {
+      "--bg": theme.backgroundColor,
+      "--panel": theme.secondaryBackgroundColor,
+      "--text": theme.textColor,
+      "--accent": theme.primaryColor,
+      "--font": theme.font,
+    };
+    for (const [name, value] of Object.entries(values)) {
+      if (value) root.style.setProperty(name, value);
+      else root.style.removeProperty(name);
+    }
+    root.dataset.theme = theme.base === "dark" ? "dark" : "light";
+    drawWave();
+  }
+
   // --- Streamlit protocol ----------------------------------------------------------------------
 
   function post(type, data) {
@@ -93,7 +122,10 @@
   }
 
   window.addEventListener("message", function (event) {
-    if (event.data && event.data.type === "streamlit:render") render(event.data.args || {});
+    if (event.data && event.data.type === "streamlit:render") {
+      applyTheme(event.data.theme);
+      render(event.data.args || {});
+    }
   });
 
   // The comment box is in the page around this frame. When the coach starts writing, report where
@@ -160,8 +192,10 @@
       findSilences();
     }
     markers = args.markers || [];
+    waveRows = (args.waveform && args.waveform.rows) || [];
     buildLegend();
     buildLanes();
+    drawWave();
     buildKeys();
     if (args.audio_url && args.audio_url !== shown.url) {
       statusEl.hidden = true;
@@ -304,7 +338,7 @@
     const unsure = element("span");
     unsure.append(element("span", "low", "word"), " unsure (< " + Math.round(LOW_CONFIDENCE * 100) + "%)");
     items.push(unsure);
-    if (markers.length) items.push(swatched("#e4572e", "comment"));
+    if (markers.length) items.push(swatched("var(--accent)", "comment"));
     legend.replaceChildren(...items);
   }
 
@@ -622,6 +656,57 @@
     if (activeWord >= 0) follow(wordEls[activeWord]);
   });
   document.addEventListener("keydown", function (event) { shortcut(event, true); });
+
+  // --- waveform --------------------------------------------------------------------------------
+
+  /** The server's peaks over the strip's width: one row drawn about the centre line, two rows (the
+   * two sides of a stereo call) as the first above it and the second below. Drawn twice, in the
+   * waveform's colour and in the played colour; the played overlay shows the second up to the
+   * playhead. Heights are relative to the call's loudest bucket, so a quiet line still shows. */
+  function drawWave() {
+    const hidden = waveRows.length === 0;
+    waveEl.hidden = hidden;
+    wavePlayedEl.hidden = hidden;
+    if (hidden) return;
+    const width = strip.clientWidth;
+    const height = waveEl.clientHeight;
+    if (!width || !height) return;
+    const buckets = waveRows[0][0].length;
+    let loudest = 0;
+    for (const [lows, highs] of waveRows) {
+      for (let i = 0; i < buckets; i++) loudest = Math.max(loudest, highs[i], -lows[i]);
+    }
+    const gain = loudest > 0 ? 1 / loudest : 0;
+    const ratio = window.devicePixelRatio || 1;
+    const mid = height / 2;
+    const step = width / buckets;
+    for (const canvas of [waveEl, wavePlayedEl]) {
+      canvas.width = Math.round(width * ratio);
+      canvas.height = Math.round(height * ratio);
+      canvas.style.width = width + "px";
+      canvas.style.height = height + "px";
+      const context = canvas.getContext("2d");
+      context.setTransform(ratio, 0, 0, ratio, 0, 0);
+      context.fillStyle = getComputedStyle(canvas).color;
+      for (let i = 0; i < buckets; i++) {
+        const x = i * step;
+        const w = Math.max(step - (step > 2 ? 0.5 : 0), 0.5);
+        if (waveRows.length === 1) {
+          const top = mid - waveRows[0][1][i] * gain * mid;
+          const bottom = mid - waveRows[0][0][i] * gain * mid;
+          context.fillRect(x, top, w, Math.max(1, bottom - top));
+        } else {
+          const up = Math.max(waveRows[0][1][i], -waveRows[0][0][i]) * gain * mid;
+          const down = Math.max(waveRows[1][1][i], -waveRows[1][0][i]) * gain * mid;
+          context.fillRect(x, mid - Math.max(0.5, up), w, Math.max(0.5, up) + Math.max(0.5, down));
+        }
+      }
+    }
+    waveEl.dataset.buckets = String(buckets);
+    waveEl.dataset.rows = String(waveRows.length);
+  }
+
+  if (window.ResizeObserver) new ResizeObserver(function () { drawWave(); }).observe(strip);
 
   // --- speaker lanes ---------------------------------------------------------------------------
 
