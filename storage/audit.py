@@ -119,6 +119,10 @@ AuditAction = Literal[
     "agent_team_set",  # an admin put an agent in a team, or took them out of one
     "team_viewed",  # the team view: its period, team and how many agents it showed
     "customer_agents_viewed",  # who knows a customer: the agents' ids, never their conversations
+    # Follow-ups (``storage.followups``): ids, whom for and due, never their text.
+    "follow_up_added",
+    "follow_up_done",
+    "follow_ups_listed",  # a person's, a customer's or a conversation's follow-ups were shown
 ]
 AUDIT_ACTIONS: tuple[AuditAction, ...] = get_args(AuditAction)
 
