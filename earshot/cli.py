@@ -404,6 +404,7 @@ def app(settings: Settings, host: str, port: int) -> None:
 @user_errors
 def demo(settings: Settings, samples: Path, open_app: bool, host: str, port: int) -> None:
     """Ingest the sample calls, transcribe them, then open the review app."""
+    from earshot.demo_followups import add_demo_followups
     from earshot.ingesting import ingest_paths
     from earshot.progress import ProgressBars
     from earshot.worker import run_worker
@@ -419,6 +420,7 @@ def demo(settings: Settings, samples: Path, open_app: bool, host: str, port: int
         err=True,
     )
     _ensure_demo_account(db)
+    click.echo(f"demo: {add_demo_followups(db, DEMO_USERNAME)} follow-up(s) added", err=True)
     db.engine.dispose()
     if open_app:
         _run_app(settings, host, port)

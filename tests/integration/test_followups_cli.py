@@ -14,11 +14,18 @@ from click.testing import CliRunner, Result
 from sqlalchemy import select
 
 from earshot.cli import main
+from earshot.demo_followups import add_demo_followups
+from storage import users
 from storage.audit import COMMAND_LINE
 from storage.db import Database, read_scope, session_scope
+from storage.followups import list_followups, resolve_assignee
 from storage.models import Agent, AuditEntry, Customer, FollowUp, Identity, Thread
 from tests.conftest import open_test_database
-from tests.unit.storage.conftest import row_count
+from tests.integration.test_customer_history import demo  # noqa: F401  (the demo's data, a fixture)
+from tests.unit.storage.conftest import (
+    cheap_hashing,  # noqa: F401  (a fixture)
+    row_count,
+)
 
 
 @pytest.fixture
@@ -138,3 +145,15 @@ def test_bad_input_one_line_and_nothing_stored(
     assert result.exit_code == 1
     assert result.stderr.startswith(message) and len(result.stderr.splitlines()) == 1
     assert row_count(db, FollowUp) == 0
+
+
+def test_the_demo_gives_its_customers_follow_ups_once(demo: Database, cheap_hashing: object) -> None:  # noqa: F811
+    """The sample calls, chats and e-mails as the demo stores them; the demo account's follow-ups."""
+    users.create_user(demo, "demo", "a long demo password", "admin", actor=None)
+    assert add_demo_followups(demo, "demo") == 3
+    assert add_demo_followups(demo, "demo") == 0  # a second demo run adds none
+    now = datetime.now(UTC)
+    mine = list_followups(demo, None, resolve_assignee(demo, "demo"), status="all", now=now)
+    states = [(f.overdue(now), f.done_at is not None) for f in mine]
+    assert states == [(True, False), (False, False), (False, True)]  # overdue, upcoming, done
+    assert len({f.customer for f in mine}) == 2  # both demo customers, Emma and Peter
