@@ -26,7 +26,7 @@ from storage.audit_subjects import Subject
 from storage.customers import require_customer
 from storage.db import Database, read_scope, session_scope
 from storage.errors import InvalidValue, NotFound, PermissionDenied
-from storage.models import Agent, Customer, FollowUp, Thread, User, as_utc, utc_now
+from storage.models import Agent, Customer, FollowUp, Recording, Thread, User, as_utc, utc_now
 
 __all__ = [
     "Assignee",
@@ -37,6 +37,7 @@ __all__ = [
     "assignee_of",
     "complete_followup",
     "conversation_followups",
+    "conversation_of_call",
     "customer_followups",
     "list_assignees",
     "list_followups",
@@ -132,6 +133,15 @@ def list_assignees(db: Database, who: Principal) -> list[Assignee]:
             select(User.id, User.username, User.agent_id).where(User.active.is_(True)).order_by(User.username)
         )
         return [Assignee(row.username, row.id, row.agent_id) for row in rows]
+
+
+def conversation_of_call(db: Database, recording_id: int) -> int:
+    """The conversation (thread) a call is: follow-ups hang on conversations, the call page knows calls."""
+    with read_scope(db) as session:
+        thread_id = session.scalar(select(Recording.thread_id).where(Recording.id == recording_id))
+    if thread_id is None:
+        raise NotFound(f"no call with id {recording_id}")
+    return thread_id
 
 
 def add_followup(

@@ -16,6 +16,7 @@ import streamlit as st
 from review_app import context
 from review_app.audio_links import audio_url, signing_key
 from review_app.config import app_settings
+from review_app.followup_panel import call_panel
 from review_app.formatting import clock, role_basis, speaker_names, when
 from review_app.player import Marker, SeekRequest, call_player, transcript_payload
 from review_app.safe_text import md, show_error
@@ -289,6 +290,7 @@ with side_column:
         tabs.append("Speakers")
     if allows(who, Permission.EXPORT):
         tabs.append("Export")
+    tabs.append("Follow-ups")
     panes = dict(zip(tabs, st.tabs(tabs), strict=True))
 
     with panes["Comments"]:
@@ -405,3 +407,6 @@ with side_column:
                         icon=":material/file_download:",
                     )
             _audio_export(recording_id)
+
+    with panes["Follow-ups"]:
+        call_panel(db, who, recording_id)
