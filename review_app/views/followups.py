@@ -44,7 +44,7 @@ found = kept_followups(
 now = utc_now()
 overdue = sum(f.overdue(now) for f in found)
 st.caption(
-    md(f"{counted(len(found), 'follow-up')}, {overdue} overdue")
+    f"{counted(len(found), 'follow-up')}, {overdue} overdue"
     + (f" · for {md(whose.name)}" if whose is not None and whose != me else "")
 )
 if not found:
