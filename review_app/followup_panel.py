@@ -63,35 +63,20 @@ def _state(followup: FollowUpView, now: datetime) -> str:
     return "Overdue" if followup.overdue(now) else "Open"
 
 
-def followups_table(
-    found: Sequence[FollowUpView], key: str, *, with_customer: bool = False, selectable: bool = False
-) -> list[int]:
-    """Follow-ups as one table (text cells, never markup), overdue first as listed; with
-    ``selectable`` the rows chosen (at most one) are returned."""
+def followups_table(found: Sequence[FollowUpView], key: str) -> None:
+    """Follow-ups as one table (text cells, never markup), in the order listed (overdue first)."""
     now = utc_now()
-    rows = [
-        {"State": _state(f, now), "Due": f.due_at, "What": f.what, "For": f.assignee}
-        | ({"Customer": f.customer or "", "Channel": f.channel} if with_customer else {})
-        for f in found
-    ]
-    config = {
-        "State": st.column_config.TextColumn("State", width="small"),
-        "Due": zoned_column("Due", "D MMM YYYY, HH:mm"),
-        "What": st.column_config.TextColumn("What", width="large"),
-    }
-    if not selectable:
-        st.dataframe(rows, hide_index=True, width="stretch", column_config=config, key=key)
-        return []
-    shown = st.dataframe(
-        rows,
+    st.dataframe(
+        [{"State": _state(f, now), "Due": f.due_at, "What": f.what, "For": f.assignee} for f in found],
         hide_index=True,
         width="stretch",
-        column_config=config,
-        on_select="rerun",
-        selection_mode="single-row",
+        column_config={
+            "State": st.column_config.TextColumn("State", width="small"),
+            "Due": zoned_column("Due", "D MMM YYYY, HH:mm"),
+            "What": st.column_config.TextColumn("What", width="large"),
+        },
         key=key,
     )
-    return list(shown.selection.rows)
 
 
 def conversation_panel(db: Database, who: Principal, thread_id: int, place: str) -> None:

@@ -1,21 +1,40 @@
 """My follow-ups: the signed-in user's next steps on every conversation, overdue first. Coaches and
-above may look at anyone's, or everyone's. Choosing one marks it done or opens its conversation."""
+above may look at anyone's, or everyone's. Each can be marked done or open its conversation; the
+text is a person's, shown with ``st.text`` (never markup)."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import streamlit as st
 
 from review_app import context
-from review_app.followup_panel import followups_table, forget_followups, kept_assignees, kept_followups
-from review_app.formatting import counted
+from review_app.followup_panel import forget_followups, kept_assignees, kept_followups
+from review_app.formatting import channel_name, counted, when
 from review_app.safe_text import md, show_error
 from storage.access import Permission, allows
 from storage.errors import InvalidValue, NotFound, PermissionDenied
-from storage.followups import Assignee, FollowUpStatus, assignee_of, complete_followup, list_followups
+from storage.followups import (
+    Assignee,
+    FollowUpStatus,
+    FollowUpView,
+    assignee_of,
+    complete_followup,
+    list_followups,
+)
 from storage.models import utc_now
 
 _EVERYONE = "Everyone"
+_SHOWN = 50  # the first follow-ups; the rest on request (each is a few widgets)
+_EVERYTHING = "followups.everything"  # the list for which all were asked for
 _STATUSES: dict[str, FollowUpStatus] = {"Open": "open", "Done": "done", "All": "all"}
+
+
+def _badge(followup: FollowUpView, now: datetime) -> str:
+    if followup.done_at is not None:
+        return ":green-badge[Done]"
+    return ":red-badge[Overdue]" if followup.overdue(now) else ":blue-badge[Open]"
+
 
 who = context.require_page(Permission.LOOKUP_CUSTOMERS)
 db = context.database()
@@ -50,19 +69,31 @@ st.caption(
 if not found:
     st.info("Nothing to follow up." if status == "open" else "No follow-ups here.")
     st.stop()
-chosen = followups_table(found, "followups.table", with_customer=True, selectable=True)
-if not chosen:
-    st.caption("Choose a follow-up to mark it done or open its conversation.")
-    st.stop()
-picked = found[chosen[0]]
-done_column, open_column = st.columns(2)
-if picked.done_at is None and done_column.button("Mark done", type="primary", icon=":material/task_alt:"):
-    try:
-        complete_followup(db, who, picked.id)
-    except (InvalidValue, NotFound, PermissionDenied) as error:
-        show_error(error)
-    else:
-        forget_followups()
+everything = st.session_state.get(_EVERYTHING) == (whose, status, overdue_only)
+for followup in found if everything else found[:_SHOWN]:
+    with st.container(border=True):
+        about, actions = st.columns([4, 1.3], vertical_alignment="center")
+        where = f"{followup.customer or 'No customer'} · {channel_name(followup.channel)}"
+        about.markdown(
+            f"{_badge(followup, now)} **Due {md(when(followup.due_at))}** · "
+            + md(f"{where} · for {followup.assignee}")
+        )
+        about.text(followup.what)
+        if followup.done_at is not None:
+            about.caption(md(f"Done {when(followup.done_at)} by {followup.done_by}"))
+        elif actions.button("Mark done", key=f"followup-done-{followup.id}", icon=":material/task_alt:"):
+            try:
+                complete_followup(db, who, followup.id)
+            except (InvalidValue, NotFound, PermissionDenied) as error:
+                show_error(error)
+            else:
+                forget_followups()
+                st.rerun()
+        if followup.customer_id is not None and actions.button(
+            "Open conversation", key=f"followup-open-{followup.id}", icon=":material/forum:"
+        ):
+            context.open_customer(followup.customer_id, followup.thread_id)
+if not everything and len(found) > _SHOWN:
+    if st.button(f"Show all {len(found)}", icon=":material/expand_more:"):
+        st.session_state[_EVERYTHING] = (whose, status, overdue_only)
         st.rerun()
-if picked.customer_id is not None and open_column.button("Open conversation", icon=":material/forum:"):
-    context.open_customer(picked.customer_id, picked.thread_id)

@@ -86,14 +86,15 @@ def test_an_agent_adds_a_follow_up_and_sees_it_overdue_first(app_data: AppData) 
     assert not at.exception, at.exception
     assert [t.value for t in at.title] == ["My follow-ups"]
     assert at.selectbox.len == 0  # an agent sees only their own: no choice of whose
-    [mine] = [d.value for d in at.dataframe]
-    assert list(mine["What"]) == ["Ring Emma back about the refund", "Check the invoice next week"]
-    assert list(mine["State"]) == ["Overdue", "Open"]
-    assert list(mine["Customer"]) == ["Emma de Vries"] * 2
+    assert _listed(at) == [
+        (":red-badge[Overdue]", "Ring Emma back about the refund"),
+        (":blue-badge[Open]", "Check the invoice next week"),
+    ]
+    assert all(md("Emma de Vries · Chat") in m.value for m in at.markdown if "-badge[" in m.value)
     assert any("2 follow-ups, 1 overdue" in c.value for c in at.caption)
     at.toggle(key="followups.overdue").set_value(True)
     at.run()
-    assert list(at.dataframe[0].value["What"]) == ["Ring Emma back about the refund"]
+    assert _listed(at) == [(":red-badge[Overdue]", "Ring Emma back about the refund")]
 
     db, _, _ = open_data(app_data.data_dir)
     try:
@@ -116,5 +117,15 @@ def test_a_coach_chooses_whose_follow_ups(app_data: AppData) -> None:
     assert whose.options[0] == "Mine" and whose.options[-1] == "Everyone"
     whose.select_index(whose.options.index("agent@example.com")).run()
     assert not at.exception, at.exception
-    assert list(at.dataframe[0].value["State"]) == ["Overdue", "Open"]
+    assert [badge for badge, _ in _listed(at)] == [":red-badge[Overdue]", ":blue-badge[Open]"]
     assert any(f"for {md('agent@example.com')}" in c.value for c in at.caption)
+    # A coach may mark someone else's done: it leaves the open list.
+    next(b for b in at.button if (b.key or "").startswith("followup-done-")).click().run()
+    assert not at.exception, at.exception
+    assert _listed(at) == [(":blue-badge[Open]", "Check the invoice next week")]
+
+
+def _listed(at: AppTest) -> list[tuple[str, str]]:
+    """My follow-ups as shown: (badge, what) per follow-up, in page order."""
+    badges = [m.value.split(" ")[0] for m in at.markdown if "-badge[" in m.value]
+    return list(zip(badges, [t.value for t in at.text], strict=True))
