@@ -14,9 +14,9 @@ from storage.models import Thread, utc_now
 
 # (what, due relative to now, done): the demo's next steps, in the order of the conversations.
 _STEPS = (
-    ("Call back to confirm the refund reached the account", timedelta(days=-1), False),
-    ("Check that the next invoice shows the normal amount", timedelta(days=5), False),
-    ("Send the written confirmation of the credit", timedelta(days=-3), True),
+    ("Call back to check that what was promised has happened", timedelta(days=-1), False),
+    ("Check that the next invoice shows what was agreed", timedelta(days=5), False),
+    ("Send the written confirmation of what was agreed", timedelta(days=-3), True),
 )
 
 

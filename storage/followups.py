@@ -200,8 +200,8 @@ def complete_followup(db: Database, who: Principal | None, followup_id: int) -> 
             )
         if row.done_at is not None:
             raise InvalidValue(
-                f"follow-up {followup_id} is already done "
-                f"({row.done_by}, {as_utc(row.done_at):%Y-%m-%d %H:%M} UTC)"
+                f"follow-up {followup_id} is already done: by {row.done_by}, "
+                f"{as_utc(row.done_at):%Y-%m-%d %H:%M} UTC"
             )
         row.done_at = utc_now()
         row.done_by = acting_name(who)
