@@ -12,7 +12,7 @@ from typing import Literal, NoReturn
 
 import click
 
-from earshot import cli_agents, cli_compliance, cli_history, cli_reasons
+from earshot import cli_agents, cli_compliance, cli_followups, cli_history, cli_reasons
 from earshot.cli_common import UserError, clock, open_db, user_errors
 from earshot.settings import Settings, SettingsError, load_settings
 from storage.access import USER_ROLES, UserRole  # pure rules: cheap, unlike the rest of storage
@@ -404,6 +404,7 @@ def app(settings: Settings, host: str, port: int) -> None:
 @user_errors
 def demo(settings: Settings, samples: Path, open_app: bool, host: str, port: int) -> None:
     """Ingest the sample calls, transcribe them, then open the review app."""
+    from earshot.demo_followups import add_demo_followups
     from earshot.ingesting import ingest_paths
     from earshot.progress import ProgressBars
     from earshot.worker import run_worker
@@ -422,6 +423,7 @@ def demo(settings: Settings, samples: Path, open_app: bool, host: str, port: int
 
     click.echo(f"demo: {seed_demo_reasons(db, settings)} conversation(s) given a contact reason", err=True)
     _ensure_demo_account(db)
+    click.echo(f"demo: {add_demo_followups(db, DEMO_USERNAME)} follow-up(s) added", err=True)
     db.engine.dispose()
     if open_app:
         _run_app(settings, host, port)
@@ -721,6 +723,7 @@ for command in (cli_history.import_email, cli_history.import_chat, cli_history.c
     main.add_command(command)
 main.add_command(cli_agents.agent)
 main.add_command(cli_reasons.reasons)
+main.add_command(cli_followups.followup)
 main.add_command(cli_compliance.hold)
 main.add_command(cli_compliance.retention)
 cli_history.customer.add_command(cli_compliance.customer_erase)

@@ -223,14 +223,21 @@ def customer_suggestions(settings: Settings, accept_id: int | None, reject_id: i
 def history(settings: Settings, who: str, limit: int | None, as_json: bool) -> None:
     """One customer's calls (with transcripts), chats and e-mails in time order (audited).
     WHO: id, phone (any format), e-mail, customer number or name."""
+    from earshot.cli_followups import followup_json, followup_line
     from storage.customers import resolve_customer
     from storage.customers_view import customer_history
+    from storage.followups import customer_followups
+    from storage.models import utc_now
     from transcribe.formats import role_name
 
     db = open_db(settings)
-    found = customer_history(db, None, resolve_customer(db, who, settings.default_region), limit)
+    customer_id = resolve_customer(db, who, settings.default_region)
+    found = customer_history(db, None, customer_id, limit)
+    next_steps = customer_followups(db, None, customer_id)
+    now = utc_now()
     if as_json:
-        click.echo(json.dumps(asdict(found), default=_json_value, ensure_ascii=False, indent=1))
+        document = asdict(found) | {"followups": [followup_json(f, now) for f in next_steps]}
+        click.echo(json.dumps(document, default=_json_value, ensure_ascii=False, indent=1))
         return
     name = found.customer.display_name or "(no name)"
     click.echo(f"customer {found.customer.id}: {name}")
@@ -257,6 +264,10 @@ def history(settings: Settings, who: str, limit: int | None, as_json: bool) -> N
             for a in item.attachments:
                 size = f", {a.size_bytes} bytes" if a.size_bytes is not None else ""
                 click.echo(f"    attachment: {a.name}{size}")
+    if next_steps:
+        click.echo("follow-ups:")
+        for f in next_steps:
+            click.echo(followup_line(f, ZoneInfo(settings.timezone), now))
 
 
 def _json_value(value: object) -> str:

@@ -23,6 +23,7 @@ class PageSpec:
 QUALITY_PAGE = "views/quality.py"  # its menu entry counts the disputes waiting for the user
 PAGES = (
     PageSpec("views/customer.py", "Customers", ":material/person_search:", Permission.LOOKUP_CUSTOMERS),
+    PageSpec("views/followups.py", "My follow-ups", ":material/task_alt:", Permission.LOOKUP_CUSTOMERS),
     PageSpec("views/call.py", "Calls", ":material/headphones:", Permission.REPLAY_CALLS),
     PageSpec("views/call_list.py", "Call list", ":material/format_list_bulleted:", Permission.VIEW_ALL_CALLS),
     PageSpec("views/search.py", "Search", ":material/manage_search:", Permission.SEARCH_ALL),

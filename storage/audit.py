@@ -126,6 +126,10 @@ AuditAction = Literal[
     "contact_labelled",  # a person accepted or corrected a conversation's reason and outcome
     "contact_reasons_suggested",  # what was suggested for a conversation, and by which rule or model
     "reason_model_trained",  # the version, its accuracy and the label counts
+    # Follow-ups (``storage.followups``): ids, whom for and due, never their text.
+    "follow_up_added",
+    "follow_up_done",
+    "follow_ups_listed",  # a person's, a customer's or a conversation's follow-ups were shown
 ]
 AUDIT_ACTIONS: tuple[AuditAction, ...] = get_args(AuditAction)
 

@@ -12,6 +12,7 @@ from typing import Any, overload
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     Float,
@@ -214,6 +215,27 @@ class CallAssignment(Base):
     coach_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     assigned_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the command line
     assigned_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class FollowUp(Base):
+    """The next step after a conversation (``storage.followups``): what, for whom (an account, or a
+    PBX agent who has none), due when, and when and by whom it was done. Goes with its conversation."""
+
+    __tablename__ = "follow_ups"
+    __table_args__ = (
+        CheckConstraint("(for_user_id IS NULL) <> (for_agent_id IS NULL)", name="one_assignee"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"), index=True)
+    what: Mapped[str] = mapped_column(Text)
+    for_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    for_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the command line
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    done_at: Mapped[datetime | None] = mapped_column()
+    done_by: Mapped[str | None] = mapped_column(String(320))  # a username, or "(command line)"
 
 
 class Transcript(Base):

@@ -16,6 +16,7 @@ import streamlit as st
 from review_app import context
 from review_app.audio_links import audio_url, signing_key
 from review_app.config import app_settings
+from review_app.followup_panel import call_panel
 from review_app.formatting import clock, role_basis, speaker_names, when
 from review_app.player import Marker, SeekRequest, call_player, transcript_payload
 from review_app.reasons_panel import contact_reasons_panel
@@ -300,6 +301,7 @@ with side_column:
         tabs.append("Export")
     if allows(who, Permission.LOOKUP_CUSTOMERS):
         tabs.append("Reason")
+    tabs.append("Follow-ups")
     panes = dict(zip(tabs, st.tabs(tabs), strict=True))
 
     with panes["Comments"]:
@@ -420,3 +422,5 @@ with side_column:
     if "Reason" in panes:
         with panes["Reason"]:
             contact_reasons_panel(db, who, call_conversation(db, recording_id), "call")
+    with panes["Follow-ups"]:
+        call_panel(db, who, recording_id)

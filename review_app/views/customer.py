@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from functools import partial
 from typing import Concatenate, ParamSpec, TypeVar
 
 import streamlit as st
 
 from review_app import context
 from review_app.config import app_settings
+from review_app.followup_panel import conversation_panel, followups_table, kept_followups
 from review_app.formatting import (
     channel_name,
     clock,
@@ -40,6 +42,7 @@ from storage.customers_view import (
 )
 from storage.db import Database
 from storage.errors import InvalidValue, NotFound
+from storage.followups import customer_followups
 from storage.query import QueryError
 from storage.search import SearchFilters
 from transcribe.types import Transcript
@@ -222,6 +225,8 @@ def _conversation(item: TimelineItem, place: str) -> None:
                     with st.expander("Quoted text"):
                         st.text(message.quoted)
     contact_reasons_panel(db, who, item.thread_id, place)
+    with st.expander("Follow-ups", icon=":material/add_task:"):
+        conversation_panel(db, who, item.thread_id, place)
 
 
 st.divider()
@@ -254,7 +259,9 @@ if opened_item is not None:
             st.rerun()
         _conversation(opened_item, "opened")
 
-history, known_tab, search_tab = st.tabs(["History", "Who knows this customer", "Search this history"])
+history, known_tab, search_tab, followups_tab = st.tabs(
+    ["History", "Who knows this customer", "Search this history", "Follow-ups"]
+)
 
 with history:
     channels = sorted({item.channel for item in timeline})
@@ -352,3 +359,10 @@ with search_tab:
         if not page.hits:
             st.caption(f"Nothing in this customer's history matches “{md(text)}”.")
         show_hits(page.hits, with_customer=False)
+
+with followups_tab:
+    next_steps = kept_followups(("customer", customer_id), partial(customer_followups, db, who, customer_id))
+    if next_steps:
+        followups_table(next_steps, f"customer-followups-{customer_id}")
+    else:
+        st.caption("No follow-ups on this customer's conversations. Add one from a conversation.")

@@ -3,7 +3,7 @@
 Payloads (a script tag, ``img onerror``, ``iframe srcdoc``, ``svg onload``, a ``javascript:`` link,
 a Markdown image and link) are planted in every field an outsider or a user can set: through the real
 import paths (an e-mail through the e-mail importer, a chat export through the chat importer, a call
-with a PBX sidecar through ingest) and through the services the pages call (a comment, a dispute,
+with a PBX sidecar through ingest) and through the services the pages call (a comment, a follow-up, a dispute,
 a scorecard, a speaker's name, a saved search, an account). Then every page each role has is opened
 where that data shows, and on each: no dialog fired, no request left 127.0.0.1, no planted element
 is in the DOM (any frame), and the payloads are on the page as text.
@@ -15,6 +15,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -28,6 +29,7 @@ from review_app.navigation import PAGES
 from storage import guarded, jobs, services
 from storage.access import ROLE_PERMISSIONS, UserRole
 from storage.blobs import BlobStore
+from storage.followups import add_followup, assignee_of, conversation_of_call
 from storage.quality import (
     AnswerInput,
     QuestionSpec,
@@ -126,6 +128,9 @@ def hostile_data(app_data: AppData, tmp_path_factory: pytest.TempPathFactory) ->
         agent = authenticate(db, "agent@example.com", PASSWORD)
         guarded.correct_speaker(db, coach, recording_id, "SPEAKER_01", "customer", short_payload("Zspeaker"))
         add_call_comment(db, coach, recording_id, 2.0, payload("Zcomment"))
+        overdue = datetime.now(UTC) - timedelta(days=1)
+        hostile_call = conversation_of_call(db, recording_id)
+        add_followup(db, coach, hostile_call, payload("Zfollowup"), overdue, assignee_of(agent))
         form = create_form(
             db,
             admin,
@@ -361,6 +366,8 @@ def _look_up_hostile_customer(watch: Watch) -> None:
 def test_agent_pages_show_outside_markup_as_text(watch: Watch) -> None:
     sign_in(watch.page, watch.app_url, "agent@example.com", PASSWORD)
     watch.every_page("agent")
+    watch.open("My follow-ups")
+    watch.check("agent's follow-ups", "Zfollowup", "Zcustomer")
     _look_up_hostile_customer(watch)
     watch.page.get_by_role("tab", name="Search this history").click()
     watch.page.get_by_role("textbox", name="Words or phrases").fill(_SEARCH_WORD)

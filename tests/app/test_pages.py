@@ -65,13 +65,15 @@ def test_menu_follows_the_role() -> None:
     def titles(role: str) -> list[str]:
         return [p.title for p in pages_for(Principal(1, "x", role, None))]  # type: ignore[arg-type]
 
-    assert titles("agent") == ["Customers", "Calls", "Quality"]
-    assert titles("coach") == ["Customers", "Calls", "Call list", "Quality", "Team"]
+    assert titles("agent") == ["Customers", "My follow-ups", "Calls", "Quality"]
+    assert titles("coach") == ["Customers", "My follow-ups", "Calls", "Call list", "Quality", "Team"]
     assert titles("compliance") == [
-        "Customers", "Calls", "Call list", "Search", "Quality", "Team", "Audit log", "Compliance"
+        "Customers", "My follow-ups", "Calls", "Call list", "Search", "Quality", "Team", "Audit log",
+        "Compliance",
     ]  # fmt: skip
     assert titles("admin") == [
-        "Customers", "Calls", "Call list", "Search", "Quality", "Team", "Audit log", "Compliance", "Admin"
+        "Customers", "My follow-ups", "Calls", "Call list", "Search", "Quality", "Team", "Audit log",
+        "Compliance", "Admin",
     ]  # fmt: skip
 
 
@@ -137,6 +139,7 @@ def test_customer_page_audits_each_read_once_however_often_it_reruns(app_data: A
         ("customer_viewed", "Emma de Vries"),
         ("history_viewed", "Emma de Vries"),
         ("customer_agents_viewed", "Emma de Vries"),
+        ("follow_ups_listed", "Emma de Vries"),
     ]
 
 

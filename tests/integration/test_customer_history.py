@@ -608,6 +608,7 @@ def test_cli_reads_and_searches_are_audited_as_the_command_line(demo: Database, 
     assert rows == [
         ("(command line)", "customer_viewed", customer, "Emma de Vries", None),
         ("(command line)", "history_viewed", customer, "Emma de Vries", [first_call.recording_id]),
+        ("(command line)", "follow_ups_listed", customer, "Emma de Vries", None),  # the history's follow-ups
         ("(command line)", "export", f"recording:{first_call.recording_id}", call, None),
         ("(command line)", "search_run", None, None, None),
     ]
