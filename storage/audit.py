@@ -119,6 +119,11 @@ AuditAction = Literal[
     "agent_team_set",  # an admin put an agent in a team, or took them out of one
     "team_viewed",  # the team view: its period, team and how many agents it showed
     "customer_agents_viewed",  # who knows a customer: the agents' ids, never their conversations
+    # Trackers (``storage.trackers``): the query and how many conversations it tagged.
+    "tracker_added",
+    "tracker_removed",
+    "tracker_tags_viewed",  # the trackers that tagged one call
+    "tracker_alerts_viewed",  # a user's unseen alerts: the conversations' ids
 ]
 AUDIT_ACTIONS: tuple[AuditAction, ...] = get_args(AuditAction)
 

@@ -304,9 +304,12 @@ def _newest_floor(session: Session, matches: Select[Any], key: Any, bound: int |
     return session.scalar(matches.order_by(None).limit(None).order_by(key.desc()).offset(bound).limit(1))
 
 
-def threads_matching(session: Session, query: str, filters: SearchFilters) -> set[int]:
+def threads_matching(
+    session: Session, query: str, filters: SearchFilters, thread_id: int | None = None
+) -> set[int]:
     """Every thread (a call's or a chat's or e-mail's) with an utterance or message that ``query``
-    matches within ``filters``: what a legal hold placed by query covers at the moment of asking."""
+    matches within ``filters``: what a legal hold placed by query covers at the moment of asking.
+    With ``thread_id`` only that thread is looked at (a tracker trying one new call)."""
     tree = parse_query(query)
     if session.get_bind().dialect.name == "sqlite":
         expression = compile_fts5(tree)
@@ -319,15 +322,16 @@ def threads_matching(session: Session, query: str, filters: SearchFilters) -> se
         said = literal_column("utterances.text_tsv").bool_op("@@")(tsquery)
         written = literal_column("messages.body_tsv").bool_op("@@")(tsquery)
         utterances, messages = _join_call(Utterance.__table__), _join_message(Message.__table__)
+    only = [Thread.id == thread_id] if thread_id is not None else []
     calls = (
         select(Thread.id)
         .select_from(utterances)
-        .where(said, *_filter_clauses(filters, started=Thread.started_at))
+        .where(said, *only, *_filter_clauses(filters, started=Thread.started_at))
     )
     conversations = (
         select(Thread.id)
         .select_from(messages)
-        .where(written, *_filter_clauses(filters, started=Message.sent_at))
+        .where(written, *only, *_filter_clauses(filters, started=Message.sent_at))
     )
     return set(session.scalars(calls)) | set(session.scalars(conversations))
 
