@@ -12,7 +12,7 @@ from typing import Literal, NoReturn
 
 import click
 
-from earshot import cli_agents, cli_compliance, cli_history
+from earshot import cli_agents, cli_compliance, cli_history, cli_insights
 from earshot.cli_common import UserError, clock, open_db, user_errors
 from earshot.settings import Settings, SettingsError, load_settings
 from storage.access import USER_ROLES, UserRole  # pure rules: cheap, unlike the rest of storage
@@ -719,4 +719,6 @@ for command in (cli_history.import_email, cli_history.import_chat, cli_history.c
 main.add_command(cli_agents.agent)
 main.add_command(cli_compliance.hold)
 main.add_command(cli_compliance.retention)
+for command in (cli_insights.summary, cli_insights.insights, cli_insights.tracker):
+    main.add_command(command)
 cli_history.customer.add_command(cli_compliance.customer_erase)

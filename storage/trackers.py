@@ -22,7 +22,7 @@ from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from storage.access import Permission, Principal, require, require_unless_command_line
-from storage.audit import append_event, record_read
+from storage.audit import acting_name, append_event, record_read
 from storage.audit_subjects import Subject
 from storage.db import Database, read_scope, session_scope
 from storage.errors import InvalidValue, NotFound
@@ -116,6 +116,7 @@ def add_tracker(
             "tracker_added",
             f"tracker:{row.id}",
             {"name": name, "query": query, "conversations": len(matched), "notify": notify},
+            username=acting_name(who),
         )
         session.flush()
         return _tracker(session, row)
@@ -137,7 +138,14 @@ def remove_tracker(db: Database, who: Principal | None, name: str) -> None:
         row = session.scalar(select(TrackerRow).where(TrackerRow.name == name.strip()))
         if row is None:
             raise NotFound(f"no tracker named {name.strip()!r}")
-        append_event(session, who, "tracker_removed", f"tracker:{row.id}", {"name": row.name})
+        append_event(
+            session,
+            who,
+            "tracker_removed",
+            f"tracker:{row.id}",
+            {"name": row.name},
+            username=acting_name(who),
+        )
         session.execute(delete(TrackerMatch).where(TrackerMatch.tracker_id == row.id))
         session.delete(row)
 
