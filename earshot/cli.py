@@ -419,6 +419,7 @@ def demo(settings: Settings, samples: Path, open_app: bool, host: str, port: int
         err=True,
     )
     _ensure_demo_account(db)
+    cli_insights.ensure_demo_tracker(db, DEMO_USERNAME)
     db.engine.dispose()
     if open_app:
         _run_app(settings, host, port)

@@ -166,3 +166,18 @@ def tracker_remove(settings: Settings, name: str) -> None:
 
     remove_tracker(open_db(settings), None, name)
     click.echo(f"tracker {name.strip()} removed")
+
+
+DEMO_TRACKER = ("Refunds", "refund OR refunded")
+
+
+def ensure_demo_tracker(db, owner: str) -> None:
+    """The demo's tracker, so its calls show a tag and the call list a tracker to filter by; it
+    notifies ``owner`` of refund calls transcribed from now on."""
+    from storage.trackers import add_tracker, list_trackers
+
+    name, query = DEMO_TRACKER
+    if any(t.name == name for t in list_trackers(db, None)):
+        return
+    added = add_tracker(db, None, name, query, notify=True, owner=owner)
+    click.echo(f"demo: tracker {name!r} tags {added.conversations} conversation(s)", err=True)

@@ -137,7 +137,7 @@ def test_summary_insights_and_trackers_on_the_command_line(demo_data: Path) -> N
     missing = earshot(demo_data, "summary", "999")
     assert missing.exit_code == 1 and missing.stderr.startswith("error: ")
 
-    added = earshot(demo_data, "tracker", "add", "Refunds", "refund", "--speaker-role", "agent")
+    added = earshot(demo_data, "tracker", "add", "Agent refunds", "refund", "--speaker-role", "agent")
     assert added.exit_code == 0, added.output
     tagged = int(re.search(r"(\d+) conversation", added.stdout).group(1))  # type: ignore[union-attr]
     assert tagged >= 1  # the demo's refund calls
@@ -146,8 +146,7 @@ def test_summary_insights_and_trackers_on_the_command_line(demo_data: Path) -> N
     bad = earshot(demo_data, "tracker", "add", "Broken", '"unclosed')
     assert bad.exit_code == 1 and bad.stderr.startswith("error: ")
     listed = json.loads(earshot(demo_data, "tracker", "list", "--json").stdout)
-    assert [t["name"] for t in listed] == ["Anything at all", "Refunds"]
+    assert [t["name"] for t in listed] == ["Agent refunds", "Anything at all", "Refunds"]  # the demo's too
     assert earshot(demo_data, "tracker", "remove", "Anything at all").exit_code == 0
-    assert [t["name"] for t in json.loads(earshot(demo_data, "tracker", "list", "--json").stdout)] == [
-        "Refunds"
-    ]
+    left = [t["name"] for t in json.loads(earshot(demo_data, "tracker", "list", "--json").stdout)]
+    assert left == ["Agent refunds", "Refunds"]
