@@ -28,10 +28,6 @@ def _transcript(settings: Settings, recording: str):
     return call.id, guarded.view_transcript(db, None, call.id)
 
 
-def _who(speaker: str, role: str | None) -> str:
-    return role.title() if role else speaker
-
-
 @click.command()
 @click.argument("recording")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object: the call and its key lines.")
@@ -41,9 +37,11 @@ def summary(settings: Settings, recording: str, as_json: bool) -> None:
     """The key lines of a call: the customer's reason, the agent's promises, amounts, dates and the
     outcome, each with who said it and when. RECORDING: call id, SHA-256 (or prefix) or file name."""
     from earshot.call_summary import summarize
+    from transcribe.formats import speaker_display_names
 
     recording_id, transcript = _transcript(settings, recording)
     lines = summarize(transcript)
+    names = speaker_display_names(transcript.speakers)
     if as_json:
         click.echo(
             json.dumps({"recording_id": recording_id, "lines": [asdict(line) for line in lines]}, indent=2)
@@ -51,7 +49,7 @@ def summary(settings: Settings, recording: str, as_json: bool) -> None:
         return
     for line in lines:
         kinds = f"  ({', '.join(line.kinds)})" if line.kinds else ""
-        click.echo(f"[{clock(line.start)}] {_who(line.speaker, line.role)}: {line.text}{kinds}")
+        click.echo(f"[{clock(line.start)}] {names[line.speaker]}: {line.text}{kinds}")
     if not lines:
         click.echo(f"call {recording_id}: nothing said to summarise", err=True)
 
@@ -67,9 +65,11 @@ def insights(settings: Settings, recording: str, as_json: bool) -> None:
     """Per speaker: talk share, words per minute, longest monologue, questions and mean sentiment
     (English calls), then the sentiment trend over the call in fifths."""
     from earshot.call_insights import call_insights
+    from transcribe.formats import speaker_display_names
 
     recording_id, transcript = _transcript(settings, recording)
     found = call_insights(transcript)
+    names = speaker_display_names(transcript.speakers)
     if as_json:
         click.echo(json.dumps({"recording_id": recording_id, **asdict(found)}, indent=2))
         return
@@ -78,14 +78,14 @@ def insights(settings: Settings, recording: str, as_json: bool) -> None:
         wpm = f"{s.words_per_minute:.0f}" if s.words_per_minute is not None else "-"
         mood = f"{s.mean_sentiment:+.2f}" if s.mean_sentiment is not None else "-"
         click.echo(
-            f"{_who(s.speaker, s.role):10} {s.talk_share:6.0%} {wpm:>5} {s.longest_monologue:9.1f}s "
+            f"{names[s.speaker]:10} {s.talk_share:6.0%} {wpm:>5} {s.longest_monologue:9.1f}s "
             f"{s.questions:>9} {mood:>9}"
         )
     if found.sentiment_language is None:
         click.echo(f"no sentiment: the call is in {transcript.language}; VADER reads English", err=True)
     for point in found.trend:
         click.echo(
-            f"trend {clock(point.start)}-{clock(point.end)} {_who(point.speaker, point.role):10} "
+            f"trend {clock(point.start)}-{clock(point.end)} {names[point.speaker]:10} "
             f"{point.mean:+.2f} ({point.utterances} utterance(s))"
         )
 
