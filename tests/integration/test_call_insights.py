@@ -9,12 +9,17 @@ import re
 from pathlib import Path
 
 import pytest
+import soundfile as sf
 
 from earshot.call_insights import call_insights
 from earshot.call_summary import SummaryParameters, summarize
+from storage.access import Principal
 from storage.db import Database, open_database
 from storage.services import list_recordings, load_transcript, unredacted_transcript
+from storage.trackers import call_tags, unseen_alerts
+from storage.users import list_users
 from tests.cli import earshot
+from tests.paths import SAMPLE_AUDIO
 from transcribe.types import Transcript
 
 _PROMISE = re.compile(r"\b(i|we) will\b|\bi'll\b|\bwithin\b", re.IGNORECASE)
@@ -150,3 +155,35 @@ def test_summary_insights_and_trackers_on_the_command_line(demo_data: Path) -> N
     assert earshot(demo_data, "tracker", "remove", "Anything at all").exit_code == 0
     left = [t["name"] for t in json.loads(earshot(demo_data, "tracker", "list", "--json").stdout)]
     assert left == ["Agent refunds", "Refunds"]
+
+
+@pytest.mark.slow
+def test_the_worker_tags_a_newly_transcribed_call_and_alerts_the_owner(
+    demo_data: Path, tmp_path: Path
+) -> None:
+    added = earshot(
+        demo_data, "tracker", "add", "Account numbers", '"account number"', "--owner", "demo", "--notify"
+    )
+    assert added.exit_code == 0, added.output
+    # A new recording of the first demo call (the same words, other bytes: a little quieter).
+    samples, rate = sf.read(SAMPLE_AUDIO / "2024-05-06_double_charge.wav", dtype="float32")
+    quieter = tmp_path / "incoming" / "again.wav"
+    quieter.parent.mkdir()
+    sf.write(quieter, samples * 0.9, rate, subtype="PCM_16")
+    assert earshot(demo_data, "ingest", str(quieter)).exit_code == 0
+    assert earshot(demo_data, "worker", "--once").exit_code == 0
+    db = open_database(f"sqlite:///{demo_data / 'earshot.db'}")
+    try:
+        [new] = [c for c in list_recordings(db) if c.original_name == "again.wav"]
+        assert new.transcribed
+        demo = next(u for u in list_users(db, actor=None) if u.username == "demo")
+        owner = Principal(demo.id, demo.username, demo.role, demo.agent_id)
+        assert "Account numbers" in [t.name for t in call_tags(db, owner, new.id)]
+        alerts = unseen_alerts(db, owner)
+        # The new call only (the calls tagged when the trackers were added are no news), for each
+        # tracker of the owner's that notifies: this one and the demo's "Refunds".
+        assert {a.recording_id for a in alerts} == {new.id}
+        assert "Account numbers" in {a.tracker for a in alerts}
+        assert {a.tracker for a in alerts} <= {"Account numbers", "Refunds"}
+    finally:
+        db.engine.dispose()
