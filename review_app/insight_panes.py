@@ -57,11 +57,15 @@ def summary_pane(
     st.caption("Key lines picked from the transcript (redacted as it is shown); a time plays from there.")
     names = speaker_names(transcript.speakers)
     for number, line in enumerate(lines):
-        if st.button(clock(line.start), key=f"summary-{recording_id}-{number}", icon=":material/play_arrow:"):
+        # The time and who said it on one row: the side column is narrow and the pane is read down.
+        left, right = st.columns([0.4, 0.6], vertical_alignment="center", gap="small")
+        if left.button(
+            clock(line.start), key=f"summary-{recording_id}-{number}", icon=":material/play_arrow:"
+        ):
             seek(line.start)
             st.rerun()
         kinds = " ".join(f":gray-badge[{kind}]" for kind in line.kinds)
-        st.markdown(f"**{md(names.get(line.speaker, line.speaker))}** {kinds}")
+        right.markdown(f"**{md(names.get(line.speaker, line.speaker))}** {kinds}")
         st.text(line.text)
 
 
@@ -72,22 +76,22 @@ def insights_pane(db: Database, who: Principal, recording_id: int, transcript: T
         st.caption("Nobody speaks in this call.")
         return
     names = speaker_names(transcript.speakers)
+    # A column per speaker, a row per figure: two or three speakers fit the side column's width.
     table = pd.DataFrame(
-        [
-            {
-                "Speaker": names.get(s.speaker, s.speaker),
-                "Talk": f"{s.talk_share:.0%}",
-                "Words/min": round(s.words_per_minute) if s.words_per_minute is not None else None,
-                "Longest": clock(s.longest_monologue),
-                "Questions": s.questions,
-                "Mood": round(s.mean_sentiment, 2) if s.mean_sentiment is not None else None,
+        {
+            names.get(s.speaker, s.speaker): {
+                "Talk share": f"{s.talk_share:.0%}",
+                "Words a minute": f"{s.words_per_minute:.0f}" if s.words_per_minute is not None else "—",
+                "Longest monologue": clock(s.longest_monologue),
+                "Questions": str(s.questions),
+                "Mood": f"{s.mean_sentiment:+.2f}" if s.mean_sentiment is not None else "—",
             }
             for s in found.speakers
-        ]
+        }
     )
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.dataframe(table, width="stretch")
     st.caption(
-        "Talk: share of the speech. Longest: the longest stretch one speaker talked without the other. "
+        "Longest monologue: the longest stretch one speaker talked without the other. "
         "Mood: mean sentiment, -1 to +1 (VADER, English)."
     )
     if found.sentiment_language is None:

@@ -42,9 +42,9 @@ def test_summary_and_insights_panes_and_a_tracker_on_the_call_list(app_data: App
         seek = at.session_state["call.seek"]
         assert seek is not None and 0 < seek.at < app_data.transcript.duration
         # Insights: a row per speaker, talk shares that add up, the trend as a Vega-Lite chart.
-        [table] = [d for d in at.dataframe if "Talk" in d.value.columns]
-        assert len(table.value) == 2
-        assert sum(int(share.rstrip("%")) for share in table.value["Talk"]) in (99, 100, 101)
+        [table] = [d for d in at.dataframe if "Talk share" in d.value.index]
+        assert len(table.value.columns) == 2  # a column per speaker
+        assert sum(int(share.rstrip("%")) for share in table.value.loc["Talk share"]) in (99, 100, 101)
         [chart] = at.get("vega_lite_chart")
         assert "Sentiment over the call" in chart.proto.spec
 
