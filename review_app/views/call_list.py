@@ -134,7 +134,7 @@ def _filter_widgets() -> None:
     trackers = {t.id: t.name for t in list_trackers(db, who)}
     if st.session_state.get("call_list.tracker", _ANY_TRACKER) not in (_ANY_TRACKER, *trackers):
         st.session_state["call_list.tracker"] = _ANY_TRACKER  # a link's tracker that is no more
-    bottom = st.columns([1.2, 0.9, 0.9, 1, 1, 1, 1.2])
+    bottom = st.columns([1.1, 0.8, 0.8, 1, 1.1, 0.9, 1.1])
     bottom[0].selectbox(
         "Team", [_ANY, *teams], format_func=lambda t: "Any team" if t == _ANY else t, key="call_list.team"
     )
