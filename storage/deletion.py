@@ -49,6 +49,7 @@ from storage.models import (
     Recording,
     Thread,
     ThreadIdentity,
+    TrackerMatch,
     Transcript,
     utc_now,
 )
@@ -328,6 +329,7 @@ def _delete_conversations(
         delete_rows(MessageAttachment).where(MessageAttachment.message_id.in_(message_ids)),
         delete_rows(Message).where(Message.thread_id.in_(thread_ids)),
         delete_rows(ThreadIdentity).where(ThreadIdentity.thread_id.in_(thread_ids)),
+        delete_rows(TrackerMatch).where(TrackerMatch.thread_id.in_(thread_ids)),
         delete_rows(Thread).where(Thread.id.in_(thread_ids)),
     ):
         session.execute(statement)

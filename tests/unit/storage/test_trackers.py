@@ -15,6 +15,7 @@ from storage.audit import COMMAND_LINE, list_audit
 from storage.blobs import BlobStore
 from storage.call_list import CallFilters, list_call_page
 from storage.db import Database
+from storage.erasure import erase_customer
 from storage.errors import InvalidValue, NotFound, PermissionDenied
 from storage.models import Tracker as TrackerRow
 from storage.models import TrackerMatch
@@ -149,3 +150,18 @@ def test_roles_bad_input_and_removal(
     assert row_count(db, TrackerRow) == 0 and row_count(db, TrackerMatch) == 0
     command_line = [r.action for r in list_audit(db, people["admin"], username=COMMAND_LINE)]
     assert "tracker_added" in command_line
+
+
+def test_erasing_a_customer_takes_their_calls_tags_and_alerts_with_them(
+    db: Database, blobs: BlobStore, make_recording: MakeRecording, people: dict[str, Principal]
+) -> None:
+    compliance = people["compliance"]
+    tracker = add_tracker(db, compliance, "Refunds", "refund", notify=True)
+    refund = _call(db, blobs, make_recording, 4, REFUND)
+    tag_transcribed_call(db, refund)
+    assert len(unseen_alerts(db, compliance)) == 1
+    customer_id = next(c.customer_id for c in list_call_page(db, people["coach"]).calls if c.id == refund)
+    assert customer_id is not None
+    erase_customer(db, blobs, None, customer_id, dry_run=False)
+    assert row_count(db, TrackerMatch) == 0 and unseen_alerts(db, compliance) == []
+    assert [t.conversations for t in list_trackers(db, compliance) if t.id == tracker.id] == [0]
