@@ -12,7 +12,7 @@ from typing import Literal, NoReturn
 
 import click
 
-from earshot import cli_agents, cli_compliance, cli_followups, cli_history, cli_reasons
+from earshot import cli_agents, cli_compliance, cli_followups, cli_history, cli_insights, cli_reasons
 from earshot.cli_common import UserError, clock, open_db, user_errors
 from earshot.settings import Settings, SettingsError, load_settings
 from storage.access import USER_ROLES, UserRole  # pure rules: cheap, unlike the rest of storage
@@ -424,6 +424,7 @@ def demo(settings: Settings, samples: Path, open_app: bool, host: str, port: int
     click.echo(f"demo: {seed_demo_reasons(db, settings)} conversation(s) given a contact reason", err=True)
     _ensure_demo_account(db)
     click.echo(f"demo: {add_demo_followups(db, DEMO_USERNAME)} follow-up(s) added", err=True)
+    cli_insights.ensure_demo_tracker(db, DEMO_USERNAME)
     db.engine.dispose()
     if open_app:
         _run_app(settings, host, port)
@@ -726,4 +727,6 @@ main.add_command(cli_reasons.reasons)
 main.add_command(cli_followups.followup)
 main.add_command(cli_compliance.hold)
 main.add_command(cli_compliance.retention)
+for command in (cli_insights.summary, cli_insights.insights, cli_insights.tracker):
+    main.add_command(command)
 cli_history.customer.add_command(cli_compliance.customer_erase)

@@ -27,7 +27,7 @@ from earshot import voice_enrolment
 from earshot.metrics import WorkerMetrics
 from earshot.settings import JOB_HEARTBEAT_EVERY_S, Settings
 from earshot.stopping import StopRequested, StopSignal
-from storage import agent_voices, deletion, jobs, retention, services
+from storage import agent_voices, deletion, jobs, retention, services, trackers
 from storage.blobs import BlobStore, put_bytes
 from storage.db import Database, open_database
 from storage.errors import TransientStorageError
@@ -177,6 +177,8 @@ def _transcribe_and_save(
         verified=[check.verified for check in checks],
     )
     _persist(save, backoff, report)
+    # Trackers tag the call once its words are stored: their alerts come with the transcript.
+    _persist(partial(trackers.tag_transcribed_call, db, job.recording_id), backoff, report)
     enrol = partial(voice_enrolment.enrol_transcribed, db, decoded, heard, job.recording_id, settings.device)
     _persist(enrol, backoff, report)
     return decoded.source.duration

@@ -130,6 +130,11 @@ AuditAction = Literal[
     "follow_up_added",
     "follow_up_done",
     "follow_ups_listed",  # a person's, a customer's or a conversation's follow-ups were shown
+    # Trackers (``storage.trackers``): the query and how many conversations it tagged.
+    "tracker_added",
+    "tracker_removed",
+    "tracker_tags_viewed",  # the trackers that tagged one call
+    "tracker_alerts_viewed",  # a user's unseen alerts: the conversations' ids
 ]
 AUDIT_ACTIONS: tuple[AuditAction, ...] = get_args(AuditAction)
 

@@ -30,6 +30,7 @@ from storage.models import (
     Recording,
     RedactedSpan,
     Thread,
+    TrackerMatch,
     Transcript,
     User,
     as_utc,
@@ -67,7 +68,8 @@ class CallFilters:
     of the agents now in that team (``storage.teams``). ``disputed``: only calls with an evaluation
     whose dispute is open (``storage.disputes``). ``flagged``: only calls flagged for review, whose
     redacted audio still gave away part of what was redacted. ``assigned_to``: only the calls
-    assigned to this user (``storage.assignments``)."""
+    assigned to this user (``storage.assignments``). ``tracker_id``: only the calls that tracker
+    tagged (``storage.trackers``)."""
 
     agent_id: int | None = None
     team: str | None = None
@@ -81,6 +83,7 @@ class CallFilters:
     disputed: bool = False
     flagged: bool = False
     assigned_to: int | None = None
+    tracker_id: int | None = None  # only the calls this tracker tagged (``storage.trackers``)
 
     def __post_init__(self) -> None:
         if self.customer is not None and not self.customer.strip():
@@ -317,6 +320,9 @@ def _filter_clauses(filters: CallFilters) -> list[ColumnElement[bool]]:
             .where(RedactedSpan.verified.is_(False))
         )
         clauses.append(Recording.id.in_(flagged))
+    if filters.tracker_id is not None:
+        tagged = select(TrackerMatch.thread_id).where(TrackerMatch.tracker_id == filters.tracker_id)
+        clauses.append(Thread.id.in_(tagged))
     if filters.assigned_to is not None:
         assigned = select(CallAssignment.recording_id).where(CallAssignment.coach_id == filters.assigned_to)
         clauses.append(Recording.id.in_(assigned))

@@ -50,6 +50,7 @@ from storage.models import (
     Recording,
     Thread,
     ThreadIdentity,
+    TrackerMatch,
     Transcript,
     utc_now,
 )
@@ -330,6 +331,7 @@ def _delete_conversations(
         delete_rows(Message).where(Message.thread_id.in_(thread_ids)),
         delete_rows(ThreadIdentity).where(ThreadIdentity.thread_id.in_(thread_ids)),
         delete_rows(FollowUp).where(FollowUp.thread_id.in_(thread_ids)),
+        delete_rows(TrackerMatch).where(TrackerMatch.thread_id.in_(thread_ids)),
         delete_rows(Thread).where(Thread.id.in_(thread_ids)),
     ):
         session.execute(statement)

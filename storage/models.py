@@ -601,6 +601,37 @@ class SavedSearch(Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
+class Tracker(Base):
+    """A saved search that tags every call it matches (``storage.trackers``); names are the
+    organisation's, shown on every call page, so they are unique across users."""
+
+    __tablename__ = "trackers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    query: Mapped[str] = mapped_column(Text)
+    filters: Mapped[dict[str, Any]] = mapped_column(JSON)  # SearchFilters' fields, dates as ISO text
+    # Who hears of a new call it matches; None (made on the command line without one): nobody.
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    notify: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class TrackerMatch(Base):
+    """A conversation a tracker matched. ``notify``: it matched a call as the call was transcribed
+    and the tracker notifies, so its owner is told until ``seen_at``."""
+
+    __tablename__ = "tracker_matches"
+
+    tracker_id: Mapped[int] = mapped_column(ForeignKey("trackers.id", ondelete="CASCADE"), primary_key=True)
+    thread_id: Mapped[int] = mapped_column(
+        ForeignKey("threads.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    matched_at: Mapped[datetime] = mapped_column(default=utc_now)
+    notify: Mapped[bool] = mapped_column(Boolean, default=False)
+    seen_at: Mapped[datetime | None] = mapped_column()
+
+
 class ThreadIdentity(Base):
     """Which identities linked a thread (a call included) to its customer. Splitting a customer moves a
     thread only when every identity that linked it moves, so the link has to be remembered."""

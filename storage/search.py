@@ -308,8 +308,9 @@ def threads_matching(
     session: Session, query: str, filters: SearchFilters, within: Collection[int] | None = None
 ) -> set[int]:
     """Every thread (a call's or a chat's or e-mail's) with an utterance or message that ``query``
-    matches within ``filters``: what a legal hold placed by query covers at the moment of asking.
-    ``within``: only these threads are looked at (a contact reason rule asks about one)."""
+    matches within ``filters``, as a search would find them: what a legal hold placed by query covers
+    at the moment of asking, what a tracker tags. ``within``: only these threads are looked at (a
+    tracker trying one new call, a contact reason rule asking about one conversation)."""
     tree = parse_query(query)
     only = [] if within is None else [Thread.id.in_(list(within))]
     if session.get_bind().dialect.name == "sqlite":
@@ -323,17 +324,28 @@ def threads_matching(
         said = literal_column("utterances.text_tsv").bool_op("@@")(tsquery)
         written = literal_column("messages.body_tsv").bool_op("@@")(tsquery)
         utterances, messages = _join_call(Utterance.__table__), _join_message(Message.__table__)
-    calls = (
-        select(Thread.id)
-        .select_from(utterances)
-        .where(said, *_filter_clauses(filters, started=Thread.started_at), *only)
-    )
-    conversations = (
-        select(Thread.id)
-        .select_from(messages)
-        .where(written, *_filter_clauses(filters, started=Message.sent_at), *only)
-    )
-    return set(session.scalars(calls)) | set(session.scalars(conversations))
+    role = filters.speaker_role
+    found: set[int] = set()
+    if filters.channel in (None, "call"):
+        by_role = [Speaker.role == role] if role is not None else []
+        calls = (
+            select(Thread.id)
+            .select_from(utterances)
+            .where(said, *only, *by_role, *_filter_clauses(filters, started=Thread.started_at))
+        )
+        found |= set(session.scalars(calls))
+    if filters.channel != "call" and role in (None, *_DIRECTION_OF_ROLE):
+        by_channel = [Thread.channel == filters.channel] if filters.channel is not None else []
+        by_direction = [Message.direction == _DIRECTION_OF_ROLE[role]] if role is not None else []
+        conversations = (
+            select(Thread.id)
+            .select_from(messages)
+            .where(
+                written, *only, *by_channel, *by_direction, *_filter_clauses(filters, started=Message.sent_at)
+            )
+        )
+        found |= set(session.scalars(conversations))
+    return found
 
 
 def count_matches(db: Database, query: str) -> int:

@@ -18,6 +18,7 @@ from review_app.audio_links import audio_url, signing_key
 from review_app.config import app_settings
 from review_app.followup_panel import call_panel
 from review_app.formatting import clock, role_basis, speaker_names, when
+from review_app.insight_panes import insights_pane, summary_pane
 from review_app.player import Marker, SeekRequest, call_player, transcript_payload
 from review_app.reasons_panel import contact_reasons_panel
 from review_app.safe_text import md, show_error
@@ -295,6 +296,8 @@ with side_column:
         tabs.append("Scorecard")
     else:
         tabs.append("Evaluations")
+    if transcript is not None:
+        tabs += ["Summary", "Insights"]
     if allows(who, Permission.COMMENT_CALLS) and transcript is not None:
         tabs.append("Speakers")
     if allows(who, Permission.EXPORT):
@@ -359,6 +362,12 @@ with side_column:
                 st.markdown(f"{md(evaluation.form_name)}: {badges}")
             if evaluations:
                 st.page_link("views/quality.py", label="Open in Quality", icon=":material/fact_check:")
+
+    if transcript is not None:
+        with panes["Summary"]:
+            summary_pane(db, who, recording_id, transcript, _seek_to)
+        with panes["Insights"]:
+            insights_pane(db, who, recording_id, transcript)
 
     if "Speakers" in panes and transcript is not None:
         with panes["Speakers"]:

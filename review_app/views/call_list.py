@@ -14,6 +14,7 @@ import streamlit as st
 
 from review_app import context
 from review_app.formatting import clock, display_zone, linked_day, local_midnight, when
+from review_app.insight_panes import tracker_alerts
 from review_app.safe_text import md, show_error
 from storage.access import Permission, allows
 from storage.agents_view import list_agents
@@ -28,12 +29,14 @@ from storage.call_list import (
 )
 from storage.errors import InvalidValue
 from storage.teams import list_teams
+from storage.trackers import list_trackers
 
 _PAGE = context.CALL_LIST_PAGE
 _PAGE_SIZES = (5, 10, 25, 50, 100)
 _SORT_NAMES = {"started": "Start time", "duration": "Duration", "agent": "Agent"}
 _ANY_AGENT = 0  # no agent has id 0; a None option would read as no choice made
 _ANY = "any"
+_ANY_TRACKER = 0  # no tracker has id 0
 _RESULT = "call_list.result"  # (what was asked, the page it gave)
 _EMPTY = "call_list.empty"  # "Next call to review" found nothing
 
@@ -60,6 +63,7 @@ def _take_link() -> None:
     state["call_list.disputed"] = link.get("disputed") == "1"
     state["call_list.flagged"] = link.get("flagged") == "1"
     state["call_list.mine"] = link.get("mine") == "1"
+    state["call_list.tracker"] = int(link["tracker"]) if link.get("tracker", "").isdigit() else _ANY_TRACKER
     state["call_list.sort"] = link.get("sort") if link.get("sort") in CALL_SORTS else "started"
     state["call_list.order"] = "Ascending" if link.get("order") == "asc" else "Descending"
     size = int(link["size"]) if link.get("size", "").isdigit() else 25
@@ -96,6 +100,7 @@ def _filters() -> CallFilters | None:
             disputed=bool(state.get("call_list.disputed")),
             flagged=bool(state.get("call_list.flagged")),
             assigned_to=who.user_id if state.get("call_list.mine") else None,
+            tracker_id=state.get("call_list.tracker") or None,
         )
     except InvalidValue as error:
         show_error(error)
@@ -126,7 +131,10 @@ def _filter_widgets() -> None:
         format_func=lambda d: "Any direction" if d == _ANY else d.title(),
         key="call_list.direction",
     )
-    bottom = st.columns([1.2, 0.9, 0.9, 1, 1, 1])
+    trackers = {t.id: t.name for t in list_trackers(db, who)}
+    if st.session_state.get("call_list.tracker", _ANY_TRACKER) not in (_ANY_TRACKER, *trackers):
+        st.session_state["call_list.tracker"] = _ANY_TRACKER  # a link's tracker that is no more
+    bottom = st.columns([1.1, 0.8, 0.8, 1, 1.1, 0.9, 1.1])
     bottom[0].selectbox(
         "Team", [_ANY, *teams], format_func=lambda t: "Any team" if t == _ANY else t, key="call_list.team"
     )
@@ -136,6 +144,13 @@ def _filter_widgets() -> None:
     bottom[4].selectbox("Order", ["Descending", "Ascending"], key="call_list.order")
     st.session_state.setdefault("call_list.size", 25)
     bottom[5].selectbox("Calls a page", _PAGE_SIZES, key="call_list.size")
+    bottom[6].selectbox(
+        "Tracker",
+        [_ANY_TRACKER, *trackers],
+        format_func=lambda t: "Any tracker" if t == _ANY_TRACKER else trackers[t],
+        key="call_list.tracker",
+        help="Only the calls a tracker (a saved search, `earshot tracker add`) tagged",
+    )
 
 
 def _asked(filters: CallFilters) -> tuple[object, ...]:
@@ -188,6 +203,7 @@ def _show_in_address(filters: CallFilters, number: int) -> None:
         unscored="1" if filters.unscored else None,
         disputed="1" if filters.disputed else None,
         flagged="1" if filters.flagged else None,
+        tracker=filters.tracker_id,
         mine="1" if filters.assigned_to is not None else None,
         sort=None if state["call_list.sort"] == "started" else state["call_list.sort"],
         order="asc" if state["call_list.order"] == "Ascending" else None,
@@ -273,6 +289,7 @@ def _actions(filters: CallFilters) -> None:
 
 _take_link()
 st.title("Call list")
+tracker_alerts(db, who)
 _filter_widgets()
 st.session_state.setdefault("call_list.unscored", False)
 st.session_state.setdefault("call_list.disputed", False)
