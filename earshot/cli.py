@@ -100,7 +100,9 @@ def ingest(
         open_db(settings), settings, list(paths), list(cdr_paths), filename_pattern, click.echo
     )
     click.echo(
-        f"{summary.ingested} ingested, {summary.duplicates} already stored, {summary.failed} failed", err=True
+        f"{summary.ingested} ingested, {summary.duplicates} already stored, {summary.failed} failed"
+        + (f", {summary.missed} missed call(s) from the CDR" if summary.missed else ""),
+        err=True,
     )
     if summary.failed:
         sys.exit(1)

@@ -17,6 +17,8 @@ from typing import Any, get_args
 import platformdirs
 
 from storage.blobs import BlobStore, checked_location, open_blob_store
+from storage.business_hours import BusinessCalendar, CalendarError, parse_opening_hours
+from storage.response_targets import ResponseTargets
 from transcribe.call import checked_overrides
 from transcribe.prompts import MIN_PROMPT_WORDS, prompt_words
 from transcribe.redaction.entities import ENTITY_TYPES, EntityType, RedactionOptions
@@ -85,6 +87,15 @@ class Settings:
     # table ``[pipeline]`` of "stage.param" = value (or ``[pipeline.stage]`` tables), or
     # EARSHOT_PIPELINE="stage.param=value,..." (``transcribe.stages`` lists stages and parameters).
     pipeline: tuple[tuple[str, Any], ...] = ()
+    # Response-time targets count working time: opening hours per weekday ("mon-fri 09:00-17:00";
+    # unnamed days closed), public holidays of holidays_country (unset: default_region's; "none": no
+    # holidays) and its holidays_subdivision (e.g. "BY"), on the wall clock of ``timezone``.
+    opening_hours: tuple[str, ...] = ("mon-fri 09:00-17:00",)
+    holidays_country: str | None = None
+    holidays_subdivision: str | None = None
+    email_reply_target_hours: float = 6.0  # first reply to an inbound e-mail, in working hours
+    callback_target_hours: float = 1.0  # callback after a missed or abandoned inbound call, working hours
+    at_risk_share: float = 0.25  # a waiting contact with less than this share of its target left is at risk
 
     @property
     def models_dir(self) -> Path:
@@ -115,6 +126,23 @@ class Settings:
     def secrets_dir(self) -> Path:
         """Keys kept outside the database (``storage.secrets``): the audit chain's, the app's signing key."""
         return self.data_dir / "secrets"
+
+    def business_calendar(self) -> BusinessCalendar:
+        """The working-time calendar the response targets and the figures count in."""
+        country = self.holidays_country or self.default_region
+        return BusinessCalendar.from_settings(
+            self.timezone,
+            self.opening_hours,
+            None if country.lower() == "none" else country.upper(),
+            self.holidays_subdivision,
+        )
+
+    def response_targets(self) -> ResponseTargets:
+        return ResponseTargets(
+            email_reply_s=self.email_reply_target_hours * 3600,
+            callback_s=self.callback_target_hours * 3600,
+            at_risk_share=self.at_risk_share,
+        )
 
     def redaction_options(self) -> RedactionOptions:
         """What chat and e-mail imports redact: what calls redact, phone numbers dialled here."""
@@ -337,6 +365,30 @@ def _pipeline(value: Any) -> tuple[tuple[str, Any], ...]:
     return checked_overrides(pairs)
 
 
+def _opening_hours(value: Any) -> tuple[str, ...]:
+    items = value.split(",") if isinstance(value, str) else list(value)
+    specs = tuple(str(item).strip() for item in items if str(item).strip())
+    try:
+        parse_opening_hours(specs)
+    except CalendarError as e:
+        raise ValueError(str(e)) from None
+    return specs
+
+
+def _positive(value: Any) -> float:
+    number = float(value)
+    if not number > 0:
+        raise ValueError("must be more than 0")
+    return number
+
+
+def _share(value: Any) -> float:
+    share = float(value)
+    if not 0 <= share < 1:
+        raise ValueError("a share from 0 to below 1 (0.25: a quarter of the target left)")
+    return share
+
+
 _COERCE = {
     "diarization": _choice(get_args(DiarizationBackend)),
     "mono_role_rule": _choice(get_args(MonoRoleRule)),
@@ -356,4 +408,8 @@ _COERCE = {
     "redact": _entity_types,
     "audio_storage": lambda value: checked_location(str(value)) if value not in ("", None) else None,
     "pipeline": _pipeline,
+    "opening_hours": _opening_hours,
+    "email_reply_target_hours": _positive,
+    "callback_target_hours": _positive,
+    "at_risk_share": _share,
 }

@@ -119,6 +119,7 @@ AuditAction = Literal[
     "agent_team_set",  # an admin put an agent in a team, or took them out of one
     "team_viewed",  # the team view: its period, team and how many agents it showed
     "customer_agents_viewed",  # who knows a customer: the agents' ids, never their conversations
+    "response_targets_viewed",  # response targets: the filters and counts per status, never the contacts
 ]
 AUDIT_ACTIONS: tuple[AuditAction, ...] = get_args(AuditAction)
 
