@@ -10,6 +10,7 @@ organisation promises? Two waits are counted:
 Each wait is met (answered in time), breached (answered late, or still waiting past its deadline),
 or still waiting: at risk when less than ``at_risk_share`` of its target is left, else on track.
 Working time comes from ``storage.business_hours``; "now" is an argument, so a report is repeatable.
+The clock on a waiting contact is working time: left before its deadline, or overdue by.
 
 Who sees what: an agent their own contacts; a coach linked to an agent in a team that team's plus
 the contacts nobody has taken yet (a missed call nobody called back has no agent); others all.
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from recorder.asterisk import MISSED_OUTCOMES
@@ -43,6 +44,7 @@ __all__ = [
     "TargetReport",
     "Wait",
     "classify",
+    "latest_wait",
     "reply_waits",
     "response_report",
 ]
@@ -115,7 +117,8 @@ class GroupCounts:
 @dataclass(frozen=True)
 class TargetReport:
     now: datetime
-    since: datetime
+    start: datetime  # the period in which the waits began, UTC
+    end: datetime
     items: tuple[TargetItem, ...]  # most urgent first: breached waiting, at risk, on track, answered
 
     def with_status(self, status: Status) -> list[TargetItem]:
@@ -168,33 +171,64 @@ def response_report(
     calendar: BusinessCalendar,
     targets: ResponseTargets,
     *,
-    days: int = 30,
+    start: datetime,
+    end: datetime,
     now: datetime | None = None,
     agent: str | None = None,
     team: str | None = None,
 ) -> TargetReport:
-    """Every wait that began in the ``days`` before ``now`` (default: this moment), judged against
-    ``targets``, for ``agent`` or ``team`` (or everyone the reader may see). ``who`` None: the command
-    line. Audited as ``response_targets_viewed`` with the filters and the counts, never the contacts."""
+    """Every wait that began from ``start`` (inclusive) to ``end`` (not), judged against ``targets``
+    at ``now`` (default: this moment), for ``agent`` or ``team`` (or everyone the reader may see).
+    ``who`` None: the command line. Audited as ``response_targets_viewed`` with the filters and the
+    counts per status, never the contacts."""
     require_unless_command_line(who, Permission.LOOKUP_CUSTOMERS)
-    if not 1 <= days <= _MAX_DAYS:
-        raise InvalidValue(f"a report covers 1 to {_MAX_DAYS} days")
+    if start.tzinfo is None or end.tzinfo is None:
+        raise InvalidValue("a period's start and end need a time zone")
+    if not start < end <= start + timedelta(days=_MAX_DAYS):
+        raise InvalidValue(f"a period runs forwards and covers at most {_MAX_DAYS} days")
     if team is not None and not team.strip():
         raise InvalidValue("team filter is empty")
+    period = _Period(as_utc(start), as_utc(end))
     now = as_utc(now) if now is not None else datetime.now(UTC)
-    since = now - timedelta(days=days)
     with read_scope(db) as session:
         scope = _Scope.of(session, who, agent, team)
         items = [
-            *_email_items(session, since, scope, calendar, targets, now),
-            *_callback_items(session, since, scope, calendar, targets, now),
+            *_email_items(session, period, scope, calendar, targets, now),
+            *_callback_items(session, period, scope, calendar, targets, now),
         ]
     items.sort(key=_urgency)
     counts = Counter(item.status for item in items)
-    details: dict[str, Any] = {"agent": agent, "team": team, "days": days}
-    details.update({status: counts[status] for status in STATUSES})
+    details: dict[str, Any] = {"from": period.start.isoformat(), "to": period.end.isoformat()}
+    details.update({"agent": agent, "team": team}, **{status: counts[status] for status in STATUSES})
     record_read(db, who, "response_targets_viewed", None, details)
-    return TargetReport(now=now, since=since, items=tuple(items))
+    return TargetReport(now=now, start=period.start, end=period.end, items=tuple(items))
+
+
+def latest_wait(db: Database, who: Principal | None) -> datetime | None:
+    """When the newest inbound e-mail or missed call came: where a page's default period ends, so an
+    old or quiet set of contacts does not show an empty report. Reads no one's contacts."""
+    require_unless_command_line(who, Permission.LOOKUP_CUSTOMERS)
+    with read_scope(db) as session:
+        mail = session.scalar(
+            select(func.max(Message.sent_at))
+            .join(Thread, Thread.id == Message.thread_id)
+            .where(Thread.channel == "email", Message.direction == "inbound")
+        )
+        call = session.scalar(
+            select(func.max(Thread.started_at)).where(
+                Thread.channel == "call", Thread.disposition.in_(MISSED_OUTCOMES)
+            )
+        )
+    return max((as_utc(m) for m in (mail, call) if m is not None), default=None)
+
+
+@dataclass(frozen=True)
+class _Period:
+    start: datetime  # UTC
+    end: datetime
+
+    def holds(self, moment: datetime) -> bool:
+        return self.start <= moment < self.end
 
 
 @dataclass(frozen=True)
@@ -243,7 +277,7 @@ class _Scope:
 
 def _email_items(
     session: Session,
-    since: datetime,
+    period: _Period,
     scope: _Scope,
     calendar: BusinessCalendar,
     targets: ResponseTargets,
@@ -253,7 +287,12 @@ def _email_items(
     recent = (
         select(Message.thread_id)
         .join(Thread, Thread.id == Message.thread_id)
-        .where(Thread.channel == "email", Message.direction == "inbound", Message.sent_at >= since)
+        .where(
+            Thread.channel == "email",
+            Message.direction == "inbound",
+            Message.sent_at >= period.start,
+            Message.sent_at < period.end,
+        )
     )
     rows = session.execute(
         select(
@@ -281,7 +320,7 @@ def _email_items(
     for thread_id, messages in by_thread.items():
         first = messages[0]
         for wait in reply_waits((m.direction, as_utc(m.sent_at)) for m in messages):
-            if wait.since < since:
+            if not period.holds(wait.since):
                 continue
             judged = classify(wait, targets.email_reply_s, targets.at_risk_share, calendar, now)
             items.append(
@@ -306,7 +345,7 @@ def _email_items(
 
 def _callback_items(
     session: Session,
-    since: datetime,
+    period: _Period,
     scope: _Scope,
     calendar: BusinessCalendar,
     targets: ResponseTargets,
@@ -319,7 +358,8 @@ def _callback_items(
             Thread.channel == "call",
             Thread.direction == "inbound",
             Thread.disposition.in_(MISSED_OUTCOMES),
-            Thread.started_at >= since,
+            Thread.started_at >= period.start,
+            Thread.started_at < period.end,
         )
         .order_by(Thread.started_at, Thread.id)
     ).all()
@@ -341,7 +381,7 @@ def _callback_items(
                 Thread.channel == "call",
                 reached,
                 Thread.customer_id.in_(customers),
-                Thread.started_at >= since,
+                Thread.started_at >= period.start,
             )
             .order_by(Thread.started_at, Thread.id)
         ).all()

@@ -21,6 +21,7 @@ from storage.response_targets import (
     ResponseTargets,
     Wait,
     classify,
+    latest_wait,
     reply_waits,
     response_report,
 )
@@ -30,6 +31,7 @@ HOUR = 3600.0
 CALENDAR = BusinessCalendar.from_settings("Europe/Amsterdam", ("mon-fri 09:00-17:00",), "NL", None)
 TARGETS = ResponseTargets()  # 6 working hours for an e-mail, 1 for a callback, at risk under 25 %
 NOW = datetime(2024, 6, 13, 15, tzinfo=AMS)  # a Thursday afternoon; no Dutch holiday that fortnight
+PERIOD = {"start": NOW - timedelta(days=30), "end": NOW, "now": NOW}
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
@@ -162,7 +164,7 @@ def _statuses(report) -> dict[int, str]:  # type: ignore[no-untyped-def]
 
 
 def test_every_wait_judged(db: Database, contacts: dict[str, int]) -> None:
-    report = response_report(db, None, CALENDAR, TARGETS, now=NOW)
+    report = response_report(db, None, CALENDAR, TARGETS, **PERIOD)
     assert _statuses(report) == {
         contacts["mail_met"]: "met",
         contacts["mail_late"]: "breached",
@@ -184,12 +186,13 @@ def test_every_wait_judged(db: Database, contacts: dict[str, int]) -> None:
     waiting = [item.waiting for item in report.items]
     assert waiting == sorted(waiting, reverse=True)
     assert report.items[0].status == "breached" and report.items[0].waiting
+    assert latest_wait(db, None) == at(13, 14, 30)  # Lena's missed call, the newest wait
     late = next(item for item in report.items if item.thread_id == contacts["mail_late"])
     assert late.left_s == pytest.approx(TARGETS.email_reply_s - 13 * HOUR)
 
 
 def test_counted_per_agent_and_team(db: Database, contacts: dict[str, int]) -> None:
-    report = response_report(db, None, CALENDAR, TARGETS, now=NOW)
+    report = response_report(db, None, CALENDAR, TARGETS, **PERIOD)
     by_agent = {group.name: group for group in report.by_agent()}
     assert by_agent["Alice"].count("met") == 2 and by_agent["Alice"].count("at_risk") == 1
     assert by_agent["Bob"].count("breached") == 1 and by_agent["Bob"].count("on_track") == 1
@@ -198,20 +201,22 @@ def test_counted_per_agent_and_team(db: Database, contacts: dict[str, int]) -> N
 
 
 def test_filters_and_roles(db: Database, contacts: dict[str, int], people) -> None:  # type: ignore[no-untyped-def]
-    south = response_report(db, None, CALENDAR, TARGETS, now=NOW, team="South")
+    south = response_report(db, None, CALENDAR, TARGETS, **PERIOD, team="South")
     assert set(_statuses(south)) == {contacts["mail_late"], contacts["mail_on_track"]}
-    alice = response_report(db, None, CALENDAR, TARGETS, now=NOW, agent="alice")
+    alice = response_report(db, None, CALENDAR, TARGETS, **PERIOD, agent="alice")
     assert {item.agent for item in alice.items} == {"Alice"} and len(alice.items) == 3
     # The agent account is linked to Alice: her own contacts, nothing unassigned, whatever it asks for.
-    own = response_report(db, people["agent"], CALENDAR, TARGETS, now=NOW)
+    own = response_report(db, people["agent"], CALENDAR, TARGETS, **PERIOD)
     assert _statuses(own) == _statuses(alice)
-    assert response_report(db, people["agent"], CALENDAR, TARGETS, now=NOW, team="South").items == ()
-    everything = response_report(db, people["coach"], CALENDAR, TARGETS, now=NOW)
+    assert response_report(db, people["agent"], CALENDAR, TARGETS, **PERIOD, team="South").items == ()
+    everything = response_report(db, people["coach"], CALENDAR, TARGETS, **PERIOD)
     assert len(everything.items) == 8
     with pytest.raises(InvalidValue, match="no PBX agent 'Nobody'"):
-        response_report(db, None, CALENDAR, TARGETS, now=NOW, agent="Nobody")
-    with pytest.raises(InvalidValue, match="1 to"):
-        response_report(db, None, CALENDAR, TARGETS, now=NOW, days=0)
+        response_report(db, None, CALENDAR, TARGETS, **PERIOD, agent="Nobody")
+    with pytest.raises(InvalidValue, match="runs forwards"):
+        response_report(db, None, CALENDAR, TARGETS, start=NOW, end=NOW - timedelta(days=1))
+    with pytest.raises(InvalidValue, match="need a time zone"):
+        response_report(db, None, CALENDAR, TARGETS, start=datetime(2024, 6, 1), end=datetime(2024, 6, 2))
 
 
 def test_a_coach_in_a_team_sees_that_team_and_the_unassigned(
@@ -224,22 +229,20 @@ def test_a_coach_in_a_team_sees_that_team_and_the_unassigned(
         coach = people["coach"].__class__(
             people["coach"].user_id, people["coach"].username, "coach", coach_agent.id
         )
-    report = response_report(db, coach, CALENDAR, TARGETS, now=NOW)
+    report = response_report(db, coach, CALENDAR, TARGETS, **PERIOD)
     assert {item.agent for item in report.items} == {"Bob", None}
 
 
 def test_audited_with_counts_not_contacts(db: Database, contacts: dict[str, int], people) -> None:  # type: ignore[no-untyped-def]
-    response_report(db, None, CALENDAR, TARGETS, now=NOW, team="South")
+    response_report(db, None, CALENDAR, TARGETS, **PERIOD, team="South")
     [row] = list_audit(db, people["compliance"], action="response_targets_viewed")
     assert row.username == COMMAND_LINE and row.target is None
     assert row.details == {
+        "from": PERIOD["start"].astimezone(UTC).isoformat(),
+        "to": NOW.astimezone(UTC).isoformat(),
         "agent": None,
         "team": "South",
-        "days": 30,
-        "breached": 1,
-        "at_risk": 0,
-        "on_track": 1,
-        "met": 0,
+        **{"breached": 1, "at_risk": 0, "on_track": 1, "met": 0},
     }
 
 
@@ -253,6 +256,6 @@ def test_a_missed_call_from_the_cdr_is_linked_and_stored_once(db: Database) -> N
         assert thread is not None and thread.disposition == "no_answer" and thread.direction == "inbound"
         assert thread.customer is not None and thread.customer.display_name == "Peter Smit"
         assert [i.value for i in thread.customer.identities] == ["+31612345678"]
-    report = response_report(db, None, CALENDAR, TARGETS, now=NOW)
+    report = response_report(db, None, CALENDAR, TARGETS, **PERIOD)
     [item] = report.items
     assert (item.kind, item.status, item.customer) == ("callback", "breached", "Peter Smit")
