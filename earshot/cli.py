@@ -12,7 +12,7 @@ from typing import Literal, NoReturn
 
 import click
 
-from earshot import cli_agents, cli_compliance, cli_history
+from earshot import cli_agents, cli_compliance, cli_history, cli_sla
 from earshot.cli_common import UserError, clock, open_db, user_errors
 from earshot.settings import Settings, SettingsError, load_settings
 from storage.access import USER_ROLES, UserRole  # pure rules: cheap, unlike the rest of storage
@@ -719,6 +719,7 @@ def _day(value) -> date | None:
 for command in (cli_history.import_email, cli_history.import_chat, cli_history.customer, cli_history.history):
     main.add_command(command)
 main.add_command(cli_agents.agent)
+main.add_command(cli_sla.sla)
 main.add_command(cli_compliance.hold)
 main.add_command(cli_compliance.retention)
 cli_history.customer.add_command(cli_compliance.customer_erase)

@@ -104,6 +104,14 @@ class TargetItem:
     def waiting(self) -> bool:
         return self.answered_at is None
 
+    @property
+    def clock(self) -> str:
+        """The working-time clock as a person reads it: "2 h 05 min left", "overdue by 40 min"."""
+        span = _duration(abs(self.left_s))
+        if self.waiting:
+            return f"{span} left" if self.left_s > 0 else f"overdue by {span}"
+        return f"{span} to spare" if self.left_s >= 0 else f"{span} late"
+
 
 @dataclass(frozen=True)
 class GroupCounts:
@@ -414,6 +422,12 @@ def _callback_items(
             )
         )
     return items
+
+
+def _duration(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
 
 
 def _urgency(item: TargetItem) -> tuple[int, int, float, float]:
