@@ -65,13 +65,15 @@ def test_menu_follows_the_role() -> None:
     def titles(role: str) -> list[str]:
         return [p.title for p in pages_for(Principal(1, "x", role, None))]  # type: ignore[arg-type]
 
-    assert titles("agent") == ["Customers", "Calls", "Quality"]
-    assert titles("coach") == ["Customers", "Calls", "Call list", "Quality", "Team"]
+    assert titles("agent") == ["Customers", "Calls", "Quality", "Response times"]
+    assert titles("coach") == ["Customers", "Calls", "Call list", "Quality", "Team", "Response times"]
     assert titles("compliance") == [
-        "Customers", "Calls", "Call list", "Search", "Quality", "Team", "Audit log", "Compliance"
+        "Customers", "Calls", "Call list", "Search", "Quality", "Team", "Response times", "Audit log",
+        "Compliance",
     ]  # fmt: skip
     assert titles("admin") == [
-        "Customers", "Calls", "Call list", "Search", "Quality", "Team", "Audit log", "Compliance", "Admin"
+        "Customers", "Calls", "Call list", "Search", "Quality", "Team", "Response times", "Audit log",
+        "Compliance", "Admin",
     ]  # fmt: skip
 
 
