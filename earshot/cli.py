@@ -411,7 +411,9 @@ def demo(settings: Settings, samples: Path, open_app: bool, host: str, port: int
     from earshot.worker import run_worker
 
     db = open_db(settings)
-    summary = ingest_paths(db, settings, [samples], [], None, click.echo)
+    # The sample CDR holds a call nobody answered, called back later: the response targets' demo.
+    cdr = [samples / "Master.csv"] if (samples / "Master.csv").is_file() else []
+    summary = ingest_paths(db, settings, [samples], cdr, None, click.echo)
     _import_sample_threads(db, settings, samples.parent / "sample_threads")
     with ProgressBars("job") as bars:
         report = run_worker(db, settings, drain_and_exit=True, hook=bars, report=_worker_says)
