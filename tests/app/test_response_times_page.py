@@ -4,7 +4,7 @@ handled them and for a coach; the report is read (and audited) once per choice."
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import delete
 
@@ -18,26 +18,29 @@ from tests.app.test_pages import _open, _principal, _signed_in
 MONDAY = datetime(2026, 11, 16, 10, tzinfo=UTC)
 
 
-def _contacts(db) -> list[int]:  # type: ignore[no-untyped-def]
-    """Alice calls back a missed call after 20 minutes and answers an e-mail two days later."""
+def add_contacts(db, monday: datetime = MONDAY) -> list[int]:  # type: ignore[no-untyped-def]
+    """Alice calls back a missed call after 20 minutes and answers an e-mail two days later: a
+    Monday at 10:00 (UTC) with no holiday that week."""
     with session_scope(db) as session:
         alice = session.query(Agent).filter_by(name="Alice").one()
         customer = Customer(display_name="Ruth <b>Waits</b>")
         missed = Thread(
             customer=customer, channel="call", provider="sla-test", provider_id="missed",
-            direction="inbound", started_at=MONDAY, disposition="busy",
+            direction="inbound", started_at=monday, disposition="busy",
         )  # fmt: skip
         callback = Thread(
             customer=customer, agent=alice, channel="call", provider="sla-test", provider_id="callback",
-            direction="outbound", started_at=MONDAY.replace(minute=20),
+            direction="outbound", started_at=monday.replace(minute=20),
         )  # fmt: skip
         mail = Thread(
             customer=customer, agent=alice, channel="email", provider="sla-test", provider_id="mail",
-            subject="Where is my refund?", started_at=MONDAY,
+            subject="Where is my refund?", started_at=monday,
         )  # fmt: skip
         mail.messages += [
-            Message(provider_message_id="q", direction="inbound", sent_at=MONDAY, body="?"),
-            Message(provider_message_id="a", direction="outbound", sent_at=MONDAY.replace(day=18), body="!"),
+            Message(provider_message_id="q", direction="inbound", sent_at=monday, body="?"),
+            Message(
+                provider_message_id="a", direction="outbound", sent_at=monday + timedelta(days=2), body="!"
+            ),
         ]
         session.add_all([missed, callback, mail])
         session.flush()
@@ -59,7 +62,7 @@ def _frames(at) -> list:  # type: ignore[no-untyped-def]
 def test_met_and_breached_for_the_agent_and_the_coach(app_data: AppData) -> None:
     started = datetime.now(UTC)
     db, _, _ = open_data(app_data.data_dir)
-    ids = _contacts(db)
+    ids = add_contacts(db)
     try:
         for role in ("agent", "coach"):
             at = _open(_signed_in(role), "views/response_times.py")
