@@ -259,3 +259,18 @@ def test_a_missed_call_from_the_cdr_is_linked_and_stored_once(db: Database) -> N
     report = response_report(db, None, CALENDAR, TARGETS, **PERIOD)
     [item] = report.items
     assert (item.kind, item.status, item.customer) == ("callback", "breached", "Peter Smit")
+
+
+def test_a_missed_call_stored_with_its_recording_is_not_stored_again(db: Database) -> None:
+    # FreePBX left a header-only recording of the call: the ingest stored it with the CDR's disposition.
+    with session_scope(db) as session:
+        recorded = Thread(
+            channel="call", provider="earshot", provider_id="1718280000.9", direction="inbound",
+            started_at=at(13, 11), disposition="no_answer",
+        )  # fmt: skip
+        session.add(recorded)
+        session.flush()
+        recorded_id = recorded.id
+    call = MissedCall("1718280000.9", "06 1234 5678", None, at(13, 11), "no_answer")
+    stored = store_missed_call(db, call, default_region="NL")
+    assert (stored.thread_id, stored.created) == (recorded_id, False)
