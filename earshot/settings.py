@@ -12,17 +12,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from functools import cache
 from pathlib import Path
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
 import platformdirs
 
 from storage.blobs import BlobStore, checked_location, open_blob_store
 from storage.business_hours import BusinessCalendar, CalendarError, parse_opening_hours
-from storage.response_targets import ResponseTargets
 from transcribe.call import checked_overrides
 from transcribe.prompts import MIN_PROMPT_WORDS, prompt_words
 from transcribe.redaction.entities import ENTITY_TYPES, EntityType, RedactionOptions
 from transcribe.types import ROLES, DiarizationBackend, MonoRoleRule, Role, TranscribeOptions
+
+if TYPE_CHECKING:  # imported on use: it brings the database layer, which `earshot --help` needs not
+    from storage.response_targets import ResponseTargets
 
 CONFIG_FILE_NAME = "earshot.toml"
 # How often a worker tells the queue that its running job is alive. A claim older than
@@ -138,6 +140,8 @@ class Settings:
         )
 
     def response_targets(self) -> ResponseTargets:
+        from storage.response_targets import ResponseTargets
+
         return ResponseTargets(
             email_reply_s=self.email_reply_target_hours * 3600,
             callback_s=self.callback_target_hours * 3600,
