@@ -12,7 +12,7 @@ from typing import Literal, NoReturn
 
 import click
 
-from earshot import cli_agents, cli_compliance, cli_followups, cli_history, cli_insights, cli_reasons
+from earshot import cli_agents, cli_compliance, cli_followups, cli_history, cli_insights, cli_reasons, cli_sla
 from earshot.cli_common import UserError, clock, open_db, user_errors
 from earshot.settings import Settings, SettingsError, load_settings
 from storage.access import USER_ROLES, UserRole  # pure rules: cheap, unlike the rest of storage
@@ -100,7 +100,9 @@ def ingest(
         open_db(settings), settings, list(paths), list(cdr_paths), filename_pattern, click.echo
     )
     click.echo(
-        f"{summary.ingested} ingested, {summary.duplicates} already stored, {summary.failed} failed", err=True
+        f"{summary.ingested} ingested, {summary.duplicates} already stored, {summary.failed} failed"
+        + (f", {summary.missed} missed call(s) from the CDR" if summary.missed else ""),
+        err=True,
     )
     if summary.failed:
         sys.exit(1)
@@ -410,7 +412,9 @@ def demo(settings: Settings, samples: Path, open_app: bool, host: str, port: int
     from earshot.worker import run_worker
 
     db = open_db(settings)
-    summary = ingest_paths(db, settings, [samples], [], None, click.echo)
+    # The sample CDR holds a call nobody answered, called back later: the response targets' demo.
+    cdr = [samples / "Master.csv"] if (samples / "Master.csv").is_file() else []
+    summary = ingest_paths(db, settings, [samples], cdr, None, click.echo)
     _import_sample_threads(db, settings, samples.parent / "sample_threads")
     with ProgressBars("job") as bars:
         report = run_worker(db, settings, drain_and_exit=True, hook=bars, report=_worker_says)
@@ -725,6 +729,7 @@ for command in (cli_history.import_email, cli_history.import_chat, cli_history.c
 main.add_command(cli_agents.agent)
 main.add_command(cli_reasons.reasons)
 main.add_command(cli_followups.followup)
+main.add_command(cli_sla.sla)
 main.add_command(cli_compliance.hold)
 main.add_command(cli_compliance.retention)
 for command in (cli_insights.summary, cli_insights.insights, cli_insights.tracker):

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from earshot.settings import Settings
-from recorder.ingest import ScanOptions, scan
+from recorder.ingest import ScanOptions, missed_calls, scan
 from recorder.types import IngestError
 from storage import services
 from storage.db import Database
+from storage.missed_calls import store_missed_call
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,7 @@ class IngestSummary:
     ingested: int
     duplicates: int
     failed: int
+    missed: int = 0  # missed inbound calls newly stored from the CDRs (recorded or not)
 
 
 def ingest_paths(
@@ -60,4 +62,19 @@ def ingest_paths(
         else:
             report(f"skipped  {item.path}: already stored as call {result.recording_id}")
             duplicates += 1
-    return IngestSummary(ingested=ingested, duplicates=duplicates, failed=failed)
+    # After the recordings, so that a missed call with a recording is stored once, as that recording.
+    missed = 0
+    for call in missed_calls(options):
+        try:
+            stored = store_missed_call(db, call, default_region=settings.default_region)
+        except (ValueError, RuntimeError) as error:
+            report(f"failed   missed call {call.provider_id}: {error}")
+            failed += 1
+            continue
+        for warning in stored.warnings:
+            report(f"warning  {warning}")
+        if stored.created:
+            what = f"call {call.provider_id} ({call.disposition})"
+            report(f"missed   {what} -> conversation {stored.thread_id}")
+            missed += 1
+    return IngestSummary(ingested=ingested, duplicates=duplicates, failed=failed, missed=missed)

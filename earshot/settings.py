@@ -12,15 +12,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from functools import cache
 from pathlib import Path
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
 import platformdirs
 
 from storage.blobs import BlobStore, checked_location, open_blob_store
+from storage.business_hours import BusinessCalendar, CalendarError, parse_opening_hours
 from transcribe.call import checked_overrides
 from transcribe.prompts import MIN_PROMPT_WORDS, prompt_words
 from transcribe.redaction.entities import ENTITY_TYPES, EntityType, RedactionOptions
 from transcribe.types import ROLES, DiarizationBackend, MonoRoleRule, Role, TranscribeOptions
+
+if TYPE_CHECKING:  # imported on use: it brings the database layer, which `earshot --help` needs not
+    from storage.response_targets import ResponseTargets
 
 CONFIG_FILE_NAME = "earshot.toml"
 # How often a worker tells the queue that its running job is alive. A claim older than
@@ -88,6 +92,15 @@ class Settings:
     # Conversations people must have labelled with a contact reason (or outcome) before that label
     # takes part in training (`earshot reasons train`); at least two labels must reach it.
     reasons_min_per_label: int = 5
+    # Response-time targets count working time: opening hours per weekday ("mon-fri 09:00-17:00";
+    # unnamed days closed), public holidays of holidays_country (unset: default_region's; "none": no
+    # holidays) and its holidays_subdivision (e.g. "BY"), on the wall clock of ``timezone``.
+    opening_hours: tuple[str, ...] = ("mon-fri 09:00-17:00",)
+    holidays_country: str | None = None
+    holidays_subdivision: str | None = None
+    email_reply_target_hours: float = 6.0  # first reply to an inbound e-mail, in working hours
+    callback_target_hours: float = 1.0  # callback after a missed or abandoned inbound call, working hours
+    at_risk_share: float = 0.25  # a waiting contact with less than this share of its target left is at risk
 
     @property
     def models_dir(self) -> Path:
@@ -123,6 +136,25 @@ class Settings:
     def secrets_dir(self) -> Path:
         """Keys kept outside the database (``storage.secrets``): the audit chain's, the app's signing key."""
         return self.data_dir / "secrets"
+
+    def business_calendar(self) -> BusinessCalendar:
+        """The working-time calendar the response targets and the figures count in."""
+        country = self.holidays_country or self.default_region
+        return BusinessCalendar.from_settings(
+            self.timezone,
+            self.opening_hours,
+            None if country.lower() == "none" else country.upper(),
+            self.holidays_subdivision,
+        )
+
+    def response_targets(self) -> ResponseTargets:
+        from storage.response_targets import ResponseTargets
+
+        return ResponseTargets(
+            email_reply_s=self.email_reply_target_hours * 3600,
+            callback_s=self.callback_target_hours * 3600,
+            at_risk_share=self.at_risk_share,
+        )
 
     def redaction_options(self) -> RedactionOptions:
         """What chat and e-mail imports redact: what calls redact, phone numbers dialled here."""
@@ -345,6 +377,30 @@ def _pipeline(value: Any) -> tuple[tuple[str, Any], ...]:
     return checked_overrides(pairs)
 
 
+def _opening_hours(value: Any) -> tuple[str, ...]:
+    items = value.split(",") if isinstance(value, str) else list(value)
+    specs = tuple(str(item).strip() for item in items if str(item).strip())
+    try:
+        parse_opening_hours(specs)
+    except CalendarError as e:
+        raise ValueError(str(e)) from None
+    return specs
+
+
+def _positive(value: Any) -> float:
+    number = float(value)
+    if not number > 0:
+        raise ValueError("must be more than 0")
+    return number
+
+
+def _share(value: Any) -> float:
+    share = float(value)
+    if not 0 <= share < 1:
+        raise ValueError("a share from 0 to below 1 (0.25: a quarter of the target left)")
+    return share
+
+
 _COERCE = {
     "diarization": _choice(get_args(DiarizationBackend)),
     "mono_role_rule": _choice(get_args(MonoRoleRule)),
@@ -365,4 +421,8 @@ _COERCE = {
     "audio_storage": lambda value: checked_location(str(value)) if value not in ("", None) else None,
     "pipeline": _pipeline,
     "reasons_min_per_label": int,
+    "opening_hours": _opening_hours,
+    "email_reply_target_hours": _positive,
+    "callback_target_hours": _positive,
+    "at_risk_share": _share,
 }

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from recorder.instants import InstantError, parse_iso, to_utc
 from recorder.sidecar import MetadataError
-from recorder.types import CallMetadata, Direction
+from recorder.types import CallMetadata, Direction, MissedCall
 
 FILENAME_GROUPS = frozenset({"direction", "caller", "callee", "date", "time", "uniqueid"})
 
@@ -70,6 +70,19 @@ CDR_CUSTOM_SAMPLE_COLUMNS = (
 )  # fmt: skip
 _DISPOSITIONS = frozenset({"ANSWERED", "NO ANSWER", "BUSY", "FAILED", "CONGESTION"})
 _HEADER_ALIASES = {"calldate": "start"}
+# A CDR disposition as stored (``Thread.disposition``); CONGESTION is a call the network failed.
+OUTCOMES = {
+    "ANSWERED": "answered",
+    "NO ANSWER": "no_answer",
+    "BUSY": "busy",
+    "FAILED": "failed",
+    "CONGESTION": "failed",
+}
+# Outcomes of an inbound call that leave a customer waiting for a callback.
+MISSED_OUTCOMES = frozenset({"no_answer", "busy", "abandoned"})
+# FreePBX's contexts for calls coming in over a trunk (inbound routes, DIDs): a CDR row without a
+# recording file tells its direction only this way.
+_INBOUND_CONTEXTS = ("from-trunk", "from-pstn", "from-did", "from-external")
 
 
 class PatternError(ValueError):
@@ -197,6 +210,30 @@ def _call(legs: list[CdrRecord]) -> CdrRecord:
     )
 
 
+def call_outcome(record: CdrRecord) -> str | None:
+    """How a call ended. "abandoned": the PBX itself answered (a queue, an IVR) but no phone did,
+    so the caller hung up waiting; a CDR's disposition says ANSWERED for that."""
+    outcome = OUTCOMES.get((record.disposition or "").strip().upper())
+    return "abandoned" if outcome == "answered" and record.dstchannel is None else outcome
+
+
+def missed_call(record: CdrRecord) -> MissedCall | None:
+    """The call, when it came in over a trunk and nobody took it; None for any other."""
+    outcome = call_outcome(record)
+    inbound = (record.dcontext or "").startswith(_INBOUND_CONTEXTS)
+    caller = _party(record.src)
+    if outcome not in MISSED_OUTCOMES or not inbound or caller is None:
+        return None
+    return MissedCall(
+        provider_id=record.uniqueid,
+        caller=caller,
+        callee=_party(record.dst),
+        started_at=record.start,
+        disposition=outcome,
+        customer_name=_clid_name(record.clid),
+    )
+
+
 def merge_cdr(metadata: CallMetadata, record: CdrRecord) -> CallMetadata:
     """Fill what the file name left open with the CDR's facts; the file name wins where both speak."""
     direction = metadata.direction
@@ -209,6 +246,7 @@ def merge_cdr(metadata: CallMetadata, record: CdrRecord) -> CallMetadata:
         agent=metadata.agent or channel_endpoint(agent_channel),
         customer_name=metadata.customer_name or (_clid_name(record.clid) if direction == "inbound" else None),
         provider_id=metadata.provider_id or record.uniqueid,
+        disposition=metadata.disposition or call_outcome(record),
     )
     return _with_customer_phone(merged)
 

@@ -23,9 +23,10 @@ from recorder.asterisk import (
     load_cdr,
     merge_cdr,
     metadata_from_filename,
+    missed_call,
 )
 from recorder.sidecar import MetadataError, find_sidecar, parse_sidecar, sidecar_paths
-from recorder.types import CallMetadata, IngestError, Recording
+from recorder.types import CallMetadata, IngestError, MissedCall, Recording
 from transcribe.audio import AudioError, EmptyAudio, probe
 from transcribe.types import Role
 
@@ -106,6 +107,21 @@ def scan(paths: Sequence[Path], options: ScanOptions) -> Iterator[Recording | In
             yield IngestError(str(error))
         except OSError as error:
             yield IngestError(f"{candidate}: cannot read: {error.strerror}")
+
+
+def missed_calls(options: ScanOptions) -> Iterator[MissedCall]:
+    """Inbound calls the CDRs tell nobody took (no answer, busy, abandoned), recorded or not: a
+    missed call often leaves no audio, and it is still owed a callback. Files and rows that cannot
+    be read are skipped here: ``scan`` reports them."""
+    for cdr_path in options.cdr_paths:
+        try:
+            table = load_cdr(cdr_path, options.timezone)
+        except MetadataError:
+            continue
+        for record in table.records.values():
+            missed = missed_call(record)
+            if missed is not None:
+                yield missed
 
 
 def file_digest(path: Path) -> tuple[str, int]:

@@ -27,6 +27,8 @@ class CallMetadata:
     customer_name: str | None = None
     channel_roles: tuple[Role, ...] | None = None  # None: use the configured default map
     provider_id: str | None = None  # PBX unique id (Asterisk uniqueid), for idempotent re-import
+    # How the call ended, from the CDR: answered | no_answer | busy | failed | abandoned (None: not told).
+    disposition: str | None = None
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,19 @@ class Recording:
     size_bytes: int
     audio: AudioInfo
     metadata: CallMetadata
+
+
+@dataclass(frozen=True)
+class MissedCall:
+    """An inbound call nobody took, as the CDR tells it: it may have left no recording at all, and
+    it is still owed a callback."""
+
+    provider_id: str  # the PBX's uniqueid
+    caller: str  # the customer's number, as the PBX wrote it
+    callee: str | None
+    started_at: datetime | None  # UTC
+    disposition: str  # no_answer | busy | abandoned
+    customer_name: str | None = None
 
 
 class IngestError(ValueError):

@@ -135,6 +135,7 @@ AuditAction = Literal[
     "tracker_removed",
     "tracker_tags_viewed",  # the trackers that tagged one call
     "tracker_alerts_viewed",  # a user's unseen alerts: the conversations' ids
+    "response_targets_viewed",  # response targets: the filters and counts per status, never the contacts
 ]
 AUDIT_ACTIONS: tuple[AuditAction, ...] = get_args(AuditAction)
 

@@ -148,6 +148,9 @@ class Thread(Base):
     direction: Mapped[str | None] = mapped_column(String(16))  # inbound | outbound | internal
     started_at: Mapped[datetime | None] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    # A call's end as the phone system tells it: answered | no_answer | busy | failed | abandoned;
+    # None where it did not say (a sidecar, a chat). Missed inbound calls are owed a callback.
+    disposition: Mapped[str | None] = mapped_column(String(16))
 
     customer: Mapped[Customer | None] = relationship(back_populates="threads")
     agent: Mapped[Agent | None] = relationship()

@@ -208,6 +208,7 @@ def _create_call_thread(session: Session, recording: IncomingRecording) -> Threa
         provider_id=_call_id(recording),
         direction=metadata.direction,
         started_at=_as_utc(metadata.started_at),
+        disposition=metadata.disposition,
     )
     session.add(thread)
     session.flush()

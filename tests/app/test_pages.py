@@ -65,14 +65,17 @@ def test_menu_follows_the_role() -> None:
     def titles(role: str) -> list[str]:
         return [p.title for p in pages_for(Principal(1, "x", role, None))]  # type: ignore[arg-type]
 
-    assert titles("agent") == ["Customers", "My follow-ups", "Calls", "Quality"]
-    assert titles("coach") == ["Customers", "My follow-ups", "Calls", "Call list", "Quality", "Team"]
+    assert titles("agent") == ["Customers", "My follow-ups", "Calls", "Quality", "Response times"]
+    assert titles("coach") == [
+        "Customers", "My follow-ups", "Calls", "Call list", "Quality", "Team", "Response times",
+    ]  # fmt: skip
     assert titles("compliance") == [
-        "Customers", "My follow-ups", "Calls", "Call list", "Search", "Quality", "Team", "Audit log",
-        "Compliance",
+        "Customers", "My follow-ups", "Calls", "Call list", "Search", "Quality", "Team", "Response times",
+        "Audit log", "Compliance",
     ]  # fmt: skip
     assert titles("admin") == [
-        "Customers", "My follow-ups", "Calls", "Call list", "Search", "Quality", "Team", "Audit log",
+        "Customers", "My follow-ups", "Calls", "Call list", "Search", "Quality", "Team", "Response times",
+        "Audit log",
         "Compliance", "Admin",
     ]  # fmt: skip
 

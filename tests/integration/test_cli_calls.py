@@ -121,6 +121,18 @@ def test_the_demo_suggests_contact_reasons_from_what_was_heard(demo_data: Path) 
 
 
 @pytest.mark.slow
+def test_demo_shows_a_met_callback_and_a_late_email(demo_data: Path) -> None:
+    # The sample CDR's missed call from Emma, called back by Daan; Peter's e-mail, answered late.
+    result = earshot(demo_data, "sla", "--from", "2024-05-01", "--to", "2024-05-31", "--json")
+    assert result.exit_code == 0, result.output
+    contacts = json.loads(result.stdout)["contacts"]
+    assert {(c["kind"], c["customer"], c["status"]) for c in contacts} >= {
+        ("callback", "Emma de Vries", "met"),
+        ("email_reply", "Peter Smit", "breached"),
+    }
+
+
+@pytest.mark.slow
 def test_ingest_is_idempotent_and_links_calls_to_one_customer(demo_data: Path) -> None:
     calls = len(list(SAMPLE_AUDIO.glob("*.json")))
     assert rows(demo_data, "select count(*) from recordings") == [(calls,)]

@@ -177,3 +177,53 @@ def test_a_pipeline_parameter_that_does_not_exist_is_named(tmp_path: Path, text:
     (tmp_path / "earshot.toml").write_text(f"[pipeline]\n{text}\n")
     with pytest.raises(SettingsError, match=re.escape(message)):
         load_settings(env={"EARSHOT_DATA_DIR": str(tmp_path)})
+
+
+def test_working_hours_holidays_and_targets(tmp_path: Path) -> None:
+    from datetime import date
+
+    defaults = load_settings(env={"EARSHOT_DATA_DIR": str(tmp_path)})
+    calendar = defaults.business_calendar()
+    assert calendar.holiday_country == "NL" and calendar.is_holiday(date(2024, 4, 27))  # default_region's
+    assert calendar.opening(date(2024, 6, 8)) is None  # a Saturday
+    targets = defaults.response_targets()
+    assert (targets.email_reply_s, targets.callback_s, targets.at_risk_share) == (6 * 3600, 3600, 0.25)
+    (tmp_path / "earshot.toml").write_text(
+        'opening_hours = ["mon-fri 08:00-20:00", "sat 10:00-14:00"]\n'
+        'holidays_country = "de"\nholidays_subdivision = "BY"\n'
+        "email_reply_target_hours = 4\ncallback_target_hours = 0.5\nat_risk_share = 0.1\n"
+    )
+    custom = load_settings(env={"EARSHOT_DATA_DIR": str(tmp_path), "EARSHOT_TIMEZONE": "Europe/Berlin"})
+    calendar = custom.business_calendar()
+    assert calendar.holiday_country == "DE" and calendar.is_holiday(date(2024, 1, 6))  # Epiphany, Bavaria
+    assert calendar.opening(date(2024, 6, 8)) is not None
+    assert custom.response_targets().callback_s == 1800
+    env = {"EARSHOT_DATA_DIR": str(tmp_path / "none"), "EARSHOT_HOLIDAYS_COUNTRY": "none"}
+    assert not load_settings(env=env).business_calendar().is_holiday(date(2024, 12, 25))
+    env = {
+        "EARSHOT_DATA_DIR": str(tmp_path / "none"),
+        "EARSHOT_OPENING_HOURS": "mon-thu 09:00-17:00, fri 09:00-12:00",
+    }
+    assert load_settings(env=env).business_calendar().hours.days[4] == (9 * 60, 12 * 60)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("OPENING_HOURS", "weekdays 9-5", "expected e.g. 'mon-fri 09:00-17:00'"),
+        ("OPENING_HOURS", "mon 17:00-09:00", "closes before it opens"),
+        ("EMAIL_REPLY_TARGET_HOURS", "0", "must be more than 0"),
+        ("AT_RISK_SHARE", "1.5", "a share from 0 to below 1"),
+    ],
+)
+def test_bad_working_hours_and_targets_are_named(tmp_path: Path, name: str, value: str, message: str) -> None:
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        load_settings(env={"EARSHOT_DATA_DIR": str(tmp_path), f"EARSHOT_{name}": value})
+
+
+def test_an_unknown_holiday_country_is_named_when_the_calendar_is_made(tmp_path: Path) -> None:
+    from storage.business_hours import CalendarError
+
+    settings = load_settings(env={"EARSHOT_DATA_DIR": str(tmp_path), "EARSHOT_HOLIDAYS_COUNTRY": "XX"})
+    with pytest.raises(CalendarError, match="no public holidays known for country 'XX'"):
+        settings.business_calendar()

@@ -9,15 +9,18 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from recorder.asterisk import (
+    CdrRecord,
     PatternError,
+    call_outcome,
     channel_endpoint,
     compile_filename_pattern,
     load_cdr,
     merge_cdr,
     metadata_from_filename,
+    missed_call,
 )
 from recorder.sidecar import MetadataError
-from recorder.types import CallMetadata
+from recorder.types import CallMetadata, MissedCall
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -232,6 +235,7 @@ def test_cdr_fills_what_the_name_lacks_and_the_name_wins_where_both_speak() -> N
         customer_phone="0612345678",
         customer_name="Emma de Vries",
         provider_id="1714979643.118",
+        disposition="answered",
     )
     # Only the outside party of an outbound call is a customer; the agent is the dialling channel.
     outbound = merge_cdr(CallMetadata(direction="outbound"), records["1715169760.245"])
@@ -279,3 +283,49 @@ def test_caller_id_bytes_that_are_no_text_are_no_customer_name() -> None:
 def _write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def test_missed_inbound_calls_from_the_cdr() -> None:
+    records = load_cdr(MASTER_CSV, AMSTERDAM).records
+    # The queue call nobody took (NO ANSWER) left no recording; the answered ones are no missed calls.
+    missed = {uniqueid: missed_call(record) for uniqueid, record in records.items()}
+    assert missed["1714979643.118"] is None and missed["1715169760.245"] is None
+    assert missed["1715241600.3"] == MissedCall(
+        provider_id="1715241600.3",
+        caller="0699999999",
+        callee="0205550100",
+        started_at=datetime(2024, 5, 9, 8, 0, tzinfo=UTC),
+        disposition="no_answer",
+        customer_name=None,  # the caller-id name is only the number again
+    )
+
+
+@pytest.mark.parametrize(
+    ("disposition", "dstchannel", "context", "outcome", "is_missed"),
+    [
+        ("BUSY", None, "from-trunk", "busy", True),
+        ("NO ANSWER", None, "from-pstn", "no_answer", True),
+        # A queue answers the line itself: ANSWERED with no phone behind it is a caller who gave up.
+        ("ANSWERED", None, "from-trunk", "abandoned", True),
+        ("ANSWERED", "PJSIP/1001-00000012", "from-trunk", "answered", False),
+        ("CONGESTION", None, "from-trunk", "failed", False),
+        ("NO ANSWER", None, "from-internal", "no_answer", False),  # an agent's call nobody took
+    ],
+)
+def test_call_outcomes(
+    disposition: str, dstchannel: str | None, context: str, outcome: str, is_missed: bool
+) -> None:
+    record = CdrRecord(
+        uniqueid="1.1",
+        src="0612345678",
+        dst="600",
+        clid=None,
+        dcontext=context,
+        channel="PJSIP/trunk-1",
+        dstchannel=dstchannel,
+        start=None,
+        billsec=0,
+        disposition=disposition,
+    )
+    assert call_outcome(record) == outcome
+    assert (missed_call(record) is not None) == is_missed

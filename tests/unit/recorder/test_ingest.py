@@ -14,7 +14,7 @@ import pytest
 import soundfile as sf
 
 from recorder.asterisk import FREEPBX_PATTERN, PatternError
-from recorder.ingest import OptionsError, ScanOptions, scan
+from recorder.ingest import OptionsError, ScanOptions, missed_calls, scan
 from recorder.sidecar import MetadataError
 from recorder.types import CallMetadata, IngestError, Recording
 from tests.paths import SAMPLE_AUDIO
@@ -199,7 +199,10 @@ def test_pbx_file_names_are_completed_from_the_cdr_and_bad_cdr_rows_reported_fir
         customer_name="Emma de Vries",
         channel_roles=("agent", "customer"),
         provider_id="1714979643.118",
+        disposition="answered",
     )
+    # The CDR's unanswered queue call left no file: it is a missed call all the same.
+    assert [call.provider_id for call in missed_calls(ScanOptions(cdr_paths=(cdr,)))] == ["1715241600.3"]
 
 
 def test_a_missing_cdr_file_is_reported_and_the_scan_goes_on(tmp_path: Path) -> None:
