@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 from recorder.chat_import import read_chat
 from recorder.email_import import read_email
@@ -346,11 +347,19 @@ def _open_hits(watch: Watch, back_to_hits: Callable[[], None]) -> None:
     """Open each search hit that opens a conversation (chat, e-mail) and check the thread shown."""
     count = _open_buttons(watch).count()
     assert count >= 2, "the planted chat and e-mail are found"
+    close = watch.page.get_by_role("button", name="Close")
     for index in range(count):
         back_to_hits()
+        wait_until_idle(watch.page)
+        expect(_open_buttons(watch)).to_have_count(count)
         _open_buttons(watch).nth(index).click()
-        watch.page.get_by_role("button", name="Close").wait_for()
+        close.wait_for()
         watch.check(f"conversation {index} opened from a hit")
+        # Closed before the next is opened: else its Close button would pass for the next one's
+        # before that one is shown, and the check would read the previous conversation again.
+        close.click()
+        expect(close).to_have_count(0)  # the run that closes it has begun; until it ends, the
+        wait_until_idle(watch.page)  # page may hold its old elements beside the new ones
     watch.check("conversations opened", "Zfrom", "Zsubject", "Zbody", "Zchattext", "Zauthor", "Zreply")
 
 
