@@ -119,6 +119,8 @@ AuditAction = Literal[
     "agent_team_set",  # an admin put an agent in a team, or took them out of one
     "team_viewed",  # the team view: its period, team and how many agents it showed
     "customer_agents_viewed",  # who knows a customer: the agents' ids, never their conversations
+    "figures_viewed",  # channel and agent figures: the period, grouping and filters, never the numbers
+    "surveys_imported",  # survey answers imported: counts, never the scores or comments
 ]
 AUDIT_ACTIONS: tuple[AuditAction, ...] = get_args(AuditAction)
 
