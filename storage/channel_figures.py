@@ -333,5 +333,10 @@ def _group_names(session: Any, request: FigureRequest, groups: Iterable[Any]) ->
     ids = [group for group in groups if group is not None]
     names: dict[Any, str] = {None: NO_AGENT}
     if ids:
-        names.update(session.execute(select(Agent.id, Agent.name).where(Agent.id.in_(ids))).tuples().all())
+        names.update(
+            {
+                row.id: row.name
+                for row in session.execute(select(Agent.id, Agent.name).where(Agent.id.in_(ids)))
+            }
+        )
     return names
