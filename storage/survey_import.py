@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.audit import append_event
+from storage.audit import COMMAND_LINE, append_event
 from storage.db import Database, read_scope, session_scope
 from storage.identities import IdentityError, normalize_customer_number, normalize_email, normalize_phone
 from storage.models import Identity, SurveyResponse, Thread, as_utc
@@ -250,6 +250,7 @@ def import_surveys(
             "surveys_imported",
             None,
             {"imported": imported, "already_stored": already, "problems": len(problems)},
+            username=COMMAND_LINE,
         )
     return SurveyImportSummary(imported=imported, already_stored=already, problems=tuple(problems))
 
