@@ -12,7 +12,7 @@ from typing import Literal, NoReturn
 
 import click
 
-from earshot import cli_agents, cli_compliance, cli_history
+from earshot import cli_agents, cli_compliance, cli_figures, cli_history
 from earshot.cli_common import UserError, clock, open_db, user_errors
 from earshot.settings import Settings, SettingsError, load_settings
 from storage.access import USER_ROLES, UserRole  # pure rules: cheap, unlike the rest of storage
@@ -720,3 +720,5 @@ main.add_command(cli_agents.agent)
 main.add_command(cli_compliance.hold)
 main.add_command(cli_compliance.retention)
 cli_history.customer.add_command(cli_compliance.customer_erase)
+main.add_command(cli_figures.import_surveys)
+main.add_command(cli_figures.figures)

@@ -33,7 +33,7 @@ from sqlalchemy import BigInteger, ColumnElement, and_, case, cast, extract, fun
 from storage.access import Permission, Principal, require_unless_command_line
 from storage.audit import record_read
 from storage.db import Database, read_scope
-from storage.errors import InvalidValue
+from storage.errors import InvalidValue, NotFound
 from storage.models import Agent, Message, Recording, SurveyResponse, Thread
 
 __all__ = [
@@ -44,6 +44,7 @@ __all__ = [
     "FigureRequest",
     "FigureRow",
     "Figures",
+    "agent_named",
     "channel_figures",
 ]
 
@@ -340,3 +341,12 @@ def _group_names(session: Any, request: FigureRequest, groups: Iterable[Any]) ->
             }
         )
     return names
+
+
+def agent_named(db: Database, name: str) -> int:
+    """The id of the agent so named (the command line's ``--agent``)."""
+    with read_scope(db) as session:
+        found = session.scalar(select(Agent.id).where(Agent.name == name))
+    if found is None:
+        raise NotFound(f"no agent named {name!r}")
+    return found
