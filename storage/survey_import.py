@@ -29,13 +29,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.audit import COMMAND_LINE, append_event
-from storage.db import Database, read_scope, session_scope
+from storage.db import Database, session_scope
 from storage.identities import IdentityError, normalize_customer_number, normalize_email, normalize_phone
 from storage.models import Identity, SurveyResponse, Thread, as_utc
 
 __all__ = [
     "SURVEY_FORMATS",
-    "SurveyAnswer",
     "SurveyFormat",
     "SurveyImportSummary",
     "SurveyKind",
@@ -43,7 +42,6 @@ __all__ = [
     "SurveyScales",
     "import_surveys",
     "read_surveys",
-    "survey_answers_of",
 ]
 
 SurveyKind = Literal["csat", "nps", "ces"]
@@ -90,16 +88,6 @@ class SurveyImportSummary:
     imported: int
     already_stored: int
     problems: tuple[str, ...] = field(default=())  # one line per row left out
-
-
-@dataclass(frozen=True)
-class SurveyAnswer:
-    """An answer as the pages show it beside its contact."""
-
-    kind: SurveyKind
-    score: float
-    answered_at: datetime  # UTC
-    comment: str | None
 
 
 class _BadRow(ValueError):
@@ -308,20 +296,3 @@ def _customer(session: Session, row: SurveyRow, default_region: str) -> int:
         raise _BadRow(f"its identities name {len(found)} different customers ({', '.join(map(str, found))})")
     return next(iter(found))
 
-
-def survey_answers_of(db: Database, thread_ids: Sequence[int]) -> dict[int, tuple[SurveyAnswer, ...]]:
-    """The answers given about each of these conversations, oldest first. The caller has already
-    checked and audited the read of the conversations themselves (the history, the call page)."""
-    grouped: dict[int, list[SurveyAnswer]] = {}
-    if not thread_ids:
-        return {}
-    with read_scope(db) as session:
-        for row in session.execute(
-            select(SurveyResponse)
-            .where(SurveyResponse.thread_id.in_(list(thread_ids)))
-            .order_by(SurveyResponse.thread_id, SurveyResponse.answered_at, SurveyResponse.id)
-        ).scalars():
-            grouped.setdefault(row.thread_id, []).append(
-                SurveyAnswer(cast(SurveyKind, row.kind), row.score, as_utc(row.answered_at), row.comment)
-            )
-    return {thread_id: tuple(answers) for thread_id, answers in grouped.items()}

@@ -14,7 +14,9 @@ from sqlalchemy import select
 
 from storage.db import Database, session_scope
 from storage.models import Customer, Identity, SurveyResponse, Thread
-from storage.survey_import import import_surveys, read_surveys, survey_answers_of
+from storage.access import Principal
+from storage.survey_answers import answers_of_call, answers_of_conversations
+from storage.survey_import import import_surveys, read_surveys
 
 DAY = datetime(2026, 11, 2, 9, tzinfo=UTC)
 UTC_ZONE = ZoneInfo("UTC")
@@ -53,7 +55,7 @@ def _stored(db: Database) -> dict[str, tuple[int, str, float]]:
 
 
 def test_csv_rows_matched_bad_rows_reported_and_reimport_idempotent(
-    db: Database, emma: dict[str, int], tmp_path: Path
+    db: Database, emma: dict[str, int], tmp_path: Path, people: dict[str, Principal]
 ) -> None:
     path = tmp_path / "answers.csv"
     path.write_text(
@@ -89,11 +91,13 @@ def test_csv_rows_matched_bad_rows_reported_and_reimport_idempotent(
     again = import_surveys(db, read_surveys([path], "csv", UTC_ZONE)[0], "GB")
     assert (again.imported, again.already_stored) == (0, 4)
     assert len(_stored(db)) == 4
-    answers = survey_answers_of(db, [emma["call0"], emma["call3"]])
+    answers = answers_of_conversations(db, people["agent"], [emma["call0"], emma["chat1"]])
     assert [(a.kind, a.score, a.comment) for a in answers[emma["call0"]]] == [
         ("ces", 2, None),
         ("csat", 5, "Quick and kind"),
     ]
+    assert [a.score for a in answers[emma["chat1"]]] == [4]
+    assert answers_of_call(db, people["agent"], 999999) == ()
 
 
 def test_json_rows_without_ids_are_keyed_by_their_contents(
