@@ -66,12 +66,13 @@ def test_menu_follows_the_role() -> None:
         return [p.title for p in pages_for(Principal(1, "x", role, None))]  # type: ignore[arg-type]
 
     assert titles("agent") == ["Customers", "Calls", "Quality"]
-    assert titles("coach") == ["Customers", "Calls", "Call list", "Quality", "Team"]
+    assert titles("coach") == ["Customers", "Calls", "Call list", "Quality", "Team", "Figures"]
     assert titles("compliance") == [
-        "Customers", "Calls", "Call list", "Search", "Quality", "Team", "Audit log", "Compliance"
+        "Customers", "Calls", "Call list", "Search", "Quality", "Team", "Figures", "Audit log", "Compliance"
     ]  # fmt: skip
     assert titles("admin") == [
-        "Customers", "Calls", "Call list", "Search", "Quality", "Team", "Audit log", "Compliance", "Admin"
+        "Customers", "Calls", "Call list", "Search", "Quality", "Team", "Figures", "Audit log", "Compliance",
+        "Admin",
     ]  # fmt: skip
 
 
