@@ -411,6 +411,7 @@ def demo(settings: Settings, samples: Path, open_app: bool, host: str, port: int
     db = open_db(settings)
     summary = ingest_paths(db, settings, [samples], [], None, click.echo)
     _import_sample_threads(db, settings, samples.parent / "sample_threads")
+    cli_figures.import_sample_surveys(db, settings, samples.parent / "sample_surveys")
     with ProgressBars("job") as bars:
         report = run_worker(db, settings, drain_and_exit=True, hook=bars, report=_worker_says)
     click.echo(

@@ -51,6 +51,21 @@ def import_surveys(settings: Settings, paths: tuple[Path, ...], fmt: str | None)
         sys.exit(1)
 
 
+def import_sample_surveys(db, settings: Settings, folder: Path) -> None:  # type: ignore[no-untyped-def]
+    """The demo customers' survey answers (``sample_surveys/``), so the figures and the contacts show
+    the customers' verdict."""
+    from storage.survey_import import import_surveys as store
+    from storage.survey_import import read_surveys
+
+    if not folder.is_dir():
+        return
+    rows, problems = read_surveys(sorted(folder.glob("*.csv")), "csv", ZoneInfo(settings.timezone))
+    summary = store(db, rows, settings.default_region, on_problem=click.echo)
+    for line in problems:
+        click.echo(line)
+    click.echo(f"demo: {summary.imported} survey answer(s) imported", err=True)
+
+
 def _seconds(value: float | None) -> str:
     if value is None:
         return "-"

@@ -17,7 +17,7 @@ in percent. Answers count towards the day and group of the conversation they rat
 Everything is summed and counted in SQL, grouped by day or week (in the organisation's zone, exact
 across daylight-saving changes) and by channel or agent; Python only divides and adds up totals.
 A period's conversations are read from ``ix_threads_started_at_channel_agent`` and each one's first
-and last message each way by seeks in ``ix_messages_thread_direction_sent`` (migration 0024).
+and last message each way from ``ix_messages_thread_direction_sent`` (migration 0024).
 """
 
 from __future__ import annotations
@@ -260,28 +260,33 @@ def _group_column(request: FigureRequest) -> Any:
 
 
 def _contacts_query(request: FigureRequest, zone: ZoneInfo) -> Any:
-    def message(direction: str, pick: Any) -> Any:
-        return (
+    def sent(direction: str, pick: Any) -> ColumnElement[int]:
+        first_or_last = (
             select(pick(Message.sent_at))
             .where(Message.thread_id == Thread.id, Message.direction == direction)
             .correlate(Thread)
             .scalar_subquery()
         )
+        return _epoch(first_or_last)
 
+    # One row per conversation: four seeks in the messages' index each. Materialized, because
+    # SQLite would otherwise fold it into the outer query and repeat every seek in each expression
+    # below that names its result.
     contact = (
         select(
             _bucket(_epoch(Thread.started_at), request, zone).label("bucket"),
             _group_column(request).label("grp"),
             Thread.channel,
             Recording.duration,
-            _epoch(message("inbound", func.min)).label("first_in"),
-            _epoch(message("outbound", func.min)).label("first_out"),
-            _epoch(message("inbound", func.max)).label("last_in"),
-            _epoch(message("outbound", func.max)).label("last_out"),
+            sent("inbound", func.min).label("first_in"),
+            sent("outbound", func.min).label("first_out"),
+            sent("inbound", func.max).label("last_in"),
+            sent("outbound", func.max).label("last_out"),
         )
         .outerjoin(Recording, Recording.thread_id == Thread.id)
         .where(*_in_request(request))
-        .subquery()
+        .cte("contact")
+        .prefix_with("MATERIALIZED")
     )
     c = contact.c
     first = case((c.first_in.is_(None), c.first_out), (c.first_out.is_(None), c.first_in), else_=c.first_in)
