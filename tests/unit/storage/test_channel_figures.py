@@ -51,6 +51,7 @@ def _call(session: Session, agent: Agent | None, at: datetime, seconds: float) -
 
 def _messages(session: Session, thread: Thread, *steps: tuple[str, int]) -> None:
     """Messages ``(direction, seconds after the thread started)``."""
+    assert thread.started_at is not None
     for number, (direction, after) in enumerate(steps):
         session.add(
             Message(
@@ -65,6 +66,7 @@ def _messages(session: Session, thread: Thread, *steps: tuple[str, int]) -> None
 
 def _answers(session: Session, thread: Thread, kind: str, *scores: float) -> None:
     session.flush()
+    assert thread.started_at is not None
     for score in scores:
         session.add(
             SurveyResponse(

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from storage.access import Principal
 from storage.db import Database, session_scope
 from storage.models import Customer, Identity, SurveyResponse, Thread
-from storage.access import Principal
 from storage.survey_answers import answers_of_call, answers_of_conversations
 from storage.survey_import import import_surveys, read_surveys
 
