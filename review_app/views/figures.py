@@ -34,6 +34,7 @@ _CHART_GROUPS = 8  # lines beyond this many are unreadable; the table has every 
 class _Measure:
     label: str  # axis and column title, with its unit
     value: Callable[[FigureRow], float | None]
+    count: bool = False  # stacked bars (a day without contacts is a gap, not a line across it)
 
 
 def _minutes(seconds: float | None) -> float | None:
@@ -41,10 +42,10 @@ def _minutes(seconds: float | None) -> float | None:
 
 
 _MEASURES = {
-    "contacts": _Measure("Contacts", lambda r: r.contacts),
-    "handle": _Measure("Handle time (min)", lambda r: _minutes(r.handle_time)),
-    "first_response": _Measure("First response (min)", lambda r: _minutes(r.first_response)),
-    "resolution": _Measure("Time to resolution (min)", lambda r: _minutes(r.resolution)),
+    "contacts": _Measure("Contacts", lambda r: r.contacts, count=True),
+    "handle": _Measure("Handle (min)", lambda r: _minutes(r.handle_time)),
+    "first_response": _Measure("1st response (min)", lambda r: _minutes(r.first_response)),
+    "resolution": _Measure("Resolution (min)", lambda r: _minutes(r.resolution)),
     "csat": _Measure("CSAT (1-5)", lambda r: r.csat),
     "nps": _Measure("NPS (-100 to 100)", lambda r: r.nps),
     "ces": _Measure("CES (1-7)", lambda r: r.ces),
@@ -125,21 +126,24 @@ def _chart(found: Figures, measure: _Measure) -> None:
         st.caption("Nothing to chart for this measure in this period.")
         return
     period = "Week starting" if found.request.per == "week" else "Day"
-    chart = (
-        alt.Chart(data)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("Day:T", title=period, axis=alt.Axis(format="%d %b", labelAngle=0)),
-            y=alt.Y("Value:Q", title=measure.label),
-            color=alt.Color("Group:N", title=found.request.by.title(), legend=alt.Legend(orient="bottom")),
-            tooltip=[
-                alt.Tooltip("Day:T", title=period, format="%d %b %Y"),
-                alt.Tooltip("Group:N", title=found.request.by.title()),
-                alt.Tooltip("Value:Q", title=measure.label),
-            ],
-        )
-        .properties(height=300)
+    by = found.request.by.title()
+    x = alt.X("Day:T", timeUnit="yearmonthdate", title=period, axis=alt.Axis(format="%d %b", labelAngle=0))
+    base = alt.Chart(data).encode(
+        x=x,
+        color=alt.Color("Group:N", title=by, legend=alt.Legend(orient="right")),
+        tooltip=[
+            alt.Tooltip("Day:T", title=period, format="%d %b %Y"),
+            alt.Tooltip("Group:N", title=by),
+            alt.Tooltip("Value:Q", title=measure.label),
+        ],
     )
+    if measure.count:
+        chart = base.mark_bar().encode(
+            y=alt.Y("Value:Q", title=measure.label, stack="zero", axis=alt.Axis(format="d", tickMinStep=1))
+        )
+    else:
+        chart = base.mark_line(point=True).encode(y=alt.Y("Value:Q", title=measure.label))
+    chart = chart.properties(height=260)
     st.altair_chart(chart, width="stretch")
     if len(found.totals) > _CHART_GROUPS:
         st.caption(f"The chart shows the {_CHART_GROUPS} with the most contacts; the table has all.")
@@ -150,7 +154,7 @@ def _table(found: Figures) -> None:
     rows = [
         {title: _group_name(row.group)}
         | {measure.label: measure.value(row) for measure in _MEASURES.values()}
-        | {"Survey answers": row.survey_answers}
+        | {"Answers": row.survey_answers}
         for row in found.totals
     ]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
