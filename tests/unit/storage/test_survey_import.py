@@ -13,7 +13,9 @@ import pytest
 from sqlalchemy import select
 
 from storage.access import Principal
+from storage.blobs import BlobStore
 from storage.db import Database, session_scope
+from storage.erasure import erase_customer
 from storage.models import Customer, Identity, SurveyResponse, Thread
 from storage.survey_answers import answers_of_call, answers_of_conversations
 from storage.survey_import import import_surveys, read_surveys
@@ -133,3 +135,17 @@ def test_unreadable_file_reported_and_naive_times_read_in_the_zone(
     assert len(problems) == 1 and problems[0].startswith(f"{broken}: cannot be read")
     assert import_surveys(db, rows, "GB").imported == 1
     assert _stored(db) == {"x1": (emma["chat1"], "csat", 5)}
+
+
+def test_answers_go_with_an_erased_customer(
+    db: Database, emma: dict[str, int], tmp_path: Path, blobs: BlobStore
+) -> None:
+    path = tmp_path / "answers.csv"
+    path.write_text(
+        HEADER + "e1,,csat,5,2026-11-02T12:00:00Z,,,emma@example.com,,,Kind words\n", encoding="utf-8"
+    )
+    assert import_surveys(db, read_surveys([path], "csv", UTC_ZONE)[0], "GB").imported == 1
+    with session_scope(db) as session:
+        customer = session.scalar(select(Thread.customer_id).where(Thread.id == emma["call0"]))
+    erase_customer(db, blobs, None, customer, dry_run=False)
+    assert _stored(db) == {}  # ON DELETE CASCADE from the conversation: the comment is gone too
