@@ -3,7 +3,8 @@
     .venv/bin/python -m bench.figures_latency [--contacts 1000000] [--runs 20] [--db PATH]
 
 Builds (once; reused when ``--db`` already exists) a database through the real migrations with
-``--contacts`` conversations over two years, 200 agents and a customer for every three contacts:
+``--contacts`` conversations over two years (numbered in the order they start, give or take a few
+hours, as ingest and import number them), 200 agents and a customer for every three contacts:
 55 % calls (a recording each), 30 % chats (four messages), 15 % e-mail threads (three messages),
 and a survey answer (CSAT, NPS or CES) for one contact in ten. Bulk-inserted through the driver: the
 search bench's builder writes transcripts, which the figures do not read and which would take hours
@@ -80,8 +81,12 @@ def build(db: Database, contacts: int, seed: int = 11) -> None:
         answers = 0
         for first in range(1, contacts + 1, CHUNK):
             rows: dict[str, list[tuple]] = {name: [] for name in _INSERTS}
-            for number in range(first, min(contacts, first + CHUNK - 1) + 1):
-                started = START + timedelta(seconds=rng.randrange(SPAN_DAYS * 86_400))
+            numbers = range(first, min(contacts, first + CHUNK - 1) + 1)
+            # Ids in the order contacts arrive, as ingest and import give them, a few hours' jitter.
+            step = SPAN_DAYS * 86_400 / contacts
+            times = sorted(step * number + rng.uniform(-4 * 3600, 4 * 3600) for number in numbers)
+            for number, offset in zip(numbers, times, strict=True):
+                started = START + timedelta(seconds=max(0.0, offset))
                 draw = rng.random()
                 channel = "call" if draw < 0.55 else "chat" if draw < 0.85 else "email"
                 agent = rng.randrange(1, agents + 1) if rng.random() < 0.97 else None
