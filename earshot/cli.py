@@ -12,7 +12,16 @@ from typing import Literal, NoReturn
 
 import click
 
-from earshot import cli_agents, cli_compliance, cli_followups, cli_history, cli_insights, cli_reasons, cli_sla
+from earshot import (
+    cli_agents,
+    cli_compliance,
+    cli_figures,
+    cli_followups,
+    cli_history,
+    cli_insights,
+    cli_reasons,
+    cli_sla,
+)
 from earshot.cli_common import UserError, clock, open_db, user_errors
 from earshot.settings import Settings, SettingsError, load_settings
 from storage.access import USER_ROLES, UserRole  # pure rules: cheap, unlike the rest of storage
@@ -416,6 +425,7 @@ def demo(settings: Settings, samples: Path, open_app: bool, host: str, port: int
     cdr = [samples / "Master.csv"] if (samples / "Master.csv").is_file() else []
     summary = ingest_paths(db, settings, [samples], cdr, None, click.echo)
     _import_sample_threads(db, settings, samples.parent / "sample_threads")
+    cli_figures.import_sample_surveys(db, settings, samples.parent / "sample_surveys")
     with ProgressBars("job") as bars:
         report = run_worker(db, settings, drain_and_exit=True, hook=bars, report=_worker_says)
     click.echo(
@@ -735,3 +745,5 @@ main.add_command(cli_compliance.retention)
 for command in (cli_insights.summary, cli_insights.insights, cli_insights.tracker):
     main.add_command(command)
 cli_history.customer.add_command(cli_compliance.customer_erase)
+main.add_command(cli_figures.import_surveys)
+main.add_command(cli_figures.figures)

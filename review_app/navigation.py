@@ -30,6 +30,7 @@ PAGES = (
     PageSpec(QUALITY_PAGE, "Quality", ":material/fact_check:", Permission.VIEW_OWN_EVALUATIONS),
     PageSpec("views/team.py", "Team", ":material/groups:", Permission.VIEW_AGENT_OVERVIEWS),
     PageSpec("views/response_times.py", "Response times", ":material/timer:", Permission.LOOKUP_CUSTOMERS),
+    PageSpec("views/figures.py", "Figures", ":material/monitoring:", Permission.VIEW_AGENT_OVERVIEWS),
     PageSpec("views/audit.py", "Audit log", ":material/policy:", Permission.READ_AUDIT_LOG),
     PageSpec("views/compliance.py", "Compliance", ":material/gavel:", Permission.VIEW_COMPLIANCE),
     PageSpec("views/admin.py", "Admin", ":material/admin_panel_settings:", Permission.MANAGE_USERS),

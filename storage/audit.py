@@ -136,6 +136,8 @@ AuditAction = Literal[
     "tracker_tags_viewed",  # the trackers that tagged one call
     "tracker_alerts_viewed",  # a user's unseen alerts: the conversations' ids
     "response_targets_viewed",  # response targets: the filters and counts per status, never the contacts
+    "figures_viewed",  # channel and agent figures: the period, grouping and filters, never the numbers
+    "surveys_imported",  # survey answers imported: counts, never the scores or comments
 ]
 AUDIT_ACTIONS: tuple[AuditAction, ...] = get_args(AuditAction)
 

@@ -135,7 +135,11 @@ class Thread(Base):
     from an export that does not name its account) where the account is not known."""
 
     __tablename__ = "threads"
-    __table_args__ = (UniqueConstraint("channel", "provider", "provider_account", "provider_id"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "provider", "provider_account", "provider_id"),
+        # The figures (``storage.channel_figures``) read a period's conversations from this index alone.
+        Index("ix_threads_started_at_channel_agent", "started_at", "channel", "agent_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
@@ -163,7 +167,11 @@ class Message(Base):
     mail it quotes (shown collapsed and searched too), kept where the thread does not hold it already."""
 
     __tablename__ = "messages"
-    __table_args__ = (UniqueConstraint("thread_id", "provider_message_id"),)
+    __table_args__ = (
+        UniqueConstraint("thread_id", "provider_message_id"),
+        # A conversation's first and last message each way, read by the figures as index seeks.
+        Index("ix_messages_thread_direction_sent", "thread_id", "direction", "sent_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"), index=True)
@@ -791,3 +799,23 @@ class ReasonModel(Base):
     file_name: Mapped[str] = mapped_column(String(200))  # inside the data folder's reasons/
     trained_by: Mapped[str] = mapped_column(String(320))
     trained_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class SurveyResponse(Base):
+    """A customer's answer to a satisfaction survey (CSAT, NPS or CES), imported from a survey tool's
+    export (``storage.survey_import``) and tied to the conversation it rates. ``(source, response_id)``
+    makes re-import idempotent. It goes with the conversation (ON DELETE CASCADE): retention and
+    erasure delete it with the rest of the contact."""
+
+    __tablename__ = "survey_responses"
+    __table_args__ = (UniqueConstraint("source", "response_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))  # the survey tool, "" when the export names none
+    response_id: Mapped[str] = mapped_column(String(255))
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # csat | nps | ces
+    score: Mapped[float] = mapped_column(Float)
+    answered_at: Mapped[datetime] = mapped_column()
+    comment: Mapped[str | None] = mapped_column(Text)  # the customer's words: text, never markup
+    imported_at: Mapped[datetime] = mapped_column(default=utc_now)

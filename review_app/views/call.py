@@ -24,6 +24,7 @@ from review_app.reasons_panel import contact_reasons_panel
 from review_app.safe_text import md, show_error
 from review_app.scoring import score_badge, scoring_panel, status_badge
 from review_app.waveform import served_waveform
+from review_app.survey_badges import show_answers
 from storage import guarded
 from storage.access import Permission, Principal, allows
 from storage.assignments import assign_call, call_assignee, list_reviewers
@@ -39,6 +40,7 @@ from storage.quality import (
     list_call_comments,
     list_evaluations,
 )
+from storage.survey_answers import answers_of_call
 from transcribe.formats import FORMATS
 from transcribe.metrics import call_metrics
 from transcribe.types import ROLES
@@ -244,6 +246,7 @@ st.caption(
     # The models mean something to whoever runs Earshot, nothing to a coach: a tooltip, not the caption.
     help=md("Models: " + ", ".join(f"{k} {v}" for k, v in transcript.models.items())) if transcript else None,
 )
+show_answers(answers_of_call(db, who, recording_id))  # the customer's survey verdict on this call
 
 comments = list_call_comments(db, who, recording_id)
 player_column, side_column = st.columns([2.3, 1], gap="medium")

@@ -29,6 +29,7 @@ from review_app.formatting import (
 from review_app.hits import show_hits
 from review_app.reasons_panel import contact_reasons_panel
 from review_app.safe_text import md, show_error
+from review_app.survey_badges import show_answers
 from storage import guarded
 from storage.access import Permission, Principal
 from storage.customer_agents import agents_of_customer
@@ -45,6 +46,7 @@ from storage.errors import InvalidValue, NotFound
 from storage.followups import customer_followups
 from storage.query import QueryError
 from storage.search import SearchFilters
+from storage.survey_answers import answers_of_conversations
 from transcribe.types import Transcript
 
 _SELECTED = "customer.id"
@@ -194,6 +196,7 @@ def _conversation(item: TimelineItem, place: str) -> None:
     )
     if item.subject:
         st.caption(md(item.subject))
+    show_answers(_kept(answers_of_conversations, (item.thread_id,)).get(item.thread_id, ()))
     if item.recording_id is not None:
         if st.button(
             "Open in player",

@@ -67,16 +67,15 @@ def test_menu_follows_the_role() -> None:
 
     assert titles("agent") == ["Customers", "My follow-ups", "Calls", "Quality", "Response times"]
     assert titles("coach") == [
-        "Customers", "My follow-ups", "Calls", "Call list", "Quality", "Team", "Response times",
+        "Customers", "My follow-ups", "Calls", "Call list", "Quality", "Team", "Response times", "Figures",
     ]  # fmt: skip
     assert titles("compliance") == [
         "Customers", "My follow-ups", "Calls", "Call list", "Search", "Quality", "Team", "Response times",
-        "Audit log", "Compliance",
+        "Figures", "Audit log", "Compliance",
     ]  # fmt: skip
     assert titles("admin") == [
         "Customers", "My follow-ups", "Calls", "Call list", "Search", "Quality", "Team", "Response times",
-        "Audit log",
-        "Compliance", "Admin",
+        "Figures", "Audit log", "Compliance", "Admin",
     ]  # fmt: skip
 
 

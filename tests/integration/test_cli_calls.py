@@ -94,6 +94,16 @@ def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.slow
+def test_demo_imports_survey_answers_into_the_figures(demo_data: Path) -> None:
+    """``sample_surveys/``: eight answers about the demo customers' calls, e-mail, chat and WhatsApp."""
+    result = earshot(demo_data, "figures", "--from", "2024-05-01", "--to", "2024-05-31", "--json")
+    totals = {row["group"]: row for row in json.loads(result.stdout)["totals"]}
+    assert totals["call"]["contacts"] == 3 and totals["call"]["survey_answers"] == 5
+    assert sum(row["survey_answers"] for row in totals.values()) == 8
+    assert totals["chat"]["csat"] == 5 and totals["chat"]["first_response"] > 0
+
+
+@pytest.mark.slow
 def test_demo_leaves_an_admin_account_to_sign_in_with(demo_data: Path) -> None:
     from storage.db import open_database
     from storage.users import authenticate
