@@ -23,8 +23,8 @@ from review_app.player import Marker, SeekRequest, call_player, transcript_paylo
 from review_app.reasons_panel import contact_reasons_panel
 from review_app.safe_text import md, show_error
 from review_app.scoring import score_badge, scoring_panel, status_badge
-from review_app.waveform import served_waveform
 from review_app.survey_badges import show_answers
+from review_app.waveform import served_waveform
 from storage import guarded
 from storage.access import Permission, Principal, allows
 from storage.assignments import assign_call, call_assignee, list_reviewers
