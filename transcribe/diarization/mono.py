@@ -109,7 +109,9 @@ class MonoDiarizationParams:
     # ``bench.mono_sweep``): EN2002a 30.2 -> 25.5% (confusion 11.2 -> 6.6%), the AMI 3- and
     # 4-speaker clips 11.4 -> 11.0% and 12.3 -> 12.1%, the phone call 6.0 -> 4.5% (confusion
     # 1.7 -> 0.3%), the single voices and the synthetic calls (``bench.make_synthetic_calls``)
-    # unchanged.
+    # unchanged. With the ASR (``bench.accuracy``, tiny.en): EN2002a 25.5%, the phone call's DER
+    # 6.4 -> 5.0% and word attribution 97.2 -> 98.6%, the four multi-speaker files' mean
+    # 15.1 -> 13.4%.
     probability_ranking: bool = True
     # Weight each window's ranking by a Hamming window over its 10 s (pyannote's
     # ``Inference.aggregate(hamming=True)``: the middle of a window is heard with context on both
