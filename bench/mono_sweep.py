@@ -49,9 +49,9 @@ def _heard(
     reference: Annotation | None,
     params: mono.MonoDiarizationParams,
 ) -> tuple[Any, ...]:
-    starts, activity = mono._segment(samples, params, "cpu", no_progress, voiced)
+    starts, activity, probability = mono._segment(samples, params, "cpu", no_progress, voiced)
     locals_, features = mono._local_speakers(samples, starts, activity, params)
-    return (name, samples, starts, activity, locals_, campplus.embed(features), reference)
+    return (name, samples, starts, activity, probability, locals_, campplus.embed(features), reference)
 
 
 def main() -> None:
@@ -86,14 +86,14 @@ def main() -> None:
             ]
         prepared = heard[front]
         cells = []
-        for name, samples, starts, activity, locals_, embeddings, reference in prepared:
+        for name, samples, starts, activity, probability, locals_, embeddings, reference in prepared:
             if not locals_:
                 cells.append(f"{name}: no speech")
                 continue
             clean = np.array([seconds for _, _, seconds in locals_])
             windows = [window for window, _, _ in locals_]
             labels = mono._cluster(embeddings, clean, windows, TranscribeOptions(), params)
-            spans = mono._reconstruct(len(samples), starts, activity, locals_, labels, params)
+            spans = mono._reconstruct(len(samples), starts, activity, probability, locals_, labels, params)
             found = len({label for _, _, label in spans})
             if reference is None:
                 cells.append(f"{name}: {found} spk")

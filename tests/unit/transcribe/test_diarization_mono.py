@@ -150,7 +150,7 @@ def test_three_speakers_are_found_in_the_ami_clip():
     turns = mono.diarize(samples, TranscribeOptions(), no_progress)
     assert len(speakers(turns)) == 3
     der = der_of(AMI_3, turns, len(samples) / 16_000)
-    assert der < 0.20, f"DER {der:.3f}"  # 11.4% when written
+    assert der < 0.20, f"DER {der:.3f}"  # 11.0% when written
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +166,7 @@ def test_three_or_four_speakers_are_found_in_the_natural_meeting(en2002a):
     turns = mono.diarize(en2002a, TranscribeOptions(), no_progress)
     assert len(speakers(turns)) in (3, 4)
     der = der_of(EN2002A, turns, len(en2002a) / 16_000)
-    assert der < 0.40, f"DER {der:.3f}"  # 29.7% when written: 9.4 s of overlap, most of it missed
+    assert der < 0.40, f"DER {der:.3f}"  # 25.5% when written: 9.4 s of overlap, most of it missed
 
 
 @pytest.mark.slow
@@ -215,3 +215,36 @@ def test_a_word_outside_every_turn_widens_the_nearest_one():
     widened = mono.widened_over_words(spans, words)
 
     assert widened == [(1.0, 2.0, "a"), (1.8, 3.4, "b"), (4.7, 6.0, "a")]
+
+
+def _who_talks_at_9_to_10_s(first: float, second: float, params: mono.MonoDiarizationParams) -> set[str]:
+    """Two windows 5 s apart hear one person at 9-10 s: the first (at its edge) calls them speaker
+    0 with probability ``first``, the second (in its middle) speaker 1 with ``second``; both count
+    one person talking. The speakers of the turns there."""
+    frame_step = 270 / 16_000
+    n_frames = 589
+    activity = np.zeros((2, n_frames, 3), dtype=bool)
+    probability = np.zeros((2, n_frames, 3), dtype=np.float32)
+    edge, middle = [
+        slice(int(seconds / frame_step), int((seconds + 1.0) / frame_step)) for seconds in (9.0, 4.0)
+    ]
+    activity[0, edge, 0] = activity[1, middle, 0] = True
+    probability[0, edge, 0], probability[1, middle, 0] = first, second
+    locals_ = [(0, 0, 1.0), (1, 0, 1.0)]
+    spans = mono._reconstruct(
+        15 * 16_000, [0, 5 * 16_000], activity, probability, locals_, np.array([0, 1]), params
+    )
+    return {label for start, end, label in spans if start < 9.9 and end > 9.1}
+
+
+def test_when_windows_disagree_the_surer_one_takes_the_frame():
+    assert _who_talks_at_9_to_10_s(0.6, 0.9, mono.DEFAULT_PARAMS) == {"1"}
+    assert _who_talks_at_9_to_10_s(0.9, 0.6, mono.DEFAULT_PARAMS) == {"0"}
+    binarized = dataclasses.replace(mono.DEFAULT_PARAMS, probability_ranking=False)
+    assert _who_talks_at_9_to_10_s(0.6, 0.9, binarized) == {"0"}  # a tie: the first speaker
+
+
+def test_with_hamming_weights_the_voice_heard_mid_window_takes_the_frame():
+    hamming = dataclasses.replace(mono.DEFAULT_PARAMS, hamming_ranking=True)
+    assert _who_talks_at_9_to_10_s(0.9, 0.6, hamming) == {"1"}
+    assert _who_talks_at_9_to_10_s(0.9, 0.6, dataclasses.replace(hamming, probability_ranking=False)) == {"1"}
