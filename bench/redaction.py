@@ -33,7 +33,7 @@ from transcribe.redaction.audio import redacted_samples
 from transcribe.redaction.checksums import luhn_valid
 from transcribe.redaction.entities import ENTITY_TYPES
 from transcribe.redaction.rehear import RehearParams, hear_numbers_again
-from transcribe.redaction.stage import redact_transcript
+from transcribe.redaction.stage import RedactedSpan, redact_transcript
 from transcribe.redaction.verify import verify_redaction
 from transcribe.types import TranscribeOptions
 
@@ -250,9 +250,13 @@ def run_call(
     model = load_whisper(model_name, cache_dir, "cpu", "int8")
     again = hear_numbers_again(model, decoded.samples, heard, rehear)
     answer = timed[1]
-    outcomes = {}
+    outcomes: dict[str, Outcome] = {}
+    seen: dict[tuple[RedactedSpan, ...], Outcome] = {}  # the same spans: the same outcome, heard once
     for variant, cover in VARIANTS.items():
         redaction = redact_transcript(heard, again, cover)
+        if redaction.spans in seen:
+            outcomes[variant] = seen[redaction.spans]
+            continue
         right = [
             s
             for s in redaction.spans
@@ -271,6 +275,7 @@ def run_call(
             leaked,
             sum(_outside(s.start, s.end, inside) for s in redaction.spans),
         )
+        seen[redaction.spans] = outcomes[variant]
     said = " ".join(
         w.text.strip()
         for u in heard.utterances
