@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from transcribe.redaction.detect import CUES
-from transcribe.redaction.entities import EntityType
+from transcribe.redaction.entities import EntityType, RedactionOptions
 from transcribe.redaction.spoken import EDGE_PUNCTUATION, code_runs
 from transcribe.types import Role, Transcript, Utterance, Word
 
@@ -164,7 +164,7 @@ def _ends_answer(utterance: Utterance, params: AnswerCoverParams) -> bool:
 
 
 def _not_the_data(words: Sequence[Word], language: str, params: AnswerCoverParams) -> bool:
-    runs = code_runs(list(enumerate(word.text for word in words)), (language, "en", "nl"))
+    runs = code_runs(list(enumerate(word.text for word in words)), (language, *RedactionOptions().languages))
     if any(c.isdigit() for run in runs for c in run.chars) or len(words) > params.refusal_max_words:
         return False
     text = " ".join(word.text.strip().lower() for word in words)
