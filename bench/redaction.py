@@ -8,10 +8,16 @@ voices; Debian packages ``flite`` and ``espeak-ng``): a card number, a security 
 phone number, an e-mail address, a date of birth or a postal address, numbers in a speaking style
 drawn per call (digits one by one, in groups of four, with "double" and "oh"), stereo or mono, at
 16 or 8 kHz. The embedded models transcribe it (tiny.en for English, base for Dutch with
---dutch), redaction runs with every type on, and a finding counts when its type is right and it
-lies in the customer's answer. "Leaked" counts the findings whose covered stretch, transcribed
-again, still gives part of the entity away (``transcribe.redaction.verify``). Goals: recall
->= 99 % on cards, >= 95 % on the other numeric types, precision >= 90 %.
+--dutch), redaction runs with every type on, and a finding counts when its type is right, it
+starts after the agent's question and overlaps the customer's answer. Negative calls follow: the
+agent asks and the customer refuses, asks back or defers ("it's on the card I used last time"),
+or a card is mentioned and nothing asked; whatever is redacted in them is false. Each call is
+redacted twice from the same hearing, with the answer cover (``transcribe.redaction.answers``)
+off and on; precision counts the false findings of a type in every call, and "over s/call" the
+seconds covered outside the customer's answer (on a negative call: all of them). "Leaked" counts
+the calls whose right findings, their stretches transcribed again, still give part of the entity
+away (``transcribe.redaction.verify``). Goals: recall >= 99 % on cards, >= 95 % on the other
+numeric types, precision >= 90 %.
 """
 
 from __future__ import annotations
@@ -262,7 +268,8 @@ def run_call(
             for s in redaction.spans
             if case is not None
             and s.entity == case.entity
-            and answer.start - 0.5 <= s.start <= answer.end + 0.5
+            and timed[0].end - 0.5 <= s.start <= answer.end + 0.5  # after the request, in the answer
+            and s.end >= answer.start
         ]
         leaked = False
         if right:
