@@ -305,6 +305,11 @@ def main() -> None:
     parser.add_argument(
         "--negatives-per-kind", type=int, help="calls of each negative kind (default: --calls-per-type)"
     )
+    parser.add_argument(
+        "--types",
+        default="CARD,CVC,IBAN,PHONE,EMAIL,DOB,ADDRESS",
+        help="the types whose calls are run (the others' are still drawn: the same seed, the same calls)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--dutch", action="store_true", help="Dutch calls too (the base model)")
     parser.add_argument(
@@ -339,6 +344,8 @@ def main() -> None:
             for entity in ("CARD", "CVC", "IBAN", "PHONE", "EMAIL", "DOB", "ADDRESS"):
                 for _ in range(args.calls_per_type):
                     case = make_case(entity, language, rng)
+                    if entity not in args.types.split(","):
+                        continue
                     lines = (
                         SpokenLine(0, case.voices[0], ASK[language][entity]),
                         SpokenLine(1, case.voices[1], ANSWER[language].format(case.spoken)),

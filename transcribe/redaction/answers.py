@@ -62,10 +62,14 @@ class AnswerCoverParams:
     the last digits of a number read out as well as it mishears them.
     ``backchannel_words``: the asker's utterances this short that ask for nothing ("mm-hmm, yes")
     do not end the answer.
+    ``one_voice_answer_utterances``: on a call whose diarization heard one voice (a mono call's
+    two parties merged, all of it in the agent role), the utterances after a request that are its
+    answer (a pause ends one); 0: nothing is covered on such a call.
     ``refusal_max_words``, ``refusals``: an answer with no digit heard, at most this many words,
     that says one of ``refusals`` or asks a question back is not the data. Matched at a word's start.
     ``request_phrases``: besides a question mark, what makes a sentence a request ("please read me
-    the card number").
+    the card number"); ``elliptical_starts``: a sentence starting so is one too ("and the security
+    code", which ASR writes with a full stop as often as with a question mark).
     """
 
     entities: frozenset[EntityType] = frozenset({"CARD", "CVC", "EXPIRY", "IBAN"})
@@ -73,6 +77,7 @@ class AnswerCoverParams:
     max_answer_s: float = 30.0
     trail_s: float = 1.0
     backchannel_words: int = 3
+    one_voice_answer_utterances: int = 1
     refusal_max_words: int = 12
     refusals: tuple[str, ...] = (
         "don't", "do not", "dont", "haven't", "have not", "can't", "cannot", "can not", "won't",
@@ -80,6 +85,7 @@ class AnswerCoverParams:
         "already", "same card", "same one", "which card", "which one", "what do you mean",
         "geen", "niet", "weet ik",
     )  # fmt: skip
+    elliptical_starts: tuple[str, ...] = ("and the", "and your", "and also", "en de", "en uw", "en ook")
     request_phrases: tuple[str, ...] = (
         "can i have", "could i have", "may i have", "can i get", "could i get", "can you", "could you",
         "would you", "please", "give me", "tell me", "read", "go ahead", "what is", "what's",
@@ -122,20 +128,30 @@ def answers(heard: Transcript, params: AnswerCoverParams = DEFAULT_COVER) -> tup
         return ()
     utterances = heard.utterances
     found = []
+    one_voice = len(heard.speakers) == 1
     for n, request in enumerate(utterances):
         entity = requested(request.text, params_here) if request.speaker in askers else None
         if entity is None:
             continue
         end = request.end + params.max_answer_s
-        for later in utterances[n + 1 :]:
-            if later.speaker in askers and later.start >= request.end and _ends_answer(later, params_here):
-                end = min(end, later.start)
-                break
+        if one_voice:  # the diarization merged both parties: the next utterances are the answer
+            answering = set(range(n + 1, min(n + 1 + params.one_voice_answer_utterances, len(utterances))))
+            if n + 1 + params.one_voice_answer_utterances < len(utterances):
+                end = min(end, utterances[n + 1 + params.one_voice_answer_utterances].start)
+        else:
+            answering = {u for u, utterance in enumerate(utterances) if utterance.speaker not in askers}
+            for later in utterances[n + 1 :]:
+                if (
+                    later.speaker in askers
+                    and later.start >= request.end
+                    and _ends_answer(later, params_here)
+                ):
+                    end = min(end, later.start)
+                    break
         words = [
             (u, w)
-            for u, utterance in enumerate(utterances)
-            if utterance.speaker not in askers
-            for w, word in enumerate(utterance.words)
+            for u in sorted(answering)
+            for w, word in enumerate(utterances[u].words)
             if request.words[-1].start <= word.start < end
         ]
         words.sort(key=lambda at: utterances[at[0]].words[at[1]].start)
@@ -154,7 +170,11 @@ def _says(sentence: str, cue: RequestCue) -> bool:
 
 
 def _asks(sentence: str, params: AnswerCoverParams) -> bool:
-    return sentence.rstrip().endswith("?") or _any_at_word_start(sentence, params.request_phrases)
+    return (
+        sentence.rstrip().endswith("?")
+        or sentence.strip().startswith(params.elliptical_starts)
+        or _any_at_word_start(sentence, params.request_phrases)
+    )
 
 
 def _ends_answer(utterance: Utterance, params: AnswerCoverParams) -> bool:
