@@ -124,6 +124,20 @@ def test_on_a_mono_call_the_speaker_in_the_agent_role_asks_and_nobody_asks_witho
     assert redact_transcript(_call(*utterances, speakers=roleless)).spans == ()
 
 
+def test_on_a_call_diarized_as_one_voice_the_utterance_after_a_request_is_its_answer() -> None:
+    heard = _call(
+        _utterance("S1", 0.0, "And the security code on the back of the card."),  # no "?" heard
+        _utterance("S1", 4.0, "Sure, it is a free item."),
+        _utterance("S1", 7.5, "Thank you, that is all for today."),
+        speakers=(Speaker("S1", "agent"),),
+    )
+    (span,) = redact_transcript(heard).spans
+    assert span.entity == "CVC" and {at.utterance for at in span.words} == {1}
+    assert span.end <= heard.utterances[2].start
+    off = AnswerCoverParams(one_voice_answer_utterances=0)
+    assert redact_transcript(heard, cover=off).spans == ()
+
+
 def test_the_cover_ends_at_its_cap_when_the_answer_goes_on() -> None:
     request = _utterance("S1", 0.0, "Please read me the card number.")
     rambling = _utterance("S2", 3.0, " ".join(["and", "then", "a", "free", "item"] * 30), step=0.5)
@@ -164,6 +178,7 @@ def test_requests_are_questions_or_imperatives_with_a_cue() -> None:
     assert requested("Can I have your card number please?", params) == "CARD"
     assert requested("Please read me the long number on the card.", params) == "CARD"
     assert requested("And the expiry date?", params) == "EXPIRY"
+    assert requested("And the security code on the back of the card.", params) == "CVC"
     assert requested("Mag ik uw kaartnummer?", params) == "CARD"
     assert requested("Your card number has been updated.", params) is None
     assert requested("My card was declined.", params) is None
