@@ -65,8 +65,11 @@ class AnswerCoverParams:
     ``one_voice_answer_utterances``: on a call whose diarization heard one voice (a mono call's
     two parties merged, all of it in the agent role), the utterances after a request that are its
     answer (a pause ends one); 0: nothing is covered on such a call.
-    ``refusal_max_words``, ``refusals``: an answer with no digit heard, at most this many words,
-    that says one of ``refusals`` or asks a question back is not the data. Matched at a word's start.
+    ``min_words_without_digit``: an answer with no digit heard and fewer words is not the data
+    ("yes", "okay, thank you": on a call heard as one voice, often the agent's own).
+    ``refusal_max_words``, ``refusal_max_digits``, ``refusals``: an answer of at most so many
+    words and digits (a lone "one" is a pronoun as often) that says one of ``refusals`` (matched
+    at a word's start) or asks a question back is not the data.
     ``request_phrases``: besides a question mark, what makes a sentence a request ("please read me
     the card number"); ``elliptical_starts``: a sentence starting so is one too ("and the security
     code", which ASR writes with a full stop as often as with a question mark).
@@ -78,7 +81,9 @@ class AnswerCoverParams:
     trail_s: float = 1.0
     backchannel_words: int = 3
     one_voice_answer_utterances: int = 1
+    min_words_without_digit: int = 4
     refusal_max_words: int = 12
+    refusal_max_digits: int = 1
     refusals: tuple[str, ...] = (
         "don't", "do not", "dont", "haven't", "have not", "can't", "cannot", "can not", "won't",
         "rather not", "not with me", "not sure", "no idea", "sorry", "last time", "on file",
@@ -185,11 +190,13 @@ def _ends_answer(utterance: Utterance, params: AnswerCoverParams) -> bool:
 
 def _not_the_data(words: Sequence[Word], language: str, params: AnswerCoverParams) -> bool:
     runs = code_runs(list(enumerate(word.text for word in words)), (language, *RedactionOptions().languages))
-    if any(c.isdigit() for run in runs for c in run.chars) or len(words) > params.refusal_max_words:
+    digits = sum(c.isdigit() for run in runs for c in run.chars)
+    if digits == 0 and len(words) < params.min_words_without_digit:
+        return True
+    if digits > params.refusal_max_digits or len(words) > params.refusal_max_words:
         return False
     text = " ".join(word.text.strip().lower() for word in words)
-    asks_back = words[-1].text.strip().endswith("?")
-    return asks_back or _any_at_word_start(text.strip(EDGE_PUNCTUATION), params.refusals)
+    return "?" in text or _any_at_word_start(text.strip(EDGE_PUNCTUATION), params.refusals)
 
 
 def _any_at_word_start(text: str, phrases: Sequence[str]) -> bool:
