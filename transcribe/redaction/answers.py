@@ -68,7 +68,7 @@ class AnswerCoverParams:
     ``min_words_without_digit``: an answer with no digit heard and fewer words is not the data
     ("yes", "okay, thank you": on a call heard as one voice, often the agent's own).
     ``refusal_max_words``, ``refusal_max_digits``, ``refusals``: an answer of at most so many
-    words and digits (a lone "one" is a pronoun as often) that says one of ``refusals`` (matched
+    words and digits in a row ("the old one or the new one" has none that long) that says one of ``refusals`` (matched
     at a word's start) or asks a question back is not the data.
     ``request_phrases``: besides a question mark, what makes a sentence a request ("please read me
     the card number"); ``elliptical_starts``: a sentence starting so is one too ("and the security
@@ -190,7 +190,7 @@ def _ends_answer(utterance: Utterance, params: AnswerCoverParams) -> bool:
 
 def _not_the_data(words: Sequence[Word], language: str, params: AnswerCoverParams) -> bool:
     runs = code_runs(list(enumerate(word.text for word in words)), (language, *RedactionOptions().languages))
-    digits = sum(c.isdigit() for run in runs for c in run.chars)
+    digits = max((sum(c.isdigit() for c in run.chars) for run in runs), default=0)  # in one run
     if digits == 0 and len(words) < params.min_words_without_digit:
         return True
     if digits > params.refusal_max_digits or len(words) > params.refusal_max_words:

@@ -90,7 +90,8 @@ def test_a_mention_of_a_card_asks_for_nothing() -> None:
 def test_a_short_refusal_or_a_question_back_with_no_digit_is_not_the_data() -> None:
     for reply in (
         "Sorry, I don't have it with me.",
-        "Which card do you mean?",
+        "Which card do you mean? The old one or the new one.",  # "one" is no digit here
+        "Yes.",  # to "is it still the same?": too short to be a number not heard
         "It's on the card I used last time.",
     ):
         heard = _call(
@@ -131,6 +132,13 @@ def test_on_a_call_diarized_as_one_voice_the_utterance_after_a_request_is_its_an
         _utterance("S1", 7.5, "Thank you, that is all for today."),
         speakers=(Speaker("S1", "agent"),),
     )
+    # The request and a refusal heard as one utterance: the agent's "thank you" after it is no answer.
+    merged = _call(
+        _utterance("S1", 0.0, "Can I have your card number please sorry, I don't have it with me"),
+        _utterance("S1", 6.0, "Thank you"),
+        speakers=(Speaker("S1", "agent"),),
+    )
+    assert redact_transcript(merged).spans == ()
     (span,) = redact_transcript(heard).spans
     assert span.entity == "CVC" and {at.utterance for at in span.words} == {1}
     assert span.end <= heard.utterances[2].start
