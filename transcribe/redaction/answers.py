@@ -68,8 +68,8 @@ class AnswerCoverParams:
     ``min_words_without_digit``: an answer with no digit heard and fewer words is not the data
     ("yes", "okay, thank you": on a call heard as one voice, often the agent's own).
     ``refusal_max_words``, ``refusal_max_digits``, ``refusals``: an answer of at most so many
-    words and digits in a row ("the old one or the new one" has none that long) that says one of ``refusals`` (matched
-    at a word's start) or asks a question back is not the data.
+    words and digits in a row ("the old one or the new one" has one at most) that says one of
+    ``refusals`` (matched at a word's start) or asks a question back is not the data.
     ``request_phrases``: besides a question mark, what makes a sentence a request ("please read me
     the card number"); ``elliptical_starts``: a sentence starting so is one too ("and the security
     code", which ASR writes with a full stop as often as with a question mark).
