@@ -13,7 +13,7 @@ from transcribe import audio, pipeline
 from transcribe.models import load_whisper
 from transcribe.redaction.audio import redacted_samples
 from transcribe.redaction.rehear import redact_call
-from transcribe.redaction.stage import Redaction
+from transcribe.redaction.stage import RedactedSpan, Redaction
 from transcribe.redaction.verify import verify_redaction
 from transcribe.types import TranscribeOptions
 
@@ -72,3 +72,22 @@ def test_a_refusal_and_a_mention_are_not_redacted(tmp_path: Path, agent: str, cu
     )
     redaction, _, _ = _redacted(tmp_path, lines)
     assert redaction.spans == ()
+
+
+@pytest.mark.slow
+def test_a_covered_answer_whose_digits_were_never_heard_fails_verification_when_digits_remain(
+    tmp_path: Path,
+) -> None:
+    """Verification of a span whose words say no digit (ASR misheard the answer) listens for any
+    number in its stretch: checked here on the original audio, where nothing was covered."""
+    lines = (
+        SpokenLine(0, "rms", "And what is the security code on the back?"),
+        SpokenLine(1, "slt", "Seven three seven."),
+        SpokenLine(0, "rms", "Thank you, that is all I need."),
+    )
+    timed = write_call(tmp_path / "call.wav", lines)
+    decoded = audio.decode(tmp_path / "call.wav")
+    misheard = RedactedSpan("CVC", "S2", timed[1].start, timed[1].end, (), (" a", " free", " item."))
+    model = load_whisper(OPTIONS.model, tmp_path / "models", "cpu", "int8")
+    (check,) = verify_redaction(model, decoded.samples, [misheard], OPTIONS)
+    assert not check.verified and len(check.leaked) >= 3 and check.leaked in "737"
