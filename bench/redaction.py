@@ -8,10 +8,16 @@ voices; Debian packages ``flite`` and ``espeak-ng``): a card number, a security 
 phone number, an e-mail address, a date of birth or a postal address, numbers in a speaking style
 drawn per call (digits one by one, in groups of four, with "double" and "oh"), stereo or mono, at
 16 or 8 kHz. The embedded models transcribe it (tiny.en for English, base for Dutch with
---dutch), redaction runs with every type on, and a finding counts when its type is right and it
-lies in the customer's answer. "Leaked" counts the findings whose covered stretch, transcribed
-again, still gives part of the entity away (``transcribe.redaction.verify``). Goals: recall
->= 99 % on cards, >= 95 % on the other numeric types, precision >= 90 %.
+--dutch), redaction runs with every type on, and a finding counts when its type is right, it
+starts after the agent's question and overlaps the customer's answer. Negative calls follow: the
+agent asks and the customer refuses, asks back or defers ("it's on the card I used last time"),
+or a card is mentioned and nothing asked; whatever is redacted in them is false. Each call is
+redacted twice from the same hearing, with the answer cover (``transcribe.redaction.answers``)
+off and on; precision counts the false findings of a type in every call, and "over s/call" the
+seconds covered outside the customer's answer (on a negative call: all of them). "Leaked" counts
+the calls whose right findings, their stretches transcribed again, still give part of the entity
+away (``transcribe.redaction.verify``). Goals: recall >= 99 % on cards, >= 95 % on the other
+numeric types, precision >= 90 %.
 """
 
 from __future__ import annotations
@@ -28,10 +34,12 @@ from pathlib import Path
 from bench.spoken_calls import SpokenLine, write_call
 from transcribe import audio, pipeline
 from transcribe.models import load_whisper
+from transcribe.redaction.answers import AnswerCoverParams
 from transcribe.redaction.audio import redacted_samples
 from transcribe.redaction.checksums import luhn_valid
 from transcribe.redaction.entities import ENTITY_TYPES
-from transcribe.redaction.rehear import RehearParams, redact_call
+from transcribe.redaction.rehear import RehearParams, hear_numbers_again
+from transcribe.redaction.stage import RedactedSpan, redact_transcript
 from transcribe.redaction.verify import verify_redaction
 from transcribe.types import TranscribeOptions
 
@@ -60,6 +68,7 @@ ASK = {
     },
 }
 ANSWER = {"en": "Sure, it is {}.", "nl": "Ja, dat is {}."}
+THANKS = {"en": "Thank you.", "nl": "Dank u."}
 VOICES = {"en": (("rms", "slt"), ("kal", "f3"), ("awb", "m3")), "nl": (("nl_m", "nl_f"),)}
 MODELS = {"en": "tiny.en", "nl": "base"}  # the embedded models: English only, and multilingual
 NAMES = ("jan", "anna", "peter", "sophie", "tom", "emma")
@@ -177,52 +186,115 @@ def make_case(entity: str, language: str, rng: random.Random) -> Case:
     )
 
 
+# Calls where the agent asks and the customer's answer is not the data, and calls where a card is
+# mentioned and nothing is asked: (kind, agent's line, customer's line). Whatever is redacted
+# in them is a false finding.
+NEGATIVES = {
+    "en": (
+        ("refusal", ASK["en"]["CARD"], "Sorry, I don't have it with me right now."),
+        ("question", ASK["en"]["CVC"], "Which card do you mean, the old one or the new one?"),
+        ("deferral", ASK["en"]["IBAN"], "It's on the card I used last time."),
+        ("mention", "I see that your card was declined yesterday.", "Yes, my card was declined at the shop."),
+    ),
+    "nl": (
+        ("refusal", ASK["nl"]["CARD"], "Sorry, die heb ik nu niet bij me."),
+        ("question", ASK["nl"]["CVC"], "Welke kaart bedoelt u, de oude of de nieuwe?"),
+        ("deferral", ASK["nl"]["IBAN"], "Die heeft u al, van de vorige keer."),
+        (
+            "mention",
+            "Ik zie dat uw kaart gisteren is geweigerd.",
+            "Ja, mijn kaart werd geweigerd in de winkel.",
+        ),
+    ),
+}
+VARIANTS = {"before": AnswerCoverParams(entities=frozenset()), "after": AnswerCoverParams()}
+
+
 @dataclass
 class Tally:
     calls: int = 0
     found: int = 0
-    false: int = 0
+    false: int = 0  # false findings of this type, in any call
     leaked: int = 0
+    over_s: float = 0.0  # seconds covered outside the customer's answer (all of them: negatives)
 
 
-def run_case(case: Case, folder: Path, cache_dir: Path, rehear: RehearParams) -> tuple[bool, int, bool, str]:
-    """(found, false findings, leaked, what ASR heard of the answer) for one call."""
-    lines = (
-        SpokenLine(0, case.voices[0], ASK[case.language][case.entity]),
-        SpokenLine(1, case.voices[1], ANSWER[case.language].format(case.spoken)),
-        SpokenLine(0, case.voices[0], "Thank you." if case.language == "en" else "Dank u."),
-    )
+@dataclass(frozen=True)
+class Outcome:
+    """What one redaction of a call gave: whether the entity was found, the types of the false
+    findings, whether a right one still leaks, and the seconds covered where no entity was said."""
+
+    found: bool
+    false: tuple[str, ...]
+    leaked: bool
+    over_s: float
+
+
+def run_call(
+    case: Case | None,
+    lines: tuple[SpokenLine, ...],
+    language: str,
+    stereo: bool,
+    rate: int,
+    folder: Path,
+    cache_dir: Path,
+    rehear: RehearParams,
+) -> tuple[dict[str, Outcome], str]:
+    """Each variant's outcome for one call (``case`` None: a negative call, nothing to find), and
+    what ASR heard of the customer's answer."""
     path = folder / "call.wav"
-    timed = write_call(path, lines, stereo=case.stereo, rate=case.rate)
+    timed = write_call(path, lines, stereo=stereo, rate=rate)
     decoded = audio.decode(path)
-    model_name = MODELS[case.language]
+    model_name = MODELS[language]
     options = TranscribeOptions(
         model=model_name,
-        language=case.language,
-        diarization="channels" if case.stereo else "auto",
+        language=language,
+        diarization="channels" if stereo else "auto",
         redact=ENTITY_TYPES,
     )
-    heard = pipeline.run(decoded, options, cache_dir=cache_dir)
+    heard = replace(pipeline.run(decoded, options, cache_dir=cache_dir), options=options)
     model = load_whisper(model_name, cache_dir, "cpu", "int8")
-    redaction = redact_call(model, decoded.samples, replace(heard, options=options), rehear)
+    again = hear_numbers_again(model, decoded.samples, heard, rehear)
     answer = timed[1]
-    right = [
-        s
-        for s in redaction.spans
-        if s.entity == case.entity and answer.start - 0.5 <= s.start <= answer.end + 0.5
-    ]
-    false = len(redaction.spans) - len(right)
-    leaked = False
-    if right:
-        covered = redacted_samples(decoded.samples, [(s.start, s.end) for s in redaction.spans])
-        leaked = any(not check.verified for check in verify_redaction(model, covered, right, options))
+    outcomes: dict[str, Outcome] = {}
+    seen: dict[tuple[RedactedSpan, ...], Outcome] = {}  # the same spans: the same outcome, heard once
+    for variant, cover in VARIANTS.items():
+        redaction = redact_transcript(heard, again, cover)
+        if redaction.spans in seen:
+            outcomes[variant] = seen[redaction.spans]
+            continue
+        right = [
+            s
+            for s in redaction.spans
+            if case is not None
+            and s.entity == case.entity
+            and timed[0].end - 0.5 <= s.start <= answer.end + 0.5  # after the request, in the answer
+            and s.end >= answer.start
+        ]
+        leaked = False
+        if right:
+            covered = redacted_samples(decoded.samples, [(s.start, s.end) for s in redaction.spans])
+            leaked = any(not check.verified for check in verify_redaction(model, covered, right, options))
+        inside = (answer.start - 0.5, answer.end + 0.5) if case is not None else (0.0, 0.0)
+        outcomes[variant] = Outcome(
+            bool(right),
+            tuple(s.entity for s in redaction.spans if s not in right),
+            leaked,
+            sum(_outside(s.start, s.end, inside) for s in redaction.spans),
+        )
+        seen[redaction.spans] = outcomes[variant]
     said = " ".join(
         w.text.strip()
         for u in heard.utterances
         for w in u.words
         if answer.start - 0.5 <= w.start <= answer.end + 0.5
     )
-    return bool(right), false, leaked, said
+    return outcomes, said
+
+
+def _outside(start: float, end: float, inside: tuple[float, float]) -> float:
+    overlap = max(0.0, min(end, inside[1]) - max(start, inside[0]))
+    return end - start - overlap
 
 
 def main() -> None:
@@ -230,6 +302,14 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--calls-per-type", type=int, default=4)
+    parser.add_argument(
+        "--negatives-per-kind", type=int, help="calls of each negative kind (default: --calls-per-type)"
+    )
+    parser.add_argument(
+        "--types",
+        default="CARD,CVC,IBAN,PHONE,EMAIL,DOB,ADDRESS",
+        help="the types whose calls are run (the others' are still drawn: the same seed, the same calls)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--dutch", action="store_true", help="Dutch calls too (the base model)")
     parser.add_argument(
@@ -241,37 +321,94 @@ def main() -> None:
         help="the second hearing's prompt (RehearParams.prompt); an empty one: none",
     )
     args = parser.parse_args()
+    negatives = args.calls_per_type if args.negatives_per_kind is None else args.negatives_per_kind
     rehear = RehearParams(prompt=args.rehear_prompt or None)
     rng = random.Random(args.seed)
     languages = ("en", "nl") if args.dutch else ("en",)
-    tallies: dict[tuple[str, str], Tally] = {}
+    tallies: dict[tuple[str, str, str], Tally] = {}
     conditions: Counter[str] = Counter()
     started = time.perf_counter()
+
+    def count(language: str, kind: str, outcomes: dict[str, Outcome]) -> None:
+        for variant, outcome in outcomes.items():
+            tally = tallies.setdefault((variant, language, kind), Tally())
+            tally.calls += 1
+            tally.found += outcome.found
+            tally.leaked += outcome.leaked
+            tally.over_s += outcome.over_s
+            for entity in outcome.false:
+                tallies.setdefault((variant, language, entity), Tally()).false += 1
+
     with tempfile.TemporaryDirectory() as workdir:
         for language in languages:
             for entity in ("CARD", "CVC", "IBAN", "PHONE", "EMAIL", "DOB", "ADDRESS"):
-                tally = tallies.setdefault((language, entity), Tally())
                 for _ in range(args.calls_per_type):
                     case = make_case(entity, language, rng)
-                    found, false, leaked, said = run_case(case, Path(workdir), args.cache_dir, rehear)
+                    if entity not in args.types.split(","):
+                        continue
+                    lines = (
+                        SpokenLine(0, case.voices[0], ASK[language][entity]),
+                        SpokenLine(1, case.voices[1], ANSWER[language].format(case.spoken)),
+                        SpokenLine(0, case.voices[0], THANKS[language]),
+                    )
+                    outcomes, said = run_call(
+                        case, lines, language, case.stereo, case.rate, Path(workdir), args.cache_dir, rehear
+                    )
                     conditions[f"{'stereo' if case.stereo else 'mono'} {case.rate // 1000} kHz"] += 1
-                    tally.calls += 1
-                    tally.found += found
-                    tally.false += false
-                    tally.leaked += leaked
-                    if not found:
-                        print(f"  missed {language} {entity}: {case.spoken!r}, heard {said!r}")
+                    count(language, entity, outcomes)
+                    print(
+                        f"  {language} {entity} {_summary(outcomes)}: {case.spoken!r}, heard {said!r}",
+                        flush=True,
+                    )
+            # Drawn after every positive case, so that those stay the calls of earlier runs.
+            for kind, ask, reply in NEGATIVES[language]:
+                for _ in range(negatives):
+                    stereo, rate, voices = (
+                        rng.random() < 0.5,
+                        rng.choice((16000, 8000)),
+                        rng.choice(VOICES[language]),
+                    )
+                    lines = (
+                        SpokenLine(0, voices[0], ask),
+                        SpokenLine(1, voices[1], reply),
+                        SpokenLine(0, voices[0], THANKS[language]),
+                    )
+                    outcomes, said = run_call(
+                        None, lines, language, stereo, rate, Path(workdir), args.cache_dir, rehear
+                    )
+                    conditions[f"{'stereo' if stereo else 'mono'} {rate // 1000} kHz"] += 1
+                    count(language, f"no:{kind}", outcomes)
+                    print(f"  {language} no:{kind} {_summary(outcomes)}: heard {said!r}", flush=True)
     print(
-        f"\n{sum(t.calls for t in tallies.values())} calls in {time.perf_counter() - started:.0f} s; "
+        f"\n{sum(t.calls for k, t in tallies.items() if k[0] == 'before')} calls"
+        f" in {time.perf_counter() - started:.0f} s; "
         + ", ".join(f"{n} {c}" for c, n in sorted(conditions.items()))
     )
-    print(f"{'lang':<5}{'model':<8}{'type':<7}{'calls':>6}{'recall':>9}{'precision':>11}{'leaked':>8}")
-    for (language, entity), t in tallies.items():
-        precision = t.found / (t.found + t.false) if t.found + t.false else float("nan")
+    for variant in VARIANTS:
+        print(f"\nanswer cover {'off' if variant == 'before' else 'on'} ({variant})")
         print(
-            f"{language:<5}{MODELS[language]:<8}{entity:<7}{t.calls:>6}{t.found / t.calls:>9.0%}"
-            f"{precision:>11.0%}{t.leaked:>8}"
+            f"{'lang':<5}{'model':<8}{'type':<12}{'calls':>6}{'recall':>9}{'false':>7}{'precision':>11}"
+            f"{'leaked':>8}{'over s/call':>13}"
         )
+        for (v, language, kind), t in tallies.items():
+            if v != variant:
+                continue
+            negative = kind.startswith("no:")
+            recall = "" if negative or not t.calls else f"{t.found / t.calls:.0%}"
+            precision = f"{t.found / (t.found + t.false):.0%}" if t.found + t.false else ""
+            over = f"{t.over_s / t.calls:.2f}" if t.calls else ""
+            print(
+                f"{language:<5}{MODELS[language]:<8}{kind:<12}{t.calls:>6}{recall:>9}{t.false:>7}"
+                f"{precision:>11}{t.leaked:>8}{over:>13}"
+            )
+
+
+def _summary(outcomes: dict[str, Outcome]) -> str:
+    return " ".join(
+        f"{variant}={'found' if o.found else 'missed'}{'+false:' + ','.join(o.false) if o.false else ''}"
+        f"{' leaked' if o.leaked else ''} over={o.over_s:.1f}s"
+        for variant, o in outcomes.items()
+    )
 
 
 if __name__ == "__main__":

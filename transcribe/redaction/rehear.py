@@ -19,6 +19,7 @@ import numpy as np
 from faster_whisper import WhisperModel  # type: ignore[import-untyped]
 
 from transcribe.asr import recognize
+from transcribe.redaction.answers import DEFAULT_COVER, AnswerCoverParams
 from transcribe.redaction.detect import says_cue
 from transcribe.redaction.entities import RedactionOptions
 from transcribe.redaction.spoken import code_runs
@@ -43,12 +44,17 @@ class RehearParams:
 
 
 def redact_call(
-    model: WhisperModel, samples: np.ndarray, heard: Transcript, params: RehearParams = RehearParams()
+    model: WhisperModel,
+    samples: np.ndarray,
+    heard: Transcript,
+    params: RehearParams = RehearParams(),
+    cover: AnswerCoverParams = DEFAULT_COVER,
 ) -> Redaction:
-    """``heard`` redacted as its options say, numbers heard twice; ``samples``: the call's audio,
-    (channels, frames) at 16 kHz, as it was transcribed."""
+    """``heard`` redacted as its options say, numbers heard twice, answers to requests for payment
+    data covered as ``cover`` says; ``samples``: the call's audio, (channels, frames) at 16 kHz, as
+    it was transcribed."""
     again = hear_numbers_again(model, samples, heard, params) if heard.options.redact else ()
-    return redact_transcript(heard, again)
+    return redact_transcript(heard, again, cover)
 
 
 def hear_numbers_again(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from transcribe.redaction.answers import DEFAULT_COVER, AnswerCoverParams, answers
 from transcribe.redaction.detect import SaidWord, find_entities
 from transcribe.redaction.entities import EntityType, Finding, RedactionOptions, placeholder
 from transcribe.redaction.spoken import code_runs
@@ -51,11 +52,16 @@ class Redaction:
     spans: tuple[RedactedSpan, ...]
 
 
-def redact_transcript(heard: Transcript, again: Sequence[SecondHearing] = ()) -> Redaction:
+def redact_transcript(
+    heard: Transcript,
+    again: Sequence[SecondHearing] = (),
+    cover: AnswerCoverParams = DEFAULT_COVER,
+) -> Redaction:
     """Find every entity the call's options redact in its words, in time order across utterances
     (a number read out spans Whisper segments), and replace its words. ``again``: second hearings
     of some utterances; what is found in the call as they have it covers the words of ``heard``
-    said in the same time by the same speaker."""
+    said in the same time by the same speaker. ``cover``: which answers to a request for payment
+    data are covered whatever was heard in them (``transcribe.redaction.answers``)."""
     options = RedactionOptions(
         entities=frozenset(heard.options.redact), phone_regions=heard.options.phone_regions
     )
@@ -69,6 +75,7 @@ def redact_transcript(heard: Transcript, again: Sequence[SecondHearing] = ()) ->
     spans = [_span(heard, [places[i] for i in finding.words], finding) for finding in findings]
     if again:
         spans += _found_again(heard, places, again, options, spans)
+    spans += _covered_answers(heard, cover, spans)
     spans.sort(key=lambda span: (span.start, span.end, span.speaker))
     return Redaction(replace(heard, utterances=_redacted_utterances(heard.utterances, spans)), tuple(spans))
 
@@ -113,6 +120,26 @@ def _found_again(
         if words:
             spans.append(_span(heard, words, finding))
             covered.update(words)
+    return spans
+
+
+def _covered_answers(
+    heard: Transcript, cover: AnswerCoverParams, found: Sequence[RedactedSpan]
+) -> list[RedactedSpan]:
+    """A span for each answer to a request whose data no finding covers: the answer's words not
+    yet in a span, and its whole stretch (what ASR dropped or misheard in it is still audio)."""
+    covered = {at for span in found for at in span.words}
+    spans = []
+    for answer in answers(heard, cover):
+        words = [WordAt(u, w) for u, w in answer.words]
+        if any(span.entity == answer.entity and not covered.isdisjoint(words) for span in found):
+            continue
+        words = [at for at in words if at not in covered]
+        if not words:
+            continue
+        span = _span(heard, words, Finding(answer.entity, ()))
+        spans.append(replace(span, start=min(span.start, answer.start), end=max(span.end, answer.end)))
+        covered.update(words)
     return spans
 
 

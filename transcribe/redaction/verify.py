@@ -5,10 +5,14 @@ A tone covers what the word times say was said; when ASR placed a word late or d
 ("four five one nine ..." heard as "four 5 1"), the number can still be audible just outside a
 covered stretch. So each stretch is heard with a second of audio either side, and a span fails
 when a run of its characters (four, or all of a shorter one such as a security code) comes back.
+A span whose words say no digit (an answer to a request for payment data that ASR misheard,
+``transcribe.redaction.answers``) has no known digits to look for: it also fails when any run
+of digits that long (three for a security code) is heard in its stretch.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -58,15 +62,11 @@ def verify_redaction(
         last = min(covered.shape[1], int((span.end + LISTEN_AROUND_S) * SAMPLE_RATE))
         said_again = " ".join(_heard(model, channel[first:last], listening) for channel in covered)
         secret = _characters(span.heard, languages)
-        checks.append(
-            SpanCheck(
-                span.entity,
-                span.start,
-                span.end,
-                said_again,
-                _leak(secret, _characters(said_again.split(), languages)),
-            )
+        heard_again = _characters(said_again.split(), languages)
+        leaked = _leak(secret, heard_again) or (
+            "" if _digits(secret) else _digits_heard(span.entity, heard_again)
         )
+        checks.append(SpanCheck(span.entity, span.start, span.end, said_again, leaked))
     return tuple(checks)
 
 
@@ -77,6 +77,17 @@ def _heard(model: WhisperModel, samples: np.ndarray, options: TranscribeOptions)
 
 def _characters(words: Sequence[str], languages: Sequence[str]) -> str:
     return "".join(run.chars for run in code_runs(list(enumerate(words)), languages))
+
+
+def _digits(characters: str) -> str:
+    return "".join(c for c in characters if c.isdigit())
+
+
+def _digits_heard(entity: EntityType, heard: str) -> str:
+    """The longest run of digits in ``heard`` that could be part of an unknown ``entity``, else ""."""
+    least = 3 if entity == "CVC" else LEAK_CHARACTERS
+    longest = max(re.findall(r"\d+", heard), key=len, default="")
+    return longest if len(longest) >= least else ""
 
 
 def _leak(secret: str, heard: str) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from transcribe.formats import from_json, to_json, to_txt
+from transcribe.redaction.answers import AnswerCoverParams
 from transcribe.redaction.stage import SecondHearing, redact_transcript
 from transcribe.types import Speaker, TranscribeOptions, Transcript, Utterance, Word
 
@@ -89,11 +90,14 @@ def test_a_number_found_only_in_a_second_hearing_covers_the_words_first_heard_in
         _utterance("S2", 3.0, "sure it is too high in four."),
         _utterance("S1", 6.0, "thank you"),
     )
-    assert redact_transcript(heard).spans == ()
+    # The second hearing alone: the answer to the request is not covered as such here
+    # (test_redaction_answers).
+    no_cover = AnswerCoverParams(entities=frozenset())
+    assert redact_transcript(heard, cover=no_cover).spans == ()
     alone = _utterance("S2", 3.0, "sure it is 2 9 4.")
     again = [SecondHearing(1, alone.words)]
 
-    redaction = redact_transcript(heard, again)
+    redaction = redact_transcript(heard, again, no_cover)
 
     [span] = redaction.spans
     assert (span.entity, span.speaker) == ("CVC", "S2")
