@@ -135,6 +135,9 @@ def shots(data: AppData, suggestion: int) -> dict[str, dict[str, Callable[[Page,
                 _first_dispute,
             ),
             "team": _open("/team", "Team"),
+            "followups": _open("/followups", "My follow-ups"),
+            "response_times": _open("/response_times", "Response times"),
+            "figures": _open("/figures", "Figures"),
         },
         "compliance": {
             "search": _then(
