@@ -10,12 +10,14 @@ from review_app.safe_text import md, show_error
 from storage.access import Principal
 from storage.db import Database
 from storage.errors import InvalidValue, NotFound, PermissionDenied
+from storage.limits import COMMENT_MAX_CHARS
 from storage.quality import (
     AnswerInput,
     EvaluationView,
     Form,
     QuestionSpec,
     compute_score,
+    failed_critical,
     get_evaluation,
     list_evaluations,
     list_forms,
@@ -34,6 +36,7 @@ __all__ = [
 ]
 
 _YES_NO_LABELS = {"yes": "Yes", "no": "No", "na": "N/A"}
+_CRITICAL_HELP = "Critical: failing it (No, or 0 points) makes the whole score 0, whatever the rest."
 _STATUS_LABELS = {
     "draft": ":gray-badge[Draft]",
     "submitted": ":blue-badge[Awaiting agent]",
@@ -91,12 +94,20 @@ def _draft_form(db: Database, who: Principal, view: EvaluationView) -> None:
     form = view.form
     prefix = f"eval{view.summary.id}"
     answers = answer_inputs(view, prefix)
-    score = compute_score(form, {qid: a.value for qid, a in answers.items()})
+    overall = st.text_area(
+        "Overall comment for the agent",
+        value=view.summary.coach_comment or "",
+        max_chars=COMMENT_MAX_CHARS,
+        key=f"{prefix}overall",
+    )
+    values = {qid: a.value for qid, a in answers.items()}
+    score = compute_score(form, values)
     total = sum(len(s.questions) for s in form.sections)
     st.markdown(f"Score so far: {score_badge(score)} · {len(answers)} of {total} answered")
+    _auto_fail_notice(failed_critical(form, values))
     save, submit = st.columns(2)
     if save.button("Save draft", icon=":material/save:", width="stretch", key=f"{prefix}save"):
-        _save(db, who, view.summary.id, answers, submit=False)
+        _save(db, who, view.summary.id, answers, overall, submit=False)
     if submit.button(
         "Submit to agent",
         type="primary",
@@ -104,14 +115,24 @@ def _draft_form(db: Database, who: Principal, view: EvaluationView) -> None:
         width="stretch",
         key=f"{prefix}submit",
     ):
-        _save(db, who, view.summary.id, answers, submit=True)
+        _save(db, who, view.summary.id, answers, overall, submit=True)
+
+
+def _auto_fail_notice(failed: tuple[QuestionSpec, ...]) -> None:
+    for question in failed:
+        st.error(f"Auto-fail: {md(question.text)}", icon=":material/block:")
 
 
 def _save(
-    db: Database, who: Principal, evaluation_id: int, answers: dict[int, AnswerInput], submit: bool
+    db: Database,
+    who: Principal,
+    evaluation_id: int,
+    answers: dict[int, AnswerInput],
+    overall: str,
+    submit: bool,
 ) -> None:
     try:
-        save_answers(db, who, evaluation_id, answers)
+        save_answers(db, who, evaluation_id, answers, coach_comment=overall)
         if submit:
             submit_evaluation(db, who, evaluation_id)
     except (InvalidValue, PermissionDenied) as error:
@@ -123,8 +144,9 @@ def _save(
 
 
 def answer_inputs(view: EvaluationView, prefix: str) -> dict[int, AnswerInput]:
-    """A widget per question, each starting at the stored answer; what they hold, by question id
-    (unanswered questions left out). ``prefix`` keys the widgets, one set per evaluation and place."""
+    """A widget per question and one for its comment, each starting at the stored answer; what they
+    hold, by question id (unanswered questions left out). ``prefix`` keys the widgets, one set per
+    evaluation and place. Critical questions are marked as such."""
     answers: dict[int, AnswerInput] = {}
     for section in view.form.sections:
         st.markdown(
@@ -133,26 +155,37 @@ def answer_inputs(view: EvaluationView, prefix: str) -> dict[int, AnswerInput]:
         for question in section.questions:
             assert question.id is not None
             stored = view.answers.get(question.id)
+            label = md(question.text) + (" · :red[**critical**]" if question.critical else "")
+            hint = _CRITICAL_HELP if question.critical else None
             if question.kind == "yes_no_na":
                 value = st.segmented_control(
-                    md(question.text),
+                    label,
                     list(_YES_NO_LABELS),
                     format_func=_YES_NO_LABELS.__getitem__,
                     default=stored.value if stored else None,
+                    help=hint,
                     key=f"{prefix}q{question.id}",
                 )
             else:
                 points = st.number_input(
-                    md(f"{question.text} (0–{question.max_points:g} points)"),
+                    f"{label} (0–{question.max_points:g} points)",
                     min_value=0.0,
                     max_value=float(question.max_points),
                     step=1.0,
                     value=float(stored.value) if stored and stored.value != "na" else None,
+                    help=hint,
                     key=f"{prefix}q{question.id}",
                 )
                 value = None if points is None else f"{points:g}"
+            comment = st.text_input(
+                "Comment",
+                value=(stored.comment or "") if stored else "",
+                max_chars=COMMENT_MAX_CHARS,
+                placeholder="Optional: why this answer",
+                key=f"{prefix}c{question.id}",
+            )
             if value is not None:
-                answers[question.id] = AnswerInput(value, stored.comment if stored else None)
+                answers[question.id] = AnswerInput(value, comment.strip() or None)
     return answers
 
 
@@ -166,14 +199,19 @@ def answer_label(question: QuestionSpec, value: str | None) -> str:
 
 
 def evaluation_details(view: EvaluationView) -> None:
-    """An evaluation as the agent and the coach read it: score, status, every answer."""
+    """An evaluation as the agent and the coach read it: score, status, why it auto-failed, every
+    answer with its comment, the coach's overall comment."""
     summary = view.summary
     st.markdown(
         f"#### {md(summary.form_name)} · {score_badge(summary.score)} {status_badge(summary.status)}\n"
         f"Call {summary.recording_id} · agent **{md(summary.agent)}** · coach {md(summary.coach)} · "
         f"submitted {md(when(summary.submitted_at))}"
     )
+    _auto_fail_notice(view.auto_fail)
     _answers_table(view.form, view)
+    if summary.coach_comment:
+        st.markdown("**Coach's comment:**")
+        st.text(summary.coach_comment)
     if summary.agent_comment and summary.status == "acknowledged":  # a dispute's is in its history
         st.markdown("**Agent's comment:**")
         st.text(summary.agent_comment)
@@ -185,5 +223,13 @@ def _answers_table(form: Form, view: EvaluationView) -> None:
         for question in section.questions:
             answer = view.answers.get(question.id) if question.id is not None else None
             value = answer_label(question, answer.value if answer else None)
-            rows.append({"Section": section.title, "Question": question.text, "Answer": value})
+            rows.append(
+                {
+                    "Section": section.title,
+                    "Question": question.text,
+                    "Critical": question.critical,
+                    "Answer": value,
+                    "Comment": answer.comment if answer and answer.comment else "",
+                }
+            )
     st.dataframe(rows, hide_index=True, width="stretch")

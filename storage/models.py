@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -519,6 +520,8 @@ class ScorecardQuestion(Base):
     kind: Mapped[str] = mapped_column(String(16))  # points | yes_no_na
     max_points: Mapped[float] = mapped_column(Float)  # 1 for yes_no_na
     weight: Mapped[float] = mapped_column(Float)
+    # Failing it (yes/no answered "no", points given 0) makes the evaluation's score 0: "auto-fail".
+    critical: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     section: Mapped[ScorecardSection] = relationship(back_populates="questions")
 
@@ -542,6 +545,7 @@ class Evaluation(Base):
     # draft | submitted | acknowledged | disputed (open) | upheld | resolved (closed disputes)
     status: Mapped[str] = mapped_column(String(16))
     agent_comment: Mapped[str | None] = mapped_column(Text)  # with the answer; a dispute's first message
+    coach_comment: Mapped[str | None] = mapped_column(Text)  # the coach's overall comment, for the agent
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     submitted_at: Mapped[datetime | None] = mapped_column()
 

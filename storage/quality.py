@@ -4,6 +4,8 @@ and the team view.
 Scoring: each answered question gives a fraction (points / max points; yes 1, no 0); n.a. answers
 and unanswered questions drop out. A section's score is the question-weighted mean of its fractions,
 the call's score the section-weighted mean of the sections that have any scorable answer, times 100.
+A critical question failed (yes/no answered "no", points given 0) makes the score 0 whatever the rest:
+an "auto-fail". n.a. never fails.
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ __all__ = [
     "agent_overview",
     "apply_answers",
     "compute_score",
+    "failed_critical",
     "create_form",
     "dispute_evaluation",
     "get_evaluation",
@@ -111,6 +114,7 @@ class QuestionSpec:
     max_points: float = 1.0  # for "points"; yes/no questions are worth 1
     weight: float = 1.0
     id: int | None = None  # set on questions read back from the database
+    critical: bool = False  # failing it fails the whole evaluation (score 0)
 
 
 @dataclass(frozen=True)
@@ -161,6 +165,7 @@ def create_form(db: Database, principal: Principal, name: str, sections: Sequenc
                         kind=question.kind,
                         max_points=question.max_points if question.kind == "points" else 1.0,
                         weight=question.weight,
+                        critical=question.critical,
                     )
                     for q_pos, question in enumerate(section.questions)
                 ],
@@ -169,8 +174,13 @@ def create_form(db: Database, principal: Principal, name: str, sections: Sequenc
         ]
         session.add(form)
         session.flush()
+        critical = sum(q.critical for s in sections for q in s.questions)
         append_event(
-            session, principal, "form_created", f"form:{form.id}", {"name": name, "version": form.version}
+            session,
+            principal,
+            "form_created",
+            f"form:{form.id}",
+            {"name": name, "version": form.version, "critical_questions": critical},
         )
         return _form(form)
 
@@ -230,7 +240,7 @@ def _form(form: ScorecardForm) -> Form:
                 title=section.title,
                 weight=section.weight,
                 questions=tuple(
-                    QuestionSpec(q.text, q.kind, q.max_points, q.weight, q.id)  # type: ignore[arg-type]
+                    QuestionSpec(q.text, q.kind, q.max_points, q.weight, q.id, q.critical)  # type: ignore[arg-type]
                     for q in section.questions
                 ),
             )
@@ -250,7 +260,9 @@ class AnswerInput:
 
 def compute_score(form: Form, answers: Mapping[int, str]) -> float | None:
     """0..100 from answer values by question id (see the module docstring); None when nothing is
-    scorable yet (no answers, or all n.a.)."""
+    scorable yet (no answers, or all n.a.); 0 when a critical question failed."""
+    if failed_critical(form, answers):
+        return 0.0
     weighted_sections = 0.0
     section_weights = 0.0
     for section in form.sections:
@@ -265,6 +277,19 @@ def compute_score(form: Form, answers: Mapping[int, str]) -> float | None:
             weighted_sections += section.weight * points / weights
             section_weights += section.weight
     return 100.0 * weighted_sections / section_weights if section_weights > 0 else None
+
+
+def failed_critical(form: Form, answers: Mapping[int, str]) -> tuple[QuestionSpec, ...]:
+    """The critical questions these answers fail, in form order: each one alone auto-fails."""
+    return tuple(
+        question
+        for section in form.sections
+        for question in section.questions
+        if question.critical
+        and (value := answers.get(question.id)) is not None  # type: ignore[arg-type]
+        and value != _NOT_APPLICABLE
+        and _fraction(question, value) == 0
+    )
 
 
 def _fraction(question: QuestionSpec, value: str) -> float:
@@ -301,6 +326,7 @@ class EvaluationSummary:
     created_at: datetime
     submitted_at: datetime | None
     call_deleted_at: datetime | None = None
+    coach_comment: str | None = None  # the coach's overall comment, shown to the agent
 
 
 @dataclass(frozen=True)
@@ -308,6 +334,8 @@ class EvaluationView:
     summary: EvaluationSummary
     form: Form
     answers: dict[int, AnswerInput]  # by question id
+    # The critical questions failed, which made the score 0 (``failed_critical``); empty when none.
+    auto_fail: tuple[QuestionSpec, ...] = ()
 
 
 def start_evaluation(db: Database, principal: Principal, recording_id: int, form_id: int) -> EvaluationView:
@@ -350,14 +378,27 @@ def start_evaluation(db: Database, principal: Principal, recording_id: int, form
 
 
 def save_answers(
-    db: Database, principal: Principal, evaluation_id: int, answers: Mapping[int, AnswerInput]
+    db: Database,
+    principal: Principal,
+    evaluation_id: int,
+    answers: Mapping[int, AnswerInput],
+    coach_comment: str | None = None,
 ) -> EvaluationView:
-    """Set the given answers of a draft (others stay as they were) and recompute its score."""
+    """Set the given answers of a draft (others stay as they were) and recompute its score. A
+    ``coach_comment`` replaces the overall comment (blank clears it); None leaves it as it was."""
+    if coach_comment is not None:
+        check_length(f"the overall comment on evaluation {evaluation_id}", coach_comment, COMMENT_MAX_CHARS)
     with session_scope(db) as session:
         evaluation = _own_draft(session, principal, evaluation_id)
         apply_answers(session, evaluation, answers)
+        if coach_comment is not None:
+            evaluation.coach_comment = coach_comment.strip() or None
         append_event(
-            session, principal, "evaluation_saved", f"evaluation:{evaluation.id}", {"answers": len(answers)}
+            session,
+            principal,
+            "evaluation_saved",
+            f"evaluation:{evaluation.id}",
+            {"answers": len(answers), "overall_comment": bool(evaluation.coach_comment)},
         )
         session.flush()
         return _view(session, evaluation)
@@ -531,6 +572,7 @@ def _summary_query() -> Select[*tuple[Any, ...]]:
             Evaluation.score,
             Evaluation.status,
             Evaluation.agent_comment,
+            Evaluation.coach_comment,
             Evaluation.created_at,
             Evaluation.submitted_at,
             Evaluation.call_deleted_at,
@@ -556,15 +598,19 @@ def _summary(row: Row[Any]) -> EvaluationSummary:
         created_at=_as_utc(row.created_at),  # type: ignore[arg-type]
         submitted_at=_as_utc(row.submitted_at),
         call_deleted_at=_as_utc(row.call_deleted_at),
+        coach_comment=row.coach_comment,
     )
 
 
 def _view(session: Session, evaluation: Evaluation) -> EvaluationView:
     row = session.execute(_summary_query().where(Evaluation.id == evaluation.id)).one()
+    form = _form(session.get_one(ScorecardForm, evaluation.form_id))
+    answers = {a.question_id: AnswerInput(a.value, a.comment) for a in evaluation.answers}
     return EvaluationView(
         summary=_summary(row),
-        form=_form(session.get_one(ScorecardForm, evaluation.form_id)),
-        answers={a.question_id: AnswerInput(a.value, a.comment) for a in evaluation.answers},
+        form=form,
+        answers=answers,
+        auto_fail=failed_critical(form, {qid: a.value for qid, a in answers.items()}),
     )
 
 

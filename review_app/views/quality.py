@@ -41,6 +41,7 @@ _FORM_TEMPLATE = [
         "Kind": "yes_no_na",
         "Max points": 1.0,
         "Weight": 1.0,
+        "Critical": False,
     },
     {
         "Section": "Opening",
@@ -49,6 +50,7 @@ _FORM_TEMPLATE = [
         "Kind": "yes_no_na",
         "Max points": 1.0,
         "Weight": 2.0,
+        "Critical": True,
     },
     {
         "Section": "Resolution",
@@ -57,6 +59,7 @@ _FORM_TEMPLATE = [
         "Kind": "points",
         "Max points": 5.0,
         "Weight": 3.0,
+        "Critical": False,
     },
     {
         "Section": "Resolution",
@@ -65,6 +68,7 @@ _FORM_TEMPLATE = [
         "Kind": "yes_no_na",
         "Max points": 1.0,
         "Weight": 1.0,
+        "Critical": False,
     },
 ]
 
@@ -345,7 +349,8 @@ def _forms() -> None:
                         if question.kind == "yes_no_na"
                         else f"0–{question.max_points:g} points"
                     )
-                    st.markdown(f"- {md(question.text)} · {md(kind)} · weight {question.weight:g}")
+                    critical = " · :red[**critical** (auto-fail)]" if question.critical else ""
+                    st.markdown(f"- {md(question.text)} · {md(kind)} · weight {question.weight:g}{critical}")
     if not allows(who, Permission.MANAGE_SETTINGS):
         return
     st.subheader("New scorecard (or a new version of one)")
@@ -357,6 +362,9 @@ def _forms() -> None:
         column_config={
             "Kind": st.column_config.SelectboxColumn("Kind", options=["yes_no_na", "points"], required=True),
             "Question": st.column_config.TextColumn("Question", width="large", required=True),
+            "Critical": st.column_config.CheckboxColumn(
+                "Critical", help="Failing it (No, or 0 points) makes the whole score 0", default=False
+            ),
         },
         key="form-editor",
     )
@@ -384,6 +392,7 @@ def _sections(rows: list[dict[str, object]]) -> list[SectionSpec]:
                 kind=str(row.get("Kind") or "yes_no_na"),  # type: ignore[arg-type]
                 max_points=float(row.get("Max points") or 1.0),  # type: ignore[arg-type]
                 weight=float(row.get("Weight") or 1.0),  # type: ignore[arg-type]
+                critical=bool(row.get("Critical")),
             )
         )
     return [SectionSpec(title, tuple(questions), weight) for title, (weight, questions) in grouped.items()]

@@ -37,7 +37,9 @@ from storage.quality import (
     delete_call_comment,
     dispute_evaluation,
     edit_call_comment,
+    failed_critical,
     get_evaluation,
+    get_form,
     list_call_comments,
     list_evaluations,
     list_forms,
@@ -154,6 +156,53 @@ def test_compute_score_rejects_values_outside_the_question(qid: int, value: str)
         compute_score(_plain_form(), {qid: value})
 
 
+def _critical_form() -> Form:
+    """The plain form with "Verifies identity" (yes/no, id 11) and "States purpose" (points, id 1)
+    critical."""
+    form = _plain_form()
+    return dataclasses.replace(
+        form,
+        sections=tuple(
+            dataclasses.replace(
+                s,
+                questions=tuple(dataclasses.replace(q, critical=q.id in (1, 11)) for q in s.questions),
+            )
+            for s in form.sections
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("answers", "failed"),
+    [
+        ({0: "yes", 1: "4", 10: "yes", 11: "no"}, ["Verifies identity"]),
+        ({0: "yes", 1: "0", 10: "yes", 11: "yes"}, ["States purpose"]),
+        ({0: "yes", 1: "0", 10: "yes", 11: "no"}, ["States purpose", "Verifies identity"]),
+    ],
+)
+def test_a_failed_critical_question_scores_zero_whatever_the_rest(
+    answers: dict[int, str], failed: list[str]
+) -> None:
+    form = _critical_form()
+    assert [q.text for q in failed_critical(form, answers)] == failed
+    assert compute_score(form, answers) == 0.0
+    assert compute_score(_plain_form(), answers) > 0  # the same answers without critical questions
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {0: "yes", 1: "na", 10: "yes", 11: "na"},  # n.a. never fails
+        {0: "no", 1: "1", 10: "no", 11: "yes"},  # a non-critical "no", critical ones passed (1 > 0)
+    ],
+)
+def test_critical_questions_passed_or_not_applicable_score_as_usual(answers: dict[int, str]) -> None:
+    form = _critical_form()
+    assert failed_critical(form, answers) == ()
+    assert compute_score(form, answers) == pytest.approx(compute_score(_plain_form(), answers))
+    assert compute_score(form, answers) > 0
+
+
 # --- forms and evaluations ------------------------------------------------------------------------
 
 
@@ -243,6 +292,61 @@ def test_evaluation_flow_from_draft_to_dispute(
         "evaluation_submitted",
         "evaluation_disputed",
     ]
+
+
+def test_a_critical_no_auto_fails_and_the_agent_reads_why_and_the_comments(
+    db: Database, people: dict[str, Principal], calls: dict[str, int]
+) -> None:
+    critical = tuple(
+        dataclasses.replace(
+            s,
+            questions=tuple(
+                dataclasses.replace(q, critical=q.text == "Verifies identity") for q in s.questions
+            ),
+        )
+        for s in SECTIONS
+    )
+    form = create_form(db, people["admin"], "Service call", critical)
+    verifies = form.sections[1].questions[1]
+    assert verifies.critical and not form.sections[1].questions[0].critical
+    assert get_form(db, people["agent"], form.id) == form  # critical is part of the stored version
+    coach, agent = people["coach"], people["agent"]
+
+    draft = start_evaluation(db, coach, calls["emma"], form.id)
+    answers = _answers(form, "yes", "4", "yes", "no")
+    answers[verifies.id] = AnswerInput("no", "Skipped the date of birth")  # type: ignore[index]
+    saved = save_answers(
+        db, coach, draft.summary.id, answers, coach_comment="  Good tone; <b>verify</b> first  "
+    )
+    assert saved.summary.score == 0.0
+    assert [q.text for q in saved.auto_fail] == ["Verifies identity"]
+    submit_evaluation(db, coach, draft.summary.id)
+
+    seen = get_evaluation(db, agent, draft.summary.id)
+    assert seen.summary.score == 0.0 and [q.text for q in seen.auto_fail] == ["Verifies identity"]
+    assert seen.summary.coach_comment == "Good tone; <b>verify</b> first"  # stored as written, trimmed
+    assert seen.answers[verifies.id] == AnswerInput("no", "Skipped the date of birth")  # type: ignore[index]
+    assert [e.coach_comment for e in list_evaluations(db, agent)] == ["Good tone; <b>verify</b> first"]
+    acknowledged = acknowledge_evaluation(db, agent, draft.summary.id, "Understood")
+    assert acknowledged.summary.coach_comment == "Good tone; <b>verify</b> first"
+    assert acknowledged.auto_fail == seen.auto_fail
+    saved_event = list_audit(db, people["compliance"], action="evaluation_saved", limit=1)[0]
+    assert (saved_event.target, saved_event.details["overall_comment"]) == (
+        f"evaluation:{draft.summary.id}",
+        True,
+    )
+
+    # n.a. on the critical question does not fail: the rest scores as usual.
+    other = start_evaluation(db, coach, calls["noah"], form.id)
+    kept = save_answers(db, coach, other.summary.id, _answers(form, "yes", "4", "yes", "na"))
+    assert kept.summary.score == 100.0 and kept.auto_fail == ()
+    assert kept.summary.coach_comment is None
+    # None leaves the overall comment alone; a blank one clears it.
+    save_answers(db, coach, other.summary.id, {}, coach_comment="Well done")
+    assert save_answers(db, coach, other.summary.id, {}).summary.coach_comment == "Well done"
+    assert save_answers(db, coach, other.summary.id, {}, coach_comment="  ").summary.coach_comment is None
+    with pytest.raises(InvalidValue, match="overall comment"):
+        save_answers(db, coach, other.summary.id, {}, coach_comment="x" * (COMMENT_MAX_CHARS + 1))
 
 
 def test_agents_see_only_their_own_evaluations(
