@@ -140,7 +140,7 @@ def hostile_data(app_data: AppData, tmp_path_factory: pytest.TempPathFactory) ->
                 SectionSpec(
                     payload("Zsection"),
                     (
-                        QuestionSpec(payload("Zquestion")),
+                        QuestionSpec(payload("Zquestion"), critical=True),  # answered "no": auto-fail
                         QuestionSpec(payload("Zpoints"), "points", max_points=5),
                     ),
                 )
@@ -153,7 +153,8 @@ def hostile_data(app_data: AppData, tmp_path_factory: pytest.TempPathFactory) ->
             db,
             coach,
             evaluation.summary.id,
-            {questions[0]: AnswerInput("yes"), questions[1]: AnswerInput("3")},
+            {questions[0]: AnswerInput("no", payload("Zanswer")), questions[1]: AnswerInput("3")},
+            coach_comment=payload("Zoverall"),
         )
         submit_evaluation(db, coach, evaluation.summary.id)
         dispute_evaluation(db, agent, evaluation.summary.id, payload("Zdispute"))
@@ -389,7 +390,9 @@ def test_agent_pages_show_outside_markup_as_text(watch: Watch) -> None:
     watch.open("Quality")
     _select_first_row(watch, watch.page.get_by_test_id("stDataFrame").first)
     watch.page.get_by_text("Dispute history").first.wait_for()
-    watch.check("agent's disputed evaluation", "Zdispute", "Zform")
+    watch.check(
+        "agent's disputed evaluation", "Zdispute", "Zform", "Zoverall", literal=("Auto-fail: Zquestion",)
+    )
 
 
 def test_coach_pages_show_outside_markup_as_text(watch: Watch) -> None:
@@ -422,7 +425,7 @@ def test_coach_pages_show_outside_markup_as_text(watch: Watch) -> None:
     wait_until_idle(watch.page)
     _select_first_row(watch, watch.page.get_by_test_id("stDataFrame").first)
     watch.page.get_by_text("Dispute history").first.wait_for()
-    watch.check("coach reads the dispute", "Zdispute", "Zform")
+    watch.check("coach reads the dispute", "Zdispute", "Zform", "Zoverall")
     watch.page.get_by_role("tab", name="Scorecards").click()
     watch.page.get_by_test_id("stExpander").filter(has_text="Zform").locator("summary").click()
     watch.check("scorecard forms", "Zform", "Zsection", "Zquestion")
