@@ -18,6 +18,7 @@ from storage.quality import (
     acknowledge_evaluation,
     create_form,
     get_evaluation,
+    list_forms,
     save_answers,
     start_evaluation,
     submit_evaluation,
@@ -157,3 +158,21 @@ def _question_id(app_data: AppData, evaluation_id: int, index: int) -> int:
     question_id = view.form.sections[0].questions[index].id
     assert question_id is not None
     return question_id
+
+
+def test_an_admin_marks_questions_critical_in_a_new_form_version(app_data: AppData) -> None:
+    at = _open(_signed_in("admin"), "views/quality.py")
+    [create] = [b for b in at.button if b.label == "Create scorecard"]
+    create.click()
+    at.run()
+    assert not at.exception, at.exception
+    db, _, _ = open_data(app_data.data_dir)
+    try:
+        [form] = [f for f in list_forms(db, _principal(db, "admin@example.com")) if f.name == "Customer call"]
+    finally:
+        db.engine.dispose()
+    critical = [q.text for s in form.sections for q in s.questions if q.critical]
+    assert form.version == 2 and critical == ["Verifies the customer's identity"]  # as the editor's rows say
+    at.run()  # the forms list, read before the button created v2, now shows it
+    listed = [m.value for m in at.markdown if m.value.startswith("- Verifies the customer")]
+    assert listed and all("critical" in line for line in listed)
