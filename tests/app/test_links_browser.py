@@ -265,9 +265,13 @@ def test_comment_times_show_whole_in_call_order(context, app_url: str, app_data:
     assert first["y"] < second["y"]  # call order, not newest first
     for moment in ("0:12", "0:31"):
         button = page.get_by_role("button", name=re.compile(moment))
-        assert button.is_visible()
+        expect(button).to_be_visible(timeout=_TIMEOUT_MS)
         # The time itself, whole: a button cut to its ▶ icon is some 48 px wide and hides what overflows.
-        assert button.evaluate("b => b.scrollWidth <= b.clientWidth && b.getBoundingClientRect().width > 64")
+        # Awaited, not read once: on a loaded machine the side column may still be laid out.
+        page.wait_for_function(
+            "b => b.scrollWidth <= b.clientWidth && b.getBoundingClientRect().width > 64",
+            arg=button.element_handle(),
+        )
 
 
 def test_adding_a_user_says_so(context, app_url: str) -> None:  # type: ignore[no-untyped-def]
