@@ -77,6 +77,14 @@ def open_test_database(url: str, folder: Path, **options: object) -> Database:
     return open_database(url, secrets_dir=folder / "data" / "secrets", **options)  # type: ignore[arg-type]
 
 
+@pytest.fixture
+def db(database_url: str, tmp_path: Path) -> Iterator[Database]:
+    """A fresh database at head, once on SQLite and once on PostgreSQL."""
+    database = open_test_database(database_url, tmp_path)
+    yield database
+    database.engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def s3_server() -> Iterator[S3Server]:
     with pytest.MonkeyPatch.context() as patch:

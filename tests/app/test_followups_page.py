@@ -17,21 +17,8 @@ from storage.audit import list_audit
 from storage.db import Database, read_scope
 from storage.followups import add_followup, resolve_assignee
 from storage.models import Thread
-from tests.app.app_data import PASSWORD, AppData, open_data
-from tests.app.conftest import APP
-
-_TIMEOUT = 60
-
-
-def _signed_in(role: str) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=_TIMEOUT)
-    at.run()
-    at.text_input[0].input(f"{role}@example.com")
-    at.text_input[1].input(PASSWORD)
-    at.button[0].click()
-    at.run()
-    assert not at.exception, at.exception
-    return at
+from tests.app.app_data import AppData, open_data
+from tests.app.test_pages import _signed_in
 
 
 def _chat_of_emma(app_data: AppData) -> int:

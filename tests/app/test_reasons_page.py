@@ -17,11 +17,9 @@ from review_app.safe_text import md
 from storage.contact_reasons import add_rule, call_conversation, define_label, labelling_of
 from storage.db import read_scope
 from storage.models import Thread
-from tests.app.app_data import PASSWORD, AppData, open_data
-from tests.app.conftest import APP
+from tests.app.app_data import AppData, open_data
+from tests.app.test_pages import _signed_in
 from tests.unit.storage.test_contact_reasons import add_labelled_chats
-
-_TIMEOUT = 60
 
 
 @pytest.fixture(scope="module")
@@ -36,17 +34,6 @@ def reasons_data(app_data: AppData) -> AppData:
     finally:
         db.engine.dispose()
     return app_data
-
-
-def _signed_in(role: str) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=_TIMEOUT)
-    at.run()
-    at.text_input[0].input(f"{role}@example.com")
-    at.text_input[1].input(PASSWORD)
-    at.button[0].click()
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def _captions(at: AppTest) -> str:

@@ -5,7 +5,6 @@ auto-failed and the comments, as text. Its own module: it adds a form and an eva
 from __future__ import annotations
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from review_app.context import CallRequest
 from storage import users
@@ -23,10 +22,9 @@ from storage.quality import (
     start_evaluation,
     submit_evaluation,
 )
-from tests.app.app_data import PASSWORD, AppData, open_data
-from tests.app.conftest import APP
+from tests.app.app_data import AppData, open_data
+from tests.app.test_pages import _open, _signed_in
 
-_TIMEOUT = 60
 # Outside text that would be markup if the page rendered it as such.
 _OVERALL = "Good tone. <b>Verify</b> **first**, then [help](https://example.com)"
 
@@ -69,24 +67,6 @@ def draft_id(app_data: AppData) -> int:
         return view.summary.id
     finally:
         db.engine.dispose()
-
-
-def _signed_in(role: str) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=_TIMEOUT)
-    at.run()
-    at.text_input[0].input(f"{role}@example.com")
-    at.text_input[1].input(PASSWORD)
-    at.button[0].click()
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _open(at: AppTest, page: str) -> AppTest:
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def test_the_scoring_panel_marks_critical_questions_and_takes_comments(

@@ -60,8 +60,7 @@ from storage.search import SearchFilters, search_utterances
 from storage.services import load_transcript, recording_audio_path
 from tests.cli import earshot
 from tests.integration.test_customer_history import SAMPLE_THREADS, emma
-from tests.integration.test_customer_history import db as db  # noqa: F401  (fixtures shared)
-from tests.integration.test_customer_history import demo as demo  # noqa: F401
+from tests.integration.test_customer_history import demo as demo  # noqa: F401  (a fixture shared)
 from tests.paths import SAMPLE_AUDIO
 
 

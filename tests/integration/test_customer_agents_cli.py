@@ -4,7 +4,6 @@ routing, on SQLite and PostgreSQL; audited as the command line."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,16 +15,8 @@ from earshot.cli import main
 from storage.audit import COMMAND_LINE
 from storage.db import Database, read_scope, session_scope
 from storage.models import Agent, AuditEntry, Customer, Identity, Thread
-from tests.conftest import open_test_database
 
 DAY = datetime(2026, 11, 2, 9, tzinfo=UTC)
-
-
-@pytest.fixture
-def db(database_url: str, tmp_path: Path) -> Iterator[Database]:
-    database = open_test_database(database_url, tmp_path)
-    yield database
-    database.engine.dispose()
 
 
 @pytest.fixture

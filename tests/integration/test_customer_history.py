@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import mailbox
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,7 +44,6 @@ from storage.models import (
 from storage.search import SearchFilters, search_utterances
 from storage.services import ingest_recording, save_transcript
 from storage.threads_import import ImportSummary, import_threads
-from tests.conftest import open_test_database
 from tests.paths import REPO, SAMPLE_AUDIO
 from transcribe import types as t
 
@@ -62,13 +61,6 @@ TABLES = (
     MergeSuggestion,
     CustomerMerge,
 )
-
-
-@pytest.fixture
-def db(database_url: str, tmp_path: Path) -> Iterator[Database]:
-    database = open_test_database(database_url, tmp_path)
-    yield database
-    database.engine.dispose()
 
 
 def counts(db: Database) -> dict[str, int]:

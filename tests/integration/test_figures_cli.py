@@ -5,7 +5,6 @@ then the figures as a table and as JSON, per channel and per agent."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,16 +14,8 @@ from click.testing import CliRunner, Result
 from earshot.cli import main
 from storage.db import Database, session_scope
 from storage.models import Agent, Customer, Identity, Message, Thread
-from tests.conftest import open_test_database
 
 DAY = datetime(2026, 11, 2, 9, tzinfo=UTC)
-
-
-@pytest.fixture
-def db(database_url: str, tmp_path: Path) -> Iterator[Database]:
-    database = open_test_database(database_url, tmp_path)
-    yield database
-    database.engine.dispose()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ nothing, audited as the command line."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,19 +19,11 @@ from storage.audit import COMMAND_LINE
 from storage.db import Database, read_scope, session_scope
 from storage.followups import list_followups, resolve_assignee
 from storage.models import Agent, AuditEntry, Customer, FollowUp, Identity, Thread
-from tests.conftest import open_test_database
 from tests.integration.test_customer_history import demo  # noqa: F401  (the demo's data, a fixture)
 from tests.unit.storage.conftest import (
     cheap_hashing,  # noqa: F401  (a fixture)
     row_count,
 )
-
-
-@pytest.fixture
-def db(database_url: str, tmp_path: Path) -> Iterator[Database]:
-    database = open_test_database(database_url, tmp_path)
-    yield database
-    database.engine.dispose()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
@@ -18,7 +17,6 @@ from storage.db import Database, open_database, session_scope
 from storage.errors import InvalidValue, NotFound
 from storage.jobs import QueueStatus, claim_next, complete, enqueue, fail, queue_status, release, retry_failed
 from storage.models import Job, Recording, Thread
-from tests.conftest import open_test_database
 
 
 def _add_recording(db: Database) -> int:
@@ -39,13 +37,6 @@ def _add_recording(db: Database) -> int:
         session.add(recording)
         session.flush()
         return recording.id
-
-
-@pytest.fixture
-def db(database_url: str, tmp_path: Path) -> Iterator[Database]:
-    database = open_test_database(database_url, tmp_path)
-    yield database
-    database.engine.dispose()
 
 
 def _db_url(db: Database) -> str:

@@ -5,7 +5,6 @@ table and as JSON, on SQLite and PostgreSQL; filters, one-line errors, audited a
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,17 +16,9 @@ from earshot.cli import main
 from storage.audit import COMMAND_LINE
 from storage.db import Database, read_scope, session_scope
 from storage.models import Agent, AuditEntry, Customer, Identity, Message, Thread
-from tests.conftest import open_test_database
 from tests.paths import REPO
 
 CDR = REPO / "tests" / "fixtures" / "cdr" / "Master.csv"
-
-
-@pytest.fixture
-def db(database_url: str, tmp_path: Path) -> Iterator[Database]:
-    database = open_test_database(database_url, tmp_path)
-    yield database
-    database.engine.dispose()
 
 
 def run(database_url: str, tmp_path: Path, *args: str) -> Result:

@@ -4,7 +4,7 @@ tests."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +18,6 @@ from storage import users
 from storage.access import USER_ROLES, Principal
 from storage.blobs import BlobStore, LocalBlobStore
 from storage.db import Database
-from tests.conftest import open_test_database
 from transcribe.types import AudioInfo
 
 MakeRecording = Callable[..., Recording]
@@ -39,14 +38,6 @@ def dump_database(db: Database) -> str:
             for row in connection.execute(select(literal_column("*")).select_from(table(name)))
         ]
     return "\n".join(rows)
-
-
-@pytest.fixture
-def db(database_url: str, tmp_path: Path) -> Iterator[Database]:
-    """A fresh database at head, once on SQLite and once on PostgreSQL (``tests/conftest.py``)."""
-    database = open_test_database(database_url, tmp_path)
-    yield database
-    database.engine.dispose()
 
 
 @pytest.fixture
