@@ -110,6 +110,18 @@ def _mono_diarization_params() -> type:
     return MonoDiarizationParams
 
 
+def _rehear_params() -> type:
+    from transcribe.redaction.rehear import RehearParams  # faster-whisper: only when asked for
+
+    return RehearParams
+
+
+def _answer_cover_params() -> type:
+    from transcribe.redaction.answers import AnswerCoverParams
+
+    return AnswerCoverParams
+
+
 # Each stage's parameter type by stage name: what ``"stage.param"`` overrides may name.
 STAGE_PARAMS: dict[str, Callable[[], type]] = {
     "asr": lambda: NoParams,
@@ -124,6 +136,10 @@ STAGE_PARAMS: dict[str, Callable[[], type]] = {
     "word_turns": lambda: NoParams,
     "kept_turns": lambda: KeptTurnsParams,
     "renumber": lambda: NoParams,
+    # Redaction, after the path: the second hearing of numbers and the cover of answers to a
+    # request for payment data (``transcribe.redaction.rehear``, ``.answers``).
+    "rehear": _rehear_params,
+    "answer_cover": _answer_cover_params,
 }
 
 
@@ -148,7 +164,13 @@ def stage_params(overrides: Iterable[tuple[str, Any]]) -> dict[str, Any]:
                 f"unknown parameter {name!r} of pipeline stage {stage!r}; its parameters: {known}"
             )
         changes.setdefault(stage, {})[name] = _typed(key, value, kinds[name].default)
-    return {stage: STAGE_PARAMS[stage]()(**values) for stage, values in changes.items()}
+    made = {}
+    for stage, values in changes.items():
+        try:
+            made[stage] = STAGE_PARAMS[stage]()(**values)
+        except ValueError as error:  # a value the parameters' own checks refuse
+            raise StageParamError(f"pipeline stage {stage!r}: {error}") from None
+    return made
 
 
 def checked_overrides(
@@ -159,16 +181,17 @@ def checked_overrides(
     cannot use."""
     pairs = list(overrides.items() if isinstance(overrides, Mapping) else overrides)
     params = stage_params(pairs)
-    return tuple(
-        sorted(
-            (key, getattr(params[key.partition(".")[0]], key.partition(".")[2]))
-            for key, _ in dict(pairs).items()
-        )
-    )
+    values = ((key, getattr(params[key.partition(".")[0]], key.partition(".")[2])) for key in dict(pairs))
+    # A set of words is kept as a sorted tuple: the options are stored as JSON.
+    return tuple(sorted((key, tuple(sorted(v)) if isinstance(v, frozenset) else v) for key, v in values))
 
 
 def _typed(key: str, value: Any, default: Any) -> Any:
     kind = type(default)
+    if kind in (tuple, frozenset):  # a list of words in the settings file
+        if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
+            raise StageParamError(f"pipeline parameter {key}={value!r}: expected a list of words")
+        return kind(value)
     if isinstance(value, str) and kind is not str:
         text = value.strip()
         if kind is bool:

@@ -151,10 +151,12 @@ class TranscribeOptions:
     pipeline_params: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
-        # JSON gives the pairs back as lists: kept as tuples, the options stay hashable and equal.
-        object.__setattr__(
-            self, "pipeline_params", tuple(sorted(tuple(pair) for pair in self.pipeline_params))
+        # JSON gives the pairs (and a value that is a list of words) back as lists: kept as
+        # tuples, the options stay hashable and equal.
+        pairs = (
+            (key, tuple(value) if isinstance(value, list) else value) for key, value in self.pipeline_params
         )
+        object.__setattr__(self, "pipeline_params", tuple(sorted(pairs)))
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,14 @@ mere mention of a card leave the call as it was heard."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bench.spoken_calls import SpokenLine, write_call
 from transcribe import audio, pipeline
+from transcribe.call import checked_overrides
 from transcribe.models import load_whisper
 from transcribe.redaction.audio import redacted_samples
 from transcribe.redaction.rehear import redact_call
@@ -21,12 +23,12 @@ OPTIONS = TranscribeOptions(diarization="channels")
 
 
 def _redacted(
-    tmp_path: Path, lines: tuple[SpokenLine, ...]
+    tmp_path: Path, lines: tuple[SpokenLine, ...], options: TranscribeOptions = OPTIONS
 ) -> tuple[Redaction, tuple[SpokenLine, ...], audio.Audio]:
     timed = write_call(tmp_path / "call.wav", lines)
     decoded = audio.decode(tmp_path / "call.wav")
-    heard = pipeline.run(decoded, OPTIONS, cache_dir=tmp_path / "models")
-    model = load_whisper(OPTIONS.model, tmp_path / "models", "cpu", "int8")
+    heard = pipeline.run(decoded, options, cache_dir=tmp_path / "models")
+    model = load_whisper(options.model, tmp_path / "models", "cpu", "int8")
     return redact_call(model, decoded.samples, heard), timed, decoded
 
 
@@ -53,6 +55,21 @@ def test_whatever_the_customer_answers_to_a_request_is_covered_and_verified(tmp_
     checks = verify_redaction(model, covered, card, OPTIONS)
     assert checks and all(check.verified for check in checks)
     assert not any("lighthouse" in check.heard_again.lower() for check in checks)
+
+
+@pytest.mark.slow
+def test_the_cover_follows_the_answer_cover_settings_recorded_in_the_transcript(tmp_path: Path) -> None:
+    """``[pipeline] "answer_cover.entities" = []`` in the settings turns the cover off: the same
+    answer as above stays as it was heard, and the transcript says why."""
+    lines = (
+        SpokenLine(0, "rms", "Can I have your card number please?"),
+        SpokenLine(1, "slt", "Sure, it is the blue one with a picture of a lighthouse."),
+        SpokenLine(0, "rms", "Thank you, that is all I need."),
+    )
+    off = replace(OPTIONS, pipeline_params=checked_overrides({"answer_cover.entities": []}))
+    redaction, _, _ = _redacted(tmp_path, lines, off)
+    assert redaction.spans == ()
+    assert ("answer_cover.entities", ()) in redaction.transcript.options.pipeline_params
 
 
 @pytest.mark.slow

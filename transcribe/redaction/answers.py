@@ -19,9 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from transcribe.redaction.detect import CUES
-from transcribe.redaction.entities import EntityType, RedactionOptions
+from transcribe.redaction.entities import ENTITY_TYPES, EntityType, RedactionOptions
 from transcribe.redaction.spoken import EDGE_PUNCTUATION, code_runs
-from transcribe.types import Role, Transcript, Utterance, Word
+from transcribe.types import ROLES, Role, Transcript, Utterance, Word
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +96,12 @@ class AnswerCoverParams:
         "would you", "please", "give me", "tell me", "read", "go ahead", "what is", "what's",
         "i need", "i'll need", "let me have", "mag ik", "kunt u", "graag", "wat is", "noemt u",
     )  # fmt: skip
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.entities) - set(ENTITY_TYPES)) + sorted(set(self.asker_roles) - set(ROLES))
+        if unknown:
+            known = f"entities are {', '.join(ENTITY_TYPES)}; roles {', '.join(ROLES)}"
+            raise ValueError(f"unknown {', '.join(unknown)}: {known}")
 
 
 DEFAULT_COVER = AnswerCoverParams()

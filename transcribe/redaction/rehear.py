@@ -19,6 +19,7 @@ import numpy as np
 from faster_whisper import WhisperModel  # type: ignore[import-untyped]
 
 from transcribe.asr import recognize
+from transcribe.call import stage_params
 from transcribe.redaction.answers import DEFAULT_COVER, AnswerCoverParams
 from transcribe.redaction.detect import says_cue
 from transcribe.redaction.entities import RedactionOptions
@@ -47,12 +48,16 @@ def redact_call(
     model: WhisperModel,
     samples: np.ndarray,
     heard: Transcript,
-    params: RehearParams = RehearParams(),
-    cover: AnswerCoverParams = DEFAULT_COVER,
+    params: RehearParams | None = None,
+    cover: AnswerCoverParams | None = None,
 ) -> Redaction:
     """``heard`` redacted as its options say, numbers heard twice, answers to requests for payment
     data covered as ``cover`` says; ``samples``: the call's audio, (channels, frames) at 16 kHz, as
-    it was transcribed."""
+    it was transcribed. ``params`` and ``cover`` default to the ``rehear`` and ``answer_cover``
+    parameters of the transcript's pipeline settings (``TranscribeOptions.pipeline_params``)."""
+    settings = stage_params(heard.options.pipeline_params)
+    params = params or settings.get("rehear", RehearParams())
+    cover = cover or settings.get("answer_cover", DEFAULT_COVER)
     again = hear_numbers_again(model, samples, heard, params) if heard.options.redact else ()
     return redact_transcript(heard, again, cover)
 

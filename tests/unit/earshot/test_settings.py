@@ -162,6 +162,19 @@ def test_pipeline_stage_parameters_from_a_table_or_the_environment(tmp_path: Pat
     assert from_env.pipeline == (("kept_turns.wordless_kept_share", 0.6),)
 
 
+def test_redactions_answer_cover_from_the_settings_file(tmp_path: Path) -> None:
+    (tmp_path / "earshot.toml").write_text(
+        '[pipeline.answer_cover]\nentities = ["CARD", "CVC"]\nmax_answer_s = 20\n'
+        'refusals = ["sorry", "liever niet"]\n'
+    )
+    params = load_settings(env={"EARSHOT_DATA_DIR": str(tmp_path)}).transcribe_options().pipeline_params
+    assert dict(params) == {
+        "answer_cover.entities": ("CARD", "CVC"),
+        "answer_cover.max_answer_s": 20.0,
+        "answer_cover.refusals": ("sorry", "liever niet"),
+    }
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -171,6 +184,7 @@ def test_pipeline_stage_parameters_from_a_table_or_the_environment(tmp_path: Pat
             "unknown parameter 'margin' of pipeline stage 'bleed'; its parameters: margin_db",
         ),
         ('"repeats.loop_repeats" = "many"', "repeats.loop_repeats='many': expected a int"),
+        ('"answer_cover.entities" = ["CARD", "PIN"]', "pipeline stage 'answer_cover': unknown PIN"),
     ],
 )
 def test_a_pipeline_parameter_that_does_not_exist_is_named(tmp_path: Path, text: str, message: str) -> None:

@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 
 from transcribe.bleed import BleedParams
-from transcribe.call import STAGE_PARAMS, StageParamError, stage_params
+from transcribe.call import STAGE_PARAMS, StageParamError, checked_overrides, stage_params
 from transcribe.formats import from_json, to_json
 from transcribe.stages import MONO, STEREO, path, stages_for
 from transcribe.types import TranscribeOptions, Transcript
@@ -44,3 +44,21 @@ def test_transcripts_keep_their_stage_parameters() -> None:
     assert options.pipeline_params == (("bleed.margin_db", 12.0), ("repeats.loop_repeats", 5))
     transcript = Transcript("en", 1.0, (), (), options, {})
     assert from_json(to_json(transcript)).options == options
+
+
+def test_redactions_parameters_are_set_like_a_stages_lists_of_words_included() -> None:
+    """The second hearing and the answer cover run after the path (``transcribe.redaction``), and
+    are tuned the same way; a list of words from the settings file is checked word by word."""
+    from transcribe.redaction.answers import AnswerCoverParams
+
+    overrides = checked_overrides({"answer_cover.entities": ["CVC", "CARD"], "answer_cover.max_answer_s": 20})
+    assert overrides == (("answer_cover.entities", ("CARD", "CVC")), ("answer_cover.max_answer_s", 20.0))
+    params = stage_params(overrides)
+    assert params["answer_cover"] == AnswerCoverParams(entities=frozenset({"CARD", "CVC"}), max_answer_s=20.0)
+    assert stage_params([("rehear.pad_s", "0.5")])["rehear"].pad_s == 0.5
+    options = TranscribeOptions(pipeline_params=overrides)
+    assert from_json(to_json(Transcript("en", 1.0, (), (), options, {}))).options == options
+    with pytest.raises(StageParamError, match="unknown CRAD"):
+        checked_overrides({"answer_cover.entities": ["CRAD"]})
+    with pytest.raises(StageParamError, match="expected a list of words"):
+        checked_overrides({"answer_cover.refusals": "sorry"})
