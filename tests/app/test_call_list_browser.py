@@ -1,7 +1,8 @@
 """The call list in a real browser (Debian chromium driven by playwright) against a real ``earshot app``
 server: a coach filters the list, pages through it, reloads without losing the place, and "Next call
-to review" opens an unscored call; a coach assigns two calls in one step, an agent cannot. The data: Emma's scored call and eight weekly calls of Alice's,
-two of them (weeks 3 and 7) not scored (``tests/app/conftest.py``)."""
+to review" opens an unscored call; a coach assigns two calls in one step, an agent cannot. The data:
+Emma's scored call and eight weekly calls of Alice's, two of them (weeks 3 and 7) not scored
+(``tests/app/conftest.py``)."""
 
 from __future__ import annotations
 
