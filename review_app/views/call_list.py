@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from review_app import context
 from review_app.formatting import clock, display_zone, linked_day, local_midnight, when
@@ -274,9 +275,9 @@ def _pager(page: CallListPage, number: int) -> None:
         st.rerun()
 
 
-def _actions(filters: CallFilters) -> None:
+def _actions(filters: CallFilters) -> DeltaGenerator:
     """Only unscored, disputed, flagged or one's own calls, the next call to review and a refresh, in
-    one row above the list."""
+    one row above the list; returns the row (the bulk assignment joins it once the page is read)."""
     # A row that wraps rather than columns that stack: on a phone two or three a line, not one each.
     row = st.container(horizontal=True, vertical_alignment="center", gap="medium")
     # Short labels: at 1366 px a longer one is cut beside its help icon ("Disputed …").
@@ -307,14 +308,15 @@ def _actions(filters: CallFilters) -> None:
             context.open_call(chosen.id)
     if st.session_state.pop(_EMPTY, False):
         st.info("No unscored call matches these filters.")
+    return row
 
 
-def _bulk_assignment(page: CallListPage) -> None:
+def _bulk_assignment(page: CallListPage, row: DeltaGenerator) -> None:
     """Several calls of this page given to a coach (or to nobody) in one step: all of them or none,
     each audited (``storage.assignments.assign_calls``)."""
     if not allows(who, Permission.SCORE_CALLS) or not page.calls:
         return
-    with st.popover("Assign calls", icon=":material/assignment_ind:"):
+    with row.popover("Assign calls", icon=":material/assignment_ind:"):
         calls = {call.id: call for call in page.calls}
         chosen = st.multiselect(
             "Calls",
@@ -354,7 +356,7 @@ st.session_state.setdefault("call_list.mine", False)
 filters = _filters()
 if filters is None:
     st.stop()
-_actions(filters)
+actions = _actions(filters)
 number = _page_number(_asked(filters))
 try:
     page = _load(filters, number)
@@ -365,6 +367,6 @@ _show_in_address(filters, number)
 if not page.calls and number == 1:
     st.caption("No calls match these filters.")
 else:
-    _bulk_assignment(page)
+    _bulk_assignment(page, actions)
     _table(page)
 _pager(page, number)
