@@ -9,7 +9,7 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 import streamlit as st
-from streamlit.elements.lib.column_types import ColumnConfig
+from streamlit.elements.lib.column_types import ColumnConfig, ColumnWidth
 
 from review_app.config import app_settings
 from transcribe.formats import speaker_display_names as speaker_names
@@ -93,10 +93,10 @@ def when(moment: datetime | None) -> str:
     return f"{local:%d %b %Y, %H:%M %Z}"
 
 
-def zoned_column(title: str, format: str) -> ColumnConfig:
+def zoned_column(title: str, format: str, width: ColumnWidth | None = None) -> ColumnConfig:
     """A table column of moments, shown in the organisation's time zone and named with it."""
     zone = display_zone().key
-    return st.column_config.DatetimeColumn(f"{title} ({zone})", format=format, timezone=zone)
+    return st.column_config.DatetimeColumn(f"{title} ({zone})", format=format, timezone=zone, width=width)
 
 
 def role_basis(speaker: Speaker) -> str | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from review_app import context
 from review_app.formatting import clock, display_zone, linked_day, local_midnight, when
@@ -18,6 +19,7 @@ from review_app.insight_panes import tracker_alerts
 from review_app.safe_text import md, show_error
 from storage.access import Permission, allows
 from storage.agents_view import list_agents
+from storage.assignments import assign_calls, list_reviewers
 from storage.call_list import (
     CALL_SORTS,
     DIRECTIONS,
@@ -27,7 +29,7 @@ from storage.call_list import (
     list_call_page,
     next_call_to_review,
 )
-from storage.errors import InvalidValue
+from storage.errors import InvalidValue, NotFound, PermissionDenied
 from storage.teams import list_teams
 from storage.trackers import list_trackers
 
@@ -115,7 +117,9 @@ def _filter_widgets() -> None:
     if st.session_state.get("call_list.team", _ANY) not in (_ANY, *teams):
         st.session_state["call_list.team"] = _ANY  # a link's team that is no more
     zone = display_zone().key
-    top = st.columns([1.2, 1.5, 1, 1, 1])
+    # Agent and customer always show; the rest fold into "More filters", so that on a phone (where
+    # columns stack, one widget a screen row) the first screen still reaches the calls.
+    top = st.columns([1, 1.5])
     top[0].selectbox(
         "Agent",
         [_ANY_AGENT, *agents],
@@ -123,34 +127,53 @@ def _filter_widgets() -> None:
         key="call_list.agent",
     )
     top[1].text_input("Customer", key="call_list.customer", placeholder="Name, phone, e-mail or number")
-    top[2].date_input("From", value=None, key="call_list.from", help=f"Days in {zone}")
-    top[3].date_input("To", value=None, key="call_list.to", help=f"Days in {zone}, this day included")
-    top[4].selectbox(
-        "Direction",
-        [_ANY, *DIRECTIONS],
-        format_func=lambda d: "Any direction" if d == _ANY else d.title(),
-        key="call_list.direction",
-    )
     trackers = {t.id: t.name for t in list_trackers(db, who)}
     if st.session_state.get("call_list.tracker", _ANY_TRACKER) not in (_ANY_TRACKER, *trackers):
         st.session_state["call_list.tracker"] = _ANY_TRACKER  # a link's tracker that is no more
-    bottom = st.columns([1.1, 0.8, 0.8, 1, 1.1, 0.9, 1.1])
-    bottom[0].selectbox(
-        "Team", [_ANY, *teams], format_func=lambda t: "Any team" if t == _ANY else t, key="call_list.team"
-    )
-    bottom[1].number_input("Min. minutes", min_value=0.0, value=None, step=1.0, key="call_list.min")
-    bottom[2].number_input("Max. minutes", min_value=0.0, value=None, step=1.0, key="call_list.max")
-    bottom[3].selectbox("Sort by", CALL_SORTS, format_func=lambda s: _SORT_NAMES[s], key="call_list.sort")
-    bottom[4].selectbox("Order", ["Descending", "Ascending"], key="call_list.order")
-    st.session_state.setdefault("call_list.size", 25)
-    bottom[5].selectbox("Calls a page", _PAGE_SIZES, key="call_list.size")
-    bottom[6].selectbox(
-        "Tracker",
-        [_ANY_TRACKER, *trackers],
-        format_func=lambda t: "Any tracker" if t == _ANY_TRACKER else trackers[t],
-        key="call_list.tracker",
-        help="Only the calls a tracker (a saved search, `earshot tracker add`) tagged",
-    )
+    active = _more_filters_active()
+    label = "More filters" + (f" ({active} active)" if active else "")
+    # Open when one of them is set (a link that names one shows it); the label counts them closed.
+    with st.expander(label, expanded=bool(active), icon=":material/tune:"):
+        when_row = st.columns(4)
+        when_row[0].date_input("From", value=None, key="call_list.from", help=f"Days in {zone}")
+        when_row[1].date_input(
+            "To", value=None, key="call_list.to", help=f"Days in {zone}, this day included"
+        )
+        when_row[2].selectbox(
+            "Direction",
+            [_ANY, *DIRECTIONS],
+            format_func=lambda d: "Any direction" if d == _ANY else d.title(),
+            key="call_list.direction",
+        )
+        when_row[3].selectbox(
+            "Team", [_ANY, *teams], format_func=lambda t: "Any team" if t == _ANY else t, key="call_list.team"
+        )
+        what_row = st.columns([0.8, 0.8, 1.1, 1, 1.1, 0.9])
+        what_row[0].number_input("Min. minutes", min_value=0.0, value=None, step=1.0, key="call_list.min")
+        what_row[1].number_input("Max. minutes", min_value=0.0, value=None, step=1.0, key="call_list.max")
+        what_row[2].selectbox(
+            "Tracker",
+            [_ANY_TRACKER, *trackers],
+            format_func=lambda t: "Any tracker" if t == _ANY_TRACKER else trackers[t],
+            key="call_list.tracker",
+            help="Only the calls a tracker (a saved search, `earshot tracker add`) tagged",
+        )
+        what_row[3].selectbox(
+            "Sort by", CALL_SORTS, format_func=lambda s: _SORT_NAMES[s], key="call_list.sort"
+        )
+        what_row[4].selectbox("Order", ["Descending", "Ascending"], key="call_list.order")
+        st.session_state.setdefault("call_list.size", 25)
+        what_row[5].selectbox("Calls a page", _PAGE_SIZES, key="call_list.size")
+
+
+def _more_filters_active() -> int:
+    """How many of the filters folded into "More filters" are set (sort and page size are no filters)."""
+    state = st.session_state
+    keys = ("call_list.from", "call_list.to", "call_list.min", "call_list.max")
+    chosen = sum(state.get(key) is not None for key in keys)
+    chosen += state.get("call_list.direction", _ANY) != _ANY
+    chosen += state.get("call_list.team", _ANY) != _ANY
+    return chosen + bool(state.get("call_list.tracker"))
 
 
 def _asked(filters: CallFilters) -> tuple[object, ...]:
@@ -252,31 +275,31 @@ def _pager(page: CallListPage, number: int) -> None:
         st.rerun()
 
 
-def _actions(filters: CallFilters) -> None:
+def _actions(filters: CallFilters) -> DeltaGenerator:
     """Only unscored, disputed, flagged or one's own calls, the next call to review and a refresh, in
-    one row above the list."""
-    unscored, disputed, flagged, mine, pick, refresh = st.columns(
-        [1, 1, 1, 1.1, 1.3, 0.8], vertical_alignment="center"
-    )
+    one row above the list; returns the row (the bulk assignment joins it once the page is read)."""
+    # A row that wraps rather than columns that stack: on a phone two or three a line, not one each.
+    row = st.container(horizontal=True, vertical_alignment="center", gap="medium")
     # Short labels: at 1366 px a longer one is cut beside its help icon ("Disputed …").
-    unscored.toggle("Unscored", key="call_list.unscored", help="Calls no coach has started scoring")
-    disputed.toggle("Disputed", key="call_list.disputed", help="Calls with an open dispute")
-    flagged.toggle(
+    row.toggle("Unscored", key="call_list.unscored", help="Calls no coach has started scoring")
+    row.toggle("Disputed", key="call_list.disputed", help="Calls with an open dispute")
+    row.toggle(
         "Flagged",
         key="call_list.flagged",
         help="Calls flagged for review: their redacted audio may still give away what was redacted, "
         "so only compliance and admins open them until reviewed",
     )
-    mine.toggle("Assigned to me", key="call_list.mine")
-    if refresh.button("Refresh", icon=":material/refresh:", key="call_list.refresh"):
-        st.session_state.pop(_RESULT, None)
-    if allows(who, Permission.SCORE_CALLS) and pick.button(
+    row.toggle("Assigned to me", key="call_list.mine")
+    pick = allows(who, Permission.SCORE_CALLS) and row.button(
         "Next call to review",
         type="primary",
         icon=":material/shuffle:",
         help="An unscored call that matches the filters: one assigned to you first; else from the agent "
         "with the fewest scored calls in the period, drawn at random among theirs",
-    ):
+    )
+    if row.button("Refresh", icon=":material/refresh:", key="call_list.refresh"):
+        st.session_state.pop(_RESULT, None)
+    if pick:
         chosen = next_call_to_review(db, who, filters)
         if chosen is None:
             st.session_state[_EMPTY] = True
@@ -285,6 +308,41 @@ def _actions(filters: CallFilters) -> None:
             context.open_call(chosen.id)
     if st.session_state.pop(_EMPTY, False):
         st.info("No unscored call matches these filters.")
+    return row
+
+
+def _bulk_assignment(page: CallListPage, row: DeltaGenerator) -> None:
+    """Several calls of this page given to a coach (or to nobody) in one step: all of them or none,
+    each audited (``storage.assignments.assign_calls``)."""
+    if not allows(who, Permission.SCORE_CALLS) or not page.calls:
+        return
+    with row.popover("Assign calls", icon=":material/assignment_ind:"):
+        calls = {call.id: call for call in page.calls}
+        chosen = st.multiselect(
+            "Calls",
+            list(calls),
+            format_func=lambda c: (
+                f"Call {c} · {calls[c].customer or 'unknown customer'} · {calls[c].agent or 'no agent'}"
+            ),
+            placeholder="Choose calls of this page",
+            key="call_list.bulk_calls",
+        )
+        reviewers = {r.user_id: r.username for r in list_reviewers(db, who)}
+        coach = st.selectbox(
+            "Coach",
+            [None, *reviewers],
+            format_func=lambda user_id: "Nobody" if user_id is None else reviewers[user_id],
+            key="call_list.bulk_coach",
+        )
+        if st.button("Assign", icon=":material/save:", disabled=not chosen, key="call_list.bulk_assign"):
+            try:
+                assign_calls(db, who, chosen, coach)
+            except (InvalidValue, NotFound, PermissionDenied) as error:
+                show_error(error)
+            else:
+                st.session_state.pop(_RESULT, None)  # the list shows the new assignee
+                st.session_state.pop("call_list.bulk_calls", None)
+                st.rerun()
 
 
 _take_link()
@@ -298,7 +356,7 @@ st.session_state.setdefault("call_list.mine", False)
 filters = _filters()
 if filters is None:
     st.stop()
-_actions(filters)
+actions = _actions(filters)
 number = _page_number(_asked(filters))
 try:
     page = _load(filters, number)
@@ -309,5 +367,6 @@ _show_in_address(filters, number)
 if not page.calls and number == 1:
     st.caption("No calls match these filters.")
 else:
+    _bulk_assignment(page, actions)
     _table(page)
 _pager(page, number)

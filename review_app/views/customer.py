@@ -57,6 +57,9 @@ _OPENED_THREAD = "customer.thread"  # a conversation another page opened (a sear
 _TIMELINE_ROW = 72
 _TIMELINE_HEADER = 38
 _TIMELINE_MAX_HEIGHT = 560
+# Px: "6 May 2024, 09:30" whole; with "About" (medium, 200 px) right after it, both fit a 390 px
+# phone beside the row marker, and a laptop's wider table stretches them.
+_WHEN_WIDTH = 112
 _TURNS_SHOWN = 40  # a call's first turns in the history; the rest on request
 _CHANNEL_ICONS = {"call": ":material/call:", "chat": ":material/chat:", "email": ":material/mail:"}
 _TILE_LABELS = {"call": "Calls", "chat": "Chats", "email": "E-mail threads"}
@@ -287,10 +290,10 @@ with history:
         [
             {
                 "When": item.at,
+                "About": item.subject or item.preview or "",
                 "Channel": channel_name(item.channel),
                 "Direction": (item.direction or "").title(),
                 "Agent": item.agent or "",
-                "About": item.subject or item.preview or "",
                 "Length": _length(item),
             }
             for item in items
@@ -302,11 +305,11 @@ with history:
         on_select="rerun",
         selection_mode="single-row",
         column_config={
-            "When": zoned_column("When", "D MMM YYYY, HH:mm"),
+            "When": zoned_column("When", "D MMM YYYY, HH:mm", width=_WHEN_WIDTH),
+            "About": st.column_config.TextColumn("About", width="medium"),
             "Channel": st.column_config.TextColumn("Channel", width="small"),
             "Direction": st.column_config.TextColumn("Direction", width="small"),
             "Agent": st.column_config.TextColumn("Agent", width="small"),
-            "About": st.column_config.TextColumn("About", width="large"),
             "Length": st.column_config.TextColumn("Length", width="small"),
         },
         key=f"timeline-{customer_id}",

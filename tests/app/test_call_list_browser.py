@@ -1,7 +1,8 @@
 """The call list in a real browser (Debian chromium driven by playwright) against a real ``earshot app``
 server: a coach filters the list, pages through it, reloads without losing the place, and "Next call
-to review" opens an unscored call. The data: Emma's scored call and eight weekly calls of Alice's,
-two of them (weeks 3 and 7) not scored (``tests/app/conftest.py``)."""
+to review" opens an unscored call; a coach assigns two calls in one step, an agent cannot. The data:
+Emma's scored call and eight weekly calls of Alice's, two of them (weeks 3 and 7) not scored
+(``tests/app/conftest.py``)."""
 
 from __future__ import annotations
 
@@ -60,6 +61,11 @@ def test_a_coach_filters_pages_and_opens_the_next_call_to_review(page, app_url: 
     customer.press("Enter")
     expect(page.locator(_ROWS)).to_have_count(8, timeout=_TIMEOUT_MS)
     assert all("Customer" in row and "Alice" in row for row in _rows(page))
+    page.get_by_text("More filters", exact=True).click()  # folded away, sort and page size with them
+    expect(page.get_by_role("combobox", name="Calls a page")).to_be_in_viewport(timeout=_TIMEOUT_MS)
+    page.get_by_test_id("stExpanderDetails").evaluate(
+        "e => Promise.all(e.getAnimations({subtree: true}).map(a => a.finished))"
+    )
     choose(page, "Calls a page", "5")
     expect(page.locator(_ROWS)).to_have_count(5, timeout=_TIMEOUT_MS)
     first_page = _rows(page)
@@ -96,3 +102,44 @@ def test_a_coach_filters_pages_and_opens_the_next_call_to_review(page, app_url: 
     heading.first.wait_for()
     assert re.search(r"/call\?id=\d+$", page.url)
     wait_until_idle(page)
+
+
+def _row_of(page, customer: str):  # type: ignore[no-untyped-def]
+    return page.locator(_ROWS).filter(has_text=customer)  # "Customer 0" to "Customer 7": none a prefix
+
+
+def test_a_coach_assigns_two_calls_at_once_and_an_agent_cannot(page, app_url: str) -> None:  # type: ignore[no-untyped-def]
+    sign_in(page, app_url, "coach@example.com", PASSWORD)
+    page.goto(f"{app_url}/call_list?customer=customer")
+    page.get_by_role("heading", name="Call list").first.wait_for()
+    expect(page.locator(_ROWS)).to_have_count(8, timeout=_TIMEOUT_MS)
+    wait_until_idle(page)
+    page.get_by_role("button", name="Assign calls").click()
+    chooser = page.get_by_role("combobox", name="Calls")
+    # Two scored calls (weeks 0 and 1): nobody's review queue changes.
+    for customer in ("Customer 0", "Customer 1"):
+        chooser.click()
+        page.get_by_role("option", name=re.compile(rf"· {customer} ·")).click()
+        wait_until_idle(page)
+    page.keyboard.press("Escape")  # the options list closes; the popover stays
+    choose(page, "Coach", "coach@example.com")
+    assign = page.get_by_role("button", name="Assign", exact=True)
+    expect(assign).to_be_enabled(timeout=_TIMEOUT_MS)
+    wait_until_idle(page)
+    assign.click()
+    for customer in ("Customer 0", "Customer 1"):
+        expect(_row_of(page, customer)).to_contain_text("coach@example.com", timeout=_TIMEOUT_MS)
+    expect(_row_of(page, "Customer 2")).not_to_contain_text("coach@example.com", timeout=_TIMEOUT_MS)
+    wait_until_idle(page)
+    page.get_by_text("Assigned to me", exact=True).click()
+    expect(page.locator(_ROWS)).to_have_count(2, timeout=_TIMEOUT_MS)
+
+    agent = page.context.browser.new_context(viewport={"width": 1366, "height": 768})  # type: ignore[union-attr]
+    agent.set_default_timeout(_TIMEOUT_MS)
+    their = agent.new_page()
+    sign_in(their, app_url, "agent@example.com", PASSWORD)
+    their.goto(f"{app_url}/call_list")
+    wait_until_idle(their)
+    expect(their.get_by_role("heading", name="Call list")).to_have_count(0, timeout=_TIMEOUT_MS)
+    expect(their.get_by_role("button", name="Assign calls")).to_have_count(0)
+    agent.close()

@@ -1,7 +1,8 @@
 """Look and feel in a real browser (Debian chromium driven by playwright) against a real ``earshot app``
 server: the page starts under the header instead of 120 px below it, the brand sits above the
-navigation, the colours follow the browser's light or dark scheme, and a customer's tiles sit side by
-side on a phone instead of one screen each."""
+navigation, the colours follow the browser's light or dark scheme, a customer's tiles sit side by
+side on a phone instead of one screen each, the history's "About" reads on a phone without scrolling
+sideways, and a phone's first screen of the call list reaches the calls."""
 
 from __future__ import annotations
 
@@ -87,3 +88,55 @@ def test_a_customers_tiles_sit_two_a_row_on_a_phone(browser, app_url: str, app_d
     widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
     assert widths[0] <= widths[1], widths  # nothing wider than the phone's screen
     page.context.close()
+
+
+# The grid is a canvas; its accessible table holds only the cells of the columns in view (glide draws
+# none of the others), in the order shown.
+_HEADERS_IN_VIEW = "[data-testid='stDataFrame'] table [role='columnheader']"
+_FIRST_ROW_IN_VIEW = "[data-testid='stDataFrame'] table [role='row']:has(td) >> nth=0"
+_NO_SIDEWAYS_SCROLL = "() => document.scrollingElement.scrollWidth <= window.innerWidth"
+
+
+def test_a_customers_history_reads_about_on_a_phone_without_scrolling_sideways(
+    browser, app_url: str, app_data: AppData
+) -> None:  # type: ignore[no-untyped-def]
+    page = _customer_page(browser, app_url, app_data, _PHONE)
+    page.wait_for_function(_NO_SIDEWAYS_SCROLL)
+    grid = page.get_by_test_id("stDataFrame").first
+    expect(grid).to_be_visible(timeout=_TIMEOUT_MS)
+    box = grid.bounding_box()
+    assert box is not None and 0 <= box["x"] and box["x"] + box["width"] <= _PHONE["width"], box
+    # "About" and the column after it are both in view unscrolled: About ends inside the grid, so
+    # the whole cell lies within the phone's screen.
+    headers = page.locator(_HEADERS_IN_VIEW)
+    expect(headers.nth(1)).to_have_text("About", timeout=_TIMEOUT_MS)
+    expect(headers.nth(2)).to_have_text("Channel", timeout=_TIMEOUT_MS)
+    call = app_data.transcript.utterances[0].text
+    expect(page.locator(_FIRST_ROW_IN_VIEW).locator("td").nth(1)).to_contain_text(
+        call[:20], timeout=_TIMEOUT_MS
+    )
+    page.context.close()
+
+
+def test_a_phone_shows_calls_on_the_call_lists_first_screen(browser, app_url: str) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport=_LAPTOP)
+    context.set_default_timeout(_TIMEOUT_MS)
+    page = context.new_page()
+    sign_in(page, app_url, "coach@example.com", PASSWORD)
+    page.set_viewport_size(_PHONE)
+    page.goto(f"{app_url}/call_list")
+    page.get_by_role("heading", name="Call list").first.wait_for()
+    first = page.locator("[data-testid='stMarkdown'] table tbody tr").first
+    expect(first).to_be_in_viewport(timeout=_TIMEOUT_MS)
+    page.wait_for_function(
+        """() => {
+            const row = document.querySelector("[data-testid='stMarkdown'] table tbody tr");
+            return row !== null && row.getBoundingClientRect().bottom <= window.innerHeight;
+        }"""
+    )  # the whole row, above the fold
+    page.wait_for_function(_NO_SIDEWAYS_SCROLL)
+    # The folded filters still work, and a link that names one opens them, its count in the label.
+    page.goto(f"{app_url}/call_list?direction=outbound&min=1")
+    expect(page.get_by_text("More filters (2 active)")).to_be_visible(timeout=_TIMEOUT_MS)
+    expect(page.get_by_role("combobox", name="Direction")).to_have_value("Outbound", timeout=_TIMEOUT_MS)
+    context.close()

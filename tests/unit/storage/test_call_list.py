@@ -12,7 +12,7 @@ from sqlalchemy import update
 
 from recorder.types import CallMetadata
 from storage.access import Principal
-from storage.assignments import Reviewer, assign_call, list_reviewers
+from storage.assignments import Reviewer, assign_call, assign_calls, list_reviewers
 from storage.audit import list_audit
 from storage.blobs import BlobStore
 from storage.call_list import CallFilters, CallRow, list_call_page, next_call_to_review
@@ -369,6 +369,45 @@ def test_a_coach_assigns_a_call_and_the_list_shows_and_filters_it(
         ("coach@example.com", f"recording:{calls[6]}", "admin@example.com", None),
         ("coach@example.com", f"recording:{calls[6]}", "coach@example.com", "admin@example.com"),
         ("coach@example.com", f"recording:{calls[5]}", None, "coach@example.com"),
+    ]
+
+
+def test_a_coach_assigns_several_calls_at_once_all_or_none(
+    db: Database, people: dict[str, Principal], calls: list[int]
+) -> None:
+    coach, admin = people["coach"], people["admin"]
+    with pytest.raises(PermissionDenied):
+        assign_calls(db, people["agent"], calls[:2], coach.user_id)
+    with pytest.raises(InvalidValue, match="at least one call"):
+        assign_calls(db, coach, [], coach.user_id)
+    assign_call(db, coach, calls[2], admin.user_id)
+    # One missing call: none of them changes, and the error names it.
+    with pytest.raises(NotFound, match="9999"):
+        assign_calls(db, coach, [calls[0], 9999, calls[2]], coach.user_id)
+    with pytest.raises(InvalidValue, match="may score calls"):
+        assign_calls(db, coach, [calls[0], calls[2]], people["agent"].user_id)
+    assert {r.id: r.assignee for r in _all(db, coach)} == {
+        **{call: None for call in calls},
+        calls[2]: "admin@example.com",
+    }
+
+    assigned = assign_calls(db, coach, [calls[0], calls[2], calls[0]], coach.user_id)  # a call twice: once
+    assert assigned == Reviewer(coach.user_id, "coach@example.com")
+    mine = _all(db, coach, CallFilters(assigned_to=coach.user_id))
+    assert sorted(r.id for r in mine) == sorted([calls[0], calls[2]])
+    assert assign_calls(db, admin, [calls[0], calls[2]], None) is None  # both taken back
+    assert _all(db, coach, CallFilters(assigned_to=coach.user_id)) == []
+    audited = [
+        (e.target, e.details["coach"], e.details["before"])
+        for e in reversed(list_audit(db, admin))
+        if e.action == "call_assigned"
+    ]
+    assert audited == [
+        (f"recording:{calls[2]}", "admin@example.com", None),
+        (f"recording:{calls[0]}", "coach@example.com", None),
+        (f"recording:{calls[2]}", "coach@example.com", "admin@example.com"),
+        (f"recording:{calls[0]}", None, "coach@example.com"),
+        (f"recording:{calls[2]}", None, "coach@example.com"),
     ]
 
 
