@@ -295,4 +295,3 @@ def _customer(session: Session, row: SurveyRow, default_region: str) -> int:
     if len(found) > 1:
         raise _BadRow(f"its identities name {len(found)} different customers ({', '.join(map(str, found))})")
     return next(iter(found))
-
