@@ -152,6 +152,13 @@ def require_page(permission: Permission) -> Principal:
     return who
 
 
+def audited_reads(action: str) -> set[int]:
+    """The ids this session has read and the service audited as ``action``: a rerun that draws them
+    again logs nothing (as the player's audio route logs once per link)."""
+    seen: set[int] = st.session_state.setdefault(f"audited.{action}", set())
+    return seen
+
+
 def next_serial() -> int:
     """A number never handed out before in this process: a request the player must not skip as seen."""
     return next(_serials)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from review_app.context import audited_reads
 from review_app.formatting import when
 from review_app.safe_text import md, show_error
 from storage.access import Principal
@@ -62,13 +63,17 @@ def scoring_panel(db: Database, who: Principal, recording_id: int) -> None:
     """The coach's draft for this call: pick a form, answer while listening, save or submit."""
     drafts = [
         e
-        for e in list_evaluations(db, who, recording_id=recording_id, status="draft")
+        for e in list_evaluations(
+            db, who, recording_id=recording_id, status="draft", audited=audited_reads("evaluations_listed")
+        )
         if e.coach == who.username
     ]
     if drafts:
-        view = get_evaluation(db, who, drafts[0].id)
+        view = get_evaluation(db, who, drafts[0].id, audited_reads("evaluation_viewed"))
     else:
-        done = list_evaluations(db, who, recording_id=recording_id)
+        done = list_evaluations(
+            db, who, recording_id=recording_id, audited=audited_reads("evaluations_listed")
+        )
         for evaluation in done:
             st.markdown(
                 f"{md(evaluation.form_name)} by {md(evaluation.coach)}: {score_badge(evaluation.score)} "

@@ -118,6 +118,9 @@ AuditAction = Literal[
     "customer_merge_undone",
     "agent_team_set",  # an admin put an agent in a team, or took them out of one
     "team_viewed",  # the team view: its period, team and how many agents it showed
+    # Evaluations read (an evaluation is personal data about its agent): the ids, never the answers.
+    "evaluations_listed",
+    "evaluation_viewed",
     "customer_agents_viewed",  # who knows a customer: the agents' ids, never their conversations
     # Contact reasons (``storage.contact_reasons``): labels and rules by name, never a conversation.
     "contact_label_defined",

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from storage.access import Permission, Principal, allows, require
 from storage.audit import AuditAction, append_event, record_read
+from storage.audit_subjects import Subject
 from storage.db import Database, read_scope, session_scope
 from storage.errors import InvalidValue, NotFound, PermissionDenied
 from storage.limits import (
@@ -516,8 +517,11 @@ def list_evaluations(
     agent_id: int | None = None,
     recording_id: int | None = None,
     status: EvaluationStatus | None = None,
+    audited: set[int] | None = None,
 ) -> list[EvaluationSummary]:
-    """Newest first. Coaches and up see every evaluation; agents only their own, and no drafts."""
+    """Newest first. Coaches and up see every evaluation; agents only their own, and no drafts.
+    Audited as ``evaluations_listed`` with the evaluations' ids, those in ``audited`` left out (a
+    page's evaluations already logged in this session: a rerun draws them again) and added to it."""
     require(principal, Permission.VIEW_OWN_EVALUATIONS)
     query = _summary_query()
     if not allows(principal, Permission.VIEW_ALL_CALLS):
@@ -531,10 +535,16 @@ def list_evaluations(
     if status is not None:
         query = query.where(Evaluation.status == status)
     with read_scope(db) as session:
-        return [_summary(row) for row in session.execute(query.order_by(Evaluation.id.desc()))]
+        found = [_summary(row) for row in session.execute(query.order_by(Evaluation.id.desc()))]
+    _audit_read(db, principal, "evaluations_listed", found, audited)
+    return found
 
 
-def get_evaluation(db: Database, principal: Principal, evaluation_id: int) -> EvaluationView:
+def get_evaluation(
+    db: Database, principal: Principal, evaluation_id: int, audited: set[int] | None = None
+) -> EvaluationView:
+    """One evaluation with its answers and comments; audited as ``evaluation_viewed`` unless its id
+    is in ``audited`` (then added to it), as ``list_evaluations``."""
     require(principal, Permission.VIEW_OWN_EVALUATIONS)
     with read_scope(db) as session:
         evaluation = _get(session, Evaluation, evaluation_id, "evaluation")
@@ -544,7 +554,27 @@ def get_evaluation(db: Database, principal: Principal, evaluation_id: int) -> Ev
             raise PermissionDenied(
                 f"{principal.username} may only see submitted evaluations of their own calls"
             )
-        return _view(session, evaluation)
+        view = _view(session, evaluation)
+    _audit_read(db, principal, "evaluation_viewed", [view.summary], audited)
+    return view
+
+
+def _audit_read(
+    db: Database,
+    principal: Principal,
+    action: AuditAction,
+    read: Sequence[EvaluationSummary],
+    audited: set[int] | None,
+) -> None:
+    """Log the evaluations of ``read`` not in ``audited``, about their agent when they share one."""
+    new = [e for e in read if audited is None or e.id not in audited]
+    if not new:
+        return
+    agents = {e.agent_id for e in new}
+    about = Subject("agent", agents.pop()) if len(agents) == 1 else None
+    record_read(db, principal, action, about, {"evaluations": [e.id for e in new]})
+    if audited is not None:
+        audited.update(e.id for e in new)
 
 
 def _own_draft(session: Session, principal: Principal, evaluation_id: int) -> Evaluation:

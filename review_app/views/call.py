@@ -357,7 +357,9 @@ with side_column:
             scoring_panel(db, who, recording_id)
     if "Evaluations" in panes:
         with panes["Evaluations"]:
-            evaluations = list_evaluations(db, who, recording_id=recording_id)
+            evaluations = list_evaluations(
+                db, who, recording_id=recording_id, audited=context.audited_reads("evaluations_listed")
+            )
             if not evaluations:
                 st.caption("No evaluations of this call for you.")
             for evaluation in evaluations:

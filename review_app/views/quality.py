@@ -129,7 +129,7 @@ def _evaluation_list(evaluations: list[EvaluationSummary], key: str) -> Evaluati
 def _evaluation_panel(summary: EvaluationSummary, where: str) -> None:
     """One evaluation with what its reader may do: replay the call, answer it, take part in its
     dispute. ``where`` keys the widgets: the same evaluation may show in two tabs."""
-    view = get_evaluation(db, who, summary.id)
+    view = get_evaluation(db, who, summary.id, context.audited_reads("evaluation_viewed"))
     with st.container(border=True):
         evaluation_details(view)
         if summary.recording_id is None:
@@ -158,7 +158,7 @@ def _evaluation_panel(summary: EvaluationSummary, where: str) -> None:
 
 
 def _my_evaluations() -> None:
-    evaluations = list_evaluations(db, who)
+    evaluations = list_evaluations(db, who, audited=context.audited_reads("evaluations_listed"))
     if who.agent_id is None:
         st.info(
             "Your account is not linked to a PBX agent, so no evaluations are yours. Ask an admin to link it."
@@ -180,7 +180,9 @@ def _my_evaluations() -> None:
 
 def _all_evaluations() -> None:
     status = st.segmented_control("Status", EVALUATION_STATUSES, format_func=str.title, key="eval-status")
-    evaluations = list_evaluations(db, who, status=status)
+    evaluations = list_evaluations(
+        db, who, status=status, audited=context.audited_reads("evaluations_listed")
+    )
     if not evaluations:
         st.caption(
             "No evaluations"

@@ -259,12 +259,29 @@ def test_agent_sees_own_evaluations_waiting(app_data: AppData) -> None:
         db.engine.dispose()
     scores = [e.score for e in evaluations if e.score is not None]
     assert len(scores) == len(evaluations) == 7  # Emma's call and six of the eight weekly calls
+    listed_before = _evaluations_listed_by(app_data, "agent@example.com")
     at = _open(_signed_in("agent"), "views/quality.py")
     assert {m.label: m.value for m in at.metric} == {
         "Evaluations": "7",
         "Average score": f"{sum(scores) / len(scores):.0f}",
         "Waiting for your answer": "7",
     }
+    at.run()  # a rerun draws the same evaluations: logged once
+    listed = _evaluations_listed_by(app_data, "agent@example.com")
+    assert len(listed) == len(listed_before) + 1
+    assert sorted(listed[0]) == sorted(e.id for e in evaluations)
+
+
+def _evaluations_listed_by(app_data: AppData, username: str) -> list[list[int]]:
+    """The evaluation ids of each ``evaluations_listed`` row of ``username``, newest first."""
+    db, _, _ = open_data(app_data.data_dir)
+    try:
+        rows = list_audit(
+            db, _principal(db, "admin@example.com"), action="evaluations_listed", username=username
+        )
+    finally:
+        db.engine.dispose()
+    return [row.details["evaluations"] for row in rows]
 
 
 def test_coach_quality_overview_and_forms(app_data: AppData) -> None:

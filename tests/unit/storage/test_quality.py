@@ -288,11 +288,12 @@ def test_evaluation_flow_from_draft_to_dispute(
     ] == AnswerInput("2")
 
     actions = [r.action for r in reversed(list_audit(db, people["compliance"], action=None, limit=20))]
-    assert actions[-4:] == [
+    assert actions[-5:] == [
         "evaluation_saved",
         "evaluation_saved",
         "evaluation_submitted",
         "evaluation_disputed",
+        "evaluation_viewed",  # the agent reading it back
     ]
 
 
@@ -370,6 +371,49 @@ def test_agents_see_only_their_own_evaluations(
         acknowledge_evaluation(db, people["agent"], bobs.id)
     unlinked = Principal(people["agent"].user_id, "agent@example.com", "agent", None)
     assert list_evaluations(db, unlinked) == []
+
+
+def test_reading_evaluations_is_audited_once_per_evaluation_a_page_keeps(
+    db: Database, people: dict[str, Principal], calls: dict[str, int]
+) -> None:
+    """An evaluation is personal data about its agent: listing and opening one are logged with
+    the evaluations' ids (never the answers), about the agent when they share one; a page passes
+    the ids it logged already, so its reruns log nothing new."""
+    form = _form(db, people)
+    coach, agent = people["coach"], people["agent"]
+    ids = {}
+    for call in ("emma", "bob"):
+        evaluation = start_evaluation(db, coach, calls[call], form.id)
+        save_answers(db, coach, evaluation.summary.id, _answers(form, "yes", "4", "yes", "yes"))
+        submit_evaluation(db, coach, evaluation.summary.id)
+        ids[call] = evaluation.summary.id
+
+    def logged(action: str) -> list[AuditEntry]:
+        return list_audit(db, people["compliance"], action=action, limit=50)
+
+    listed = list_evaluations(db, coach)
+    (entry,) = logged("evaluations_listed")
+    assert entry.username == coach.username and entry.target is None  # two agents
+    assert sorted(entry.details["evaluations"]) == sorted(ids.values())
+    assert "answers" not in entry.details
+    seen: set[int] = set()
+    list_evaluations(db, agent, audited=seen)
+    list_evaluations(db, agent, audited=seen)  # a rerun
+    newest = logged("evaluations_listed")[0]
+    assert len(logged("evaluations_listed")) == 2 and newest.username == agent.username
+    assert newest.details["evaluations"] == [ids["emma"]] and newest.target == f"agent:{listed[-1].agent_id}"
+    viewed: set[int] = set()
+    for _ in range(3):
+        get_evaluation(db, agent, ids["emma"], viewed)
+    (opened,) = logged("evaluation_viewed")
+    assert opened.details == {"evaluations": [ids["emma"]], "about": opened.details["about"]}
+    get_evaluation(db, coach, ids["bob"])  # no set: every read is logged
+    get_evaluation(db, coach, ids["bob"])
+    assert len(logged("evaluation_viewed")) == 3
+    with pytest.raises(PermissionDenied):
+        get_evaluation(db, agent, ids["bob"], viewed)
+    assert len(logged("evaluation_viewed")) == 3 and viewed == {ids["emma"]}  # a refusal reads nothing
+    assert verify_audit_chain(db).ok
 
 
 def test_evaluating_a_call_without_agent_is_refused(
