@@ -74,6 +74,10 @@ GATHERED_ROWS_PER_JOINED_MATCH = 8
 # the matches are ranked first and only those filtered; when fewer than a page's rows pass, every
 # match is joined to its call and filtered instead.
 RANKED_PER_WANTED_ROW = 8
+# SQLite: bm25 scoring a match costs about as much as gathering this many allowed rows (1M utterances:
+# 0.8 µs against 0.3 µs), so a filter that picks more calls than are handed on is not gathered when
+# ranking every match costs less than gathering the rows of the calls already read.
+GATHERED_ROWS_PER_RANKED_MATCH = 3
 # At most this many calls' or threads' ids are handed from the choice to the query as values (one JSON
 # array: no limit on bound parameters), so that the filters are not worked out twice.
 _PARENT_IDS_HANDED_ON = 5000
@@ -486,7 +490,7 @@ def _ranked_fts5(
             scores = _best_allowed(session, fts, matching, score, narrowing, wanted)
             if scores is not None:
                 # Snippets for those rows only, FTS5 finding each by its rowid.
-                only = select(fts.c.rowid, snippet).where(matching, fts.c.rowid.in_(list(scores)))
+                only = select(fts.c.rowid, snippet).where(matching, fts.c.rowid.in_(_values(scores)))
                 return _Ranked(only, capped=False, scores=scores)
             source, clauses = narrowing.joined, narrowing.clauses
         else:
@@ -532,7 +536,7 @@ def _best_allowed(
         session.scalars(
             select(narrowing.key)
             .select_from(narrowing.content)
-            .where(narrowing.key.in_(ids), *narrowing.clauses)
+            .where(narrowing.key.in_(_values(ids)), *narrowing.clauses)
         )
     )
     kept = {rowid: value for rowid, value in best if rowid in allowed}
@@ -570,10 +574,11 @@ def _allowed_rows(
         matches = _count_matches(session, fts, matching, enough)
         if not matches or len(parents) > _parents_worth_gathering(matches, rows_per_parent):
             return None
-        handed_on = func.json_each(json.dumps(parents)).table_valued("value")
-        allowed = narrowing.rows_of(select(handed_on.c.value))
+        allowed = narrowing.rows_of(_values(parents))
     else:
         matches = _count_matches(session, fts, matching)
+        if matches * GATHERED_ROWS_PER_RANKED_MATCH < len(parents) * rows_per_parent:
+            return None  # ranking every match costs less than gathering the rows of the calls read
         bound = _parents_worth_gathering(matches, rows_per_parent)
         if bound <= _PARENT_IDS_HANDED_ON:
             return None  # more calls or threads than that were read
@@ -587,6 +592,13 @@ def _allowed_rows(
     # instead of asking FTS5 for each of them by rowid: 100x slower, and bm25 then counts every
     # match of the query again for each row it scores.
     return (fts.c.rowid + 0).in_(allowed)
+
+
+def _values(ids: Collection[int]) -> Select[Any]:
+    """Ids handed to a query as one JSON array: any number of them, where SQLite limits how many
+    bound parameters a statement may have."""
+    handed_on = func.json_each(json.dumps(list(ids))).table_valued("value")
+    return select(handed_on.c.value)
 
 
 def _parents_worth_gathering(matches: int, rows_per_parent: float) -> int:
