@@ -469,7 +469,7 @@ class _Narrowing:
     key: InstrumentedAttribute[int]  # content's key: the index's rowid
     clauses: list[ColumnElement[bool]]
     parents: Select[Any] | None
-    rows_of: Callable[[Any], Select[Any]]  # parents' ids (a query or a list) -> the rows allowed
+    rows_of: Callable[[Any], Select[Any]]  # a query of parents' ids -> the rows allowed
     rows_per_parent: Select[Any]
 
 
@@ -477,7 +477,8 @@ def _ranked_fts5(
     session: Session, fts: TableClause, expression: str, narrowing: _Narrowing, wanted: int, bound: int | None
 ) -> _Ranked:
     """The best ``wanted`` rows of one FTS5 index by bm25, with their snippets. Without filters the
-    index is ranked alone; with filters, in the shape ``_allowed_rows`` finds cheaper."""
+    index is ranked alone; with filters, among the rows ``_allowed_rows`` gathers when that is
+    cheaper, else ranked first (``_best_allowed``), else each match joined to its call or thread."""
     index: ColumnElement[Any] = literal_column(fts.name)
     score = func.bm25(index)
     matching = index.match(expression)
