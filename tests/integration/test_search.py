@@ -259,7 +259,7 @@ def test_ranking_the_best_matches_first_pages_as_joining_every_match_does(
     monkeypatch.setattr(search, "GATHERED_ROWS_PER_JOINED_MATCH", 0)  # never gathered
     query = "refund* OR fee OR can OR the OR I"
 
-    def pages(ranked_per_row: int) -> list[tuple[object, ...]]:
+    def pages(ranked_per_row: int) -> list[tuple[bool, list[tuple[int | None, str, float]]]]:
         monkeypatch.setattr(search, "RANKED_PER_WANTED_ROW", ranked_per_row)
         found = []
         for limit, offset in itertools.product((1, 2, 3), (0, 1, 3)):
