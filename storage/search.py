@@ -308,6 +308,8 @@ class _Ranked:
     def rows(self, session: Session) -> list[tuple[int, str, float]]:
         if self.scores is None:
             return [(rowid, snippet, score) for rowid, snippet, score in session.execute(self.query)]
+        if not self.scores:
+            return []
         return [(rowid, snippet, self.scores[rowid]) for rowid, snippet in session.execute(self.query)]
 
 
@@ -533,6 +535,8 @@ def _best_allowed(
         select(fts.c.rowid, score).where(matching).order_by(score, fts.c.rowid).limit(batch)
     ).all()
     ids = [rowid for rowid, _ in best]
+    if not ids:
+        return {}
     allowed = set(
         session.scalars(
             select(narrowing.key)
