@@ -535,14 +535,11 @@ def _best_allowed(
         select(fts.c.rowid, score).where(matching).order_by(score, fts.c.rowid).limit(batch)
     ).all()
     ids = [rowid for rowid, _ in best]
-    if not ids:
-        return {}
-    allowed = set(
-        session.scalars(
-            select(narrowing.key)
-            .select_from(narrowing.content)
-            .where(narrowing.key.in_(_values(ids)), *narrowing.clauses)
-        )
+    checked = select(narrowing.key).select_from(narrowing.content)
+    allowed = (
+        set(session.scalars(checked.where(narrowing.key.in_(_values(ids)), *narrowing.clauses)))
+        if ids
+        else set()
     )
     kept = {rowid: value for rowid, value in best if rowid in allowed}
     if len(kept) < wanted and len(best) == batch:
