@@ -567,23 +567,23 @@ def _allowed_rows(
     rows_per_parent = session.scalar(narrowing.rows_per_parent) or 0
     if rows_per_parent <= 0:
         return None  # nothing to rank, either way
-    parents = session.scalars(narrowing.parents.limit(_PARENT_IDS_HANDED_ON + 1)).all()
+    # The matches are counted no further than makes every call or thread handed on worth gathering,
+    # and those no further than the matches make worth it.
+    enough = 1
+    if GATHERED_ROWS_PER_JOINED_MATCH > 0:
+        enough += math.ceil((_PARENT_IDS_HANDED_ON + 1) * rows_per_parent / GATHERED_ROWS_PER_JOINED_MATCH)
+    matches = _count_matches(session, fts, matching, enough)
+    bound = _parents_worth_gathering(matches, rows_per_parent)
+    parents = session.scalars(narrowing.parents.limit(min(bound, _PARENT_IDS_HANDED_ON) + 1)).all()
+    if not matches or len(parents) > bound:
+        return None
     if len(parents) <= _PARENT_IDS_HANDED_ON:
-        # This many matches are enough to make these calls' or threads' rows worth gathering.
-        enough = 1
-        if GATHERED_ROWS_PER_JOINED_MATCH > 0:
-            enough += math.ceil(len(parents) * rows_per_parent / GATHERED_ROWS_PER_JOINED_MATCH)
-        matches = _count_matches(session, fts, matching, enough)
-        if not matches or len(parents) > _parents_worth_gathering(matches, rows_per_parent):
-            return None
         allowed = narrowing.rows_of(_values(parents))
     else:
         matches = _count_matches(session, fts, matching)
         if matches * GATHERED_ROWS_PER_RANKED_MATCH < len(parents) * rows_per_parent:
             return None  # ranking every match costs less than gathering the rows of the calls read
         bound = _parents_worth_gathering(matches, rows_per_parent)
-        if bound <= _PARENT_IDS_HANDED_ON:
-            return None  # more calls or threads than that were read
         counted = session.scalar(
             select(func.count()).select_from(narrowing.parents.limit(bound + 1).subquery())
         )
