@@ -401,7 +401,8 @@ def _ranked_calls(
             bound,
         )
 
-    def utterances_of(calls: Any) -> Select[Any]:
+    def utterances_of(threads: Any) -> Select[Any]:
+        calls = select(Transcript.id).join(Recording).where(Recording.thread_id.in_(threads))
         if filters.speaker_role is None:
             return select(Utterance.id).where(Utterance.transcript_id.in_(calls))
         # Through the speakers of those calls (an utterance's speaker is one of its own transcript's):
@@ -415,9 +416,11 @@ def _ranked_calls(
         content=_join_call(Utterance.__table__),
         key=Utterance.id,
         clauses=of_call + of_utterance,
-        parents=select(Transcript.id).join(Recording).join(Thread).where(*of_call) if of_call else None,
+        # The threads the filters pick, read from the threads' own indexes (their recordings and
+        # transcripts only for the few whose rows are gathered).
+        parents=select(Thread.id).where(*of_call) if of_call else None,
         rows_of=utterances_of,
-        rows_per_parent=_ratio(Utterance.id, Transcript.id),
+        rows_per_parent=_ratio(Utterance.id, Thread.id),
     )
     return _ranked_fts5(session, _UTTERANCES_FTS, expression, narrowing, wanted, bound)
 
