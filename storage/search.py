@@ -9,6 +9,8 @@ build the indexes used here).
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -68,8 +70,17 @@ RANK_NEWEST = 5000
 # what gathering one allowed row and probing it does (bench/search_latency.py, 1M utterances: 2.5 µs
 # against 0.25-0.3 µs), so the filters' rows are gathered unless they outnumber the matches by more.
 GATHERED_ROWS_PER_JOINED_MATCH = 8
-# At most this many calls' or threads' ids are handed from the choice to the query as values.
-_PARENT_IDS_HANDED_ON = 500
+# SQLite, a filter that allows too many rows to gather: the best this many times a page's rows of all
+# the matches are ranked first and only those filtered; when fewer than a page's rows pass, every
+# match is joined to its call and filtered instead.
+RANKED_PER_WANTED_ROW = 8
+# SQLite: bm25 scoring a match costs about as much as gathering this many allowed rows (1M utterances:
+# 0.8 µs against 0.3 µs), so a filter that picks more calls than are handed on is not gathered when
+# ranking every match costs less than gathering the rows of the calls already read.
+GATHERED_ROWS_PER_RANKED_MATCH = 3
+# At most this many calls' or threads' ids are handed from the choice to the query as values (one JSON
+# array: no limit on bound parameters), so that the filters are not worked out twice.
+_PARENT_IDS_HANDED_ON = 5000
 # A customer filter with at least this many digits is also read as (part of) a phone number.
 _MIN_PHONE_DIGITS = 6
 CHANNEL_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
@@ -267,9 +278,7 @@ def search_utterances(
             sources.append((1, _ranked_messages(session, dialect, expression, filters, wanted, bound)))
         capped = any(ranking.capped for _, ranking in sources)
         for kind, ranking in sources:
-            ranked += [
-                (score, kind, rowid, snippet) for rowid, snippet, score in session.execute(ranking.query)
-            ]
+            ranked += [(score, kind, rowid, snippet) for rowid, snippet, score in ranking.rows(session)]
         ranked.sort(key=lambda row: row[:3])
         page = ranked[offset : offset + limit]
         calls = _call_details(session, [rowid for _, kind, rowid, _ in page if kind == 0])
@@ -288,10 +297,20 @@ def search_utterances(
 
 @dataclass(frozen=True)
 class _Ranked:
-    """One index's ranking query, and whether it was bounded to the newest matches with more left out."""
+    """One index's ranking query, and whether it was bounded to the newest matches with more left out.
+    The query yields (rowid, snippet, score), or only (rowid, snippet) when ``scores`` were found
+    before it."""
 
     query: Select[Any]
     capped: bool
+    scores: dict[int, float] | None = None
+
+    def rows(self, session: Session) -> list[tuple[int, str, float]]:
+        if self.scores is None:
+            return [(rowid, snippet, score) for rowid, snippet, score in session.execute(self.query)]
+        if not self.scores:
+            return []
+        return [(rowid, snippet, self.scores[rowid]) for rowid, snippet in session.execute(self.query)]
 
 
 def _newest_floor(session: Session, matches: Select[Any], key: Any, bound: int | None) -> int | None:
@@ -382,18 +401,26 @@ def _ranked_calls(
             bound,
         )
 
-    def utterances_of(calls: Any) -> Select[Any]:
-        allowed = select(Utterance.id).where(Utterance.transcript_id.in_(calls))
-        if of_utterance:
-            allowed = allowed.join(Speaker, Speaker.id == Utterance.speaker_id).where(*of_utterance)
-        return allowed
+    def utterances_of(threads: Any) -> Select[Any]:
+        calls = select(Transcript.id).join(Recording).where(Recording.thread_id.in_(threads))
+        if filters.speaker_role is None:
+            return select(Utterance.id).where(Utterance.transcript_id.in_(calls))
+        # Through the speakers of those calls (an utterance's speaker is one of its own transcript's):
+        # both steps read an index alone, where joining each utterance to its speaker read its row
+        # (8k utterances: 4 ms against 9 ms).
+        voices = select(Speaker.id).where(Speaker.transcript_id.in_(calls), *of_utterance)
+        return select(Utterance.id).where(Utterance.speaker_id.in_(voices))
 
     narrowing = _Narrowing(
         joined=_join_call(_UTTERANCES_FTS.join(Utterance, Utterance.id == _UTTERANCES_FTS.c.rowid)),
+        content=_join_call(Utterance.__table__),
+        key=Utterance.id,
         clauses=of_call + of_utterance,
-        parents=select(Transcript.id).join(Recording).join(Thread).where(*of_call) if of_call else None,
+        # The threads the filters pick, read from the threads' own indexes (their recordings and
+        # transcripts only for the few whose rows are gathered).
+        parents=select(Thread.id).where(*of_call) if of_call else None,
         rows_of=utterances_of,
-        rows_per_parent=_ratio(Utterance.id, Transcript.id),
+        rows_per_parent=_ratio(Utterance.id, Thread.id),
     )
     return _ranked_fts5(session, _UTTERANCES_FTS, expression, narrowing, wanted, bound)
 
@@ -423,6 +450,8 @@ def _ranked_messages(
         )
     narrowing = _Narrowing(
         joined=_join_message(_MESSAGES_FTS.join(Message, Message.id == _MESSAGES_FTS.c.rowid)),
+        content=_join_message(Message.__table__),
+        key=Message.id,
         clauses=of_thread + of_message,
         parents=select(Thread.id).where(*of_thread) if of_thread else None,
         rows_of=lambda threads: select(Message.id).where(Message.thread_id.in_(threads), *of_message),
@@ -433,16 +462,19 @@ def _ranked_messages(
 
 @dataclass(frozen=True)
 class _Narrowing:
-    """What the filters allow of one FTS5 index, in the two shapes a query can take: each match
-    joined to its call or thread and filtered (``joined`` and ``clauses``), or the rows the filters
-    allow (``rows_of``) gathered from the calls or threads they pick (``parents``; None when no
-    filter picks them, only rows: a speaker role alone allows half of everything).
+    """What the filters allow of one FTS5 index, in the shapes a query can take: each match joined to
+    its call or thread and filtered (``joined`` and ``clauses``), or the best matches ranked first
+    and only those looked up in their calls or threads (``content`` by ``key``), or the rows the
+    filters allow (``rows_of``) gathered from the calls or threads they pick (``parents``; None when
+    no filter picks them, only rows: a speaker role alone allows half of everything).
     ``rows_per_parent`` estimates how many rows a call or thread holds."""
 
     joined: Join
+    content: Join  # the rows of the index with their calls or threads, without the index
+    key: InstrumentedAttribute[int]  # content's key: the index's rowid
     clauses: list[ColumnElement[bool]]
     parents: Select[Any] | None
-    rows_of: Callable[[Any], Select[Any]]  # parents' ids (a query or a list) -> the rows allowed
+    rows_of: Callable[[Any], Select[Any]]  # a query of parents' ids -> the rows allowed
     rows_per_parent: Select[Any]
 
 
@@ -450,20 +482,25 @@ def _ranked_fts5(
     session: Session, fts: TableClause, expression: str, narrowing: _Narrowing, wanted: int, bound: int | None
 ) -> _Ranked:
     """The best ``wanted`` rows of one FTS5 index by bm25, with their snippets. Without filters the
-    index is ranked alone; with filters, in the shape ``_allowed_rows`` finds cheaper."""
+    index is ranked alone; with filters, among the rows ``_allowed_rows`` gathers when that is
+    cheaper, else ranked first (``_best_allowed``), else each match joined to its call or thread."""
     index: ColumnElement[Any] = literal_column(fts.name)
     score = func.bm25(index)
     matching = index.match(expression)
+    snippet = func.snippet(index, -1, HIGHLIGHT_START, HIGHLIGHT_END, SNIPPET_ELLIPSIS, SNIPPET_WORDS)
     source: FromClause = fts
     clauses: list[ColumnElement[bool]] = []
     if narrowing.clauses:
         allowed = _allowed_rows(session, fts, matching, narrowing)
         if allowed is None:
+            scores = _best_allowed(session, fts, matching, score, narrowing, wanted)
+            if scores is not None:
+                # Snippets for those rows only, FTS5 finding each by its rowid.
+                only = select(fts.c.rowid, snippet).where(matching, fts.c.rowid.in_(_values(scores)))
+                return _Ranked(only, capped=False, scores=scores)
             source, clauses = narrowing.joined, narrowing.clauses
         else:
-            # "+ 0": not a plain rowid, so SQLite walks the index and probes the allowed rows
-            # (gathered once) instead of asking FTS5 for each allowed row by rowid (100x slower).
-            clauses = [(fts.c.rowid + 0).in_(allowed)]
+            clauses = [allowed]
     floor = _newest_floor(
         session, select(fts.c.rowid).select_from(source).where(matching, *clauses), fts.c.rowid, bound
     )
@@ -472,8 +509,7 @@ def _ranked_fts5(
     query = (
         select(
             fts.c.rowid,
-            # -1: from the column that matched (a message's body or the text it quotes)
-            func.snippet(index, -1, HIGHLIGHT_START, HIGHLIGHT_END, SNIPPET_ELLIPSIS, SNIPPET_WORDS),
+            snippet,  # -1: from the column that matched (a message's body or the text it quotes)
             score,
         )
         .select_from(source)
@@ -484,6 +520,36 @@ def _ranked_fts5(
     return _Ranked(query, capped=floor is not None)
 
 
+def _best_allowed(
+    session: Session,
+    fts: TableClause,
+    matching: ColumnElement[Any],
+    score: ColumnElement[Any],
+    narrowing: _Narrowing,
+    wanted: int,
+) -> dict[int, float] | None:
+    """The best ``wanted`` rows that the filters allow, by rowid with their scores, found by ranking
+    every match alone and looking only the best ``RANKED_PER_WANTED_ROW * wanted`` up in their
+    calls or threads; None when fewer than ``wanted`` of those are allowed while more matches are
+    left. For a broad filter: bm25 costs less per match (0.8 µs) than joining a match to its call
+    (1.2 µs, 1M utterances), and both would score every allowed match."""
+    batch = wanted * RANKED_PER_WANTED_ROW
+    best = session.execute(
+        select(fts.c.rowid, score).where(matching).order_by(score, fts.c.rowid).limit(batch)
+    ).all()
+    ids = [rowid for rowid, _ in best]
+    checked = select(narrowing.key).select_from(narrowing.content)
+    allowed = (
+        set(session.scalars(checked.where(narrowing.key.in_(_values(ids)), *narrowing.clauses)))
+        if ids
+        else set()
+    )
+    kept = {rowid: value for rowid, value in best if rowid in allowed}
+    if len(kept) < wanted and len(best) == batch:
+        return None
+    return dict(list(kept.items())[:wanted])
+
+
 def _ratio(rows: InstrumentedAttribute[int], parents: InstrumentedAttribute[int]) -> Select[Any]:
     """The highest row id over the highest parent id: rows per parent, read from two indexes."""
     highest_row = select(func.max(rows)).scalar_subquery()
@@ -492,24 +558,67 @@ def _ratio(rows: InstrumentedAttribute[int], parents: InstrumentedAttribute[int]
 
 def _allowed_rows(
     session: Session, fts: TableClause, matching: ColumnElement[Any], narrowing: _Narrowing
-) -> Select[Any] | None:
-    """The rows the filters allow, when gathering them is cheaper than joining every match to its
-    call or thread; else None. Gathering costs per allowed row, joining per match, about
-    ``GATHERED_ROWS_PER_JOINED_MATCH`` times as much. Counting the matches walks the index (a few
-    ms for 150k); the calls or threads are read no further than that bound, and when few, their
-    ids are handed on so that the filters are not worked out twice."""
+) -> ColumnElement[bool] | None:
+    """The condition that keeps a match to the rows the filters allow, when gathering those rows is
+    cheaper than joining every match to its call or thread; else None. Gathering costs per allowed
+    row, joining per match, about ``GATHERED_ROWS_PER_JOINED_MATCH`` times as much. When the
+    filters pick few calls or threads, their ids are read once and handed on, and the matches are
+    only counted as far as the choice needs; else every match is counted (walking the index: a few
+    ms for 150k) and the calls or threads no further than that bound."""
     if narrowing.parents is None:
         return None
-    matches = session.scalar(select(func.count()).select_from(fts).where(matching)) or 0
     rows_per_parent = session.scalar(narrowing.rows_per_parent) or 0
-    if not matches or rows_per_parent <= 0:
+    if rows_per_parent <= 0:
         return None  # nothing to rank, either way
-    bound = int(matches * GATHERED_ROWS_PER_JOINED_MATCH / rows_per_parent)
+    # The matches are counted no further than makes every call or thread handed on worth gathering,
+    # and those no further than the matches make worth it.
+    enough = 1
+    if GATHERED_ROWS_PER_JOINED_MATCH > 0:
+        enough += math.ceil((_PARENT_IDS_HANDED_ON + 1) * rows_per_parent / GATHERED_ROWS_PER_JOINED_MATCH)
+    matches = _count_matches(session, fts, matching, enough)
+    bound = _parents_worth_gathering(matches, rows_per_parent)
     parents = session.scalars(narrowing.parents.limit(min(bound, _PARENT_IDS_HANDED_ON) + 1)).all()
+    if not matches or len(parents) > bound:
+        return None
     if len(parents) <= _PARENT_IDS_HANDED_ON:
-        return narrowing.rows_of(parents) if len(parents) <= bound else None
-    counted = session.scalar(select(func.count()).select_from(narrowing.parents.limit(bound + 1).subquery()))
-    return narrowing.rows_of(narrowing.parents) if (counted or 0) <= bound else None
+        allowed = narrowing.rows_of(_values(parents))
+    else:
+        matches = _count_matches(session, fts, matching)
+        if matches * GATHERED_ROWS_PER_RANKED_MATCH < len(parents) * rows_per_parent:
+            return None  # ranking every match costs less than gathering the rows of the calls read
+        bound = _parents_worth_gathering(matches, rows_per_parent)
+        counted = session.scalar(
+            select(func.count()).select_from(narrowing.parents.limit(bound + 1).subquery())
+        )
+        if (counted or 0) > bound:
+            return None
+        allowed = narrowing.rows_of(narrowing.parents)
+    # "+ 0": not a plain rowid, so SQLite walks the index and probes the allowed rows (gathered once)
+    # instead of asking FTS5 for each of them by rowid: 100x slower, and bm25 then counts every
+    # match of the query again for each row it scores.
+    return (fts.c.rowid + 0).in_(allowed)
+
+
+def _values(ids: Collection[int]) -> Select[Any]:
+    """Ids handed to a query as one JSON array: any number of them, where SQLite limits how many
+    bound parameters a statement may have."""
+    handed_on = func.json_each(json.dumps(list(ids))).table_valued("value")
+    return select(handed_on.c.value)
+
+
+def _parents_worth_gathering(matches: int, rows_per_parent: float) -> int:
+    """At most this many calls or threads are cheaper to gather than ``matches`` are to join."""
+    return int(matches * GATHERED_ROWS_PER_JOINED_MATCH / rows_per_parent)
+
+
+def _count_matches(
+    session: Session, fts: TableClause, matching: ColumnElement[Any], up_to: int | None = None
+) -> int:
+    """How many rows of ``fts`` match, counting no further than ``up_to``."""
+    matches = select(fts.c.rowid).where(matching)
+    if up_to is not None:
+        matches = matches.limit(up_to)
+    return session.scalar(select(func.count()).select_from(matches.subquery())) or 0
 
 
 # PostgreSQL's text search configuration of migration 0013 (simple + unaccent), and ts_headline's

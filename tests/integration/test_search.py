@@ -218,9 +218,14 @@ def test_query_finds_exactly(db: Database, query: str, expected: set[str]) -> No
     ],
 )
 @pytest.mark.parametrize(
-    ("rows_per_match", "ids_handed_on"),
-    [(0, 500), (10**6, 500), (10**6, 0)],
-    ids=["matches joined", "allowed rows gathered by ids", "allowed rows gathered by query"],
+    ("rows_per_match", "ids_handed_on", "ranked_per_row"),
+    [(0, 500, 8), (0, 500, 0), (10**6, 500, 8), (10**6, 0, 8)],
+    ids=[
+        "matches ranked first",
+        "matches joined",
+        "allowed rows gathered by ids",
+        "allowed rows gathered by query",
+    ],
 )
 def test_filters_narrow_the_matches(
     db: Database,
@@ -228,17 +233,48 @@ def test_filters_narrow_the_matches(
     expected: set[str],
     rows_per_match: int,
     ids_handed_on: int,
+    ranked_per_row: int,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The same answer in every shape of a filtered query on SQLite (PostgreSQL has one shape)."""
     monkeypatch.setattr(search, "GATHERED_ROWS_PER_JOINED_MATCH", rows_per_match)
     monkeypatch.setattr(search, "_PARENT_IDS_HANDED_ON", ids_handed_on)
+    monkeypatch.setattr(search, "RANKED_PER_WANTED_ROW", ranked_per_row)
     assert _texts(db, "refund", filters) == expected
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        SearchFilters(speaker_role="customer"),
+        SearchFilters(date_from=date(2024, 3, 2)),
+        SearchFilters(agent="a"),
+    ],
+)
+def test_ranking_the_best_matches_first_pages_as_joining_every_match_does(
+    db: Database, filters: SearchFilters, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ranked first, only a few of the best matches are filtered, falling back to joining every match
+    when too few of those pass: every page is the one that filtering every match gives."""
+    monkeypatch.setattr(search, "GATHERED_ROWS_PER_JOINED_MATCH", 0)  # never gathered
+    query = "refund* OR fee OR can OR the OR I"
+
+    def pages(ranked_per_row: int) -> list[tuple[bool, list[tuple[int | None, str, float]]]]:
+        monkeypatch.setattr(search, "RANKED_PER_WANTED_ROW", ranked_per_row)
+        found = []
+        for limit, offset in itertools.product((1, 2, 3), (0, 1, 3)):
+            page = search_utterances(db, query, filters, limit=limit, offset=offset)
+            found.append((page.has_more, [(hit.utterance_id, hit.snippet, hit.score) for hit in page.hits]))
+        return found
+
+    joined = pages(0)
+    assert any(hits for _, hits in joined) and any(more for more, _ in joined)
+    assert pages(1) == joined and pages(2) == joined and pages(8) == joined
 
 
 def test_a_filter_that_allows_fewer_rows_than_match_drives_the_query(db: Database) -> None:
     """John's one call allows fewer utterances than a frequent query matches: those are gathered and
-    the index's matches only look themselves up among them. A broad filter joins every match."""
+    the index's matches only look themselves up among them. A broad filter does not gather."""
     statements: list[str] = []
 
     def record(conn, cursor, statement: str, *_: object) -> None:  # type: ignore[no-untyped-def]
