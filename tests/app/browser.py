@@ -92,7 +92,9 @@ def wait_until_idle(page, timeout_ms: float | None = None) -> None:  # type: ign
 
 
 def choose(page, label: str, option: str) -> None:  # type: ignore[no-untyped-def]
-    """Pick ``option`` in the selectbox labelled ``label``, and wait for the run it starts."""
+    """Pick ``option`` in the selectbox labelled ``label``, and wait for the run it starts. A run
+    still drawing the page first: it may redraw the selectbox and close the list just opened."""
+    wait_until_idle(page)
     page.get_by_test_id("stSelectbox").filter(has_text=label).click()
     page.get_by_role("option", name=option, exact=True).click()
     wait_until_idle(page)

@@ -61,6 +61,7 @@ def test_a_coach_filters_pages_and_opens_the_next_call_to_review(page, app_url: 
     customer.press("Enter")
     expect(page.locator(_ROWS)).to_have_count(8, timeout=_TIMEOUT_MS)
     assert all("Customer" in row and "Alice" in row for row in _rows(page))
+    wait_until_idle(page)  # the rows are drawn before the run ends; the filters below them after
     page.get_by_text("More filters", exact=True).click()  # folded away, sort and page size with them
     expect(page.get_by_role("combobox", name="Calls a page")).to_be_in_viewport(timeout=_TIMEOUT_MS)
     page.get_by_test_id("stExpanderDetails").evaluate(
