@@ -32,7 +32,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from bench.worker_throughput import earshot, make_calls
+from bench.worker_throughput import demo_calls, earshot
 from storage.db import create_storage_engine
 from tests.postgres_server import PostgresServer, unavailable_reason
 
@@ -171,10 +171,7 @@ def main() -> None:
     rng = random.Random(args.seed)
     failed = False
     with tempfile.TemporaryDirectory() as scratch:
-        calls = Path(scratch) / "calls"
-        calls.mkdir()
-        audio_seconds = make_calls(calls, args.copies)
-        count = len(list(calls.glob("*.wav")))
+        calls, count, audio_seconds = demo_calls(Path(scratch), args.copies)
         print(f"{count} calls, {audio_seconds:.0f} s of audio; {args.workers} workers, {args.kills} kills")
         server = None
         try:

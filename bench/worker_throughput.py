@@ -46,6 +46,14 @@ def make_calls(folder: Path, copies: int) -> float:
     return seconds
 
 
+def demo_calls(scratch: Path, copies: int) -> tuple[Path, int, float]:
+    """A folder under ``scratch`` with ``copies`` of the demo calls: (folder, calls, audio seconds)."""
+    calls = scratch / "calls"
+    calls.mkdir()
+    seconds = make_calls(calls, copies)
+    return calls, len(list(calls.glob("*.wav"))), seconds
+
+
 def earshot(data_dir: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "EARSHOT_DATA_DIR": str(data_dir), "EARSHOT_DATABASE_URL": url}
     return subprocess.run(
@@ -75,10 +83,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
-        calls = Path(scratch) / "calls"
-        calls.mkdir()
-        audio_seconds = make_calls(calls, args.copies)
-        count = len(list(calls.glob("*.wav")))
+        calls, count, audio_seconds = demo_calls(Path(scratch), args.copies)
         print(f"{count} calls, {audio_seconds:.0f} s of audio, {os.cpu_count()} cores; model tiny.en int8")
         server = None if unavailable_reason() else PostgresServer()
         try:
