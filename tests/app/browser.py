@@ -14,6 +14,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -26,6 +28,9 @@ CHROMIUM_ARGS = [
 ]
 REPO = Path(__file__).resolve().parents[2]
 _START_TIMEOUT_S = 60
+# A selectbox whose list did not open is clicked again after this long, at most this many times.
+_OPEN_WAIT_MS = 5_000
+_OPEN_TRIES = 3
 
 
 def free_port() -> int:
@@ -95,6 +100,17 @@ def choose(page, label: str, option: str) -> None:  # type: ignore[no-untyped-de
     """Pick ``option`` in the selectbox labelled ``label``, and wait for the run it starts. A run
     still drawing the page first: it may redraw the selectbox and close the list just opened."""
     wait_until_idle(page)
-    page.get_by_test_id("stSelectbox").filter(has_text=label).click()
-    page.get_by_role("option", name=option, exact=True).click()
+    box = page.get_by_test_id("stSelectbox").filter(has_text=label)
+    wanted = page.get_by_role("option", name=option, exact=True)
+    box.click()
+    for _ in range(_OPEN_TRIES):
+        try:
+            wanted.wait_for(timeout=_OPEN_WAIT_MS)
+            break
+        except PlaywrightTimeoutError:
+            # In CI, right after an expander opened, a click focused the box without opening its
+            # list (a second click opened it); a list that is open but slow is left to come.
+            if not page.get_by_role("listbox").count():
+                box.click()
+    wanted.click()
     wait_until_idle(page)

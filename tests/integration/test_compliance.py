@@ -45,6 +45,7 @@ from storage.models import (
     Thread,
     Transcript,
     Utterance,
+    as_utc,
 )
 from storage.quality import (
     AnswerInput,
@@ -426,7 +427,12 @@ def test_an_audio_policy_removes_the_audio_and_keeps_the_transcript(
     assert (run.audio_only.calls, run.audio_only.audio_files, run.audio_only.conversations) == (2, 2, 0)
     assert load_transcript(db, first_call) == transcript_before
     assert emma(db) in words_found(db, "refund")
-    with pytest.raises(NotFound, match="deleted by a retention policy on 2026-12-06; its transcript is kept"):
+    with read_scope(db) as session:  # stamped when the run deleted it, on the real clock
+        deleted_at = session.get_one(Recording, first_call).audio_deleted_at
+    assert deleted_at is not None
+    deleted_on = f"{as_utc(deleted_at):%Y-%m-%d}"
+    kept = f"deleted by a retention policy on {deleted_on}; its transcript is kept"
+    with pytest.raises(NotFound, match=kept):
         recording_audio_path(db, first_call, blobs)
     assert len(audio_files(blobs)) == 1  # the outbound callback's
     assert apply_retention(db, blobs, None, dry_run=False, now=NOW).audio_only.calls == 0
