@@ -96,6 +96,24 @@ def wait_until_idle(page, timeout_ms: float | None = None) -> None:  # type: ign
     page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(timeout=timeout_ms)
 
 
+# The player's position once it has reached ``want`` (the page seeks after the audio's metadata has
+# loaded, so a read at that moment can still say 0), or where it is after 30 s.
+_POSITION_NEAR = """(a, want) => new Promise(r => {
+    const began = Date.now();
+    const t = setInterval(() => {
+        if (a.readyState >= 1 && (Math.abs(a.currentTime - want) < 0.2 || Date.now() - began > 30000)) {
+            clearInterval(t);
+            r(a.currentTime);
+        }
+    }, 100);
+})"""
+
+
+def player_position(audio, want: float) -> float:  # type: ignore[no-untyped-def]
+    """The player's ``audio`` position, waited for until it is within 0.2 s of ``want`` (30 s at most)."""
+    return float(audio.evaluate(_POSITION_NEAR, want))
+
+
 def choose(page, label: str, option: str) -> None:  # type: ignore[no-untyped-def]
     """Pick ``option`` in the selectbox labelled ``label``, and wait for the run it starts. A run
     still drawing the page first: it may redraw the selectbox and close the list just opened."""

@@ -17,7 +17,7 @@ from recorder.types import CallMetadata
 from review_app.formatting import clock, speaker_turns
 from review_app.player import JUMP_SECONDS, SKIP_SILENCES_OVER
 from tests.app.app_data import PASSWORD, AppData, add_call, customer_of, open_data
-from tests.app.browser import CHROMIUM, running_app, sign_in, wait_until_idle
+from tests.app.browser import CHROMIUM, player_position, running_app, sign_in, wait_until_idle
 from transcribe.types import Transcript
 
 pytestmark = pytest.mark.skipif(
@@ -26,8 +26,6 @@ pytestmark = pytest.mark.skipif(
 
 _PLAYER = "iframe[title*='earshot_player']"
 _TIMEOUT_MS = 120_000  # the machine running the tests may be loaded
-_CURRENT_TIME = """a => new Promise(r => { const t = setInterval(() => {
-    if (a.readyState >= 1) { clearInterval(t); r(a.currentTime); } }, 100); })"""
 _LONG_CALL_SECONDS = 400.0
 _PAUSE = SKIP_SILENCES_OVER + 1.0  # between turns of the long call: silences the player skips
 NOAH = CallMetadata(
@@ -89,7 +87,7 @@ def test_a_call_in_the_history_reads_as_turns_that_open_the_call(
     bubbles.nth(3).get_by_role("button", name=clock(turn.start)).click()
     page.get_by_role("heading", name=re.compile("Emma de Vries")).first.wait_for()
     audio = page.frame_locator(_PLAYER).locator("audio")
-    assert abs(audio.evaluate(_CURRENT_TIME) - turn.start) < 0.2
+    assert abs(player_position(audio, turn.start) - turn.start) < 0.2
     assert re.search(rf"/call\?id={app_data.recording_id}&t=", page.url)
 
 
@@ -129,7 +127,7 @@ def _open_call(page, app_url: str, recording_id: int, at: float):  # type: ignor
     frame = page.frame_locator(_PLAYER)
     frame.locator(".w").first.wait_for()
     wait_until_idle(page)
-    assert abs(frame.locator("audio").evaluate(_CURRENT_TIME) - at) < 0.2
+    assert abs(player_position(frame.locator("audio"), at) - at) < 0.2
     _focus_page(page)
     return frame
 

@@ -19,7 +19,7 @@ from storage.models import CallComment, Evaluation
 from storage.quality import add_call_comment
 from storage.users import authenticate
 from tests.app.app_data import EMMA, PASSWORD, AppData, add_threads, open_data
-from tests.app.browser import CHROMIUM, running_app, sign_in, wait_until_idle
+from tests.app.browser import CHROMIUM, player_position, running_app, sign_in, wait_until_idle
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: apt-get install chromium (see README)"
@@ -27,8 +27,6 @@ pytestmark = pytest.mark.skipif(
 
 _PLAYER = "iframe[title*='earshot_player']"
 _TIMEOUT_MS = 60_000
-_CURRENT_TIME = """a => new Promise(r => { const t = setInterval(() => {
-    if (a.readyState >= 1) { clearInterval(t); r(a.currentTime); } }, 100); })"""
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +98,7 @@ def test_a_link_to_a_moment_opens_the_call_after_sign_in(context, app_url: str, 
     page.get_by_role("heading", name=re.compile("Emma de Vries")).first.wait_for()
     assert page.get_by_text("Page not found").count() == 0
     audio = page.frame_locator(_PLAYER).locator("audio")
-    assert abs(audio.evaluate(_CURRENT_TIME) - 12.5) < 0.2
+    assert abs(player_position(audio, 12.5) - 12.5) < 0.2
     assert page.url.endswith(f"/call?id={app_data.recording_id}&t=12.5")
 
     # The coach copies "link to this moment" after pausing elsewhere; it opens the call there.
@@ -120,7 +118,7 @@ def test_a_link_to_a_moment_opens_the_call_after_sign_in(context, app_url: str, 
     shared.goto(link)
     shared.get_by_role("heading", name=re.compile("Emma de Vries")).first.wait_for()
     shared_audio = shared.frame_locator(_PLAYER).locator("audio")
-    assert abs(shared_audio.evaluate(_CURRENT_TIME) - moment) < 0.2
+    assert abs(player_position(shared_audio, moment) - moment) < 0.2
 
 
 def test_signing_out_ends_what_the_cookie_names(browser, context, app_url: str) -> None:  # type: ignore[no-untyped-def]
@@ -219,7 +217,7 @@ def test_a_comment_is_pinned_where_writing_began(context, app_url: str, app_data
     page.goto(f"{app_url}/call?id={app_data.recording_id}&t=5")
     frame = page.frame_locator(_PLAYER)
     audio = frame.locator("audio")
-    assert abs(audio.evaluate(_CURRENT_TIME) - 5) < 0.2
+    assert abs(player_position(audio, 5) - 5) < 0.2
     wait_until_idle(page)
     frame.locator("#play").click()
     page.wait_for_timeout(2500)  # playing: no pause or seek has told the page where playback is
