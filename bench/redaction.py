@@ -1,7 +1,7 @@
 """Redaction on synthetic calls: recall and precision by type, and what the redacted audio still
 gives away when it is transcribed again.
 
-    .venv/bin/python -m bench.redaction [--calls-per-type 4] [--seed 0] [--dutch]
+    .venv/bin/python -m bench.redaction [--calls-per-type 4] [--seed 0] [--dutch] [--hotwords "IBAN"]
 
 Each call has an agent asking for one thing and a customer reading it out (flite and espeak-ng
 voices; Debian packages ``flite`` and ``espeak-ng``): a card number, a security code, an IBAN, a
@@ -239,6 +239,7 @@ def run_call(
     folder: Path,
     cache_dir: Path,
     rehear: RehearParams,
+    hotwords: str | None = None,
 ) -> tuple[dict[str, Outcome], str]:
     """Each variant's outcome for one call (``case`` None: a negative call, nothing to find), and
     what ASR heard of the customer's answer."""
@@ -251,6 +252,7 @@ def run_call(
         language=language,
         diarization="channels" if stereo else "auto",
         redact=ENTITY_TYPES,
+        hotwords=hotwords,
     )
     heard = replace(pipeline.run(decoded, options, cache_dir=cache_dir), options=options)
     model = load_whisper(model_name, cache_dir, "cpu", "int8")
@@ -320,6 +322,7 @@ def main() -> None:
         default=RehearParams.prompt,
         help="the second hearing's prompt (RehearParams.prompt); an empty one: none",
     )
+    parser.add_argument("--hotwords", help="words Whisper is told to expect (the settings' hotwords)")
     args = parser.parse_args()
     negatives = args.calls_per_type if args.negatives_per_kind is None else args.negatives_per_kind
     rehear = RehearParams(prompt=args.rehear_prompt or None)
@@ -352,7 +355,15 @@ def main() -> None:
                         SpokenLine(0, case.voices[0], THANKS[language]),
                     )
                     outcomes, said = run_call(
-                        case, lines, language, case.stereo, case.rate, Path(workdir), args.cache_dir, rehear
+                        case,
+                        lines,
+                        language,
+                        case.stereo,
+                        case.rate,
+                        Path(workdir),
+                        args.cache_dir,
+                        rehear,
+                        args.hotwords,
                     )
                     conditions[f"{'stereo' if case.stereo else 'mono'} {case.rate // 1000} kHz"] += 1
                     count(language, entity, outcomes)
@@ -374,7 +385,15 @@ def main() -> None:
                         SpokenLine(0, voices[0], THANKS[language]),
                     )
                     outcomes, said = run_call(
-                        None, lines, language, stereo, rate, Path(workdir), args.cache_dir, rehear
+                        None,
+                        lines,
+                        language,
+                        stereo,
+                        rate,
+                        Path(workdir),
+                        args.cache_dir,
+                        rehear,
+                        args.hotwords,
                     )
                     conditions[f"{'stereo' if stereo else 'mono'} {rate // 1000} kHz"] += 1
                     count(language, f"no:{kind}", outcomes)

@@ -4,7 +4,8 @@ Detection reads what ASR wrote, and ASR mishears numbers read out ("eight three 
 "a free item", ``bench.redaction``): the digits are then neither found nor redacted, yet still in
 the audio. So, as contact-center redaction products do for PCI, when the asking party (the agent:
 their channel on a stereo call, the speaker in the agent role on a mono one) asks for a card
-number, a security code, an expiry date or an IBAN, the other party's answer is redacted as that
+number, a security code, an expiry date or an IBAN (or a phone number, where the organisation
+redacts those), the other party's answer is redacted as that
 type: their words from the end of the request until the asker speaks again (a backchannel such as
 "mm-hmm" does not end it), at most ``max_answer_s`` long, and its audio. Not covered: an answer
 in which a detector already found the type asked for (its finding covers the data), and an answer
@@ -44,6 +45,11 @@ REQUEST_CUES: tuple[RequestCue, ...] = (
         ("card", "kaart", "visa", "mastercard", "amex", "american express", "maestro"),
         ("number", "digits", "nummer", "cijfers"),
     ),
+    RequestCue(
+        "PHONE",
+        ("phone", "telephone", "mobile", "cell", "reach you", "telefoon", "mobiel", "06", "bereik"),
+        ("number", "nummer"),
+    ),
 )
 
 
@@ -52,9 +58,11 @@ class AnswerCoverParams:
     """What is covered after a request, and what counts as one.
 
     ``entities``: the types whose answers are covered (those the call redacts, too). On by default
-    for a card's number, code and expiry and for an IBAN: payment data, redacted by default, and
-    each is asked for by a cue that says nothing else. Not for a bank account: "your account
-    number" is as often the customer number, and no other type is payment data.
+    for a card's number, code and expiry and for an IBAN (payment data, redacted by default), and
+    for a phone number where the organisation redacts those: each is asked for by a cue that says
+    nothing else ("on which phone number can we reach you?"; ``bench.redaction``: a phone number
+    read out as "perfect for 3, 7, 3, 8, 1, 10 and 1"). Not for a bank account: "your account
+    number" is as often the customer number.
     ``asker_roles``: the roles that ask; without a speaker in one, nothing is covered.
     ``max_answer_s``: the longest answer covered, from the end of the request (a card read out
     slowly with its expiry and code takes about 20 s).
@@ -75,7 +83,7 @@ class AnswerCoverParams:
     code", which ASR writes with a full stop as often as with a question mark).
     """
 
-    entities: frozenset[EntityType] = frozenset({"CARD", "CVC", "EXPIRY", "IBAN"})
+    entities: frozenset[EntityType] = frozenset({"CARD", "CVC", "EXPIRY", "IBAN", "PHONE"})
     asker_roles: tuple[Role, ...] = ("agent",)
     max_answer_s: float = 30.0
     trail_s: float = 1.0

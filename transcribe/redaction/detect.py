@@ -62,6 +62,11 @@ CUED_MIN_DIGITS = 8
 # mishears a digit of a card read out, and its cue with it ("part number"); no phone number is
 # that long (0031 6 1234 5678 has 13), and missing a card is the costly error.
 CARD_SHAPED_DIGITS = (14, 21)
+# A code of this many characters read out, with a letter and at least this many digits among them,
+# is an IBAN whose letters ASR misheard (``_spelled_account``): the shortest IBANs have 10 digits
+# after the country and bank code (NL: 2 check digits + 10), the longest 34 characters.
+SPELLED_ACCOUNT_CHARS = (12, IBAN_MAX)
+SPELLED_ACCOUNT_DIGITS = 10
 # ...unless it was announced as a number of another kind.
 _OTHER_NUMBER = re.compile(
     r"\b(?:reference|order|invoice|tracking|ticket|case|customer number|contract|"
@@ -171,6 +176,11 @@ def _in_run(run: CodeRun, lowered: Sequence[str], options: RedactionOptions) -> 
             _said_before(run, start, lowered, options)
         ):
             claims.append(("CARD", start, end))
+    for start, end in _free_stretches(run.chars, claims):
+        if _spelled_account(run.chars[start:end]) and not _OTHER_NUMBER.search(
+            _said_before(run, start, lowered, options)
+        ):
+            claims.append(("IBAN", start, end))
     if "PHONE" in options.entities:
         for start, end in _free_digit_stretches(run.chars, claims, plus=True):
             if _phone_valid(run.chars[start:end], options.phone_regions):
@@ -334,6 +344,27 @@ def _last_end(pattern: re.Pattern[str], text: str) -> tuple[int, int]:
 
 def _account_shape(digits: str) -> bool:
     return 6 <= len(digits) <= 17
+
+
+def _spelled_account(code: str) -> bool:
+    """Whether a code read out character by character has the make-up of an IBAN whose country,
+    bank code or checksum ASR broke: ASR mishears letters said one by one far more often than digits
+    ("N L seven zero I N G B six three ..." heard "L -M -0 -N -D -V -6 -3 -8 ..."), and no card,
+    phone or other number announced as none has letters among ten digits."""
+    shortest, longest = SPELLED_ACCOUNT_CHARS
+    has_letter = any(char.isalpha() for char in code)
+    return shortest <= len(code) <= longest and has_letter and _digit_count(code) >= SPELLED_ACCOUNT_DIGITS
+
+
+def _free_stretches(chars: str, claims: Sequence[tuple[EntityType, int, int]]) -> list[tuple[int, int]]:
+    """Maximal stretches of ``chars`` that no claim covers."""
+    bounds = sorted((start, end) for _, start, end in claims)
+    stretches, start = [], 0
+    for claim_start, claim_end in [*bounds, (len(chars), len(chars))]:
+        if claim_start > start:
+            stretches.append((start, claim_start))
+        start = max(start, claim_end)
+    return stretches
 
 
 def _free_digit_stretches(

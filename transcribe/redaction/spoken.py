@@ -25,15 +25,20 @@ REPEAT_WORDS = {"double": 2, "triple": 3, "dubbel": 2, "dubbele": 2, "tripel": 3
 PLUS_WORDS = frozenset({"plus", "+"})
 # What Whisper writes for a digit it misheard ("four five one nine ... one for five four", "6 or 5");
 # read as the digit only between two digits or next to "double", where the word itself would make
-# no sense.
-HOMOPHONES = {"for": "4", "or": "4", "to": "2", "too": "2", "won": "1", "ate": "8"}
+# no sense. The telephone band (300-3,400 Hz) drops most of what tells fricatives apart, so "six"
+# and "three" come out as "fix" and "free" (bench.redaction, 8 kHz calls: "0 fix 8 8 3 4 fix 5 6 4").
+HOMOPHONES = {
+    "for": "4", "or": "4", "to": "2", "too": "2", "won": "1", "ate": "8",
+    "fix": "6", "free": "3", "tree": "3",
+}  # fmt: skip
 # What Whisper writes for the letter N said before an L ("N L" of a Dutch IBAN, heard "an L").
 LETTER_N_WORDS = frozenset({"an", "en", "in"})
 # Hesitations inside a number ("four one, uh, one one") that neither break nor join it.
 FILLER_WORDS = frozenset({"uh", "um", "er", "erm", "eh", "ehm", "uhm", "euh", "hm", "hmm", "mm", "ah"})
 # Punctuation that edges a word, not part of what it says.
 EDGE_PUNCTUATION = ".,;:!?\"'()[]…"
-_SEPARATORS = re.compile(r"[-/.,]")  # inside a written number: 4111-1111, 03/27, 1.234
+# Inside a written number or code: 4111-1111, 03/27, 1.234, and Whisper's "M &L" for "N L".
+_SEPARATORS = re.compile(r"[-/.,&]")
 _CODE = re.compile(r"[A-Z0-9]+")
 _DIGITS_WITH_OH = re.compile(r"[oO]+[0-9][0-9oO]*|[0-9]+[oO][0-9oO]*")
 

@@ -57,6 +57,25 @@ def test_an_answer_asr_misheard_is_covered_as_the_type_asked_for_words_and_stret
     assert {w.entity for w in again.utterances[1].words} == {"CARD"}
 
 
+def test_a_phone_number_asked_for_is_covered_only_where_phone_numbers_are_redacted() -> None:
+    utterances = (
+        _utterance("S1", 0.0, "On which phone number can we reach you?"),
+        _utterance("S2", 3.5, "Sure, it is perfect for 3, 7, 3, 8, 1, 10 and 1."),  # "oh six four three ..."
+        _utterance("S1", 9.0, "Thank you."),
+    )
+    by_default = redact_transcript(_call(*utterances))
+    assert by_default.spans == ()
+    with_phones = replace(DEFAULTS, redact=(*DEFAULTS.redact, "PHONE"))
+    redaction = redact_transcript(_call(*utterances, options=with_phones))
+    assert [(s.entity, s.speaker, len(s.words)) for s in redaction.spans] == [
+        ("PHONE", "S2", len(utterances[1].words))
+    ]
+    # A phone mentioned is no request: "your phone" without a number asked for.
+    assert requested("I see you called from your mobile yesterday.", AnswerCoverParams()) is None
+    assert requested("What is the best number to reach you on?", AnswerCoverParams()) == "PHONE"
+    assert requested("Op welk telefoonnummer kunnen we u bereiken?", AnswerCoverParams()) == "PHONE"
+
+
 def test_the_code_on_the_back_of_the_card_is_asked_for_as_a_cvc_and_each_request_has_its_answer() -> None:
     heard = _call(
         _utterance("S1", 0.0, "Can I have the card number?"),

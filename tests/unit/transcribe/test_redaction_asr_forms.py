@@ -62,6 +62,22 @@ def test_an_iban_whose_checksum_asr_broke_is_found_by_its_shape() -> None:
     ]
 
 
+def test_an_iban_whose_letters_asr_misheard_is_found_by_its_make_up() -> None:
+    # "N L seven zero I N G B six three eight four seven zero two four nine six", no cue heard.
+    assert said("Sure, the demand L -M -0 -N -D -V -6 -3 -8 -4 -M -0 -2 -4 -9 -6.") == [
+        ("IBAN", "L -M -0 -N -D -V -6 -3 -8 -4 -M -0 -2 -4 -9 -6.")
+    ]
+    # "N L eight six I N G B eight three two five ...": the country and check digits stay heard.
+    assert said("Sure, it is an L86 and DV8325674827.") == [("IBAN", "DV8325674827.")]
+    # Whisper's "M &L" for "N L".
+    assert said("Sure, it is M &L 3 4, M &L 2, 912, 942, 0, 5, 5.") == [
+        ("IBAN", "M &L 3 4, M &L 2, 912, 942, 0, 5, 5.")
+    ]
+    # A code announced as another kind of number is not an IBAN; nor are fewer than ten digits.
+    assert [entity for entity, _ in said("your order number is AB 1234 5678 90")] != ["IBAN"]
+    assert said("the model is XR 2000 series 55") == []
+
+
 def test_a_country_code_and_a_short_number_is_not_an_iban() -> None:
     assert said("the NL12 model costs 345 euros") == []
     assert said("flight DE12 leaves at 17 30") == []
@@ -103,6 +119,18 @@ def test_or_between_two_digits_is_four() -> None:
     # "six four five" heard as "6 or 5".
     assert said("And the security code on the back of the card. Sure, it is 6 or 5.") == [("CVC", "6 or 5.")]
     assert said("it takes 5 or 6 days") == []
+
+
+def test_fricatives_the_telephone_band_blurs_between_two_digits_are_digits() -> None:
+    # "zero six eight eight, three four six five, six four" over an 8 kHz line.
+    assert said("On which phone number can we reach you? sure it is 0 fix 8 8 3 4 fix 5 6 4") == [
+        ("PHONE", "0 fix 8 8 3 4 fix 5 6 4")
+    ]
+    assert said("And the security code on the back of the card. Sure, it is 8 free 3.") == [
+        ("CVC", "8 free 3.")
+    ]
+    # Only a word between two digits is one.
+    assert said("the fix is free for you, it takes 5 days") == []
 
 
 def test_dutch_number_words_typed_without_their_diaeresis() -> None:
