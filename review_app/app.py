@@ -15,7 +15,7 @@ from review_app.navigation import PAGES, QUALITY_PAGE, PageSpec, pages_for
 from review_app.safe_text import md
 from review_app.session_cookie import forget_in_browser, keep_in_browser
 from storage.access import Principal
-from storage.disputes import disputes_waiting_for
+from storage.disputes import count_disputes_waiting_for
 from storage.errors import SignInFailed
 from storage.users import authenticate, principal_for_oidc
 
@@ -52,7 +52,7 @@ def _title(spec: PageSpec, who: Principal) -> str:
     every page. (The page's address comes from its file, so the count never changes a link.)"""
     if spec.script != QUALITY_PAGE:
         return spec.title
-    waiting = len(disputes_waiting_for(context.database(), who))
+    waiting = count_disputes_waiting_for(context.database(), who)
     return f"{spec.title} ({waiting})" if waiting else spec.title
 
 

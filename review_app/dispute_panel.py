@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from review_app import context
 from review_app.formatting import when
 from review_app.safe_text import md, show_error
 from review_app.scoring import answer_inputs, score_badge
@@ -43,7 +44,7 @@ _AVATARS = {"agent": ":material/support_agent:", "coach": ":material/fact_check:
 def dispute_section(db: Database, who: Principal, view: EvaluationView, where: str) -> None:
     """The dispute of the evaluation ``view`` shows, if it was ever disputed. ``where`` keys the
     widgets, so the same evaluation can show in two tabs."""
-    history = dispute_history(db, who, view.summary.id)
+    history = dispute_history(db, who, view.summary.id, context.audited_reads("dispute_viewed"))
     if not history:
         return
     st.markdown("**Dispute history**")

@@ -121,6 +121,8 @@ AuditAction = Literal[
     # Evaluations read (an evaluation is personal data about its agent): the ids, never the answers.
     "evaluations_listed",
     "evaluation_viewed",
+    "disputes_listed",  # the open disputes shown: the evaluations' ids, never the messages
+    "dispute_viewed",  # one evaluation's dispute thread read
     "customer_agents_viewed",  # who knows a customer: the agents' ids, never their conversations
     # Contact reasons (``storage.contact_reasons``): labels and rules by name, never a conversation.
     "contact_label_defined",

@@ -28,6 +28,7 @@ from storage.models import Evaluation, EvaluationMessage, ScorecardForm, User, a
 from storage.quality import (
     AnswerInput,
     EvaluationSummary,
+    _audit_read,
     _form,
     _get,
     _summary,
@@ -43,6 +44,7 @@ __all__ = [
     "Side",
     "answer_dispute",
     "dispute_history",
+    "count_disputes_waiting_for",
     "disputes_waiting_for",
     "open_disputes",
     "reply_to_dispute",
@@ -91,9 +93,32 @@ class OpenDispute:
 # --- what waits for whom -------------------------------------------------------------------------
 
 
-def open_disputes(db: Database, principal: Principal) -> list[OpenDispute]:
+def open_disputes(db: Database, principal: Principal, audited: set[int] | None = None) -> list[OpenDispute]:
     """The open disputes this user takes part in, oldest dispute first: every one for a coach, their
-    own for an agent; ``your_turn`` marks those waiting for this user."""
+    own for an agent; ``your_turn`` marks those waiting for this user. Audited as ``disputes_listed``
+    with the evaluations' ids, those in ``audited`` left out and added to it (as
+    ``quality.list_evaluations``)."""
+    disputes = _open_disputes(db, principal)
+    _audit_read(db, principal, "disputes_listed", [dispute.evaluation for dispute in disputes], audited)
+    return disputes
+
+
+def disputes_waiting_for(
+    db: Database, principal: Principal, audited: set[int] | None = None
+) -> list[OpenDispute]:
+    """The open disputes this user is to act on: for a coach those whose last word is the agent's,
+    for an agent the coaches' answers on their own evaluations. Audited as ``open_disputes``."""
+    waiting = [dispute for dispute in _open_disputes(db, principal) if dispute.your_turn]
+    _audit_read(db, principal, "disputes_listed", [dispute.evaluation for dispute in waiting], audited)
+    return waiting
+
+
+def count_disputes_waiting_for(db: Database, principal: Principal) -> int:
+    """How many open disputes this user is to act on (the menu's count): a number, not audited."""
+    return sum(dispute.your_turn for dispute in _open_disputes(db, principal))
+
+
+def _open_disputes(db: Database, principal: Principal) -> list[OpenDispute]:
     require(principal, Permission.VIEW_OWN_EVALUATIONS)
     parties: list[ColumnElement[bool]] = []
     if allows(principal, Permission.SCORE_CALLS):
@@ -142,18 +167,15 @@ def open_disputes(db: Database, principal: Principal) -> list[OpenDispute]:
     return disputes
 
 
-def disputes_waiting_for(db: Database, principal: Principal) -> list[OpenDispute]:
-    """The open disputes this user is to act on: for a coach those whose last word is the agent's,
-    for an agent the coaches' answers on their own evaluations."""
-    return [dispute for dispute in open_disputes(db, principal) if dispute.your_turn]
-
-
 # --- the exchange --------------------------------------------------------------------------------
 
 
-def dispute_history(db: Database, principal: Principal, evaluation_id: int) -> list[DisputeMessage]:
+def dispute_history(
+    db: Database, principal: Principal, evaluation_id: int, audited: set[int] | None = None
+) -> list[DisputeMessage]:
     """Every message of the evaluation's dispute in the order written (none if it was never
-    disputed). Readable by whoever may read the evaluation."""
+    disputed). Readable by whoever may read the evaluation; audited as ``dispute_viewed`` when there
+    is one, unless the evaluation's id is in ``audited`` (then added to it)."""
     require(principal, Permission.VIEW_OWN_EVALUATIONS)
     with read_scope(db) as session:
         evaluation = _get(session, Evaluation, evaluation_id, "evaluation")
@@ -168,7 +190,12 @@ def dispute_history(db: Database, principal: Principal, evaluation_id: int) -> l
             .where(EvaluationMessage.evaluation_id == evaluation_id)
             .order_by(EvaluationMessage.id)
         ).all()
-        return [_message(message, author, questions) for message, author in rows]
+        history = [_message(message, author, questions) for message, author in rows]
+        if not history:
+            return history
+        summary = _summary(session.execute(_summary_query().where(Evaluation.id == evaluation_id)).one())
+    _audit_read(db, principal, "dispute_viewed", [summary], audited)
+    return history
 
 
 def reply_to_dispute(db: Database, principal: Principal, evaluation_id: int, text: str) -> DisputeMessage:

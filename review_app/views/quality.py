@@ -402,7 +402,7 @@ def _sections(rows: list[dict[str, object]]) -> list[SectionSpec]:
 
 _take_linked_evaluation()
 st.title("Quality")
-disputes = open_disputes(db, who)
+disputes = open_disputes(db, who, context.audited_reads("disputes_listed"))
 waiting = sum(d.your_turn for d in disputes)
 # Always a container, so the tabs below keep their place (and the tab shown) when the notice goes.
 notice = st.container()

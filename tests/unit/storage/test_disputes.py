@@ -8,13 +8,14 @@ import pytest
 from recorder.types import CallMetadata
 from storage import users
 from storage.access import Principal
-from storage.audit import list_audit, verify_audit_chain
+from storage.audit import AuditAction, AuditRecord, list_audit, verify_audit_chain
 from storage.blobs import BlobStore
 from storage.db import Database
 from storage.disputes import (
     AnswerChange,
     Side,
     answer_dispute,
+    count_disputes_waiting_for,
     dispute_history,
     disputes_waiting_for,
     open_disputes,
@@ -81,7 +82,8 @@ def _waiting(db: Database, who: Principal) -> list[tuple[int, Side]]:
 def _actions(db: Database, people: dict[str, Principal], count: int) -> list[str]:
     """The last ``count`` changes logged (reads of the evaluation between them left out)."""
     logged = reversed(list_audit(db, people["compliance"], action=None, limit=100))
-    return [r.action for r in logged if r.action not in ("evaluation_viewed", "evaluations_listed")][-count:]
+    reads = ("evaluation_viewed", "evaluations_listed", "disputes_listed", "dispute_viewed")
+    return [r.action for r in logged if r.action not in reads][-count:]
 
 
 def test_a_dispute_goes_back_and_forth_is_rescored_and_resolved(
@@ -281,3 +283,42 @@ def test_the_waiting_lists_hold_each_users_own_share(
         (first, False),
         (second_id, True),
     ]
+
+
+def test_reading_disputes_is_audited_by_ids_once_per_session_and_the_menus_count_is_not(
+    db: Database,
+    people: dict[str, Principal],
+    evaluation: EvaluationView,
+    blobs: BlobStore,
+    make_recording: MakeRecording,
+) -> None:
+    coach, agent = people["coach"], people["agent"]
+    second = _evaluation(db, people, blobs, make_recording, seed=1)
+    for view in (evaluation, second):
+        dispute_evaluation(db, agent, view.summary.id, DISPUTE)
+    answer_dispute(db, coach, second.summary.id, "Let me listen again")
+
+    def logged(action: AuditAction) -> list[AuditRecord]:
+        return list_audit(db, people["compliance"], action=action, limit=50)
+
+    assert count_disputes_waiting_for(db, coach) == 1 and count_disputes_waiting_for(db, agent) == 1
+    assert logged("disputes_listed") == []  # a count reads no one's data
+    listed: set[int] = set()
+    for _ in range(2):  # a rerun of the page logs nothing new
+        open_disputes(db, coach, listed)
+    (entry,) = logged("disputes_listed")
+    assert entry.username == coach.username
+    assert sorted(entry.details["evaluations"]) == sorted([evaluation.summary.id, second.summary.id])
+    assert "text" not in entry.details and DISPUTE not in str(entry.details)
+    disputes_waiting_for(db, agent)  # no set: logged each time, about the agent
+    assert logged("disputes_listed")[0].target == f"agent:{evaluation.summary.agent_id}"
+
+    seen: set[int] = set()
+    for _ in range(3):
+        dispute_history(db, agent, second.summary.id, seen)
+    (viewed,) = logged("dispute_viewed")
+    assert viewed.details["evaluations"] == [second.summary.id] and seen == {second.summary.id}
+    third = _evaluation(db, people, blobs, make_recording, seed=2)
+    assert dispute_history(db, coach, third.summary.id) == []  # never disputed: nothing read, no row
+    assert len(logged("dispute_viewed")) == 1
+    assert verify_audit_chain(db).ok
