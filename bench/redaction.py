@@ -195,6 +195,7 @@ NEGATIVES = {
         ("question", ASK["en"]["CVC"], "Which card do you mean, the old one or the new one?"),
         ("deferral", ASK["en"]["IBAN"], "It's on the card I used last time."),
         ("mention", "I see that your card was declined yesterday.", "Yes, my card was declined at the shop."),
+        ("phone-deferral", ASK["en"]["PHONE"], "Just use the number you already have for me."),
     ),
     "nl": (
         ("refusal", ASK["nl"]["CARD"], "Sorry, die heb ik nu niet bij me."),
@@ -205,6 +206,7 @@ NEGATIVES = {
             "Ik zie dat uw kaart gisteren is geweigerd.",
             "Ja, mijn kaart werd geweigerd in de winkel.",
         ),
+        ("phone-deferral", ASK["nl"]["PHONE"], "Dat nummer heeft u al, van de vorige keer."),
     ),
 }
 VARIANTS = {"before": AnswerCoverParams(entities=frozenset()), "after": AnswerCoverParams()}

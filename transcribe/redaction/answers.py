@@ -96,7 +96,7 @@ class AnswerCoverParams:
         "don't", "do not", "dont", "haven't", "have not", "can't", "cannot", "can not", "won't",
         "rather not", "not with me", "not sure", "no idea", "sorry", "last time", "on file",
         "already", "same card", "same one", "which card", "which one", "what do you mean",
-        "geen", "niet", "weet ik",
+        "geen", "niet", "weet ik", "heeft u al", "heb ik al", "vorige keer",
     )  # fmt: skip
     elliptical_starts: tuple[str, ...] = ("and the", "and your", "and also", "en de", "en uw", "en ook")
     request_phrases: tuple[str, ...] = (

@@ -70,6 +70,13 @@ def test_a_phone_number_asked_for_is_covered_only_where_phone_numbers_are_redact
     assert [(s.entity, s.speaker, len(s.words)) for s in redaction.spans] == [
         ("PHONE", "S2", len(utterances[1].words))
     ]
+    # A deferral is not the number, in English or Dutch.
+    for request, reply in (
+        ("On which phone number can we reach you?", "Just use the number you already have for me."),
+        ("Op welk telefoonnummer kunnen we u bereiken?", "Dat nummer heeft u al, van de vorige keer."),
+    ):
+        deferred = _call(_utterance("S1", 0.0, request), _utterance("S2", 3.5, reply), options=with_phones)
+        assert redact_transcript(deferred).spans == (), reply
     # A phone mentioned is no request: "your phone" without a number asked for.
     assert requested("I see you called from your mobile yesterday.", AnswerCoverParams()) is None
     assert requested("What is the best number to reach you on?", AnswerCoverParams()) == "PHONE"
