@@ -40,6 +40,7 @@ EDGE_PUNCTUATION = ".,;:!?\"'()[]…"
 # Inside a written number or code: 4111-1111, 03/27, 1.234, and Whisper's "M &L" for "N L".
 _SEPARATORS = re.compile(r"[-/.,&]")
 _CODE = re.compile(r"[A-Z0-9]+")
+_DIGIT_AND_LETTER = re.compile(r"[0-9][a-z]|[a-z][0-9]")
 _DIGITS_WITH_OH = re.compile(r"[oO]+[0-9][0-9oO]*|[0-9]+[oO][0-9oO]*")
 
 PieceKind = Literal["code", "tens", "power", "repeat", "plus", "filler"]
@@ -212,6 +213,8 @@ def _written(word: str) -> str | None:
         return bare.upper()
     if _CODE.fullmatch(bare) and (any(c.isdigit() for c in bare) or len(bare) <= 4):
         return bare
+    if _DIGIT_AND_LETTER.fullmatch(bare):  # Whisper's "-6i" in "L -6i -N -B": six, then the letter I
+        return bare.upper()
     return None
 
 

@@ -69,6 +69,10 @@ def test_an_iban_whose_letters_asr_misheard_is_found_by_its_make_up() -> None:
     ]
     # "N L eight six I N G B eight three two five ...": the country and check digits stay heard.
     assert said("Sure, it is an L86 and DV8325674827.") == [("IBAN", "DV8325674827.")]
+    # "N L six nine, I N G B, ...": "-6i" is six and I.
+    assert said("Sure, the demand L -6i -N -B -B -4 -6 -2 -N -1 -4 -5 -3 -4 -5.") == [
+        ("IBAN", "L -6i -N -B -B -4 -6 -2 -N -1 -4 -5 -3 -4 -5.")
+    ]
     # Whisper's "M &L" for "N L".
     assert said("Sure, it is M &L 3 4, M &L 2, 912, 942, 0, 5, 5.") == [
         ("IBAN", "M &L 3 4, M &L 2, 912, 942, 0, 5, 5.")
