@@ -327,7 +327,7 @@ def main() -> None:
     parser.add_argument("--hotwords", help="words Whisper is told to expect (the settings' hotwords)")
     args = parser.parse_args()
     negatives = args.calls_per_type if args.negatives_per_kind is None else args.negatives_per_kind
-    rehear = RehearParams(prompt=args.rehear_prompt or None)
+    rehear = RehearParams(prompt=args.rehear_prompt)
     rng = random.Random(args.seed)
     languages = ("en", "nl") if args.dutch else ("en",)
     tallies: dict[tuple[str, str, str], Tally] = {}

@@ -16,7 +16,7 @@ have it with me", "which card?"). A mere mention ("my card was declined") asks f
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from transcribe.redaction.detect import CUES
@@ -137,9 +137,13 @@ def requested(text: str, params: AnswerCoverParams) -> EntityType | None:
     return asked
 
 
-def answers(heard: Transcript, params: AnswerCoverParams = DEFAULT_COVER) -> tuple[Answer, ...]:
+def answers(
+    heard: Transcript, params: AnswerCoverParams = DEFAULT_COVER, heard_again: Mapping[int, str] | None = None
+) -> tuple[Answer, ...]:
     """Every answer of ``heard`` to a request for a type ``params`` and the call's options cover,
-    that is not clearly something else than the data."""
+    that is not clearly something else than the data. ``heard_again``: the text of utterances
+    decoded a second time (``rehear``), by index; a request heard in either hearing counts."""
+    heard_again = heard_again or {}
     covered = params.entities & frozenset(heard.options.redact)
     params_here = replace(params, entities=covered)
     askers = {s.label for s in heard.speakers if s.role in params.asker_roles}
@@ -149,7 +153,9 @@ def answers(heard: Transcript, params: AnswerCoverParams = DEFAULT_COVER) -> tup
     found = []
     one_voice = len(heard.speakers) == 1
     for n, request in enumerate(utterances):
-        entity = requested(request.text, params_here) if request.speaker in askers else None
+        entity = None
+        if request.speaker in askers:
+            entity = requested(request.text, params_here) or requested(heard_again.get(n, ""), params_here)
         if entity is None:
             continue
         end = request.end + params.max_answer_s

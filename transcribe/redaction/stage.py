@@ -75,7 +75,7 @@ def redact_transcript(
     spans = [_span(heard, [places[i] for i in finding.words], finding) for finding in findings]
     if again:
         spans += _found_again(heard, places, again, options, spans)
-    spans += _covered_answers(heard, cover, spans)
+    spans += _covered_answers(heard, cover, spans, again)
     spans.sort(key=lambda span: (span.start, span.end, span.speaker))
     return Redaction(replace(heard, utterances=_redacted_utterances(heard.utterances, spans)), tuple(spans))
 
@@ -124,13 +124,15 @@ def _found_again(
 
 
 def _covered_answers(
-    heard: Transcript, cover: AnswerCoverParams, found: Sequence[RedactedSpan]
+    heard: Transcript, cover: AnswerCoverParams, found: Sequence[RedactedSpan], again: Sequence[SecondHearing]
 ) -> list[RedactedSpan]:
     """A span for each answer to a request whose data no finding covers: the answer's words not
-    yet in a span, and its whole stretch (what ASR dropped or misheard in it is still audio)."""
+    yet in a span, and its whole stretch (what ASR dropped or misheard in it is still audio).
+    A request is heard in either hearing of its utterance."""
     covered = {at for span in found for at in span.words}
     spans = []
-    for answer in answers(heard, cover):
+    heard_again = {hearing.utterance: " ".join(word.text for word in hearing.words) for hearing in again}
+    for answer in answers(heard, cover, heard_again):
         words = [WordAt(u, w) for u, w in answer.words]
         if any(span.entity == answer.entity and not covered.isdisjoint(words) for span in found):
             continue

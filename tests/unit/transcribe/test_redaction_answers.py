@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from transcribe.formats import from_json, to_json
 from transcribe.redaction.answers import AnswerCoverParams, answers, requested
-from transcribe.redaction.stage import redact_transcript
+from transcribe.redaction.stage import SecondHearing, redact_transcript
 from transcribe.types import Speaker, TranscribeOptions, Transcript, Utterance, Word
 
 STEREO = (Speaker("S1", "agent", 0), Speaker("S2", "customer", 1))
@@ -217,3 +217,24 @@ def test_requests_are_questions_or_imperatives_with_a_cue() -> None:
     assert requested("Your card number has been updated.", params) is None
     assert requested("My card was declined.", params) is None
     assert requested("Which bank are you with?", replace(params, entities=frozenset({"CARD"}))) is None
+
+
+def test_a_request_heard_only_in_its_second_hearing_is_a_request() -> None:
+    heard = _call(
+        _utterance("S1", 0.0, "What is your event?"),  # tiny.en's first hearing of "What is your IBAN?"
+        _utterance("S2", 3.0, "Sure, it is the demand L 7 0 and DB 6 create 4 7 0 2 4 9 6"),
+        _utterance("S1", 12.0, "Thank you."),
+    )
+    assert answers(heard) == ()
+    (answer,) = answers(heard, AnswerCoverParams(), {0: "What is your IBAN?"})
+    assert answer.entity == "IBAN" and {u for u, _ in answer.words} == {1}
+    again = SecondHearing(
+        0,
+        tuple(
+            replace(w, text=t)
+            for w, t in zip(heard.utterances[0].words, ("What", "is", "your", "IBAN?"), strict=True)
+        ),
+    )
+    assert [s.entity for s in redact_transcript(heard, (again,)).spans] == ["IBAN"]
+    # A second hearing of the customer's words asks nothing: only the asker requests.
+    assert answers(heard, AnswerCoverParams(), {1: "What is your IBAN?"}) == ()

@@ -11,6 +11,7 @@ from faster_whisper import WhisperModel
 from bench.spoken_calls import SpokenLine, write_call
 from transcribe import pipeline
 from transcribe.audio import decode
+from transcribe.redaction.detect import says_cue
 from transcribe.redaction.rehear import RehearParams, hear_numbers_again, redact_call
 from transcribe.types import TranscribeOptions
 
@@ -72,3 +73,36 @@ def test_a_spoken_date_of_birth_and_address_are_redacted_when_configured(
     kept = " ".join(u.text for u in redaction.transcript.utterances if u.speaker == "S2").lower()
     assert "[dob]" in kept and "[address]" in kept
     assert not any(said in kept for said in ("march", "82", "eighty", "baker", "london"))
+
+
+@pytest.mark.slow
+def test_the_request_before_a_number_is_heard_again_with_the_request_prompt(
+    tmp_path: Path, tiny_en: WhisperModel, models_cache: Path
+) -> None:
+    path = tmp_path / "call.wav"
+    spoken = write_call(
+        path,
+        (
+            SpokenLine(0, "rms", "Good morning, how can I help you?"),
+            SpokenLine(1, "slt", "I would like to change my bank details."),
+            SpokenLine(0, "rms", "Of course. What is your IBAN?"),  # tiny.en: "What is your event?"
+            SpokenLine(1, "slt", "N L nine one, A B N A, zero four one seven, one six four three, zero zero"),
+        ),
+    )
+    call = decode(path)
+    heard = pipeline.run(call, TranscribeOptions(diarization="channels"), cache_dir=models_cache)
+
+    def starting_after(speaker: str, line: SpokenLine) -> set[int]:
+        return {
+            i for i, u in enumerate(heard.utterances) if u.speaker == speaker and u.start >= line.start - 0.5
+        }
+
+    request = starting_after("S1", spoken[2])
+    greeting = {i for i, u in enumerate(heard.utterances) if u.end <= spoken[1].start}
+    reheard = {hearing.utterance for hearing in hear_numbers_again(tiny_en, call.samples, heard)}
+    assert request and request <= reheard and starting_after("S2", spoken[3]) <= reheard
+    assert reheard.isdisjoint(greeting)
+    once = {
+        h.utterance for h in hear_numbers_again(tiny_en, call.samples, heard, RehearParams(request_prompt=""))
+    }
+    assert request.isdisjoint(once) or any(says_cue(heard.utterances[i].text) for i in request)

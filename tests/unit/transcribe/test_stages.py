@@ -56,6 +56,9 @@ def test_redactions_parameters_are_set_like_a_stages_lists_of_words_included() -
     params = stage_params(overrides)
     assert params["answer_cover"] == AnswerCoverParams(entities=frozenset({"CARD", "CVC"}), max_answer_s=20.0)
     assert stage_params([("rehear.pad_s", "0.5")])["rehear"].pad_s == 0.5
+    # The prompts are text; an empty one turns its prompt off.
+    rehear = stage_params([("rehear.prompt", "4111 1111"), ("rehear.request_prompt", "")])["rehear"]
+    assert (rehear.prompt, rehear.request_prompt) == ("4111 1111", "")
     options = TranscribeOptions(pipeline_params=overrides)
     assert from_json(to_json(Transcript("en", 1.0, (), (), options, {}))).options == options
     with pytest.raises(StageParamError, match="unknown CRAD"):
