@@ -429,6 +429,46 @@ def test_a_broad_filter_that_passes_no_more_than_the_bound_ranks_every_match(
             assert page == every and page.ranked_newest is None
 
 
+@pytest.mark.parametrize(
+    "query", ['"late fee"', "NEAR(refund fee, 8)", "refund AND fee", "fee OR cancel", "ref*"]
+)
+def test_the_newest_matches_are_the_same_walked_or_read_through_the_index(
+    twice: Database, query: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL walks the newest rows for the bound when its statistics say the query's words are
+    frequent enough, and reads the matches through the GIN index otherwise (or when the walk falls
+    short): the same page either way."""
+    if twice.engine.dialect.name == "postgresql":
+        with twice.engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
+    statements: list[str] = []
+
+    def record(conn, cursor, statement: str, *_: object) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    def pages(walked_rows_per_bound: int) -> list[search.SearchPage]:
+        monkeypatch.setattr(search, "WALKED_ROWS_PER_BOUND", walked_rows_per_bound)
+        statements.clear()
+        return [
+            search_utterances(
+                twice, query, SearchFilters(), limit=limit, offset=offset, rank_newest=rank_newest
+            )
+            for rank_newest, limit, offset in itertools.product((1, 2, 3, 100), (1, 2), (0, 1))
+        ]
+
+    read = pages(0)  # never walked
+    assert any(page.ranked_newest for page in read) and any(page.hits for page in read)
+    event.listen(twice.engine, "before_cursor_execute", record)
+    try:
+        assert pages(3) == read  # some walks fall short of the bound: then read through the index
+        assert pages(100) == read
+    finally:
+        event.remove(twice.engine, "before_cursor_execute", record)
+    walked = re.compile(r"FROM \(SELECT utterances\.id AS key, utterances\.text_tsv AS vector")
+    if twice.engine.dialect.name == "postgresql" and not query.endswith("*"):  # a prefix: no statistics
+        assert any(walked.search(statement) for statement in statements)
+
+
 def test_index_follows_edits_and_deletes(database_url: str, tmp_path: Path) -> None:
     db = open_test_database(database_url, tmp_path)
     try:
