@@ -86,14 +86,14 @@ GATHERED_ROWS_PER_RANKED_MATCH = 3
 # 34k pass): the walk costs 7-10 ms and ranking the 5,000 newest 5 ms, against 30 ms to rank all
 # 37k; a walk that finds too few costs about as much (9 ms over 14k matches).
 FILTERED_WALK_PER_BOUND = 2
-# PostgreSQL, an unfiltered query: its newest matches are found by walking the primary key newest
-# first, no further than this many times ``bound`` rows, when its words' frequencies (pg_stats, which
-# never say fewer matches than there are: a phrase matches no more rows than its rarest word) say
-# that the walk reaches the bound; else, or when it does not, through the GIN index as the planner
-# chooses. The planner reads a phrase as rarer than it is and so read every match through the GIN
-# index (1M utterances, "late fee", 71k matches: the floor in 142 ms, walked 14 ms; "cancel my
-# contract", 34k matches in 1M: 145k rows walked). A walk that falls short costs what its rows cost
-# (1M: 200k rows, 20-40 ms).
+# PostgreSQL, an unfiltered phrase or AND (``_combines_words``): its newest matches are found by
+# walking the primary key newest first, no further than this many times ``bound`` rows, when its
+# words' frequencies (pg_stats, which do not say fewer matches than there are: a phrase matches no
+# more rows than its rarest word) say that the walk reaches the bound; else, or when it does not,
+# through the GIN index as the planner chooses. The planner reads words together as rarer than they
+# are and so read every match through the GIN index (1M utterances, "late fee", 71k matches: the
+# floor in 142 ms, walked 14 ms; "cancel my contract", 34k matches: 145k rows walked). A walk that
+# falls short costs what its rows cost (1M: 200k rows, 20-40 ms).
 WALKED_ROWS_PER_BOUND = 40
 # At most this many calls' or threads' ids are handed from the choice to the query as values (one JSON
 # array: no limit on bound parameters), so that the filters are not worked out twice.
