@@ -686,19 +686,27 @@ def _ranked_tsquery(
     better."""
     vector: ColumnElement[Any] = literal_column(vector_column)
     query = func.to_tsquery(_TS_CONFIG, compile_tsquery(tree))
-    matching = vector.bool_op("@@")(query)
-    source = content if clauses else key.class_
+    source: Any = content if clauses else key.class_
+    ranked_key: Any = key
     # Unfiltered only: with a filter, finding the bound means joining every match to the call around
     # it, which costs as much as ranking them (measured: the filtered queries got 1.6x slower).
     floor = None if clauses else _newest_tsquery_floor(session, key, vector, query, tree, bound)
-    if floor is not None:
-        clauses = [key > floor]
+    if floor is not None and floor.walked:
+        # The walked rows again, down the primary key ("OFFSET 0": planned on their own), not through
+        # the GIN index, whose bitmap holds every match before the key range narrows it: bounded by
+        # the rows walked, not by every match (10M utterances, "cancel my contract": 32 ms against
+        # 166 ms; 1M: 32 against 21).
+        walked = select(key.label("key"), vector.label("vector")).where(key > floor.key).offset(0)
+        source = walked.subquery()
+        ranked_key, vector = source.c.key, source.c.vector
+    elif floor is not None:
+        clauses = [key > floor.key]
     score = (-func.ts_rank(vector, query)).label("score")
     best = (
-        select(key.label("key"), score)
+        select(ranked_key.label("key"), score)
         .select_from(source)
-        .where(matching, *clauses)
-        .order_by(score, key)
+        .where(vector.bool_op("@@")(query), *clauses)
+        .order_by(score, ranked_key)
         .limit(wanted)
         .subquery()
     )
@@ -720,7 +728,7 @@ def _newest_tsquery_floor(
     query: ColumnElement[Any],
     tree: Node,
     bound: int,
-) -> int | None:
+) -> _TsqueryFloor | None:
     """``_newest_floor`` of a table's matches, walked down the primary key when the words' frequencies
     say the newest ``WALKED_ROWS_PER_BOUND * bound`` rows may hold more than ``bound`` matches."""
     share = None
@@ -733,8 +741,15 @@ def _newest_tsquery_floor(
         in_window = select(window.c.key).where(window.c.vector.bool_op("@@")(query))
         floor = _newest_floor(session, in_window, window.c.key, bound)
         if floor is not None:
-            return floor
-    return _newest_floor(session, select(key).where(vector.bool_op("@@")(query)), key, bound)
+            return _TsqueryFloor(floor, walked=True)
+    floor = _newest_floor(session, select(key).where(vector.bool_op("@@")(query)), key, bound)
+    return None if floor is None else _TsqueryFloor(floor, walked=False)
+
+
+@dataclass(frozen=True)
+class _TsqueryFloor:
+    key: int  # the key below the newest matches
+    walked: bool  # found walking the primary key: the rows above it are few enough to walk again
 
 
 @dataclass(frozen=True)
