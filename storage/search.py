@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -78,6 +79,22 @@ RANKED_PER_WANTED_ROW = 8
 # 0.8 µs against 0.3 µs), so a filter that picks more calls than are handed on is not gathered when
 # ranking every match costs less than gathering the rows of the calls already read.
 GATHERED_ROWS_PER_RANKED_MATCH = 3
+# SQLite, a filter too broad to gather its rows: the newest matches are walked, each joined to its
+# call and filtered, for the newest ``bound`` that pass, but no further than this many times ``bound``
+# matches, so that only a filter passing at least that share of them is bounded (a date range, a
+# speaker role); the others keep their shapes. 1M utterances, "technician" from February (37k matches,
+# 34k pass): the walk costs 7-10 ms and ranking the 5,000 newest 5 ms, against 30 ms to rank all
+# 37k; a walk that finds too few costs about as much (9 ms over 14k matches).
+FILTERED_WALK_PER_BOUND = 2
+# PostgreSQL, an unfiltered phrase or AND (``_combines_words``): its newest matches are found by
+# walking the primary key newest first, no further than this many times ``bound`` rows, when its
+# words' frequencies (pg_stats, which do not say fewer matches than there are: a phrase matches no
+# more rows than its rarest word) say that the walk reaches the bound; else, or when it does not,
+# through the GIN index as the planner chooses. The planner reads words together as rarer than they
+# are and so read every match through the GIN index (1M utterances, "late fee", 71k matches: the
+# floor in 142 ms, walked 14 ms; "cancel my contract", 34k matches: 145k rows walked). A walk that
+# falls short costs what its rows cost (1M: 200k rows, 20-40 ms).
+WALKED_ROWS_PER_BOUND = 40
 # At most this many calls' or threads' ids are handed from the choice to the query as values (one JSON
 # array: no limit on bound parameters), so that the filters are not worked out twice.
 _PARENT_IDS_HANDED_ON = 5000
@@ -254,7 +271,9 @@ def search_utterances(
 
     An unfiltered query that matches more than ``rank_newest`` rows of an index is ranked among the
     ``rank_newest`` most recently stored of them (``SearchPage.ranked_newest`` says so), so that a
-    first page does not cost in proportion to every match.
+    first page does not cost in proportion to every match. So is a filtered one on SQLite when more
+    than ``rank_newest`` of the newest ``FILTERED_WALK_PER_BOUND * rank_newest`` matches pass a filter
+    too broad to gather its rows (a date range, a speaker role): among the newest that pass.
     """
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidValue(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
@@ -264,18 +283,15 @@ def search_utterances(
     if dialect not in ("sqlite", "postgresql"):
         raise InvalidValue(f"search needs SQLite or PostgreSQL, not {dialect}")
     tree = parse_query(query)
-    expression = compile_fts5(tree) if dialect == "sqlite" else compile_tsquery(tree)
     wanted = offset + limit + 1  # one more than asked tells whether another page exists
-    # Unfiltered only: with a filter, finding the bound means joining every match to the call around
-    # it, which costs as much as ranking them (measured: the filtered queries got 1.6x slower).
-    bound = None if filters.narrows() else max(rank_newest, wanted)
+    bound = max(rank_newest, wanted)
     with read_scope(db) as session:  # one transaction: every statement sees the same snapshot
         ranked: list[tuple[float, int, int, str]] = []  # (score, 0 call | 1 message, rowid, snippet)
         sources: list[tuple[int, _Ranked]] = []  # (0 call | 1 message, its ranking)
         if filters.channel in (None, "call"):
-            sources.append((0, _ranked_calls(session, dialect, expression, filters, wanted, bound)))
+            sources.append((0, _ranked_calls(session, dialect, tree, filters, wanted, bound)))
         if filters.channel != "call" and filters.speaker_role in (None, *_DIRECTION_OF_ROLE):
-            sources.append((1, _ranked_messages(session, dialect, expression, filters, wanted, bound)))
+            sources.append((1, _ranked_messages(session, dialect, tree, filters, wanted, bound)))
         capped = any(ranking.capped for _, ranking in sources)
         for kind, ranking in sources:
             ranked += [(score, kind, rowid, snippet) for rowid, snippet, score in ranking.rows(session)]
@@ -321,6 +337,21 @@ def _newest_floor(session: Session, matches: Select[Any], key: Any, bound: int |
     if bound is None:
         return None
     return session.scalar(matches.order_by(None).limit(None).order_by(key.desc()).offset(bound).limit(1))
+
+
+def _newest_allowed_floor(
+    session: Session, fts: TableClause, matching: ColumnElement[Any], narrowing: _Narrowing, bound: int
+) -> int | None:
+    """``_newest_floor`` of the matches the filters allow, when more than ``bound`` of the newest
+    ``FILTERED_WALK_PER_BOUND * bound`` matches pass them; else None (and no walk at all when no
+    more than ``bound`` match)."""
+    newest = select(fts.c.rowid).where(matching)
+    if _newest_floor(session, newest, fts.c.rowid, bound) is None:
+        return None  # too few matches for any filter to leave some out
+    reach = _newest_floor(session, newest, fts.c.rowid, FILTERED_WALK_PER_BOUND * bound)
+    within = [] if reach is None else [fts.c.rowid > reach]
+    allowed = select(fts.c.rowid).select_from(narrowing.joined).where(matching, *narrowing.clauses, *within)
+    return _newest_floor(session, allowed, fts.c.rowid, bound)
 
 
 def threads_matching(
@@ -383,7 +414,7 @@ def count_matches(db: Database, query: str) -> int:
 
 
 def _ranked_calls(
-    session: Session, dialect: str, expression: str, filters: SearchFilters, wanted: int, bound: int | None
+    session: Session, dialect: str, tree: Node, filters: SearchFilters, wanted: int, bound: int
 ) -> _Ranked:
     of_call = _filter_clauses(filters, started=Thread.started_at)
     of_utterance = [] if filters.speaker_role is None else [Speaker.role == filters.speaker_role]
@@ -395,7 +426,7 @@ def _ranked_calls(
             Utterance.text,
             "utterances.text_tsv",
             content,
-            expression,
+            tree,
             of_call + of_utterance,
             wanted,
             bound,
@@ -422,11 +453,11 @@ def _ranked_calls(
         rows_of=utterances_of,
         rows_per_parent=_ratio(Utterance.id, Thread.id),
     )
-    return _ranked_fts5(session, _UTTERANCES_FTS, expression, narrowing, wanted, bound)
+    return _ranked_fts5(session, _UTTERANCES_FTS, compile_fts5(tree), narrowing, wanted, bound)
 
 
 def _ranked_messages(
-    session: Session, dialect: str, expression: str, filters: SearchFilters, wanted: int, bound: int | None
+    session: Session, dialect: str, tree: Node, filters: SearchFilters, wanted: int, bound: int
 ) -> _Ranked:
     of_thread = _filter_clauses(filters)
     if filters.channel is not None:
@@ -443,7 +474,7 @@ def _ranked_messages(
             Message.body,
             "messages.body_tsv",
             content,
-            expression,
+            tree,
             clauses,
             wanted,
             bound,
@@ -457,7 +488,7 @@ def _ranked_messages(
         rows_of=lambda threads: select(Message.id).where(Message.thread_id.in_(threads), *of_message),
         rows_per_parent=_ratio(Message.id, Thread.id),
     )
-    return _ranked_fts5(session, _MESSAGES_FTS, expression, narrowing, wanted, bound)
+    return _ranked_fts5(session, _MESSAGES_FTS, compile_fts5(tree), narrowing, wanted, bound)
 
 
 @dataclass(frozen=True)
@@ -479,31 +510,38 @@ class _Narrowing:
 
 
 def _ranked_fts5(
-    session: Session, fts: TableClause, expression: str, narrowing: _Narrowing, wanted: int, bound: int | None
+    session: Session, fts: TableClause, expression: str, narrowing: _Narrowing, wanted: int, bound: int
 ) -> _Ranked:
     """The best ``wanted`` rows of one FTS5 index by bm25, with their snippets. Without filters the
     index is ranked alone; with filters, among the rows ``_allowed_rows`` gathers when that is
-    cheaper, else ranked first (``_best_allowed``), else each match joined to its call or thread."""
+    cheaper (all of them: a filter that allows few), else among the newest ``bound`` that pass when
+    the filters pass most matches (``_newest_allowed_floor``), ranked first (``_best_allowed``) or
+    else each match joined to its call or thread."""
     index: ColumnElement[Any] = literal_column(fts.name)
     score = func.bm25(index)
     matching = index.match(expression)
     snippet = func.snippet(index, -1, HIGHLIGHT_START, HIGHLIGHT_END, SNIPPET_ELLIPSIS, SNIPPET_WORDS)
     source: FromClause = fts
     clauses: list[ColumnElement[bool]] = []
-    if narrowing.clauses:
-        allowed = _allowed_rows(session, fts, matching, narrowing)
-        if allowed is None:
-            scores = _best_allowed(session, fts, matching, score, narrowing, wanted)
-            if scores is not None:
-                # Snippets for those rows only, FTS5 finding each by its rowid.
-                only = select(fts.c.rowid, snippet).where(matching, fts.c.rowid.in_(_values(scores)))
-                return _Ranked(only, capped=False, scores=scores)
-            source, clauses = narrowing.joined, narrowing.clauses
-        else:
-            clauses = [allowed]
-    floor = _newest_floor(
-        session, select(fts.c.rowid).select_from(source).where(matching, *clauses), fts.c.rowid, bound
-    )
+    floor = None
+    if not narrowing.clauses:
+        floor = _newest_floor(session, select(fts.c.rowid).where(matching), fts.c.rowid, bound)
+    elif (allowed := _allowed_rows(session, fts, matching, narrowing)) is not None:
+        clauses = [allowed]
+    else:
+        floor = _newest_allowed_floor(session, fts, matching, narrowing, bound)
+        newest = matching if floor is None else and_(matching, fts.c.rowid > floor)
+        scores = _best_allowed(session, fts, newest, score, narrowing, wanted)
+        if scores is not None:
+            # Snippets for those rows only, read in one pass over the matches between the first and the
+            # last of them ("+ 0": not rowid lookups, which walk the matches up to each rowid again:
+            # 51 of the newest of 37k matches cost 8.5 ms so, 0.5 ms in one pass).
+            first, last = min(scores, default=0), max(scores, default=0)
+            only = select(fts.c.rowid, snippet).where(
+                matching, fts.c.rowid.between(first, last), (fts.c.rowid + 0).in_(_values(scores))
+            )
+            return _Ranked(only, capped=floor is not None, scores=scores)
+        source, clauses = narrowing.joined, narrowing.clauses
     if floor is not None:
         clauses = [*clauses, fts.c.rowid > floor]
     query = (
@@ -638,27 +676,37 @@ def _ranked_tsquery(
     text: InstrumentedAttribute[str],
     vector_column: str,
     content: Join,
-    expression: str,
+    tree: Node,
     clauses: list[ColumnElement[bool]],
     wanted: int,
-    bound: int | None,
+    bound: int,
 ) -> _Ranked:
     """The best ``wanted`` rows of one table by ts_rank over its stored ``tsvector`` (GIN-indexed,
     migration 0013), with ts_headline snippets. The score is negated so that, as with bm25, lower is
     better."""
     vector: ColumnElement[Any] = literal_column(vector_column)
-    query = func.to_tsquery(_TS_CONFIG, expression)
-    matching = vector.bool_op("@@")(query)
-    source = content if clauses else key.class_
-    floor = _newest_floor(session, select(key).select_from(source).where(matching, *clauses), key, bound)
-    if floor is not None:
-        clauses = [*clauses, key > floor]
+    query = func.to_tsquery(_TS_CONFIG, compile_tsquery(tree))
+    source: Any = content if clauses else key.class_
+    ranked_key: Any = key
+    # Unfiltered only: with a filter, finding the bound means joining every match to the call around
+    # it, which costs as much as ranking them (measured: the filtered queries got 1.6x slower).
+    floor = None if clauses else _newest_tsquery_floor(session, key, vector, query, tree, bound)
+    if floor is not None and floor.walked:
+        # The walked rows again, down the primary key ("OFFSET 0": planned on their own), not through
+        # the GIN index, whose bitmap holds every match before the key range narrows it: bounded by
+        # the rows walked, not by every match (10M utterances, "cancel my contract": 32 ms against
+        # 166 ms; 1M: 32 against 21).
+        walked = select(key.label("key"), vector.label("vector")).where(key > floor.key).offset(0)
+        source = walked.subquery()
+        ranked_key, vector = source.c.key, source.c.vector
+    elif floor is not None:
+        clauses = [key > floor.key]
     score = (-func.ts_rank(vector, query)).label("score")
     best = (
-        select(key.label("key"), score)
+        select(ranked_key.label("key"), score)
         .select_from(source)
-        .where(matching, *clauses)
-        .order_by(score, key)
+        .where(vector.bool_op("@@")(query), *clauses)
+        .order_by(score, ranked_key)
         .limit(wanted)
         .subquery()
     )
@@ -671,6 +719,107 @@ def _ranked_tsquery(
         .order_by(best.c.score, best.c.key)
     )
     return _Ranked(ranked, capped=floor is not None)
+
+
+def _newest_tsquery_floor(
+    session: Session,
+    key: InstrumentedAttribute[int],
+    vector: ColumnElement[Any],
+    query: ColumnElement[Any],
+    tree: Node,
+    bound: int,
+) -> _TsqueryFloor | None:
+    """``_newest_floor`` of a table's matches, walked down the primary key when the words' frequencies
+    say the newest ``WALKED_ROWS_PER_BOUND * bound`` rows may hold more than ``bound`` matches."""
+    share = None
+    if _combines_words(tree):
+        share = _share_at_most(tree, _word_shares(session, key.class_.__tablename__, vector.name))
+    if share is not None and share * WALKED_ROWS_PER_BOUND * bound > bound:
+        # The rows in a subquery with its own LIMIT: the match is tested on the walked rows only.
+        walked = select(key.label("key"), vector.label("vector")).order_by(key.desc())
+        window = walked.limit(WALKED_ROWS_PER_BOUND * bound).subquery()
+        in_window = select(window.c.key).where(window.c.vector.bool_op("@@")(query))
+        floor = _newest_floor(session, in_window, window.c.key, bound)
+        if floor is not None:
+            return _TsqueryFloor(floor, walked=True)
+    floor = _newest_floor(session, select(key).where(vector.bool_op("@@")(query)), key, bound)
+    return None if floor is None else _TsqueryFloor(floor, walked=False)
+
+
+@dataclass(frozen=True)
+class _TsqueryFloor:
+    key: int  # the key below the newest matches
+    walked: bool  # found walking the primary key: the rows above it are few enough to walk again
+
+
+@dataclass(frozen=True)
+class _WordShares:
+    """The share of a table's rows holding each of its most common words (pg_stats), and the share
+    that no other word exceeds (the rarest of those listed)."""
+
+    of_word: dict[str, float]
+    others: float
+
+
+def _word_shares(session: Session, table_name: str, vector_column: str) -> _WordShares | None:
+    """What ANALYZE found of a tsvector column's words; None before it ran (a new or small table)."""
+    row: Any = session.execute(
+        select(literal_column("most_common_elems::text::text[]"), literal_column("most_common_elem_freqs"))
+        .select_from(table("pg_stats"))
+        .where(
+            literal_column("schemaname") == func.current_schema(),
+            literal_column("tablename") == table_name,
+            literal_column("attname") == vector_column.rsplit(".", 1)[-1],
+        )
+    ).first()
+    if row is None or not row[0] or not row[1]:
+        return None
+    words, shares = row
+    of_word = dict(zip(words, shares, strict=False))  # the shares end with min, max and null share
+    return _WordShares(of_word, min(of_word.values()))
+
+
+def _combines_words(node: Node) -> bool:
+    """Whether ``node`` asks for words together (a phrase, an AND), whose matches the planner
+    underestimates. A word's or a prefix's it reads from the statistics, and its alternatives' sum;
+    NEAR's phrases (one for each distance, in either order) cost as much per row walked as per match
+    read through the index (1M, NEAR(refund euros, 5): 95 ms either way), so it is not walked."""
+    match node:
+        case Phrase() | And():
+            return True
+        case Or(items):
+            return any(_combines_words(item) for item in items)
+    return False
+
+
+def _share_at_most(node: Node, shares: _WordShares | None) -> float | None:
+    """At most this share of rows match ``node`` (each of its words: as stored, lower case without
+    accents), or None when the statistics cannot say (none yet, a prefix, only a NOT)."""
+    if shares is None:
+        return None
+    match node:
+        case Term(text):
+            return shares.of_word.get(_unaccented(text), shares.others)
+        case Phrase(words, prefix):
+            return _least([_share_at_most(Term(word), shares) for word in words[: -1 if prefix else None]])
+        case Near(terms):
+            return _least([_share_at_most(term, shares) for term in terms])
+        case And(items):
+            return _least([_share_at_most(item, shares) for item in items if not isinstance(item, Not)])
+        case Or(items):
+            each = [_share_at_most(item, shares) for item in items]
+            return None if None in each else min(1.0, sum(share or 0.0 for share in each))
+    return None  # a prefix, or a NOT alone
+
+
+def _least(shares: list[float | None]) -> float | None:
+    known = [share for share in shares if share is not None]
+    return min(known) if known else None
+
+
+def _unaccented(word: str) -> str:
+    """A word as the index stores it (migration 0013: unaccent), for its statistics."""
+    return "".join(char for char in unicodedata.normalize("NFKD", word) if not unicodedata.combining(char))
 
 
 def _call_details(session: Session, utterance_ids: list[int]) -> dict[int, tuple[Any, ...]]:

@@ -370,6 +370,113 @@ def test_a_frequent_word_is_ranked_among_its_newest_matches(database_url: str, t
     assert [hit.score for hit in bounded.hits] == sorted(hit.score for hit in bounded.hits)
 
 
+@pytest.fixture
+def twice(database_url: str, tmp_path: Path) -> Iterator[Database]:
+    """Every call stored twice: the second copies are the newest matches."""
+    db = open_test_database(database_url, tmp_path)
+    _insert_calls(db)
+    _insert_calls(db, suffix="-again")
+    yield db
+    db.engine.dispose()
+
+
+BROAD_FILTERS = [SearchFilters(speaker_role="customer"), SearchFilters(date_from=date(2024, 3, 2))]
+FREQUENT = "refund* OR fee OR can OR the OR I"
+
+
+def _ranked(page: search.SearchPage) -> list[tuple[int | None, float]]:
+    return [(hit.utterance_id, hit.score) for hit in page.hits]
+
+
+@pytest.mark.parametrize("filters", BROAD_FILTERS)
+def test_a_broad_filter_is_ranked_among_the_newest_matches_that_pass(
+    twice: Database, filters: SearchFilters, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite a filter too broad to gather its rows (never gathered here) is bounded as an
+    unfiltered query is: the page is the best of the newest ``rank_newest`` matches that pass.
+    PostgreSQL ranks every match that passes a filter."""
+    monkeypatch.setattr(search, "GATHERED_ROWS_PER_JOINED_MATCH", 0)
+    monkeypatch.setattr(search, "FILTERED_WALK_PER_BOUND", 100)  # walked as far as it takes
+    every = search_utterances(twice, FREQUENT, filters, limit=search.MAX_LIMIT)
+    assert every.ranked_newest is None and not every.has_more and len(every.hits) > 4
+    newest_three = set(sorted(hit.utterance_id or 0 for hit in every.hits)[-3:])
+    for ranked_per_row in (0, 8):  # every match joined to its call, or the best ranked first
+        monkeypatch.setattr(search, "RANKED_PER_WANTED_ROW", ranked_per_row)
+        bounded = search_utterances(twice, FREQUENT, filters, limit=2, rank_newest=3)
+        if twice.engine.dialect.name == "sqlite":
+            assert (bounded.ranked_newest, bounded.has_more) == (3, True)
+            assert _ranked(bounded) == [row for row in _ranked(every) if row[0] in newest_three][:2]
+        else:
+            assert (bounded.ranked_newest, bounded.has_more) == (None, True)
+            assert _ranked(bounded) == _ranked(every)[:2]
+
+
+@pytest.mark.parametrize("filters", BROAD_FILTERS)
+def test_a_broad_filter_that_passes_no_more_than_the_bound_ranks_every_match(
+    twice: Database, filters: SearchFilters, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When no more than ``rank_newest`` matches pass (or too few pass among the newest matches that
+    the walk may look at), every page is the page of the unbounded search and says it is not bounded."""
+    monkeypatch.setattr(search, "GATHERED_ROWS_PER_JOINED_MATCH", 0)
+    passing = len(search_utterances(twice, FREQUENT, filters, limit=search.MAX_LIMIT).hits)
+    for rank_newest, walk_per_bound in ((passing, 100), (passing - 1, 1)):
+        monkeypatch.setattr(search, "FILTERED_WALK_PER_BOUND", walk_per_bound)
+        for limit, offset in itertools.product((1, 2, 5), (0, 1, 3)):
+            every = search_utterances(twice, FREQUENT, filters, limit=limit, offset=offset)
+            page = search_utterances(
+                twice, FREQUENT, filters, limit=limit, offset=offset, rank_newest=rank_newest
+            )
+            assert page == every and page.ranked_newest is None
+
+
+@pytest.mark.parametrize(
+    ("query", "walks"),
+    [
+        ('"late fee"', True),
+        ("refund AND fee", True),
+        ('"late fee" OR cancel', True),
+        ("NEAR(refund fee, 8)", False),
+        ("fee OR cancel", False),
+        ("ref*", False),
+    ],
+)
+def test_the_newest_matches_are_the_same_walked_or_read_through_the_index(
+    twice: Database, query: str, walks: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL walks the newest rows for the bound of a phrase or an AND when its statistics say
+    the words are frequent enough, and reads the matches through the GIN index otherwise (or when
+    the walk falls short): the same page either way."""
+    if twice.engine.dialect.name == "postgresql":
+        with twice.engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
+    statements: list[str] = []
+
+    def record(conn, cursor, statement: str, *_: object) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    def pages(walked_rows_per_bound: int) -> list[search.SearchPage]:
+        monkeypatch.setattr(search, "WALKED_ROWS_PER_BOUND", walked_rows_per_bound)
+        statements.clear()
+        return [
+            search_utterances(
+                twice, query, SearchFilters(), limit=limit, offset=offset, rank_newest=rank_newest
+            )
+            for rank_newest, limit, offset in itertools.product((1, 2, 3, 100), (1, 2), (0, 1))
+        ]
+
+    read = pages(0)  # never walked
+    assert any(page.ranked_newest for page in read) and any(page.hits for page in read)
+    event.listen(twice.engine, "before_cursor_execute", record)
+    try:
+        assert pages(3) == read  # some walks fall short of the bound: then read through the index
+        assert pages(100) == read
+    finally:
+        event.remove(twice.engine, "before_cursor_execute", record)
+    walked = re.compile(r"FROM \(SELECT utterances\.id AS key, utterances\.text_tsv AS vector")
+    if twice.engine.dialect.name == "postgresql":
+        assert any(walked.search(statement) for statement in statements) == walks
+
+
 def test_index_follows_edits_and_deletes(database_url: str, tmp_path: Path) -> None:
     db = open_test_database(database_url, tmp_path)
     try:
