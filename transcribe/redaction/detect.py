@@ -349,8 +349,9 @@ def _account_shape(digits: str) -> bool:
 def _spelled_account(code: str) -> bool:
     """Whether a code read out character by character has the make-up of an IBAN whose country,
     bank code or checksum ASR broke: ASR mishears letters said one by one far more often than digits
-    ("N L seven zero I N G B six three ..." heard "L -M -0 -N -D -V -6 -3 -8 ..."), and no card,
-    phone or other number announced as none has letters among ten digits."""
+    ("N L seven zero I N G B six three ..." heard "L -M -0 -N -D -V -6 -3 -8 ..."), and a card or
+    phone number has no letter among its digits (a code announced as an order or reference number
+    is left to the other checks)."""
     shortest, longest = SPELLED_ACCOUNT_CHARS
     has_letter = any(char.isalpha() for char in code)
     return shortest <= len(code) <= longest and has_letter and _digit_count(code) >= SPELLED_ACCOUNT_DIGITS
