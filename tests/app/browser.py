@@ -28,7 +28,8 @@ CHROMIUM_ARGS = [
 ]
 REPO = Path(__file__).resolve().parents[2]
 _START_TIMEOUT_S = 60
-# A selectbox whose list did not open is clicked again after this long, at most this many times.
+# A selectbox whose list did not open, or a menu link whose page did not come (twice as long), is
+# clicked again after this long, at most this many times.
 _OPEN_WAIT_MS = 5_000
 _OPEN_TRIES = 3
 
@@ -112,6 +113,22 @@ _POSITION_NEAR = """(a, want) => new Promise(r => {
 def player_position(audio, want: float) -> float:  # type: ignore[no-untyped-def]
     """The player's ``audio`` position, waited for until it is within 0.2 s of ``want`` (30 s at most)."""
     return float(audio.evaluate(_POSITION_NEAR, want))
+
+
+def open_page(page, link: str, heading: str) -> None:  # type: ignore[no-untyped-def]
+    """Open the page the menu's ``link`` leads to and wait for its ``heading``. A click during a run
+    that redraws the page may be lost (in CI, a click on "My follow-ups" right after a form's rerun
+    left the page as it was for 60 s): the link is clicked again while the heading has not come."""
+    wait_until_idle(page)
+    page.get_by_role("link", name=link, exact=True).click()
+    shown = page.get_by_role("heading", name=heading).first
+    for _ in range(_OPEN_TRIES):
+        try:
+            shown.wait_for(timeout=_OPEN_WAIT_MS * 2)
+            return
+        except PlaywrightTimeoutError:
+            page.get_by_role("link", name=link, exact=True).click()
+    shown.wait_for()
 
 
 def choose(page, label: str, option: str) -> None:  # type: ignore[no-untyped-def]

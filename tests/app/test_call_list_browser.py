@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.app.app_data import PASSWORD, AppData
-from tests.app.browser import CHROMIUM, choose, running_app, sign_in, wait_until_idle
+from tests.app.browser import CHROMIUM, choose, open_page, running_app, sign_in, wait_until_idle
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: apt-get install chromium (see README)"
@@ -49,8 +49,7 @@ def _rows(page) -> list[str]:  # type: ignore[no-untyped-def]
 
 def test_a_coach_filters_pages_and_opens_the_next_call_to_review(page, app_url: str) -> None:  # type: ignore[no-untyped-def]
     sign_in(page, app_url, "coach@example.com", PASSWORD)
-    page.get_by_role("link", name="Call list", exact=True).click()
-    page.get_by_role("heading", name="Call list").first.wait_for()
+    open_page(page, "Call list", "Call list")
     expect(page.locator(_ROWS)).to_have_count(9, timeout=_TIMEOUT_MS)  # every call, on one page of 25
     assert "Started (Europe/Amsterdam)" in page.locator("[data-testid='stMarkdown'] table thead").inner_text()
     assert all(re.search(r"\bCE(S)?T\b", row) for row in _rows(page))  # times labelled with the zone

@@ -17,7 +17,7 @@ from recorder.types import CallMetadata
 from review_app.formatting import clock, speaker_turns
 from review_app.player import JUMP_SECONDS, SKIP_SILENCES_OVER
 from tests.app.app_data import PASSWORD, AppData, add_call, customer_of, open_data
-from tests.app.browser import CHROMIUM, player_position, running_app, sign_in, wait_until_idle
+from tests.app.browser import CHROMIUM, open_page, player_position, running_app, sign_in, wait_until_idle
 from transcribe.types import Transcript
 
 pytestmark = pytest.mark.skipif(
@@ -206,8 +206,7 @@ def test_keys_pressed_on_the_page_drive_the_player(page, app_url: str, long_call
 
     # On another page the keys are the page's again: nothing of the gone player swallows them.
     wait_until_idle(page)
-    page.get_by_role("link", name="Customers", exact=True).click()
-    page.get_by_role("heading", name="Customers").first.wait_for()
+    open_page(page, "Customers", "Customers")
     wait_until_idle(page)
     expect(page.locator(_PLAYER)).to_have_count(0)
     page.evaluate("() => { window.seenKeys = []; addEventListener('keydown', e => seenKeys.push(e.key)); }")

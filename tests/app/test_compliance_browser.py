@@ -13,7 +13,7 @@ from storage import users
 from storage.holds import HoldTarget, list_holds, place_hold
 from storage.models import LegalHold
 from tests.app.app_data import PASSWORD, AppData, open_data
-from tests.app.browser import CHROMIUM, running_app, sign_in, wait_until_idle
+from tests.app.browser import CHROMIUM, open_page, running_app, sign_in, wait_until_idle
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: apt-get install chromium (see README)"
@@ -44,8 +44,7 @@ def _compliance_page(browser, app_url: str, username: str):  # type: ignore[no-u
     context.set_default_timeout(_TIMEOUT_MS)
     page = context.new_page()
     sign_in(page, app_url, username, PASSWORD)
-    page.get_by_role("link", name="Compliance", exact=True).click()
-    page.get_by_role("heading", name="Compliance").wait_for()
+    open_page(page, "Compliance", "Compliance")
     wait_until_idle(page)
     return page
 

@@ -16,7 +16,7 @@ from storage.db import read_scope
 from storage.followups import add_followup, resolve_assignee
 from storage.models import Thread
 from tests.app.app_data import PASSWORD, AppData, open_data
-from tests.app.browser import CHROMIUM, running_app, sign_in, wait_until_idle
+from tests.app.browser import CHROMIUM, open_page, running_app, sign_in, wait_until_idle
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: apt-get install chromium (see README)"
@@ -76,8 +76,7 @@ def test_an_agent_adds_a_follow_up_and_finds_it_overdue_first(
     page.get_by_role("button", name="Add follow-up").click()
     wait_until_idle(page)
 
-    page.get_by_role("link", name="My follow-ups", exact=True).click()
-    page.get_by_role("heading", name="My follow-ups").first.wait_for()
+    open_page(page, "My follow-ups", "My follow-ups")
     expect(page.get_by_text("2 follow-ups, 1 overdue")).to_be_visible()
     # Each follow-up: its line (state, due, customer) and its text, in page order.
     lines = page.get_by_test_id("stMarkdown").filter(has_text=re.compile(r"Due \d"))

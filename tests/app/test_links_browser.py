@@ -19,7 +19,7 @@ from storage.models import CallComment, Evaluation
 from storage.quality import add_call_comment
 from storage.users import authenticate
 from tests.app.app_data import EMMA, PASSWORD, AppData, add_threads, open_data
-from tests.app.browser import CHROMIUM, player_position, running_app, sign_in, wait_until_idle
+from tests.app.browser import CHROMIUM, open_page, player_position, running_app, sign_in, wait_until_idle
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: apt-get install chromium (see README)"
@@ -77,8 +77,7 @@ def test_a_reload_keeps_the_sign_in_and_the_page(context, app_url: str, app_data
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/"
     assert COOKIE not in page.evaluate("document.cookie")  # out of reach of the page's scripts
 
-    page.get_by_role("link", name="Quality", exact=True).click()
-    page.get_by_role("heading", name="Quality").first.wait_for()
+    open_page(page, "Quality", "Quality")
     wait_until_idle(page)
     page.reload()
     page.get_by_text("Signed in as coach@example.com").wait_for()

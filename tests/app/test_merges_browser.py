@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from storage.customers import list_merges
 from tests.app.app_data import PASSWORD, AppData, open_data
-from tests.app.browser import CHROMIUM, running_app, sign_in, wait_until_idle
+from tests.app.browser import CHROMIUM, open_page, running_app, sign_in, wait_until_idle
 from tests.app.test_compliance_page import add_merge_suggestion
 
 pytestmark = pytest.mark.skipif(
@@ -49,8 +49,7 @@ def test_compliance_accepts_a_suggestion_and_undoes_the_merge(
     page = context.new_page()
     try:
         sign_in(page, app_url, "compliance@example.com", PASSWORD)
-        page.get_by_role("link", name="Compliance", exact=True).click()
-        page.get_by_role("heading", name="Compliance").wait_for()
+        open_page(page, "Compliance", "Compliance")
         wait_until_idle(page)
         page.get_by_role("tab", name="Customer merges").click()
         expect(page.get_by_text(f"Suggestion {suggestion}:")).to_be_visible(timeout=_TIMEOUT_MS)

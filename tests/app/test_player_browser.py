@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 from review_app.formatting import clock
 from review_app.waveform import WaveformSettings
 from tests.app.app_data import PASSWORD, AppData
-from tests.app.browser import CHROMIUM, running_app, sign_in, wait_until_idle
+from tests.app.browser import CHROMIUM, open_page, running_app, sign_in, wait_until_idle
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: apt-get install chromium (see README)"
@@ -80,9 +80,8 @@ def page(browser):  # type: ignore[no-untyped-def]
 def _open_call(page, app_url: str):  # type: ignore[no-untyped-def]
     """Emma's call, opened from the call list: its row's link, followed in this tab."""
     sign_in(page, app_url, "coach@example.com", PASSWORD)
-    page.get_by_role("link", name="Call list", exact=True).click()
     # The page's first run puts its address's filters into the widgets: typing before it ends is lost.
-    page.get_by_role("heading", name="Call list").first.wait_for()
+    open_page(page, "Call list", "Call list")
     wait_until_idle(page)
     customer = page.get_by_role("textbox", name="Customer")
     customer.fill("Emma de Vries")

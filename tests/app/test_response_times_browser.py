@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.app.app_data import PASSWORD, AppData, open_data
-from tests.app.browser import CHROMIUM, running_app, sign_in, wait_until_idle
+from tests.app.browser import CHROMIUM, open_page, running_app, sign_in, wait_until_idle
 from tests.app.test_response_times_page import add_contacts
 
 pytestmark = pytest.mark.skipif(
@@ -46,8 +46,7 @@ def page(browser):  # type: ignore[no-untyped-def]
 
 def test_a_coach_reads_the_response_times_at_1366_by_768(page, app_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     sign_in(page, app_url, "coach@example.com", PASSWORD)
-    page.get_by_role("link", name="Response times", exact=True).click()
-    page.get_by_role("heading", name="Response times").first.wait_for()
+    open_page(page, "Response times", "Response times")
     wait_until_idle(page)
     metrics = page.get_by_test_id("stMetric")
     expect(metrics).to_have_count(4)

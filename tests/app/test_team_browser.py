@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from recorder.types import CallMetadata
 from storage.teams import set_agent_team
 from tests.app.app_data import PASSWORD, AppData, add_call, open_data
-from tests.app.browser import CHROMIUM, choose, running_app, sign_in, wait_until_idle
+from tests.app.browser import CHROMIUM, choose, open_page, running_app, sign_in, wait_until_idle
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: apt-get install chromium (see README)"
@@ -61,8 +61,7 @@ def _query(url: str) -> dict[str, str]:
 
 def test_a_coach_sorts_the_team_filters_it_and_opens_an_agents_calls(page, app_url: str) -> None:  # type: ignore[no-untyped-def]
     sign_in(page, app_url, "coach@example.com", PASSWORD)
-    page.get_by_role("link", name="Team", exact=True).click()
-    page.get_by_role("heading", name="Team").first.wait_for()
+    open_page(page, "Team", "Team")
     rows = page.locator(_ROWS)
     expect(rows).to_have_count(2, timeout=_TIMEOUT_MS)
     expect(rows.nth(0)).to_contain_text("Alice")  # by name at first
