@@ -6,8 +6,10 @@ out in it: "five zero four eight, seven six ..." came out as "time 0 4 8 7 6 ...
 often comes out right (``bench.redaction``'s synthetic calls). So each utterance that holds digits,
 or that comes soon after a request for a number ("card", "security code", "IBAN", ...), is decoded
 again alone, without VAD, and redaction looks for entities in both hearings
-(``stage.redact_transcript``). The transcript keeps its first hearing; a finding in the second
-covers the words of the first said in its time. Only what is redacted can grow.
+(``stage.redact_transcript``). So is the other party's utterance just before a number, with the
+words Whisper does not know as hotwords ("IBAN"), so that a request heard as "What is your event?"
+still starts the answer cover (``answers``). The transcript keeps its first hearing; a finding in
+the second covers the words of the first said in its time. Only what is redacted can grow.
 """
 
 from __future__ import annotations
@@ -74,7 +76,8 @@ def redact_call(
 def hear_numbers_again(
     model: WhisperModel, samples: np.ndarray, heard: Transcript, params: RehearParams = RehearParams()
 ) -> tuple[SecondHearing, ...]:
-    """A second hearing of each utterance of ``heard`` that may hold a number."""
+    """A second hearing of each utterance of ``heard`` that may hold a number, and of the request
+    before each one that holds code characters (``RehearParams.request_prompt``)."""
     options = replace(heard.options, vad_filter=False)
     languages = (heard.language, *RedactionOptions().languages)
     channel_of = {speaker.label: speaker.channel for speaker in heard.speakers}
