@@ -45,7 +45,6 @@ __all__ = [
     "answer_dispute",
     "dispute_history",
     "count_disputes_waiting_for",
-    "disputes_waiting_for",
     "open_disputes",
     "reply_to_dispute",
     "rescore_disputed",
@@ -95,22 +94,14 @@ class OpenDispute:
 
 def open_disputes(db: Database, principal: Principal, audited: set[int] | None = None) -> list[OpenDispute]:
     """The open disputes this user takes part in, oldest dispute first: every one for a coach, their
-    own for an agent; ``your_turn`` marks those waiting for this user. Audited as ``disputes_listed``
-    with the evaluations' ids, those in ``audited`` left out and added to it (as
+    own for an agent; ``your_turn`` marks those waiting for this user (for a coach those whose last
+    word is the agent's, for an agent the coaches' answers). Audited as ``disputes_listed`` with the
+    evaluations' ids, those in ``audited`` left out and added to it (as
     ``quality.list_evaluations``)."""
     disputes = _open_disputes(db, principal)
-    _audit_read(db, principal, "disputes_listed", [dispute.evaluation for dispute in disputes], audited)
+    read = [(dispute.evaluation.id, dispute.evaluation.agent_id) for dispute in disputes]
+    _audit_read(db, principal, "disputes_listed", read, audited)
     return disputes
-
-
-def disputes_waiting_for(
-    db: Database, principal: Principal, audited: set[int] | None = None
-) -> list[OpenDispute]:
-    """The open disputes this user is to act on: for a coach those whose last word is the agent's,
-    for an agent the coaches' answers on their own evaluations. Audited as ``open_disputes``."""
-    waiting = [dispute for dispute in _open_disputes(db, principal) if dispute.your_turn]
-    _audit_read(db, principal, "disputes_listed", [dispute.evaluation for dispute in waiting], audited)
-    return waiting
 
 
 def count_disputes_waiting_for(db: Database, principal: Principal) -> int:
@@ -191,10 +182,9 @@ def dispute_history(
             .order_by(EvaluationMessage.id)
         ).all()
         history = [_message(message, author, questions) for message, author in rows]
-        if not history:
-            return history
-        summary = _summary(session.execute(_summary_query().where(Evaluation.id == evaluation_id)).one())
-    _audit_read(db, principal, "dispute_viewed", [summary], audited)
+        read = [(evaluation.id, evaluation.agent_id)]
+    if history:
+        _audit_read(db, principal, "dispute_viewed", read, audited)
     return history
 
 

@@ -536,7 +536,7 @@ def list_evaluations(
         query = query.where(Evaluation.status == status)
     with read_scope(db) as session:
         found = [_summary(row) for row in session.execute(query.order_by(Evaluation.id.desc()))]
-    _audit_read(db, principal, "evaluations_listed", found, audited)
+    _audit_read(db, principal, "evaluations_listed", [(e.id, e.agent_id) for e in found], audited)
     return found
 
 
@@ -555,7 +555,7 @@ def get_evaluation(
                 f"{principal.username} may only see submitted evaluations of their own calls"
             )
         view = _view(session, evaluation)
-    _audit_read(db, principal, "evaluation_viewed", [view.summary], audited)
+    _audit_read(db, principal, "evaluation_viewed", [(view.summary.id, view.summary.agent_id)], audited)
     return view
 
 
@@ -563,18 +563,19 @@ def _audit_read(
     db: Database,
     principal: Principal,
     action: AuditAction,
-    read: Sequence[EvaluationSummary],
+    read: Sequence[tuple[int, int]],
     audited: set[int] | None,
 ) -> None:
-    """Log the evaluations of ``read`` not in ``audited``, about their agent when they share one."""
-    new = [e for e in read if audited is None or e.id not in audited]
+    """Log the evaluations of ``read`` ((evaluation, agent) ids) not in ``audited``, about their
+    agent when they share one."""
+    new = [(evaluation, agent) for evaluation, agent in read if audited is None or evaluation not in audited]
     if not new:
         return
-    agents = {e.agent_id for e in new}
+    agents = {agent for _, agent in new}
     about = Subject("agent", agents.pop()) if len(agents) == 1 else None
-    record_read(db, principal, action, about, {"evaluations": [e.id for e in new]})
+    record_read(db, principal, action, about, {"evaluations": [evaluation for evaluation, _ in new]})
     if audited is not None:
-        audited.update(e.id for e in new)
+        audited.update(evaluation for evaluation, _ in new)
 
 
 def _own_draft(session: Session, principal: Principal, evaluation_id: int) -> Evaluation:

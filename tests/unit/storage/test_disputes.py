@@ -17,7 +17,6 @@ from storage.disputes import (
     answer_dispute,
     count_disputes_waiting_for,
     dispute_history,
-    disputes_waiting_for,
     open_disputes,
     reply_to_dispute,
     rescore_disputed,
@@ -76,7 +75,7 @@ def evaluation(
 
 
 def _waiting(db: Database, who: Principal) -> list[tuple[int, Side]]:
-    return [(d.evaluation.id, d.waiting_for) for d in disputes_waiting_for(db, who)]
+    return [(d.evaluation.id, d.waiting_for) for d in open_disputes(db, who) if d.your_turn]
 
 
 def _actions(db: Database, people: dict[str, Principal], count: int) -> list[str]:
@@ -270,7 +269,7 @@ def test_the_waiting_lists_hold_each_users_own_share(
     uphold_dispute(db, coach, third.summary.id, "Stands")
     assert _waiting(db, coach) == [(evaluation.summary.id, "coach")]
     assert _waiting(db, agent) == [(second.summary.id, "agent")]
-    waiting = disputes_waiting_for(db, agent)[0]
+    (waiting,) = [d for d in open_disputes(db, agent) if d.your_turn]
     assert (waiting.messages, waiting.evaluation.status) == (2, "disputed")
     assert _waiting(db, people["admin"]) == [(evaluation.summary.id, "coach")]
     # Every open dispute for the parties to see, whoever is to act next.
@@ -310,7 +309,7 @@ def test_reading_disputes_is_audited_by_ids_once_per_session_and_the_menus_count
     assert entry.username == coach.username
     assert sorted(entry.details["evaluations"]) == sorted([evaluation.summary.id, second.summary.id])
     assert "text" not in entry.details and DISPUTE not in str(entry.details)
-    disputes_waiting_for(db, agent)  # no set: logged each time, about the agent
+    open_disputes(db, agent)  # no set: logged each time
     assert logged("disputes_listed")[0].target == f"agent:{evaluation.summary.agent_id}"
 
     seen: set[int] = set()
