@@ -72,7 +72,8 @@ class AnswerCoverParams:
     do not end the answer.
     ``one_voice_answer_utterances``: on a call whose diarization heard one voice (a mono call's
     two parties merged, all of it in the agent role), the utterances after a request that are its
-    answer (a pause ends one); 0: nothing is covered on such a call.
+    answer (a pause ends one; a backchannel that opens it, "Sure.", does not count); 0: nothing is
+    covered on such a call.
     ``min_words_without_digit``: an answer with no digit heard and fewer words is not the data
     ("yes", "okay, thank you": on a call heard as one voice, often the agent's own).
     ``refusal_max_words``, ``refusal_max_digits``, ``refusals``: an answer of at most so many
@@ -160,9 +161,10 @@ def answers(
             continue
         end = request.end + params.max_answer_s
         if one_voice:  # the diarization merged both parties: the next utterances are the answer
-            answering = set(range(n + 1, min(n + 1 + params.one_voice_answer_utterances, len(utterances))))
-            if n + 1 + params.one_voice_answer_utterances < len(utterances):
-                end = min(end, utterances[n + 1 + params.one_voice_answer_utterances].start)
+            after = _one_voice_answer_end(utterances, n, params)
+            answering = set(range(n + 1, after))
+            if after < len(utterances):
+                end = min(end, utterances[after].start)
         else:
             answering = {u for u, utterance in enumerate(utterances) if utterance.speaker not in askers}
             for later in utterances[n + 1 :]:
@@ -206,6 +208,21 @@ def _ends_answer(utterance: Utterance, params: AnswerCoverParams) -> bool:
     """Whether the asker speaking ``utterance`` ends the answer: more than a backchannel, or a
     new request (which has an answer of its own)."""
     return len(utterance.words) > params.backchannel_words or requested(utterance.text, params) is not None
+
+
+def _one_voice_answer_end(utterances: Sequence[Utterance], request: int, params: AnswerCoverParams) -> int:
+    """The index after the answer to ``utterances[request]`` on a call heard as one voice: the next
+    ``one_voice_answer_utterances`` utterances, not counting a backchannel that opens the answer
+    ("Sure." and then the number)."""
+    first = request + 1
+    while (
+        params.one_voice_answer_utterances
+        and first < len(utterances)
+        and len(utterances[first].words) <= params.backchannel_words
+        and not any(char.isdigit() for char in utterances[first].text)
+    ):
+        first += 1
+    return min(first + params.one_voice_answer_utterances, len(utterances))
 
 
 def _not_the_data(words: Sequence[Word], language: str, params: AnswerCoverParams) -> bool:

@@ -67,6 +67,8 @@ CARD_SHAPED_DIGITS = (14, 21)
 # after the country and bank code (NL: 2 check digits + 10), the longest 34 characters.
 SPELLED_ACCOUNT_CHARS = (12, IBAN_MAX)
 SPELLED_ACCOUNT_DIGITS = 10
+# The letters of a bank code in an IBAN (NL RABO, GB NWBK, IE AIBK).
+BANK_CODE_LETTERS = 4
 # ...unless it was announced as a number of another kind.
 _OTHER_NUMBER = re.compile(
     r"\b(?:reference|order|invoice|tracking|ticket|case|customer number|contract|"
@@ -109,8 +111,9 @@ def find_entities(words: Sequence[SaidWord], options: RedactionOptions) -> tuple
     phrases: list[Finding] = []  # dates of birth and postal addresses: numbers among words
     for stream in dict.fromkeys(word.stream for word in words):
         said = [i for i, word in enumerate(words) if word.stream == stream]
-        for run in code_runs(_with_turn_breaks(said, words), options.languages):
-            findings.extend(_in_run(run, lowered, options))
+        runs = code_runs(_with_turn_breaks(said, words), options.languages)
+        in_runs = [finding for run in runs for finding in _in_run(run, lowered, options)]
+        findings.extend(_prevailing(in_runs, _ibans_around_bank_words(runs, said, lowered)))
         if "EMAIL" in options.entities:
             findings.extend(_emails(said, words, lowered, options.context_words))
         if "DOB" in options.entities:
@@ -141,12 +144,47 @@ def _checksummed_across_streams(
             said = run.words_saying(start, end)
             if len({words[i].stream for i in said}) > 1:
                 across.append(Finding(entity, said))
+    return _prevailing(found, across)
+
+
+def _prevailing(found: Sequence[Finding], checksummed: Sequence[Finding]) -> list[Finding]:
+    """``found`` with each of ``checksummed`` in place of the findings that lie within it; one
+    that cuts through another finding yields to it."""
     kept = list(found)
-    for finding in across:
+    for finding in checksummed:
         inside = [f for f in kept if set(f.words) <= set(finding.words)]
         if all(set(f.words).isdisjoint(finding.words) for f in kept if f not in inside):
             kept = [f for f in kept if f not in inside] + [finding]
     return kept
+
+
+def _ibans_around_bank_words(
+    runs: Sequence[CodeRun], said: Sequence[int], lowered: Sequence[str]
+) -> list[Finding]:
+    """IBANs whose bank code was said as a word between the country and check digits and the
+    account number ("NL44 Rabo 0123 4567 89", "N L vier vier rabobank nul een ..."): the Dutch
+    banks' codes RABO, KNAB, BUNQ and TRIO are names people say, and a name breaks a run of code
+    characters. The word's first four letters are taken for the code where the IBAN's checksum
+    then holds (a word that is no bank code passes it one time in 97)."""
+    position = {index: p for p, index in enumerate(said)}
+    found: list[Finding] = []
+    for before, after in zip(runs, runs[1:], strict=False):
+        between = said[position[before.words[-1]] + 1 : position[after.words[0]]]
+        if (
+            len(between) != 1
+            or not lowered[between[0]].isalpha()
+            or len(lowered[between[0]]) < BANK_CODE_LETTERS
+        ):
+            continue
+        bank = lowered[between[0]][:BANK_CODE_LETTERS].upper()
+        chars = before.chars + bank + after.chars
+        account_start = len(before.chars) + len(bank)
+        for _, start, end in _ibans(chars):
+            if start < len(before.chars) and end > account_start:
+                spoken = {*before.words_saying(start, len(before.chars)), *between}
+                spoken.update(after.words_saying(0, end - account_start))
+                found.append(Finding("IBAN", tuple(sorted(spoken))))
+    return found
 
 
 def _with_turn_breaks(said: Sequence[int], words: Sequence[SaidWord]) -> list[tuple[int, str] | None]:

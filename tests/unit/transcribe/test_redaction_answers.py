@@ -172,6 +172,33 @@ def test_on_a_call_diarized_as_one_voice_the_utterance_after_a_request_is_its_an
     assert redact_transcript(heard, cover=off).spans == ()
 
 
+def test_on_a_call_diarized_as_one_voice_a_backchannel_before_the_answer_does_not_end_it() -> None:
+    # bench.redaction, a mono call at 8 kHz heard as one voice: "Sure." and then the number,
+    # "zero six eight four four one two zero five four" heard as below.
+    with_phones = replace(DEFAULTS, redact=(*DEFAULTS.redact, "PHONE"))
+    heard = _call(
+        _utterance("S1", 0.0, "On which phone number can we read you?"),
+        _utterance("S1", 3.4, "Sure."),
+        _utterance("S1", 4.0, "It is Neilofic 841 -22 Neilofine 4."),
+        _utterance("S1", 7.9, "Thank you, that is all for today."),
+        speakers=(Speaker("S1", "agent"),),
+        options=with_phones,
+    )
+    (span,) = redact_transcript(heard).spans
+    assert span.entity == "PHONE" and {at.utterance for at in span.words} == {1, 2}
+    assert span.end <= heard.utterances[3].start
+    # A backchannel and then no more than the agent's next words: covered only where they are
+    # more than a backchannel, as before.
+    thanked = _call(
+        _utterance("S1", 0.0, "On which phone number can we reach you?"),
+        _utterance("S1", 3.4, "Sure."),
+        _utterance("S1", 4.0, "Thank you."),
+        speakers=(Speaker("S1", "agent"),),
+        options=with_phones,
+    )
+    assert redact_transcript(thanked).spans == ()
+
+
 def test_the_cover_ends_at_its_cap_when_the_answer_goes_on() -> None:
     request = _utterance("S1", 0.0, "Please read me the card number.")
     rambling = _utterance("S2", 3.0, " ".join(["and", "then", "a", "free", "item"] * 30), step=0.5)

@@ -82,6 +82,18 @@ def test_an_iban_whose_letters_asr_misheard_is_found_by_its_make_up() -> None:
     assert said("the model is XR 2000 series 55") == []
 
 
+def test_an_iban_whose_bank_code_was_said_as_a_word() -> None:
+    # NL44 RABO 0123 4567 89 (a valid IBAN): Dutch customers say "Rabo", "Knab", "Bunq" as names.
+    assert said("my IBAN is NL44 Rabo 0123 4567 89") == [("IBAN", "NL44 Rabo 0123 4567 89")]
+    assert said("sure it is NL 44, Rabo, 0123456789 thanks") == [("IBAN", "NL 44, Rabo, 0123456789")]
+    assert said("an L44 Rabobank 0123456789") == [("IBAN", "an L44 Rabobank 0123456789")]
+    assert said("N L vier vier rabo nul een twee drie vier vijf zes zeven acht negen") == [
+        ("IBAN", "N L vier vier rabo nul een twee drie vier vijf zes zeven acht negen")
+    ]
+    # A word whose letters the checksum does not take is no bank code: the numbers stay apart.
+    assert said("flight KL44 Tuesday 0123456789") == []
+
+
 def test_a_country_code_and_a_short_number_is_not_an_iban() -> None:
     assert said("the NL12 model costs 345 euros") == []
     assert said("flight DE12 leaves at 17 30") == []
