@@ -615,20 +615,23 @@ def _allowed_rows(
         enough += math.ceil((_PARENT_IDS_HANDED_ON + 1) * rows_per_parent / GATHERED_ROWS_PER_JOINED_MATCH)
     matches = _count_matches(session, fts, matching, enough)
     bound = _parents_worth_gathering(matches, rows_per_parent)
-    parents = session.scalars(narrowing.parents.limit(min(bound, _PARENT_IDS_HANDED_ON) + 1)).all()
-    if not matches or len(parents) > bound:
+    # Counted and collected in one statement, as the JSON array they are handed on in: the ids never
+    # become Python objects (a broad filter picks thousands, and reading 5,001 ids cost 3.5-5 ms
+    # against 0.5 ms so, 1M utterances, a date range), and a filter on the customer's name or
+    # identities is worked out once.
+    picked_ids = narrowing.parents.limit(min(bound, _PARENT_IDS_HANDED_ON) + 1).subquery()
+    id_column = next(iter(picked_ids.c))
+    picked, ids = session.execute(select(func.count(), func.json_group_array(id_column))).one()
+    if not matches or picked > bound:
         return None
-    if len(parents) <= _PARENT_IDS_HANDED_ON:
-        allowed = narrowing.rows_of(_values(parents))
+    if picked <= _PARENT_IDS_HANDED_ON:
+        allowed = narrowing.rows_of(_json_values(ids))
     else:
         matches = _count_matches(session, fts, matching)
-        if matches * GATHERED_ROWS_PER_RANKED_MATCH < len(parents) * rows_per_parent:
+        if matches * GATHERED_ROWS_PER_RANKED_MATCH < picked * rows_per_parent:
             return None  # ranking every match costs less than gathering the rows of the calls read
         bound = _parents_worth_gathering(matches, rows_per_parent)
-        counted = session.scalar(
-            select(func.count()).select_from(narrowing.parents.limit(bound + 1).subquery())
-        )
-        if (counted or 0) > bound:
+        if _count(session, narrowing.parents.limit(bound + 1)) > bound:
             return None
         allowed = narrowing.rows_of(narrowing.parents)
     # "+ 0": not a plain rowid, so SQLite walks the index and probes the allowed rows (gathered once)
@@ -640,7 +643,11 @@ def _allowed_rows(
 def _values(ids: Collection[int]) -> Select[Any]:
     """Ids handed to a query as one JSON array: any number of them, where SQLite limits how many
     bound parameters a statement may have."""
-    handed_on = func.json_each(json.dumps(list(ids))).table_valued("value")
+    return _json_values(json.dumps(list(ids)))
+
+
+def _json_values(array: str) -> Select[Any]:
+    handed_on = func.json_each(array).table_valued("value")
     return select(handed_on.c.value)
 
 
@@ -654,9 +661,11 @@ def _count_matches(
 ) -> int:
     """How many rows of ``fts`` match, counting no further than ``up_to``."""
     matches = select(fts.c.rowid).where(matching)
-    if up_to is not None:
-        matches = matches.limit(up_to)
-    return session.scalar(select(func.count()).select_from(matches.subquery())) or 0
+    return _count(session, matches if up_to is None else matches.limit(up_to))
+
+
+def _count(session: Session, rows: Select[Any]) -> int:
+    return session.scalar(select(func.count()).select_from(rows.subquery())) or 0
 
 
 # PostgreSQL's text search configuration of migration 0013 (simple + unaccent), and ts_headline's
