@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, get_args
 
 from sqlalchemy import (
     ColumnElement,
@@ -40,6 +40,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from storage.db import Database, read_scope
 from storage.errors import InvalidValue
+from storage.identities import IdentityKind
 from storage.models import (
     Agent,
     Customer,
@@ -942,7 +943,11 @@ def matching_customers(value: str) -> CompoundSelect[Any]:
 
 
 def _identity_clause(value: str) -> ColumnElement[bool]:
-    identity: ColumnElement[bool] = Identity.value.in_({value, value.lower()})
+    # Every kind named, so that the unique (kind, value) index finds the value: by value alone,
+    # every identity was read (20k customers: 0.6 ms; it grows with them).
+    identity: ColumnElement[bool] = and_(
+        Identity.kind.in_(get_args(IdentityKind)), Identity.value.in_({value, value.lower()})
+    )
     digits = "".join(char for char in value if char.isdigit()).lstrip("0")
     if len(digits) >= _MIN_PHONE_DIGITS and not any(char.isalpha() for char in value):
         identity = or_(identity, and_(Identity.kind == "phone", Identity.value.endswith(digits)))
