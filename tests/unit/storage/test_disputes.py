@@ -253,6 +253,22 @@ def test_texts_are_required_and_limited(
     answer_dispute(db, coach, evaluation_id, "y" * 2000)  # the limit itself is fine
 
 
+def _two_disputed(
+    db: Database,
+    people: dict[str, Principal],
+    evaluation: EvaluationView,
+    blobs: BlobStore,
+    make_recording: MakeRecording,
+) -> EvaluationView:
+    """A second evaluation; the agent disputes both, the coach answers the second (the agent's turn
+    there, the coach's on the first). Returns the second."""
+    second = _evaluation(db, people, blobs, make_recording, seed=1)
+    for view in (evaluation, second):
+        dispute_evaluation(db, people["agent"], view.summary.id, DISPUTE)
+    answer_dispute(db, people["coach"], second.summary.id, "Let me listen again")
+    return second
+
+
 def test_the_waiting_lists_hold_each_users_own_share(
     db: Database,
     people: dict[str, Principal],
@@ -261,11 +277,9 @@ def test_the_waiting_lists_hold_each_users_own_share(
     make_recording: MakeRecording,
 ) -> None:
     coach, agent = people["coach"], people["agent"]
-    second = _evaluation(db, people, blobs, make_recording, seed=1)
+    second = _two_disputed(db, people, evaluation, blobs, make_recording)
     third = _evaluation(db, people, blobs, make_recording, seed=2)
-    for view in (evaluation, second, third):
-        dispute_evaluation(db, agent, view.summary.id, DISPUTE)
-    answer_dispute(db, coach, second.summary.id, "Let me listen again")
+    dispute_evaluation(db, agent, third.summary.id, DISPUTE)
     uphold_dispute(db, coach, third.summary.id, "Stands")
     assert _waiting(db, coach) == [(evaluation.summary.id, "coach")]
     assert _waiting(db, agent) == [(second.summary.id, "agent")]
@@ -292,10 +306,7 @@ def test_reading_disputes_is_audited_by_ids_once_per_session_and_the_menus_count
     make_recording: MakeRecording,
 ) -> None:
     coach, agent = people["coach"], people["agent"]
-    second = _evaluation(db, people, blobs, make_recording, seed=1)
-    for view in (evaluation, second):
-        dispute_evaluation(db, agent, view.summary.id, DISPUTE)
-    answer_dispute(db, coach, second.summary.id, "Let me listen again")
+    second = _two_disputed(db, people, evaluation, blobs, make_recording)
 
     def logged(action: AuditAction) -> list[AuditRecord]:
         return list_audit(db, people["compliance"], action=action, limit=50)
