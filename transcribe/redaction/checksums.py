@@ -39,7 +39,7 @@ def card_number_valid(digits: str) -> bool:
 def iban_valid(code: str) -> bool:
     """ISO 13616: country letters, two check digits, then the account; mod 97 of the rearranged
     number is 1. Letters count as 10..35."""
-    if not (IBAN_MIN <= len(code) <= IBAN_MAX) or not code.isalnum() or not code.isupper():
+    if not (IBAN_MIN <= len(code) <= IBAN_MAX) or not (code.isascii() and code.isalnum() and code.isupper()):
         return False
     country, checks = code[:2], code[2:4]
     if not (country.isalpha() and checks.isdigit()):

@@ -170,13 +170,10 @@ def _ibans_around_bank_words(
     found: list[Finding] = []
     for before, after in zip(runs, runs[1:], strict=False):
         between = said[position[before.words[-1]] + 1 : position[after.words[0]]]
-        if (
-            len(between) != 1
-            or not lowered[between[0]].isalpha()
-            or len(lowered[between[0]]) < BANK_CODE_LETTERS
-        ):
+        word = lowered[between[0]] if len(between) == 1 else ""
+        if not (word.isascii() and word.isalpha() and len(word) >= BANK_CODE_LETTERS):
             continue
-        bank = lowered[between[0]][:BANK_CODE_LETTERS].upper()
+        bank = word[:BANK_CODE_LETTERS].upper()
         chars = before.chars + bank + after.chars
         account_start = len(before.chars) + len(bank)
         for _, start, end in _ibans(chars):

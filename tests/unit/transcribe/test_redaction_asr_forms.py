@@ -92,6 +92,10 @@ def test_an_iban_whose_bank_code_was_said_as_a_word() -> None:
     ]
     # A word whose letters the checksum does not take is no bank code: the numbers stay apart.
     assert said("flight KL44 Tuesday 0123456789") == []
+    # Letters outside A-Z are no bank code, nor any IBAN's: a chat message's "RÉBO" made the
+    # checksum raise ValueError, where it now fails it (the digits after a cue are still covered).
+    assert said("NL44 Rébo 0123456789") == said("NL44 RÉBO 0123456789") == []
+    assert said("IBAN: NL44 ÀBNA 0417 1643 00") == [("IBAN", "0417 1643 00")]
 
 
 def test_a_country_code_and_a_short_number_is_not_an_iban() -> None:
