@@ -165,7 +165,7 @@ def list_call_page(
     }
     keys = orders[sort]
     order = [key.desc().nulls_last() if descending else key.asc().nulls_last() for key in keys]
-    ids_query = _matching(filters)
+    ids_query = _matching(filters, db.engine.dialect.name)
     if sort == "agent":
         ids_query = ids_query.outerjoin(Agent, Agent.id == Thread.agent_id)
     with read_scope(db) as session:
@@ -200,7 +200,7 @@ def next_call_to_review(
     unscored = replace(filters, unscored=True)
     with read_scope(db) as session:
         picked = session.scalar(
-            _matching(replace(unscored, assigned_to=who.user_id))
+            _matching(replace(unscored, assigned_to=who.user_id), db.engine.dialect.name)
             .order_by(Thread.started_at.asc().nulls_last(), Recording.id)
             .limit(1)
         )
@@ -222,7 +222,9 @@ def _fair_draw(session: Session, filters: CallFilters, rng: random.Random) -> in
     """The fair draw of ``next_call_to_review`` among the unscored calls nobody is assigned."""
     # NOT IN reads the (few) assigned calls once rather than looking each call up.
     assigned = select(CallAssignment.recording_id)
-    unassigned = _matching(replace(filters, unscored=True)).where(Recording.id.not_in(assigned))
+    unassigned = _matching(replace(filters, unscored=True), session.get_bind().dialect.name).where(
+        Recording.id.not_in(assigned)
+    )
     # Grouped by ``agent_id + 0`` and agentless calls dropped here, not in SQL: either on the
     # column would lead SQLite to walk the agent index, every call, rather than the period's.
     agent = (Thread.agent_id + 0).label("agent")
@@ -250,11 +252,11 @@ def _fair_draw(session: Session, filters: CallFilters, rng: random.Random) -> in
     )
 
 
-def _matching(filters: CallFilters) -> Select[Any]:
+def _matching(filters: CallFilters, dialect: str) -> Select[Any]:
     """The ids of the calls that match ``filters``. Every recording is a call's: no channel test
     (one would lead SQLite to the (channel, ...) index instead of the one the order walks)."""
     query = select(Recording.id).join(Thread, Thread.id == Recording.thread_id)
-    return query.where(*_filter_clauses(filters))
+    return query.where(*_filter_clauses(filters, dialect))
 
 
 def _details() -> Select[Any]:
@@ -290,7 +292,7 @@ def _details() -> Select[Any]:
     )
 
 
-def _filter_clauses(filters: CallFilters) -> list[ColumnElement[bool]]:
+def _filter_clauses(filters: CallFilters, dialect: str) -> list[ColumnElement[bool]]:
     clauses = _period_clauses(filters)
     if filters.agent_id is not None:
         clauses.append(Thread.agent_id == filters.agent_id)
@@ -300,7 +302,7 @@ def _filter_clauses(filters: CallFilters) -> list[ColumnElement[bool]]:
         members = select(Agent.id).where(Agent.team == filters.team.strip())
         clauses.append((Thread.agent_id + 0).in_(members))
     if filters.customer is not None:
-        clauses.append(Thread.customer_id.in_(matching_customers(filters.customer.strip())))
+        clauses.append(Thread.customer_id.in_(matching_customers(dialect, filters.customer.strip())))
     if filters.direction is not None:
         clauses.append(Thread.direction == filters.direction)
     if filters.min_duration is not None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union, update
 from sqlalchemy.orm import Session
 
 from recorder.threads import IdentityRef
@@ -42,6 +42,7 @@ from storage.models import (
     utc_now,
 )
 from storage.outside_text import length_of
+from storage.substrings import customers_named, customers_with_identity_ending
 
 __all__ = [
     "CustomerChangeRefused",
@@ -303,7 +304,7 @@ def find_customers(db: Database, text: str, default_region: str, limit: int = 20
         raise InvalidValue("type a phone number, e-mail, customer number or name to look a customer up")
     found: dict[int, str] = {}
     with read_scope(db) as session:
-        for matched_by, condition in _lookups(text, default_region):
+        for matched_by, condition in _lookups(text, default_region, session.get_bind().dialect.name):
             matches = session.scalars(
                 select(Customer.id)
                 .where(condition, Customer.id.not_in(_merged_away()))
@@ -345,7 +346,7 @@ def find_customers(db: Database, text: str, default_region: str, limit: int = 20
     ]
 
 
-def _lookups(text: str, default_region: str) -> list[tuple[str, ColumnElement[bool]]]:
+def _lookups(text: str, default_region: str, dialect: str) -> list[tuple[str, ColumnElement[bool]]]:
     """The ways ``text`` can name a customer, most exact first; each is a condition on Customer."""
 
     def by_identity(condition: ColumnElement[bool]) -> ColumnElement[bool]:
@@ -359,16 +360,18 @@ def _lookups(text: str, default_region: str) -> list[tuple[str, ColumnElement[bo
         except IdentityError:
             pass  # not an e-mail after all; it may still be a chat handle or a name
     if not any(char.isalpha() for char in text):
-        phone_conditions = []
+        phones: list[Select[Any]] = []
         try:
-            phone_conditions.append(Identity.value == normalize_phone(text, default_region))
+            phone = normalize_phone(text, default_region)
+            exact = select(Identity.customer_id).where(Identity.kind == "phone", Identity.value == phone)
+            phones.append(exact)
         except IdentityError:
             pass  # a number from another country without its code: the trailing digits may still match
         digits = "".join(char for char in text if char.isdigit()).lstrip("0")
         if len(digits) >= _MIN_PHONE_DIGITS:
-            phone_conditions.append(Identity.value.endswith(digits, autoescape=True))
-        if phone_conditions:
-            lookups.append(("phone", by_identity(and_(Identity.kind == "phone", or_(*phone_conditions)))))
+            phones.append(customers_with_identity_ending(dialect, "phone", digits))
+        if phones:
+            lookups.append(("phone", Customer.id.in_(union(*phones))))
     lowered = text.lower()
     lookups.append(
         (
@@ -376,12 +379,12 @@ def _lookups(text: str, default_region: str) -> list[tuple[str, ColumnElement[bo
             by_identity(and_(Identity.kind == "customer_number", func.lower(Identity.value) == lowered)),
         )
     )
-    handle = or_(
-        func.lower(Identity.value) == lowered,
-        func.lower(Identity.value).endswith(":" + lowered, autoescape=True),
+    handle = select(Identity.customer_id).where(
+        Identity.kind == "chat_handle", func.lower(Identity.value) == lowered
     )
-    lookups.append(("chat_handle", by_identity(and_(Identity.kind == "chat_handle", handle))))
-    lookups.append(("name", Customer.display_name.icontains(text, autoescape=True)))
+    after_channel = customers_with_identity_ending(dialect, "chat_handle", ":" + lowered)
+    lookups.append(("chat_handle", Customer.id.in_(union(handle, after_channel))))
+    lookups.append(("name", Customer.id.in_(customers_named(dialect, text))))
     return lookups
 
 

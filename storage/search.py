@@ -31,9 +31,9 @@ from sqlalchemy import (
     func,
     literal_column,
     null,
-    or_,
     select,
     table,
+    union,
 )
 from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -54,6 +54,7 @@ from storage.models import (
     as_utc,
 )
 from storage.query import And, Near, Node, Not, Or, Phrase, Prefix, Term, parse_query
+from storage.substrings import customers_named, customers_with_identity_ending, fts5_string
 from transcribe.types import ROLES, Role
 
 # Snippets mark matched words with these control characters (start/end of text): they never occur
@@ -109,11 +110,11 @@ def compile_fts5(node: Node) -> str:
     inside an ``And`` that also holds something to search for; the parser guarantees that."""
     match node:
         case Term(text):
-            return _fts5_string(text)
+            return fts5_string(text)
         case Prefix(text):
-            return _fts5_string(text) + "*"
+            return fts5_string(text) + "*"
         case Phrase(words, prefix):
-            return _fts5_string(" ".join(words)) + ("*" if prefix else "")
+            return fts5_string(" ".join(words)) + ("*" if prefix else "")
         case Near(terms, distance):
             return f"NEAR({' '.join(compile_fts5(term) for term in terms)}, {distance})"
         case Or(items):
@@ -130,11 +131,6 @@ def compile_fts5(node: Node) -> str:
         case Not():
             raise ValueError("FTS5 cannot search for a Not alone; it must be an item of an And")
     raise TypeError(f"not a query node: {node!r}")
-
-
-def _fts5_string(text: str) -> str:
-    # Inside an FTS5 string every character is literal except the doubled quote.
-    return '"' + text.replace('"', '""') + '"'
 
 
 def compile_tsquery(node: Node) -> str:
@@ -364,7 +360,8 @@ def threads_matching(
     tracker trying one new call, a contact reason rule asking about one conversation)."""
     tree = parse_query(query)
     only = [] if within is None else [Thread.id.in_(list(within))]
-    if session.get_bind().dialect.name == "sqlite":
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
         expression = compile_fts5(tree)
         said = literal_column(_UTTERANCES_FTS.name).match(expression)
         written = literal_column(_MESSAGES_FTS.name).match(expression)
@@ -382,7 +379,7 @@ def threads_matching(
         calls = (
             select(Thread.id)
             .select_from(utterances)
-            .where(said, *only, *by_role, *_filter_clauses(filters, started=Thread.started_at))
+            .where(said, *only, *by_role, *_filter_clauses(filters, dialect, started=Thread.started_at))
         )
         found |= set(session.scalars(calls))
     if filters.channel != "call" and role in (None, *_DIRECTION_OF_ROLE):
@@ -392,7 +389,11 @@ def threads_matching(
             select(Thread.id)
             .select_from(messages)
             .where(
-                written, *only, *by_channel, *by_direction, *_filter_clauses(filters, started=Message.sent_at)
+                written,
+                *only,
+                *by_channel,
+                *by_direction,
+                *_filter_clauses(filters, dialect, started=Message.sent_at),
             )
         )
         found |= set(session.scalars(conversations))
@@ -417,7 +418,7 @@ def count_matches(db: Database, query: str) -> int:
 def _ranked_calls(
     session: Session, dialect: str, tree: Node, filters: SearchFilters, wanted: int, bound: int
 ) -> _Ranked:
-    of_call = _filter_clauses(filters, started=Thread.started_at)
+    of_call = _filter_clauses(filters, dialect, started=Thread.started_at)
     of_utterance = [] if filters.speaker_role is None else [Speaker.role == filters.speaker_role]
     if dialect == "postgresql":
         content = _join_call(Utterance.__table__)
@@ -460,7 +461,7 @@ def _ranked_calls(
 def _ranked_messages(
     session: Session, dialect: str, tree: Node, filters: SearchFilters, wanted: int, bound: int
 ) -> _Ranked:
-    of_thread = _filter_clauses(filters)
+    of_thread = _filter_clauses(filters, dialect)
     if filters.channel is not None:
         of_thread.append(Thread.channel == filters.channel)
     of_message = _date_clauses(filters, started=Message.sent_at)
@@ -913,13 +914,13 @@ def _join_people(threads: FromClause) -> Join:
     )
 
 
-def _filter_clauses(filters: SearchFilters, started: Any = None) -> list[ColumnElement[bool]]:
+def _filter_clauses(filters: SearchFilters, dialect: str, started: Any = None) -> list[ColumnElement[bool]]:
     """The filters both kinds share: customer, agent, and the date range when ``started`` says what
     time it applies to."""
     clauses: list[ColumnElement[bool]] = []
     # As ids the threads' indexes serve, so a filter can pick its calls or threads without a join.
     if filters.customer is not None:
-        clauses.append(Thread.customer_id.in_(matching_customers(filters.customer.strip())))
+        clauses.append(Thread.customer_id.in_(matching_customers(dialect, filters.customer.strip())))
     if filters.agent is not None:
         named = select(Agent.id).where(Agent.name.icontains(filters.agent.strip(), autoescape=True))
         clauses.append(Thread.agent_id.in_(named))
@@ -935,23 +936,19 @@ def _date_clauses(filters: SearchFilters, started: Any) -> list[ColumnElement[bo
     return clauses
 
 
-def matching_customers(value: str) -> CompoundSelect[Any]:
+def matching_customers(dialect: str, value: str) -> CompoundSelect[Any]:
     """The ids of the customers ``value`` names, as ``SearchFilters`` reads it: for a filter that
     looks conversations up by their customer (``threads.customer_id`` is indexed)."""
-    named = select(Customer.id).where(Customer.display_name.icontains(value, autoescape=True))
-    return named.union(select(Identity.customer_id).where(_identity_clause(value)))
-
-
-def _identity_clause(value: str) -> ColumnElement[bool]:
     # Every kind named, so that the unique (kind, value) index finds the value: by value alone,
     # every identity was read (20k customers: 0.6 ms; it grows with them).
-    identity: ColumnElement[bool] = and_(
+    exact = select(Identity.customer_id).where(
         Identity.kind.in_(get_args(IdentityKind)), Identity.value.in_({value, value.lower()})
     )
+    found = [customers_named(dialect, value), exact]
     digits = "".join(char for char in value if char.isdigit()).lstrip("0")
     if len(digits) >= _MIN_PHONE_DIGITS and not any(char.isalpha() for char in value):
-        identity = or_(identity, and_(Identity.kind == "phone", Identity.value.endswith(digits)))
-    return identity
+        found.append(customers_with_identity_ending(dialect, "phone", digits))
+    return union(*found)
 
 
 def _day_start(day: date) -> datetime:

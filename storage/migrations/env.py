@@ -22,16 +22,17 @@ NameKind = Literal[
 
 
 def include_name(name: str | None, type_: NameKind, _parent_names: object) -> bool:
-    """Leave the full-text index to its own revision: it has no model, so autogenerate must neither
-    drop nor diff it. That is SQLite's FTS5 virtual table and shadow tables (``utterances_fts``,
-    ``utterances_fts_data`` ...) and PostgreSQL's ``tsvector`` columns and their GIN indexes
-    (``utterances.text_tsv``, ``ix_utterances_text_tsv``, see migration 0013)."""
+    """Leave the full-text and trigram indexes to their own revisions: they have no model, so
+    autogenerate must neither drop nor diff them. That is SQLite's FTS5 virtual tables and shadow
+    tables (``utterances_fts``, ``utterances_fts_data``, ``customer_names_fts`` ...), PostgreSQL's
+    ``tsvector`` columns and their GIN indexes (``utterances.text_tsv``, ``ix_utterances_text_tsv``,
+    see migration 0013) and its trigram indexes (``ix_customers_display_name_trigrams``, 0026)."""
     if name is None:
         return True
     if type_ == "table":
         return not (name.endswith("_fts") or "_fts_" in name)
     if type_ in ("index", "column"):
-        return not name.endswith("_tsv")
+        return not name.endswith(("_tsv", "_trigrams"))
     return True
 
 
