@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -396,7 +397,7 @@ def test_a_broad_filter_is_ranked_among_the_newest_matches_that_pass(
     unfiltered query is: the page is the best of the newest ``rank_newest`` matches that pass.
     PostgreSQL ranks every match that passes a filter."""
     monkeypatch.setattr(search, "GATHERED_ROWS_PER_JOINED_MATCH", 0)
-    monkeypatch.setattr(search, "FILTERED_WALK_PER_BOUND", 100)  # walked as far as it takes
+    monkeypatch.setattr(search, "FILTERED_MATCHES_PER_PASSING", 100)  # bounded however few pass
     every = search_utterances(twice, FREQUENT, filters, limit=search.MAX_LIMIT)
     assert every.ranked_newest is None and not every.has_more and len(every.hits) > 4
     newest_three = set(sorted(hit.utterance_id or 0 for hit in every.hits)[-3:])
@@ -411,16 +412,44 @@ def test_a_broad_filter_is_ranked_among_the_newest_matches_that_pass(
             assert _ranked(bounded) == _ranked(every)[:2]
 
 
+@pytest.mark.parametrize(("filters", "rank_newest"), list(zip(BROAD_FILTERS, (6, 7), strict=True)))
+def test_a_broad_filter_ranks_as_far_back_as_its_share_in_the_sample_says(
+    twice: Database, filters: SearchFilters, rank_newest: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the sample of the newest matches holds no more than ``rank_newest`` that pass, the window
+    reaches back ``rank_newest`` over the share that passed there, and the page is the best of the
+    matches in it that pass: here one fewer than ``rank_newest``, where the exact newest
+    ``rank_newest`` that pass would have one more (SQLite; PostgreSQL ranks every match that passes)."""
+    monkeypatch.setattr(search, "GATHERED_ROWS_PER_JOINED_MATCH", 0)
+    monkeypatch.setattr(search, "FILTER_SAMPLE", 4)
+    everything = search_utterances(twice, FREQUENT, SearchFilters(), limit=search.MAX_LIMIT)
+    matches = sorted((hit.utterance_id or 0 for hit in everything.hits), reverse=True)
+    every = search_utterances(twice, FREQUENT, filters, limit=search.MAX_LIMIT)
+    passing = {hit.utterance_id for hit in every.hits}
+    passed = sum(match in passing for match in matches[:4])
+    window = set(matches[: math.ceil(rank_newest * 4 / passed)])
+    in_window = [row for row in _ranked(every) if row[0] in window]
+    assert 2 < passed <= rank_newest < len(passing) and len(in_window) == rank_newest - 1
+    limit = rank_newest - 1
+    bounded = search_utterances(twice, FREQUENT, filters, limit=limit, rank_newest=rank_newest)
+    if twice.engine.dialect.name == "sqlite":
+        assert (bounded.ranked_newest, bounded.has_more) == (rank_newest, False)
+        assert _ranked(bounded) == in_window
+    else:
+        assert (bounded.ranked_newest, bounded.has_more) == (None, True)
+        assert _ranked(bounded) == _ranked(every)[:limit]
+
+
 @pytest.mark.parametrize("filters", BROAD_FILTERS)
 def test_a_broad_filter_that_passes_no_more_than_the_bound_ranks_every_match(
     twice: Database, filters: SearchFilters, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """When no more than ``rank_newest`` matches pass (or too few pass among the newest matches that
-    the walk may look at), every page is the page of the unbounded search and says it is not bounded."""
+    """When no more than ``rank_newest`` matches pass (or too few of the newest matches pass), every
+    page is the page of the unbounded search and says it is not bounded."""
     monkeypatch.setattr(search, "GATHERED_ROWS_PER_JOINED_MATCH", 0)
     passing = len(search_utterances(twice, FREQUENT, filters, limit=search.MAX_LIMIT).hits)
-    for rank_newest, walk_per_bound in ((passing, 100), (passing - 1, 1)):
-        monkeypatch.setattr(search, "FILTERED_WALK_PER_BOUND", walk_per_bound)
+    for rank_newest, matches_per_passing in ((passing, 100), (passing - 1, 1)):
+        monkeypatch.setattr(search, "FILTERED_MATCHES_PER_PASSING", matches_per_passing)
         for limit, offset in itertools.product((1, 2, 5), (0, 1, 3)):
             every = search_utterances(twice, FREQUENT, filters, limit=limit, offset=offset)
             page = search_utterances(
