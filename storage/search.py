@@ -81,16 +81,18 @@ RANKED_PER_WANTED_ROW = 8
 # 0.8 µs against 0.3 µs), so a filter that picks more calls than are handed on is not gathered when
 # ranking every match costs less than gathering the rows of the calls already read.
 GATHERED_ROWS_PER_RANKED_MATCH = 3
-# SQLite, a filter too broad to gather its rows is bounded as an unfiltered query is, ranked among
-# about the newest ``bound`` matches that pass it, when at least one in this many of its newest
-# matches passes (a date range, a speaker role); the others keep their shapes.
+# A filter (on SQLite, one too broad to gather its rows) is bounded as an unfiltered query is,
+# ranked among about the newest ``bound`` matches that pass it, when at least one in this many of
+# its newest matches passes (a date range, a speaker role); the others keep their shapes.
 FILTERED_MATCHES_PER_PASSING = 2
 # How many pass is estimated on this many of the newest matches, each joined to its call and
-# filtered; the window then reaches back as far as that share says, on the index alone. 1M
-# utterances, "technician" from February (37k matches, 34k pass): walking and joining the newest
-# matches for exactly the newest 5,000 that pass cost 7-10 ms, the sample 0.5 ms, and ranking the
-# window 5 ms, against 30 ms to rank all 37k.
-FILTER_SAMPLE = 500
+# filtered (a share known to a few points); the window then reaches back as far as that share says,
+# on the index alone. "technician" from February (37k matches at 1M utterances, 34k pass): on SQLite,
+# walking and joining the newest matches for exactly the newest 5,000 that pass cost 7-10 ms, the
+# sample under 1 ms, ranking the window 5 ms; on PostgreSQL at 10M (371k matches), ranking every
+# match that passes cost 955 ms, the sample 8 ms, the window's floor 27 ms and ranking it 44 ms. A
+# narrow filter pays the sample for nothing: 3-27 ms at 10M, the filter worked out once more.
+FILTER_SAMPLE = 200
 # PostgreSQL, an unfiltered phrase or AND (``_combines_words``): its newest matches are found by
 # walking the primary key newest first, no further than this many times ``bound`` rows, when its
 # words' frequencies (pg_stats, which do not say fewer matches than there are: a phrase matches no
@@ -271,8 +273,8 @@ def search_utterances(
 
     An unfiltered query that matches more than ``rank_newest`` rows of an index is ranked among the
     ``rank_newest`` most recently stored of them (``SearchPage.ranked_newest`` says so), so that a
-    first page does not cost in proportion to every match. So is a filtered one on SQLite when a
-    filter too broad to gather its rows (a date range, a speaker role) passes more than
+    first page does not cost in proportion to every match. So is a filtered one when a filter (on
+    SQLite, one too broad to gather its rows: a date range, a speaker role) passes more than
     ``rank_newest`` matches and at least one in ``FILTERED_MATCHES_PER_PASSING`` of the newest: among
     about the ``rank_newest`` newest that pass (``_newest_allowed_floor``).
     """
@@ -341,28 +343,32 @@ def _newest_floor(session: Session, matches: Select[Any], key: Any, bound: int |
 
 
 def _newest_allowed_floor(
-    session: Session, fts: TableClause, matching: ColumnElement[Any], narrowing: _Narrowing, bound: int
+    session: Session,
+    newest: Select[Any],
+    key: Any,
+    checked: Select[Any],
+    floor_of: Callable[[int], int | None],
+    bound: int,
 ) -> int | None:
     """The floor of a ranking window holding about the ``bound`` newest matches that the filters
     allow, when at least one in ``FILTERED_MATCHES_PER_PASSING`` of the newest matches passes them;
-    else None (and nothing sampled when no more than ``bound`` match). How many pass is read off the
-    newest ``FILTER_SAMPLE`` matches, each joined to its call or thread and filtered; the floor is
-    exact when the sample holds more than ``bound`` that pass, else the window reaches back as far as
-    the sample's share says (walking only the index)."""
-    newest = select(fts.c.rowid).where(matching)
-    if _newest_floor(session, newest, fts.c.rowid, bound) is None:
-        return None  # too few matches for any filter to leave some out
-    sample = newest.order_by(fts.c.rowid.desc()).limit(FILTER_SAMPLE)
-    sampled = _count(session, sample)
-    checked = select(narrowing.key).select_from(narrowing.content).where(narrowing.key.in_(sample))
-    passing = list(session.scalars(checked.where(*narrowing.clauses).order_by(narrowing.key.desc())))
+    else None. How many pass is read off the newest ``FILTER_SAMPLE`` of the ``newest`` matches (keys
+    in ``key``), each looked up by ``checked`` (the keys the filters pass of those given); the floor
+    is exact when the sample holds more than ``bound`` that pass, else the window reaches back as far
+    as the sample's share says (``floor_of`` that many matches, on the text index alone)."""
+    # The sample's keys are read first and handed on: as a subquery, PostgreSQL joined every row the
+    # filters allow to it (10M utterances, one agent: 186 ms).
+    sample = list(session.scalars(newest.order_by(key.desc()).limit(FILTER_SAMPLE)))
+    sampled = len(sample)
+    passed = next(iter(checked.selected_columns))
+    passing = list(session.scalars(checked.where(passed.in_(sample)).order_by(passed.desc())))
     if len(passing) * FILTERED_MATCHES_PER_PASSING <= sampled:
         return None  # a filter that passes few of the newest matches keeps its other shapes
     if len(passing) > bound:
         return passing[bound]
     if sampled < FILTER_SAMPLE:
         return None  # every match was sampled: no more than ``bound`` pass
-    return _newest_floor(session, newest, fts.c.rowid, math.ceil(bound * sampled / len(passing)))
+    return floor_of(math.ceil(bound * sampled / len(passing)))
 
 
 def threads_matching(
@@ -545,7 +551,15 @@ def _ranked_fts5(
     elif (allowed := _allowed_rows(session, fts, matching, narrowing)) is not None:
         clauses = [allowed]
     else:
-        floor = _newest_allowed_floor(session, fts, matching, narrowing, bound)
+        matches = select(fts.c.rowid).where(matching)
+        floor = _newest_allowed_floor(
+            session,
+            matches,
+            fts.c.rowid,
+            select(narrowing.key).select_from(narrowing.content).where(*narrowing.clauses),
+            lambda reach: _newest_floor(session, matches, fts.c.rowid, reach),
+            bound,
+        )
         newest = matching if floor is None else and_(matching, fts.c.rowid > floor)
         scores = _best_allowed(session, fts, newest, score, narrowing, wanted)
         if scores is not None:
@@ -713,9 +727,19 @@ def _ranked_tsquery(
     query = func.to_tsquery(_TS_CONFIG, compile_tsquery(tree))
     source: Any = content if clauses else key.class_
     ranked_key: Any = key
-    # Unfiltered only: with a filter, finding the bound means joining every match to the call around
-    # it, which costs as much as ranking them (measured: the filtered queries got 1.6x slower).
-    floor = None if clauses else _newest_tsquery_floor(session, key, vector, query, tree, bound)
+    if clauses:
+        # As on SQLite, a filter that passes most of the newest matches is ranked among about the
+        # newest ``bound`` that pass; the others rank every match that passes.
+        def floor_of(reach: int) -> int | None:
+            found = _newest_tsquery_floor(session, key, vector, query, tree, reach)
+            return None if found is None else found.key
+
+        matches = select(key).where(vector.bool_op("@@")(query))
+        checked = select(key).select_from(content).where(*clauses)
+        allowed_floor = _newest_allowed_floor(session, matches, key, checked, floor_of, bound)
+        floor = None if allowed_floor is None else _TsqueryFloor(allowed_floor, walked=False)
+    else:
+        floor = _newest_tsquery_floor(session, key, vector, query, tree, bound)
     if floor is not None and floor.walked:
         # The walked rows again, down the primary key ("OFFSET 0": planned on their own), not through
         # the GIN index, whose bitmap holds every match before the key range narrows it: bounded by
@@ -725,7 +749,7 @@ def _ranked_tsquery(
         source = walked.subquery()
         ranked_key, vector = source.c.key, source.c.vector
     elif floor is not None:
-        clauses = [key > floor.key]
+        clauses = [*clauses, key > floor.key]
     score = (-func.ts_rank(vector, query)).label("score")
     best = (
         select(ranked_key.label("key"), score)
