@@ -29,6 +29,9 @@ USER = "earshot"
 TEMPLATE = "earshot_template"
 # CI sets this so that a missing server is a failure there, never a quiet skip.
 REQUIRE_ENV = "EARSHOT_REQUIRE_POSTGRES"
+_FOLDER_PREFIX = "earshot-pg-"
+# A server's folder untouched this long with no live postmaster was left by a killed run.
+STALE_AFTER_S = 3600.0
 
 
 def find_bin_dir() -> Path | None:
@@ -90,6 +93,39 @@ def _stopped_with(parent: int) -> Callable[[], None] | None:
     return stop_with_parent
 
 
+def remove_stale_folders(parent: Path, older_than: float = STALE_AFTER_S) -> list[Path]:
+    """Delete the folders of servers that a killed run left behind: their server stopped with it
+    (the parent-death signal), but nothing was left to delete the folder (gigabytes after a bench).
+    Only a folder untouched for ``older_than`` seconds with no live postmaster is one: a server being
+    set up right now, or running for another test run, is left alone. Returns what was deleted."""
+    deleted = []
+    for folder in parent.glob(f"{_FOLDER_PREFIX}*"):
+        try:
+            if time.time() - folder.stat().st_mtime < older_than or _postmaster_alive(folder / "data"):
+                continue
+        except OSError:
+            continue  # gone meanwhile, or not ours to read
+        shutil.rmtree(folder, ignore_errors=True)
+        deleted.append(folder)
+    return deleted
+
+
+def _postmaster_alive(data: Path) -> bool:
+    try:
+        pid = int((data / "postmaster.pid").read_text().split("\n", 1)[0])
+    except FileNotFoundError:
+        return False  # a clean shutdown removes it
+    except ValueError:
+        return True  # being written: alive or about to be
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # a live process of another user (the server runs as postgres)
+    return True
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
@@ -105,7 +141,8 @@ class PostgresServer:
             raise RuntimeError(unavailable_reason() or "no PostgreSQL")
         self._bin = bin_dir
         self._owner = _run_as()
-        self.folder = Path(tempfile.mkdtemp(prefix="earshot-pg-"))
+        remove_stale_folders(Path(tempfile.gettempdir()))
+        self.folder = Path(tempfile.mkdtemp(prefix=_FOLDER_PREFIX))
         self._data = self.folder / "data"
         self._process: subprocess.Popen[bytes] | None = None
         self._names = itertools.count()
