@@ -2,9 +2,9 @@
 the search itself over call transcripts and chat/e-mail messages together.
 
 Only trees from ``storage.query.parse_query`` are compiled, and every word is emitted quoted, so a
-user's text can never be read as backend syntax. The only dialect-specific SQL of the storage
-package lives here and in the migrations (``0002_search_index`` and ``0005_customer_history``
-build the indexes used here).
+user's text can never be read as backend syntax. The search's dialect-specific SQL lives here,
+the customer lookups' in ``storage.substrings``, and the indexes they use in the migrations
+(``0002_search_index``, ``0005_customer_history``, ``0026_substring_indexes``).
 """
 
 from __future__ import annotations
