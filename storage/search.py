@@ -33,6 +33,7 @@ from sqlalchemy import (
     null,
     select,
     table,
+    true,
     union,
 )
 from sqlalchemy.dialects.postgresql import REGCONFIG
@@ -93,6 +94,13 @@ FILTERED_MATCHES_PER_PASSING = 2
 # match that passes cost 955 ms, the sample 8 ms, the window's floor 27 ms and ranking it 44 ms. A
 # narrow filter pays the sample for nothing: 3-27 ms at 10M, the filter worked out once more.
 FILTER_SAMPLE = 200
+# PostgreSQL: a filter that picks calls or threads (a customer, an agent, dates) and passes too few of
+# the newest matches to bound them is ranked among the matches of the newest calls or threads it
+# picks (``_ranked_in_newest_parents``) when each holds at least this many matches (by the share of
+# the newest rows that match): the walk then visits about ``bound`` of them or fewer, each a few index
+# lookups (10M utterances: 20-30 µs a call). Sparser matches keep the plan that ranks every match
+# that passes ("technician thursday", 0.16 matches a call: walking for 5,000 would visit 32k calls).
+MATCHES_PER_WALKED_PARENT = 1.0
 # PostgreSQL, an unfiltered phrase or AND (``_combines_words``): its newest matches are found by
 # walking the primary key newest first, no further than this many times ``bound`` rows, when its
 # words' frequencies (pg_stats, which do not say fewer matches than there are: a phrase matches no
@@ -276,7 +284,9 @@ def search_utterances(
     first page does not cost in proportion to every match. So is a filtered one when a filter (on
     SQLite, one too broad to gather its rows: a date range, a speaker role) passes more than
     ``rank_newest`` matches and at least one in ``FILTERED_MATCHES_PER_PASSING`` of the newest: among
-    about the ``rank_newest`` newest that pass (``_newest_allowed_floor``).
+    about the ``rank_newest`` newest that pass (``_newest_allowed_floor``). On PostgreSQL, one that
+    picks calls or threads and passes fewer of the newest, among the first ``rank_newest`` matches of
+    the newest calls or threads it picks, when they hold enough matches (``_ranked_in_newest_parents``).
     """
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidValue(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
@@ -295,9 +305,11 @@ def search_utterances(
             sources.append((0, _ranked_calls(session, dialect, tree, filters, wanted, bound)))
         if filters.channel != "call" and filters.speaker_role in (None, *_DIRECTION_OF_ROLE):
             sources.append((1, _ranked_messages(session, dialect, tree, filters, wanted, bound)))
-        capped = any(ranking.capped for _, ranking in sources)
+        capped = False
         for kind, ranking in sources:
-            ranked += [(score, kind, rowid, snippet) for rowid, snippet, score in ranking.rows(session)]
+            rows, bounded = ranking.rows(session)
+            capped = capped or bounded
+            ranked += [(score, kind, rowid, snippet) for rowid, snippet, score in rows]
         ranked.sort(key=lambda row: row[:3])
         page = ranked[offset : offset + limit]
         calls = _call_details(session, [rowid for _, kind, rowid, _ in page if kind == 0])
@@ -318,18 +330,25 @@ def search_utterances(
 class _Ranked:
     """One index's ranking query, and whether it was bounded to the newest matches with more left out.
     The query yields (rowid, snippet, score), or only (rowid, snippet) when ``scores`` were found
-    before it."""
+    before it, or (rowid, snippet, score, rows walked) when the window is the rows walked up to
+    ``walked_bound`` (capped when it walked more)."""
 
     query: Select[Any]
     capped: bool
     scores: dict[int, float] | None = None
+    walked_bound: int | None = None
 
-    def rows(self, session: Session) -> list[tuple[int, str, float]]:
+    def rows(self, session: Session) -> tuple[list[tuple[int, str, float]], bool]:
+        """The ranked rows, and whether they were ranked among the newest with more left out."""
+        if self.scores == {}:
+            return [], self.capped
+        found = session.execute(self.query).all()
+        if self.walked_bound is not None:
+            walked = max((row[3] for row in found), default=0)
+            return [(rowid, snippet, score) for rowid, snippet, score, _ in found], walked > self.walked_bound
         if self.scores is None:
-            return [(rowid, snippet, score) for rowid, snippet, score in session.execute(self.query)]
-        if not self.scores:
-            return []
-        return [(rowid, snippet, self.scores[rowid]) for rowid, snippet in session.execute(self.query)]
+            return [(rowid, snippet, score) for rowid, snippet, score in found], self.capped
+        return [(rowid, snippet, self.scores[rowid]) for rowid, snippet in found], self.capped
 
 
 def _newest_floor(session: Session, matches: Select[Any], key: Any, bound: int | None) -> int | None:
@@ -342,23 +361,26 @@ def _newest_floor(session: Session, matches: Select[Any], key: Any, bound: int |
     return session.scalar(matches.order_by(None).limit(None).order_by(key.desc()).offset(bound).limit(1))
 
 
+def _newest_sample(session: Session, matches: Select[Any], key: Any) -> list[int]:
+    """The keys of the newest ``FILTER_SAMPLE`` of ``matches``, newest first."""
+    return list(session.scalars(matches.order_by(key.desc()).limit(FILTER_SAMPLE)))
+
+
 def _newest_allowed_floor(
     session: Session,
-    newest: Select[Any],
-    key: Any,
+    sample: list[int],
     checked: Select[Any],
     floor_of: Callable[[int], int | None],
     bound: int,
 ) -> int | None:
     """The floor of a ranking window holding about the ``bound`` newest matches that the filters
     allow, when at least one in ``FILTERED_MATCHES_PER_PASSING`` of the newest matches passes them;
-    else None. How many pass is read off the newest ``FILTER_SAMPLE`` of the ``newest`` matches (keys
-    in ``key``), each looked up by ``checked`` (the keys the filters pass of those given); the floor
-    is exact when the sample holds more than ``bound`` that pass, else the window reaches back as far
-    as the sample's share says (``floor_of`` that many matches, on the text index alone)."""
+    else None. How many pass is read off the ``_newest_sample`` of the matches, each looked up by
+    ``checked`` (the keys the filters pass of those given); the floor is exact when the sample holds
+    more than ``bound`` that pass, else the window reaches back as far as the sample's share says
+    (``floor_of`` that many matches, on the text index alone)."""
     # The sample's keys are read first and handed on: as a subquery, PostgreSQL joined every row the
     # filters allow to it (10M utterances, one agent: 186 ms).
-    sample = list(session.scalars(newest.order_by(key.desc()).limit(FILTER_SAMPLE)))
     sampled = len(sample)
     passed = next(iter(checked.selected_columns))
     passing = list(session.scalars(checked.where(passed.in_(sample)).order_by(passed.desc())))
@@ -441,17 +463,31 @@ def _ranked_calls(
     of_call = _filter_clauses(filters, dialect, started=Thread.started_at)
     of_utterance = [] if filters.speaker_role is None else [Speaker.role == filters.speaker_role]
     if dialect == "postgresql":
-        content = _join_call(Utterance.__table__)
+
+        def utterances_in(thread: Any) -> Select[Any]:
+            rows = (
+                select(Utterance.id)
+                .join(Transcript, Transcript.id == Utterance.transcript_id)
+                .join(Recording, Recording.id == Transcript.recording_id)
+                .where(Recording.thread_id == thread)
+            )
+            if not of_utterance:
+                return rows
+            return rows.join(Speaker, Speaker.id == Utterance.speaker_id).where(*of_utterance)
+
         return _ranked_tsquery(
             session,
             Utterance.id,
             Utterance.text,
             "utterances.text_tsv",
-            content,
+            _join_call(Utterance.__table__),
             tree,
             of_call + of_utterance,
             wanted,
             bound,
+            _Parents(select(Thread.id).where(*of_call), utterances_in, _ratio(Utterance.id, Thread.id))
+            if of_call
+            else None,
         )
 
     def utterances_of(threads: Any) -> Select[Any]:
@@ -488,18 +524,23 @@ def _ranked_messages(
     if filters.speaker_role is not None:
         of_message.append(Message.direction == _DIRECTION_OF_ROLE[filters.speaker_role])
     if dialect == "postgresql":
-        content = _join_message(Message.__table__)
-        clauses = of_thread + of_message
         return _ranked_tsquery(
             session,
             Message.id,
             Message.body,
             "messages.body_tsv",
-            content,
+            _join_message(Message.__table__),
             tree,
-            clauses,
+            of_thread + of_message,
             wanted,
             bound,
+            _Parents(
+                select(Thread.id).where(*of_thread),
+                lambda thread: select(Message.id).where(Message.thread_id == thread, *of_message),
+                _ratio(Message.id, Thread.id),
+            )
+            if of_thread
+            else None,
         )
     narrowing = _Narrowing(
         joined=_join_message(_MESSAGES_FTS.join(Message, Message.id == _MESSAGES_FTS.c.rowid)),
@@ -554,8 +595,7 @@ def _ranked_fts5(
         matches = select(fts.c.rowid).where(matching)
         floor = _newest_allowed_floor(
             session,
-            matches,
-            fts.c.rowid,
+            _newest_sample(session, matches, fts.c.rowid),
             select(narrowing.key).select_from(narrowing.content).where(*narrowing.clauses),
             lambda reach: _newest_floor(session, matches, fts.c.rowid, reach),
             bound,
@@ -709,6 +749,27 @@ _HEADLINE = (
 )
 
 
+@dataclass(frozen=True)
+class _Parents:
+    """PostgreSQL: the calls or threads that the filters pick (``ids``: a query of their ids), the
+    rows of one of them that the filters allow (``rows_in``: a call's or thread's id -> a query of
+    those rows' keys), and how many rows a call or thread holds (``rows_per_parent``)."""
+
+    ids: Select[Any]
+    rows_in: Callable[[Any], Select[Any]]
+    rows_per_parent: Select[Any]
+
+
+def _worth_walking(session: Session, sample: list[int], parents: _Parents) -> bool:
+    """Whether the calls or threads the filters pick hold enough matches to walk them for the newest:
+    at least ``MATCHES_PER_WALKED_PARENT`` each, by the share of rows that match among the newest
+    (the ``_newest_sample``'s keys span those rows). A full sample only: fewer are all the matches."""
+    if len(sample) < FILTER_SAMPLE:
+        return False
+    share = len(sample) / (sample[0] - sample[-1] + 1)
+    return share * (session.scalar(parents.rows_per_parent) or 0) >= MATCHES_PER_WALKED_PARENT
+
+
 def _ranked_tsquery(
     session: Session,
     key: InstrumentedAttribute[int],
@@ -719,6 +780,7 @@ def _ranked_tsquery(
     clauses: list[ColumnElement[bool]],
     wanted: int,
     bound: int,
+    parents: _Parents | None = None,
 ) -> _Ranked:
     """The best ``wanted`` rows of one table by ts_rank over its stored ``tsvector`` (GIN-indexed,
     migration 0013), with ts_headline snippets. The score is negated so that, as with bm25, lower is
@@ -729,14 +791,17 @@ def _ranked_tsquery(
     ranked_key: Any = key
     if clauses:
         # As on SQLite, a filter that passes most of the newest matches is ranked among about the
-        # newest ``bound`` that pass; the others rank every match that passes.
+        # newest ``bound`` that pass; one that picks calls or threads, among the matches of the newest
+        # of those; the others rank every match that passes.
         def floor_of(reach: int) -> int | None:
             found = _newest_tsquery_floor(session, key, vector, query, tree, reach)
             return None if found is None else found.key
 
-        matches = select(key).where(vector.bool_op("@@")(query))
+        sample = _newest_sample(session, select(key).where(vector.bool_op("@@")(query)), key)
         checked = select(key).select_from(content).where(*clauses)
-        allowed_floor = _newest_allowed_floor(session, matches, key, checked, floor_of, bound)
+        allowed_floor = _newest_allowed_floor(session, sample, checked, floor_of, bound)
+        if allowed_floor is None and parents is not None and _worth_walking(session, sample, parents):
+            return _ranked_in_newest_parents(key, text, vector, query, parents, wanted, bound)
         floor = None if allowed_floor is None else _TsqueryFloor(allowed_floor, walked=False)
     else:
         floor = _newest_tsquery_floor(session, key, vector, query, tree, bound)
@@ -759,15 +824,69 @@ def _ranked_tsquery(
         .limit(wanted)
         .subquery()
     )
-    # The headline is made for the best rows only, once they are known: asked for beside the rank,
-    # PostgreSQL carried every match's text through the sort (7 times slower at 7k matches).
+    return _Ranked(_with_headlines(best, key, text, query), capped=floor is not None)
+
+
+def _ranked_in_newest_parents(
+    key: InstrumentedAttribute[int],
+    text: InstrumentedAttribute[str],
+    vector: ColumnElement[Any],
+    query: ColumnElement[Any],
+    parents: _Parents,
+    wanted: int,
+    bound: int,
+) -> _Ranked:
+    """The best ``wanted`` of the ``bound`` newest matches that the filters allow, walking the calls or
+    threads they pick newest first (their primary key) and each one's matching rows, newest first:
+    a filter that picks thousands of calls costs what ``bound`` of their matches cost, not what all
+    of them cost, and one that picks few is ranked whole, the walk ending with them. 10M utterances,
+    "fee" in the calls of customers named "maria" since June (66k matches pass): median 690-830 ms
+    ranking them all, 124-164 ms so, most of it picking the 20k calls and walking 1,400 of them."""
+    picked = parents.ids.order_by(next(iter(parents.ids.selected_columns)).desc()).subquery("picked")
+    # OFFSET 0 keeps each call's rows a subquery of its own (LATERAL: a nested loop, in the calls'
+    # order); flattened, PostgreSQL hashed the calls and read the rows in their stored order.
+    rows_in = (
+        parents.rows_in(next(iter(picked.c)))
+        .add_columns(vector.label("vector"))
+        .where(vector.bool_op("@@")(query))
+        .order_by(key.desc())
+        .offset(0)
+        .lateral("rows_in")
+    )
+    row_key, row_vector = list(rows_in.c)
+    # One more than the bound tells whether more were left out; a CTE read twice is computed once.
+    walked = (
+        select(row_key.label("key"), row_vector.label("vector"), func.row_number().over().label("place"))
+        .select_from(picked)
+        .join(rows_in, true())
+        .limit(bound + 1)
+        .cte("walked")
+    )
+    score = (-func.ts_rank(walked.c.vector, query)).label("score")
+    best = (
+        select(walked.c.key, score)
+        .where(walked.c.place <= bound)
+        .order_by(score, walked.c.key)
+        .limit(wanted)
+        .subquery()
+    )
+    how_many = select(func.count()).select_from(walked).scalar_subquery()
+    ranked = _with_headlines(best, key, text, query).add_columns(how_many.label("walked"))
+    return _Ranked(ranked, capped=False, walked_bound=bound)
+
+
+def _with_headlines(
+    best: Any, key: InstrumentedAttribute[int], text: Any, query: ColumnElement[Any]
+) -> Select[Any]:
+    """The ranked rows (``key`` and ``score`` of ``best``) with their snippets, best first. The headline
+    is made for the best rows only, once they are known: asked for beside the rank, PostgreSQL
+    carried every match's text through the sort (7 times slower at 7k matches)."""
     snippet = func.ts_headline(_TS_CONFIG, text, query, _HEADLINE)
-    ranked = (
+    return (
         select(best.c.key, snippet, best.c.score)
         .join_from(best, key.class_, key == best.c.key)
         .order_by(best.c.score, best.c.key)
     )
-    return _Ranked(ranked, capped=floor is not None)
 
 
 def _newest_tsquery_floor(

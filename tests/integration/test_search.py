@@ -19,7 +19,17 @@ from sqlalchemy import delete, event, select, text, update
 from storage import search
 from storage.db import Database, session_scope
 from storage.errors import InvalidValue
-from storage.models import Agent, Customer, Identity, Recording, Speaker, Thread, Transcript, Utterance
+from storage.models import (
+    Agent,
+    Customer,
+    Identity,
+    Message,
+    Recording,
+    Speaker,
+    Thread,
+    Transcript,
+    Utterance,
+)
 from storage.query import QueryError, parse_query
 from storage.search import (
     HIGHLIGHT_END,
@@ -451,6 +461,69 @@ def test_a_broad_filter_that_passes_no_more_than_the_bound_ranks_every_match(
                 twice, FREQUENT, filters, limit=limit, offset=offset, rank_newest=rank_newest
             )
             assert page == every and page.ranked_newest is None
+
+
+def _add_chats(db: Database, customer: str, bodies: tuple[str, ...]) -> None:
+    """Two chat threads of ``customer``, each holding every one of ``bodies``, stored after the calls."""
+    with session_scope(db) as session:
+        person = session.scalars(select(Customer).where(Customer.display_name == customer)).first()
+        for number in range(2):
+            session.add(
+                Thread(
+                    customer=person,
+                    channel="chat",
+                    provider="test",
+                    provider_id=f"chat-{number}",
+                    started_at=datetime(2024, 5, 1 + number, 9, 0, tzinfo=UTC),
+                    messages=[
+                        Message(
+                            provider_message_id=f"chat-{number}-{seq}",
+                            direction="inbound",
+                            author=customer,
+                            sent_at=datetime(2024, 5, 1 + number, 9, seq, tzinfo=UTC),
+                            body=body,
+                        )
+                        for seq, body in enumerate(bodies)
+                    ],
+                )
+            )
+
+
+@pytest.mark.parametrize("walks", [True, False])
+def test_a_filter_that_picks_calls_is_ranked_among_the_matches_of_its_newest_calls(
+    twice: Database, walks: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL, a filter that picks calls or threads (a customer) and passes too few of the
+    newest matches to bound them there is bounded by walking the calls, and the chat threads, that
+    it picks newest first, each one's matches newest first, when each holds enough matches: the page
+    is the best of the first ``rank_newest`` matches so walked, of each kind. Too few matches a call,
+    and every match that passes is ranked, as SQLite always does (gathering those rows)."""
+    _add_chats(twice, "Maria García", ("I want a refund", "the fee again", "can I pay later"))
+    monkeypatch.setattr(search, "FILTER_SAMPLE", 4)
+    monkeypatch.setattr(search, "FILTERED_MATCHES_PER_PASSING", 0)  # never bounded by the sample
+    monkeypatch.setattr(search, "MATCHES_PER_WALKED_PARENT", 0 if walks else 10**6)
+    filters = SearchFilters(customer="Maria García")
+    every = search_utterances(twice, FREQUENT, filters, limit=search.MAX_LIMIT)
+    assert every.ranked_newest is None and {hit.channel for hit in every.hits} == {"call", "chat"}
+    rank_newest, limit = 3, 2
+    bounded = search_utterances(twice, FREQUENT, filters, limit=limit, rank_newest=rank_newest)
+    if twice.engine.dialect.name == "sqlite" or not walks:
+        assert bounded.ranked_newest is None and bounded.hits == every.hits[:limit]
+        return
+
+    def walked_first(channel_is_call: bool) -> set[int | None]:
+        of_kind = [hit for hit in every.hits if (hit.channel == "call") == channel_is_call]
+        walked = sorted(
+            of_kind, key=lambda hit: (hit.thread_id, hit.utterance_id or hit.message_id), reverse=True
+        )
+        return {hit.utterance_id or hit.message_id for hit in walked[:rank_newest]}
+
+    window = walked_first(True) | walked_first(False)
+    assert (bounded.ranked_newest, bounded.has_more) == (rank_newest, True)
+    assert (
+        bounded.hits
+        == tuple(hit for hit in every.hits if (hit.utterance_id or hit.message_id) in window)[:limit]
+    )
 
 
 @pytest.mark.parametrize(
