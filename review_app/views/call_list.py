@@ -258,7 +258,8 @@ def _table(page: CallListPage) -> None:
             md(call.assignee or "—"),
         ]
         lines.append("| " + " | ".join(cells) + " |")
-    st.markdown("\n".join(lines))
+    # The key names the table for theme.css, which lays it out as one block per call on a phone.
+    st.container(key="call_table").markdown("\n".join(lines))
 
 
 def _pager(page: CallListPage, number: int) -> None:

@@ -2,7 +2,8 @@
 server: the page starts under the header instead of 120 px below it, the brand sits above the
 navigation, the colours follow the browser's light or dark scheme, a customer's tiles sit side by
 side on a phone instead of one screen each, the history's "About" reads on a phone without scrolling
-sideways, and a phone's first screen of the call list reaches the calls."""
+sideways, and a phone's first screen of the call list reaches the calls, each call's cells all on
+the screen."""
 
 from __future__ import annotations
 
@@ -135,6 +136,17 @@ def test_a_phone_shows_calls_on_the_call_lists_first_screen(browser, app_url: st
         }"""
     )  # the whole row, above the fold
     page.wait_for_function(_NO_SIDEWAYS_SCROLL)
+    # Every cell of a call on the screen, none scrolled sideways out of the table's box (its eight
+    # columns were 660 px wide there): the row is one block whose cells wrap.
+    page.wait_for_function(
+        """() => {
+            const cells = [...document.querySelectorAll(".st-key-call_table tbody tr:first-child td")];
+            return cells.length === 8 && cells.every(cell => {
+                const box = cell.getBoundingClientRect();
+                return box.left >= 0 && box.right <= window.innerWidth && box.width > 0;
+            });
+        }"""
+    )
     # The folded filters still work, and a link that names one opens them, its count in the label.
     page.goto(f"{app_url}/call_list?direction=outbound&min=1")
     expect(page.get_by_text("More filters (2 active)")).to_be_visible(timeout=_TIMEOUT_MS)
