@@ -24,6 +24,7 @@ from sqlalchemy import (
     FromClause,
     Join,
     Select,
+    Subquery,
     TableClause,
     and_,
     case,
@@ -330,13 +331,15 @@ def search_utterances(
 class _Ranked:
     """One index's ranking query, and whether it was bounded to the newest matches with more left out.
     The query yields (rowid, snippet, score), or only (rowid, snippet) when ``scores`` were found
-    before it, or (rowid, snippet, score, rows walked) when the window is the rows walked up to
-    ``walked_bound`` (capped when it walked more)."""
+    before it, or (rowid, snippet, score, matches walked) when the window is the matches a walk found
+    up to ``walked_bound`` (capped when it found more; ``short_walk`` ranks instead when it found no
+    more and may have stopped short of others)."""
 
     query: Select[Any]
     capped: bool
     scores: dict[int, float] | None = None
     walked_bound: int | None = None
+    short_walk: Callable[[], _Ranked] | None = None  # the ranking when the walk found too few
 
     def rows(self, session: Session) -> tuple[list[tuple[int, str, float]], bool]:
         """The ranked rows, and whether they were ranked among the newest with more left out."""
@@ -345,6 +348,8 @@ class _Ranked:
         found = session.execute(self.query).all()
         if self.walked_bound is not None:
             walked = max((row[3] for row in found), default=0)
+            if walked <= self.walked_bound and self.short_walk is not None:
+                return self.short_walk().rows(session)
             return [(rowid, snippet, score) for rowid, snippet, score, _ in found], walked > self.walked_bound
         if self.scores is None:
             return [(rowid, snippet, score) for rowid, snippet, score in found], self.capped
@@ -787,57 +792,80 @@ def _ranked_tsquery(
     better."""
     vector: ColumnElement[Any] = literal_column(vector_column)
     query = func.to_tsquery(_TS_CONFIG, compile_tsquery(tree))
-    source: Any = content if clauses else key.class_
-    ranked_key: Any = key
+    matches = select(key).where(vector.bool_op("@@")(query))
     if clauses:
         # As on SQLite, a filter that passes most of the newest matches is ranked among about the
         # newest ``bound`` that pass; one that picks calls or threads, among the matches of the newest
         # of those; the others rank every match that passes.
         def floor_of(reach: int) -> int | None:
-            found = _newest_tsquery_floor(session, key, vector, query, tree, reach)
-            return None if found is None else found.key
+            return _newest_tsquery_floor(session, key, vector, query, tree, reach)
 
-        sample = _newest_sample(session, select(key).where(vector.bool_op("@@")(query)), key)
+        sample = _newest_sample(session, matches, key)
         checked = select(key).select_from(content).where(*clauses)
-        allowed_floor = _newest_allowed_floor(session, sample, checked, floor_of, bound)
-        if allowed_floor is None and parents is not None and _worth_walking(session, sample, parents):
-            return _ranked_in_newest_parents(key, text, vector, query, parents, wanted, bound)
-        floor = None if allowed_floor is None else _TsqueryFloor(allowed_floor, walked=False)
-    else:
-        floor = _newest_tsquery_floor(session, key, vector, query, tree, bound)
-    if floor is not None and floor.walked:
-        # The walked rows again, down the primary key ("OFFSET 0": planned on their own), not through
-        # the GIN index, whose bitmap holds every match before the key range narrows it: bounded by
-        # the rows walked, not by every match (10M utterances, "cancel my contract": 32 ms against
-        # 166 ms; 1M: 32 against 21).
-        walked = select(key.label("key"), vector.label("vector")).where(key > floor.key).offset(0)
-        source = walked.subquery()
-        ranked_key, vector = source.c.key, source.c.vector
-    elif floor is not None:
-        clauses = [*clauses, key > floor.key]
+        floor = _newest_allowed_floor(session, sample, checked, floor_of, bound)
+        if floor is None and parents is not None and _worth_walking(session, sample, parents):
+            in_parents = _newest_parents_walked(key, vector, query, parents, bound)
+            return _ranked_walk(key, text, query, in_parents, wanted, bound)
+        return _ranked_above(key, text, vector, query, content, clauses, floor, wanted)
+
+    def through_the_index() -> _Ranked:
+        floor = _newest_floor(session, matches, key, bound)
+        return _ranked_above(key, text, vector, query, key.class_, [], floor, wanted)
+
+    window = _walk_window(session, key, vector, tree, bound)
+    if window is None:
+        return through_the_index()
+    # The window's matches ranked as they are walked, in one statement: the floor first and then the
+    # rows above it walked again cost twice the walk (10M utterances, "cancel my contract": 68 ms
+    # against 38). A walk that falls short of the bound is ranked through the index after all.
+    walked: Select[Any] = (
+        select(
+            window.c.key,
+            window.c.vector,
+            func.row_number().over(order_by=window.c.key.desc()).label("place"),
+        )
+        .where(window.c.vector.bool_op("@@")(query))
+        .order_by(window.c.key.desc())
+        .limit(bound + 1)
+    )
+    return _ranked_walk(key, text, query, walked, wanted, bound, short=through_the_index)
+
+
+def _ranked_above(
+    key: InstrumentedAttribute[int],
+    text: InstrumentedAttribute[str],
+    vector: ColumnElement[Any],
+    query: ColumnElement[Any],
+    source: Any,
+    clauses: list[ColumnElement[bool]],
+    floor: int | None,
+    wanted: int,
+) -> _Ranked:
+    """The best ``wanted`` matches of ``source`` that pass ``clauses``, above ``floor`` when there is
+    one (read through the GIN index, or as the planner chooses)."""
+    if floor is not None:
+        clauses = [*clauses, key > floor]
     score = (-func.ts_rank(vector, query)).label("score")
     best = (
-        select(ranked_key.label("key"), score)
+        select(key.label("key"), score)
         .select_from(source)
         .where(vector.bool_op("@@")(query), *clauses)
-        .order_by(score, ranked_key)
+        .order_by(score, key)
         .limit(wanted)
         .subquery()
     )
     return _Ranked(_with_headlines(best, key, text, query), capped=floor is not None)
 
 
-def _ranked_in_newest_parents(
+def _newest_parents_walked(
     key: InstrumentedAttribute[int],
-    text: InstrumentedAttribute[str],
     vector: ColumnElement[Any],
     query: ColumnElement[Any],
     parents: _Parents,
-    wanted: int,
     bound: int,
-) -> _Ranked:
-    """The best ``wanted`` of the ``bound`` newest matches that the filters allow, walking the calls or
-    threads they pick newest first (their primary key) and each one's matching rows, newest first:
+) -> Select[Any]:
+    """The first ``bound + 1`` matches that the filters allow, walking the calls or threads they pick
+    newest first (their primary key) and each one's matching rows newest first, for ``_ranked_walk``:
     a filter that picks thousands of calls costs what ``bound`` of their matches cost, not what all
     of them cost, and one that picks few is ranked whole, the walk ending with them. 10M utterances,
     "fee" in the calls of customers named "maria" since June (66k matches pass): median 690-830 ms
@@ -854,25 +882,39 @@ def _ranked_in_newest_parents(
         .lateral("rows_in")
     )
     row_key, row_vector = list(rows_in.c)
-    # One more than the bound tells whether more were left out; a CTE read twice is computed once.
-    walked = (
+    return (
         select(row_key.label("key"), row_vector.label("vector"), func.row_number().over().label("place"))
         .select_from(picked)
         .join(rows_in, true())
         .limit(bound + 1)
-        .cte("walked")
     )
-    score = (-func.ts_rank(walked.c.vector, query)).label("score")
+
+
+def _ranked_walk(
+    key: InstrumentedAttribute[int],
+    text: InstrumentedAttribute[str],
+    query: ColumnElement[Any],
+    walked: Select[Any],
+    wanted: int,
+    bound: int,
+    short: Callable[[], _Ranked] | None = None,
+) -> _Ranked:
+    """The best ``wanted`` of the first ``bound`` matches a walk finds (``walked``: their ``key``,
+    ``vector`` and ``place`` in the walk, from 1, no more than ``bound + 1`` of them: one more tells
+    that more were left out), with the walk's length for ``_Ranked.rows``; ``short`` ranks instead
+    when the walk found no more than ``bound`` and may have stopped short of others."""
+    found = walked.cte("walked")  # read twice, computed once
+    score = (-func.ts_rank(found.c.vector, query)).label("score")
     best = (
-        select(walked.c.key, score)
-        .where(walked.c.place <= bound)
-        .order_by(score, walked.c.key)
+        select(found.c.key, score)
+        .where(found.c.place <= bound)
+        .order_by(score, found.c.key)
         .limit(wanted)
         .subquery()
     )
-    how_many = select(func.count()).select_from(walked).scalar_subquery()
+    how_many = select(func.count()).select_from(found).scalar_subquery()
     ranked = _with_headlines(best, key, text, query).add_columns(how_many.label("walked"))
-    return _Ranked(ranked, capped=False, walked_bound=bound)
+    return _Ranked(ranked, capped=False, walked_bound=bound, short_walk=short)
 
 
 def _with_headlines(
@@ -889,6 +931,21 @@ def _with_headlines(
     )
 
 
+def _walk_window(
+    session: Session, key: InstrumentedAttribute[int], vector: ColumnElement[Any], tree: Node, bound: int
+) -> Subquery | None:
+    """The newest ``WALKED_ROWS_PER_BOUND * bound`` rows of a table (``key``, ``vector``), down the
+    primary key, when the words' frequencies say they may hold more than ``bound`` matches; else
+    None. A subquery with its own LIMIT: the match is tested on the walked rows only."""
+    if not _combines_words(tree):
+        return None
+    share = _share_at_most(tree, _word_shares(session, key.class_.__tablename__, vector.name))
+    if share is None or share * WALKED_ROWS_PER_BOUND * bound <= bound:
+        return None
+    newest = select(key.label("key"), vector.label("vector")).order_by(key.desc())
+    return newest.limit(WALKED_ROWS_PER_BOUND * bound).subquery()
+
+
 def _newest_tsquery_floor(
     session: Session,
     key: InstrumentedAttribute[int],
@@ -896,28 +953,16 @@ def _newest_tsquery_floor(
     query: ColumnElement[Any],
     tree: Node,
     bound: int,
-) -> _TsqueryFloor | None:
-    """``_newest_floor`` of a table's matches, walked down the primary key when the words' frequencies
-    say the newest ``WALKED_ROWS_PER_BOUND * bound`` rows may hold more than ``bound`` matches."""
-    share = None
-    if _combines_words(tree):
-        share = _share_at_most(tree, _word_shares(session, key.class_.__tablename__, vector.name))
-    if share is not None and share * WALKED_ROWS_PER_BOUND * bound > bound:
-        # The rows in a subquery with its own LIMIT: the match is tested on the walked rows only.
-        walked = select(key.label("key"), vector.label("vector")).order_by(key.desc())
-        window = walked.limit(WALKED_ROWS_PER_BOUND * bound).subquery()
+) -> int | None:
+    """``_newest_floor`` of a table's matches, walked down the primary key when ``_walk_window`` says
+    so, else (or when the walk falls short) through the GIN index."""
+    window = _walk_window(session, key, vector, tree, bound)
+    if window is not None:
         in_window = select(window.c.key).where(window.c.vector.bool_op("@@")(query))
         floor = _newest_floor(session, in_window, window.c.key, bound)
         if floor is not None:
-            return _TsqueryFloor(floor, walked=True)
-    floor = _newest_floor(session, select(key).where(vector.bool_op("@@")(query)), key, bound)
-    return None if floor is None else _TsqueryFloor(floor, walked=False)
-
-
-@dataclass(frozen=True)
-class _TsqueryFloor:
-    key: int  # the key below the newest matches
-    walked: bool  # found walking the primary key: the rows above it are few enough to walk again
+            return floor
+    return _newest_floor(session, select(key).where(vector.bool_op("@@")(query)), key, bound)
 
 
 @dataclass(frozen=True)
