@@ -772,7 +772,7 @@ def _worth_walking(session: Session, sample: list[int], parents: _Parents) -> bo
     if len(sample) < FILTER_SAMPLE:
         return False
     share = len(sample) / (sample[0] - sample[-1] + 1)
-    return share * (session.scalar(parents.rows_per_parent) or 0) >= MATCHES_PER_WALKED_PARENT
+    return share * float(session.scalar(parents.rows_per_parent) or 0) >= MATCHES_PER_WALKED_PARENT
 
 
 def _ranked_tsquery(
