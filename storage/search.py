@@ -467,6 +467,10 @@ def _ranked_calls(
 ) -> _Ranked:
     of_call = _filter_clauses(filters, dialect, started=Thread.started_at)
     of_utterance = [] if filters.speaker_role is None else [Speaker.role == filters.speaker_role]
+    # The threads the filters pick, read from the threads' own indexes (their recordings and
+    # transcripts only for those whose rows are read); None when no filter picks them, only rows.
+    picked = select(Thread.id).where(*of_call) if of_call else None
+    rows_per_call = _ratio(Utterance.id, Thread.id)
     if dialect == "postgresql":
 
         def utterances_in(thread: Any) -> Select[Any]:
@@ -490,9 +494,7 @@ def _ranked_calls(
             of_call + of_utterance,
             wanted,
             bound,
-            _Parents(select(Thread.id).where(*of_call), utterances_in, _ratio(Utterance.id, Thread.id))
-            if of_call
-            else None,
+            None if picked is None else _Parents(picked, utterances_in, rows_per_call),
         )
 
     def utterances_of(threads: Any) -> Select[Any]:
@@ -510,11 +512,9 @@ def _ranked_calls(
         content=_join_call(Utterance.__table__),
         key=Utterance.id,
         clauses=of_call + of_utterance,
-        # The threads the filters pick, read from the threads' own indexes (their recordings and
-        # transcripts only for the few whose rows are gathered).
-        parents=select(Thread.id).where(*of_call) if of_call else None,
+        parents=picked,
         rows_of=utterances_of,
-        rows_per_parent=_ratio(Utterance.id, Thread.id),
+        rows_per_parent=rows_per_call,
     )
     return _ranked_fts5(session, _UTTERANCES_FTS, compile_fts5(tree), narrowing, wanted, bound)
 
@@ -528,7 +528,13 @@ def _ranked_messages(
     of_message = _date_clauses(filters, started=Message.sent_at)
     if filters.speaker_role is not None:
         of_message.append(Message.direction == _DIRECTION_OF_ROLE[filters.speaker_role])
+    picked = select(Thread.id).where(*of_thread) if of_thread else None
+    rows_per_thread = _ratio(Message.id, Thread.id)
     if dialect == "postgresql":
+
+        def messages_in(thread: Any) -> Select[Any]:
+            return select(Message.id).where(Message.thread_id == thread, *of_message)
+
         return _ranked_tsquery(
             session,
             Message.id,
@@ -539,22 +545,16 @@ def _ranked_messages(
             of_thread + of_message,
             wanted,
             bound,
-            _Parents(
-                select(Thread.id).where(*of_thread),
-                lambda thread: select(Message.id).where(Message.thread_id == thread, *of_message),
-                _ratio(Message.id, Thread.id),
-            )
-            if of_thread
-            else None,
+            None if picked is None else _Parents(picked, messages_in, rows_per_thread),
         )
     narrowing = _Narrowing(
         joined=_join_message(_MESSAGES_FTS.join(Message, Message.id == _MESSAGES_FTS.c.rowid)),
         content=_join_message(Message.__table__),
         key=Message.id,
         clauses=of_thread + of_message,
-        parents=select(Thread.id).where(*of_thread) if of_thread else None,
+        parents=picked,
         rows_of=lambda threads: select(Message.id).where(Message.thread_id.in_(threads), *of_message),
-        rows_per_parent=_ratio(Message.id, Thread.id),
+        rows_per_parent=rows_per_thread,
     )
     return _ranked_fts5(session, _MESSAGES_FTS, compile_fts5(tree), narrowing, wanted, bound)
 
