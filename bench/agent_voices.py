@@ -4,7 +4,7 @@
     .venv/bin/python -m bench.agent_voices [FOLDER ...]
 
 For every speaker alone in the recordings of the folders (default ``shared/eval`` and
-``sample_audio``; RTTM speakers or one party per channel, as ``bench.voice_count`` finds them), a
+``sample_audio``; RTTM speakers or one party per channel, as ``bench.voices_alone`` finds them), a
 voiceprint of the first half of their speech is enrolled and held against the second half of
 every speaker of that recording: the same voice, or another. The stereo demo calls share flite
 voices (the agent "rms" takes both; "awb" is a customer on one and the agent of the mono call), so
@@ -18,7 +18,7 @@ from itertools import combinations
 
 import numpy as np
 
-from bench.voice_count import SAMPLE_AUDIO, recordings_alone
+from bench.voices_alone import SAMPLE_AUDIO, recordings_alone
 from transcribe.speech import speech_regions
 from transcribe.types import SAMPLE_RATE, SpeakerTurn
 from transcribe.voiceprints import VoiceMatchParameters, Voiceprint, speaker_voiceprint
