@@ -50,6 +50,9 @@ __all__ = [
 _PREVIEW_CHARS = 160
 _NO_TIME = datetime.min.replace(tzinfo=UTC)
 
+# A result row of any columns (``Row[Any]`` would be a row of one column).
+AnyRow = Row[*tuple[Any, ...]]
+
 
 @dataclass(frozen=True)
 class HistoryUtterance:
@@ -166,7 +169,7 @@ def customer_history(db: Database, customer_id: int, limit: int | None = None) -
             messages_query = messages_query.order_by(Message.sent_at.desc(), Message.id.desc()).limit(limit)
         messages = session.execute(messages_query).all()
         # (sort key, call thread row or None, message row or None): one timeline of both kinds.
-        timeline: list[tuple[tuple[bool, datetime, int, int], Row[Any] | None, Row[Any] | None]] = [
+        timeline: list[tuple[tuple[bool, datetime, int, int], AnyRow | None, AnyRow | None]] = [
             (_order(as_utc(row.started_at), row.id, 0), row, None) for row in threads if row.recording_id
         ] + [
             (

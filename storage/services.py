@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, Select, func, insert, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from recorder.threads import IdentityRef
@@ -43,6 +43,7 @@ from storage.models import (
 )
 from storage.outside_text import clean, storable_metadata
 from transcribe import types as t
+from transcribe.formats import options_from_json, options_to_json
 from transcribe.redaction.stage import RedactedSpan as RedactedWords
 
 _as_utc = as_utc  # the name the other storage modules import from here
@@ -233,7 +234,8 @@ def save_transcript(
     if verified and len(verified) != len(redacted):
         raise ValueError(f"{len(verified)} verification results for {len(redacted)} redacted spans")
     labels = {speaker.label for speaker in transcript.speakers}
-    unknown = sorted({item.speaker for item in (*transcript.utterances, *transcript.turns)} - labels)
+    named = {utterance.speaker for utterance in transcript.utterances}
+    unknown = sorted((named | {turn.speaker for turn in transcript.turns}) - labels)
     if unknown:
         raise ValueError(
             f"transcript of recording {recording_id}: utterances or turns name unknown speakers {unknown}"
@@ -245,7 +247,7 @@ def save_transcript(
             recording_id=recording_id,
             language=transcript.language,
             duration=transcript.duration,
-            options=_options_to_json(transcript.options),
+            options=options_to_json(transcript.options),
             models=dict(transcript.models),
             redacted_audio_sha256=redacted_audio_sha256,
         )
@@ -345,34 +347,16 @@ def delete_transcript_rows(session: Session, recording_id: int) -> None:
         return
     utterance_ids = select(Utterance.id).where(Utterance.transcript_id == transcript_id)
     for statement in (
-        Word.__table__.delete().where(Word.utterance_id.in_(utterance_ids)),
-        Utterance.__table__.delete().where(Utterance.transcript_id == transcript_id),
-        SpeakerTurn.__table__.delete().where(SpeakerTurn.transcript_id == transcript_id),
-        RedactedSpan.__table__.delete().where(RedactedSpan.transcript_id == transcript_id),
-        Speaker.__table__.delete().where(Speaker.transcript_id == transcript_id),
-        NonSpeechSpan.__table__.delete().where(NonSpeechSpan.transcript_id == transcript_id),
-        Transcript.__table__.delete().where(Transcript.id == transcript_id),
+        delete(Word).where(Word.utterance_id.in_(utterance_ids)),
+        delete(Utterance).where(Utterance.transcript_id == transcript_id),
+        delete(SpeakerTurn).where(SpeakerTurn.transcript_id == transcript_id),
+        delete(RedactedSpan).where(RedactedSpan.transcript_id == transcript_id),
+        delete(Speaker).where(Speaker.transcript_id == transcript_id),
+        delete(NonSpeechSpan).where(NonSpeechSpan.transcript_id == transcript_id),
+        delete(Transcript).where(Transcript.id == transcript_id),
     ):
-        session.execute(statement)
-
-
-def _options_to_json(options: t.TranscribeOptions) -> dict[str, Any]:
-    """The options as JSON, without the Hugging Face token: a secret must never reach the database."""
-    values = dataclasses.asdict(options)
-    del values["hf_token"]
-    return {key: list(value) if isinstance(value, tuple) else value for key, value in values.items()}
-
-
-def _options_from_json(values: dict[str, Any]) -> t.TranscribeOptions:
-    # Options stored by an older version may lack new fields (defaults apply) or carry dropped ones.
-    known = {field.name for field in dataclasses.fields(t.TranscribeOptions)}
-    return t.TranscribeOptions(
-        **{
-            key: tuple(value) if isinstance(value, list) else value
-            for key, value in values.items()
-            if key in known
-        }
-    )
+        # Plain SQL DELETEs: the session holds none of these rows to keep in step.
+        session.execute(statement.execution_options(synchronize_session=False))
 
 
 def unredacted_transcript(db: Database, recording_id: int) -> t.Transcript:
@@ -492,7 +476,7 @@ def load_transcript(db: Database, recording_id: int) -> t.Transcript:
                 )
                 for u in utterances
             ),
-            options=_options_from_json(row.options),
+            options=options_from_json(row.options),
             models=dict(row.models),
             non_speech=tuple(
                 t.NonSpeechSpan(start=s.start, end=s.end, kind=s.kind, channel=s.channel)  # type: ignore[arg-type]

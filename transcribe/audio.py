@@ -133,9 +133,9 @@ def _probe_soundfile(source: Source) -> AudioInfo | None:
 
 def _probe_av(source: Source, label: str) -> AudioInfo:
     try:
-        with _open(source) as fh, av.open(fh) as container:
+        with _open(source) as fh, av.open(fh, mode="r") as container:
             stream = _audio_stream(container, label)
-            if stream.duration is not None:
+            if stream.duration is not None and stream.time_base is not None:
                 duration = float(stream.duration * stream.time_base)
             elif container.duration is not None:
                 duration = container.duration / av.time_base
@@ -203,7 +203,7 @@ def _read(source: Source, label: str) -> tuple[np.ndarray, int]:
 
 def _read_av(source: Source, label: str) -> tuple[np.ndarray, int]:
     try:
-        with _open(source) as fh, av.open(fh) as container:
+        with _open(source) as fh, av.open(fh, mode="r") as container:
             stream = _audio_stream(container, label)
             # Planar float keeps channels apart; the rate stays native so soxr does the one resampling.
             resampler = av.AudioResampler(format="fltp", layout=stream.layout, rate=stream.sample_rate)

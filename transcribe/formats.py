@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from transcribe.timeline import who_spoke_when
@@ -59,10 +59,6 @@ def to_json(t: Transcript) -> str:
 
 def from_json(s: str) -> Transcript:
     data = json.loads(s)
-    # JSON has no tuples; the frozen dataclass wants them (channel_roles, ivr_prompts).
-    options = {
-        key: tuple(value) if isinstance(value, list) else value for key, value in data["options"].items()
-    }
     return Transcript(
         language=data["language"],
         duration=data["duration"],
@@ -78,7 +74,7 @@ def from_json(s: str) -> Transcript:
             )
             for u in data["utterances"]
         ),
-        options=TranscribeOptions(**options),
+        options=options_from_json(data["options"]),
         models=dict(data["models"]),
         # Absent in JSON written before music and tones were labelled.
         non_speech=tuple(NonSpeechSpan(**span) for span in data.get("non_speech", ())),
@@ -146,13 +142,34 @@ FORMATS: dict[str, Renderer] = {
 }
 
 
-def _transcript_dict(t: Transcript) -> dict[str, Any]:
-    options = {
-        f.name: getattr(t.options, f.name)
-        for f in dataclasses.fields(t.options)
-        if f.name not in _PRIVATE_OPTIONS
+def options_to_json(options: TranscribeOptions) -> dict[str, Any]:
+    """The options as JSON values, without the private ones (a secret must never reach a file or the
+    database)."""
+    return {
+        field.name: _json_value(getattr(options, field.name))
+        for field in dataclasses.fields(options)
+        if field.name not in _PRIVATE_OPTIONS
     }
-    options["channel_roles"] = list(options["channel_roles"])
+
+
+def _json_value(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def options_from_json(values: Mapping[str, Any]) -> TranscribeOptions:
+    """Options read back from JSON. Written by an older version, they may lack newer options (the
+    defaults apply) or carry ones since dropped (left out). JSON has no tuples; the frozen dataclass
+    wants them (channel_roles, ivr_prompts)."""
+    known = {field.name for field in dataclasses.fields(TranscribeOptions)}
+    kept: dict[str, Any] = {
+        key: tuple(value) if isinstance(value, list) else value
+        for key, value in values.items()
+        if key in known
+    }
+    return TranscribeOptions(**kept)
+
+
+def _transcript_dict(t: Transcript) -> dict[str, Any]:
     return {
         "duration": _t(t.duration),
         "language": t.language,
@@ -194,7 +211,7 @@ def _transcript_dict(t: Transcript) -> dict[str, Any]:
         "turns": [
             {"start": _t(turn.start), "end": _t(turn.end), "speaker": turn.speaker} for turn in t.turns
         ],
-        "options": options,
+        "options": options_to_json(t.options),
         "models": dict(t.models),
     }
 

@@ -120,7 +120,10 @@ def _prepare_base(cache_dir: Path) -> Path:
 
 
 def _package_data(package: str) -> Path:
-    return Path(_import_model_package(package, "base").__file__).parent / "data"
+    module = _import_model_package(package, "base")
+    if module.__file__ is None:  # a namespace package: a folder of that name, not the wheel
+        raise ModelError(f"{package} is not the installed model package (see requirements-models.lock)")
+    return Path(module.__file__).parent / "data"
 
 
 def _import_model_package(package: str, model: str) -> ModuleType:

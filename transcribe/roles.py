@@ -92,6 +92,8 @@ def _mono_role(position: int, options: TranscribeOptions) -> Role | None:
         return None
     if position >= 2:
         return "other"
+    first: Role
+    second: Role
     first, second = ("agent", "customer") if rule == "first_speaker_is_agent" else ("customer", "agent")
     return first if position == 0 else second
 

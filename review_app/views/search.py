@@ -152,7 +152,7 @@ with main:
         agent.text_input("Agent", key="search.agent", placeholder="name")
         customer.text_input("Customer", key="search.customer", placeholder="name, phone, e-mail, number")
         dates.date_input(
-            "Date range", value=(), key="search.dates", max_value=date.today(), format="YYYY-MM-DD"
+            "Date range", value=[], key="search.dates", max_value=date.today(), format="YYYY-MM-DD"
         )
         submitted = st.form_submit_button("Search", type="primary", icon=":material/search:")
     if submitted:

@@ -3,7 +3,7 @@ a real SQLite file: what each role sees, what it may not open, and what the page
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -317,6 +317,23 @@ def test_compliance_searches_across_customers_and_saves(app_data: AppData) -> No
     at.button(key="FormSubmitter:search-Search").click()
     at.run()
     assert at.error and "quote" in at.error[0].value.lower()
+
+
+def test_search_date_range_starts_empty_and_narrows_the_hits(app_data: AppData) -> None:
+    at = _open(_signed_in("compliance"), "views/search.py")
+    dates = at.date_input(key="search.dates")
+    assert dates.value == ()  # no range: every date
+
+    def hits(value: tuple[date, ...]) -> list[str]:
+        at.date_input(key="search.dates").set_value(value)
+        at.text_input(key="search.query").input('"double charge"')
+        at.button(key="FormSubmitter:search-Search").click()
+        at.run()
+        assert not at.exception
+        return [m.value for m in at.markdown if ":orange-background[" in m.value]
+
+    assert hits((date(2024, 5, 6), date(2024, 5, 6)))  # the day of Emma's call
+    assert not hits((date(2024, 5, 7), date(2024, 5, 31)))
 
 
 def test_audit_page_verifies_the_chain(app_data: AppData) -> None:

@@ -202,6 +202,19 @@ def test_json_round_trips_diarized_turns(diarized):
     assert from_json(to_json(diarized)).turns == diarized.turns
 
 
+def test_json_options_of_another_version_still_read(call):
+    """A file written by an older version lacks newer options (their defaults apply) and may carry
+    options since dropped (left out), as the database's stored options are read."""
+    data = json.loads(to_json(call))
+    del data["options"]["hotwords"]
+    data["options"]["vad_aggressiveness"] = 3  # dropped
+
+    options = from_json(json.dumps(data)).options
+
+    assert options == TranscribeOptions(diarization="channels")
+    assert isinstance(options.channel_roles, tuple)
+
+
 def test_json_written_before_turns_were_kept_still_reads(call):
     data = json.loads(to_json(call))
     del data["turns"]
