@@ -33,11 +33,12 @@ def build(data_dir: Path) -> tuple[int, int]:
         add_users(db)
         first, _ = add_call(db, blobs, data_dir / "incoming", 20.0, EMMA)
         customer_id = customer_of(db, first)
+        assert EMMA.started_at is not None
         for i in range(1, _TIMELINE_CALLS):
             metadata = CallMetadata(
                 customer_phone=EMMA.customer_phone,
                 agent="Alice",
-                started_at=EMMA.started_at - timedelta(days=3 * i),  # type: ignore[operator]
+                started_at=EMMA.started_at - timedelta(days=3 * i),
             )
             add_call(db, blobs, data_dir / "incoming", 10.0, metadata, seed=i)
         add_threads(db, customer_id, _TIMELINE_ITEMS - _TIMELINE_CALLS, EMMA.started_at)  # type: ignore[arg-type]

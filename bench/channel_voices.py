@@ -34,7 +34,7 @@ ANOTHER_VOICE = ChannelVoicesParams().another_voice
 
 def units(samples: np.ndarray) -> list[Span]:
     """The speech regions of ``samples``, each cut in equal parts of at most ``MAX_PIECE`` seconds."""
-    spans = []
+    spans: list[Span] = []
     for start, end in speech_regions(samples):
         edges = np.linspace(start, end, int(np.ceil((end - start) / MAX_PIECE)) + 1)
         spans.extend((float(a), float(b)) for a, b in zip(edges[:-1], edges[1:], strict=True))

@@ -99,7 +99,7 @@ def write_mbox(path: Path, count: int, rng: random.Random) -> None:
 
 
 def write_chats(path: Path, count: int, rng: random.Random) -> None:
-    conversations = []
+    conversations: list[dict[str, object]] = []
     start = datetime(2024, 1, 1, 8, tzinfo=UTC)
     written = 0
     while written < count:

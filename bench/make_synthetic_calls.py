@@ -147,7 +147,7 @@ def make_call(
         turns.append(Turn(f"speaker{speaker}", start, start + len(audio) / SAMPLE_RATE, text))
         last = turns[-1]
         long_reply = previous is not None and previous != speaker and len(audio) > 3 * SAMPLE_RATE
-        if long_reply and rng.random() < 0.5:
+        if long_reply and previous is not None and rng.random() < 0.5:
             # The other party acknowledges in the middle of a long line.
             word = str(rng.choice(BACKCHANNELS))
             listener = previous

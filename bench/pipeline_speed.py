@@ -23,7 +23,7 @@ import soundfile as sf
 
 from bench.accuracy import DEFAULT_FOLDER
 from transcribe import audio, models, pipeline
-from transcribe.types import SAMPLE_RATE, TranscribeOptions
+from transcribe.types import SAMPLE_RATE, DiarizationBackend, TranscribeOptions
 
 
 def build_call(folder: Path, minutes: float) -> np.ndarray:
@@ -76,7 +76,8 @@ def main() -> None:
         sf.write(stereo, call.T, SAMPLE_RATE)
         sf.write(mono, call.mean(axis=0), SAMPLE_RATE)
         print(f"model {args.model} int8, {duration:.0f} s of audio ({duration / 60:.1f} min)")
-        for path, backend in ((stereo, "channels"), (mono, "embedded")):
+        backends: tuple[tuple[Path, DiarizationBackend], ...] = ((stereo, "channels"), (mono, "embedded"))
+        for path, backend in backends:
             options = TranscribeOptions(model=args.model, diarization=backend)
             warmup = Path(tmp) / f"warm_{backend}.wav"
             # Around where the second clip starts, so that both channels carry speech.
