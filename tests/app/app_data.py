@@ -267,11 +267,13 @@ def build_app_data(data_dir: Path, call_seconds: float = 40.0, threads: int = 4)
 
 def customer_of(db: Database, recording_id: int) -> int:
     with read_scope(db) as session:
-        return session.scalars(
+        customer_id = session.scalars(
             select(Thread.customer_id)
             .join(RecordingRow, RecordingRow.thread_id == Thread.id)
             .where(RecordingRow.id == recording_id)
         ).one()
+    assert customer_id is not None, f"call {recording_id} is linked to no customer"
+    return customer_id
 
 
 def add_evaluations(data: AppData) -> None:
@@ -303,7 +305,7 @@ def _evaluate(
     db: Database, coach: Principal, recording_id: int, form_id: int, values: tuple[str, ...]
 ) -> None:
     view = start_evaluation(db, coach, recording_id, form_id)
-    questions = [q.id for section in view.form.sections for q in section.questions]
+    questions = [q.id for section in view.form.sections for q in section.questions if q.id is not None]
     save_answers(
         db, coach, view.summary.id, {q: AnswerInput(v) for q, v in zip(questions, values, strict=True)}
     )
