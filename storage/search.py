@@ -34,6 +34,7 @@ from sqlalchemy import (
     null,
     select,
     table,
+    text,
     true,
     union,
 )
@@ -300,6 +301,8 @@ def search_utterances(
     wanted = offset + limit + 1  # one more than asked tells whether another page exists
     bound = max(rank_newest, wanted)
     with read_scope(db) as session:  # one transaction: every statement sees the same snapshot
+        if dialect == "postgresql":
+            session.execute(_WITHOUT_JIT)
         ranked: list[tuple[float, int, int, str]] = []  # (score, 0 call | 1 message, rowid, snippet)
         sources: list[tuple[int, _Ranked]] = []  # (0 call | 1 message, its ranking)
         if filters.channel in (None, "call"):
@@ -743,6 +746,11 @@ def _count(session: Session, rows: Select[Any]) -> int:
     return session.scalar(select(func.count()).select_from(rows.subquery())) or 0
 
 
+# PostgreSQL compiles a statement to machine code (JIT) when the planner's estimate of its cost passes
+# ``jit_above_cost`` (100,000 by default), as it does for a filtered search's walk and joins on a large
+# table: 30-40 ms of compiling for a page that should take tens of ms. Off for a search's own
+# transaction only (SET LOCAL). 10M utterances, median / p95 ms: see bench/search_latency.py's note.
+_WITHOUT_JIT = text("SET LOCAL jit = off")
 # PostgreSQL's text search configuration of migration 0013 (simple + unaccent), and ts_headline's
 # options for snippets marked and sized as FTS5's snippet() marks them.
 # A constant in the SQL text, not a bound parameter cast to regconfig: that cast is only STABLE, so

@@ -574,6 +574,41 @@ def test_the_newest_matches_are_the_same_walked_or_read_through_the_index(
         assert any(walked.search(statement) for statement in statements) == walks
 
 
+def test_a_search_is_not_compiled_to_machine_code_and_leaves_the_setting_as_it_was(db: Database) -> None:
+    """On PostgreSQL every statement of a search runs with JIT off (compiling it cost more than the page:
+    ``search._WITHOUT_JIT``), for that search's transaction only: its connection goes back to the pool
+    with the server's setting. SQLite has no such setting and is sent none."""
+    seen: list[tuple[str, str | None]] = []  # (statement, jit as that statement runs)
+    connections = []
+
+    def record(conn, cursor, statement: str, *_: object) -> None:  # type: ignore[no-untyped-def]
+        setting = None
+        if conn.dialect.name == "postgresql":
+            connections.append(conn.connection.dbapi_connection)
+            with conn.connection.dbapi_connection.cursor() as own:
+                own.execute("SHOW jit")
+                setting = own.fetchone()[0]
+        seen.append((statement, setting))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        hits = search_utterances(db, FREQUENT, SearchFilters(speaker_role="customer")).hits
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert hits
+    if db.engine.dialect.name == "sqlite":
+        assert not any("jit" in statement.lower() for statement, _ in seen)
+        return
+    assert [setting for statement, setting in seen if not statement.startswith("SET")] == ["off"] * (
+        len(seen) - 1
+    )
+    [used] = set(connections)
+    with used.cursor() as own:  # back in the pool, idle
+        own.execute("SHOW jit")
+        assert own.fetchone()[0] == "on"
+    used.rollback()
+
+
 def test_index_follows_edits_and_deletes(database_url: str, tmp_path: Path) -> None:
     db = open_test_database(database_url, tmp_path)
     try:
