@@ -5,6 +5,7 @@ see which contacts; the audit row."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -31,7 +32,15 @@ HOUR = 3600.0
 CALENDAR = BusinessCalendar.from_settings("Europe/Amsterdam", ("mon-fri 09:00-17:00",), "NL", None)
 TARGETS = ResponseTargets()  # 6 working hours for an e-mail, 1 for a callback, at risk under 25 %
 NOW = datetime(2024, 6, 13, 15, tzinfo=AMS)  # a Thursday afternoon; no Dutch holiday that fortnight
-PERIOD = {"start": NOW - timedelta(days=30), "end": NOW, "now": NOW}
+
+
+class Period(TypedDict):
+    start: datetime
+    end: datetime
+    now: datetime
+
+
+PERIOD: Period = {"start": NOW - timedelta(days=30), "end": NOW, "now": NOW}
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
