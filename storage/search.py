@@ -477,15 +477,20 @@ def _ranked_calls(
     if dialect == "postgresql":
 
         def utterances_in(thread: Any) -> Select[Any]:
-            rows = (
+            transcript = (
                 select(Utterance.id)
-                .join(Transcript, Transcript.id == Utterance.transcript_id)
-                .join(Recording, Recording.id == Transcript.recording_id)
+                .select_from(Recording)
+                .join(Transcript, Transcript.recording_id == Recording.id)
                 .where(Recording.thread_id == thread)
             )
             if not of_utterance:
-                return rows
-            return rows.join(Speaker, Speaker.id == Utterance.speaker_id).where(*of_utterance)
+                return transcript.join(Utterance, Utterance.transcript_id == Transcript.id)
+            # Through the speakers of the call, as on SQLite: the index of each one's utterances reads
+            # only theirs, where the transcript's read every row and looked up its speaker (10M
+            # utterances, one agent's customer lines, 2,964 calls walked: the walk 100 -> 75 ms, the
+            # search's median 113-117 -> 94-108 ms).
+            voices = transcript.join(Speaker, Speaker.transcript_id == Transcript.id).where(*of_utterance)
+            return voices.join(Utterance, Utterance.speaker_id == Speaker.id)
 
         return _ranked_tsquery(
             session,

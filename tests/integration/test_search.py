@@ -40,6 +40,7 @@ from storage.search import (
     search_utterances,
 )
 from tests.conftest import open_test_database
+from transcribe.types import Role
 
 
 @dataclass(frozen=True)
@@ -489,22 +490,25 @@ def _add_chats(db: Database, customer: str, bodies: tuple[str, ...]) -> None:
             )
 
 
+@pytest.mark.parametrize("role", [None, "customer"])
 @pytest.mark.parametrize("walks", [True, False])
 def test_a_filter_that_picks_calls_is_ranked_among_the_matches_of_its_newest_calls(
-    twice: Database, walks: bool, monkeypatch: pytest.MonkeyPatch
+    twice: Database, walks: bool, role: Role | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """On PostgreSQL, a filter that picks calls or threads (a customer) and passes too few of the
     newest matches to bound them there is bounded by walking the calls, and the chat threads, that
     it picks newest first, each one's matches newest first, when each holds enough matches: the page
     is the best of the first ``rank_newest`` matches so walked, of each kind. Too few matches a call,
-    and every match that passes is ranked, as SQLite always does (gathering those rows)."""
+    and every match that passes is ranked, as SQLite always does (gathering those rows). With a
+    speaker role too, each call's lines of that role are walked (through its speakers)."""
     _add_chats(twice, "Maria García", ("I want a refund", "the fee again", "can I pay later"))
     monkeypatch.setattr(search, "FILTER_SAMPLE", 4)
     monkeypatch.setattr(search, "FILTERED_MATCHES_PER_PASSING", 0)  # never bounded by the sample
     monkeypatch.setattr(search, "MATCHES_PER_WALKED_PARENT", 0 if walks else 10**6)
-    filters = SearchFilters(customer="Maria García")
+    filters = SearchFilters(customer="Maria García", speaker_role=role)
     every = search_utterances(twice, FREQUENT, filters, limit=search.MAX_LIMIT)
     assert every.ranked_newest is None and {hit.channel for hit in every.hits} == {"call", "chat"}
+    assert role is None or {hit.speaker_role for hit in every.hits} == {role}
     rank_newest, limit = 3, 2
     bounded = search_utterances(twice, FREQUENT, filters, limit=limit, rank_newest=rank_newest)
     if twice.engine.dialect.name == "sqlite" or not walks:
