@@ -753,8 +753,11 @@ def _count(session: Session, rows: Select[Any]) -> int:
 
 # PostgreSQL compiles a statement to machine code (JIT) when the planner's estimate of its cost passes
 # ``jit_above_cost`` (100,000 by default), as it does for a filtered search's walk and joins on a large
-# table: 30-40 ms of compiling for a page that should take tens of ms. Off for a search's own
-# transaction only (SET LOCAL). 10M utterances, median / p95 ms: see bench/search_latency.py's note.
+# table: 38 ms of compiling (EXPLAIN ANALYZE) for a page that should take tens of ms. Off for a
+# search's own transaction only (SET LOCAL). 10M utterances, each statement planned afresh as a new
+# search is (no prepared statements), median / p95 ms of two runs each: one agent's customer lines
+# 164/235, 159/236 -> 125/159, 117/144; a word since February 91/105, 87/94 -> 75/96, 74/79; the
+# others within their noise.
 _WITHOUT_JIT = text("SET LOCAL jit = off")
 # PostgreSQL's text search configuration of migration 0013 (simple + unaccent), and ts_headline's
 # options for snippets marked and sized as FTS5's snippet() marks them.
