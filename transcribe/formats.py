@@ -145,15 +145,12 @@ FORMATS: dict[str, Renderer] = {
 def options_to_json(options: TranscribeOptions) -> dict[str, Any]:
     """The options as JSON values, without the private ones (a secret must never reach a file or the
     database)."""
-    return {
-        field.name: _json_value(getattr(options, field.name))
+    values = {
+        field.name: getattr(options, field.name)
         for field in dataclasses.fields(options)
         if field.name not in _PRIVATE_OPTIONS
     }
-
-
-def _json_value(value: Any) -> Any:
-    return list(value) if isinstance(value, tuple) else value
+    return {key: list(value) if isinstance(value, tuple) else value for key, value in values.items()}
 
 
 def options_from_json(values: Mapping[str, Any]) -> TranscribeOptions:
