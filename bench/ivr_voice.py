@@ -4,22 +4,24 @@
 
 For every speaker alone in the recordings of the folders (default ``shared/eval`` and
 ``sample_audio``; RTTM speakers or one party per channel, as ``bench.voices_alone`` finds them),
-takes an opening of just enough audio to hold the voiced seconds ``transcribe.ivr_voice`` needs,
-and prints the cosine of its voiceprint against the rest of that speaker (the same voice) and
-against the rest of each other speaker of the recording (another voice). The line
+takes an opening of just enough units of speech (``bench.channel_voices.units``, standing in for
+utterances) to hold the voiced seconds ``transcribe.ivr_voice`` needs, and prints the cosine of its
+voiceprint against the rest of that speaker (the same voice) and against the rest of each other
+speaker of the recording (another voice); each side is the mean of its units' voiceprints, as the
+stage weighs utterances. The line
 ``another_voice`` there should lie above every other voice and below every same voice.
 """
 
 from __future__ import annotations
 
+from itertools import accumulate
+
 import numpy as np
 
+from bench.channel_voices import prints_of
 from bench.voices_alone import recordings_alone
 from transcribe.ivr_voice import IvrVoiceParams
-from transcribe.types import SAMPLE_RATE
-from transcribe.voiceprints import Voiceprint, voiceprints
-
-_OPENING_STEP = 0.25  # seconds of audio added to an opening until it holds enough voice
+from transcribe.voiceprints import Voiceprint
 
 _PARAMS = IvrVoiceParams()
 ANOTHER_VOICE, MIN_AFTER, MIN_OPENING = _PARAMS.another_voice, _PARAMS.min_after, _PARAMS.min_opening
@@ -27,14 +29,11 @@ ANOTHER_VOICE, MIN_AFTER, MIN_OPENING = _PARAMS.another_voice, _PARAMS.min_after
 
 def opening_and_rest(samples: np.ndarray) -> tuple[Voiceprint, Voiceprint] | None:
     """The voiceprint of the shortest opening with ``min_opening`` voiced seconds, and of the rest."""
-    duration = len(samples) / SAMPLE_RATE
-    ends = np.arange(MIN_OPENING, duration - MIN_AFTER, _OPENING_STEP)
-    if not len(ends):
-        return None
-    openings = voiceprints(samples, [[(0.0, float(end))] for end in ends])
-    for end, opening in zip(ends, openings, strict=True):
+    _, prints = prints_of(samples)
+    opening_of = list(accumulate(prints))
+    for count, opening in enumerate(opening_of[:-1], start=1):
         if opening.seconds >= MIN_OPENING:
-            (rest,) = voiceprints(samples, [[(float(end), duration)]])
+            rest = sum(prints[count + 1 :], prints[count])
             return (opening, rest) if rest.seconds >= MIN_AFTER else None
     return None
 

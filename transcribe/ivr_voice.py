@@ -29,14 +29,16 @@ class IvrVoiceParams:
     """The recorded-voice stage's settings (``IvrVoiceParams()``: the measured defaults)."""
 
     # Both sides of the comparison need this many seconds of speech (frames the VAD hears as
-    # speech). ``bench.ivr_voice`` measures, with CAM++ voiceprints, on every speaker alone of the
-    # eval and demo calls: a 4 s opening of a voice against the rest of it reaches 0.80 or more
-    # on a phone line (0.61 for one meeting speaker heard through the others' close-talk mics);
-    # against another voice of the same recording, at most 0.65 (two women on one real phone line).
+    # speech). Each side's voice is the mean of its utterances' CAM++ voiceprints
+    # (``voiceprints.mean_voiceprints``). ``bench.ivr_voice`` measures, on every speaker alone of
+    # the eval and demo calls, with units of speech of at most 2, 5 or 10 s standing in for
+    # utterances: a 4 s opening of a voice against the rest of it scores 0.835 or more; against
+    # another voice of the same recording, at most 0.724 with 2 s units and 0.678 with 5 or 10 s
+    # (two women on one real phone line).
     min_opening: float = 4.0
     min_after: float = 2.0
     # Where the two sides compared may be one voice cut in two, each needs this much: halves of
-    # 4-5 voiced seconds of one voice can fall below the line (JFK's 11 s recording: 0.79 to 0.84).
+    # 3-5 voiced seconds of one voice come near the line (JFK's 11 s recording: 0.77 to 0.80).
     # So it is for a mixdown's opening speaker (the diarizer cuts short recordings of one voice in
     # two) and for a change of voice anywhere in a channel (``transcribe.channel_voices``, whose
     # own ``min_side`` is this by default), where ``bench.channel_voices`` measures what it gives.
@@ -48,10 +50,10 @@ class IvrVoiceParams:
     # steady voiceprint, while an hour-long call costs no more than a short one.
     max_after: float = 30.0
     # Below this cosine the opening is another voice. The line sits above every other voice
-    # measured (0.65) and below every phone line's own voice (0.80): missing a prompt leaves it
-    # with the party, as without this check, while a false find would take the party's own words
-    # away from them.
-    another_voice: float = 0.72
+    # measured (0.724) and below every voice against itself (0.835), nearer the other voices:
+    # missing a prompt leaves it with the party, as without this check, while a false find would
+    # take the party's own words away from them.
+    another_voice: float = 0.75
 
 
 def openings_in_another_voice(
@@ -68,7 +70,7 @@ def openings_in_another_voice(
     is a run of its first utterances that ends before any other party speaks; of the runs long
     enough to judge, the one whose voice is least like the party's afterwards is taken.
     """
-    from transcribe.voiceprints import voiceprints  # torch: only when a call is judged
+    from transcribe.voiceprints import mean_voiceprints  # torch: only when a call is judged
 
     found: set[int] = set()
     for label, samples in channels.items():
@@ -88,7 +90,7 @@ def openings_in_another_voice(
         groups = [
             group for count in openings for group in (spans[:count], _first_seconds(spans[count:], params))
         ]
-        prints = voiceprints(samples, groups, device, speech.get(label) if speech else None)
+        prints = mean_voiceprints(samples, groups, device, speech.get(label) if speech else None)
         judged = [
             (opening.similarity(after), count)
             for count, opening, after in zip(openings, prints[::2], prints[1::2], strict=True)
@@ -123,13 +125,13 @@ def opening_voice_alone(
         return set()
     if not params.min_side <= sum(end - start for start, end in spans) <= params.max_opening:
         return set()
-    from transcribe.voiceprints import voiceprints  # torch: only when a call is judged
+    from transcribe.voiceprints import mean_voiceprints  # torch: only when a call is judged
 
     voices = {
         label: _first_seconds([(u.start, u.end) for u in others if u.speaker == label], params)
         for label in dict.fromkeys(u.speaker for u in others)
     }
-    opening, *prints = voiceprints(samples, [spans, *voices.values()], device, speech)
+    opening, *prints = mean_voiceprints(samples, [spans, *voices.values()], device, speech)
     judged = [voice for voice in prints if voice.seconds >= params.min_side]
     if opening.seconds < params.min_side or not judged:
         return set()

@@ -13,6 +13,8 @@ model) of some speech, with the seconds behind them, for comparing voices outsid
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -138,6 +140,23 @@ def voiceprints(
         Voiceprint(vector, int(spoken[group_rows].sum()) * campplus.FRAME_SHIFT / SAMPLE_RATE)
         for vector, group_rows in zip(vectors, rows, strict=True)
     ]
+
+
+def mean_voiceprints(
+    samples: np.ndarray,
+    groups: Sequence[Sequence[Span]],
+    device: str = "cpu",
+    speech: Sequence[Span] | None = None,
+) -> list[Voiceprint]:
+    """``voiceprints`` of the same groups, each the mean of its spans' own voiceprints, every span
+    embedded once however many groups hold it: groups that share their spans (the growing openings
+    of a channel) cost CAM++ the spans' seconds once, not each group's seconds. A mean of pieces
+    scores voices more alike than one embedding of them all, the same voice and another alike
+    (``bench.ivr_voice``), so a line drawn for one does not hold for the other."""
+    spans = list(dict.fromkeys(span for group in groups for span in group))
+    prints = voiceprints(samples, [[span] for span in spans], device, speech)
+    of_span = dict(zip(spans, prints, strict=True))
+    return [functools.reduce(operator.add, (of_span[span] for span in group)) for group in groups]
 
 
 def _spoken_frames(speech: Sequence[Span], frames: int) -> np.ndarray:

@@ -10,7 +10,8 @@ import pytest
 from bench.channel_voices import units
 from tests.paths import EVAL, SAMPLE_AUDIO
 from transcribe.audio import decode
-from transcribe.ivr_voice import opening_voice_alone
+from transcribe.diarization import campplus
+from transcribe.ivr_voice import opening_voice_alone, openings_in_another_voice
 from transcribe.types import SAMPLE_RATE, Utterance, Word
 
 _PAUSE = np.zeros(SAMPLE_RATE, dtype=np.float32)
@@ -79,3 +80,37 @@ def test_an_opening_too_short_to_judge_by_voice_is_left_alone(demo_call, recordi
     samples, utterances = _mono_call(recording[: int(2.5 * SAMPLE_RATE)], demo_call)
 
     assert opening_voice_alone(utterances, samples) == set()
+
+
+def test_a_channels_recorded_opening_is_found_with_each_utterance_embedded_once(
+    demo_call, recording, monkeypatch
+):
+    # JFK opens the agent's channel before the demo call. Every unit of his opening is a place where
+    # the opening may end, judged against the party's speech after it; each unit is embedded once,
+    # not once for every opening and sequel that holds it.
+    lead = np.zeros(len(recording) + len(_PAUSE), dtype=np.float32)
+    agent = np.concatenate([recording, _PAUSE, demo_call[0]])
+    customer = np.concatenate([lead, demo_call[1]])
+    offset = len(lead) / SAMPLE_RATE
+    utterances = sorted(
+        [
+            *_utterances(recording, "S1"),
+            *_utterances(demo_call[0], "S1", offset),
+            *_utterances(demo_call[1], "S2", offset),
+        ],
+        key=lambda utterance: utterance.start,
+    )
+    embedded: list[int] = []  # filterbank frames (10 ms) of each stretch CAM++ is given
+    real_embed = campplus.embed
+
+    def counted(features, device="cpu"):
+        embedded.extend(len(stretch) for stretch in features)
+        return real_embed(features, device)
+
+    monkeypatch.setattr(campplus, "embed", counted)
+
+    found = openings_in_another_voice(utterances, {"S1": agent, "S2": customer})
+
+    assert found == {index for index, utterance in enumerate(utterances) if utterance.end <= offset}
+    agents_frames = sum(round((u.end - u.start) * 100) + 1 for u in utterances if u.speaker == "S1")
+    assert 0 < sum(embedded) <= agents_frames
