@@ -148,11 +148,12 @@ def mean_voiceprints(
     device: str = "cpu",
     speech: Sequence[Span] | None = None,
 ) -> list[Voiceprint]:
-    """``voiceprints`` of the same groups, each the mean of its spans' own voiceprints, every span
-    embedded once however many groups hold it: groups that share their spans (the growing openings
-    of a channel) cost CAM++ the spans' seconds once, not each group's seconds. A mean of pieces
-    scores voices more alike than one embedding of them all, the same voice and another alike
-    (``bench.ivr_voice``), so a line drawn for one does not hold for the other."""
+    """``voiceprints`` of the same groups (each of one span or more), each the mean of its spans'
+    own voiceprints, every span embedded once however many groups hold it: groups that share their
+    spans (the growing openings of a channel) cost CAM++ the spans' seconds once, not each group's
+    seconds. A mean of pieces scores voices more alike than one embedding of them all, the same
+    voice and another alike (``bench.ivr_voice``), so a line drawn for one does not hold for the
+    other."""
     spans = list(dict.fromkeys(span for group in groups for span in group))
     prints = voiceprints(samples, [[span] for span in spans], device, speech)
     of_span = dict(zip(spans, prints, strict=True))
