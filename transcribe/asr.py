@@ -14,8 +14,8 @@ layers keep transcripts of non-speech empty:
 Repetition loops inside a kept segment are the pipeline's next stage (``transcribe.repeats``).
 
 When a window fails Whisper's quality tests it decodes again by sampling at a higher temperature.
-The sampler is seeded before every file, so the same recording always gives the same transcript:
-a transcript used as evidence must be reproducible.
+The sampler starts from the same seed for every recording (``models.with_a_fresh_sampler``), so the
+same recording always gives the same transcript: a transcript used as evidence must be reproducible.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import ctranslate2
 import numpy as np
 from faster_whisper import WhisperModel
 
+from transcribe.models import with_a_fresh_sampler
 from transcribe.types import SAMPLE_RATE, AsrSegment, ProgressHook, TranscribeOptions, Word
 
 NO_SPEECH_THRESHOLD = 0.6
@@ -54,6 +55,7 @@ def recognize(
     if len(samples) == 0:
         hook(step, completed=0, total=0)
         return language or "en", ()
+    with_a_fresh_sampler(model)
     ctranslate2.set_random_seed(SAMPLING_SEED)
     segments, info = model.transcribe(
         samples,

