@@ -69,9 +69,10 @@ def load_whisper(name: str, cache_dir: Path, device: str, compute_type: str) -> 
     """Load a model once per process: a worker transcribes many files with the same weights."""
     resolved = resolve_model(name, cache_dir)
     try:
-        model = WhisperModel(str(resolved), device=device, compute_type=compute_type)
-        folder = resolved if isinstance(resolved, Path) else download_model(resolved, local_files_only=True)
-        model.model = _SamplingWatch(model.model, str(folder))
+        # The folder once: the sampler's fresh model (``with_a_fresh_sampler``) loads from it again.
+        folder = str(resolved) if isinstance(resolved, Path) else download_model(resolved)
+        model = WhisperModel(folder, device=device, compute_type=compute_type)
+        model.model = _SamplingWatch(model.model, folder)
         return model
     except Exception as exc:  # CTranslate2 and huggingface_hub raise many unrelated types
         where = (
