@@ -39,3 +39,18 @@ def test_cam_plus_plus_on_onnx_runtime_gives_torchs_embeddings_at_any_length_and
         cosine = (ours * theirs).sum(axis=1) / np.linalg.norm(ours, axis=1) / np.linalg.norm(theirs, axis=1)
         assert ours.shape == (2, campplus.EMBEDDING_SIZE)
         assert cosine.min() > 0.9999
+
+
+def test_a_batch_shared_out_across_threads_comes_back_whole_and_in_its_order():
+    bank = campplus.fbank(decode(CALL).mono())
+    stretches = [bank[start : start + 200] for start in (100, 700, 1300)]
+    batch = np.stack([stretch - stretch.mean(axis=0) for stretch in stretches]).astype(np.float32)
+    network = campplus.load("cpu")
+
+    whole = network(batch)  # three stretches: pieces of two and one on two threads
+    alone = np.concatenate([network(batch[index : index + 1]) for index in range(len(batch))])
+
+    assert whole.shape == (3, campplus.EMBEDDING_SIZE)
+    assert np.abs(whole - alone).max() < 1e-4
+    unit = alone / np.linalg.norm(alone, axis=1, keepdims=True)
+    assert (unit @ unit.T)[np.triu_indices(3, 1)].max() < 0.99  # distinct, so the order is tested
