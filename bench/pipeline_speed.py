@@ -1,6 +1,6 @@
 """Real-time factor of our pipeline next to plain faster-whisper, same audio, model and run.
 
-    .venv/bin/python -m bench.pipeline_speed [--model tiny.en] [--minutes 5]
+    .venv/bin/python -m bench.pipeline_speed [--model tiny.en] [--minutes 5] [--pairs 3]
 
 Builds a stereo and a mono call of at least ``--minutes`` by concatenating the recordings in
 shared/eval (stereo: each file on alternating channels with gaps, like two parties taking turns;
@@ -8,14 +8,18 @@ mono: the same audio mixed down), then times, on each:
 - plain faster-whisper (``WhisperModel.transcribe`` with word timestamps and VAD, as we use it),
 - ``earshot transcribe`` (decode + pipeline) with ``--diarization channels`` resp. ``embedded``.
 Models are loaded and warmed first; only transcription is timed. Ratios are what to read: the
-machine is shared and noisy.
+machine is shared and noisy. Each path is timed ``--pairs`` times, plain and ours one after the
+other, and the median pair's ratio is printed beside the range: single runs drifted by 10% between
+runs of the bench (mono 1.34x and 1.38x CPU on one machine within minutes).
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +72,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=5.0)
     parser.add_argument("--folder", type=Path, default=DEFAULT_FOLDER)
     parser.add_argument("--cache-dir", type=Path, default=Path(".earshot/models"))
+    parser.add_argument("--pairs", type=int, default=3, help="timings of each path, plain then ours")
     args = parser.parse_args()
     call = build_call(args.folder, args.minutes)
     duration = call.shape[1] / SAMPLE_RATE
@@ -85,14 +90,24 @@ def main() -> None:
             head = call[:, max(0, second - 10 * SAMPLE_RATE) : second + 10 * SAMPLE_RATE]
             sf.write(warmup, head.T if backend == "channels" else head.mean(axis=0), SAMPLE_RATE)
             time_pipeline(warmup, options, args.cache_dir)
-            plain, plain_cpu = time_plain_faster_whisper(path, options, args.cache_dir)
-            ours, ours_cpu = time_pipeline(path, options, args.cache_dir)
+            pairs = []
+            for _ in range(max(1, args.pairs)):
+                plain, plain_cpu = time_plain_faster_whisper(path, options, args.cache_dir)
+                ours, ours_cpu = time_pipeline(path, options, args.cache_dir)
+                pairs.append((ours_cpu / plain_cpu, ours / plain, plain, plain_cpu, ours, ours_cpu))
+            cpu_ratio, wall_ratio, plain, plain_cpu, ours, ours_cpu = sorted(pairs)[len(pairs) // 2]
             print(
                 f"{path.stem:<7} {backend:<9} plain faster-whisper RTF {plain / duration:.3f} "
                 f"({plain_cpu / duration:.3f} CPU s per audio s)  earshot RTF {ours / duration:.3f} "
-                f"({ours_cpu / duration:.3f} CPU s)  ratio {ours / plain:.2f}x wall, "
-                f"{ours_cpu / plain_cpu:.2f}x CPU"
+                f"({ours_cpu / duration:.3f} CPU s)  ratio {wall_ratio:.2f}x wall, {cpu_ratio:.2f}x CPU "
+                f"(median of {len(pairs)}; CPU {_spread(pair[0] for pair in pairs)}, "
+                f"wall {_spread(pair[1] for pair in pairs)})"
             )
+
+
+def _spread(ratios: Iterable[float]) -> str:
+    values = sorted(ratios)
+    return f"{values[0]:.2f}-{values[-1]:.2f}x, mean {statistics.fmean(values):.2f}x"
 
 
 if __name__ == "__main__":
