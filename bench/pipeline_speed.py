@@ -9,8 +9,9 @@ mono: the same audio mixed down), then times, on each:
 - ``earshot transcribe`` (decode + pipeline) with ``--diarization channels`` resp. ``embedded``.
 Models are loaded and warmed first; only transcription is timed. Ratios are what to read: the
 machine is shared and noisy. Each path is timed ``--pairs`` times, plain and ours one after the
-other, and the median pair's ratio is printed beside the range: single runs drifted by 10% between
-runs of the bench (mono 1.34x and 1.38x CPU on one machine within minutes).
+other; the pair whose CPU ratio is the median is printed, beside the range of each ratio over all
+pairs: single runs drifted by 10% between runs of the bench (mono 1.34x and 1.38x CPU on one
+machine within minutes).
 """
 
 from __future__ import annotations
