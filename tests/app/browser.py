@@ -116,19 +116,22 @@ def player_position(audio, want: float) -> float:  # type: ignore[no-untyped-def
 
 
 def open_page(page, link: str, heading: str) -> None:  # type: ignore[no-untyped-def]
-    """Open the page the menu's ``link`` leads to and wait for its ``heading``. A click during a run
-    that redraws the page may be lost (in CI, a click on "My follow-ups" right after a form's rerun
-    left the page as it was for 60 s): the link is clicked again while the heading has not come."""
+    """Open the page the menu's ``link`` leads to and wait for its ``heading`` and the end of its run.
+    A click during a run that redraws the page may be lost (in CI, a click on "My follow-ups" right
+    after a form's rerun left the page as it was for 60 s): the link is clicked again while the
+    heading has not come. What is typed while the page's first run goes on can be lost too (a
+    customer filled in as the call list's run ended never reached the server)."""
     wait_until_idle(page)
     page.get_by_role("link", name=link, exact=True).click()
     shown = page.get_by_role("heading", name=heading).first
     for _ in range(_OPEN_TRIES):
         try:
             shown.wait_for(timeout=_OPEN_WAIT_MS * 2)
-            return
+            break
         except PlaywrightTimeoutError:
             page.get_by_role("link", name=link, exact=True).click()
     shown.wait_for()
+    wait_until_idle(page)
 
 
 def choose(page, label: str, option: str) -> None:  # type: ignore[no-untyped-def]
