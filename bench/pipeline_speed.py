@@ -75,6 +75,8 @@ def main() -> None:
     parser.add_argument("--cache-dir", type=Path, default=Path(".earshot/models"))
     parser.add_argument("--pairs", type=int, default=3, help="timings of each path, plain then ours")
     args = parser.parse_args()
+    if args.pairs < 1:
+        parser.error("--pairs must be at least 1")
     call = build_call(args.folder, args.minutes)
     duration = call.shape[1] / SAMPLE_RATE
     with tempfile.TemporaryDirectory() as tmp:
@@ -92,7 +94,7 @@ def main() -> None:
             sf.write(warmup, head.T if backend == "channels" else head.mean(axis=0), SAMPLE_RATE)
             time_pipeline(warmup, options, args.cache_dir)
             pairs = []
-            for _ in range(max(1, args.pairs)):
+            for _ in range(args.pairs):
                 plain, plain_cpu = time_plain_faster_whisper(path, options, args.cache_dir)
                 ours, ours_cpu = time_pipeline(path, options, args.cache_dir)
                 pairs.append((ours_cpu / plain_cpu, ours / plain, plain, plain_cpu, ours, ours_cpu))
