@@ -205,9 +205,7 @@ def test_keys_pressed_on_the_page_drive_the_player(page, app_url: str, long_call
     expect(page.get_by_text(f"Comment at {clock(position)}")).to_be_visible()
 
     # On another page the keys are the page's again: nothing of the gone player swallows them.
-    wait_until_idle(page)
     open_page(page, "Customers", "Customers")
-    wait_until_idle(page)
     expect(page.locator(_PLAYER)).to_have_count(0)
     page.evaluate("() => { window.seenKeys = []; addEventListener('keydown', e => seenKeys.push(e.key)); }")
     page.get_by_role("heading", name="Customers").first.click()

@@ -45,7 +45,6 @@ def _compliance_page(browser, app_url: str, username: str):  # type: ignore[no-u
     page = context.new_page()
     sign_in(page, app_url, username, PASSWORD)
     open_page(page, "Compliance", "Compliance")
-    wait_until_idle(page)
     return page
 
 

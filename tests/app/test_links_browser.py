@@ -78,7 +78,6 @@ def test_a_reload_keeps_the_sign_in_and_the_page(context, app_url: str, app_data
     assert COOKIE not in page.evaluate("document.cookie")  # out of reach of the page's scripts
 
     open_page(page, "Quality", "Quality")
-    wait_until_idle(page)
     page.reload()
     page.get_by_text("Signed in as coach@example.com").wait_for()
     page.get_by_role("heading", name="Quality").first.wait_for()

@@ -50,7 +50,6 @@ def test_compliance_accepts_a_suggestion_and_undoes_the_merge(
     try:
         sign_in(page, app_url, "compliance@example.com", PASSWORD)
         open_page(page, "Compliance", "Compliance")
-        wait_until_idle(page)
         page.get_by_role("tab", name="Customer merges").click()
         expect(page.get_by_text(f"Suggestion {suggestion}:")).to_be_visible(timeout=_TIMEOUT_MS)
         # The e-mail is shown as it is, its "*" neither emphasis nor dropped, and not cut into a
